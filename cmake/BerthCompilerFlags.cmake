@@ -1,0 +1,20 @@
+# Warnings, sanitizers and the feature-test macro shared by every target.
+add_compile_definitions(_GNU_SOURCE)
+add_compile_options(-Wall -Wextra -Wshadow -Wstrict-prototypes
+                    -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
+                    -fno-common)
+if(BERTH_WERROR)
+  add_compile_options(-Werror)
+endif()
+
+if(BERTH_SANITIZE)
+  string(REPLACE "," ";" _berth_sanitizers "${BERTH_SANITIZE}")
+  foreach(_san IN LISTS _berth_sanitizers)
+    if(NOT _san MATCHES "^(address|undefined|leak|thread)$")
+      message(FATAL_ERROR "BERTH_SANITIZE: unknown sanitizer '${_san}'")
+    endif()
+  endforeach()
+  add_compile_options(-fsanitize=${BERTH_SANITIZE} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${BERTH_SANITIZE})
+endif()

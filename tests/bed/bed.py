@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""berth's test bed: real servers on 127.0.0.1, on ports picked at run time.
+
+    bed.py start [--dir DIR] [COMPONENT ...]   start, print `export` lines
+    bed.py stop [--dir DIR]                    stop what start started
+    bed.py status [--dir DIR]                  show what runs
+    bed.py ctl [--dir DIR] COMPONENT ARGS...   change a running component
+    bed.py run [COMPONENT ...] -- CMD ARGS...  start, run CMD with the
+                                               exports, stop; CMD's status
+
+Components: see COMPONENTS below; with none named, all of them start.
+State lives in DIR (default: a new temporary directory, remembered in
+$TMPDIR/berth-bed.current so that a bare `stop` finds it).
+"""
+
+import argparse
+import importlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bedlib  # noqa: E402
+
+# Component name -> module. Order is start order.
+COMPONENTS = {
+    "nfs": "bed_nfs",
+    "dns": "bed_dns",
+    "https": "bed_https",
+}
+
+CURRENT = os.path.join(tempfile.gettempdir(), "berth-bed.current")
+
+
+def load_state(d):
+    path = os.path.join(d, "state.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def save_state(d, state):
+    tmp = os.path.join(d, "state.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(state, f, indent=2)
+    os.replace(tmp, os.path.join(d, "state.json"))
+
+
+def exports(state):
+    env = {"BERTH_BED_DIR": state["dir"],
+           "BERTH_BED": os.path.abspath(__file__)}
+    for comp in state["components"].values():
+        env.update(comp.get("env", {}))
+    return env
+
+
+def stop_dir(d):
+    state = load_state(d)
+    if state is not None:
+        for name in reversed(list(state["components"])):
+            comp = state["components"][name]
+            mod = importlib.import_module(COMPONENTS[name])
+            if hasattr(mod, "stop"):
+                try:
+                    mod.stop(os.path.join(d, name), comp)
+                except Exception as e:  # keep stopping the rest
+                    print("bed: stopping %s: %s" % (name, e), file=sys.stderr)
+            for pid in comp.get("pids", []):
+                bedlib.kill_pid(pid)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def start(d, names):
+    os.makedirs(d, exist_ok=True)
+    state = {"dir": d, "components": {}}
+    save_state(d, state)
+    try:
+        for name in names:
+            if name not in COMPONENTS:
+                raise bedlib.BedError("unknown component %r (known: %s)" %
+                                      (name, ", ".join(COMPONENTS)))
+            mod = importlib.import_module(COMPONENTS[name])
+            work = os.path.join(d, name)
+            os.makedirs(work, exist_ok=True)
+            state["components"][name] = mod.start(work)
+            save_state(d, state)
+    except BaseException:
+        stop_dir(d)
+        raise
+    return state
+
+
+def resolve_dir(args):
+    if args.dir:
+        return os.path.abspath(args.dir)
+    if os.environ.get("BERTH_BED_DIR"):
+        return os.environ["BERTH_BED_DIR"]
+    if os.path.exists(CURRENT):
+        with open(CURRENT) as f:
+            return f.read().strip()
+    return None
+
+
+def cmd_start(args):
+    d = os.path.abspath(args.dir) if args.dir else tempfile.mkdtemp(prefix="berth-bed-")
+    state = start(d, args.components or list(COMPONENTS))
+    if not args.dir:
+        with open(CURRENT, "w") as f:
+            f.write(d + "\n")
+    for k, v in exports(state).items():
+        print("export %s=%s" % (k, shlex.quote(str(v))))
+    return 0
+
+
+def cmd_stop(args):
+    d = resolve_dir(args)
+    if d is None or not os.path.isdir(d):
+        print("bed: nothing to stop", file=sys.stderr)
+        return 0
+    stop_dir(d)
+    if os.path.exists(CURRENT):
+        with open(CURRENT) as f:
+            if f.read().strip() == d:
+                os.unlink(CURRENT)
+    print("bed: stopped %s" % d, file=sys.stderr)
+    return 0
+
+
+def cmd_status(args):
+    d = resolve_dir(args)
+    state = load_state(d) if d else None
+    if state is None:
+        print("bed: not running")
+        return 1
+    ok = True
+    for name, comp in state["components"].items():
+        alive = [p for p in comp.get("pids", []) if bedlib.pid_alive(p)]
+        up = len(alive) == len(comp.get("pids", []))
+        ok = ok and up
+        print("%-6s %s pids=%s %s" % (name, "up" if up else "DOWN",
+                                      comp.get("pids"), json.dumps(comp.get("env", {}))))
+    return 0 if ok else 1
+
+
+def cmd_ctl(args):
+    d = resolve_dir(args)
+    state = load_state(d) if d else None
+    if state is None or args.component not in state["components"]:
+        print("bed: %s is not running" % args.component, file=sys.stderr)
+        return 1
+    mod = importlib.import_module(COMPONENTS[args.component])
+    new = mod.ctl(os.path.join(d, args.component),
+                  state["components"][args.component], args.args)
+    if new is not None:
+        state["components"][args.component] = new
+        save_state(d, state)
+    return 0
+
+
+def cmd_run(args):
+    argv = args.cmd
+    if not argv:
+        print("bed: run needs -- CMD", file=sys.stderr)
+        return 2
+    d = tempfile.mkdtemp(prefix="berth-bed-")
+    try:
+        state = start(d, args.components or list(COMPONENTS))
+        env = dict(os.environ)
+        env.update(exports(state))
+        return subprocess.call(argv, env=env)
+    finally:
+        stop_dir(d)
+
+
+def main():
+    p = argparse.ArgumentParser(description="berth's test bed of real servers")
+    sub = p.add_subparsers(dest="verb", required=True)
+    s = sub.add_parser("start")
+    s.add_argument("--dir")
+    s.add_argument("components", nargs="*")
+    s = sub.add_parser("stop")
+    s.add_argument("--dir")
+    s = sub.add_parser("status")
+    s.add_argument("--dir")
+    s = sub.add_parser("ctl")
+    s.add_argument("--dir")
+    s.add_argument("component")
+    s.add_argument("args", nargs=argparse.REMAINDER)
+    sub.add_parser("run", help="run [COMPONENT ...] -- CMD ARGS...")
+    raw = sys.argv[1:]
+    if raw[:1] == ["run"]:
+        # argparse cannot split "COMPONENT ... -- CMD ..." reliably.
+        cut = raw.index("--") if "--" in raw else len(raw)
+        args = argparse.Namespace(verb="run", components=raw[1:cut],
+                                  cmd=raw[cut + 1:])
+    else:
+        args = p.parse_args()
+    try:
+        return {"start": cmd_start, "stop": cmd_stop, "status": cmd_status,
+                "ctl": cmd_ctl, "run": cmd_run}[args.verb](args)
+    except bedlib.BedError as e:
+        print("bed: %s" % e, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
