@@ -31,7 +31,15 @@ COMPONENTS = {
     "nfs": "bed_nfs",
     "dns": "bed_dns",
     "https": "bed_https",
+    "k8s": "bed_k8s",
 }
+
+
+def available():
+    """The components whose module is present, in start order."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return [n for n, m in COMPONENTS.items()
+            if os.path.exists(os.path.join(here, m + ".py"))]
 
 CURRENT = os.path.join(tempfile.gettempdir(), "berth-bed.current")
 
@@ -108,7 +116,7 @@ def resolve_dir(args):
 
 def cmd_start(args):
     d = os.path.abspath(args.dir) if args.dir else tempfile.mkdtemp(prefix="berth-bed-")
-    state = start(d, args.components or list(COMPONENTS))
+    state = start(d, args.components or available())
     if not args.dir:
         with open(CURRENT, "w") as f:
             f.write(d + "\n")
@@ -169,7 +177,7 @@ def cmd_run(args):
         return 2
     d = tempfile.mkdtemp(prefix="berth-bed-")
     try:
-        state = start(d, args.components or list(COMPONENTS))
+        state = start(d, args.components or available())
         env = dict(os.environ)
         env.update(exports(state))
         return subprocess.call(argv, env=env)
