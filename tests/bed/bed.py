@@ -148,7 +148,7 @@ def cmd_status(args):
     ok = True
     for name, comp in state["components"].items():
         alive = [p for p in comp.get("pids", []) if bedlib.pid_alive(p)]
-        up = len(alive) == len(comp.get("pids", []))
+        up = bool(comp.get("pids")) and len(alive) == len(comp["pids"])
         ok = ok and up
         print("%-6s %s pids=%s %s" % (name, "up" if up else "DOWN",
                                       comp.get("pids"), json.dumps(comp.get("env", {}))))

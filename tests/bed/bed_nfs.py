@@ -13,6 +13,8 @@ Exports:
     BERTH_NFS_URL         nfs://127.0.0.1/export?nfsport=N&mountport=M (v3)
     BERTH_NFS4_URL        nfs://127.0.0.1/export?version=4&nfsport=N
     BERTH_NFS_EXPORT_DIR  the exported local directory
+    BERTH_NFS_PID         ganesha's pid, for tests that make it stop
+                          answering (SIGSTOP, then SIGCONT)
 
 rpcbind: ganesha registers its NFSv3 and MOUNT programs with the portmapper
 and exits when it cannot, so an rpcbind must run on the fixed port 111.
@@ -327,7 +329,8 @@ def start(workdir):
                  "log": os.path.join(workdir, "ganesha.log"),
                  "rpcbind": rpcbind})
     return {"env": {"BERTH_NFS_URL": v3, "BERTH_NFS4_URL": v4,
-                    "BERTH_NFS_EXPORT_DIR": export_dir},
+                    "BERTH_NFS_EXPORT_DIR": export_dir,
+                    "BERTH_NFS_PID": str(proc.pid)},
             "pids": [proc.pid], "info": info}
 
 

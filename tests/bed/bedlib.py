@@ -98,6 +98,18 @@ def tcp_open(port, host="127.0.0.1"):
 
 
 def pid_alive(pid):
+    """True when pid runs; a zombie (killed, not yet reaped) counts as gone.
+
+    Orphans of `scripts/bed start` are reaped by PID 1 only now and then, so
+    kill(pid, 0) alone would take a dead server for a live one.
+    """
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            # The state follows the parenthesised command name.
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        pass
     try:
         os.kill(pid, 0)
         return True

@@ -1,0 +1,42 @@
+#!/bin/sh
+# The test bed's own contract, as a person uses it by hand:
+#   eval "$(scripts/bed start nfs dns)"; nfs-ls "$BERTH_NFS_URL";
+#   dig @127.0.0.1 -p PORT ...; scripts/bed stop
+# works, listens on 127.0.0.1 only, and leaves no process or file behind.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bed="$root/scripts/bed"
+dir=$(mktemp -d /tmp/berth-bed-test.XXXXXX)
+rmdir "$dir"
+fail() { echo "FAIL: $*"; "$bed" stop --dir "$dir" >/dev/null 2>&1; exit 1; }
+
+exports=$("$bed" start --dir "$dir" nfs dns) || fail "bed start exited $?"
+eval "$exports"
+[ -n "${BERTH_NFS_URL:-}" ] || fail "BERTH_NFS_URL not exported"
+[ -n "${BERTH_DNS_SERVER:-}" ] || fail "BERTH_DNS_SERVER not exported"
+[ "$BERTH_BED_DIR" = "$dir" ] || fail "BERTH_BED_DIR is '$BERTH_BED_DIR'"
+
+"$bed" status --dir "$dir" >/dev/null || fail "status says a server is down"
+pids=$(/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(" ".join(str(p) for c in s["components"].values() for p in c["pids"]))' "$dir/state.json")
+[ -n "$pids" ] || fail "no pids recorded"
+
+nfs-ls "$BERTH_NFS_URL" >/dev/null || fail "nfs-ls $BERTH_NFS_URL"
+port=${BERTH_DNS_SERVER##*:}
+answer=$(dig +short +time=2 +tries=2 @127.0.0.1 -p "$port" SRV web.default.svc.cluster.local)
+[ "$(printf '%s\n' "$answer" | grep -c .)" -ge 3 ] || fail "dig SRV gave: $answer"
+
+# Listening sockets of the bed's processes are on 127.0.0.1 only.
+for pid in $pids; do
+  if ss -H -ltnup 2>/dev/null | grep "pid=$pid," | grep -vE '127\.0\.0\.1:|\[::1\]:' ; then
+    fail "pid $pid listens beyond loopback"
+  fi
+done
+
+"$bed" stop --dir "$dir" 2>/dev/null || fail "bed stop exited $?"
+for pid in $pids; do
+  if kill -0 "$pid" 2>/dev/null; then
+    fail "pid $pid still running after stop"
+  fi
+done
+[ ! -e "$dir" ] || fail "$dir left behind"
+echo "ok: bed started, answered NFS and DNS, stopped ($pids)"
