@@ -153,7 +153,8 @@ void berth_http_response_cleanup(berth_http_response_t *resp);
  * BERTH_ETLS, BERTH_ETRANSPORT (connect, reset, truncated response),
  * BERTH_ETOOBIG (body over max_body_bytes), BERTH_EINVAL (bad URL, method
  * or header), BERTH_ENOMEM; err (may be NULL) then has a message and the
- * HTTP code if headers had arrived. */
+ * HTTP code if headers had arrived, and resp holds whatever had arrived
+ * (status, part of the body). */
 berth_status_t berth_http_do(berth_http_client_t *client,
                              const berth_http_request_t *req,
                              berth_http_response_t *resp, berth_error_t *err);

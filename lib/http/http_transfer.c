@@ -339,7 +339,7 @@ static berth_status_t run_transfer(berth_http_client_t *c,
   int left;
   int64_t idle;
   long wait_ms;
-  bool found = false;
+  berth_status_t st = BERTH_EINTERNAL;
 
   *idle_expired = false;
   for (;;) {
@@ -351,7 +351,8 @@ static berth_status_t run_transfer(berth_http_client_t *c,
       idle = berth_clock_monotonic_ms(NULL) - x->last_activity_ms;
       if (idle >= x->idle_timeout_ms) {
         *idle_expired = true;
-        return BERTH_ETIMEOUT;
+        st = BERTH_ETIMEOUT;
+        goto done;
       }
       if (x->idle_timeout_ms - idle < wait_ms)
         wait_ms = (long)(x->idle_timeout_ms - idle);
@@ -361,15 +362,19 @@ static berth_status_t run_transfer(berth_http_client_t *c,
     if (mc != CURLM_OK)
       break;
   }
-  if (mc != CURLM_OK)
-    return mc == CURLM_OUT_OF_MEMORY ? BERTH_ENOMEM : BERTH_EINTERNAL;
+  if (mc != CURLM_OK) {
+    st = mc == CURLM_OUT_OF_MEMORY ? BERTH_ENOMEM : BERTH_EINTERNAL;
+    goto done;
+  }
   while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
     if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->easy) {
       *rc = msg->data.result;
-      found = true;
+      st = BERTH_OK;
     }
   }
-  return found ? BERTH_OK : BERTH_EINTERNAL;
+
+done:
+  return st;
 }
 
 berth_status_t berth__http_perform(berth_http_client_t *c,

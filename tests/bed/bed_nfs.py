@@ -341,4 +341,7 @@ def stop(workdir, state):
     for pid in state.get("pids", []):
         if _alive(pid) and _comm(pid).startswith("ganesha"):
             _stop_pid(pid)
+    # bed.py kills state["pids"] after stop(); they are gone already, and
+    # bedlib.kill_pid would wait for a zombie that init has not reaped yet.
+    state["pids"] = []
     _release_rpcbind(workdir)

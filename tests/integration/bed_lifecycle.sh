@@ -27,7 +27,7 @@ answer=$(dig +short +time=2 +tries=2 @127.0.0.1 -p "$port" SRV web.default.svc.c
 
 # Listening sockets of the bed's processes are on 127.0.0.1 only.
 for pid in $pids; do
-  if ss -H -ltnup 2>/dev/null | grep "pid=$pid," | grep -vE '127\.0\.0\.1:|\[::1\]:' ; then
+  if ss -H -ltnup 2>/dev/null | grep "pid=$pid," | grep -vE '127\.0\.0\.1\]?:|\[::1\]:' ; then
     fail "pid $pid listens beyond loopback"
   fi
 done
