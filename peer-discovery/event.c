@@ -5,13 +5,14 @@
 
 #include "berth/buf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const event_keys[] = {
-  "BERTH_EVENT",   "BERTH_SELF",    "BERTH_ORDINAL",   "BERTH_PEERS",
-  "BERTH_PEER_COUNT", "BERTH_PRIMARY", "BERTH_ADDED",  "BERTH_REMOVED",
-  "BERTH_SERVICE", "BERTH_NAMESPACE", "BERTH_DOMAIN",
+    "BERTH_EVENT",      "BERTH_SELF",      "BERTH_ORDINAL", "BERTH_PEERS",
+    "BERTH_PEER_COUNT", "BERTH_PRIMARY",   "BERTH_ADDED",   "BERTH_REMOVED",
+    "BERTH_SERVICE",    "BERTH_NAMESPACE", "BERTH_DOMAIN",
 };
 
 #define EVENT_KEYS (sizeof(event_keys) / sizeof(event_keys[0]))
@@ -54,8 +55,8 @@ static berth_status_t event_values(const peers_event_t *ev, char **vals)
     vals[2] = berth_strdup_printf("BERTH_ORDINAL=%s", ordinal);
     vals[3] = berth_strdup_printf("BERTH_PEERS=%s", berth_buf_str(&peers));
     vals[4] = berth_strdup_printf("BERTH_PEER_COUNT=%zu", ev->peers->count);
-    vals[5] = berth_strdup_printf("BERTH_PRIMARY=%s",
-                                  primary ? primary->name : "");
+    vals[5] =
+        berth_strdup_printf("BERTH_PRIMARY=%s", primary ? primary->name : "");
     vals[6] = berth_strdup_printf("BERTH_ADDED=%s", berth_buf_str(&added));
     vals[7] = berth_strdup_printf("BERTH_REMOVED=%s", berth_buf_str(&removed));
     vals[8] = berth_strdup_printf("BERTH_SERVICE=%s", ev->self->service);
@@ -74,7 +75,7 @@ static berth_status_t event_values(const peers_event_t *ev, char **vals)
 berth_status_t peers_event_env(const peers_event_t *ev, char *const *base,
                                char ***out)
 {
-  char *vals[EVENT_KEYS] = { NULL };
+  char *vals[EVENT_KEYS] = {NULL};
   char **env;
   size_t nbase = 0;
   size_t n = 0;

@@ -24,10 +24,10 @@
 #include "members.h"
 
 typedef struct peers_event {
-  const char *kind;               /* "on-start" or "on-change" */
+  const char *kind; /* "on-start" or "on-change" */
   const peers_identity_t *self;
-  const peers_set_t *peers;       /* the membership now, sorted */
-  const peers_set_t *before;      /* at the last successful run */
+  const peers_set_t *peers;  /* the membership now, sorted */
+  const peers_set_t *before; /* at the last successful run */
 } peers_event_t;
 
 /* Build the hook's environment: base (may be NULL) without any variable

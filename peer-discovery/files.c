@@ -81,9 +81,8 @@ static void sync_dir(const char *path)
   free(dir);
 }
 
-berth_status_t peers_file_update(const char *path, const char *data,
-                                 size_t len, bool *changed,
-                                 berth_error_t *err)
+berth_status_t peers_file_update(const char *path, const char *data, size_t len,
+                                 bool *changed, berth_error_t *err)
 {
   berth_status_t st = BERTH_OK;
   char *tmp = NULL;

@@ -17,9 +17,8 @@
  * *changed (may be NULL) says whether the file was written. Errors are
  * BERTH_EIO (or BERTH_ENOMEM) with the path and errno text in err; the
  * old file is then left as it was. */
-berth_status_t peers_file_update(const char *path, const char *data,
-                                 size_t len, bool *changed,
-                                 berth_error_t *err);
+berth_status_t peers_file_update(const char *path, const char *data, size_t len,
+                                 bool *changed, berth_error_t *err);
 
 /* The directory part of path ("." when it has none), as a new string. */
 char *peers_path_dirname(const char *path);

@@ -68,8 +68,8 @@ static void emit_lines(hook_proc_t *h, hook_stream_t *s, bool flush)
       len = (size_t)(nl - data);
       skip = len + 1;
     } else {
-      len = s->line.len < PEERS_HOOK_LINE_MAX ? s->line.len
-                                              : PEERS_HOOK_LINE_MAX;
+      len =
+          s->line.len < PEERS_HOOK_LINE_MAX ? s->line.len : PEERS_HOOK_LINE_MAX;
       skip = len;
     }
     log_line(h, s, data, len > 0 && data[len - 1] == '\r' ? len - 1 : len);
@@ -122,8 +122,7 @@ static void write_input(hook_proc_t *h)
   h->in_fd = -1;
 }
 
-static berth_status_t spawn_error(int rc, const char *prog,
-                                  berth_error_t *err)
+static berth_status_t spawn_error(int rc, const char *prog, berth_error_t *err)
 {
   berth_status_t st = BERTH_EIO;
 
@@ -186,9 +185,9 @@ static berth_status_t hook_start(hook_proc_t *h, berth_error_t *err)
 {
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t at;
-  int in[2] = { -1, -1 };
-  int out[2] = { -1, -1 };
-  int errp[2] = { -1, -1 };
+  int in[2] = {-1, -1};
+  int out[2] = {-1, -1};
+  int errp[2] = {-1, -1};
   int rc;
 
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 ||
@@ -251,11 +250,11 @@ static bool hook_poll(hook_proc_t *h, int timeout_ms)
 
   for (i = 0; i < 2; i++)
     if (h->out[i].fd >= 0)
-      pfd[n++] = (struct pollfd){ .fd = h->out[i].fd, .events = POLLIN };
+      pfd[n++] = (struct pollfd){.fd = h->out[i].fd, .events = POLLIN};
   if (h->in_fd >= 0)
-    pfd[n++] = (struct pollfd){ .fd = h->in_fd, .events = POLLOUT };
+    pfd[n++] = (struct pollfd){.fd = h->in_fd, .events = POLLOUT};
   if (h->req->cancel_fd >= 0)
-    pfd[n++] = (struct pollfd){ .fd = h->req->cancel_fd, .events = POLLIN };
+    pfd[n++] = (struct pollfd){.fd = h->req->cancel_fd, .events = POLLIN};
   if (poll(pfd, n, timeout_ms) <= 0)
     return false;
   return h->req->cancel_fd >= 0 && (pfd[n - 1].revents & POLLIN) != 0;
@@ -304,16 +303,18 @@ berth_status_t peers_hook_run(const peers_hook_req_t *req,
   memset(&h, 0, sizeof(h));
   h.req = req;
   h.in_fd = -1;
-  h.out[0] = (hook_stream_t){ .fd = -1, .name = "stdout" };
-  h.out[1] = (hook_stream_t){ .fd = -1, .name = "stderr" };
+  h.out[0] = (hook_stream_t){.fd = -1, .name = "stdout"};
+  h.out[1] = (hook_stream_t){.fd = -1, .name = "stderr"};
   berth_buf_init(&h.out[0].line);
   berth_buf_init(&h.out[1].line);
   st = hook_start(&h, err);
   if (st == BERTH_OK)
     st = hook_wait(&h);
   if (st == BERTH_ETIMEOUT)
-    berth_error_set(err, st, "%s ran over its timeout of %lld ms and was "
-                    "killed", req->label, (long long)req->timeout_ms);
+    berth_error_set(err, st,
+                    "%s ran over its timeout of %lld ms and was "
+                    "killed",
+                    req->label, (long long)req->timeout_ms);
   else if (st == BERTH_ECANCELED)
     berth_error_set(err, st, "%s stopped for shutdown", req->label);
   if (h.pid > 0 && res != NULL) {

@@ -20,19 +20,19 @@
 #define PEERS_HOOK_LINE_MAX 4096
 
 typedef struct peers_hook_req {
-  const char *label;     /* "on-start" or "on-change", for the log */
-  char *const *argv;     /* program and arguments, NULL-terminated */
-  char *const *envp;     /* the whole environment, NULL-terminated */
-  const char *input;     /* standard input, may be NULL */
+  const char *label; /* "on-start" or "on-change", for the log */
+  char *const *argv; /* program and arguments, NULL-terminated */
+  char *const *envp; /* the whole environment, NULL-terminated */
+  const char *input; /* standard input, may be NULL */
   size_t input_len;
-  int64_t timeout_ms;    /* 0: no limit */
-  int64_t grace_ms;      /* SIGTERM to SIGKILL after a timeout */
-  int cancel_fd;         /* readable means stop now (shutdown); -1: none */
+  int64_t timeout_ms; /* 0: no limit */
+  int64_t grace_ms;   /* SIGTERM to SIGKILL after a timeout */
+  int cancel_fd;      /* readable means stop now (shutdown); -1: none */
 } peers_hook_req_t;
 
 typedef struct peers_hook_result {
-  int exit_code;         /* exit status, or -1 when a signal ended it */
-  int signal;            /* the signal that ended it, or 0 */
+  int exit_code; /* exit status, or -1 when a signal ended it */
+  int signal;    /* the signal that ended it, or 0 */
   int64_t duration_ms;
 } peers_hook_result_t;
 

@@ -192,21 +192,20 @@ static berth_status_t derive(peers_identity_t *id, berth_error_t *err)
   if (id->ordinal >= 0)
     base_len = (size_t)(strrchr(id->host, '-') - id->host);
   id->base = strndup(id->host, base_len);
-  id->service_fqdn = berth_strdup_printf("%s.%s.svc.%s", id->service, id->ns,
-                                         id->domain);
+  id->service_fqdn =
+      berth_strdup_printf("%s.%s.svc.%s", id->service, id->ns, id->domain);
   id->fqdn = berth_strdup_printf("%s.%s", id->host, id->service_fqdn);
   if (id->base == NULL || id->service_fqdn == NULL || id->fqdn == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
   if (strlen(id->fqdn) > PEERS_NAME_MAX)
     return berth_error_set(err, BERTH_EINVAL,
-                           "own name %s is longer than %d characters",
-                           id->fqdn, PEERS_NAME_MAX);
+                           "own name %s is longer than %d characters", id->fqdn,
+                           PEERS_NAME_MAX);
   return BERTH_OK;
 }
 
 berth_status_t peers_identity_resolve(const peers_identity_opts_t *opts,
-                                      peers_identity_t *out,
-                                      berth_error_t *err)
+                                      peers_identity_t *out, berth_error_t *err)
 {
   peers_identity_t id;
   berth_status_t st;

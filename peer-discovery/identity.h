@@ -36,14 +36,14 @@ typedef struct peers_identity_opts {
 } peers_identity_opts_t;
 
 typedef struct peers_identity {
-  char *host;          /* own host label, lower case ("web-3") */
-  char *base;          /* host without its "-<ordinal>" ("web") */
-  long ordinal;        /* -1 when host has none */
-  char *service;       /* "web" */
-  char *ns;            /* "default" */
-  char *domain;        /* cluster zone, "cluster.local" */
-  char *service_fqdn;  /* "web.default.svc.cluster.local" */
-  char *fqdn;          /* "web-3.web.default.svc.cluster.local" */
+  char *host;         /* own host label, lower case ("web-3") */
+  char *base;         /* host without its "-<ordinal>" ("web") */
+  long ordinal;       /* -1 when host has none */
+  char *service;      /* "web" */
+  char *ns;           /* "default" */
+  char *domain;       /* cluster zone, "cluster.local" */
+  char *service_fqdn; /* "web.default.svc.cluster.local" */
+  char *fqdn;         /* "web-3.web.default.svc.cluster.local" */
   /* Where host, namespace and zone came from ("flag", "env", "file",
    * "resolv.conf", "gethostname", "default"), for the start-up log. */
   const char *host_source;

@@ -1,73 +1,73 @@
 /* berth-peers: StatefulSet peer discovery over headless-service DNS.
  *
- * Entry point. Both -flag and --flag spellings are accepted (getopt_long_only)
- * because peer-finder, which berth-peers replaces, uses Go's -flag style. The
- * resolver loop, hooks and renderers are built by the berth-peers issue. */
-#include <getopt.h>
+ * Entry point: options (options.h), signals, then the loop (app.h). Both
+ * -flag and --flag spellings are accepted because peer-finder, which
+ * berth-peers replaces, uses Go's -flag style. SIGTERM and SIGINT make the
+ * loop stop at once (a running hook is stopped too) and exit 0. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#include "berth/log.h"
-#include "berth/version.h"
+#include "app.h"
+#include "options.h"
 
-static void usage(FILE *out)
+static int stop_pipe[2] = {-1, -1};
+
+static void on_stop(int sig)
 {
-  fprintf(out,
-    "Usage: berth-peers [OPTION]...\n"
-    "Find the members of a StatefulSet through its headless Service's DNS\n"
-    "records, give this member its ordinal identity, and run hooks when the\n"
-    "membership changes. Options may be spelled -flag or --flag.\n"
-    "\n"
-    "Options:\n"
-    "  --log-level LEVEL    error, warn, info (default), debug or trace\n"
-    "  --log-format FORMAT  logfmt (default) or json\n"
-    "  -h, --help           show this help and exit\n"
-    "  -V, --version        show the version and exit\n"
-    "\n"
-    "Peer discovery is not part of this build yet: see README.md.\n");
+  int saved = errno;
+  char c = (char)sig;
+
+  /* The pipe is non-blocking: a full pipe already says "stop". */
+  if (write(stop_pipe[1], &c, 1) < 0) {
+    /* Nothing to do. */
+  }
+  errno = saved;
+}
+
+static int setup_signals(void)
+{
+  struct sigaction sa;
+
+  if (pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    return -1;
+  memset(&sa, 0, sizeof(sa));
+  sigemptyset(&sa.sa_mask);
+  sa.sa_handler = on_stop;
+  if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+    return -1;
+  /* A hook that exits without reading its input must not kill us. */
+  sa.sa_handler = SIG_IGN;
+  return sigaction(SIGPIPE, &sa, NULL);
 }
 
 int main(int argc, char **argv)
 {
-  static const struct option opts[] = {
-    { "log-level", required_argument, NULL, 'l' },
-    { "log-format", required_argument, NULL, 'f' },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, 'V' },
-    { NULL, 0, NULL, 0 },
-  };
-  berth_log_level_t level;
-  berth_log_format_t format;
-  int c;
+  peers_options_t opt;
+  int rc;
 
-  while ((c = getopt_long_only(argc, argv, "hV", opts, NULL)) != -1) {
-    switch (c) {
-    case 'l':
-      if (berth_log_level_parse(optarg, &level) != BERTH_OK) {
-        fprintf(stderr, "berth-peers: invalid --log-level '%s'\n", optarg);
-        return 2;
-      }
-      berth_log_set_level(level);
-      break;
-    case 'f':
-      if (berth_log_format_parse(optarg, &format) != BERTH_OK) {
-        fprintf(stderr, "berth-peers: invalid --log-format '%s'\n", optarg);
-        return 2;
-      }
-      berth_log_set_format(format);
-      break;
-    case 'h':
-      usage(stdout);
-      return 0;
-    case 'V':
-      printf("berth-peers %s\n", BERTH_VERSION);
-      return 0;
-    default:
-      usage(stderr);
-      return 2;
-    }
+  switch (peers_options_parse(argc, argv, &opt, stdout, stderr)) {
+  case PEERS_PARSE_EXIT_OK:
+    rc = 0;
+    goto done;
+  case PEERS_PARSE_EXIT_USAGE:
+    rc = 2;
+    goto done;
+  case PEERS_PARSE_RUN:
+    break;
   }
-  berth_log(BERTH_LOG_ERROR, "peer discovery is not built yet",
-            "version", BERTH_VERSION, NULL);
-  return 1;
+  if (setup_signals() != 0) {
+    perror("berth-peers: signals");
+    rc = 1;
+    goto done;
+  }
+  rc = peers_app_run(&opt, stop_pipe[0]);
+  close(stop_pipe[0]);
+  close(stop_pipe[1]);
+done:
+  peers_options_cleanup(&opt);
+  return rc;
 }

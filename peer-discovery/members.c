@@ -80,9 +80,8 @@ static berth_status_t set_grow(peers_set_t *set)
   return BERTH_OK;
 }
 
-berth_status_t peers_set_add(peers_set_t *set, const char *name,
-                             unsigned port, peers_member_t **out,
-                             berth_error_t *err)
+berth_status_t peers_set_add(peers_set_t *set, const char *name, unsigned port,
+                             peers_member_t **out, berth_error_t *err)
 {
   berth_status_t st;
   peers_member_t m;
@@ -171,8 +170,7 @@ berth_status_t peers_member_add_addr(peers_member_t *m, const char *addr)
   memmove(&addrs[pos + 1], &addrs[pos], (m->naddrs - pos) * sizeof(*addrs));
   addrs[pos] = strdup(text);
   if (addrs[pos] == NULL) {
-    memmove(&addrs[pos], &addrs[pos + 1],
-            (m->naddrs - pos) * sizeof(*addrs));
+    memmove(&addrs[pos], &addrs[pos + 1], (m->naddrs - pos) * sizeof(*addrs));
     return BERTH_ENOMEM;
   }
   m->naddrs++;
@@ -252,8 +250,8 @@ void peers_set_move(peers_set_t *dst, peers_set_t *src)
 }
 
 /* Append to out the names of a that are not in b, comma-separated. */
-static berth_status_t append_missing(const peers_set_t *a,
-                                     const peers_set_t *b, berth_buf_t *out)
+static berth_status_t append_missing(const peers_set_t *a, const peers_set_t *b,
+                                     berth_buf_t *out)
 {
   berth_status_t st = BERTH_OK;
   size_t i;
@@ -269,9 +267,8 @@ static berth_status_t append_missing(const peers_set_t *a,
   return st;
 }
 
-berth_status_t peers_set_diff(const peers_set_t *before,
-                              const peers_set_t *now, berth_buf_t *added,
-                              berth_buf_t *removed)
+berth_status_t peers_set_diff(const peers_set_t *before, const peers_set_t *now,
+                              berth_buf_t *added, berth_buf_t *removed)
 {
   berth_status_t st = append_missing(now, before, added);
 
@@ -307,8 +304,8 @@ const peers_member_t *peers_set_primary(const peers_set_t *set)
   return best;
 }
 
-bool peers_set_has_lower(const peers_set_t *set, const char *base,
-                         long ordinal, const char *domain, long *missing)
+bool peers_set_has_lower(const peers_set_t *set, const char *base, long ordinal,
+                         const char *domain, long *missing)
 {
   char name[PEERS_NAME_MAX + 32];
   long i;

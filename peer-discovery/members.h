@@ -15,11 +15,11 @@
 #include "berth/status.h"
 
 typedef struct peers_member {
-  char *name;      /* FQDN, lower case, no trailing dot; owned */
-  char *host;      /* its first label; owned */
-  long ordinal;    /* trailing -N of host, or -1 */
-  unsigned port;   /* port of its SRV record; 0 when unknown */
-  char **addrs;    /* text addresses, IPv4 first, each family in order */
+  char *name;    /* FQDN, lower case, no trailing dot; owned */
+  char *host;    /* its first label; owned */
+  long ordinal;  /* trailing -N of host, or -1 */
+  unsigned port; /* port of its SRV record; 0 when unknown */
+  char **addrs;  /* text addresses, IPv4 first, each family in order */
   size_t naddrs;
 } peers_member_t;
 
@@ -39,9 +39,8 @@ void peers_set_cleanup(peers_set_t *set);
  * BERTH_EINVAL and the set is unchanged). A name already present (in any
  * case, with or without a trailing dot) is not added twice. *out (may be
  * NULL) receives the member, borrowed from the set until it next changes. */
-berth_status_t peers_set_add(peers_set_t *set, const char *name,
-                             unsigned port, peers_member_t **out,
-                             berth_error_t *err);
+berth_status_t peers_set_add(peers_set_t *set, const char *name, unsigned port,
+                             peers_member_t **out, berth_error_t *err);
 
 /* Add a text address to a member, unless it is already there. Anything
  * inet_pton does not read as IPv4 or IPv6 is BERTH_EINVAL. The address is
@@ -53,8 +52,7 @@ void peers_set_sort(peers_set_t *set);
 
 /* The member called name (compared without case, trailing dot ignored),
  * or NULL. Borrowed. */
-const peers_member_t *peers_set_find(const peers_set_t *set,
-                                     const char *name);
+const peers_member_t *peers_set_find(const peers_set_t *set, const char *name);
 
 /* true when a and b hold the same names (and, if with_addrs, the same
  * addresses), in any order. */
@@ -72,9 +70,8 @@ void peers_set_move(peers_set_t *dst, peers_set_t *src);
 /* Append to added the names in now but not in before, and to removed the
  * names in before but not in now, each as a comma-separated list in now's
  * (resp. before's) order. */
-berth_status_t peers_set_diff(const peers_set_t *before,
-                              const peers_set_t *now, berth_buf_t *added,
-                              berth_buf_t *removed);
+berth_status_t peers_set_diff(const peers_set_t *before, const peers_set_t *now,
+                              berth_buf_t *added, berth_buf_t *removed);
 
 /* Append the names of set to out, separated by sep. */
 berth_status_t peers_set_join(const peers_set_t *set, const char *sep,
@@ -87,7 +84,7 @@ const peers_member_t *peers_set_primary(const peers_set_t *set);
 /* For an ordered start: true when every "<base>-<i>.<domain>" for i in
  * 0..ordinal-1 is in set. Otherwise false, and *missing (may be NULL) is
  * the lowest ordinal not found. */
-bool peers_set_has_lower(const peers_set_t *set, const char *base,
-                         long ordinal, const char *domain, long *missing);
+bool peers_set_has_lower(const peers_set_t *set, const char *base, long ordinal,
+                         const char *domain, long *missing);
 
 #endif /* BERTH_PEERS_MEMBERS_H */

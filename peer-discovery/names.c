@@ -53,7 +53,8 @@ berth_status_t peers_name_normalize(const char *name, char **out,
     if (!peers_label_valid(label, (size_t)(dot - label))) {
       st = berth_error_set(err, BERTH_EINVAL,
                            "label %zu of the name is not an RFC 1123 host "
-                           "label", (size_t)(label - name));
+                           "label",
+                           (size_t)(label - name));
       goto done;
     }
   }

@@ -9,16 +9,15 @@
 
 typedef struct kind_info {
   const char *name;
-  long port;   /* default port, 0: none */
-  long count;  /* default count, 0: all */
+  long port;  /* default port, 0: none */
+  long count; /* default count, 0: all */
 } kind_info_t;
 
 /* Indexed by peers_render_kind_t. */
 static const kind_info_t kinds[] = {
-  { "zookeeper", 2888, 0 },    { "etcd", 2380, 0 },
-  { "mongo", 27017, 0 },       { "cassandra", 0, 3 },
-  { "elasticsearch", 9300, 3 }, { "json", 0, 0 },
-  { "lines", 0, 0 },
+    {"zookeeper", 2888, 0}, {"etcd", 2380, 0},          {"mongo", 27017, 0},
+    {"cassandra", 0, 3},    {"elasticsearch", 9300, 3}, {"json", 0, 0},
+    {"lines", 0, 0},
 };
 
 #define KIND_COUNT (sizeof(kinds) / sizeof(kinds[0]))
@@ -62,8 +61,7 @@ static berth_status_t parse_option(const char *opt, size_t len,
   if (strcmp(copy, "port") == 0 || strcmp(copy, "count") == 0) {
     st = berth_str_to_ll(eq, 1, copy[0] == 'p' ? 65535 : 1000, &n);
     if (st != BERTH_OK)
-      st = berth_error_set(err, BERTH_EINVAL, "bad number in %s=%s", copy,
-                           eq);
+      st = berth_error_set(err, BERTH_EINVAL, "bad number in %s=%s", copy, eq);
     else if (copy[0] == 'p')
       spec->port = (long)n;
     else
@@ -116,8 +114,10 @@ berth_status_t peers_render_spec_parse(const char *arg,
   /* The election port is the quorum port + 1000. */
   if (st == BERTH_OK && spec.kind == PEERS_RENDER_ZOOKEEPER &&
       spec.port > 64535)
-    st = berth_error_set(err, BERTH_EINVAL, "zookeeper port=%ld: the "
-                         "election port would be over 65535", spec.port);
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "zookeeper port=%ld: the "
+                         "election port would be over 65535",
+                         spec.port);
   if (st == BERTH_OK)
     spec.path = strdup(colon + 1);
   if (st == BERTH_OK && spec.path == NULL)
@@ -335,13 +335,13 @@ berth_status_t peers_render_json(const peers_view_t *view, int ready,
     }
   if (list == NULL)
     return BERTH_ENOMEM;
-  doc = json_pack(
-    "{s:s,s:s,s:s,s:s,s:o,s:b,s:o,s:I,s:o}", "service", id->service,
-    "namespace", id->ns, "domain", id->domain, "self", id->fqdn, "ordinal",
-    id->ordinal >= 0 ? json_integer(id->ordinal) : json_null(), "self_seen",
-    peers_set_find(view->peers, id->fqdn) != NULL, "primary",
-    primary ? json_string(primary->name) : json_null(), "count",
-    (json_int_t)view->peers->count, "peers", list);
+  doc = json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:o,s:I,s:o}", "service",
+                  id->service, "namespace", id->ns, "domain", id->domain,
+                  "self", id->fqdn, "ordinal",
+                  id->ordinal >= 0 ? json_integer(id->ordinal) : json_null(),
+                  "self_seen", peers_set_find(view->peers, id->fqdn) != NULL,
+                  "primary", primary ? json_string(primary->name) : json_null(),
+                  "count", (json_int_t)view->peers->count, "peers", list);
   if (doc != NULL && ready >= 0)
     json_object_set_new(doc, "ready", json_boolean(ready));
   return dump_pretty(doc, out);
@@ -377,7 +377,7 @@ berth_status_t peers_render(const peers_render_spec_t *spec,
     break;
   }
   if (st != BERTH_OK)
-    berth_error_set(err, st, "render %s: %s", peers_render_kind_name(spec->kind),
-                    berth_strerror(st));
+    berth_error_set(err, st, "render %s: %s",
+                    peers_render_kind_name(spec->kind), berth_strerror(st));
   return st;
 }

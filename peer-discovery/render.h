@@ -51,10 +51,10 @@ typedef enum peers_render_kind {
 
 typedef struct peers_render_spec {
   peers_render_kind_t kind;
-  char *path;   /* owned */
-  long port;    /* 0: the kind's default */
-  long count;   /* 0: the kind's default */
-  char *name;   /* owned; NULL: the kind's default */
+  char *path; /* owned */
+  long port;  /* 0: the kind's default */
+  long count; /* 0: the kind's default */
+  char *name; /* owned; NULL: the kind's default */
 } peers_render_spec_t;
 
 /* What renderers see. */
@@ -87,8 +87,7 @@ berth_status_t peers_render(const peers_render_spec_t *spec,
 /* The peers as the hooks get them: one per line, each line ended by
  * '\n'; with view->addresses, each member's first address (IPv4 first)
  * instead of its name, leaving out members without one. */
-berth_status_t peers_render_lines(const peers_view_t *view,
-                                  berth_buf_t *out);
+berth_status_t peers_render_lines(const peers_view_t *view, berth_buf_t *out);
 
 /* The membership as a JSON document (pretty-printed, keys in a fixed
  * order); with ready >= 0, a "ready" member too (for /peers). */

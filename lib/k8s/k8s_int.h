@@ -65,6 +65,10 @@ void berth__k8s_free_secret(char *s);
 /* Duplicate s (NULL gives NULL) into *dst; false when out of memory. */
 bool berth__k8s_dup(const char *s, char **dst);
 
+/* Deep-copy a configuration into *dst (uninitialised; set on success). */
+berth_status_t berth__k8s_config_copy(const berth_k8s_config_t *src,
+                                      berth_k8s_config_t *dst);
+
 /* ---- Credentials (auth.c, exec.c) -------------------------------------- */
 
 /* What the client sends to authenticate, and where it comes from. Shared by
@@ -146,8 +150,7 @@ berth_status_t berth__k8s_request(berth_k8s_client_t *c,
 /* Open a stream (a watch) with the same credentials and rate limit, and
  * feed its bytes to on_data. Returns what berth_http_stream returns; an
  * HTTP error status (the body collected, at most 64 KiB) is decoded as a
- * Status into err. cancel (may be NULL) is polled: when it becomes true
- * the stream is abandoned with BERTH_ECANCELED at the next chance. */
+ * Status into err; on_data sees only the bytes of a 2xx answer. */
 berth_status_t berth__k8s_stream(berth_k8s_client_t *c, const char *path,
                                  long idle_timeout_ms,
                                  berth_http_chunk_fn on_data, void *ctx,

@@ -26,7 +26,7 @@ typedef struct {
   json_t *body;      /* the cluster/user/context object, borrowed; may be
                       * NULL */
   const char *file;  /* the file that defined it (borrowed from kc_t) */
-  char where[48];    /* "users[2].user" */
+  char where[80];    /* "users[2].user" */
 } kc_entry_t;
 
 typedef struct {
@@ -162,7 +162,7 @@ static berth_status_t merge_list(kc_list_t *list, json_t *doc,
     grown[list->n].name = json_string_value(name);
     grown[list->n].body = json_is_object(body) ? body : NULL;
     grown[list->n].file = file;
-    snprintf(grown[list->n].where, sizeof(grown[list->n].where), "%s.%s",
+    snprintf(grown[list->n].where, sizeof(grown[list->n].where), "%.40s.%.16s",
              where, body_key);
     list->n++;
   }
@@ -354,7 +354,7 @@ static berth_status_t build_exec(const kc_entry_t *user, json_t *exec,
   size_t i;
   berth_status_t st;
 
-  snprintf(e.where, sizeof(e.where), "%s.exec", user->where);
+  snprintf(e.where, sizeof(e.where), "%.60s.exec", user->where);
   if (!json_is_object(exec))
     return field_error(err, e.file, e.where, "", "expected a mapping");
   e.body = exec;

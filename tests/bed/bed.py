@@ -7,6 +7,8 @@
     bed.py ctl [--dir DIR] COMPONENT ARGS...   change a running component
     bed.py run [COMPONENT ...] -- CMD ARGS...  start, run CMD with the
                                                exports, stop; CMD's status
+    bed.py isolate -- CMD ARGS...              run CMD in a private network
+                                               namespace (as run does)
 
 Components: see COMPONENTS below; with none named, all of them start.
 State lives in DIR (default: a new temporary directory, remembered in
@@ -170,11 +172,66 @@ def cmd_ctl(args):
     return 0
 
 
+# Inside a private network namespace, only a private loopback exists: so a
+# server that insists on a fixed port on every address (rpcbind, on port
+# 111 of 0.0.0.0: Debian's rpcbind aborts when given -h) is reachable from
+# loopback only, and parallel tests each have their own. A private /run and
+# TMPDIR keep rpcbind's socket and the beds' lock files apart too. glibc's
+# AI_ADDRCONFIG ignores loopback addresses, and ganesha resolves its bind
+# address with it, so lo also gets one private non-loopback address per
+# family (reachable from inside the namespace only, like everything else).
+ISOLATE_SCRIPT = (
+    'ip link set lo up && ip addr add 10.254.254.1/32 dev lo && '
+    '{ ip addr add fd00:be:27::1/128 dev lo 2>/dev/null || true; } && '
+    'mount -t tmpfs -o mode=755 berth-run /run && '
+    'mkdir -p /run/rpcbind /run/lock && exec "$@"')
+
+
+def can_isolate():
+    if os.environ.get("BERTH_BED_ISOLATED") or os.environ.get("BERTH_BED_NO_NETNS"):
+        return False
+    if not (os.geteuid() == 0 and shutil.which("unshare") is not None
+            and shutil.which("ip") is not None):
+        return False
+    # A container may forbid new namespaces even to root: probe once.
+    probe = subprocess.call(["unshare", "--net", "--mount", "true"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if probe != 0:
+        print("bed: cannot make a private network namespace; servers share "
+              "the host's loopback", file=sys.stderr)
+    return probe == 0
+
+
+def isolated(argv):
+    """Run argv in a private network and mount namespace; its status."""
+    if not can_isolate():
+        return subprocess.call(argv)
+    tmp = tempfile.mkdtemp(prefix="berth-bed-ns-")
+    env = dict(os.environ, BERTH_BED_ISOLATED="1", TMPDIR=tmp)
+    try:
+        return subprocess.call(["unshare", "--net", "--mount",
+                                "--propagation", "private", "--",
+                                "/bin/sh", "-c", ISOLATE_SCRIPT, "sh"] + argv,
+                               env=env)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cmd_isolate(args):
+    if not args.cmd:
+        print("bed: isolate needs -- CMD", file=sys.stderr)
+        return 2
+    return isolated(args.cmd)
+
+
 def cmd_run(args):
     argv = args.cmd
     if not argv:
         print("bed: run needs -- CMD", file=sys.stderr)
         return 2
+    if can_isolate():
+        return isolated([sys.executable, os.path.abspath(__file__), "run"] +
+                        args.components + ["--"] + argv)
     d = tempfile.mkdtemp(prefix="berth-bed-")
     try:
         state = start(d, args.components or available())
@@ -200,17 +257,19 @@ def main():
     s.add_argument("component")
     s.add_argument("args", nargs=argparse.REMAINDER)
     sub.add_parser("run", help="run [COMPONENT ...] -- CMD ARGS...")
+    sub.add_parser("isolate", help="isolate -- CMD ARGS... (private netns)")
     raw = sys.argv[1:]
-    if raw[:1] == ["run"]:
+    if raw[:1] in (["run"], ["isolate"]):
         # argparse cannot split "COMPONENT ... -- CMD ..." reliably.
         cut = raw.index("--") if "--" in raw else len(raw)
-        args = argparse.Namespace(verb="run", components=raw[1:cut],
+        args = argparse.Namespace(verb=raw[0], components=raw[1:cut],
                                   cmd=raw[cut + 1:])
     else:
         args = p.parse_args()
     try:
         return {"start": cmd_start, "stop": cmd_stop, "status": cmd_status,
-                "ctl": cmd_ctl, "run": cmd_run}[args.verb](args)
+                "ctl": cmd_ctl, "run": cmd_run,
+                "isolate": cmd_isolate}[args.verb](args)
     except bedlib.BedError as e:
         print("bed: %s" % e, file=sys.stderr)
         return 1

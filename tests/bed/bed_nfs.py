@@ -32,7 +32,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -76,6 +75,7 @@ NFSv4 {{
 
 NFS_KRB5 {{
     Active_krb5 = false;
+    CCacheDir = "{ccache_dir}";
 }}
 
 EXPORT {{
@@ -110,15 +110,8 @@ def _plugins_dir():
 
 
 def _alive(pid):
-    """True when pid runs and is not a zombie."""
-    if not pid or not bedlib.pid_alive(pid):
-        return False
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            # "pid (comm) S ...": the state follows the last ')'.
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
+    """True when pid runs (a zombie counts as gone, see bedlib.pid_alive)."""
+    return bool(pid) and bedlib.pid_alive(pid)
 
 
 def _comm(pid):
@@ -127,32 +120,6 @@ def _comm(pid):
             return f.read().strip()
     except OSError:
         return ""
-
-
-def _stop_pid(pid, timeout=10.0):
-    """SIGTERM pid's group (or pid), wait until it is gone, then SIGKILL.
-
-    Unlike bedlib.kill_pid, a zombie counts as gone: rpcbind may be the
-    child of another (still running) bed process that will reap it.
-    """
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(pid, sig)
-        except OSError:
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                    return
-            except ChildProcessError:
-                pass
-            if not _alive(pid):
-                return
-            time.sleep(0.02)
 
 
 class _SharedLock:
@@ -222,7 +189,7 @@ def _ensure_rpcbind(workdir, shared):
     try:
         bedlib.wait_until(_rpcbind_up, 10, "rpcbind", proc, log)
     except bedlib.BedError:
-        _stop_pid(proc.pid)
+        bedlib.kill_pid(proc.pid)
         raise
     shared["rpcbind_pid"] = proc.pid
     _save_shared(shared)
@@ -236,7 +203,7 @@ def _release_rpcbind(workdir):
         shared["users"].pop(workdir, None)
         pid = shared["rpcbind_pid"]
         if not shared["users"] and pid:
-            _stop_pid(pid)
+            bedlib.kill_pid(pid)
             shared["rpcbind_pid"] = None
         _save_shared(shared)
 
@@ -246,6 +213,40 @@ def _urls(ports):
         PSEUDO, ports["nfs_port"], ports["mnt_port"])
     v4 = "nfs://127.0.0.1%s?version=4&nfsport=%d" % (PSEUDO, ports["nfs_port"])
     return v3, v4
+
+
+# Log lines that mean the export will never come up: stop waiting.
+FATAL_MARKS = ("Errors processing block (EXPORT)",
+               "No export entries found",
+               "Failed to load FSAL")
+# Log lines that are noise in an error report: the missing DBus and
+# Kerberos of a test machine, and our own readiness probes coming and going.
+NOISE_MARKS = (":DBUS :", "krb5", "keytab", "default realm",
+               "svc_vc_wait", "svc_rqst_")
+
+
+def _log_excerpt(log, lines=12):
+    """The lines of ganesha's log worth showing in an error: first its
+    complaints (CRIT, MAJ, FATAL), then its last words, noise left out."""
+    try:
+        with open(log, "rb") as f:
+            text = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return ""
+    text = [ln for ln in text if not any(m in ln for m in NOISE_MARKS)]
+    bad = [ln for ln in text
+           if any(m in ln for m in (":CRIT :", ":MAJ :", ":FATAL :"))]
+    out = bad[:lines] + [ln for ln in text[-lines:] if ln not in bad]
+    return "\n--- %s (excerpt) ---\n%s" % (log, "\n".join(out))
+
+
+def _export_failed(log):
+    try:
+        with open(log, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return False
+    return any(m in text for m in FATAL_MARKS)
 
 
 def _probe(url):
@@ -276,7 +277,9 @@ def _start_ganesha(workdir, export_dir):
     out = os.path.join(workdir, "ganesha.out")
     pidfile = os.path.join(workdir, "ganesha.pid")
     recovery = os.path.join(workdir, "recovery")
+    ccache = os.path.join(workdir, "ccache")
     os.makedirs(recovery, exist_ok=True)
+    os.makedirs(ccache, exist_ok=True)
     plugins = _plugins_dir()
     for attempt in range(1, ATTEMPTS + 1):
         ports = {}
@@ -287,21 +290,35 @@ def _start_ganesha(workdir, export_dir):
             ports[key] = port
         with open(conf, "w") as f:
             f.write(CONF.format(plugins_dir=plugins, recovery_root=recovery,
+                                ccache_dir=ccache,
                                 export_dir=export_dir, pseudo=PSEUDO,
                                 dbus_prefix="berthbed%d" % ports["nfs_port"],
                                 **ports))
         proc = bedlib.spawn([ganesha, "-F", "-f", conf, "-L", log,
                              "-p", pidfile, "-N", "NIV_EVENT"], out)
         v3, v4 = _urls(ports)
+
+        def ready():
+            if _export_failed(log):
+                raise bedlib.BedError("ganesha.nfsd could not set up the "
+                                      "export" + _log_excerpt(log))
+            return _probe(v3) and _probe(v4)
+
         try:
-            bedlib.wait_until(lambda: _probe(v3) and _probe(v4),
-                              START_TIMEOUT, "ganesha.nfsd", proc, log)
+            # The log is passed as None: on failure we add our own excerpt
+            # of it, without the noise, below.
+            bedlib.wait_until(ready, START_TIMEOUT, "ganesha.nfsd", proc)
             return proc, ports
-        except bedlib.BedError:
-            _stop_pid(proc.pid)
-            if attempt == ATTEMPTS or proc.poll() is None or \
-                    "Address already in use" not in bedlib.tail(log, 40):
-                raise
+        except bedlib.BedError as e:
+            exited = proc.poll() is not None
+            bedlib.kill_pid(proc.pid)
+            if exited and attempt < ATTEMPTS and \
+                    "Address already in use" in bedlib.tail(log, 40):
+                continue  # a port was taken meanwhile: new ports
+            msg = str(e)
+            if "could not set up the export" not in msg:
+                msg += _log_excerpt(log)
+            raise bedlib.BedError(msg) from None
     raise bedlib.BedError("unreachable")
 
 
@@ -317,7 +334,7 @@ def start(workdir):
             proc, ports = _start_ganesha(workdir, export_dir)
         except BaseException:
             if not shared["users"] and shared["rpcbind_pid"]:
-                _stop_pid(shared["rpcbind_pid"])
+                bedlib.kill_pid(shared["rpcbind_pid"])
                 shared["rpcbind_pid"] = None
                 _save_shared(shared)
             raise
@@ -340,8 +357,5 @@ def stop(workdir, state):
     # if this was the last bed using one that a bed started.
     for pid in state.get("pids", []):
         if _alive(pid) and _comm(pid).startswith("ganesha"):
-            _stop_pid(pid)
-    # bed.py kills state["pids"] after stop(); they are gone already, and
-    # bedlib.kill_pid would wait for a zombie that init has not reaped yet.
-    state["pids"] = []
+            bedlib.kill_pid(pid)
     _release_rpcbind(workdir)

@@ -8,6 +8,12 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bed="$root/scripts/bed"
 dir=$(mktemp -d /tmp/berth-bed-test.XXXXXX)
 rmdir "$dir"
+# A killed server is a zombie until PID 1 reaps it: count that as gone.
+running() {
+  [ -r "/proc/$1/stat" ] || return 1
+  state=$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)
+  [ "$state" != Z ] && [ "$state" != X ]
+}
 fail() { echo "FAIL: $*"; "$bed" stop --dir "$dir" >/dev/null 2>&1; exit 1; }
 
 exports=$("$bed" start --dir "$dir" nfs dns) || fail "bed start exited $?"
@@ -34,7 +40,7 @@ done
 
 "$bed" stop --dir "$dir" 2>/dev/null || fail "bed stop exited $?"
 for pid in $pids; do
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
     fail "pid $pid still running after stop"
   fi
 done

@@ -1,0 +1,188 @@
+/* berth-peers: the HTTP endpoint, see http.h. */
+#include "http.h"
+
+#include "berth/buf.h"
+#include "berth/log.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if MHD_VERSION < 0x00097002
+typedef int MHD_RESULT;
+#else
+typedef enum MHD_Result MHD_RESULT;
+#endif
+
+struct peers_http {
+  struct MHD_Daemon *daemon;
+  peers_status_t *status;
+};
+
+berth_status_t peers_endpoint_parse(const char *s, struct sockaddr_storage *ss,
+                                    socklen_t *len, berth_error_t *err)
+{
+  char host[64] = "";
+  const char *port = s;
+  const char *colon = strrchr(s, ':');
+  long long p;
+  struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+  memset(ss, 0, sizeof(*ss));
+  if (colon != NULL) {
+    size_t hl = (size_t)(colon - s);
+    if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+      s++;
+      hl -= 2;
+    }
+    if (hl >= sizeof(host))
+      return berth_error_set(err, BERTH_EINVAL, "bad endpoint host");
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    port = colon + 1;
+  }
+  if (berth_str_to_ll(port, 0, 65535, &p) != BERTH_OK)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "endpoint wants [HOST]:PORT, bad port '%s'", port);
+  if (host[0] == '\0' || inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((uint16_t)p);
+    if (host[0] == '\0')
+      sin->sin_addr.s_addr = htonl(INADDR_ANY);
+    *len = sizeof(*sin);
+  } else if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons((uint16_t)p);
+    *len = sizeof(*sin6);
+  } else {
+    return berth_error_set(err, BERTH_EINVAL,
+                           "endpoint host '%s' is not a numeric address", host);
+  }
+  return BERTH_OK;
+}
+
+static MHD_RESULT reply(struct MHD_Connection *conn, unsigned code,
+                        const char *type, const char *body, size_t len)
+{
+  struct MHD_Response *resp;
+  MHD_RESULT ret;
+
+  resp =
+      MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+  if (resp == NULL)
+    return MHD_NO;
+  MHD_add_response_header(resp, "Content-Type", type);
+  MHD_add_response_header(resp, "Cache-Control", "no-store");
+  ret = MHD_queue_response(conn, code, resp);
+  MHD_destroy_response(resp);
+  return ret;
+}
+
+/* Build the body for url into out; returns the HTTP status. */
+static unsigned route(peers_http_t *h, const char *url, berth_buf_t *out,
+                      const char **type)
+{
+  peers_counters_t c;
+
+  *type = "text/plain; charset=utf-8";
+  if (strcmp(url, "/peers") == 0) {
+    *type = "application/json";
+    return peers_status_json(h->status, out) == BERTH_OK ? 200 : 500;
+  }
+  if (strcmp(url, "/healthz") == 0) {
+    berth_buf_append_str(out, "ok\n");
+    return 200;
+  }
+  peers_status_counters(h->status, &c);
+  if (strcmp(url, "/readyz") == 0) {
+    berth_buf_append_str(out, c.ready ? "ready\n" : "not ready\n");
+    return c.ready ? 200 : 503;
+  }
+  if (strcmp(url, "/metrics") == 0) {
+    *type = "text/plain; version=0.0.4; charset=utf-8";
+    return peers_metrics_format(&c, out) == BERTH_OK ? 200 : 500;
+  }
+  berth_buf_append_str(out, "not found\n");
+  return 404;
+}
+
+static MHD_RESULT handle(void *cls, struct MHD_Connection *conn,
+                         const char *url, const char *method,
+                         const char *version, const char *upload_data,
+                         size_t *upload_data_size, void **con_cls)
+{
+  berth_buf_t body;
+  const char *type;
+  unsigned code;
+  MHD_RESULT ret;
+
+  (void)version;
+  (void)upload_data;
+  (void)con_cls;
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    return reply(conn, 405, "text/plain", "method not allowed\n", 19);
+  if (*upload_data_size != 0)
+    return MHD_NO;
+  berth_buf_init(&body);
+  code = route(cls, url, &body, &type);
+  ret = reply(conn, code, type, berth_buf_str(&body), body.len);
+  berth_buf_cleanup(&body);
+  return ret;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+  char msg[256];
+
+  (void)cls;
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  msg[strcspn(msg, "\n")] = '\0';
+  berth_log(BERTH_LOG_WARN, "http endpoint", "error", msg, NULL);
+}
+
+berth_status_t peers_http_start(const char *endpoint, peers_status_t *status,
+                                peers_http_t **out, int *port_out,
+                                berth_error_t *err)
+{
+  struct sockaddr_storage ss;
+  socklen_t len;
+  peers_http_t *h;
+  const union MHD_DaemonInfo *info;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+  berth_status_t st;
+
+  st = peers_endpoint_parse(endpoint, &ss, &len, err);
+  if (st != BERTH_OK)
+    return st;
+  h = calloc(1, sizeof(*h));
+  if (h == NULL)
+    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  h->status = status;
+  if (ss.ss_family == AF_INET6)
+    flags |= MHD_USE_IPv6;
+  h->daemon = MHD_start_daemon(
+      flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, &ss,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)10, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+  if (h->daemon == NULL) {
+    free(h);
+    return berth_error_set(err, BERTH_EIO, "cannot listen on %s", endpoint);
+  }
+  info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  if (port_out != NULL)
+    *port_out = info != NULL ? (int)info->port : 0;
+  *out = h;
+  return BERTH_OK;
+}
+
+void peers_http_stop(peers_http_t *h)
+{
+  if (h == NULL)
+    return;
+  MHD_stop_daemon(h->daemon);
+  free(h);
+}

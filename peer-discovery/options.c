@@ -1,0 +1,368 @@
+/* berth-peers: command-line options, see options.h. */
+#include "options.h"
+
+#include "berth/buf.h"
+#include "berth/log.h"
+#include "berth/version.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum {
+  OPT_ON_START = 256,
+  OPT_ON_CHANGE,
+  OPT_SERVICE,
+  OPT_NS,
+  OPT_DOMAIN,
+  OPT_ADDRESSES,
+  OPT_HOSTNAME,
+  OPT_PORT_NAME,
+  OPT_ONCE,
+  OPT_TIMEOUT,
+  OPT_MIN_PEERS,
+  OPT_WAIT_SELF,
+  OPT_WAIT_LOWER,
+  OPT_INTERVAL,
+  OPT_DEBOUNCE,
+  OPT_HOOK_TIMEOUT,
+  OPT_HOOK_BACKOFF,
+  OPT_DNS_SERVER,
+  OPT_RENDER,
+  OPT_HTTP,
+  OPT_LOG_LEVEL,
+  OPT_LOG_FORMAT
+};
+
+static const struct option long_opts[] = {
+    {"on-start", required_argument, NULL, OPT_ON_START},
+    {"on-change", required_argument, NULL, OPT_ON_CHANGE},
+    {"service", required_argument, NULL, OPT_SERVICE},
+    {"ns", required_argument, NULL, OPT_NS},
+    {"domain", required_argument, NULL, OPT_DOMAIN},
+    {"addresses", optional_argument, NULL, OPT_ADDRESSES},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"port-name", required_argument, NULL, OPT_PORT_NAME},
+    {"once", optional_argument, NULL, OPT_ONCE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"min-peers", required_argument, NULL, OPT_MIN_PEERS},
+    {"wait-for-self", optional_argument, NULL, OPT_WAIT_SELF},
+    {"wait-for-lower-ordinals", optional_argument, NULL, OPT_WAIT_LOWER},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"debounce", required_argument, NULL, OPT_DEBOUNCE},
+    {"hook-timeout", required_argument, NULL, OPT_HOOK_TIMEOUT},
+    {"hook-backoff", required_argument, NULL, OPT_HOOK_BACKOFF},
+    {"dns-server", required_argument, NULL, OPT_DNS_SERVER},
+    {"render", required_argument, NULL, OPT_RENDER},
+    {"http-endpoint", required_argument, NULL, OPT_HTTP},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void usage(FILE *out)
+{
+  fputs(
+      "Usage: berth-peers -service SVC [OPTION]...\n"
+      "Find the members of a StatefulSet through its headless Service's DNS\n"
+      "records, give this member its ordinal identity, and run hooks and\n"
+      "render files when the membership changes. Options may be spelled\n"
+      "-flag or --flag; durations are like 250ms, 2s, 1m.\n"
+      "\n"
+      "peer-finder compatible:\n"
+      "  -on-start CMD          run CMD once this member is seen (peers on "
+      "stdin)\n"
+      "  -on-change CMD         run CMD on every membership change after that\n"
+      "  -service SVC           the StatefulSet's governing headless Service\n"
+      "  -ns NS                 namespace (default $POD_NAMESPACE, then the\n"
+      "                         service-account namespace file)\n"
+      "  -domain ZONE           cluster zone (default from resolv.conf, then\n"
+      "                         cluster.local)\n"
+      "  -addresses             give peers as addresses instead of names\n"
+      "Identity and DNS:\n"
+      "  --hostname NAME        own host name (default $HOSTNAME, "
+      "gethostname)\n"
+      "  --port-name NAME       ask the SRV records of _NAME._tcp.SVC...\n"
+      "  --dns-server HOST:PORT DNS server (default $BERTH_DNS_SERVER, then\n"
+      "                         resolv.conf)\n"
+      "  --interval DUR         re-query period (default 250ms)\n"
+      "Modes:\n"
+      "  --once                 init container: wait, run on-start, exit\n"
+      "  --timeout DUR          with --once, give up after DUR (exit 1)\n"
+      "  --min-peers N          wait for N members before the first run\n"
+      "  --wait-for-self[=BOOL] wait until this member is in DNS (default "
+      "true)\n"
+      "  --wait-for-lower-ordinals\n"
+      "                         member N waits until 0..N-1 are in DNS\n"
+      "Hooks (run without a shell; BERTH_* in peer-discovery/README.md):\n"
+      "  --debounce DUR         wait until a change holds this long (default "
+      "0)\n"
+      "  --hook-timeout DUR     kill a hook after DUR (default 60s, 0: never)\n"
+      "  --hook-backoff DUR     first delay before retrying a failed hook\n"
+      "                         (default 1s, doubling up to 32 times that)\n"
+      "Outputs:\n"
+      "  --render KIND[,KEY=VAL...]:PATH\n"
+      "                         write PATH on change; KIND is zookeeper, "
+      "etcd,\n"
+      "                         mongo, cassandra, elasticsearch, json or "
+      "lines;\n"
+      "                         KEYs: port, count, name (repeatable)\n"
+      "  --http-endpoint ADDR   serve /peers /healthz /readyz /metrics on "
+      "ADDR\n"
+      "                         ([HOST]:PORT)\n"
+      "  --log-level LEVEL      error, warn, info (default), debug or trace\n"
+      "  --log-format FORMAT    logfmt (default) or json\n"
+      "  -h, --help             show this help and exit\n"
+      "  -V, --version          show the version and exit\n",
+      out);
+}
+
+berth_status_t peers_bool_parse(const char *s, bool *out)
+{
+  if (s == NULL || strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
+      strcasecmp(s, "t") == 0) {
+    *out = true;
+    return BERTH_OK;
+  }
+  if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 ||
+      strcasecmp(s, "f") == 0) {
+    *out = false;
+    return BERTH_OK;
+  }
+  return BERTH_EPARSE;
+}
+
+berth_status_t peers_duration_parse(const char *s, int64_t *out_ms)
+{
+  static const struct {
+    const char *unit;
+    double ms;
+  } units[] = {
+      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000},
+  };
+  char *end = NULL;
+  double v;
+  size_t i;
+
+  if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+    return BERTH_EPARSE;
+  v = strtod(s, &end);
+  if (end == s || !isfinite(v))
+    return BERTH_EPARSE;
+  for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+    if (strcmp(end, units[i].unit) != 0)
+      continue;
+    v *= units[i].ms;
+    if (v > 86400000.0)
+      return BERTH_EPARSE;
+    *out_ms = (int64_t)(v + 0.5);
+    return BERTH_OK;
+  }
+  return BERTH_EPARSE;
+}
+
+static void set_defaults(peers_options_t *opt)
+{
+  memset(opt, 0, sizeof(*opt));
+  opt->id.env_hostname = getenv("HOSTNAME");
+  opt->id.env_namespace = getenv("POD_NAMESPACE");
+  opt->dns_server = getenv("BERTH_DNS_SERVER");
+  if (opt->dns_server != NULL && *opt->dns_server == '\0')
+    opt->dns_server = NULL;
+  opt->wait_self = true;
+  opt->interval_ms = PEERS_DEFAULT_INTERVAL_MS;
+  opt->hook_timeout_ms = PEERS_DEFAULT_HOOK_TIMEOUT_MS;
+  opt->hook_backoff_ms = PEERS_DEFAULT_HOOK_BACKOFF_MS;
+}
+
+static bool add_render(peers_options_t *opt, const char *arg, FILE *errout)
+{
+  peers_render_spec_t *specs;
+  berth_error_t err;
+
+  specs = realloc(opt->renders, (opt->nrenders + 1) * sizeof(*specs));
+  if (specs == NULL)
+    return false;
+  opt->renders = specs;
+  berth_error_clear(&err);
+  if (peers_render_spec_parse(arg, &specs[opt->nrenders], &err) != BERTH_OK) {
+    fprintf(errout, "berth-peers: --render: %s\n", err.message);
+    return false;
+  }
+  opt->nrenders++;
+  return true;
+}
+
+/* Parse a duration option's value; false after printing an error. */
+static bool duration_opt(const char *name, const char *arg, int64_t *out,
+                         FILE *errout)
+{
+  if (peers_duration_parse(arg, out) == BERTH_OK)
+    return true;
+  fprintf(errout,
+          "berth-peers: --%s: '%s' is not a duration (250ms, 2s, "
+          "1m)\n",
+          name, arg);
+  return false;
+}
+
+static bool bool_opt(const char *name, const char *arg, bool *out, FILE *errout)
+{
+  if (peers_bool_parse(arg, out) == BERTH_OK)
+    return true;
+  fprintf(errout, "berth-peers: --%s: '%s' is not true or false\n", name, arg);
+  return false;
+}
+
+/* Apply one option; false after printing an error. */
+static bool apply(int c, const char *arg, peers_options_t *opt, FILE *errout)
+{
+  berth_log_level_t level;
+  berth_log_format_t format;
+  long long n;
+
+  switch (c) {
+  case OPT_ON_START:
+    opt->on_start = arg;
+    return true;
+  case OPT_ON_CHANGE:
+    opt->on_change = arg;
+    return true;
+  case OPT_SERVICE:
+    opt->id.service = arg;
+    return true;
+  case OPT_NS:
+    opt->id.ns = arg;
+    return true;
+  case OPT_DOMAIN:
+    opt->id.domain = arg;
+    return true;
+  case OPT_HOSTNAME:
+    opt->id.hostname = arg;
+    return true;
+  case OPT_PORT_NAME:
+    opt->port_name = arg;
+    return true;
+  case OPT_DNS_SERVER:
+    opt->dns_server = arg;
+    return true;
+  case OPT_HTTP:
+    opt->http_endpoint = arg;
+    return true;
+  case OPT_RENDER:
+    return add_render(opt, arg, errout);
+  case OPT_ADDRESSES:
+    return bool_opt("addresses", arg, &opt->addresses, errout);
+  case OPT_ONCE:
+    return bool_opt("once", arg, &opt->once, errout);
+  case OPT_WAIT_SELF:
+    return bool_opt("wait-for-self", arg, &opt->wait_self, errout);
+  case OPT_WAIT_LOWER:
+    return bool_opt("wait-for-lower-ordinals", arg, &opt->wait_lower, errout);
+  case OPT_TIMEOUT:
+    return duration_opt("timeout", arg, &opt->timeout_ms, errout);
+  case OPT_INTERVAL:
+    return duration_opt("interval", arg, &opt->interval_ms, errout);
+  case OPT_DEBOUNCE:
+    return duration_opt("debounce", arg, &opt->debounce_ms, errout);
+  case OPT_HOOK_TIMEOUT:
+    return duration_opt("hook-timeout", arg, &opt->hook_timeout_ms, errout);
+  case OPT_HOOK_BACKOFF:
+    return duration_opt("hook-backoff", arg, &opt->hook_backoff_ms, errout);
+  case OPT_MIN_PEERS:
+    if (berth_str_to_ll(arg, 0, 100000, &n) == BERTH_OK) {
+      opt->min_peers = (long)n;
+      return true;
+    }
+    fprintf(errout, "berth-peers: --min-peers: '%s' is not a count\n", arg);
+    return false;
+  case OPT_LOG_LEVEL:
+    if (berth_log_level_parse(arg, &level) == BERTH_OK) {
+      berth_log_set_level(level);
+      return true;
+    }
+    fprintf(errout, "berth-peers: invalid --log-level '%s'\n", arg);
+    return false;
+  case OPT_LOG_FORMAT:
+    if (berth_log_format_parse(arg, &format) == BERTH_OK) {
+      berth_log_set_format(format);
+      return true;
+    }
+    fprintf(errout, "berth-peers: invalid --log-format '%s'\n", arg);
+    return false;
+  default:
+    return false;
+  }
+}
+
+/* Check the combination; false after printing an error. */
+static bool check(const peers_options_t *opt, FILE *errout)
+{
+  if (opt->id.service == NULL || *opt->id.service == '\0') {
+    fprintf(errout, "berth-peers: -service is required\n");
+    return false;
+  }
+  if (!opt->once && opt->on_start == NULL && opt->on_change == NULL &&
+      opt->nrenders == 0 && opt->http_endpoint == NULL) {
+    fprintf(errout, "berth-peers: nothing to do: give -on-start, -on-change, "
+                    "--render or --http-endpoint (or --once)\n");
+    return false;
+  }
+  if (opt->interval_ms < 10) {
+    fprintf(errout, "berth-peers: --interval must be at least 10ms\n");
+    return false;
+  }
+  if (opt->hook_backoff_ms < 1) {
+    fprintf(errout, "berth-peers: --hook-backoff must be at least 1ms\n");
+    return false;
+  }
+  return true;
+}
+
+peers_parse_result_t peers_options_parse(int argc, char **argv,
+                                         peers_options_t *opt, FILE *out,
+                                         FILE *errout)
+{
+  int c;
+
+  set_defaults(opt);
+  optind = 1;
+  opterr = 1;
+  while ((c = getopt_long_only(argc, argv, "hV", long_opts, NULL)) != -1) {
+    if (c == 'h') {
+      usage(out);
+      return PEERS_PARSE_EXIT_OK;
+    }
+    if (c == 'V') {
+      fprintf(out, "berth-peers %s\n", BERTH_VERSION);
+      return PEERS_PARSE_EXIT_OK;
+    }
+    if (!apply(c, optarg, opt, errout)) {
+      if (c == '?' || c == ':')
+        fputs("Try 'berth-peers --help' for the options.\n", errout);
+      return PEERS_PARSE_EXIT_USAGE;
+    }
+  }
+  if (optind < argc) {
+    fprintf(errout, "berth-peers: unexpected argument '%s'\n", argv[optind]);
+    return PEERS_PARSE_EXIT_USAGE;
+  }
+  return check(opt, errout) ? PEERS_PARSE_RUN : PEERS_PARSE_EXIT_USAGE;
+}
+
+void peers_options_cleanup(peers_options_t *opt)
+{
+  size_t i;
+
+  if (opt == NULL)
+    return;
+  for (i = 0; i < opt->nrenders; i++)
+    peers_render_spec_cleanup(&opt->renders[i]);
+  free(opt->renders);
+  opt->renders = NULL;
+  opt->nrenders = 0;
+}
