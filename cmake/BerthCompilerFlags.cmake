@@ -3,6 +3,9 @@ add_compile_definitions(_GNU_SOURCE)
 add_compile_options(-Wall -Wextra -Wshadow -Wstrict-prototypes
                     -Wmissing-prototypes -Wformat=2 -Wno-unused-parameter
                     -fno-common)
+# Record only the shared libraries a program really uses, so that e.g.
+# berth-peers does not map libcurl, libnfs and GnuTLS it never calls.
+add_link_options(-Wl,--as-needed)
 if(BERTH_WERROR)
   add_compile_options(-Werror)
 endif()

@@ -3,9 +3,9 @@
 
 #include "control.h"
 #include "event.h"
-#include "files.h"
 #include "hooks.h"
 #include "http.h"
+#include "outputs.h"
 #include "resolve.h"
 #include "status.h"
 
@@ -124,7 +124,9 @@ static void observe(app_t *a, int64_t now)
   st = peers_resolve(a->res, now, &set, &err);
   peers_resolver_counts(a->res, &a->counters.dns_queries,
                         &a->counters.dns_failures);
-  if (st == BERTH_OK || st == BERTH_ENOTFOUND) {
+  if (st == BERTH_ECANCELED) {
+    a->stopping = true;
+  } else if (st == BERTH_OK || st == BERTH_ENOTFOUND) {
     note_dns_answer(a, st == BERTH_ENOTFOUND, now);
     peers_control_observe(&a->ctl, now, &set);
     note_waiting(a);
@@ -147,57 +149,6 @@ static peers_view_t view_of(const app_t *a)
   return v;
 }
 
-static void write_file(const char *kind, const char *path,
-                       const berth_buf_t *data)
-{
-  berth_error_t err;
-  bool changed = false;
-
-  berth_error_clear(&err);
-  if (peers_file_update(path, berth_buf_str(data), data->len, &changed, &err) !=
-      BERTH_OK)
-    berth_log(BERTH_LOG_ERROR, "cannot write rendered file", "kind", kind,
-              "path", path, "error", err.message, NULL);
-  else if (changed)
-    berth_log(BERTH_LOG_INFO, "rendered", "kind", kind, "path", path, NULL);
-}
-
-static void render_all(app_t *a)
-{
-  peers_view_t v = view_of(a);
-  berth_buf_t out;
-  berth_buf_t extra;
-  berth_error_t err;
-  const peers_render_spec_t *spec;
-  const char *kind;
-  char *dir;
-  char *myid;
-  size_t i;
-
-  for (i = 0; i < a->opt->nrenders; i++) {
-    spec = &a->opt->renders[i];
-    kind = peers_render_kind_name(spec->kind);
-    berth_buf_init(&out);
-    berth_buf_init(&extra);
-    berth_error_clear(&err);
-    if (peers_render(spec, &v, &out, &extra, &err) != BERTH_OK) {
-      berth_log(BERTH_LOG_ERROR, "cannot render", "kind", kind, "error",
-                err.message, NULL);
-    } else {
-      write_file(kind, spec->path, &out);
-      if (extra.len > 0 && (dir = peers_path_dirname(spec->path)) != NULL) {
-        myid = berth_strdup_printf("%s/myid", dir);
-        if (myid != NULL)
-          write_file(kind, myid, &extra);
-        free(myid);
-        free(dir);
-      }
-    }
-    berth_buf_cleanup(&out);
-    berth_buf_cleanup(&extra);
-  }
-}
-
 /* Publish the membership for /peers. */
 static void publish(app_t *a)
 {
@@ -215,6 +166,7 @@ static void publish(app_t *a)
 
 static void on_settled(app_t *a)
 {
+  peers_view_t v;
   char count[24];
   berth_buf_t names;
 
@@ -227,7 +179,8 @@ static void on_settled(app_t *a)
   a->counters.changes++;
   a->counters.members = a->ctl.settled.count;
   a->counters.last_change_ms = berth_clock_realtime_ms(NULL);
-  render_all(a);
+  v = view_of(a);
+  peers_outputs_write(a->opt->renders, a->opt->nrenders, &v);
   publish(a);
 }
 
@@ -377,6 +330,7 @@ static berth_status_t setup_http(app_t *a, berth_error_t *err)
     snprintf(port, sizeof(port), "%d", bound);
     berth_log(BERTH_LOG_INFO, "http endpoint listening", "endpoint",
               a->opt->http_endpoint, "port", port, NULL);
+    publish(a); /* /peers shows who we are before any member is seen */
   }
   return st;
 }
@@ -384,7 +338,8 @@ static berth_status_t setup_http(app_t *a, berth_error_t *err)
 static berth_status_t setup(app_t *a, berth_error_t *err)
 {
   peers_resolver_opts_t ropts = {a->opt->dns_server, a->opt->port_name,
-                                 DNS_TIMEOUT_MS, DNS_TRIES, DNS_DEADLINE_MS};
+                                 DNS_TIMEOUT_MS,     DNS_TRIES,
+                                 DNS_DEADLINE_MS,    a->stop_fd};
   char ordinal[24];
   berth_status_t st;
 
@@ -405,14 +360,16 @@ static berth_status_t setup(app_t *a, berth_error_t *err)
   return setup_http(a, err);
 }
 
-/* Sleep until at most `until` (monotonic ms) or a stop request. */
+/* Sleep until at most `until` (monotonic ms) or a stop request. The stop
+ * pipe is looked at even when no time is left, so that DNS calls slower
+ * than the interval cannot starve it. */
 static void wait_until(app_t *a, int64_t until)
 {
   struct pollfd pfd = {.fd = a->stop_fd, .events = POLLIN};
   int64_t left = until - now_ms();
 
-  if (left <= 0)
-    return;
+  if (left < 0)
+    left = 0;
   if (left > 60000)
     left = 60000;
   if (poll(&pfd, 1, (int)left) > 0 && (pfd.revents & POLLIN))

@@ -26,6 +26,7 @@ static berth_status_t push_word(char ***v, size_t *n, berth_buf_t *word)
   if (nv == NULL)
     return BERTH_ENOMEM;
   *v = nv;
+  nv[*n] = NULL; /* terminated even if the copy below fails */
   w = berth_buf_detach(word);
   if (w == NULL)
     return BERTH_ENOMEM;

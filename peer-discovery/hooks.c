@@ -231,10 +231,14 @@ static bool try_reap(hook_proc_t *h)
 static void hook_kill(hook_proc_t *h, int64_t grace_ms)
 {
   int64_t end = berth_clock_monotonic_ms(NULL) + grace_ms;
+  struct pollfd stop = {.fd = h->req->cancel_fd, .events = POLLIN};
 
   kill(-h->pid, SIGTERM);
-  while (!try_reap(h) && berth_clock_monotonic_ms(NULL) < end)
-    berth_clock_sleep_ms(NULL, 10);
+  /* Wait for the grace, but no longer once shutdown is asked for. */
+  while (!try_reap(h) && berth_clock_monotonic_ms(NULL) < end &&
+         !(stop.fd >= 0 && poll(&stop, 1, 10) > 0 && (stop.revents & POLLIN)))
+    if (stop.fd < 0)
+      berth_clock_sleep_ms(NULL, 10);
   /* Also whatever the hook started, even when the hook itself is gone. */
   kill(-h->pid, SIGKILL);
   if (!h->reaped && waitpid(h->pid, &h->status, 0) == h->pid)

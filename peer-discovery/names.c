@@ -40,6 +40,10 @@ berth_status_t peers_name_normalize(const char *name, char **out,
   len = strlen(name);
   if (name[len - 1] == '.')
     len--;
+  if (len > 0 && name[len - 1] == '.') {
+    st = berth_error_set(err, BERTH_EINVAL, "name ends in an empty label");
+    goto done;
+  }
   if (len == 0 || len > PEERS_NAME_MAX) {
     st = berth_error_set(err, BERTH_EINVAL,
                          "name of %zu characters (1 to %d allowed)", len,
@@ -52,8 +56,8 @@ berth_status_t peers_name_normalize(const char *name, char **out,
       dot = name + len;
     if (!peers_label_valid(label, (size_t)(dot - label))) {
       st = berth_error_set(err, BERTH_EINVAL,
-                           "label %zu of the name is not an RFC 1123 host "
-                           "label",
+                           "the label at offset %zu is not an RFC 1123 "
+                           "host label",
                            (size_t)(label - name));
       goto done;
     }

@@ -7,6 +7,7 @@
 #include "berth/log.h"
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,7 +15,7 @@
 /* Remember at most this many rejected names, to log each once. */
 #define REJECTED_MAX 64
 /* Never keep addresses longer than this, whatever the TTL says. */
-#define TTL_CAP_MS (300 * 1000)
+#define TTL_CAP_MS ((int64_t)300 * 1000)
 
 typedef struct addr_cache {
   char *name;
@@ -32,6 +33,7 @@ struct peers_resolver {
   size_t nrejected;
   uint64_t queries;
   uint64_t failures;
+  int cancel_fd;
 };
 
 berth_status_t peers_resolver_create(const peers_resolver_opts_t *opts,
@@ -50,6 +52,7 @@ berth_status_t peers_resolver_create(const peers_resolver_opts_t *opts,
   dopts.tries = opts->tries;
   dopts.deadline_ms = opts->deadline_ms;
   r->id = id;
+  r->cancel_fd = opts->cancel_fd;
   if (opts->port_name != NULL)
     r->srv_name =
         berth_strdup_printf("_%s._tcp.%s", opts->port_name, id->service_fqdn);
@@ -217,6 +220,15 @@ static berth_status_t member_addrs(peers_resolver_t *r, peers_member_t *m,
   return st == BERTH_EINVAL ? BERTH_OK : st;
 }
 
+/* true when a stop was asked for (the fd is readable). */
+static bool cancelled(const peers_resolver_t *r)
+{
+  struct pollfd pfd = {.fd = r->cancel_fd, .events = POLLIN};
+
+  return r->cancel_fd >= 0 && poll(&pfd, 1, 0) > 0 &&
+         (pfd.revents & POLLIN) != 0;
+}
+
 /* Add each acceptable SRV target to out. */
 static berth_status_t add_targets(peers_resolver_t *r,
                                   const berth_dns_srv_list_t *srv,
@@ -261,7 +273,8 @@ berth_status_t peers_resolve(peers_resolver_t *r, int64_t now, peers_set_t *out,
   }
   st = add_targets(r, srv, out);
   for (i = 0; i < out->count && st == BERTH_OK; i++)
-    st = member_addrs(r, &out->items[i], now, err);
+    st = cancelled(r) ? BERTH_ECANCELED
+                      : member_addrs(r, &out->items[i], now, err);
   if (st == BERTH_OK)
     cache_prune(r, out);
 done:

@@ -26,6 +26,7 @@ typedef struct peers_resolver_opts {
   int timeout_ms;        /* per try */
   int tries;
   int deadline_ms; /* per DNS call */
+  int cancel_fd;   /* readable: stop between calls; -1: none */
 } peers_resolver_opts_t;
 
 /* Create a resolver for id's Service (id is borrowed and must outlive
@@ -45,7 +46,8 @@ const char *peers_resolver_srv_name(const peers_resolver_t *r);
  * first). BERTH_OK: out holds the members; BERTH_ENOTFOUND: the Service
  * has no SRV records (NXDOMAIN or NODATA: not created yet, or no member
  * ready), out is empty; anything else: DNS failed (err says how) and out
- * is empty. */
+ * is empty; BERTH_ECANCELED: cancel_fd became readable between two DNS
+ * calls. */
 berth_status_t peers_resolve(peers_resolver_t *r, int64_t now, peers_set_t *out,
                              berth_error_t *err);
 

@@ -328,8 +328,11 @@ typedef struct berth_k8s_watch_options {
   long idle_timeout_ms;   /* no byte for this long ends the watch with
                            * BERTH_ETIMEOUT; 0: 5 minutes; < 0: none */
   size_t max_line_bytes;  /* 0: BERTH_K8S_WATCH_DEFAULT_MAX_LINE */
-  /* Polled while the stream is open: when it becomes true the watch ends
-   * with BERTH_ECANCELED (see berth_k8s_watch). May be NULL. */
+  /* Checked as each chunk of the stream arrives: once it is non-zero the
+   * watch ends with BERTH_ECANCELED. A silent stream is not interrupted
+   * before its next byte (bookmarks) or its idle time-out: libberth's
+   * HTTP client has no way yet to abort a transfer from another thread.
+   * May be NULL. */
   const volatile int *cancel;
 } berth_k8s_watch_options_t;
 

@@ -126,6 +126,16 @@ berth_status_t berth_nfs_rmdir(berth_nfs_t *nfs, const char *path,
 berth_status_t berth_nfs_unlink(berth_nfs_t *nfs, const char *path,
                                 berth_error_t *err);
 
+/* Rename the object from to the name to, both inside the export (NFS
+ * RENAME, RFC 1813 section 3.3.14 and RFC 7530 section 16.24: atomic on the
+ * server). A symbolic link at the end of from is renamed itself, not
+ * followed. As with rename(2), an existing to is replaced when the server
+ * allows it (a file by a file, an empty directory by a directory); a
+ * non-empty directory at to gives BERTH_EEXIST. A missing from gives
+ * BERTH_ENOTFOUND. */
+berth_status_t berth_nfs_rename(berth_nfs_t *nfs, const char *from,
+                                const char *to, berth_error_t *err);
+
 /* Fill *out with the attributes of path, without following a symbolic link
  * at its end (lstat semantics). *out is set only on success. */
 berth_status_t berth_nfs_stat(berth_nfs_t *nfs, const char *path,

@@ -240,9 +240,12 @@ berth_status_t berth_k8s_config_load(const berth_k8s_config_options_t *opts,
   char **files = NULL;
   size_t nfiles = 0;
   char *home = NULL;
+  berth_error_t in_err;
+  bool in_cluster_env;
   berth_status_t st;
 
   berth_error_clear(err);
+  berth_error_clear(&in_err);
   berth_k8s_config_init(&cfg);
   if (opts == NULL) {
     memset(&none, 0, sizeof(none));
@@ -260,8 +263,13 @@ berth_status_t berth_k8s_config_load(const berth_k8s_config_options_t *opts,
     else
       berth_error_set(err, st, "out of memory");
   } else {
-    st = berth_k8s_config_in_cluster(opts->serviceaccount_dir, &cfg, err);
-    if (st == BERTH_ENOTFOUND) {
+    st = berth_k8s_config_in_cluster(opts->serviceaccount_dir, &cfg, &in_err);
+    if (st != BERTH_OK && st != BERTH_ENOMEM) {
+      /* Like controller-runtime, any in-cluster failure falls back to
+       * ~/.kube/config; when that is missing too, the in-cluster error
+       * (say, an unreadable token file) is the useful one. */
+      in_cluster_env = getenv("KUBERNETES_SERVICE_HOST") != NULL &&
+                       getenv("KUBERNETES_SERVICE_PORT") != NULL;
       home = home_kubeconfig();
       if (home == NULL) {
         st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
@@ -269,11 +277,17 @@ berth_status_t berth_k8s_config_load(const berth_k8s_config_options_t *opts,
       }
       st = berth_k8s_config_from_kubeconfig((const char *const *)&home, 1,
                                             false, opts->context, &cfg, err);
-      if (st == BERTH_ENOTFOUND)
+      if (st == BERTH_ENOTFOUND && in_cluster_env && err != NULL)
+        *err = in_err;
+      if (st == BERTH_ENOTFOUND && in_cluster_env)
+        st = in_err.status;
+      else if (st == BERTH_ENOTFOUND)
         berth_error_set(err, st,
                         "no Kubernetes configuration: not in a cluster "
                         "(KUBERNETES_SERVICE_HOST unset), no $KUBECONFIG, "
                         "and %s does not exist", home);
+    } else if (st == BERTH_ENOMEM && err != NULL) {
+      *err = in_err;
     }
   }
   if (st != BERTH_OK)

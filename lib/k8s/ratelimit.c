@@ -1,7 +1,6 @@
 /* A token-bucket rate limiter, see include/berth/k8s_ratelimit.h. */
 #include "berth/k8s_ratelimit.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -65,8 +64,13 @@ int64_t berth_k8s_ratelimit_reserve(berth_k8s_ratelimit_t *rl)
   if (rl->qps > 0) {
     refill(rl, now);
     rl->tokens -= 1.0;
-    if (rl->tokens < 0)
-      wait = (int64_t)ceil(-rl->tokens * 1000.0 / rl->qps);
+    if (rl->tokens < 0) {
+      /* Round up (without libm's ceil): a token 0.2 ms away is 1 ms. */
+      double exact = -rl->tokens * 1000.0 / rl->qps;
+      wait = (int64_t)exact;
+      if ((double)wait < exact - 1e-9)
+        wait++;
+    }
   }
   if (rl->hold_until_ms - now > wait)
     wait = rl->hold_until_ms - now;

@@ -645,6 +645,41 @@ berth_status_t berth_nfs_chown(berth_nfs_t *nfs, const char *path,
   return bnfs_path_op(nfs, BNFS_CHOWN, path, 0, uid, gid, err);
 }
 
+berth_status_t berth_nfs_rename(berth_nfs_t *nfs, const char *from,
+                                const char *to, berth_error_t *err)
+{
+  berth_status_t st;
+  char *abs_from = NULL;
+  char *abs_to = NULL;
+  int rc;
+
+  st = bnfs_check_path(nfs, "rename", from, err);
+  if (st == BERTH_OK)
+    st = bnfs_check_path(nfs, "rename", to, err);
+  if (st != BERTH_OK)
+    goto done;
+  abs_from = bnfs_abs(from);
+  abs_to = bnfs_abs(to);
+  if (abs_from == NULL || abs_to == NULL) {
+    st = berth_error_set(err, BERTH_ENOMEM, "rename: out of memory");
+    goto done;
+  }
+  rc = nfs_rename(nfs->ctx, abs_from, abs_to);
+  if (rc < 0) {
+    /* The message names both ends: "rename /a -> /b: ...". */
+    char *both = berth_strdup_printf("%s -> %s", abs_from, abs_to);
+
+    st = bnfs_fail(nfs->ctx, rc, false, "rename",
+                   both != NULL ? both : abs_from, NULL, err);
+    free(both);
+  }
+
+done:
+  free(abs_to);
+  free(abs_from);
+  return st;
+}
+
 berth_status_t berth_nfs_stat(berth_nfs_t *nfs, const char *path,
                               berth_nfs_stat_t *out, berth_error_t *err)
 {

@@ -1,7 +1,6 @@
 """berth's small Kubernetes API server for tests and demos (Python 3 stdlib).
 
-Run it as a package so that its module names never shadow the standard
-library's (it has a `selectors` module):
+Run it as a package:
 
     PYTHONPATH=tests /usr/bin/python3 -m apiserver --workdir DIR
 

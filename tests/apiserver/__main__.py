@@ -9,8 +9,8 @@ servers listen. Exits on SIGTERM or SIGINT.
 import sys
 
 if not __package__:
-    # Run as a directory/script: put tests/ (not tests/apiserver/, whose
-    # selectors.py would shadow the standard library's) on the path.
+    # Run as a directory (python3 tests/apiserver): import it as the
+    # package it is, from tests/.
     import os
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path = [p for p in sys.path if os.path.abspath(p or ".") != here]

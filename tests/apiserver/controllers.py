@@ -42,7 +42,7 @@ import threading
 import time
 import traceback
 
-from . import errors, quantity, resources, selectors, strategy
+from . import errors, quantity, resources, selector, strategy
 
 PVC = "/persistentvolumeclaims"
 PV = "/persistentvolumes"
@@ -163,6 +163,8 @@ class Controllers:
                     self._enqueue(("volume", "", pv))
         elif s == PV:
             for o in (old, new):
+                if o is None:
+                    continue
                 ref = _g(o, "spec", "claimRef")
                 if ref:
                     k = (ref.get("namespace", ""), ref.get("name", ""))
@@ -399,7 +401,7 @@ class Controllers:
                 continue
             if cap < want:
                 continue
-            if spec.get("selector") and not selectors.match_label_selector_obj(
+            if spec.get("selector") and not selector.match_label_selector_obj(
                     spec["selector"], p["metadata"].get("labels")):
                 continue
             if node is None and _g(ps, "nodeAffinity", "required"):

@@ -14,7 +14,7 @@ import json
 import random
 import uuid
 
-from . import errors, patch as patchmod, resources, selectors, strategy
+from . import errors, patch as patchmod, resources, selector, strategy
 from .store import Conflict, Entry, Exists, Missing
 
 _GEN_CHARS = "bcdfghjklmnpqrstvwxz2456789"
@@ -122,7 +122,12 @@ class Registry:
             if not isinstance(v, dict) or not all(isinstance(x, str) for x in v.values()):
                 raise errors.bad_request("json: cannot unmarshal into Go struct field "
                                          "ObjectMeta.metadata.%s of type map[string]string" % f)
-        body["kind"], body["apiVersion"] = res.kind, res.api_version
+        rest = {k: body.pop(k) for k in list(body) if k not in ("kind", "apiVersion", "metadata")}
+        del body["metadata"]
+        body.pop("kind", None)
+        body.pop("apiVersion", None)
+        body["kind"], body["apiVersion"], body["metadata"] = res.kind, res.api_version, md
+        body.update(rest)
         md.pop("managedFields", None)
         md.pop("selfLink", None)
         return md
@@ -161,17 +166,17 @@ class Registry:
 
     def matcher(self, res, label_selector, field_selector):
         try:
-            lreqs = selectors.parse_labels(label_selector or "")
-            freqs = selectors.parse_fields(field_selector or "", res.fields)
-        except selectors.SelectorError as e:
+            lreqs = selector.parse_labels(label_selector or "")
+            freqs = selector.parse_fields(field_selector or "", res.fields)
+        except selector.SelectorError as e:
             raise errors.bad_request(str(e))
         if not lreqs and not freqs:
             return None
         aliases = res.field_aliases
 
         def match(obj):
-            return selectors.match_labels(lreqs, obj["metadata"].get("labels")) and \
-                selectors.match_fields(freqs, obj, aliases)
+            return selector.match_labels(lreqs, obj["metadata"].get("labels")) and \
+                selector.match_fields(freqs, obj, aliases)
         return match
 
     def list(self, res, ns, label_selector=None, field_selector=None, limit=0, cont=None):
@@ -212,8 +217,9 @@ class Registry:
     # --- create ------------------------------------------------------------
 
     def create(self, res, ns, body, dry_run=False):
-        body = self._from_wire(res, body)
         md = self._check_body(res, body)
+        body = self._from_wire(res, body)
+        md = body["metadata"]
         if res.namespaced:
             bns = md.get("namespace")
             if bns and ns and bns != ns:
@@ -285,8 +291,9 @@ class Registry:
         return self.store.update(res.storage, new, old.rv)
 
     def update(self, res, ns, name, body, sub=None, dry_run=False):
-        body = self._from_wire(res, body)
         md = self._check_body(res, body)
+        body = self._from_wire(res, body)
+        md = body["metadata"]
         if md.get("name") and md["name"] != name:
             raise errors.bad_request("the name of the object (%s) does not match the name on "
                                      "the URL (%s)" % (md["name"], name))
@@ -343,8 +350,8 @@ class Registry:
             prv = nmd.get("resourceVersion")
             if prv and prv != str(old.rv):
                 raise errors.conflict(res, name)
-            new = self._from_wire(res, new)
             self._check_body(res, new)
+            new = self._from_wire(res, new)
             try:
                 return self._commit_update(res, old, new, sub, dry_run), False
             except (Conflict, Missing):

@@ -17,6 +17,7 @@ import collections
 import json
 import queue
 import threading
+import traceback
 
 
 def dumps(obj):
@@ -134,7 +135,10 @@ class Store:
         for w in self.watchers.get(storage, ()):
             w.push(ev)
         for fn in self.listeners:
-            fn(ev)
+            try:
+                fn(ev)
+            except Exception:  # a listener's bug must not break the write
+                traceback.print_exc()
         return ev
 
     def create(self, storage, obj):

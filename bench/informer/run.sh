@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# bench/informer: time and peak RSS for libberth's informer to list and
+# watch 10,000 PersistentVolumeClaims and 10,000 PersistentVolumes into its
+# cache, end-to-end watch events per second, and the watch decoder's events
+# per second. Not part of the test run.
+#
+#   bench/informer/run.sh [CLAIMS [VOLUMES [CHURN]]]
+#
+# Builds libberth without sanitizers into build-bench/ (RelWithDebInfo),
+# compiles informer-bench against it, starts berth's test API server
+# (tests/bed/bed.py run k8s) and prints key=value figures.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build="$root/build-bench"
+claims=${1:-10000}
+volumes=${2:-10000}
+churn=${3:-2000}
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DBERTH_BUILD_TESTS=OFF -DBERTH_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$build" --target berth -j"$(nproc)" >/dev/null
+libs=$(pkg-config --libs libcurl jansson libcrypto libnfs libcares yaml-0.1 \
+       expat libmicrohttpd)
+cc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra \
+  -I"$root/include" -I"$build/include" \
+  "$root/bench/informer/informer-bench.c" "$build/lib/libberth.a" \
+  $libs -lpthread -o "$build/informer-bench"
+
+echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "claims=$claims volumes=$volumes"
+"$build/informer-bench" decode 200000
+exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s -- /bin/sh -c "
+  '$build/informer-bench' populate $claims $volumes 8 &&
+  '$build/informer-bench' sync &&
+  '$build/informer-bench' churn $churn"

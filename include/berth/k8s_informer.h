@@ -1,0 +1,167 @@
+/* berth: an informer, a local cache of one resource kept in step with the
+ * API server by list then watch.
+ *
+ * What it does, as client-go's SharedIndexInformer:
+ *  - lists (paged) and then watches from the list's resourceVersion with
+ *    allowWatchBookmarks=true and a server-side timeout of 5 to 10 minutes;
+ *  - when a watch ends or breaks, watches again from the last version it
+ *    saw (an event's or a bookmark's), after a jittered back-off when the
+ *    watch failed;
+ *  - on 410 Gone (an HTTP 410 or an ERROR event with code 410) lists again
+ *    and delivers only the differences to the cache: new objects as adds,
+ *    changed ones (another resourceVersion) as updates, vanished ones as
+ *    deletes;
+ *  - keeps the objects in a cache keyed by "namespace/name" ("name" for
+ *    cluster-scoped objects), with an optional index by label and any
+ *    number of custom indexes;
+ *  - calls add/update/delete handlers, and optionally update(obj, obj) for
+ *    every cached object every resync period.
+ *
+ * Threads: the informer runs two threads of its own, one that lists and
+ * watches and one that calls the handlers, in the order of the changes,
+ * after the cache has changed. Handlers must not block for long (the
+ * changes queue up meanwhile) and must not stop or destroy the informer;
+ * they may read the cache and use the client. The cache functions may be
+ * called from any thread at any time: they take the informer's lock and
+ * return new references (json_incref) to the cached objects.
+ *
+ * Cached objects are shared and immutable: never modify a json_t the
+ * informer gives you (handlers' arguments or cache reads); json_deep_copy()
+ * it first. */
+#ifndef BERTH_K8S_INFORMER_H
+#define BERTH_K8S_INFORMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "berth/k8s.h"
+#include "berth/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct berth_k8s_informer berth_k8s_informer_t;
+
+/* Handlers; any may be NULL. Objects are borrowed for the duration of the
+ * call (json_incref() to keep them). on_delete gets the object's final
+ * state: the DELETED event's object, or after a relist the last state the
+ * cache had. */
+typedef struct berth_k8s_informer_handlers {
+  void (*on_add)(void *ctx, json_t *obj);
+  void (*on_update)(void *ctx, json_t *old_obj, json_t *new_obj);
+  void (*on_delete)(void *ctx, json_t *obj);
+  void *ctx;
+} berth_k8s_informer_handlers_t;
+
+typedef struct berth_k8s_informer_options {
+  const berth_k8s_resource_t *resource; /* required; borrowed: must outlive
+                                         * the informer */
+  const char *namespace_name;   /* NULL: all namespaces */
+  const char *label_selector;   /* NULL: everything */
+  const char *field_selector;
+  long page_size;               /* list limit; 0: 500 */
+  int64_t resync_ms;            /* 0: no periodic resync */
+  long watch_timeout_s;         /* 0: random in [300, 600), as client-go */
+  long idle_timeout_ms;         /* a watch silent this long is reopened;
+                                 * 0: 5 minutes */
+  bool index_labels;            /* keep the label index */
+} berth_k8s_informer_options_t;
+
+/* Values a custom index function gives for one object. */
+typedef struct berth_k8s_index_values berth_k8s_index_values_t;
+
+/* Add one index value (copied) for the object being indexed. */
+berth_status_t berth_k8s_index_values_add(berth_k8s_index_values_t *values,
+                                          const char *value);
+
+/* A custom index: add zero or more values for obj with
+ * berth_k8s_index_values_add. It must depend on obj alone (it is called
+ * again on the old object to unindex it) and must not block. */
+typedef berth_status_t (*berth_k8s_index_fn)(void *ctx, const json_t *obj,
+                                             berth_k8s_index_values_t *values);
+
+/* Create an informer (not started) into *out (set only on success). The
+ * client is borrowed and must outlive the informer; strings in opts are
+ * copied. */
+berth_status_t berth_k8s_informer_create(
+  berth_k8s_client_t *client, const berth_k8s_informer_options_t *opts,
+  const berth_k8s_informer_handlers_t *handlers, berth_k8s_informer_t **out,
+  berth_error_t *err);
+
+/* Add a custom index named name (copied). Only before start. */
+berth_status_t berth_k8s_informer_add_index(berth_k8s_informer_t *inf,
+                                            const char *name,
+                                            berth_k8s_index_fn fn, void *ctx,
+                                            berth_error_t *err);
+
+/* Start the informer's threads. */
+berth_status_t berth_k8s_informer_start(berth_k8s_informer_t *inf,
+                                        berth_error_t *err);
+
+/* true once the first list is in the cache. */
+bool berth_k8s_informer_has_synced(berth_k8s_informer_t *inf);
+
+/* Wait up to timeout_ms (< 0: forever) for the first list; true when
+ * synced. */
+bool berth_k8s_informer_wait_for_sync(berth_k8s_informer_t *inf,
+                                      int64_t timeout_ms);
+
+/* Stop the threads and wait for them; the cache stays readable. Handlers
+ * are not called after this returns; pending notifications are dropped.
+ * A watch that is open ends at its next byte from the server (events or
+ * bookmarks) or at its idle time-out. Idempotent. */
+void berth_k8s_informer_stop(berth_k8s_informer_t *inf);
+
+/* Stop and free the informer and its cache. Accepts NULL. */
+void berth_k8s_informer_destroy(berth_k8s_informer_t *inf);
+
+/* ---- Cache reads (any thread) ------------------------------------------ */
+
+/* The cached object ns/name (ns NULL or "" for cluster-scoped), a new
+ * reference, or NULL. */
+json_t *berth_k8s_informer_get(berth_k8s_informer_t *inf, const char *ns,
+                               const char *name);
+
+/* Every cached object, as a new array (json_decref() it) sorted by key. */
+json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf);
+
+/* The objects with label key=value (needs index_labels), or NULL when out
+ * of memory. */
+json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
+                                    const char *key, const char *value);
+
+/* The objects whose index `name` holds value; NULL when there is no such
+ * index or out of memory. */
+json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf,
+                                    const char *name, const char *value);
+
+/* Number of cached objects. */
+size_t berth_k8s_informer_count(berth_k8s_informer_t *inf);
+
+/* The last resourceVersion seen (list, event or bookmark) into out. */
+void berth_k8s_informer_resource_version(berth_k8s_informer_t *inf,
+                                         char *out, size_t outsize);
+
+typedef struct berth_k8s_informer_stats {
+  uint64_t lists;       /* complete lists (first and relists) */
+  uint64_t relists;     /* of them, after 410 Gone */
+  uint64_t watches;     /* watch requests opened */
+  uint64_t watch_errors;/* watches that ended in an error */
+  uint64_t events;      /* watch events applied (bookmarks excluded) */
+  uint64_t bookmarks;
+  uint64_t adds, updates, deletes; /* notifications queued */
+  uint64_t resyncs;
+} berth_k8s_informer_stats_t;
+
+void berth_k8s_informer_get_stats(berth_k8s_informer_t *inf,
+                                  berth_k8s_informer_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BERTH_K8S_INFORMER_H */

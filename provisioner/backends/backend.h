@@ -1,0 +1,218 @@
+/* berth-provisioner: the interface every storage backend sits behind.
+ *
+ * A backend (NFS sub-directories today; EFS and EBS later) turns a claim
+ * into real storage and back. The controller knows backends only through
+ * this vtable; no backend includes the controller, and this header depends
+ * on nothing but libberth's status codes and jansson.
+ *
+ *   validate   check a StorageClass's parameters, no I/O
+ *   provision  make (or find) the storage for a claim, say how to mount it
+ *   delete     remove, archive or keep the storage of a released volume
+ *   usage      measure what a volume holds (bytes, files)
+ *
+ * Idempotent by design: the controller may repeat any call after a crash
+ * at any point. A backend derives every name from the claim and the PV
+ * name (pvc-<claim uid>), so a second provision of the same claim finds
+ * and reuses what the first made instead of making another, and a delete
+ * of storage that is already gone succeeds (BERTH_DELETE_ABSENT).
+ *
+ * Errors: BERTH_EINVAL means the request itself is wrong (an unknown or
+ * invalid class parameter, a hostile claim) and retrying will not help:
+ * the controller reports the message in a ProvisioningFailed Event. The
+ * message names the parameter or the claim field at fault. Other statuses
+ * (BERTH_ETRANSPORT, BERTH_ETIMEOUT, BERTH_EIO, ...) are worth a retry with
+ * backoff.
+ *
+ * Ownership, in jansson's words: every json_t passed in is borrowed for
+ * the duration of the call (the backend keeps no reference); every json_t
+ * a backend returns in a result is a new reference that the caller owns
+ * and releases with berth_provision_result_cleanup (or json_decref).
+ *
+ * Threads: the calls of one backend may run from several worker threads
+ * at once; a backend serialises what it must itself. */
+#ifndef BERTH_PROVISIONER_BACKEND_H
+#define BERTH_PROVISIONER_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "berth/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The annotation kubelet reads to add a supplemental group to the pods
+ * that mount a volume. */
+#define BERTH_ANN_PV_GID "pv.beta.kubernetes.io/gid"
+
+/* A claim's access modes (spec.accessModes), as a bit set. */
+typedef enum berth_access_mode {
+  BERTH_ACCESS_RWO = 1u << 0,  /* ReadWriteOnce */
+  BERTH_ACCESS_ROX = 1u << 1,  /* ReadOnlyMany */
+  BERTH_ACCESS_RWX = 1u << 2,  /* ReadWriteMany */
+  BERTH_ACCESS_RWOP = 1u << 3  /* ReadWriteOncePod */
+} berth_access_mode_t;
+
+/* What the controller asks a backend to provision. All pointers are
+ * borrowed for the duration of the call. */
+typedef struct berth_provision_request {
+  const char *claim_namespace; /* metadata.namespace of the claim */
+  const char *claim_name;      /* metadata.name */
+  const char *claim_uid;       /* metadata.uid */
+  const char *pv_name;         /* the PV to create: "pvc-<claim uid>" */
+  const json_t *claim;         /* the whole claim (annotations, labels); may
+                                  be NULL */
+  uint64_t requested_bytes;    /* spec.resources.requests.storage */
+  unsigned access_modes;       /* berth_access_mode_t bits */
+  const char *selected_node;   /* volume.kubernetes.io/selected-node, or
+                                  NULL (Immediate binding) */
+  const json_t *parameters;    /* the StorageClass's parameters, an object
+                                  of strings; NULL means none */
+  const uint32_t *used_gids;   /* gids recorded (BERTH_ANN_PV_GID) on the
+                                  existing PVs of the class, for backends
+                                  that allocate gids; may be NULL */
+  size_t n_used_gids;
+} berth_provision_request_t;
+
+/* What a provision made. Initialise with berth_provision_result_init;
+ * filled only on success; free with berth_provision_result_cleanup. */
+typedef struct berth_provision_result {
+  json_t *source;         /* new: the PV's volume source, merged into the
+                             PV's spec, e.g. {"nfs":{"server":..,"path":..}} */
+  json_t *annotations;    /* new: an object of string values to add to the
+                             PV's metadata.annotations (maybe empty) */
+  json_t *node_affinity;  /* new or NULL: spec.nodeAffinity for zonal
+                             storage */
+  uint64_t capacity_bytes; /* spec.capacity.storage */
+} berth_provision_result_t;
+
+/* What a delete did. */
+typedef enum berth_delete_outcome {
+  BERTH_DELETE_DELETED = 0, /* the storage and its data are gone */
+  BERTH_DELETE_ARCHIVED,    /* kept under another name (archiveOnDelete) */
+  BERTH_DELETE_RETAINED,    /* left as it is (onDelete: retain) */
+  BERTH_DELETE_ABSENT       /* there was nothing to delete (any more) */
+} berth_delete_outcome_t;
+
+/* What the controller asks a backend to delete: a released PV whose
+ * reclaim policy is Delete. The backend decides from what it recorded on
+ * the PV and from the class parameters whether delete means remove,
+ * archive or keep. Borrowed. */
+typedef struct berth_delete_request {
+  const json_t *pv;         /* the PersistentVolume */
+  const json_t *parameters; /* its StorageClass's parameters, or NULL when
+                               the class is gone */
+} berth_delete_request_t;
+
+/* What a volume holds, measured by a bounded walk. */
+typedef struct berth_usage {
+  uint64_t bytes;  /* sum of the sizes of the regular files */
+  uint64_t files;  /* entries of any type below the volume's root */
+  bool truncated;  /* the walk stopped at its limit: at least this much */
+} berth_usage_t;
+
+typedef struct berth_backend berth_backend_t;
+
+/* The vtable. Every member is required. */
+typedef struct berth_backend_ops {
+  const char *name; /* "nfs", "efs", "ebs" */
+  berth_status_t (*validate)(berth_backend_t *be, const json_t *parameters,
+                             berth_error_t *err);
+  berth_status_t (*provision)(berth_backend_t *be,
+                              const berth_provision_request_t *req,
+                              berth_provision_result_t *out,
+                              berth_error_t *err);
+  berth_status_t (*delete_volume)(berth_backend_t *be,
+                                  const berth_delete_request_t *req,
+                                  berth_delete_outcome_t *out,
+                                  berth_error_t *err);
+  berth_status_t (*usage)(berth_backend_t *be, const json_t *pv,
+                          const json_t *parameters, berth_usage_t *out,
+                          berth_error_t *err);
+  void (*destroy)(berth_backend_t *be);
+} berth_backend_ops_t;
+
+/* A backend instance. Each backend's own state embeds this as its first
+ * member; callers never touch it and go through the functions below. */
+struct berth_backend {
+  const berth_backend_ops_t *ops;
+};
+
+/* The backend's name ("nfs"). Borrowed, static. */
+const char *berth_backend_name(const berth_backend_t *be);
+
+/* Check a StorageClass's parameters (NULL: none) without any I/O. An
+ * unknown parameter, a value that is not a string, or an invalid value
+ * gives BERTH_EINVAL with a message that names the parameter. */
+berth_status_t berth_backend_validate(berth_backend_t *be,
+                                      const json_t *parameters,
+                                      berth_error_t *err);
+
+/* Provision the storage for req (see the top of this file for
+ * idempotence) and fill *out, which must have been initialised with
+ * berth_provision_result_init; it is set only on success. */
+berth_status_t berth_backend_provision(berth_backend_t *be,
+                                       const berth_provision_request_t *req,
+                                       berth_provision_result_t *out,
+                                       berth_error_t *err);
+
+/* Delete (or archive, or keep) the storage of req->pv and say which in
+ * *out (optional). Storage that is already gone is BERTH_OK with
+ * BERTH_DELETE_ABSENT. */
+berth_status_t berth_backend_delete(berth_backend_t *be,
+                                    const berth_delete_request_t *req,
+                                    berth_delete_outcome_t *out,
+                                    berth_error_t *err);
+
+/* Measure what the volume of pv (provisioned by this backend) holds. *out
+ * is set only on success; a walk cut short by its limit is still a
+ * success, with out->truncated set. */
+berth_status_t berth_backend_usage(berth_backend_t *be, const json_t *pv,
+                                   const json_t *parameters,
+                                   berth_usage_t *out, berth_error_t *err);
+
+/* Free the backend and everything it holds (connections). Accepts NULL. */
+void berth_backend_destroy(berth_backend_t *be);
+
+/* Initialise an empty result. */
+void berth_provision_result_init(berth_provision_result_t *res);
+
+/* Release the result's json_t references and leave it empty. Accepts
+ * NULL. */
+void berth_provision_result_cleanup(berth_provision_result_t *res);
+
+/* The bit of an access mode's Kubernetes name ("ReadWriteMany"), or 0 for
+ * an unknown name. */
+unsigned berth_access_mode_parse(const char *name);
+
+/* Helpers for backends' validate: parameters must be NULL or an object
+ * whose values are all strings, and every key must be in known (a
+ * NULL-terminated list). The message names the first offending key and,
+ * for an unknown one, lists the known ones. */
+berth_status_t berth_backend_check_parameters(const char *backend,
+                                              const json_t *parameters,
+                                              const char *const *known,
+                                              berth_error_t *err);
+
+/* The string value of parameter key, or NULL when absent (or parameters
+ * is NULL). Borrowed. Call berth_backend_check_parameters first. */
+const char *berth_backend_parameter(const json_t *parameters,
+                                    const char *key);
+
+/* Write the len bytes of s to out (outsize bytes, at least 8) as a quoted,
+ * printable string for a message or an Event: "ab\x0a..." with control
+ * bytes, '"' and '\\' escaped, and "..." before the closing quote when it
+ * had to be cut short. Values from claims go through this before they
+ * appear in a message. */
+void berth_backend_quote(const char *s, size_t len, char *out,
+                         size_t outsize);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BERTH_PROVISIONER_BACKEND_H */

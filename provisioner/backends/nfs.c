@@ -1,0 +1,604 @@
+/* The NFS sub-directory backend: the vtable of backends/backend.h over
+ * lib/nfs. See backends/nfs.h for the parameters and the guarantees, and
+ * nfs_int.h for how the work is split between files.
+ *
+ * Provision: parameters -> path (nfs_path.c, refused before any I/O when
+ * unsafe) -> walk and create it (nfs_tree.c) -> gid, chown, chmod -> the
+ * PV's source and annotations. Each step is idempotent: a repeat finds the
+ * directory, keeps its gid and sets the same owner and mode.
+ *
+ * Delete: what to remove comes from the annotations provision put on the
+ * PV (or, for a PV made by nfs-subdir, from spec.nfs and the class), is
+ * checked like a new path, and is then removed, archived or kept. */
+#include "backends/nfs_int.h"
+
+#include "berth/buf.h"
+#include "berth/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Defaults of the usage walk and the depth limit of a recursive delete
+ * (each level is a stack frame and a longer path). */
+#define NFSB_USAGE_MAX_ENTRIES 1000000
+#define NFSB_USAGE_MAX_DEPTH 64
+#define NFSB_DELETE_MAX_DEPTH 256
+
+typedef struct nfsb_backend {
+  berth_backend_t base; /* first: the vtable */
+  json_t *defaults;     /* owned copy, or NULL */
+  berth__nfsb_pool_t *pool;
+  berth__nfsb_gids_t gids;
+  uint64_t usage_max_entries;
+  unsigned usage_max_depth;
+} nfsb_backend_t;
+
+/* ---- validate ---------------------------------------------------------- */
+
+static berth_status_t nfsb_validate(berth_backend_t *be,
+                                    const json_t *parameters,
+                                    berth_error_t *err)
+{
+  nfsb_backend_t *b = (nfsb_backend_t *)be;
+  berth__nfsb_opts_t opts;
+  berth_status_t st;
+
+  st = berth__nfsb_opts_parse(b->defaults, parameters, &opts, err);
+  berth__nfsb_opts_cleanup(&opts);
+  return st;
+}
+
+/* ---- provision --------------------------------------------------------- */
+
+/* What the provision operation needs on the server, and what it found. */
+typedef struct nfsb_prov {
+  nfsb_backend_t *b;
+  const berth_provision_request_t *req;
+  const berth__nfsb_opts_t *opts;
+  const char *rel; /* the volume's directory, relative to the export */
+  uint32_t gid;    /* the gid set, or BERTH__NFSB_NO_ID */
+} nfsb_prov_t;
+
+/* With gidRangeStart/End: the gid for the volume, chosen before anything
+ * is created (a full range writes nothing). A directory left by an
+ * earlier attempt keeps the gid it already has. */
+static berth_status_t nfsb_pick_gid(berth_nfs_t *nfs, nfsb_prov_t *p,
+                                    berth_error_t *err)
+{
+  const berth__nfsb_opts_t *o = p->opts;
+  int64_t current = -1;
+  berth_nfs_stat_t leaf;
+  berth_status_t st;
+
+  st = berth__nfsb_tree_find(nfs, p->rel, &leaf, err);
+  if (st == BERTH_OK)
+    current = leaf.gid;
+  else if (st != BERTH_ENOTFOUND)
+    return st;
+  return berth__nfsb_gid_pick(&p->b->gids, p->req->pv_name, o->gid_min,
+                              o->gid_max, p->req->used_gids,
+                              p->req->n_used_gids, current, &p->gid, err);
+}
+
+static berth_status_t nfsb_provision_op(berth_nfs_t *nfs, void *ctx,
+                                        berth_error_t *err)
+{
+  nfsb_prov_t *p = ctx;
+  const berth__nfsb_opts_t *o = p->opts;
+  berth_status_t st = BERTH_OK;
+
+  p->gid = o->gid;
+  if (o->gid_range)
+    st = nfsb_pick_gid(nfs, p, err);
+  if (st == BERTH_OK)
+    st = berth__nfsb_tree_mkdirs(nfs, p->rel, o->perms, NULL, NULL, err);
+  /* Owner first: a server may clear set-id bits on chown. Then the mode
+   * exactly, also on a directory that a crashed attempt left behind. */
+  if (st == BERTH_OK &&
+      (o->uid != BERTH__NFSB_NO_ID || p->gid != BERTH__NFSB_NO_ID))
+    st = berth_nfs_chown(nfs, p->rel, o->uid, p->gid, err);
+  if (st == BERTH_OK)
+    st = berth_nfs_chmod(nfs, p->rel, o->perms, err);
+  return st;
+}
+
+/* The claim's metadata.annotations or metadata.labels: an object or
+ * NULL. */
+static berth_status_t nfsb_claim_map(const json_t *claim, const char *what,
+                                     const json_t **out, berth_error_t *err)
+{
+  json_t *meta = claim != NULL ? json_object_get(claim, "metadata") : NULL;
+  json_t *map = meta != NULL ? json_object_get(meta, what) : NULL;
+
+  *out = NULL;
+  if (map == NULL || json_is_null(map))
+    return BERTH_OK;
+  if (!json_is_object(map))
+    return berth_error_set(err, BERTH_EINVAL,
+                           "claim: metadata.%s is not an object", what);
+  *out = map;
+  return BERTH_OK;
+}
+
+/* The volume's path relative to the export, from the class's pattern and
+ * the claim. New string in *rel. */
+static berth_status_t nfsb_claim_path(const berth_provision_request_t *req,
+                                      const berth__nfsb_opts_t *opts,
+                                      char **rel, berth_error_t *err)
+{
+  berth__nfsb_vars_t vars;
+  berth_status_t st;
+
+  memset(&vars, 0, sizeof(vars));
+  vars.ns = req->claim_namespace;
+  vars.name = req->claim_name;
+  vars.pv_name = req->pv_name;
+  st = nfsb_claim_map(req->claim, "annotations", &vars.annotations, err);
+  if (st == BERTH_OK)
+    st = nfsb_claim_map(req->claim, "labels", &vars.labels, err);
+  if (st == BERTH_OK)
+    st = berth__nfsb_expand(opts->pattern, &vars, rel, err);
+  return st;
+}
+
+/* Set key to the string value in obj; false when out of memory. */
+static bool nfsb_set_str(json_t *obj, const char *key, const char *value)
+{
+  json_t *v = json_string(value);
+
+  return v != NULL && json_object_set_new(obj, key, v) == 0;
+}
+
+/* The PV's source and annotations. */
+static berth_status_t nfsb_result(const nfsb_prov_t *p,
+                                  berth_provision_result_t *out,
+                                  berth_error_t *err)
+{
+  const berth__nfsb_opts_t *o = p->opts;
+  berth_status_t st = BERTH_OK;
+  json_t *nfs = json_object();
+  json_t *source = json_object();
+  json_t *ann = json_object();
+  char *path;
+  char gid[16];
+  bool ok;
+
+  path = berth_strdup_printf("%s%s%s", o->export_path,
+                             strcmp(o->export_path, "/") == 0 ? "" : "/",
+                             p->rel);
+  ok = nfs != NULL && source != NULL && ann != NULL && path != NULL &&
+       nfsb_set_str(nfs, "server", o->server) &&
+       nfsb_set_str(nfs, "path", path) &&
+       json_object_set(source, "nfs", nfs) == 0 &&
+       nfsb_set_str(ann, BERTH_NFS_ANN_URL, o->url) &&
+       nfsb_set_str(ann, BERTH_NFS_ANN_DIR, p->rel) &&
+       nfsb_set_str(ann, BERTH_NFS_ANN_ON_DELETE,
+                    berth__nfsb_on_delete_name(o->on_delete));
+  if (ok && p->gid != BERTH__NFSB_NO_ID) {
+    snprintf(gid, sizeof(gid), "%u", p->gid);
+    ok = nfsb_set_str(ann, BERTH_ANN_PV_GID, gid);
+  }
+  if (!ok) {
+    st = berth_error_set(err, BERTH_ENOMEM, "provision: out of memory");
+    goto done;
+  }
+  out->source = source;
+  out->annotations = ann;
+  out->node_affinity = NULL;
+  out->capacity_bytes = p->req->requested_bytes;
+  source = NULL;
+  ann = NULL;
+
+done:
+  json_decref(nfs);
+  json_decref(source);
+  json_decref(ann);
+  free(path);
+  return st;
+}
+
+static bool nfsb_empty(const char *s)
+{
+  return s == NULL || s[0] == '\0';
+}
+
+static berth_status_t nfsb_provision(berth_backend_t *be,
+                                     const berth_provision_request_t *req,
+                                     berth_provision_result_t *out,
+                                     berth_error_t *err)
+{
+  nfsb_backend_t *b = (nfsb_backend_t *)be;
+  berth__nfsb_opts_t opts;
+  berth_status_t st;
+  nfsb_prov_t p;
+  char *rel = NULL;
+
+  memset(&opts, 0, sizeof(opts));
+  if (nfsb_empty(req->claim_namespace) || nfsb_empty(req->claim_name) ||
+      nfsb_empty(req->pv_name)) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "provision: the claim's namespace, name and PV "
+                         "name are required");
+    goto done;
+  }
+  st = berth__nfsb_opts_parse(b->defaults, req->parameters, &opts, err);
+  if (st == BERTH_OK)
+    st = nfsb_claim_path(req, &opts, &rel, err);
+  if (st != BERTH_OK)
+    goto done;
+  memset(&p, 0, sizeof(p));
+  p.b = b;
+  p.req = req;
+  p.opts = &opts;
+  p.rel = rel;
+  st = berth__nfsb_pool_run(b->pool, opts.url, nfsb_provision_op, &p, err);
+  if (st == BERTH_OK)
+    st = nfsb_result(&p, out, err);
+
+done:
+  free(rel);
+  berth__nfsb_opts_cleanup(&opts);
+  return st;
+}
+
+/* ---- finding a PV's directory ------------------------------------------ */
+
+/* Where a PV's directory is and what delete means for it. */
+typedef struct nfsb_target {
+  char *url;     /* owned */
+  char *rel;     /* owned, checked */
+  const char *pv_name;
+  berth__nfsb_on_delete_t on_delete;
+  nfsb_backend_t *b;
+  berth_delete_outcome_t outcome; /* delete: what it did */
+  berth_usage_t usage;            /* usage: what it found */
+} nfsb_target_t;
+
+/* A malformed PV is a request that no retry will mend: BERTH_EINVAL,
+ * keeping the message of the JSON helper that found it. */
+static berth_status_t nfsb_invalid(berth_error_t *err)
+{
+  if (err != NULL)
+    err->status = BERTH_EINVAL;
+  return BERTH_EINVAL;
+}
+
+static void nfsb_target_cleanup(nfsb_target_t *t)
+{
+  free(t->url);
+  free(t->rel);
+}
+
+/* A PV that provision annotated: everything is in its annotations. */
+static berth_status_t nfsb_target_from_annotations(const json_t *ann,
+                                                   const json_t *params,
+                                                   nfsb_backend_t *b,
+                                                   nfsb_target_t *t,
+                                                   berth_error_t *err)
+{
+  const char *url = json_string_value(json_object_get(ann,
+                                                      BERTH_NFS_ANN_URL));
+  const char *dir = json_string_value(json_object_get(ann,
+                                                      BERTH_NFS_ANN_DIR));
+  const char *od = json_string_value(json_object_get(ann,
+                                                     BERTH_NFS_ANN_ON_DELETE));
+  berth__nfsb_opts_t opts;
+  berth_status_t st = BERTH_OK;
+
+  memset(&opts, 0, sizeof(opts));
+  if (url == NULL || dir == NULL) {
+    st = berth_error_set(err, BERTH_EINVAL, "PV: %s and %s are not strings",
+                         BERTH_NFS_ANN_URL, BERTH_NFS_ANN_DIR);
+    goto done;
+  }
+  if (od != NULL) {
+    if (berth__nfsb_on_delete_parse(od, &t->on_delete) != BERTH_OK)
+      st = berth_error_set(err, BERTH_EINVAL,
+                           "PV: %s must be delete, retain or archive",
+                           BERTH_NFS_ANN_ON_DELETE);
+  } else {
+    /* Not recorded (an older berth): the class decides. */
+    st = berth__nfsb_opts_parse(b->defaults, params, &opts, err);
+    t->on_delete = opts.on_delete;
+  }
+  t->url = strdup(url);
+  t->rel = strdup(dir);
+  if (st == BERTH_OK && (t->url == NULL || t->rel == NULL))
+    st = berth_error_set(err, BERTH_ENOMEM, "PV: out of memory");
+
+done:
+  berth__nfsb_opts_cleanup(&opts);
+  return st;
+}
+
+/* A PV without our annotations (made by nfs-subdir): its spec.nfs under
+ * the class's export. The server must be the export's, and the path must
+ * lie below the export's path. */
+static berth_status_t nfsb_target_from_spec(const json_t *pv,
+                                            const json_t *params,
+                                            nfsb_backend_t *b,
+                                            nfsb_target_t *t,
+                                            berth_error_t *err)
+{
+  berth__nfsb_opts_t opts;
+  const char *server = NULL;
+  const char *path = NULL;
+  berth_status_t st;
+  size_t n;
+
+  memset(&opts, 0, sizeof(opts));
+  st = berth_json_get_string(pv, "spec.nfs.server", &server, err);
+  if (st == BERTH_OK)
+    st = berth_json_get_string(pv, "spec.nfs.path", &path, err);
+  if (st != BERTH_OK) {
+    st = nfsb_invalid(err);
+    goto done;
+  }
+  st = berth__nfsb_opts_parse(b->defaults, params, &opts, err);
+  if (st != BERTH_OK)
+    goto done;
+  n = strcmp(opts.export_path, "/") == 0 ? 0 : strlen(opts.export_path);
+  if (!berth_str_case_eq(server, opts.server) ||
+      strncmp(path, opts.export_path, n) != 0 || path[n] != '/') {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "PV: spec.nfs (server %s, path %s) is not below the "
+                         "class's export %s:%s",
+                         server, path, opts.server, opts.export_path);
+    goto done;
+  }
+  t->on_delete = opts.on_delete;
+  t->url = strdup(opts.url);
+  t->rel = strdup(path + n + 1);
+  if (t->url == NULL || t->rel == NULL)
+    st = berth_error_set(err, BERTH_ENOMEM, "PV: out of memory");
+
+done:
+  berth__nfsb_opts_cleanup(&opts);
+  return st;
+}
+
+static berth_status_t nfsb_target(nfsb_backend_t *b, const json_t *pv,
+                                  const json_t *params, nfsb_target_t *t,
+                                  berth_error_t *err)
+{
+  json_t *ann = NULL;
+  berth_status_t st;
+
+  memset(t, 0, sizeof(*t));
+  t->b = b;
+  st = berth_json_get_string(pv, "metadata.name", &t->pv_name, err);
+  if (st == BERTH_OK)
+    st = berth_json_opt_object(pv, "metadata.annotations", &ann, err);
+  if (st != BERTH_OK) {
+    st = nfsb_invalid(err);
+    goto done;
+  }
+  if (ann != NULL && json_object_get(ann, BERTH_NFS_ANN_DIR) != NULL)
+    st = nfsb_target_from_annotations(ann, params, b, t, err);
+  else
+    st = nfsb_target_from_spec(pv, params, b, t, err);
+  /* The PV is ours, but check its directory as if a claim had chosen
+   * it: a delete must never leave the export either. */
+  if (st == BERTH_OK)
+    st = berth__nfsb_path_check(t->rel, "the PV's directory", err);
+
+done:
+  return st;
+}
+
+/* ---- delete ------------------------------------------------------------ */
+
+/* Where to archive t->rel: archived-<leaf> at the export's root, as
+ * nfs-subdir does; when that name is taken (two nested volumes with the
+ * same leaf) or too long, names that add the PV's. New string. */
+static berth_status_t nfsb_archive_name(berth_nfs_t *nfs,
+                                        const nfsb_target_t *t, char **out,
+                                        berth_error_t *err)
+{
+  const char *leaf = berth__nfsb_leaf(t->rel);
+  berth_status_t st = BERTH_EEXIST;
+  berth_nfs_stat_t sb;
+  char *name = NULL;
+  int i;
+
+  for (i = 0; i < 3 && st == BERTH_EEXIST; i++) {
+    free(name);
+    if (i == 0)
+      name = berth_strdup_printf(BERTH_NFS_ARCHIVE_PREFIX "%s", leaf);
+    else if (i == 1)
+      name = berth_strdup_printf(BERTH_NFS_ARCHIVE_PREFIX "%s-%s", leaf,
+                                 t->pv_name);
+    else
+      name = berth_strdup_printf(BERTH_NFS_ARCHIVE_PREFIX "%s", t->pv_name);
+    if (name == NULL)
+      return berth_error_set(err, BERTH_ENOMEM, "archive: out of memory");
+    if (strlen(name) > BERTH_NFS_NAME_MAX ||
+        berth__nfsb_path_check(name, "archive", NULL) != BERTH_OK)
+      continue; /* st stays BERTH_EEXIST: next name */
+    st = berth_nfs_stat(nfs, name, &sb, err);
+    if (st == BERTH_OK)
+      st = BERTH_EEXIST;
+  }
+  if (st == BERTH_ENOTFOUND) {
+    *out = name;
+    return BERTH_OK;
+  }
+  free(name);
+  if (st == BERTH_EEXIST)
+    st = berth_error_set(err, BERTH_EEXIST,
+                         "archive: every archive name for %s is taken",
+                         t->rel);
+  return st;
+}
+
+static berth_status_t nfsb_delete_op(berth_nfs_t *nfs, void *ctx,
+                                     berth_error_t *err)
+{
+  nfsb_target_t *t = ctx;
+  berth_status_t st;
+  char *archive = NULL;
+
+  st = berth__nfsb_tree_find(nfs, t->rel, NULL, err);
+  if (st == BERTH_ENOTFOUND) {
+    t->outcome = BERTH_DELETE_ABSENT;
+    st = BERTH_OK;
+    goto done;
+  }
+  if (st != BERTH_OK)
+    goto done;
+  if (t->on_delete == BERTH__NFSB_ON_DELETE_DELETE) {
+    st = berth__nfsb_tree_remove(nfs, t->rel, NFSB_DELETE_MAX_DEPTH, err);
+    t->outcome = BERTH_DELETE_DELETED;
+  } else {
+    st = nfsb_archive_name(nfs, t, &archive, err);
+    if (st == BERTH_OK)
+      st = berth_nfs_rename(nfs, t->rel, archive, err);
+    t->outcome = BERTH_DELETE_ARCHIVED;
+  }
+
+done:
+  free(archive);
+  return st;
+}
+
+static berth_status_t nfsb_delete(berth_backend_t *be,
+                                  const berth_delete_request_t *req,
+                                  berth_delete_outcome_t *out,
+                                  berth_error_t *err)
+{
+  nfsb_backend_t *b = (nfsb_backend_t *)be;
+  berth_status_t st;
+  nfsb_target_t t;
+
+  st = nfsb_target(b, req->pv, req->parameters, &t, err);
+  if (st != BERTH_OK)
+    goto done;
+  if (t.on_delete == BERTH__NFSB_ON_DELETE_RETAIN) {
+    t.outcome = BERTH_DELETE_RETAINED;
+  } else {
+    st = berth__nfsb_pool_run(b->pool, t.url, nfsb_delete_op, &t, err);
+    if (st != BERTH_OK)
+      goto done;
+  }
+  berth__nfsb_gid_release(&b->gids, t.pv_name);
+  *out = t.outcome;
+
+done:
+  nfsb_target_cleanup(&t);
+  return st;
+}
+
+/* ---- usage ------------------------------------------------------------- */
+
+static berth_status_t nfsb_usage_op(berth_nfs_t *nfs, void *ctx,
+                                    berth_error_t *err)
+{
+  nfsb_target_t *t = ctx;
+  berth_status_t st;
+
+  st = berth__nfsb_tree_find(nfs, t->rel, NULL, err);
+  if (st == BERTH_OK)
+    st = berth__nfsb_tree_usage(nfs, t->rel, t->b->usage_max_entries,
+                                t->b->usage_max_depth, &t->usage, err);
+  return st;
+}
+
+static berth_status_t nfsb_usage(berth_backend_t *be, const json_t *pv,
+                                 const json_t *parameters,
+                                 berth_usage_t *out, berth_error_t *err)
+{
+  nfsb_backend_t *b = (nfsb_backend_t *)be;
+  berth_status_t st;
+  nfsb_target_t t;
+
+  st = nfsb_target(b, pv, parameters, &t, err);
+  if (st == BERTH_OK)
+    st = berth__nfsb_pool_run(b->pool, t.url, nfsb_usage_op, &t, err);
+  if (st == BERTH_OK)
+    *out = t.usage;
+  nfsb_target_cleanup(&t);
+  return st;
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+static void nfsb_destroy(berth_backend_t *be)
+{
+  nfsb_backend_t *b = (nfsb_backend_t *)be;
+
+  berth__nfsb_pool_destroy(b->pool);
+  berth__nfsb_gids_cleanup(&b->gids);
+  json_decref(b->defaults);
+  free(b);
+}
+
+static const berth_backend_ops_t nfsb_ops = {
+  "nfs", nfsb_validate, nfsb_provision, nfsb_delete, nfsb_usage,
+  nfsb_destroy,
+};
+
+/* Defaults that name an export must name a valid one; the rest is
+ * checked with each class. */
+static berth_status_t nfsb_check_defaults(const json_t *defaults,
+                                          berth_error_t *err)
+{
+  berth__nfsb_opts_t opts;
+  berth_status_t st;
+
+  st = berth_backend_check_parameters("nfs (provisioner defaults)",
+                                      defaults, berth__nfsb_known_params,
+                                      err);
+  if (st == BERTH_OK && defaults != NULL &&
+      (json_object_get(defaults, "url") != NULL ||
+       json_object_get(defaults, "server") != NULL ||
+       json_object_get(defaults, "share") != NULL)) {
+    st = berth__nfsb_opts_parse(defaults, NULL, &opts, err);
+    berth__nfsb_opts_cleanup(&opts);
+  }
+  return st;
+}
+
+berth_status_t berth_backend_nfs_create(const berth_backend_nfs_config_t *cfg,
+                                        berth_backend_t **out,
+                                        berth_error_t *err)
+{
+  const json_t *defaults = cfg != NULL ? cfg->defaults : NULL;
+  nfsb_backend_t *b = NULL;
+  berth_status_t st;
+
+  st = nfsb_check_defaults(defaults, err);
+  if (st != BERTH_OK)
+    goto done;
+  b = calloc(1, sizeof(*b));
+  if (b == NULL) {
+    st = berth_error_set(err, BERTH_ENOMEM, "nfs backend: out of memory");
+    goto done;
+  }
+  b->base.ops = &nfsb_ops;
+  berth__nfsb_gids_init(&b->gids);
+  b->usage_max_entries = cfg != NULL && cfg->usage_max_entries > 0
+                           ? cfg->usage_max_entries
+                           : NFSB_USAGE_MAX_ENTRIES;
+  b->usage_max_depth = cfg != NULL && cfg->usage_max_depth > 0
+                         ? cfg->usage_max_depth
+                         : NFSB_USAGE_MAX_DEPTH;
+  if (defaults != NULL) {
+    b->defaults = json_deep_copy(defaults);
+    if (b->defaults == NULL) {
+      st = berth_error_set(err, BERTH_ENOMEM, "nfs backend: out of memory");
+      goto done;
+    }
+  }
+  st = berth__nfsb_pool_create(cfg != NULL ? cfg->timeout_ms : 0, &b->pool,
+                               err);
+  if (st != BERTH_OK)
+    goto done;
+  *out = &b->base;
+  b = NULL;
+
+done:
+  if (b != NULL)
+    nfsb_destroy(&b->base);
+  return st;
+}

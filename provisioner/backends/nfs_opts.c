@@ -1,0 +1,473 @@
+/* The NFS backend's StorageClass parameters (see backends/nfs.h): parsed
+ * and checked in one place, for validate and for every call that needs
+ * them. Messages name the parameter at fault. */
+#include "backends/nfs_int.h"
+
+#include "berth/buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const berth__nfsb_known_params[] = {
+  "pathPattern", "onDelete", "archiveOnDelete", "server", "share", "url",
+  "nfsvers", "directoryPerms", "uid", "gid", "gidRangeStart", "gidRangeEnd",
+  NULL,
+};
+
+/* The largest id we accept: (uint32_t)-1 means "no id" to NFS. */
+#define NFSB_ID_MAX 4294967294LL
+
+/* A parameter's value from params, else from defaults; NULL when neither
+ * has it. An empty string counts as absent, as in nfs-subdir (Go's map
+ * lookup of a missing key gives ""). */
+static const char *nfsb_get(const json_t *defaults, const json_t *params,
+                            const char *key)
+{
+  const char *v = berth_backend_parameter(params, key);
+
+  if (v == NULL || v[0] == '\0')
+    v = berth_backend_parameter(defaults, key);
+  return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+static bool nfsb_names_export(const json_t *params)
+{
+  return berth_backend_parameter(params, "server") != NULL ||
+         berth_backend_parameter(params, "share") != NULL ||
+         berth_backend_parameter(params, "url") != NULL;
+}
+
+/* true when s has a byte that has no place in a URL or a path we build:
+ * control characters and space. */
+static bool nfsb_has_control(const char *s)
+{
+  for (; *s != '\0'; s++) {
+    if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+      return true;
+  }
+  return false;
+}
+
+/* true when the absolute path s has a "." or ".." component. */
+static bool nfsb_has_dots(const char *s)
+{
+  size_t n;
+
+  for (; *s != '\0'; s += n) {
+    while (*s == '/')
+      s++;
+    n = strcspn(s, "/");
+    if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+      return true;
+  }
+  return false;
+}
+
+/* A new copy of path without trailing '/' (except for "/" itself). */
+static char *nfsb_trim_path(const char *path, size_t len)
+{
+  while (len > 1 && path[len - 1] == '/')
+    len--;
+  return strndup(path, len);
+}
+
+berth_status_t berth__nfsb_url_split(const char *url, char **server,
+                                     char **path, berth_error_t *err)
+{
+  berth_status_t st = BERTH_OK;
+  const char *host;
+  const char *slash;
+  const char *end;
+  size_t hlen;
+  char *s = NULL;
+  char *p = NULL;
+
+  if (!berth_str_has_prefix(url, "nfs://") || nfsb_has_control(url)) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "url: expected nfs://server/path[?arg=value...] "
+                         "without spaces or control characters");
+    goto done;
+  }
+  host = url + 6;
+  slash = strchr(host, '/');
+  end = strchr(host, '?');
+  if (slash == NULL || (end != NULL && end < slash) || slash == host) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "url: expected nfs://server/path[?arg=value...]");
+    goto done;
+  }
+  hlen = (size_t)(slash - host);
+  if (host[0] == '[') {
+    /* [IPv6]:port: the PV wants the bare address. */
+    const char *close = memchr(host, ']', hlen);
+
+    if (close == NULL || close == host + 1) {
+      st = berth_error_set(err, BERTH_EINVAL, "url: bad [address]");
+      goto done;
+    }
+    s = strndup(host + 1, (size_t)(close - host - 1));
+  } else {
+    const char *colon = memchr(host, ':', hlen);
+
+    s = strndup(host, colon != NULL ? (size_t)(colon - host) : hlen);
+  }
+  if (end == NULL)
+    end = slash + strlen(slash);
+  p = nfsb_trim_path(slash, (size_t)(end - slash));
+  if (s == NULL || p == NULL) {
+    st = berth_error_set(err, BERTH_ENOMEM, "url: out of memory");
+    goto done;
+  }
+  if (s[0] == '\0' || nfsb_has_dots(p)) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "url: %s", s[0] == '\0'
+                                      ? "no server"
+                                      : "the path may not have \".\" or "
+                                        "\"..\" components");
+    goto done;
+  }
+  *server = s;
+  *path = p;
+  s = NULL;
+  p = NULL;
+
+done:
+  free(s);
+  free(p);
+  return st;
+}
+
+/* A host name or an IP address (IPv6 bare or in brackets). */
+static bool nfsb_server_ok(const char *s)
+{
+  size_t n = strlen(s);
+
+  if (n == 0 || n > 253)
+    return false;
+  return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                   "0123456789.-_:[]") == n;
+}
+
+/* server + share (+ nfsvers) -> url, server, export_path. */
+static berth_status_t nfsb_export_from_parts(const char *server,
+                                             const char *share, int vers,
+                                             berth__nfsb_opts_t *out,
+                                             berth_error_t *err)
+{
+  berth_status_t st = BERTH_OK;
+  bool v6 = strchr(server, ':') != NULL && server[0] != '[';
+  size_t n = strlen(server);
+
+  if (!nfsb_server_ok(server)) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "server: expected a host name or an IP address");
+    goto done;
+  }
+  if (share[0] != '/' || nfsb_has_control(share) || nfsb_has_dots(share) ||
+      strpbrk(share, "?#") != NULL || strlen(share) > BERTH_NFS_PATH_MAX) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "share: expected an absolute path without \".\", "
+                         "\"..\", '?', '#', spaces or control characters");
+    goto done;
+  }
+  if (server[0] == '[' && server[n - 1] == ']')
+    out->server = strndup(server + 1, n - 2);
+  else
+    out->server = strdup(server);
+  out->export_path = nfsb_trim_path(share, strlen(share));
+  out->url = berth_strdup_printf("nfs://%s%s%s%s%s", v6 ? "[" : "", server,
+                                 v6 ? "]" : "", out->export_path,
+                                 vers == 4 ? "?version=4" : "");
+  if (out->server == NULL || out->export_path == NULL || out->url == NULL)
+    st = berth_error_set(err, BERTH_ENOMEM, "server: out of memory");
+
+done:
+  return st;
+}
+
+static berth_status_t nfsb_parse_vers(const char *s, int *out,
+                                      berth_error_t *err)
+{
+  berth_status_t st = BERTH_OK;
+
+  if (s == NULL)
+    *out = 3;
+  else if (strcmp(s, "3") == 0)
+    *out = 3;
+  else if (strcmp(s, "4") == 0 || strcmp(s, "4.0") == 0)
+    *out = 4;
+  else
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "nfsvers: expected \"3\" or \"4\" (libnfs speaks "
+                         "NFSv3 and NFSv4.0)");
+  return st;
+}
+
+/* The export: url, or server and share, from src; nfsvers from params
+ * first. */
+static berth_status_t nfsb_parse_export(const json_t *src,
+                                        const json_t *params,
+                                        berth__nfsb_opts_t *out,
+                                        berth_error_t *err)
+{
+  const char *url = berth_backend_parameter(src, "url");
+  const char *server = berth_backend_parameter(src, "server");
+  const char *share = berth_backend_parameter(src, "share");
+  const char *vers_s = nfsb_get(src, params, "nfsvers");
+  berth_status_t st;
+  int vers = 3;
+
+  st = nfsb_parse_vers(vers_s, &vers, err);
+  if (st != BERTH_OK)
+    goto done;
+  if (url != NULL && (server != NULL || share != NULL || vers_s != NULL)) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "url: give either url or server and share (with "
+                         "nfsvers), not both; the URL says its version "
+                         "(?version=4)");
+  } else if (url != NULL) {
+    out->url = strdup(url);
+    st = out->url == NULL
+           ? berth_error_set(err, BERTH_ENOMEM, "url: out of memory")
+           : berth__nfsb_url_split(url, &out->server, &out->export_path,
+                                   err);
+  } else if (server != NULL && share != NULL) {
+    st = nfsb_export_from_parts(server, share, vers, out, err);
+  } else if (server != NULL || share != NULL) {
+    st = berth_error_set(err, BERTH_EINVAL, "%s: needs %s too",
+                         server != NULL ? "server" : "share",
+                         server != NULL ? "share" : "server");
+  } else {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "no export: the StorageClass needs url, or server "
+                         "and share (or the provisioner NFS_SERVER and "
+                         "NFS_PATH)");
+  }
+
+done:
+  return st;
+}
+
+/* Go's strconv.ParseBool, which nfs-subdir uses for archiveOnDelete. */
+static berth_status_t nfsb_parse_bool(const char *s, bool *out)
+{
+  static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+  static const char *const no[] = { "0", "f", "F", "FALSE", "false",
+                                    "False" };
+  size_t i;
+
+  for (i = 0; i < 6; i++) {
+    if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
+      *out = strcmp(s, yes[i]) == 0;
+      return BERTH_OK;
+    }
+  }
+  return BERTH_EINVAL;
+}
+
+/* onDelete wins; then archiveOnDelete, whose default is true. */
+static berth_status_t nfsb_parse_on_delete(const json_t *defaults,
+                                           const json_t *params,
+                                           berth__nfsb_opts_t *out,
+                                           berth_error_t *err)
+{
+  const char *on_delete = nfsb_get(defaults, params, "onDelete");
+  const char *archive = nfsb_get(defaults, params, "archiveOnDelete");
+  berth_status_t st = BERTH_OK;
+  bool b = true;
+
+  out->on_delete = BERTH__NFSB_ON_DELETE_ARCHIVE;
+  if (on_delete != NULL) {
+    if (strcmp(on_delete, "delete") == 0)
+      out->on_delete = BERTH__NFSB_ON_DELETE_DELETE;
+    else if (strcmp(on_delete, "retain") == 0)
+      out->on_delete = BERTH__NFSB_ON_DELETE_RETAIN;
+    else
+      st = berth_error_set(err, BERTH_EINVAL,
+                           "onDelete: expected \"delete\" or \"retain\"");
+  }
+  if (st == BERTH_OK && archive != NULL) {
+    if (nfsb_parse_bool(archive, &b) != BERTH_OK)
+      st = berth_error_set(err, BERTH_EINVAL,
+                           "archiveOnDelete: expected \"true\" or \"false\"");
+    else if (on_delete == NULL && !b)
+      out->on_delete = BERTH__NFSB_ON_DELETE_DELETE;
+  }
+  return st;
+}
+
+/* Octal permission bits, "0777", "755", "02770": at most 07777. */
+static berth_status_t nfsb_parse_perms(const char *s, uint32_t *out,
+                                       berth_error_t *err)
+{
+  size_t n = s != NULL ? strlen(s) : 0;
+  uint32_t v = 0;
+  size_t i;
+
+  if (s == NULL) {
+    *out = 0777;
+    return BERTH_OK;
+  }
+  if (n == 0 || n > 5 || strspn(s, "01234567") != n)
+    goto bad;
+  for (i = 0; i < n; i++)
+    v = v * 8 + (uint32_t)(s[i] - '0');
+  if (v > 07777)
+    goto bad;
+  *out = v;
+  return BERTH_OK;
+
+bad:
+  return berth_error_set(err, BERTH_EINVAL,
+                         "directoryPerms: expected octal permission bits "
+                         "such as \"0777\" or \"2770\"");
+}
+
+/* A decimal uid or gid; absent gives BERTH__NFSB_NO_ID. */
+static berth_status_t nfsb_parse_id(const char *name, const char *s,
+                                    uint32_t *out, berth_error_t *err)
+{
+  long long v;
+
+  *out = BERTH__NFSB_NO_ID;
+  if (s == NULL)
+    return BERTH_OK;
+  if (berth_str_to_ll(s, 0, NFSB_ID_MAX, &v) != BERTH_OK)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "%s: expected a number from 0 to %lld", name,
+                           NFSB_ID_MAX);
+  *out = (uint32_t)v;
+  return BERTH_OK;
+}
+
+static berth_status_t nfsb_parse_ids(const json_t *defaults,
+                                     const json_t *params,
+                                     berth__nfsb_opts_t *out,
+                                     berth_error_t *err)
+{
+  const char *start = nfsb_get(defaults, params, "gidRangeStart");
+  const char *end = nfsb_get(defaults, params, "gidRangeEnd");
+  berth_status_t st;
+
+  st = nfsb_parse_id("uid", nfsb_get(defaults, params, "uid"), &out->uid,
+                     err);
+  if (st == BERTH_OK)
+    st = nfsb_parse_id("gid", nfsb_get(defaults, params, "gid"), &out->gid,
+                       err);
+  if (st == BERTH_OK)
+    st = nfsb_parse_id("gidRangeStart", start, &out->gid_min, err);
+  if (st == BERTH_OK)
+    st = nfsb_parse_id("gidRangeEnd", end, &out->gid_max, err);
+  if (st != BERTH_OK || (start == NULL && end == NULL))
+    goto done;
+  if (start == NULL || end == NULL) {
+    st = berth_error_set(err, BERTH_EINVAL, "%s: needs %s too",
+                         start != NULL ? "gidRangeStart" : "gidRangeEnd",
+                         start != NULL ? "gidRangeEnd" : "gidRangeStart");
+  } else if (out->gid_min > out->gid_max) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "gidRangeStart: %u is above gidRangeEnd %u",
+                         out->gid_min, out->gid_max);
+  } else if (out->gid != BERTH__NFSB_NO_ID) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "gid: give either gid or gidRangeStart and "
+                         "gidRangeEnd, not both");
+  }
+  out->gid_range = st == BERTH_OK;
+
+done:
+  return st;
+}
+
+static berth_status_t nfsb_parse_pattern(const json_t *defaults,
+                                         const json_t *params,
+                                         berth__nfsb_opts_t *out,
+                                         berth_error_t *err)
+{
+  const char *pattern = nfsb_get(defaults, params, "pathPattern");
+  berth_status_t st = BERTH_OK;
+
+  if (pattern == NULL)
+    goto done;
+  st = berth__nfsb_pattern_check(pattern, err);
+  if (st != BERTH_OK)
+    goto done;
+  out->pattern = strdup(pattern);
+  if (out->pattern == NULL)
+    st = berth_error_set(err, BERTH_ENOMEM, "pathPattern: out of memory");
+
+done:
+  return st;
+}
+
+berth_status_t berth__nfsb_opts_parse(const json_t *defaults,
+                                      const json_t *params,
+                                      berth__nfsb_opts_t *out,
+                                      berth_error_t *err)
+{
+  berth_status_t st;
+
+  memset(out, 0, sizeof(*out));
+  out->uid = BERTH__NFSB_NO_ID;
+  out->gid = BERTH__NFSB_NO_ID;
+  out->perms = 0777;
+  st = berth_backend_check_parameters("nfs", params,
+                                      berth__nfsb_known_params, err);
+  if (st == BERTH_OK)
+    st = berth_backend_check_parameters("nfs (provisioner defaults)",
+                                        defaults, berth__nfsb_known_params,
+                                        err);
+  if (st == BERTH_OK)
+    st = nfsb_parse_export(nfsb_names_export(params) ? params : defaults,
+                           params, out, err);
+  if (st == BERTH_OK)
+    st = nfsb_parse_pattern(defaults, params, out, err);
+  if (st == BERTH_OK)
+    st = nfsb_parse_on_delete(defaults, params, out, err);
+  if (st == BERTH_OK)
+    st = nfsb_parse_perms(nfsb_get(defaults, params, "directoryPerms"),
+                          &out->perms, err);
+  if (st == BERTH_OK)
+    st = nfsb_parse_ids(defaults, params, out, err);
+  return st;
+}
+
+void berth__nfsb_opts_cleanup(berth__nfsb_opts_t *opts)
+{
+  if (opts == NULL)
+    return;
+  free(opts->url);
+  free(opts->server);
+  free(opts->export_path);
+  free(opts->pattern);
+  memset(opts, 0, sizeof(*opts));
+}
+
+const char *berth__nfsb_on_delete_name(berth__nfsb_on_delete_t v)
+{
+  switch (v) {
+  case BERTH__NFSB_ON_DELETE_DELETE:
+    return "delete";
+  case BERTH__NFSB_ON_DELETE_RETAIN:
+    return "retain";
+  case BERTH__NFSB_ON_DELETE_ARCHIVE:
+    return "archive";
+  }
+  return "archive";
+}
+
+berth_status_t berth__nfsb_on_delete_parse(const char *s,
+                                           berth__nfsb_on_delete_t *out)
+{
+  berth__nfsb_on_delete_t v;
+
+  for (v = BERTH__NFSB_ON_DELETE_DELETE; v <= BERTH__NFSB_ON_DELETE_ARCHIVE;
+       v++) {
+    if (s != NULL && strcmp(s, berth__nfsb_on_delete_name(v)) == 0) {
+      *out = v;
+      return BERTH_OK;
+    }
+  }
+  return BERTH_EINVAL;
+}

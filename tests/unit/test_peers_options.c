@@ -1,0 +1,265 @@
+/* Unit tests: berth-peers options, durations, the endpoint address and
+ * the metrics text (peer-discovery/options.c, http.c, status.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "options.h"
+#include "status.h"
+
+static void test_durations(void **state)
+{
+  int64_t ms = -1;
+
+  (void)state;
+  assert_int_equal(peers_duration_parse("250ms", &ms), BERTH_OK);
+  assert_int_equal(ms, 250);
+  assert_int_equal(peers_duration_parse("1.5s", &ms), BERTH_OK);
+  assert_int_equal(ms, 1500);
+  assert_int_equal(peers_duration_parse("2", &ms), BERTH_OK);
+  assert_int_equal(ms, 2000);
+  assert_int_equal(peers_duration_parse("0", &ms), BERTH_OK);
+  assert_int_equal(ms, 0);
+  assert_int_equal(peers_duration_parse("2m", &ms), BERTH_OK);
+  assert_int_equal(ms, 120000);
+  assert_int_equal(peers_duration_parse("1h", &ms), BERTH_OK);
+  assert_int_equal(ms, 3600000);
+  ms = 77;
+  assert_int_equal(peers_duration_parse("-1s", &ms), BERTH_EPARSE);
+  assert_int_equal(peers_duration_parse("1d", &ms), BERTH_EPARSE);
+  assert_int_equal(peers_duration_parse("s", &ms), BERTH_EPARSE);
+  assert_int_equal(peers_duration_parse("", &ms), BERTH_EPARSE);
+  assert_int_equal(peers_duration_parse("25h", &ms), BERTH_EPARSE);
+  assert_int_equal(peers_duration_parse("nan", &ms), BERTH_EPARSE);
+  assert_int_equal(peers_duration_parse("1 s", &ms), BERTH_EPARSE);
+  assert_int_equal(ms, 77);
+}
+
+static void test_bools(void **state)
+{
+  bool b = false;
+
+  (void)state;
+  assert_int_equal(peers_bool_parse(NULL, &b), BERTH_OK);
+  assert_true(b);
+  assert_int_equal(peers_bool_parse("false", &b), BERTH_OK);
+  assert_false(b);
+  assert_int_equal(peers_bool_parse("TRUE", &b), BERTH_OK);
+  assert_true(b);
+  assert_int_equal(peers_bool_parse("0", &b), BERTH_OK);
+  assert_false(b);
+  assert_int_equal(peers_bool_parse("yes", &b), BERTH_EPARSE);
+}
+
+static peers_parse_result_t parse(peers_options_t *o, char **argv)
+{
+  int argc = 0;
+  FILE *devnull = fopen("/dev/null", "w");
+  peers_parse_result_t r;
+
+  while (argv[argc] != NULL)
+    argc++;
+  r = peers_options_parse(argc, argv, o, devnull, devnull);
+  fclose(devnull);
+  return r;
+}
+
+static void test_peer_finder_flags(void **state)
+{
+  /* peer-finder's Go spelling, as in its StatefulSet examples. */
+  char *argv[] = { "berth-peers", "-on-start=/work-dir/on-start.sh",
+                   "-service=mongo", "-ns", "prod", "-domain=k8s.local",
+                   "-addresses", "-on-change", "/on-change.sh x", NULL };
+  peers_options_t o;
+
+  (void)state;
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_RUN);
+  assert_string_equal(o.on_start, "/work-dir/on-start.sh");
+  assert_string_equal(o.on_change, "/on-change.sh x");
+  assert_string_equal(o.id.service, "mongo");
+  assert_string_equal(o.id.ns, "prod");
+  assert_string_equal(o.id.domain, "k8s.local");
+  assert_true(o.addresses);
+  assert_true(o.wait_self);
+  assert_false(o.once);
+  assert_int_equal(o.interval_ms, PEERS_DEFAULT_INTERVAL_MS);
+  peers_options_cleanup(&o);
+}
+
+static void test_berth_flags(void **state)
+{
+  char *argv[] = { "berth-peers", "--service", "web", "--once",
+                   "--timeout=5s", "--min-peers", "3", "-wait-for-self=false",
+                   "--wait-for-lower-ordinals", "--interval", "100ms",
+                   "--debounce=1s", "--hook-timeout", "0", "--hook-backoff",
+                   "50ms", "--dns-server", "127.0.0.1:5353", "--render",
+                   "json:/tmp/p.json", "-render=zookeeper,port=2999:/tmp/z",
+                   "--http-endpoint", ":0", "--hostname", "web-1",
+                   "--port-name", "peer", NULL };
+  peers_options_t o;
+
+  (void)state;
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_RUN);
+  assert_true(o.once);
+  assert_int_equal(o.timeout_ms, 5000);
+  assert_int_equal(o.min_peers, 3);
+  assert_false(o.wait_self);
+  assert_true(o.wait_lower);
+  assert_int_equal(o.interval_ms, 100);
+  assert_int_equal(o.debounce_ms, 1000);
+  assert_int_equal(o.hook_timeout_ms, 0);
+  assert_int_equal(o.hook_backoff_ms, 50);
+  assert_string_equal(o.dns_server, "127.0.0.1:5353");
+  assert_int_equal(o.nrenders, 2);
+  assert_int_equal(o.renders[1].kind, PEERS_RENDER_ZOOKEEPER);
+  assert_int_equal(o.renders[1].port, 2999);
+  assert_string_equal(o.http_endpoint, ":0");
+  assert_string_equal(o.id.hostname, "web-1");
+  assert_string_equal(o.port_name, "peer");
+  peers_options_cleanup(&o);
+}
+
+static void test_bad_flags(void **state)
+{
+  char *no_service[] = { "berth-peers", "-on-start", "x", NULL };
+  char *nothing[] = { "berth-peers", "-service", "web", NULL };
+  char *bad_dur[] = { "berth-peers", "-service", "web", "--once",
+                      "--timeout", "soon", NULL };
+  char *bad_render[] = { "berth-peers", "-service", "web", "--render",
+                         "xml:/x", NULL };
+  char *unknown[] = { "berth-peers", "-service", "web", "--frobnicate",
+                      NULL };
+  char *extra[] = { "berth-peers", "-service", "web", "--once", "stray",
+                    NULL };
+  char *tiny[] = { "berth-peers", "-service", "web", "--once", "--interval",
+                   "1ms", NULL };
+  char *help[] = { "berth-peers", "-h", NULL };
+  char *version[] = { "berth-peers", "-version", NULL };
+  peers_options_t o;
+
+  (void)state;
+  assert_int_equal(parse(&o, no_service), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, nothing), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, bad_dur), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, bad_render), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, unknown), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, extra), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, tiny), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, help), PEERS_PARSE_EXIT_OK);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, version), PEERS_PARSE_EXIT_OK);
+  peers_options_cleanup(&o);
+}
+
+static void test_endpoint_parse(void **state)
+{
+  struct sockaddr_storage ss;
+  struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+  socklen_t len;
+  char text[64];
+
+  (void)state;
+  assert_int_equal(peers_endpoint_parse(":8080", &ss, &len, NULL), BERTH_OK);
+  assert_int_equal(ss.ss_family, AF_INET);
+  assert_int_equal(ntohs(sin->sin_port), 8080);
+  assert_int_equal(sin->sin_addr.s_addr, htonl(INADDR_ANY));
+  assert_int_equal(peers_endpoint_parse("9090", &ss, &len, NULL), BERTH_OK);
+  assert_int_equal(ntohs(sin->sin_port), 9090);
+  assert_int_equal(peers_endpoint_parse("127.0.0.1:0", &ss, &len, NULL),
+                   BERTH_OK);
+  inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
+  assert_string_equal(text, "127.0.0.1");
+  assert_int_equal(peers_endpoint_parse("[::1]:81", &ss, &len, NULL),
+                   BERTH_OK);
+  assert_int_equal(ss.ss_family, AF_INET6);
+  assert_int_equal(ntohs(sin6->sin6_port), 81);
+  assert_int_equal(len, sizeof(*sin6));
+  assert_int_equal(peers_endpoint_parse("localhost:80", &ss, &len, NULL),
+                   BERTH_EINVAL);
+  assert_int_equal(peers_endpoint_parse(":99999", &ss, &len, NULL),
+                   BERTH_EINVAL);
+  assert_int_equal(peers_endpoint_parse("1.2.3.4:", &ss, &len, NULL),
+                   BERTH_EINVAL);
+}
+
+static void test_metrics_text(void **state)
+{
+  peers_counters_t c;
+  peers_status_t s;
+  berth_buf_t out;
+
+  (void)state;
+  memset(&c, 0, sizeof(c));
+  c.members = 12;
+  c.ready = true;
+  c.changes = 3;
+  c.dns_queries = 40;
+  c.dns_failures = 2;
+  c.hook_runs = 4;
+  c.hook_failures = 1;
+  c.last_change_ms = 1764083913123;
+  berth_buf_init(&out);
+  assert_int_equal(peers_metrics_format(&c, &out), BERTH_OK);
+  assert_non_null(strstr(berth_buf_str(&out),
+                         "# TYPE berth_peers_members gauge\n"
+                         "berth_peers_members 12\n"));
+  assert_non_null(strstr(berth_buf_str(&out), "\nberth_peers_ready 1\n"));
+  assert_non_null(
+    strstr(berth_buf_str(&out), "\nberth_peers_changes_total 3\n"));
+  assert_non_null(
+    strstr(berth_buf_str(&out), "\nberth_peers_dns_queries_total 40\n"));
+  assert_non_null(
+    strstr(berth_buf_str(&out), "\nberth_peers_dns_failures_total 2\n"));
+  assert_non_null(
+    strstr(berth_buf_str(&out), "\nberth_peers_hook_runs_total 4\n"));
+  assert_non_null(
+    strstr(berth_buf_str(&out), "\nberth_peers_hook_failures_total 1\n"));
+  assert_non_null(strstr(berth_buf_str(&out),
+                         "\nberth_peers_last_change_timestamp_seconds "
+                         "1764083913.123\n"));
+  berth_buf_reset(&out);
+  peers_status_init(&s);
+  assert_int_equal(peers_status_json(&s, &out), BERTH_OK);
+  assert_string_equal(berth_buf_str(&out), "{}\n");
+  assert_int_equal(peers_status_set_json(&s, "{\"a\":1}\n"), BERTH_OK);
+  peers_status_set_counters(&s, &c);
+  memset(&c, 0, sizeof(c));
+  peers_status_counters(&s, &c);
+  assert_int_equal(c.members, 12);
+  berth_buf_reset(&out);
+  assert_int_equal(peers_status_json(&s, &out), BERTH_OK);
+  assert_string_equal(berth_buf_str(&out), "{\"a\":1}\n");
+  peers_status_cleanup(&s);
+  berth_buf_cleanup(&out);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_durations),
+    cmocka_unit_test(test_bools),
+    cmocka_unit_test(test_peer_finder_flags),
+    cmocka_unit_test(test_berth_flags),
+    cmocka_unit_test(test_bad_flags),
+    cmocka_unit_test(test_endpoint_parse),
+    cmocka_unit_test(test_metrics_text),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
