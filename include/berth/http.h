@@ -33,6 +33,7 @@ extern "C" {
 #define BERTH_HTTP_DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define BERTH_HTTP_DEFAULT_TIMEOUT_MS 30000L
 #define BERTH_HTTP_DEFAULT_IDLE_TIMEOUT_MS 300000L
+#define BERTH_HTTP_CANCEL_POLL_MS 100L
 #define BERTH_HTTP_DEFAULT_MAX_BODY_BYTES ((size_t)64 * 1024 * 1024)
 
 typedef struct berth_http_client berth_http_client_t;
@@ -98,6 +99,10 @@ typedef struct berth_http_request {
    * arrives for this long; 0 gives BERTH_HTTP_DEFAULT_IDLE_TIMEOUT_MS, a
    * negative value disables the check. */
   long idle_timeout_ms;
+  /* Optional: when another thread sets *cancel to non-zero, the request
+   * stops within BERTH_HTTP_CANCEL_POLL_MS and fails with BERTH_ECANCELED
+   * (used to stop a watch at shutdown). NULL for none. */
+  const volatile int *cancel;
 } berth_http_request_t;
 
 /* A response, embedded by the caller: berth_http_response_init() before

@@ -106,11 +106,12 @@ void berth_k8s_config_init(berth_k8s_config_t *cfg);
 void berth_k8s_config_cleanup(berth_k8s_config_t *cfg);
 
 /* Resolve the configuration as client-go does (see the top of this file)
- * into *out, which is replaced only on success (clean it up afterwards).
+ * into *out (initialised with berth_k8s_config_init), which is replaced
+ * only on success; clean it up with berth_k8s_config_cleanup.
  * In-cluster means both KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT
  * are set; it is tried only when no kubeconfig was named and $KUBECONFIG is
  * unset or empty. Errors name the file and the field at fault ("kubeconfig
- * /home/a/.kube/config: users[0].user.client-key-data: invalid base64"). */
+ * /home/a/.kube/config: users[0].user.client-key-data (invalid base64)"). */
 berth_status_t berth_k8s_config_load(const berth_k8s_config_options_t *opts,
                                      berth_k8s_config_t *out,
                                      berth_error_t *err);
@@ -118,9 +119,9 @@ berth_status_t berth_k8s_config_load(const berth_k8s_config_options_t *opts,
 /* Load and merge the given kubeconfig files in order (the first file that
  * sets a cluster, user or context name, or current-context, wins; missing
  * files are skipped unless `must_exist`), select `context` (NULL:
- * current-context) and fill *out (replaced only on success). Relative file
- * references are resolved against the directory of the file that holds
- * them. */
+ * current-context) and fill *out (initialised; replaced only on success).
+ * Relative file references are resolved against the directory of the file
+ * that holds them. */
 berth_status_t berth_k8s_config_from_kubeconfig(const char *const *paths,
                                                 size_t npaths, bool must_exist,
                                                 const char *context,
@@ -191,6 +192,7 @@ typedef struct berth_k8s_client_stats {
   uint64_t rate_limited_ms; /* total time spent waiting for the limiter */
 } berth_k8s_client_stats_t;
 
+/* Copy the client's counters into *out. Thread-safe. */
 void berth_k8s_client_get_stats(berth_k8s_client_t *c,
                                 berth_k8s_client_stats_t *out);
 
@@ -328,11 +330,9 @@ typedef struct berth_k8s_watch_options {
   long idle_timeout_ms;   /* no byte for this long ends the watch with
                            * BERTH_ETIMEOUT; 0: 5 minutes; < 0: none */
   size_t max_line_bytes;  /* 0: BERTH_K8S_WATCH_DEFAULT_MAX_LINE */
-  /* Checked as each chunk of the stream arrives: once it is non-zero the
-   * watch ends with BERTH_ECANCELED. A silent stream is not interrupted
-   * before its next byte (bookmarks) or its idle time-out: libberth's
-   * HTTP client has no way yet to abort a transfer from another thread.
-   * May be NULL. */
+  /* Once another thread sets it non-zero, the watch ends with
+   * BERTH_ECANCELED within BERTH_HTTP_CANCEL_POLL_MS, even on a silent
+   * stream. May be NULL. */
   const volatile int *cancel;
 } berth_k8s_watch_options_t;
 

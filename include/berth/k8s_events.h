@@ -88,6 +88,7 @@ typedef struct berth_k8s_recorder_stats {
   uint64_t failed;     /* API errors */
 } berth_k8s_recorder_stats_t;
 
+/* Copy the recorder's counters into *out. Thread-safe. */
 void berth_k8s_recorder_get_stats(berth_k8s_recorder_t *rec,
                                   berth_k8s_recorder_stats_t *out);
 

@@ -157,6 +157,7 @@ typedef struct berth_k8s_informer_stats {
   uint64_t resyncs;
 } berth_k8s_informer_stats_t;
 
+/* Copy the informer's counters into *out. Any thread. */
 void berth_k8s_informer_get_stats(berth_k8s_informer_t *inf,
                                   berth_k8s_informer_stats_t *out);
 

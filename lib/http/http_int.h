@@ -43,6 +43,7 @@ typedef struct berth__http_xfer {
   long timeout_ms;       /* whole transfer; 0 for none */
   long idle_timeout_ms;  /* no byte for this long fails; 0 for no check */
   size_t max_body_bytes; /* Content-Length limit; 0 for none */
+  const volatile int *cancel; /* the request's cancel flag, or NULL */
   bool accept_encoding;
   /* Why a callback stopped the transfer (BERTH_OK when none did). */
   berth_status_t stop_status;

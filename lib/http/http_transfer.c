@@ -347,6 +347,13 @@ static berth_status_t run_transfer(berth_http_client_t *c,
     if (mc != CURLM_OK || running == 0)
       break;
     wait_ms = 1000;
+    if (x->cancel != NULL) {
+      if (*x->cancel) {
+        st = BERTH_ECANCELED;
+        goto done;
+      }
+      wait_ms = BERTH_HTTP_CANCEL_POLL_MS;
+    }
     if (x->idle_timeout_ms > 0) {
       idle = berth_clock_monotonic_ms(NULL) - x->last_activity_ms;
       if (idle >= x->idle_timeout_ms) {
@@ -405,6 +412,7 @@ berth_status_t berth__http_perform(berth_http_client_t *c,
                          valid_method(method) ? method : "?", where);
     goto done;
   }
+  x->cancel = req->cancel;
   sends_body = req->body != NULL || strcmp(method, "POST") == 0 ||
                strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
   st = build_headers(c, req, sends_body, &headers, err);
@@ -437,6 +445,8 @@ berth_status_t berth__http_perform(berth_http_client_t *c,
     st = berth_error_set(err, BERTH_ETIMEOUT,
                          "http: %s %s: no data received for %ld ms", method,
                          where, x->idle_timeout_ms);
+  } else if (st == BERTH_ECANCELED) {
+    st = berth_error_set(err, st, "http: %s %s: canceled", method, where);
   } else if (st != BERTH_OK) {
     st = berth_error_set(err, st, "http: %s %s: transfer loop failed", method,
                          where);

@@ -472,6 +472,7 @@ static berth_status_t stream_chunk(void *ctx, long http_status,
 
 berth_status_t berth__k8s_stream(berth_k8s_client_t *c, const char *path,
                                  long idle_timeout_ms,
+                                 const volatile int *cancel,
                                  berth_http_chunk_fn on_data, void *ctx,
                                  berth_error_t *err)
 {
@@ -515,6 +516,7 @@ berth_status_t berth__k8s_stream(berth_k8s_client_t *c, const char *path,
     hreq.url = url;
     hreq.headers = (const char *const *)hdrs;
     hreq.idle_timeout_ms = idle_timeout_ms;
+    hreq.cancel = cancel;
     st = berth_http_stream(conn->http, &hreq, stream_chunk, &s, &code, err);
     /* A stream that did not end cleanly leaves its connection unusable. */
     pool_release(c, conn, st != BERTH_OK);

@@ -150,9 +150,12 @@ berth_status_t berth__k8s_request(berth_k8s_client_t *c,
 /* Open a stream (a watch) with the same credentials and rate limit, and
  * feed its bytes to on_data. Returns what berth_http_stream returns; an
  * HTTP error status (the body collected, at most 64 KiB) is decoded as a
- * Status into err; on_data sees only the bytes of a 2xx answer. */
+ * Status into err; on_data sees only the bytes of a 2xx answer. A non-NULL
+ * cancel stops the stream within BERTH_HTTP_CANCEL_POLL_MS of *cancel
+ * becoming non-zero, even while no byte arrives (BERTH_ECANCELED). */
 berth_status_t berth__k8s_stream(berth_k8s_client_t *c, const char *path,
                                  long idle_timeout_ms,
+                                 const volatile int *cancel,
                                  berth_http_chunk_fn on_data, void *ctx,
                                  berth_error_t *err);
 

@@ -9,13 +9,10 @@
  * client-certificate, client-key, tokenFile, and an exec command that
  * contains a '/') are resolved against the directory of the file that
  * holds them (clientcmd.ResolvePaths). Errors name the file and the field:
- * "kubeconfig /x/config: users[0].user.client-key-data: invalid base64". */
-#include <errno.h>
-#include <libgen.h>
+ * "kubeconfig /x/config: users[0].user.client-key-data (invalid base64)". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "berth/buf.h"
 #include "berth/json.h"
@@ -194,10 +191,6 @@ static berth_status_t build(const kc_t *kc, const char *context,
   kc_entry_t *user = NULL;
   berth_status_t st;
 
-  if (kc->nfiles == 0)
-    return berth_error_set(err, BERTH_ENOTFOUND,
-                           "kubeconfig: no configuration has been provided "
-                           "(no kubeconfig file exists)");
   if (name == NULL || name[0] == '\0')
     return berth_error_set(err, BERTH_EINVAL,
                            "kubeconfig %s: current-context is not set and no "
@@ -267,6 +260,19 @@ berth_status_t berth_k8s_config_from_kubeconfig(const char *const *paths,
       dup = dup || (paths[j] != NULL && strcmp(paths[j], paths[i]) == 0);
     if (!dup)
       st = load_file(&kc, paths[i], must_exist, err);
+  }
+  if (st == BERTH_OK && kc.nfiles == 0) {
+    /* clientcmd's "no configuration has been provided". */
+    berth_buf_t tried;
+    berth_buf_init(&tried);
+    for (i = 0; i < npaths; i++)
+      if (paths[i] != NULL && paths[i][0] != '\0')
+        berth_buf_appendf(&tried, "%s%s", tried.len > 0 ? ":" : "", paths[i]);
+    st = berth_error_set(err, BERTH_ENOTFOUND,
+                         "kubeconfig: no configuration: %s does not exist",
+                         tried.len > 0 ? berth_buf_str(&tried)
+                                       : "no file was named and it");
+    berth_buf_cleanup(&tried);
   }
   if (st == BERTH_OK)
     st = build(&kc, context, &cfg, err);

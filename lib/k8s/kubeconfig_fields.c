@@ -16,8 +16,11 @@ berth_status_t berth__k8s_kc_field_error(berth_error_t *err, const char *file,
                                   const char *where, const char *field,
                                   const char *problem)
 {
-  return berth_error_set(err, BERTH_EINVAL, "kubeconfig %s: %s%s%s: %s", file,
-                         where, where[0] != '\0' && field[0] != '\0' ? "." : "",
+  /* "FIELD (PROBLEM)", not "FIELD: PROBLEM": the log redactor takes text
+   * after "client-key-data:" or "token:" for a secret and hides it. */
+  return berth_error_set(err, BERTH_EINVAL, "kubeconfig %s: %s%s%s (%s)",
+                         file, where,
+                         where[0] != '\0' && field[0] != '\0' ? "." : "",
                          field, problem);
 }
 

@@ -17,7 +17,7 @@ typedef struct {
 } kc_entry_t;
 
 
-/* BERTH_EINVAL with "kubeconfig FILE: WHERE.FIELD: PROBLEM". */
+/* BERTH_EINVAL with "kubeconfig FILE: WHERE.FIELD (PROBLEM)". */
 berth_status_t berth__k8s_kc_field_error(berth_error_t *err, const char *file,
                                          const char *where, const char *field,
                                          const char *problem);

@@ -109,7 +109,7 @@ berth_status_t berth_k8s_watch(berth_k8s_client_t *c,
     goto done;
   }
   st = berth__k8s_stream(c, berth_buf_str(&path), opts->idle_timeout_ms,
-                         on_data, &w, err);
+                         opts->cancel, on_data, &w, err);
   if (st == BERTH_OK)
     st = berth_k8s_watch_decoder_finish(w.dec);
   if (w.got_error && st == w.error_status) {

@@ -206,6 +206,11 @@ void berth_backend_quote(const char *s, size_t len, char *out, size_t outsize)
   size_t o = 0;
   size_t i = 0;
 
+  if (outsize < 8) { /* too small to say anything useful */
+    if (outsize > 0)
+      out[0] = '\0';
+    return;
+  }
   out[o++] = '"';
   while (i < len) {
     size_t n = bbe_utf8_len(u + i, len - i);

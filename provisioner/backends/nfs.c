@@ -25,6 +25,8 @@
 #define NFSB_USAGE_MAX_DEPTH 64
 #define NFSB_DELETE_MAX_DEPTH 256
 
+#define NFSB_QUOTED 96 /* room for a quoted value in a message */
+
 typedef struct nfsb_backend {
   berth_backend_t base; /* first: the vtable */
   json_t *defaults;     /* owned copy, or NULL */
@@ -92,7 +94,7 @@ static berth_status_t nfsb_provision_op(berth_nfs_t *nfs, void *ctx,
   if (o->gid_range)
     st = nfsb_pick_gid(nfs, p, err);
   if (st == BERTH_OK)
-    st = berth__nfsb_tree_mkdirs(nfs, p->rel, o->perms, NULL, NULL, err);
+    st = berth__nfsb_tree_mkdirs(nfs, p->rel, o->perms, err);
   /* Owner first: a server may clear set-id bits on chown. Then the mode
    * exactly, also on a directory that a crashed attempt left behind. */
   if (st == BERTH_OK &&
@@ -341,10 +343,15 @@ static berth_status_t nfsb_target_from_spec(const json_t *pv,
   n = strcmp(opts.export_path, "/") == 0 ? 0 : strlen(opts.export_path);
   if (!berth_str_case_eq(server, opts.server) ||
       strncmp(path, opts.export_path, n) != 0 || path[n] != '/') {
+    char qserver[NFSB_QUOTED];
+    char qpath[NFSB_QUOTED];
+
+    berth_backend_quote(server, strlen(server), qserver, sizeof(qserver));
+    berth_backend_quote(path, strlen(path), qpath, sizeof(qpath));
     st = berth_error_set(err, BERTH_EINVAL,
                          "PV: spec.nfs (server %s, path %s) is not below the "
                          "class's export %s:%s",
-                         server, path, opts.server, opts.export_path);
+                         qserver, qpath, opts.server, opts.export_path);
     goto done;
   }
   t->on_delete = opts.on_delete;
@@ -411,24 +418,31 @@ static berth_status_t nfsb_archive_name(berth_nfs_t *nfs,
                                  t->pv_name);
     else
       name = berth_strdup_printf(BERTH_NFS_ARCHIVE_PREFIX "%s", t->pv_name);
-    if (name == NULL)
-      return berth_error_set(err, BERTH_ENOMEM, "archive: out of memory");
-    if (strlen(name) > BERTH_NFS_NAME_MAX ||
-        berth__nfsb_path_check(name, "archive", NULL) != BERTH_OK)
-      continue; /* st stays BERTH_EEXIST: next name */
+    if (name == NULL) {
+      st = berth_error_set(err, BERTH_ENOMEM, "archive: out of memory");
+      goto done;
+    }
+    if (berth__nfsb_path_check(name, "archive", NULL) != BERTH_OK)
+      continue; /* too long (or a strange PV name): st stays EEXIST */
     st = berth_nfs_stat(nfs, name, &sb, err);
     if (st == BERTH_OK)
       st = BERTH_EEXIST;
   }
   if (st == BERTH_ENOTFOUND) {
     *out = name;
-    return BERTH_OK;
-  }
-  free(name);
-  if (st == BERTH_EEXIST)
+    name = NULL;
+    st = BERTH_OK;
+  } else if (st == BERTH_EEXIST) {
+    char quoted[NFSB_QUOTED];
+
+    berth_backend_quote(t->rel, strlen(t->rel), quoted, sizeof(quoted));
     st = berth_error_set(err, BERTH_EEXIST,
                          "archive: every archive name for %s is taken",
-                         t->rel);
+                         quoted);
+  }
+
+done:
+  free(name);
   return st;
 }
 

@@ -148,14 +148,12 @@ void berth__nfsb_gid_release(berth__nfsb_gids_t *g, const char *pv_name);
  * export's root one component at a time: an existing component must be a
  * directory and not a symbolic link (BERTH_EINVAL otherwise, and nothing
  * is created below it); a missing one is created, with mode for the last
- * and BERTH__NFSB_PARENT_MODE for the others. *created says whether the
- * last was created by this call; *leaf gets its attributes. */
+ * and BERTH__NFSB_PARENT_MODE for the others. */
 berth_status_t berth__nfsb_tree_mkdirs(berth_nfs_t *nfs, const char *path,
-                                       uint32_t mode, bool *created,
-                                       berth_nfs_stat_t *leaf,
-                                       berth_error_t *err);
+                                       uint32_t mode, berth_error_t *err);
 
-/* Walk the existing path as above without creating anything. A missing
+/* Walk the existing path as above without creating anything, and fill
+ * *leaf (optional) with the attributes of its last component. A missing
  * component gives BERTH_ENOTFOUND; a symbolic link or a non-directory
  * BERTH_EINVAL. */
 berth_status_t berth__nfsb_tree_find(berth_nfs_t *nfs, const char *path,

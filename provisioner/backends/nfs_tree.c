@@ -56,17 +56,14 @@ static berth_status_t nfsb_check_dir(const berth_nfs_stat_t *sb,
  * it with mode. */
 static berth_status_t nfsb_step(berth_nfs_t *nfs, const char *prefix,
                                 const char *path, bool create, uint32_t mode,
-                                bool *created, berth_nfs_stat_t *sb,
-                                berth_error_t *err)
+                                berth_nfs_stat_t *sb, berth_error_t *err)
 {
   berth_status_t st;
 
-  *created = false;
   st = berth_nfs_stat(nfs, prefix, sb, err);
   if (st == BERTH_ENOTFOUND && create) {
     st = berth_nfs_mkdir(nfs, prefix, mode, err);
     /* EEXIST: someone (another replica, a retried RPC) was faster. */
-    *created = st == BERTH_OK;
     if (st == BERTH_OK || st == BERTH_EEXIST)
       st = berth_nfs_stat(nfs, prefix, sb, err);
   }
@@ -76,12 +73,11 @@ static berth_status_t nfsb_step(berth_nfs_t *nfs, const char *prefix,
 }
 
 static berth_status_t nfsb_walk(berth_nfs_t *nfs, const char *path,
-                                bool create, uint32_t mode, bool *created,
+                                bool create, uint32_t mode,
                                 berth_nfs_stat_t *leaf, berth_error_t *err)
 {
   berth_status_t st = BERTH_OK;
   berth_nfs_stat_t sb;
-  bool made = false;
   char *prefix;
   size_t pos = 0;
   size_t len;
@@ -98,18 +94,14 @@ static berth_status_t nfsb_walk(berth_nfs_t *nfs, const char *path,
     last = path[pos + len] == '\0';
     prefix[pos + len] = '\0';
     st = nfsb_step(nfs, prefix, path, create,
-                   last ? mode : BERTH__NFSB_PARENT_MODE, &made, &sb, err);
+                   last ? mode : BERTH__NFSB_PARENT_MODE, &sb, err);
     if (st != BERTH_OK || last)
       break;
     prefix[pos + len] = '/';
     pos += len + 1;
   }
-  if (st == BERTH_OK) {
-    if (created != NULL)
-      *created = made;
-    if (leaf != NULL)
-      *leaf = sb;
-  }
+  if (st == BERTH_OK && leaf != NULL)
+    *leaf = sb;
 
 done:
   free(prefix);
@@ -117,18 +109,16 @@ done:
 }
 
 berth_status_t berth__nfsb_tree_mkdirs(berth_nfs_t *nfs, const char *path,
-                                       uint32_t mode, bool *created,
-                                       berth_nfs_stat_t *leaf,
-                                       berth_error_t *err)
+                                       uint32_t mode, berth_error_t *err)
 {
-  return nfsb_walk(nfs, path, true, mode, created, leaf, err);
+  return nfsb_walk(nfs, path, true, mode, NULL, err);
 }
 
 berth_status_t berth__nfsb_tree_find(berth_nfs_t *nfs, const char *path,
                                      berth_nfs_stat_t *leaf,
                                      berth_error_t *err)
 {
-  return nfsb_walk(nfs, path, false, 0, NULL, leaf, err);
+  return nfsb_walk(nfs, path, false, 0, leaf, err);
 }
 
 /* ---- recursive walks ------------------------------------------------- */
@@ -152,14 +142,15 @@ typedef struct nfsb_tree {
 static berth_status_t nfsb_check_name(nfsb_tree_t *t, const char *name)
 {
   char quoted[NFSB_QUOTED];
+  char qdir[NFSB_QUOTED];
 
   if (name[0] != '\0' && strchr(name, '/') == NULL &&
       strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
     return BERTH_OK;
   berth_backend_quote(name, strlen(name), quoted, sizeof(quoted));
+  berth_backend_quote(t->dir, strlen(t->dir), qdir, sizeof(qdir));
   return berth_error_set(&t->err, BERTH_EIO,
-                         "the server listed the name %s in %s", quoted,
-                         t->dir);
+                         "the server listed the name %s in %s", quoted, qdir);
 }
 
 /* List t->dir with fn. On failure, t->err says why. */
@@ -226,10 +217,13 @@ static berth_status_t nfsb_remove_cb(void *ctx, const char *name,
     if (st == BERTH_ENOTFOUND)
       st = BERTH_OK;
   } else if (t->depth + 1 >= t->max_depth) {
+    char quoted[NFSB_QUOTED];
+
+    berth_backend_quote(child, strlen(child), quoted, sizeof(quoted));
     st = berth_error_set(&t->err, BERTH_ETOOBIG,
                          "delete: %s is more than %u levels deep: remove it "
                          "by hand",
-                         child, t->max_depth);
+                         quoted, t->max_depth);
   } else {
     t->depth++;
     st = nfsb_remove_below(t, child);

@@ -288,15 +288,18 @@ class Controllers:
         claim = e.obj
         md = claim["metadata"]
         if md.get("deletionTimestamp"):
-            if strategy.PVC_PROTECTION in (md.get("finalizers") or []) and \
-                    not self.pods_by_claim.get((ns, name)):
+            with self.store.lock:
+                in_use = bool(self.pods_by_claim.get((ns, name)))
+            if strategy.PVC_PROTECTION in (md.get("finalizers") or []) and not in_use:
                 self.reg.mutate(PVC, ns, name, lambda o: _drop_finalizer(o, strategy.PVC_PROTECTION))
             return
         vol = _g(claim, "spec", "volumeName")
         if vol:
             return self._sync_bound_claim(e, vol)
         # Unbound: a PV pre-bound to this claim?
-        for pvname in sorted(self.prebound.get((ns, name), ())):
+        with self.store.lock:
+            prebound = sorted(self.prebound.get((ns, name), ()))
+        for pvname in prebound:
             pv = self.store.get(PV, "", pvname)
             if pv is None:
                 continue
@@ -321,7 +324,9 @@ class Controllers:
             return
         anns = md.get("annotations") or {}
         if wffc and ANN_SELECTED not in anns:
-            node = next((n for n in sorted(self.pods_by_claim.get((ns, name), {}).values()) if n), None)
+            with self.store.lock:
+                nodes = sorted(self.pods_by_claim.get((ns, name), {}).values())
+            node = next((n for n in nodes if n), None)
             if node is None:
                 self.event(claim, "Normal", "WaitForFirstConsumer",
                            "waiting for first consumer to be created before binding")
@@ -382,7 +387,9 @@ class Controllers:
             return None
         modes = set(spec.get("accessModes") or [])
         best = None
-        for pvname in list(self.unclaimed.get(cls, ())):
+        with self.store.lock:
+            candidates = sorted(self.unclaimed.get(cls, ()))
+        for pvname in candidates:
             pv = self.store.get(PV, "", pvname)
             if pv is None:
                 continue
@@ -413,13 +420,17 @@ class Controllers:
         return best[1] if best else None
 
     def sync_class_match(self, _, cls):
-        for ns, name in sorted(self.pending_by_class.get(cls, ())):
+        with self.store.lock:
             if not self.unclaimed.get(cls):
                 return
+            pending = sorted(self.pending_by_class.get(cls, ()))
+        for ns, name in pending:
             self._enqueue(("claim", ns, name))
 
     def sync_class(self, _, cls):
-        for ns, name in sorted(self.pending_by_class.get(cls, ())):
+        with self.store.lock:
+            pending = sorted(self.pending_by_class.get(cls, ()))
+        for ns, name in pending:
             self._enqueue(("claim", ns, name))
 
     def _bind(self, pv, claim_e, by_controller=False):

@@ -112,6 +112,7 @@ class RequestLog:
         self.lock = threading.Lock()
         self.items = collections.deque(maxlen=keep)
         self.seq = 0
+        self.total = 0
         self.by_verb = collections.Counter()
         self.by_code = collections.Counter()
         self.by_resource = collections.Counter()
@@ -119,6 +120,7 @@ class RequestLog:
     def add(self, entry):
         with self.lock:
             self.seq += 1
+            self.total += 1
             entry["seq"] = self.seq
             self.items.append(entry)
             v = entry.get("verb") or "other"
@@ -130,6 +132,7 @@ class RequestLog:
     def reset(self):
         with self.lock:
             self.items.clear()
+            self.total = 0
             self.by_verb.clear()
             self.by_code.clear()
             self.by_resource.clear()
@@ -146,9 +149,12 @@ class RequestLog:
                      (not res or i.get("resource") == res) and
                      (not user or i.get("user") == user) and
                      (not path or re.search(path, i.get("path", "")))]
-            out = {"total": self.seq, "byVerb": dict(self.by_verb),
+            mv = collections.Counter(i.get("verb") or "other" for i in items)
+            mc = collections.Counter(str(i.get("code")) for i in items)
+            out = {"total": self.total, "byVerb": dict(self.by_verb),
                    "byCode": dict(self.by_code), "byResource": dict(self.by_resource),
-                   "matched": len(items), "items": items[-limit:] if limit else []}
+                   "matched": len(items), "matchedByVerb": dict(mv), "matchedByCode": dict(mc),
+                   "items": items[-limit:] if limit else []}
         return out
 
 

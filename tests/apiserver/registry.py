@@ -183,8 +183,6 @@ class Registry:
         """Return (entries, resourceVersion, continue token, remaining count)."""
         match = self.matcher(res, label_selector, field_selector)
         entries, rv = self.store.list(res.storage, ns if res.namespaced and ns else None)
-        if res.storage == "events" or res.storage.startswith("/"):
-            pass
         start = None
         if cont:
             crv, start = decode_continue(cont)
@@ -292,6 +290,7 @@ class Registry:
 
     def update(self, res, ns, name, body, sub=None, dry_run=False):
         md = self._check_body(res, body)
+        wire = body
         body = self._from_wire(res, body)
         md = body["metadata"]
         if md.get("name") and md["name"] != name:
@@ -306,8 +305,8 @@ class Registry:
             old = self.store.get(res.storage, ns if res.namespaced else "", name)
             if old is None:
                 if res.create_on_update and sub is None and want is None:
-                    md["name"] = name
-                    return self.create(res, ns, body, dry_run), True
+                    wire["metadata"]["name"] = name
+                    return self.create(res, ns, wire, dry_run), True
                 raise errors.not_found(res, name)
             if want is not None and want != old.rv:
                 raise errors.conflict(res, name)

@@ -177,8 +177,9 @@ class Handler(BaseHTTPRequestHandler):
         self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
             self._headers_buffer.append(body)
-        self.flush_headers()
         self._code = code
+        self._log_request()
+        self.flush_headers()
 
     def send_obj(self, code, obj, headers=None):
         self.send_bytes(code, dumps(obj), headers=headers)
@@ -194,18 +195,20 @@ class Handler(BaseHTTPRequestHandler):
         u = urlsplit(self.path)
         q = {k: v[-1] for k, v in parse_qs(u.query, keep_blank_values=True).items()}
         info = RequestInfo(path=u.path, method=method, query=u.query)
+        self._info, self._t0, self._user = None, t0, None
         try:
             body = self._read_body()
         except (ValueError, OSError):
             self.close_connection = True
             return
+        self._info = info
         user = None
         try:
             if u.path in ("/healthz", "/livez", "/readyz") and method in ("GET", "HEAD"):
                 info["verb"] = "health"
                 self.send_bytes(200, b"ok", "text/plain; charset=utf-8")
                 return
-            user = app.authenticate(self.headers.get("Authorization"))
+            user = self._user = app.authenticate(self.headers.get("Authorization"))
             if user is None:
                 raise errors.unauthorized()
             ri = parse_path(u.path, method, q)
@@ -235,11 +238,20 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 self.close_connection = True
         finally:
-            info["code"] = self._code
-            info["user"] = user
-            info["ms"] = round((time.monotonic() - t0) * 1000, 2)
-            info["time"] = time.time()
-            app.requests.add({k: v for k, v in info.items() if v is not None and k != "bad"})
+            self._log_request()
+
+    def _log_request(self):
+        """Record the request once, before its response is written, so that
+        a client that got the response finds its request in the log."""
+        info = self._info
+        if info is None:
+            return
+        self._info = None
+        info["code"] = self._code
+        info["user"] = self._user
+        info["ms"] = round((time.monotonic() - self._t0) * 1000, 2)
+        info["time"] = time.time()
+        self.server.app.requests.add({k: v for k, v in info.items() if v is not None and k != "bad"})
 
     # --- non-resource paths ------------------------------------------------
 
@@ -368,8 +380,6 @@ class Handler(BaseHTTPRequestHandler):
             e = reg.delete(res, ns, name, opts, dry)
             return self._send_entry(200, res, e, fmt, tver, q)
         if verb == "deletecollection":
-            if res.namespaced and ns is None and res.kind != "Namespace":
-                pass
             opts = self._delete_options(body, q)
             out = reg.delete_collection(res, ns, q.get("labelSelector"), q.get("fieldSelector"),
                                         opts, dry)
@@ -461,7 +471,7 @@ class Handler(BaseHTTPRequestHandler):
             except (ssl.SSLWantReadError, socket.timeout, BlockingIOError):
                 return False
             finally:
-                self.connection.settimeout(None)
+                self.connection.settimeout(self.timeout)
             return data == b""
         except (OSError, ValueError):
             return True
@@ -503,8 +513,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Audit-Id", self._audit)
-        self.end_headers()
         self._code = 200
+        self._log_request()
+        self.end_headers()
         if w is None:
             err = errors.expired(expired).status()
             self._chunk(b'{"type":"ERROR","object":' + dumps(err) + b"}\n")

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import unittest
+import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
@@ -42,6 +43,11 @@ def create_many(kind_path, make, n, threads=THREADS):
     for t in ts:
         t.join()
     return time.monotonic() - t0, errors
+
+
+def setUpModule():
+    # Watch sockets are closed by their reader threads; do not report them.
+    warnings.simplefilter("ignore", ResourceWarning)
 
 
 class Load(unittest.TestCase):

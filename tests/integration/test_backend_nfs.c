@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -23,6 +24,7 @@
 
 #include "backends/nfs.h"
 #include "berth/buf.h"
+#include "berth/clock.h"
 #include "berth/json.h"
 
 #include "../unit/test_backend_data.c"
@@ -51,7 +53,7 @@ static const char *need_env(const char *name)
 /* <export dir>/<rel>, in a static buffer (one at a time). */
 static const char *disk(const char *rel)
 {
-  static char path[4096];
+  static char path[2048];
 
   snprintf(path, sizeof(path), "%s/%s", need_env("BERTH_NFS_EXPORT_DIR"),
            rel);
@@ -626,6 +628,48 @@ static void test_delete_policies(void **state)
   json_decref(cl.obj);
   snprintf(rel, sizeof(rel), "archived-%s-pvc-0014", leaf);
   expect_dir(rel, 0777, 0, 0);
+  /* A leaf too long for the prefix: the archive is named after the PV;
+   * when that name is taken too, the volume stays where it is. */
+  {
+    json_t *by_ann = params(url, "pathPattern",
+                            "${.PVC.namespace}/${.PVC.annotations.dir}",
+                            NULL);
+    berth_delete_request_t dreq;
+    berth_error_t err;
+    char longleaf[251];
+    char pvname[32];
+
+    memset(longleaf, 'L', 250);
+    memcpy(longleaf, c->tag, 2);
+    longleaf[250] = '\0';
+    snprintf(pvname, sizeof(pvname), "pvc-0015-%s", c->tag);
+    claim_init(&cl, ns, "long", pvname);
+    claim_set(&cl, "annotations", "dir", longleaf, 250);
+    pv = provision_pv(be, &cl, by_ann);
+    assert_int_equal(delete_pv(be, pv, by_ann), BERTH_DELETE_ARCHIVED);
+    snprintf(rel, sizeof(rel), "archived-%s", pvname);
+    expect_dir(rel, 0777, 0, 0);
+    json_decref(pv);
+    json_decref(cl.obj);
+
+    snprintf(pvname, sizeof(pvname), "pvc-0016-%s", c->tag);
+    snprintf(rel, sizeof(rel), "archived-%s", pvname);
+    disk_mkdir(disk(rel));
+    longleaf[2] = 'M';
+    claim_init(&cl, ns, "long2", pvname);
+    claim_set(&cl, "annotations", "dir", longleaf, 250);
+    pv = provision_pv(be, &cl, by_ann);
+    memset(&dreq, 0, sizeof(dreq));
+    dreq.pv = pv;
+    dreq.parameters = by_ann;
+    assert_int_equal(berth_backend_delete(be, &dreq, NULL, &err),
+                     BERTH_EEXIST);
+    print_message("archive names taken: %s\n", err.message);
+    expect_dir(pv_dir(pv), 0777, 0, 0);
+    json_decref(pv);
+    json_decref(cl.obj);
+    json_decref(by_ann);
+  }
   json_decref(archive);
   json_decref(no_archive);
   json_decref(retain);
@@ -965,6 +1009,102 @@ static void test_usage(void **state)
   berth_backend_destroy(be);
 }
 
+/* Worker threads share one backend, as the controller's do: claims in
+ * flight at the same time never get the same gid, and a claim worked on
+ * by two threads at once gets one directory. Assertions run on the main
+ * thread (cmocka's are not thread-safe). */
+#define CONC_THREADS 4
+#define CONC_CLAIMS 8
+
+typedef struct conc {
+  berth_backend_t *be;
+  json_t *params;
+  const char *tag;
+  int thread;
+  berth_status_t st[CONC_CLAIMS];
+  uint32_t gid[CONC_CLAIMS];
+  char msg[512];
+} conc_t;
+
+static void *conc_worker(void *arg)
+{
+  conc_t *w = arg;
+  int i;
+
+  for (i = 0; i < CONC_CLAIMS; i++) {
+    berth_provision_result_t res;
+    berth_error_t err;
+    char ns[32];
+    char name[32];
+    char pv[32];
+    claim_t cl;
+    /* Thread 1 repeats thread 0's claims: the same claim twice at once. */
+    int owner = w->thread == 1 ? 0 : w->thread;
+
+    snprintf(ns, sizeof(ns), "%s-conc", w->tag);
+    snprintf(name, sizeof(name), "t%d-c%d", owner, i);
+    snprintf(pv, sizeof(pv), "pvc-09%d%d", owner, i);
+    claim_init(&cl, ns, name, pv);
+    w->st[i] = provision(w->be, &cl, w->params, &res, &err);
+    if (w->st[i] == BERTH_OK)
+      w->gid[i] = (uint32_t)atoi(json_string_value(
+        json_object_get(res.annotations, BERTH_ANN_PV_GID)));
+    else
+      snprintf(w->msg, sizeof(w->msg), "%s", err.message);
+    berth_provision_result_cleanup(&res);
+    json_decref(cl.obj);
+  }
+  return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+  const nfs_case_t *c = *state;
+  uint32_t base = strcmp(c->tag, "v3") == 0 ? 8000 : 9000;
+  char start[16];
+  char end[16];
+  conc_t w[CONC_THREADS];
+  pthread_t th[CONC_THREADS];
+  berth_backend_t *be = backend();
+  int seen[CONC_THREADS * CONC_CLAIMS];
+  json_t *p;
+  int t;
+  int i;
+
+  snprintf(start, sizeof(start), "%u", base);
+  snprintf(end, sizeof(end), "%u", base + 99);
+  p = params(need_env(c->env), "gidRangeStart", start, "gidRangeEnd", end,
+             NULL);
+  memset(w, 0, sizeof(w));
+  memset(seen, 0, sizeof(seen));
+  for (t = 0; t < CONC_THREADS; t++) {
+    w[t].be = be;
+    w[t].params = p;
+    w[t].tag = c->tag;
+    w[t].thread = t;
+    assert_int_equal(pthread_create(&th[t], NULL, conc_worker, &w[t]), 0);
+  }
+  for (t = 0; t < CONC_THREADS; t++)
+    pthread_join(th[t], NULL);
+  for (t = 0; t < CONC_THREADS; t++) {
+    for (i = 0; i < CONC_CLAIMS; i++) {
+      if (w[t].st[i] != BERTH_OK)
+        fail_msg("thread %d claim %d: %s: %s", t, i,
+                 berth_status_name(w[t].st[i]), w[t].msg);
+      assert_true(w[t].gid[i] >= base && w[t].gid[i] < base + 100);
+      if (t != 1)
+        seen[w[t].gid[i] - base]++;
+    }
+  }
+  /* Threads 0 and 1 agree on every shared claim; no gid twice. */
+  for (i = 0; i < CONC_CLAIMS; i++)
+    assert_int_equal(w[0].gid[i], w[1].gid[i]);
+  for (i = 0; i < CONC_THREADS * CONC_CLAIMS; i++)
+    assert_true(seen[i] <= 1);
+  json_decref(p);
+  berth_backend_destroy(be);
+}
+
 /* The port of arg (e.g. "nfsport") in url, or 0. */
 static int url_port(const char *url, const char *arg)
 {
@@ -1047,6 +1187,52 @@ static int resume_server(void **state)
   return 0;
 }
 
+/* true when the task whose status file is path is stopped ("State: T"). */
+static int task_stopped(const char *path)
+{
+  char *line = NULL;
+  size_t cap = 0;
+  int stopped = 1; /* a task that is gone does not answer either */
+  FILE *f = fopen(path, "r");
+
+  while (f != NULL && getline(&line, &cap, f) > 0) {
+    if (strncmp(line, "State:", 6) == 0)
+      stopped = strpbrk(line + 6, "Tt") != NULL;
+  }
+  free(line);
+  if (f != NULL)
+    fclose(f);
+  return stopped;
+}
+
+/* kill(SIGSTOP) returns before every thread of a busy ganesha has
+ * stopped: wait, with a deadline, until /proc says they all have. */
+static void wait_stopped(pid_t pid)
+{
+  int64_t deadline = berth_clock_monotonic_ms(NULL) + 5000;
+  char path[300];
+  int all = 0;
+
+  while (!all && berth_clock_monotonic_ms(NULL) < deadline) {
+    struct dirent *e;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    d = opendir(path);
+    assert_non_null(d);
+    all = 1;
+    while (all && (e = readdir(d)) != NULL) {
+      if (e->d_name[0] == '.')
+        continue;
+      snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid,
+               e->d_name);
+      all = task_stopped(path);
+    }
+    closedir(d);
+  }
+  assert_true(all);
+}
+
 static void test_server_pause(void **state)
 {
   const nfs_case_t *c = *state;
@@ -1074,6 +1260,7 @@ static void test_server_pause(void **state)
 
   stopped_server = (pid_t)pid;
   assert_int_equal(kill(stopped_server, SIGSTOP), 0);
+  wait_stopped(stopped_server);
   claim_init(&cl, ns, "b", "pvc-0081");
   assert_int_equal(provision(be, &cl, p, &res, &err), BERTH_ETIMEOUT);
   print_message("%s: paused server: %s\n", c->tag, err.message);
@@ -1104,6 +1291,7 @@ int main(void)
     BOTH(test_hostile_claims),
     BOTH(test_gid_range),
     BOTH(test_usage),
+    BOTH(test_concurrent),
     BOTH(test_reconnect),
     { "test_server_pause/v3", test_server_pause, NULL, resume_server,
       (void *)&case_v3 },

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <jansson.h>
 
 #include "berth/clock.h"
@@ -697,6 +698,56 @@ static void test_stream_idle_timeout(void **state)
   berth_http_client_destroy(c);
 }
 
+typedef struct {
+  volatile int flag;
+  int64_t delay_ms;
+} canceller_t;
+
+static void *cancel_later(void *arg)
+{
+  canceller_t *k = arg;
+
+  /* The stimulus, not a synchronisation: the request must notice it. */
+  berth_clock_sleep_ms(NULL, k->delay_ms);
+  k->flag = 1;
+  return NULL;
+}
+
+static void test_cancel_from_another_thread(void **state)
+{
+  berth_http_client_t *c = make_client(NULL);
+  berth_http_response_t resp;
+  berth_http_request_t req = { 0 };
+  berth_error_t err;
+  canceller_t k = { 0, 300 };
+  pthread_t t;
+  char *url = url_for("BERTH_HTTPS_URL", "/hang");
+  int64_t t0, elapsed;
+
+  (void)state;
+  berth_http_response_init(&resp);
+  req.url = url;
+  req.timeout_ms = 10000;
+  req.cancel = &k.flag;
+  t0 = berth_clock_monotonic_ms(NULL);
+  assert_int_equal(pthread_create(&t, NULL, cancel_later, &k), 0);
+  assert_int_equal(berth_http_do(c, &req, &resp, &err), BERTH_ECANCELED);
+  elapsed = berth_clock_monotonic_ms(NULL) - t0;
+  pthread_join(t, NULL);
+  assert_true(elapsed >= 250);
+  assert_true(elapsed < 300 + 5 * BERTH_HTTP_CANCEL_POLL_MS);
+  assert_non_null(strstr(err.message, "canceled"));
+
+  /* Already canceled: the request stops at once; the client still works. */
+  t0 = berth_clock_monotonic_ms(NULL);
+  assert_int_equal(berth_http_do(c, &req, &resp, &err), BERTH_ECANCELED);
+  assert_true(berth_clock_monotonic_ms(NULL) - t0 < 2000);
+  assert_true(conn_id(c) > 0);
+  free(url);
+  berth_http_response_cleanup(&resp);
+  berth_http_client_destroy(c);
+}
+
 static void test_no_secrets_in_errors(void **state)
 {
   berth_http_options_t o;
@@ -770,6 +821,7 @@ int main(void)
     cmocka_unit_test(test_stream_truncated),
     cmocka_unit_test(test_stream_abort),
     cmocka_unit_test(test_stream_idle_timeout),
+    cmocka_unit_test(test_cancel_from_another_thread),
     cmocka_unit_test(test_no_secrets_in_errors),
     cmocka_unit_test(test_invalid_requests),
   };

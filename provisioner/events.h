@@ -1,0 +1,48 @@
+/* berth-provisioner: Events on claims and PVs, sent from a thread of
+ * their own.
+ *
+ * Workers must never wait for an Event: the recorder (lib/k8s events.c)
+ * sends one at a time, aggregates repeats (so that a retry loop never
+ * floods the API) and filters spam. Here workers only copy the event into
+ * a bounded queue; when it is full the event is dropped and counted.
+ * Events are best effort, as in client-go. */
+#ifndef BERTH_PROV_EVENTS_H
+#define BERTH_PROV_EVENTS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "berth/k8s.h"
+#include "berth/k8s_events.h"
+
+typedef struct prov_events prov_events_t;
+
+typedef struct prov_events_stats {
+  uint64_t queued;
+  uint64_t dropped; /* queue full */
+  berth_k8s_recorder_stats_t recorder;
+} prov_events_stats_t;
+
+/* Create the sender and start its thread. The client is borrowed. */
+berth_status_t prov_events_create(berth_k8s_client_t *client,
+                                  const char *component, size_t capacity,
+                                  prov_events_t **out, berth_error_t *err);
+
+/* Send what is queued for up to timeout_ms, stop the thread and free.
+ * Accepts NULL. */
+void prov_events_destroy(prov_events_t *ev, int64_t timeout_ms);
+
+/* Queue an Event of type "Normal" or "Warning" on obj (a claim or PV; res
+ * gives its kind). */
+void prov_events_emit(prov_events_t *ev, const json_t *obj,
+                      const berth_k8s_resource_t *res, const char *type,
+                      const char *reason, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 6, 7)))
+#endif
+  ;
+
+void prov_events_get_stats(prov_events_t *ev, prov_events_stats_t *out);
+
+#endif /* BERTH_PROV_EVENTS_H */

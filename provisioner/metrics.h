@@ -1,0 +1,71 @@
+/* berth-provisioner: metrics, written in the Prometheus text format
+ * (version 0.0.4) for /metrics.
+ *
+ * The sig-storage provisioner library's names, labelled by class:
+ *   controller_persistentvolumeclaim_provision_total        successes
+ *   controller_persistentvolumeclaim_provision_failed_total failed attempts
+ *   controller_persistentvolumeclaim_provision_duration_seconds  histogram
+ *   controller_persistentvolume_delete_total / _failed_total /
+ *   controller_persistentvolume_delete_duration_seconds
+ * and berth's own:
+ *   berth_provisioner_api_requests_total{verb,code}
+ *   berth_provisioner_backend_duration_seconds{backend,operation} histogram
+ *   berth_provisioner_backend_errors_total{backend,operation}
+ *   berth_provisioner_volume_usage_bytes{persistentvolume,class}
+ *   berth_provisioner_volume_usage_files{persistentvolume,class}
+ * plus whatever the collector adds at each scrape (queue depth, leader,
+ * informers: see controller.c).
+ *
+ * Thread-safe: any thread records, the HTTP thread formats. */
+#ifndef BERTH_PROV_METRICS_H
+#define BERTH_PROV_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "berth/buf.h"
+#include "berth/status.h"
+
+typedef struct prov_metrics prov_metrics_t;
+
+/* Appends gauges computed at scrape time to out. */
+typedef void (*prov_metrics_collect_fn)(void *ctx, berth_buf_t *out);
+
+berth_status_t prov_metrics_create(prov_metrics_t **out);
+void prov_metrics_destroy(prov_metrics_t *m);
+
+/* Set the scrape-time collector (NULL: none). */
+void prov_metrics_set_collector(prov_metrics_t *m, prov_metrics_collect_fn fn,
+                                void *ctx);
+
+/* A provision attempt for a claim of class cls finished. */
+void prov_metrics_provision(prov_metrics_t *m, const char *cls, bool ok,
+                            double seconds);
+
+/* A delete attempt of a PV of class cls finished. */
+void prov_metrics_delete(prov_metrics_t *m, const char *cls, bool ok,
+                         double seconds);
+
+/* An API request by the controller: verb ("get", "create", "update",
+ * "patch", "delete") and HTTP code (0: no answer). */
+void prov_metrics_api(prov_metrics_t *m, const char *verb, long code);
+
+/* A backend call (op: "validate", "provision", "delete", "usage"). */
+void prov_metrics_backend(prov_metrics_t *m, const char *backend,
+                          const char *op, bool ok, double seconds);
+
+/* The measured usage of a PV; prov_metrics_usage_forget drops it. */
+void prov_metrics_usage(prov_metrics_t *m, const char *pv, const char *cls,
+                        uint64_t bytes, uint64_t files);
+void prov_metrics_usage_forget(prov_metrics_t *m, const char *pv);
+
+/* Successful provisions so far (all classes), for logs and tests. */
+uint64_t prov_metrics_provisioned(prov_metrics_t *m);
+
+/* Append the whole exposition to out. */
+berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out);
+
+/* Append label value v to out, escaped as the text format wants. */
+void prov_metrics_escape(berth_buf_t *out, const char *v);
+
+#endif /* BERTH_PROV_METRICS_H */
