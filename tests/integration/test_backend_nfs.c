@@ -29,6 +29,7 @@
 
 #include "../unit/test_backend_data.c"
 #include "test_backend_nfs_proxy.c"
+#include "test_proc.h"
 
 typedef struct nfs_case {
   const char *env; /* the variable holding the URL */
@@ -1185,52 +1186,6 @@ static int resume_server(void **state)
     kill(stopped_server, SIGCONT);
   stopped_server = 0;
   return 0;
-}
-
-/* true when the task whose status file is path is stopped ("State: T"). */
-static int task_stopped(const char *path)
-{
-  char *line = NULL;
-  size_t cap = 0;
-  int stopped = 1; /* a task that is gone does not answer either */
-  FILE *f = fopen(path, "r");
-
-  while (f != NULL && getline(&line, &cap, f) > 0) {
-    if (strncmp(line, "State:", 6) == 0)
-      stopped = strpbrk(line + 6, "Tt") != NULL;
-  }
-  free(line);
-  if (f != NULL)
-    fclose(f);
-  return stopped;
-}
-
-/* kill(SIGSTOP) returns before every thread of a busy ganesha has
- * stopped: wait, with a deadline, until /proc says they all have. */
-static void wait_stopped(pid_t pid)
-{
-  int64_t deadline = berth_clock_monotonic_ms(NULL) + 5000;
-  char path[300];
-  int all = 0;
-
-  while (!all && berth_clock_monotonic_ms(NULL) < deadline) {
-    struct dirent *e;
-    DIR *d;
-
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-    d = opendir(path);
-    assert_non_null(d);
-    all = 1;
-    while (all && (e = readdir(d)) != NULL) {
-      if (e->d_name[0] == '.')
-        continue;
-      snprintf(path, sizeof(path), "/proc/%d/task/%s/status", (int)pid,
-               e->d_name);
-      all = task_stopped(path);
-    }
-    closedir(d);
-  }
-  assert_true(all);
 }
 
 static void test_server_pause(void **state)

@@ -24,6 +24,8 @@
 #include "berth/nfs.h"
 #include "berth/status.h"
 
+#include "test_proc.h"
+
 /* A version's URL and a name that keeps the two runs apart on disk. */
 typedef struct nfs_case {
   const char *env; /* the variable holding the URL */
@@ -439,6 +441,7 @@ static void test_server_stops_answering(void **state)
 
   stopped_server = (pid_t)pid;
   assert_int_equal(kill(stopped_server, SIGSTOP), 0);
+  wait_stopped(stopped_server);
 
   t0 = berth_clock_monotonic_ms(NULL);
   code = berth_nfs_stat(nfs, dir, &st, &err);
