@@ -192,6 +192,9 @@ class Registry:
                                      "the continue parameter, or use the continue token in this "
                                      "response to retrieve the remainder of the results.")
             rv = crv
+            # Later pages come from the snapshot of the first page.
+            entries = self.store.list_at(res.storage, crv,
+                                         ns if res.namespaced and ns else None)
             lo = 0
             for i, e in enumerate(entries):   # keys are sorted; find first > start
                 md = e.obj["metadata"]

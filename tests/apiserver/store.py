@@ -125,6 +125,27 @@ class Store:
                 keys = [k for k in keys if k[0] == ns]
             return [table[k] for k in keys], self.rv
 
+    def list_at(self, storage, rv, ns=None):
+        """Return [Entry] as they were at resourceVersion rv, sorted.
+
+        Rolls the current table back through the event history, so that
+        every page of a paged list is served from the snapshot of its
+        first page, as etcd does. The caller has checked rv >= compacted.
+        """
+        with self.lock:
+            table = dict(self.tables[storage])
+            for ev in reversed(self.history):
+                if ev.rv <= rv:
+                    break
+                if ev.storage != storage:
+                    continue
+                if ev.old is None:
+                    table.pop(ev.key, None)
+                else:
+                    table[ev.key] = ev.old
+        keys = sorted(k for k in table if ns is None or k[0] == ns)
+        return [table[k] for k in keys]
+
     # --- writes ------------------------------------------------------------
 
     def _commit(self, typ, storage, key, entry, old):

@@ -244,6 +244,27 @@ class Semantics(Base):
         r = self.get("/api/v1/configmaps?limit=1")
         self.assertIn("remainingItemCount", r["metadata"])
 
+    def test_continue_serves_a_snapshot(self):
+        for i in range(6):
+            self.ok(self.c.post(CMS, {"metadata": {"name": "snap-%d" % i, "labels": {"snap": "y"}},
+                                      "data": {"v": "old"}}), 201)
+        r = self.get(CMS + "?labelSelector=snap%3Dy&limit=2")
+        seen = [o["metadata"]["name"] for o in r["items"]]
+        cont = r["metadata"]["continue"]
+        # Writes after the first page must not show in the later pages.
+        self.ok(self.c.patch(CMS + "/snap-3", {"data": {"v": "new"}}))
+        self.ok(self.c.delete(CMS + "/snap-4"))
+        self.ok(self.c.post(CMS, {"metadata": {"name": "snap-35", "labels": {"snap": "y"}}}), 201)
+        values = {}
+        while cont:
+            r = self.get(CMS + "?labelSelector=snap%3Dy&limit=2&continue=" + cont)
+            for o in r["items"]:
+                seen.append(o["metadata"]["name"])
+                values[o["metadata"]["name"]] = o["data"]["v"]
+            cont = r["metadata"].get("continue")
+        self.assertEqual(seen, ["snap-%d" % i for i in range(6)])
+        self.assertEqual(values["snap-3"], "old")
+
     def test_patch_types(self):
         self.ok(self.c.post(PODS, pod("pat", labels={"a": "1"})), 201)
         o = self.ok(self.c.patch(PODS + "/pat", {"metadata": {"labels": {"b": "2", "a": None}}}))

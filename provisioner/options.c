@@ -1,0 +1,460 @@
+/* berth-provisioner: flags and environment, see options.h. */
+#include "options.h"
+
+#include "berth/buf.h"
+#include "berth/version.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+  OPT_PROVISIONER = 256,
+  OPT_KUBECONFIG,
+  OPT_CONTEXT,
+  OPT_QPS,
+  OPT_BURST,
+  OPT_WORKERS,
+  OPT_LEADER_ELECT,
+  OPT_LE_NAMESPACE,
+  OPT_LE_NAME,
+  OPT_LE_IDENTITY,
+  OPT_LEASE,
+  OPT_RENEW,
+  OPT_RETRY,
+  OPT_HTTP,
+  OPT_USAGE,
+  OPT_DRAIN,
+  OPT_LOG_LEVEL,
+  OPT_LOG_FORMAT
+};
+
+static const struct option longopts[] = {
+  { "provisioner", required_argument, NULL, OPT_PROVISIONER },
+  { "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+  { "context", required_argument, NULL, OPT_CONTEXT },
+  { "kube-api-qps", required_argument, NULL, OPT_QPS },
+  { "kube-api-burst", required_argument, NULL, OPT_BURST },
+  { "worker-threads", required_argument, NULL, OPT_WORKERS },
+  { "leader-elect", optional_argument, NULL, OPT_LEADER_ELECT },
+  { "enable-leader-election", optional_argument, NULL, OPT_LEADER_ELECT },
+  { "leader-election-namespace", required_argument, NULL, OPT_LE_NAMESPACE },
+  { "leader-election-name", required_argument, NULL, OPT_LE_NAME },
+  { "leader-election-identity", required_argument, NULL, OPT_LE_IDENTITY },
+  { "lease-duration", required_argument, NULL, OPT_LEASE },
+  { "leader-election-lease-duration", required_argument, NULL, OPT_LEASE },
+  { "renew-deadline", required_argument, NULL, OPT_RENEW },
+  { "leader-election-renew-deadline", required_argument, NULL, OPT_RENEW },
+  { "retry-period", required_argument, NULL, OPT_RETRY },
+  { "leader-election-retry-period", required_argument, NULL, OPT_RETRY },
+  { "http-endpoint", required_argument, NULL, OPT_HTTP },
+  { "usage-interval", required_argument, NULL, OPT_USAGE },
+  { "drain-timeout", required_argument, NULL, OPT_DRAIN },
+  { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+  { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+  { "help", no_argument, NULL, 'h' },
+  { "version", no_argument, NULL, 'V' },
+  { NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *out)
+{
+  fprintf(out,
+    "Usage: berth-provisioner [OPTION]...\n"
+    "Provision PersistentVolumes for the claims whose StorageClass names one\n"
+    "of our provisioners: NFS sub-directories through libnfs (no mount, no\n"
+    "privileges), exactly once, crash-safe, leader-elected.\n"
+    "\n"
+    "Options:\n"
+    "  --provisioner NAME=BACKEND  serve StorageClasses whose provisioner is\n"
+    "                       NAME with BACKEND (nfs); repeatable. Without it:\n"
+    "                       PROVISIONER_NAME=NAME with the nfs backend\n"
+    "  --kubeconfig FILE    kubeconfig (default: $KUBECONFIG, in-cluster,\n"
+    "                       ~/.kube/config)\n"
+    "  --context NAME       kubeconfig context\n"
+    "  --kube-api-qps N     API requests per second (default 50)\n"
+    "  --kube-api-burst N   API burst (default 100)\n"
+    "  --worker-threads N   claims and volumes worked on at once (default %d)\n"
+    "  --leader-elect[=BOOL]  elect a leader on a Lease (default true;\n"
+    "                       ENABLE_LEADER_ELECTION)\n"
+    "  --leader-election-namespace NS  the Lease's namespace\n"
+    "  --leader-election-name NAME     the Lease (default: provisioner name)\n"
+    "  --leader-election-identity ID   this replica (default: host_pid)\n"
+    "  --lease-duration D   (default 15s)\n"
+    "  --renew-deadline D   (default 10s)\n"
+    "  --retry-period D     (default 2s)\n"
+    "  --http-endpoint ADDR /healthz, /readyz, /metrics (default %s;\n"
+    "                       \"\" turns it off)\n"
+    "  --usage-interval D   measure volumes' usage this often (default 5m;\n"
+    "                       0 never)\n"
+    "  --drain-timeout D    longest wait for work in flight on SIGTERM\n"
+    "                       (default 30s)\n"
+    "  --log-level LEVEL, -v LEVEL  error, warn, info (default), debug,\n"
+    "                       trace, or 0-4\n"
+    "  --log-format FORMAT  logfmt (default) or json\n"
+    "  -h, --help           show this help and exit\n"
+    "  -V, --version        show the version and exit\n"
+    "\n"
+    "Environment (nfs-subdir-external-provisioner): PROVISIONER_NAME,\n"
+    "NFS_SERVER, NFS_PATH, ENABLE_LEADER_ELECTION; NFS_URL (libnfs URL) as\n"
+    "the nfs backend's default export instead of NFS_SERVER/NFS_PATH.\n"
+    "Durations: 500ms, 15s, 1m30s, or plain seconds.\n",
+    PROV_DEFAULT_WORKERS, PROV_DEFAULT_HTTP_ENDPOINT);
+}
+
+berth_status_t prov_duration_parse(const char *s, int64_t *ms)
+{
+  static const struct { const char *unit; double ms; } units[] = {
+    { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+  };
+  double total = 0;
+  char *end;
+  size_t i;
+
+  if (s == NULL || *s == '\0')
+    return BERTH_EINVAL;
+  total = strtod(s, &end);
+  if (end != s && *end == '\0' && total >= 0) {
+    *ms = (int64_t)(total * 1000);
+    return BERTH_OK;
+  }
+  total = 0;
+  while (*s != '\0') {
+    double v = strtod(s, &end);
+    if (end == s || v < 0 || !isalpha((unsigned char)*end))
+      return BERTH_EINVAL;
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+      size_t n = strlen(units[i].unit);
+      if (strncmp(end, units[i].unit, n) == 0 &&
+          !isalpha((unsigned char)end[n]))
+        break;
+    }
+    if (i == sizeof(units) / sizeof(units[0]))
+      return BERTH_EINVAL;
+    total += v * units[i].ms;
+    s = end + strlen(units[i].unit);
+  }
+  *ms = (int64_t)total;
+  return BERTH_OK;
+}
+
+void prov_lease_name(const char *provisioner, char *out, size_t outsize)
+{
+  char *p;
+
+  berth_strlcpy(out, provisioner, outsize);
+  for (p = out; *p != '\0'; p++) {
+    if (*p == '/')
+      *p = '-';
+  }
+}
+
+/* Go's strconv.ParseBool. */
+static bool parse_bool(const char *s, bool *out)
+{
+  static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
+  static const char *const no[] = { "0", "f", "F", "false", "FALSE", "False" };
+  size_t i;
+
+  for (i = 0; i < 6; i++) {
+    if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
+      *out = strcmp(s, yes[i]) == 0;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* A provisioner name: a qualified name as StorageClass.provisioner takes
+ * (letters, digits, '.', '-', '_', '/'), 1 to 253 bytes. */
+static bool valid_provisioner_name(const char *s, size_t n)
+{
+  size_t i;
+
+  if (n == 0 || n > 253)
+    return false;
+  for (i = 0; i < n; i++) {
+    if (!isalnum((unsigned char)s[i]) && strchr("._-/", s[i]) == NULL)
+      return false;
+  }
+  return true;
+}
+
+static bool add_binding(prov_options_t *opt, const char *name, size_t nlen,
+                        const char *backend)
+{
+  prov_binding_t *b = realloc(opt->bindings,
+                              (opt->nbindings + 1) * sizeof(*b));
+
+  if (b == NULL)
+    return false;
+  opt->bindings = b;
+  b = &opt->bindings[opt->nbindings];
+  b->name = strndup(name, nlen);
+  b->backend = strdup(backend);
+  if (b->name == NULL || b->backend == NULL) {
+    free(b->name);
+    free(b->backend);
+    return false;
+  }
+  opt->nbindings++;
+  return true;
+}
+
+static bool parse_binding(prov_options_t *opt, const char *arg, FILE *err)
+{
+  const char *eq = strchr(arg, '=');
+  size_t i;
+
+  if (eq == NULL || !valid_provisioner_name(arg, (size_t)(eq - arg)) ||
+      eq[1] == '\0') {
+    fprintf(err, "berth-provisioner: --provisioner wants NAME=BACKEND, got "
+                 "'%s'\n", arg);
+    return false;
+  }
+  for (i = 0; i < opt->nbindings; i++) {
+    if (strlen(opt->bindings[i].name) == (size_t)(eq - arg) &&
+        strncmp(opt->bindings[i].name, arg, (size_t)(eq - arg)) == 0) {
+      fprintf(err, "berth-provisioner: provisioner '%.*s' given twice\n",
+              (int)(eq - arg), arg);
+      return false;
+    }
+  }
+  return add_binding(opt, arg, (size_t)(eq - arg), eq + 1);
+}
+
+static bool set_str(char **dst, const char *v)
+{
+  free(*dst);
+  *dst = strdup(v);
+  return *dst != NULL;
+}
+
+static bool parse_num(const char *flag, const char *v, double min, double max,
+                      double *out, FILE *err)
+{
+  char *end;
+  double d = strtod(v, &end);
+
+  if (end == v || *end != '\0' || !(d >= min && d <= max)) {
+    fprintf(err, "berth-provisioner: %s: '%s' is not a number in [%g, %g]\n",
+            flag, v, min, max);
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
+static bool parse_dur(const char *flag, const char *v, int64_t *out,
+                      FILE *err)
+{
+  if (prov_duration_parse(v, out) != BERTH_OK) {
+    fprintf(err, "berth-provisioner: %s: '%s' is not a duration\n", flag, v);
+    return false;
+  }
+  return true;
+}
+
+static bool parse_level(const char *v, prov_options_t *opt, FILE *err)
+{
+  long long n;
+
+  /* klog's -v numbers: 0-2 info, 3-4 debug, 5 and more trace. */
+  if (berth_str_to_ll(v, 0, 100, &n) == BERTH_OK) {
+    opt->log_level = n <= 2 ? BERTH_LOG_INFO
+                            : n <= 4 ? BERTH_LOG_DEBUG : BERTH_LOG_TRACE;
+    return true;
+  }
+  if (berth_log_level_parse(v, &opt->log_level) != BERTH_OK) {
+    fprintf(err, "berth-provisioner: invalid log level '%s'\n", v);
+    return false;
+  }
+  return true;
+}
+
+static void defaults(prov_options_t *opt)
+{
+  memset(opt, 0, sizeof(*opt));
+  opt->workers = PROV_DEFAULT_WORKERS;
+  opt->leader_elect = true;
+  opt->lease_ms = PROV_DEFAULT_LEASE_MS;
+  opt->renew_ms = PROV_DEFAULT_RENEW_MS;
+  opt->retry_ms = PROV_DEFAULT_RETRY_MS;
+  opt->usage_interval_ms = PROV_DEFAULT_USAGE_INTERVAL_MS;
+  opt->drain_ms = PROV_DEFAULT_DRAIN_MS;
+  opt->log_level = BERTH_LOG_INFO;
+  opt->http_endpoint = strdup(PROV_DEFAULT_HTTP_ENDPOINT);
+}
+
+/* The environment of nfs-subdir-external-provisioner (and NFS_URL). */
+static bool from_env(prov_options_t *opt, FILE *err)
+{
+  const char *le = getenv("ENABLE_LEADER_ELECTION");
+  const char *server = getenv("NFS_SERVER");
+  const char *path = getenv("NFS_PATH");
+  const char *url = getenv("NFS_URL");
+
+  if (le != NULL && le[0] != '\0' && !parse_bool(le, &opt->leader_elect)) {
+    fprintf(err, "berth-provisioner: ENABLE_LEADER_ELECTION: '%s' is not a "
+                 "boolean\n", le);
+    return false;
+  }
+  if (url != NULL && url[0] != '\0')
+    opt->nfs_defaults = json_pack("{s:s}", "url", url);
+  else if ((server != NULL && server[0] != '\0') ||
+           (path != NULL && path[0] != '\0'))
+    opt->nfs_defaults = json_pack("{s:s?, s:s?}", "server",
+                                  server != NULL && server[0] ? server : NULL,
+                                  "share", path != NULL && path[0] ? path
+                                                                   : NULL);
+  if (opt->nfs_defaults != NULL) {
+    /* Drop the nulls of unset variables: the backend wants strings. */
+    json_object_del(opt->nfs_defaults,
+                    json_is_null(json_object_get(opt->nfs_defaults, "server"))
+                      ? "server" : "");
+    json_object_del(opt->nfs_defaults,
+                    json_is_null(json_object_get(opt->nfs_defaults, "share"))
+                      ? "share" : "");
+  }
+  return true;
+}
+
+/* One option; false on a usage error. */
+static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
+{
+  double d;
+
+  switch (c) {
+  case OPT_PROVISIONER: return parse_binding(opt, arg, err);
+  case OPT_KUBECONFIG: return set_str(&opt->kubeconfig, arg);
+  case OPT_CONTEXT: return set_str(&opt->context, arg);
+  case OPT_QPS:
+    if (!parse_num("--kube-api-qps", arg, 0.01, 1e6, &d, err))
+      return false;
+    opt->qps = d;
+    return true;
+  case OPT_BURST:
+    if (!parse_num("--kube-api-burst", arg, 1, 1e6, &d, err))
+      return false;
+    opt->burst = (int)d;
+    return true;
+  case OPT_WORKERS:
+    if (!parse_num("--worker-threads", arg, 1, 1024, &d, err))
+      return false;
+    opt->workers = (int)d;
+    return true;
+  case OPT_LEADER_ELECT:
+    if (arg == NULL) {
+      opt->leader_elect = true;
+      return true;
+    }
+    if (!parse_bool(arg, &opt->leader_elect)) {
+      fprintf(err, "berth-provisioner: --leader-elect: '%s' is not a "
+                   "boolean\n", arg);
+      return false;
+    }
+    return true;
+  case OPT_LE_NAMESPACE: return set_str(&opt->le_namespace, arg);
+  case OPT_LE_NAME: return set_str(&opt->le_name, arg);
+  case OPT_LE_IDENTITY: return set_str(&opt->le_identity, arg);
+  case OPT_LEASE: return parse_dur("--lease-duration", arg, &opt->lease_ms, err);
+  case OPT_RENEW: return parse_dur("--renew-deadline", arg, &opt->renew_ms, err);
+  case OPT_RETRY: return parse_dur("--retry-period", arg, &opt->retry_ms, err);
+  case OPT_HTTP: return set_str(&opt->http_endpoint, arg);
+  case OPT_USAGE:
+    return parse_dur("--usage-interval", arg, &opt->usage_interval_ms, err);
+  case OPT_DRAIN: return parse_dur("--drain-timeout", arg, &opt->drain_ms, err);
+  case OPT_LOG_LEVEL:
+  case 'v': return parse_level(arg, opt, err);
+  case OPT_LOG_FORMAT:
+    if (berth_log_format_parse(arg, &opt->log_format) != BERTH_OK) {
+      fprintf(err, "berth-provisioner: --log-format: logfmt or json\n");
+      return false;
+    }
+    return true;
+  default: return false;
+  }
+}
+
+/* What the flags must agree on, after parsing. */
+static bool check(prov_options_t *opt, FILE *err)
+{
+  const char *name = getenv("PROVISIONER_NAME");
+
+  if (opt->nbindings == 0 && name != NULL && name[0] != '\0') {
+    if (!valid_provisioner_name(name, strlen(name))) {
+      fprintf(err, "berth-provisioner: PROVISIONER_NAME '%s' is not a valid "
+                   "provisioner name\n", name);
+      return false;
+    }
+    if (!add_binding(opt, name, strlen(name), "nfs"))
+      return false;
+  }
+  if (opt->nbindings == 0) {
+    fprintf(err, "berth-provisioner: no provisioner: give --provisioner "
+                 "NAME=BACKEND or set PROVISIONER_NAME\n");
+    return false;
+  }
+  if (opt->lease_ms < 1000 || opt->renew_ms <= 0 || opt->retry_ms <= 0 ||
+      opt->renew_ms >= opt->lease_ms || opt->retry_ms >= opt->renew_ms) {
+    fprintf(err, "berth-provisioner: leader election wants retry-period < "
+                 "renew-deadline < lease-duration, lease-duration >= 1s\n");
+    return false;
+  }
+  return true;
+}
+
+prov_parse_result_t prov_options_parse(int argc, char **argv,
+                                       prov_options_t *opt, FILE *out,
+                                       FILE *errout)
+{
+  int c;
+
+  defaults(opt);
+  if (!from_env(opt, errout))
+    return PROV_PARSE_EXIT_USAGE;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "hVv:", longopts, NULL)) != -1) {
+    if (c == 'h') {
+      usage(out);
+      return PROV_PARSE_EXIT_OK;
+    }
+    if (c == 'V') {
+      fprintf(out, "berth-provisioner %s\n", BERTH_VERSION);
+      return PROV_PARSE_EXIT_OK;
+    }
+    if (c == '?' || !apply(opt, c, optarg, errout)) {
+      if (c == '?')
+        usage(errout);
+      return PROV_PARSE_EXIT_USAGE;
+    }
+  }
+  if (optind != argc) {
+    fprintf(errout, "berth-provisioner: unexpected argument '%s'\n",
+            argv[optind]);
+    return PROV_PARSE_EXIT_USAGE;
+  }
+  return check(opt, errout) ? PROV_PARSE_RUN : PROV_PARSE_EXIT_USAGE;
+}
+
+void prov_options_cleanup(prov_options_t *opt)
+{
+  size_t i;
+
+  if (opt == NULL)
+    return;
+  for (i = 0; i < opt->nbindings; i++) {
+    free(opt->bindings[i].name);
+    free(opt->bindings[i].backend);
+  }
+  free(opt->bindings);
+  json_decref(opt->nfs_defaults);
+  free(opt->kubeconfig);
+  free(opt->context);
+  free(opt->le_namespace);
+  free(opt->le_name);
+  free(opt->le_identity);
+  free(opt->http_endpoint);
+  memset(opt, 0, sizeof(*opt));
+}
