@@ -300,22 +300,15 @@ static bool from_env(prov_options_t *opt, FILE *err)
                  "boolean\n", le);
     return false;
   }
-  if (url != NULL && url[0] != '\0')
+  if (url != NULL && url[0] != '\0') {
     opt->nfs_defaults = json_pack("{s:s}", "url", url);
-  else if ((server != NULL && server[0] != '\0') ||
-           (path != NULL && path[0] != '\0'))
-    opt->nfs_defaults = json_pack("{s:s?, s:s?}", "server",
-                                  server != NULL && server[0] ? server : NULL,
-                                  "share", path != NULL && path[0] ? path
-                                                                   : NULL);
-  if (opt->nfs_defaults != NULL) {
-    /* Drop the nulls of unset variables: the backend wants strings. */
-    json_object_del(opt->nfs_defaults,
-                    json_is_null(json_object_get(opt->nfs_defaults, "server"))
-                      ? "server" : "");
-    json_object_del(opt->nfs_defaults,
-                    json_is_null(json_object_get(opt->nfs_defaults, "share"))
-                      ? "share" : "");
+  } else if ((server != NULL && server[0] != '\0') ||
+             (path != NULL && path[0] != '\0')) {
+    opt->nfs_defaults = json_object();
+    if (opt->nfs_defaults != NULL && server != NULL && server[0] != '\0')
+      json_object_set_new(opt->nfs_defaults, "server", json_string(server));
+    if (opt->nfs_defaults != NULL && path != NULL && path[0] != '\0')
+      json_object_set_new(opt->nfs_defaults, "share", json_string(path));
   }
   return true;
 }

@@ -4,6 +4,7 @@
 #include "claim.h"
 #include "quantity.h"
 
+#include "berth/buf.h"
 #include "berth/k8s.h"
 
 #include <string.h>

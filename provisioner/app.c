@@ -1,0 +1,284 @@
+/* berth-provisioner: the run loop, see app.h.
+ *
+ * The main thread owns the life cycle. It waits for signals in slices of
+ * 200 ms and moves the controller along: standby -> (lease acquired)
+ * informers started -> (synced) workers running. Losing the lease stops
+ * every side effect and exits 1 at once, from the election's thread, so
+ * that the pod restarts as a standby; whatever a worker was doing is left
+ * exactly as a crash would leave it, which the state machines repair. */
+#include "app.h"
+
+#include "controller.h"
+#include "http.h"
+#include "leader.h"
+#include "metrics.h"
+#include "provisioners.h"
+
+#include "berth/k8s.h"
+#include "berth/log.h"
+#include "berth/version.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef enum phase {
+  PHASE_STANDBY = 0,
+  PHASE_SYNCING,
+  PHASE_RUNNING
+} phase_t;
+
+typedef struct app {
+  const prov_options_t *opt;
+  berth_k8s_client_t *client;
+  berth_k8s_client_t *lease_client;
+  prov_provisioners_t *provs;
+  prov_metrics_t *metrics;
+  prov_http_t *http;
+  prov_controller_t *ctl;
+  prov_leader_t *leader;
+  _Atomic(prov_controller_t *) live_ctl; /* for the HTTP thread */
+  atomic_int phase;
+  char identity[320];
+} app_t;
+
+/* ---- clients ------------------------------------------------------------ */
+
+static berth_status_t make_clients(app_t *a, berth_error_t *err)
+{
+  berth_k8s_config_options_t co;
+  berth_k8s_client_options_t ko;
+  berth_k8s_config_t cfg;
+  berth_status_t st;
+
+  memset(&co, 0, sizeof(co));
+  co.kubeconfig = a->opt->kubeconfig;
+  co.context = a->opt->context;
+  berth_k8s_config_init(&cfg);
+  st = berth_k8s_config_load(&co, &cfg, err);
+  if (st != BERTH_OK)
+    goto done;
+  berth_k8s_client_options_init(&ko);
+  ko.qps = a->opt->qps;
+  ko.burst = a->opt->burst;
+  st = berth_k8s_client_create(&cfg, &ko, &a->client, err);
+  if (st != BERTH_OK || !a->opt->leader_elect)
+    goto done;
+  /* The Lease's own client: never waits for the rate limiter, and gives
+   * up on a request in time for another attempt before the deadline. */
+  berth_k8s_client_options_init(&ko);
+  ko.qps = -1;
+  ko.max_retries = -1;
+  ko.timeout_ms = a->opt->renew_ms / 2 > 500 ? a->opt->renew_ms / 2 : 500;
+  ko.connect_timeout_ms = ko.timeout_ms;
+  st = berth_k8s_client_create(&cfg, &ko, &a->lease_client, err);
+
+done:
+  berth_k8s_config_cleanup(&cfg);
+  return st;
+}
+
+/* ---- HTTP hooks ---------------------------------------------------------- */
+
+
+static bool app_ready(void *ctx, berth_buf_t *why)
+{
+  app_t *a = ctx;
+  phase_t p = (phase_t)atomic_load(&a->phase);
+
+  if (p == PHASE_STANDBY) {
+    berth_buf_append_str(why, "standby: waiting for the lease");
+    return true;
+  }
+  if (p == PHASE_SYNCING) {
+    berth_buf_append_str(why, "leader: informers not synced yet");
+    return false;
+  }
+  return prov_controller_ready(atomic_load(&a->live_ctl));
+}
+
+static void app_collect(void *ctx, berth_buf_t *out)
+{
+  app_t *a = ctx;
+
+  berth_buf_appendf(out,
+                    "# TYPE berth_provisioner_leader gauge\n"
+                    "berth_provisioner_leader %d\n",
+                    atomic_load(&a->phase) != PHASE_STANDBY ? 1 : 0);
+  prov_controller_collect(atomic_load(&a->live_ctl), out);
+}
+
+static berth_status_t start_http(app_t *a, berth_error_t *err)
+{
+  char port_s[16];
+  int port = 0;
+  berth_status_t st;
+
+  if (a->opt->http_endpoint == NULL || a->opt->http_endpoint[0] == '\0')
+    return BERTH_OK;
+  st = prov_http_start(a->opt->http_endpoint, a->metrics, app_ready, a,
+                       &a->http, &port, err);
+  if (st == BERTH_OK) {
+    snprintf(port_s, sizeof(port_s), "%d", port);
+    berth_log(BERTH_LOG_INFO, "http endpoint listening", "endpoint",
+              a->opt->http_endpoint, "port", port_s, NULL);
+  }
+  return st;
+}
+
+/* ---- leader election ------------------------------------------------------ */
+
+static void on_lost(void *ctx, const char *why)
+{
+  app_t *a = ctx;
+
+  /* Stop provisioning at once: the workers check this before each write;
+   * then leave, so that the pod restarts as a standby. */
+  prov_controller_deactivate(a->ctl);
+  berth_log(BERTH_LOG_ERROR, "exiting: leadership lost", "reason", why,
+            NULL);
+  _exit(1);
+}
+
+static berth_status_t start_leader(app_t *a, berth_error_t *err)
+{
+  prov_leader_options_t lo;
+  char name[256];
+  char host[256] = "localhost";
+
+  if (a->opt->le_identity != NULL) {
+    berth_strlcpy(a->identity, a->opt->le_identity, sizeof(a->identity));
+  } else {
+    gethostname(host, sizeof(host) - 1);
+    snprintf(a->identity, sizeof(a->identity), "%s_%ld", host,
+             (long)getpid());
+  }
+  if (a->opt->le_name != NULL)
+    berth_strlcpy(name, a->opt->le_name, sizeof(name));
+  else
+    prov_lease_name(a->opt->bindings[0].name, name, sizeof(name));
+  memset(&lo, 0, sizeof(lo));
+  lo.namespace_name = a->opt->le_namespace;
+  lo.name = name;
+  lo.identity = a->identity;
+  lo.lease_ms = a->opt->lease_ms;
+  lo.renew_ms = a->opt->renew_ms;
+  lo.retry_ms = a->opt->retry_ms;
+  lo.on_lost = on_lost;
+  lo.ctx = a;
+  return prov_leader_start(a->lease_client, &lo, &a->leader, err);
+}
+
+/* ---- the loop -------------------------------------------------------------- */
+
+/* Move the controller along; false on a fatal error. */
+static bool advance(app_t *a)
+{
+  berth_error_t err;
+  phase_t p = (phase_t)atomic_load(&a->phase);
+
+  if (p == PHASE_STANDBY &&
+      (a->leader == NULL || prov_leader_is_leading(a->leader))) {
+    if (prov_controller_start_informers(a->ctl, &err) != BERTH_OK) {
+      berth_log(BERTH_LOG_ERROR, "cannot start informers", "error",
+                err.message, NULL);
+      return false;
+    }
+    atomic_store(&a->phase, PHASE_SYNCING);
+  } else if (p == PHASE_SYNCING && prov_controller_synced(a->ctl)) {
+    if (prov_controller_start_workers(a->ctl, &err) != BERTH_OK) {
+      berth_log(BERTH_LOG_ERROR, "cannot start workers", "error",
+                err.message, NULL);
+      return false;
+    }
+    atomic_store(&a->live_ctl, a->ctl);
+    atomic_store(&a->phase, PHASE_RUNNING);
+  }
+  if (a->leader != NULL)
+    prov_leader_check(a->leader);
+  return true;
+}
+
+/* Wait up to 200 ms for SIGTERM or SIGINT; the signal, or 0. */
+static int wait_signal(void)
+{
+  struct timespec ts = { 0, 200 * 1000000L };
+  sigset_t set;
+
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return sigtimedwait(&set, NULL, &ts) > 0 ? 1 : 0;
+}
+
+static berth_status_t app_start(app_t *a, berth_error_t *err)
+{
+  berth_status_t st;
+
+  st = make_clients(a, err);
+  if (st == BERTH_OK)
+    st = prov_provisioners_create(a->opt, &a->provs, err);
+  if (st == BERTH_OK)
+    st = prov_metrics_create(&a->metrics);
+  if (st != BERTH_OK)
+    return st;
+  prov_metrics_set_collector(a->metrics, app_collect, a);
+  st = prov_controller_create(a->opt, a->client, a->provs, a->metrics,
+                              &a->ctl, err);
+  if (st == BERTH_OK)
+    st = start_http(a, err);
+  if (st == BERTH_OK && a->opt->leader_elect)
+    st = start_leader(a, err);
+  return st;
+}
+
+static void app_cleanup(app_t *a)
+{
+  /* Drain first (in-flight keys finish, Events go out), then give the
+   * Lease up so that a standby takes over at once. */
+  if (a->metrics != NULL)
+    prov_metrics_set_collector(a->metrics, NULL, NULL);
+  atomic_store(&a->live_ctl, NULL);
+  prov_controller_stop(a->ctl, a->opt->drain_ms);
+  prov_leader_stop(a->leader);
+  prov_http_stop(a->http);
+  prov_controller_destroy(a->ctl);
+  prov_metrics_destroy(a->metrics);
+  prov_provisioners_destroy(a->provs);
+  berth_k8s_client_destroy(a->lease_client);
+  berth_k8s_client_destroy(a->client);
+}
+
+int prov_app_run(const prov_options_t *opt)
+{
+  app_t a;
+  berth_error_t err;
+  int rc = 1;
+
+  memset(&a, 0, sizeof(a));
+  a.opt = opt;
+  berth_error_clear(&err);
+  if (app_start(&a, &err) != BERTH_OK) {
+    berth_log(BERTH_LOG_ERROR, "cannot start", "error", err.message, NULL);
+    goto done;
+  }
+  berth_log(BERTH_LOG_INFO, "berth-provisioner started", "version",
+            BERTH_VERSION, "provisioner", opt->bindings[0].name,
+            "leader_election", opt->leader_elect ? "on" : "off", NULL);
+  while (wait_signal() == 0) {
+    if (!advance(&a))
+      goto done;
+  }
+  berth_log(BERTH_LOG_INFO, "stopping: draining work in flight", NULL);
+  rc = 0;
+
+done:
+  app_cleanup(&a);
+  if (rc == 0)
+    berth_log(BERTH_LOG_INFO, "stopped", NULL);
+  return rc;
+}

@@ -1,0 +1,491 @@
+/* berth-provisioner: the controller's life cycle: informers, their
+ * handlers (which only queue keys), the workers, the drain, and the
+ * scrape-time gauges. The state machines are in reconcile_claim.c and
+ * reconcile_volume.c. */
+#include "controller_int.h"
+
+#include "claim.h"
+
+#include "berth/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The informers resync every 10 minutes, as a net under lost events. */
+#define RESYNC_MS (10 * 60 * 1000)
+#define EVENT_QUEUE 8192
+#define EVENT_FLUSH_MS 5000
+
+double prov_seconds_since(int64_t start_ms)
+{
+  return (double)(berth_clock_monotonic_ms(NULL) - start_ms) / 1000.0;
+}
+
+bool prov_active(prov_controller_t *c)
+{
+  return atomic_load(&c->active);
+}
+
+static void done_key(char kind, const char *uid, char *key, size_t size)
+{
+  snprintf(key, size, "%c:%s", kind, uid);
+}
+
+bool prov_done_has(prov_controller_t *c, char kind, const char *uid)
+{
+  char key[160];
+  bool has;
+
+  if (uid == NULL)
+    return false;
+  done_key(kind, uid, key, sizeof(key));
+  pthread_mutex_lock(&c->lock);
+  has = prov_map_has(&c->done, key);
+  pthread_mutex_unlock(&c->lock);
+  return has;
+}
+
+void prov_done_add(prov_controller_t *c, char kind, const char *uid)
+{
+  char key[160];
+
+  if (uid == NULL)
+    return;
+  done_key(kind, uid, key, sizeof(key));
+  pthread_mutex_lock(&c->lock);
+  prov_map_put(&c->done, key, NULL);
+  pthread_mutex_unlock(&c->lock);
+}
+
+void prov_done_remove(prov_controller_t *c, char kind, const char *uid)
+{
+  char key[160];
+
+  if (uid == NULL)
+    return;
+  done_key(kind, uid, key, sizeof(key));
+  pthread_mutex_lock(&c->lock);
+  prov_map_remove(&c->done, key);
+  pthread_mutex_unlock(&c->lock);
+}
+
+void prov_enqueue_claim(prov_controller_t *c, const char *ns,
+                        const char *name)
+{
+  char key[512];
+
+  if (ns == NULL || name == NULL)
+    return;
+  snprintf(key, sizeof(key), "c/%s/%s", ns, name);
+  prov_queue_add(c->queue, key);
+}
+
+void prov_enqueue_volume(prov_controller_t *c, const char *name)
+{
+  char key[512];
+
+  if (name == NULL)
+    return;
+  snprintf(key, sizeof(key), "v/%s", name);
+  prov_queue_add(c->queue, key);
+}
+
+/* ---- handlers: cheap filters, then a key in the queue ------------------ */
+
+static void claim_changed(void *ctx, json_t *obj)
+{
+  prov_controller_t *c = ctx;
+  bool guarded = prov_obj_has_finalizer(obj, PROV_CLAIM_FINALIZER);
+  bool wanted = prov_claim_volume_name(obj) == NULL &&
+                prov_provisioners_find(c->provs,
+                                       prov_claim_provisioner(obj)) != NULL;
+
+  if (guarded || wanted)
+    prov_enqueue_claim(c, berth_k8s_obj_namespace(obj),
+                       berth_k8s_obj_name(obj));
+}
+
+static void claim_added(void *ctx, json_t *obj)
+{
+  claim_changed(ctx, obj);
+}
+
+static void claim_updated(void *ctx, json_t *old_obj, json_t *new_obj)
+{
+  (void)old_obj;
+  claim_changed(ctx, new_obj);
+}
+
+static void claim_deleted(void *ctx, json_t *obj)
+{
+  prov_done_remove(ctx, 'c', berth_k8s_obj_uid(obj));
+}
+
+static void volume_changed(void *ctx, json_t *obj)
+{
+  prov_controller_t *c = ctx;
+
+  if (prov_provisioners_find(c->provs, berth_k8s_obj_annotation(
+                                         obj, PROV_ANN_PROVISIONED_BY)) != NULL)
+    prov_enqueue_volume(c, berth_k8s_obj_name(obj));
+}
+
+static void volume_added(void *ctx, json_t *obj)
+{
+  volume_changed(ctx, obj);
+}
+
+static void volume_updated(void *ctx, json_t *old_obj, json_t *new_obj)
+{
+  (void)old_obj;
+  volume_changed(ctx, new_obj);
+}
+
+static void volume_deleted(void *ctx, json_t *obj)
+{
+  prov_controller_t *c = ctx;
+
+  prov_metrics_usage_forget(c->metrics, berth_k8s_obj_name(obj));
+  prov_done_remove(c, 'v', berth_k8s_obj_uid(obj));
+  prov_done_remove(c, 'f', berth_k8s_obj_uid(obj));
+}
+
+/* A class of ours appeared or changed: its waiting claims get a go. */
+static void class_changed(void *ctx, json_t *obj)
+{
+  prov_controller_t *c = ctx;
+  const char *name = berth_k8s_obj_name(obj);
+  json_t *claims;
+  json_t *claim;
+  size_t i;
+
+  if (prov_provisioners_find(c->provs, prov_class_provisioner(obj)) == NULL ||
+      name == NULL)
+    return;
+  claims = berth_k8s_informer_list(c->claims);
+  json_array_foreach(claims, i, claim)
+  {
+    const char *cls = prov_claim_class(claim);
+    if (cls != NULL && strcmp(cls, name) == 0)
+      claim_changed(c, claim);
+  }
+  json_decref(claims);
+}
+
+static void class_updated(void *ctx, json_t *old_obj, json_t *new_obj)
+{
+  (void)old_obj;
+  class_changed(ctx, new_obj);
+}
+
+static berth_status_t index_by_class(void *ctx, const json_t *obj,
+                                     berth_k8s_index_values_t *values)
+{
+  const char *cls = json_string_value(
+    json_object_get(json_object_get(obj, "spec"), "storageClassName"));
+
+  (void)ctx;
+  return cls != NULL ? berth_k8s_index_values_add(values, cls) : BERTH_OK;
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+static berth_status_t make_informer(prov_controller_t *c,
+                                    const berth_k8s_resource_t *res,
+                                    const berth_k8s_informer_handlers_t *h,
+                                    berth_k8s_informer_t **out,
+                                    berth_error_t *err)
+{
+  berth_k8s_informer_options_t o;
+
+  memset(&o, 0, sizeof(o));
+  o.resource = res;
+  o.resync_ms = RESYNC_MS;
+  return berth_k8s_informer_create(c->client, &o, h, out, err);
+}
+
+static berth_status_t make_informers(prov_controller_t *c, berth_error_t *err)
+{
+  berth_k8s_informer_handlers_t hc = { claim_added, claim_updated,
+                                       claim_deleted, c };
+  berth_k8s_informer_handlers_t hv = { volume_added, volume_updated,
+                                       volume_deleted, c };
+  berth_k8s_informer_handlers_t hs = { class_changed, class_updated, NULL,
+                                       c };
+  berth_status_t st;
+
+  st = make_informer(c, &berth_k8s_res_persistentvolumeclaims, &hc,
+                     &c->claims, err);
+  if (st == BERTH_OK)
+    st = make_informer(c, &berth_k8s_res_persistentvolumes, &hv, &c->volumes,
+                       err);
+  if (st == BERTH_OK)
+    st = berth_k8s_informer_add_index(c->volumes, PROV_INDEX_CLASS,
+                                      index_by_class, NULL, err);
+  if (st == BERTH_OK)
+    st = make_informer(c, &berth_k8s_res_storageclasses, &hs, &c->classes,
+                       err);
+  return st;
+}
+
+berth_status_t prov_controller_create(const prov_options_t *opt,
+                                      berth_k8s_client_t *client,
+                                      prov_provisioners_t *provs,
+                                      prov_metrics_t *metrics,
+                                      prov_controller_t **out,
+                                      berth_error_t *err)
+{
+  prov_controller_t *c = calloc(1, sizeof(*c));
+  berth_status_t st;
+
+  if (c == NULL)
+    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  c->opt = opt;
+  c->client = client;
+  c->provs = provs;
+  c->metrics = metrics;
+  atomic_init(&c->active, true);
+  atomic_init(&c->running, false);
+  pthread_mutex_init(&c->lock, NULL);
+  pthread_cond_init(&c->idle, NULL);
+  prov_map_init(&c->done);
+  st = prov_queue_create(NULL, &c->queue);
+  if (st != BERTH_OK)
+    berth_error_set(err, st, "out of memory");
+  if (st == BERTH_OK)
+    st = prov_events_create(client, "berth-provisioner", EVENT_QUEUE,
+                            &c->events, err);
+  if (st == BERTH_OK)
+    st = make_informers(c, err);
+  if (st != BERTH_OK) {
+    prov_controller_destroy(c);
+    return st;
+  }
+  *out = c;
+  return BERTH_OK;
+}
+
+berth_status_t prov_controller_start_informers(prov_controller_t *c,
+                                               berth_error_t *err)
+{
+  berth_status_t st;
+
+  /* Classes first: claims that arrive find their class cached. */
+  st = berth_k8s_informer_start(c->classes, err);
+  if (st == BERTH_OK)
+    st = berth_k8s_informer_start(c->volumes, err);
+  if (st == BERTH_OK)
+    st = berth_k8s_informer_start(c->claims, err);
+  return st;
+}
+
+bool prov_controller_synced(prov_controller_t *c)
+{
+  return berth_k8s_informer_has_synced(c->classes) &&
+         berth_k8s_informer_has_synced(c->volumes) &&
+         berth_k8s_informer_has_synced(c->claims);
+}
+
+/* One key: the claim or volume state machine, then the queue's verdict. */
+static void work(prov_controller_t *c, const char *key)
+{
+  prov_result_t r = PROV_DONE;
+  char buf[512];
+  char *slash;
+
+  if (strncmp(key, "c/", 2) == 0) {
+    berth_strlcpy(buf, key + 2, sizeof(buf));
+    slash = strchr(buf, '/');
+    if (slash != NULL) {
+      *slash = '\0';
+      r = prov_sync_claim(c, buf, slash + 1);
+    }
+  } else if (strncmp(key, "v/", 2) == 0) {
+    r = prov_sync_volume(c, key + 2);
+  }
+  if (!prov_active(c))
+    return;
+  if (r == PROV_RETRY)
+    prov_queue_add_rate_limited(c->queue, key, NULL);
+  else
+    prov_queue_forget(c->queue, key);
+}
+
+static void *worker(void *arg)
+{
+  prov_controller_t *c = arg;
+  char *key;
+
+  while (prov_active(c) && prov_queue_get(c->queue, &key)) {
+    pthread_mutex_lock(&c->lock);
+    c->busy_workers++;
+    pthread_mutex_unlock(&c->lock);
+    work(c, key);
+    prov_queue_done(c->queue, key);
+    free(key);
+    pthread_mutex_lock(&c->lock);
+    c->busy_workers--;
+    pthread_cond_broadcast(&c->idle);
+    pthread_mutex_unlock(&c->lock);
+  }
+  return NULL;
+}
+
+berth_status_t prov_controller_start_workers(prov_controller_t *c,
+                                             berth_error_t *err)
+{
+  int n = c->opt->workers > 0 ? c->opt->workers : 1;
+  int i;
+
+  c->workers = calloc((size_t)n, sizeof(*c->workers));
+  if (c->workers == NULL)
+    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  for (i = 0; i < n; i++) {
+    if (pthread_create(&c->workers[i], NULL, worker, c) != 0)
+      break;
+    c->nworkers++;
+  }
+  if (c->nworkers == 0)
+    return berth_error_set(err, BERTH_ENOMEM, "cannot start workers");
+  if (c->opt->usage_interval_ms > 0)
+    prov_usage_start(c, c->opt->usage_interval_ms, &c->usage);
+  atomic_store(&c->running, true);
+  berth_log(BERTH_LOG_INFO, "controller running", "workers",
+            c->nworkers == n ? "all" : "some", NULL);
+  return BERTH_OK;
+}
+
+void prov_controller_deactivate(prov_controller_t *c)
+{
+  if (c != NULL)
+    atomic_store(&c->active, false);
+}
+
+bool prov_controller_ready(prov_controller_t *c)
+{
+  return c != NULL && atomic_load(&c->running) && prov_controller_synced(c);
+}
+
+/* Wait (at most until deadline_ms) for the workers to put their keys
+ * down. */
+static void wait_idle(prov_controller_t *c, int64_t deadline_ms)
+{
+  struct timespec ts;
+
+  pthread_mutex_lock(&c->lock);
+  while (c->busy_workers > 0 &&
+         berth_clock_monotonic_ms(NULL) < deadline_ms) {
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 100 * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&c->idle, &c->lock, &ts);
+  }
+  pthread_mutex_unlock(&c->lock);
+}
+
+void prov_controller_stop(prov_controller_t *c, int64_t drain_ms)
+{
+  int i;
+
+  if (c == NULL || c->stopped)
+    return;
+  c->stopped = true;
+  prov_queue_shutdown(c->queue);
+  wait_idle(c, berth_clock_monotonic_ms(NULL) + drain_ms);
+  /* Whatever is still running after the drain must not write any more. */
+  atomic_store(&c->active, false);
+  for (i = 0; i < c->nworkers; i++)
+    pthread_join(c->workers[i], NULL);
+  prov_usage_stop(c->usage);
+  c->usage = NULL;
+  prov_events_destroy(c->events, EVENT_FLUSH_MS);
+  c->events = NULL;
+  berth_k8s_informer_stop(c->claims);
+  berth_k8s_informer_stop(c->volumes);
+  berth_k8s_informer_stop(c->classes);
+}
+
+void prov_controller_destroy(prov_controller_t *c)
+{
+  if (c == NULL)
+    return;
+  prov_controller_stop(c, 0);
+  berth_k8s_informer_destroy(c->claims);
+  berth_k8s_informer_destroy(c->volumes);
+  berth_k8s_informer_destroy(c->classes);
+  prov_queue_destroy(c->queue);
+  prov_map_cleanup(&c->done);
+  free(c->workers);
+  pthread_cond_destroy(&c->idle);
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+}
+
+/* ---- scrape-time gauges ------------------------------------------------ */
+
+/* One family over the three informers: which = 0 objects, 1 lists,
+ * 2 watches. */
+static void informer_family(prov_controller_t *c, berth_buf_t *out,
+                            int which)
+{
+  static const char *const names[] = { "objects", "lists_total",
+                                       "watches_total" };
+  static const char *const types[] = { "gauge", "counter", "counter" };
+  berth_k8s_informer_t *infs[] = { c->claims, c->volumes, c->classes };
+  const char *res[] = { "persistentvolumeclaims", "persistentvolumes",
+                        "storageclasses" };
+  berth_k8s_informer_stats_t s;
+  unsigned long long v;
+  int i;
+
+  berth_buf_appendf(out, "# TYPE berth_provisioner_informer_%s %s\n",
+                    names[which], types[which]);
+  for (i = 0; i < 3; i++) {
+    berth_k8s_informer_get_stats(infs[i], &s);
+    v = which == 0 ? (unsigned long long)berth_k8s_informer_count(infs[i])
+        : which == 1 ? (unsigned long long)s.lists
+                     : (unsigned long long)s.watches;
+    berth_buf_appendf(out,
+                      "berth_provisioner_informer_%s{resource=\"%s\"} %llu\n",
+                      names[which], res[i], v);
+  }
+}
+
+void prov_controller_collect(void *ctx, berth_buf_t *out)
+{
+  prov_controller_t *c = ctx;
+  prov_queue_stats_t q;
+  prov_events_stats_t ev;
+
+  if (c == NULL)
+    return;
+  prov_queue_get_stats(c->queue, &q);
+  prov_events_get_stats(c->events, &ev);
+  berth_buf_appendf(out,
+    "# TYPE berth_provisioner_queue_depth gauge\n"
+    "berth_provisioner_queue_depth %zu\n"
+    "# TYPE berth_provisioner_queue_delayed gauge\n"
+    "berth_provisioner_queue_delayed %zu\n"
+    "# TYPE berth_provisioner_queue_in_flight gauge\n"
+    "berth_provisioner_queue_in_flight %zu\n"
+    "# TYPE berth_provisioner_queue_retries_total counter\n"
+    "berth_provisioner_queue_retries_total %llu\n"
+    "# TYPE berth_provisioner_events_total counter\n"
+    "berth_provisioner_events_total{outcome=\"created\"} %llu\n"
+    "berth_provisioner_events_total{outcome=\"aggregated\"} %llu\n"
+    "berth_provisioner_events_total{outcome=\"dropped\"} %llu\n"
+    "berth_provisioner_events_total{outcome=\"failed\"} %llu\n",
+    q.ready, q.delayed, q.processing, (unsigned long long)q.retries,
+    (unsigned long long)ev.recorder.created,
+    (unsigned long long)ev.recorder.aggregated,
+    (unsigned long long)(ev.dropped + ev.recorder.dropped),
+    (unsigned long long)ev.recorder.failed);
+  informer_family(c, out, 0);
+  informer_family(c, out, 1);
+  informer_family(c, out, 2);
+}

@@ -1,0 +1,113 @@
+/* berth-provisioner: what the controller's files share (controller.c,
+ * api.c, reconcile_claim.c, reconcile_volume.c, usage.c). Not for main. */
+#ifndef BERTH_PROV_CONTROLLER_INT_H
+#define BERTH_PROV_CONTROLLER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "berth/k8s.h"
+#include "berth/k8s_informer.h"
+
+#include "controller.h"
+#include "events.h"
+#include "map.h"
+#include "queue.h"
+
+/* The custom index of the PV informer: PVs by spec.storageClassName. */
+#define PROV_INDEX_CLASS "class"
+
+typedef struct prov_usage prov_usage_t;
+
+struct prov_controller {
+  const prov_options_t *opt;
+  berth_k8s_client_t *client;
+  prov_provisioners_t *provs;
+  prov_metrics_t *metrics;
+  prov_events_t *events;
+  prov_queue_t *queue;
+  berth_k8s_informer_t *claims;
+  berth_k8s_informer_t *volumes;
+  berth_k8s_informer_t *classes;
+  pthread_t *workers;
+  int nworkers;
+  int busy_workers;      /* under lock, for the drain */
+  pthread_cond_t idle;   /* signalled when a worker finishes a key */
+  atomic_bool active;    /* false once the lease is lost or on stop */
+  atomic_bool running;   /* workers started */
+  bool stopped;
+  pthread_mutex_t lock;  /* done, busy_workers */
+  prov_map_t done;        /* see prov_done_has */
+  prov_usage_t *usage;
+};
+
+/* What a sync asks of the queue. */
+typedef enum prov_result {
+  PROV_DONE = 0, /* forget the key's failures */
+  PROV_RETRY     /* back off and try again */
+} prov_result_t;
+
+/* The state machines (reconcile_claim.c, reconcile_volume.c). */
+prov_result_t prov_sync_claim(prov_controller_t *c, const char *ns,
+                              const char *name);
+prov_result_t prov_sync_volume(prov_controller_t *c, const char *name);
+
+/* true while side effects are allowed (we lead and are not stopping). */
+bool prov_active(prov_controller_t *c);
+
+/* What this process has done already, so that a repeat (an informer event
+ * that arrives before the cache shows the result) does not do it again:
+ * kind 'c' for a claim uid whose PV was created, 'v' for a PV uid whose
+ * storage was reclaimed, 'f' for a PV uid whose reclaim finished (DELETE
+ * sent, finalizer dropped). Forgotten when the object goes. */
+bool prov_done_has(prov_controller_t *c, char kind, const char *uid);
+void prov_done_add(prov_controller_t *c, char kind, const char *uid);
+void prov_done_remove(prov_controller_t *c, char kind, const char *uid);
+
+/* Queue keys. */
+void prov_enqueue_claim(prov_controller_t *c, const char *ns,
+                        const char *name);
+void prov_enqueue_volume(prov_controller_t *c, const char *name);
+
+/* ---- api.c: API calls with metrics ---------------------------------- */
+
+/* Count a request's outcome in the metrics. */
+void prov_api_note(prov_controller_t *c, const char *verb, berth_status_t st,
+                   const berth_error_t *err);
+
+/* Add (present) or remove finalizer name on obj (a claim or PV; only its
+ * namespace, name and finalizers are read) with one strategic merge
+ * patch. A missing object is BERTH_OK when removing. */
+berth_status_t prov_api_set_finalizer(prov_controller_t *c,
+                                      const berth_k8s_resource_t *res,
+                                      const json_t *obj, const char *name,
+                                      bool present, berth_error_t *err);
+
+/* GET with metrics. */
+berth_status_t prov_api_get(prov_controller_t *c,
+                            const berth_k8s_resource_t *res, const char *ns,
+                            const char *name, json_t **out,
+                            berth_error_t *err);
+
+/* Create the PV; one that exists already is BERTH_EEXIST. */
+berth_status_t prov_api_create_pv(prov_controller_t *c, const json_t *pv,
+                                  berth_error_t *err);
+
+/* Delete the PV of this uid; *out (may be NULL) gets what the server
+ * answered (the PV, held by finalizers). Gone already is BERTH_OK. */
+berth_status_t prov_api_delete_pv(prov_controller_t *c, const char *name,
+                                  const char *uid, json_t **out,
+                                  berth_error_t *err);
+
+/* ---- backend calls with metrics and timing -------------------------- */
+
+double prov_seconds_since(int64_t start_ms);
+
+/* ---- usage.c ---------------------------------------------------------- */
+
+berth_status_t prov_usage_start(prov_controller_t *c, int64_t interval_ms,
+                                prov_usage_t **out);
+void prov_usage_stop(prov_usage_t *u);
+
+#endif /* BERTH_PROV_CONTROLLER_INT_H */

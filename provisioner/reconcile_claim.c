@@ -1,0 +1,488 @@
+/* berth-provisioner: the claim state machine.
+ *
+ * A claim is ours when its volume.kubernetes.io/storage-provisioner (or
+ * beta) annotation names one of our provisioners and its StorageClass
+ * names the same one. Each sync reads the claim from the informer's cache
+ * and takes the first step that applies; every step is idempotent, so a
+ * crash (SIGKILL, lost lease) at any point is repaired by the next sync of
+ * the same claim, in this process or the next leader:
+ *
+ *   (skip)     not ours; bound already (spec.volumeName); class missing
+ *              (retried, and queued again when the class appears);
+ *              WaitForFirstConsumer without volume.kubernetes.io/
+ *              selected-node yet (the scheduler's annotation queues it).
+ *   DONE       PV pvc-<claim uid> exists (cache, or made by this process):
+ *              drop the claim finalizer (F) if it is still there.
+ *   CHECK      class parameters (backend validate, no I/O), selector,
+ *              access modes, request, allowedTopologies against the
+ *              selected node. Failure: Warning ProvisioningFailed naming
+ *              the parameter; backoff.
+ *   GUARD      Event Provisioning; add F = provisioner.berth.io/
+ *              provisioning to the claim BEFORE the backend makes anything.
+ *              From here on a deleted claim cannot vanish without us.
+ *   BACKEND    backend provision. Names derive from the claim and
+ *              pvc-<uid>, so a repeat finds what an earlier attempt made
+ *              (same directory, same gid) instead of making another.
+ *              EINVAL (hostile name, bad parameter): nothing was written;
+ *              drop F, ProvisioningFailed, backoff. Other errors: backoff.
+ *   SAVE       create the PV (claimRef with the claim's uid). 201 or 409
+ *              AlreadyExists both mean saved: pvc-<uid> can only be this
+ *              claim's. 400/422 (will never work): delete what the backend
+ *              made (the PV as it would have been), drop F. Other errors:
+ *              backoff; the next attempt re-finds and re-uses the storage.
+ *   BOUND      Event ProvisioningSucceeded; drop F. The PV controller binds.
+ *
+ * Deletion: a claim with a deletionTimestamp and F lost its PV before it
+ * was saved (or never got one). If the PV exists after all (GET, not the
+ * cache), dropping F is enough: the PV's reclaim policy takes over. Else
+ * the backend storage is found again (provision is idempotent) and deleted
+ * as the PV would have been, then F is dropped. Nothing leaks: storage
+ * exists only while F or a PV refers to it.
+ *
+ * Leader loss: prov_active() is checked before the backend call and before
+ * the PV is saved, so a replica that lost its lease stops at once. */
+#include "controller_int.h"
+
+#include "claim.h"
+#include "pv.h"
+
+#include "berth/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct claim_ctx {
+  prov_controller_t *c;
+  json_t *claim;  /* the cached claim (a reference we hold) */
+  json_t *sclass; /* its class (a reference), or NULL */
+  const char *prov;
+  berth_backend_t *be;
+  char key[512];   /* namespace/name, for logs */
+  char pv_name[96];
+  uint64_t req_bytes;
+  const char *req_text;
+  unsigned modes;
+  int64_t start_ms;
+} claim_ctx_t;
+
+static const char *class_name(const claim_ctx_t *x)
+{
+  return x->sclass != NULL ? berth_k8s_obj_name(x->sclass)
+                           : prov_claim_class(x->claim);
+}
+
+static void log_claim(const claim_ctx_t *x, berth_log_level_t lvl,
+                      const char *msg, const char *k, const char *v)
+{
+  berth_log(lvl, msg, "claim", x->key, "pv", x->pv_name, "class",
+            class_name(x), k, v, NULL);
+}
+
+static json_t *class_parameters(const claim_ctx_t *x)
+{
+  return json_object_get(x->sclass, "parameters");
+}
+
+/* A failed attempt: Warning Event (aggregated by the recorder), log,
+ * metrics. A request that will never work (BERTH_EINVAL) wrote nothing:
+ * the claim's guard finalizer goes too. */
+static prov_result_t claim_fail(claim_ctx_t *x, berth_status_t st,
+                                const berth_error_t *err)
+{
+  berth_error_t ferr;
+  const char *msg = err->message[0] != '\0' ? err->message
+                                            : berth_strerror(st);
+
+  prov_events_emit(x->c->events, x->claim,
+                   &berth_k8s_res_persistentvolumeclaims, "Warning",
+                   "ProvisioningFailed",
+                   "failed to provision volume with StorageClass \"%s\": %s",
+                   class_name(x), msg);
+  log_claim(x, BERTH_LOG_WARN, "provisioning failed", "error", msg);
+  prov_metrics_provision(x->c->metrics, class_name(x), false,
+                         prov_seconds_since(x->start_ms));
+  if (st == BERTH_EINVAL && prov_active(x->c) &&
+      prov_obj_has_finalizer(x->claim, PROV_CLAIM_FINALIZER) &&
+      prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
+                             x->claim, PROV_CLAIM_FINALIZER, false,
+                             &ferr) != BERTH_OK)
+    log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
+              ferr.message);
+  return PROV_RETRY;
+}
+
+/* The selected node satisfies the class's allowedTopologies. */
+static berth_status_t check_topology(claim_ctx_t *x, berth_error_t *err)
+{
+  const char *node_name = prov_claim_selected_node(x->claim);
+  json_t *node = NULL;
+  berth_status_t st;
+
+  if (node_name == NULL ||
+      json_array_size(json_object_get(x->sclass, "allowedTopologies")) == 0)
+    return BERTH_OK;
+  st = prov_api_get(x->c, &berth_k8s_res_nodes, NULL, node_name, &node, err);
+  if (st == BERTH_ENOTFOUND)
+    st = berth_error_set(err, BERTH_EINVAL, "selected node \"%s\" not found",
+                         node_name);
+  else if (st == BERTH_OK && !prov_class_allows_node(x->sclass, node))
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "selected node \"%s\" is not in the class's "
+                         "allowedTopologies", node_name);
+  json_decref(node);
+  return st;
+}
+
+/* Everything that can be checked before any write. */
+static berth_status_t claim_check(claim_ctx_t *x, berth_error_t *err)
+{
+  json_t *spec = json_object_get(x->claim, "spec");
+  berth_status_t st;
+  int64_t t0 = berth_clock_monotonic_ms(NULL);
+
+  st = berth_backend_validate(x->be, class_parameters(x), err);
+  prov_metrics_backend(x->c->metrics, berth_backend_name(x->be), "validate",
+                       st == BERTH_OK, prov_seconds_since(t0));
+  if (st != BERTH_OK)
+    return st;
+  if (json_object_get(spec, "selector") != NULL &&
+      !json_is_null(json_object_get(spec, "selector")))
+    return berth_error_set(err, BERTH_EINVAL,
+                           "claim Selector is not supported");
+  st = prov_claim_access_modes(x->claim, &x->modes, err);
+  if (st == BERTH_OK)
+    st = prov_claim_request(x->claim, &x->req_bytes, &x->req_text, err);
+  if (st == BERTH_OK)
+    st = check_topology(x, err);
+  return st;
+}
+
+/* The gids recorded on the class's PVs, for backends that allocate them.
+ * New array in *out (free it). */
+static void used_gids(claim_ctx_t *x, uint32_t **out, size_t *n)
+{
+  json_t *pvs = berth_k8s_informer_by_index(x->c->volumes, PROV_INDEX_CLASS,
+                                            class_name(x));
+  uint32_t *g = calloc(json_array_size(pvs) + 1, sizeof(*g));
+  json_t *pv;
+  size_t i;
+  long long v;
+
+  *n = 0;
+  json_array_foreach(pvs, i, pv)
+  {
+    const char *s = berth_k8s_obj_annotation(pv, BERTH_ANN_PV_GID);
+    if (g != NULL && s != NULL &&
+        berth_str_to_ll(s, 0, 4294967295LL, &v) == BERTH_OK)
+      g[(*n)++] = (uint32_t)v;
+  }
+  json_decref(pvs);
+  *out = g;
+}
+
+static void fill_request(claim_ctx_t *x, berth_provision_request_t *req)
+{
+  memset(req, 0, sizeof(*req));
+  req->claim_namespace = berth_k8s_obj_namespace(x->claim);
+  req->claim_name = berth_k8s_obj_name(x->claim);
+  req->claim_uid = berth_k8s_obj_uid(x->claim);
+  req->pv_name = x->pv_name;
+  req->claim = x->claim;
+  req->requested_bytes = x->req_bytes;
+  req->access_modes = x->modes;
+  req->selected_node = prov_claim_selected_node(x->claim);
+  req->parameters = class_parameters(x);
+}
+
+/* Backend provision, timed. */
+static berth_status_t backend_provision(claim_ctx_t *x,
+                                        berth_provision_result_t *res,
+                                        berth_error_t *err)
+{
+  berth_provision_request_t req;
+  uint32_t *gids = NULL;
+  int64_t t0 = berth_clock_monotonic_ms(NULL);
+  berth_status_t st;
+
+  fill_request(x, &req);
+  used_gids(x, &gids, &req.n_used_gids);
+  req.used_gids = gids;
+  st = berth_backend_provision(x->be, &req, res, err);
+  free(gids);
+  prov_metrics_backend(x->c->metrics, berth_backend_name(x->be), "provision",
+                       st == BERTH_OK, prov_seconds_since(t0));
+  return st;
+}
+
+static berth_status_t build_pv(claim_ctx_t *x,
+                               const berth_provision_result_t *res,
+                               json_t **pv, berth_error_t *err)
+{
+  prov_pv_input_t in;
+
+  memset(&in, 0, sizeof(in));
+  in.pv_name = x->pv_name;
+  in.provisioner = x->prov;
+  in.claim = x->claim;
+  in.sclass = x->sclass;
+  in.result = res;
+  in.requested_bytes = x->req_bytes;
+  in.requested = x->req_text;
+  return prov_pv_build(&in, pv, err);
+}
+
+/* Delete the storage of pv (never saved) with the backend. */
+static berth_status_t backend_delete(claim_ctx_t *x, const json_t *pv,
+                                     berth_error_t *err)
+{
+  berth_delete_request_t req = { pv, class_parameters(x) };
+  int64_t t0 = berth_clock_monotonic_ms(NULL);
+  berth_status_t st = berth_backend_delete(x->be, &req, NULL, err);
+
+  prov_metrics_backend(x->c->metrics, berth_backend_name(x->be), "delete",
+                       st == BERTH_OK, prov_seconds_since(t0));
+  return st;
+}
+
+/* SAVE failed for good (the API refused the PV): clean the storage up. */
+static prov_result_t save_refused(claim_ctx_t *x, const json_t *pv,
+                                  berth_status_t st, berth_error_t *err)
+{
+  berth_error_t derr;
+
+  if (backend_delete(x, pv, &derr) != BERTH_OK) {
+    log_claim(x, BERTH_LOG_WARN, "cannot clean up unsaved storage", "error",
+              derr.message);
+    st = BERTH_EUNAVAILABLE; /* keep the guard: retry the cleanup */
+  }
+  return claim_fail(x, st, err);
+}
+
+static prov_result_t provisioned(claim_ctx_t *x)
+{
+  berth_error_t err;
+
+  prov_done_add(x->c, 'c', berth_k8s_obj_uid(x->claim));
+  prov_metrics_provision(x->c->metrics, class_name(x), true,
+                         prov_seconds_since(x->start_ms));
+  prov_events_emit(x->c->events, x->claim,
+                   &berth_k8s_res_persistentvolumeclaims, "Normal",
+                   "ProvisioningSucceeded",
+                   "Successfully provisioned volume %s", x->pv_name);
+  log_claim(x, BERTH_LOG_INFO, "provisioned volume", NULL, NULL);
+  if (prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
+                             x->claim, PROV_CLAIM_FINALIZER, false,
+                             &err) != BERTH_OK) {
+    log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
+              err.message);
+    return PROV_RETRY;
+  }
+  return PROV_DONE;
+}
+
+/* BACKEND and SAVE. */
+static prov_result_t provision_and_save(claim_ctx_t *x)
+{
+  berth_provision_result_t res;
+  berth_error_t err;
+  json_t *pv = NULL;
+  berth_status_t st;
+  prov_result_t r = PROV_RETRY;
+
+  berth_provision_result_init(&res);
+  berth_error_clear(&err);
+  if (!prov_active(x->c))
+    goto done;
+  st = backend_provision(x, &res, &err);
+  if (st == BERTH_OK)
+    st = build_pv(x, &res, &pv, &err);
+  if (st != BERTH_OK) {
+    r = claim_fail(x, st, &err);
+    goto done;
+  }
+  if (!prov_active(x->c))
+    goto done;
+  st = prov_api_create_pv(x->c, pv, &err);
+  if (st == BERTH_OK || st == BERTH_EEXIST)
+    r = provisioned(x);
+  else if (st == BERTH_EINVAL)
+    r = save_refused(x, pv, st, &err);
+  else
+    r = claim_fail(x, st, &err);
+
+done:
+  json_decref(pv);
+  berth_provision_result_cleanup(&res);
+  return r;
+}
+
+/* CHECK, GUARD, BACKEND, SAVE, BOUND. */
+static prov_result_t claim_provision(claim_ctx_t *x)
+{
+  berth_error_t err;
+  berth_status_t st;
+
+  berth_error_clear(&err);
+  x->start_ms = berth_clock_monotonic_ms(NULL);
+  st = claim_check(x, &err);
+  if (st != BERTH_OK)
+    return claim_fail(x, st, &err);
+  if (!prov_active(x->c))
+    return PROV_RETRY;
+  log_claim(x, BERTH_LOG_INFO, "provisioning volume", NULL, NULL);
+  prov_events_emit(x->c->events, x->claim,
+                   &berth_k8s_res_persistentvolumeclaims, "Normal",
+                   "Provisioning",
+                   "External provisioner is provisioning volume for claim "
+                   "\"%s\"", x->key);
+  st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
+                              x->claim, PROV_CLAIM_FINALIZER, true, &err);
+  if (st != BERTH_OK)
+    return claim_fail(x, st == BERTH_EINVAL ? BERTH_EUNAVAILABLE : st, &err);
+  return provision_and_save(x);
+}
+
+/* ---- deletion ---------------------------------------------------------- */
+
+/* The claim is going and still holds our guard: its PV was never saved. */
+static prov_result_t claim_cleanup(claim_ctx_t *x)
+{
+  berth_provision_result_t res;
+  berth_error_t err;
+  json_t *pv = NULL;
+  berth_status_t st;
+
+  berth_provision_result_init(&res);
+  st = prov_api_get(x->c, &berth_k8s_res_persistentvolumes, NULL,
+                    x->pv_name, &pv, &err);
+  if (st != BERTH_ENOTFOUND)
+    goto done; /* saved after all (the PV takes over), or ask again */
+  if (x->be == NULL || x->sclass == NULL) {
+    log_claim(x, BERTH_LOG_WARN, "claim deleted; its class or provisioner "
+              "is gone, storage left as it is", NULL, NULL);
+    st = BERTH_OK;
+    goto done;
+  }
+  x->start_ms = berth_clock_monotonic_ms(NULL);
+  st = claim_check(x, &err);
+  if (st == BERTH_OK && prov_active(x->c))
+    st = backend_provision(x, &res, &err);
+  if (st == BERTH_OK)
+    st = build_pv(x, &res, &pv, &err);
+  if (st == BERTH_OK && prov_active(x->c))
+    st = backend_delete(x, pv, &err);
+  if (st == BERTH_OK)
+    log_claim(x, BERTH_LOG_INFO, "claim deleted before its PV was saved; "
+              "storage cleaned up", NULL, NULL);
+  else if (st == BERTH_EINVAL)
+    st = BERTH_OK; /* nothing could have been made */
+
+done:
+  if (st == BERTH_OK && prov_active(x->c))
+    st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
+                                x->claim, PROV_CLAIM_FINALIZER, false, &err);
+  json_decref(pv);
+  berth_provision_result_cleanup(&res);
+  if (st != BERTH_OK)
+    log_claim(x, BERTH_LOG_WARN, "claim cleanup failed", "error",
+              err.message);
+  return st == BERTH_OK ? PROV_DONE : PROV_RETRY;
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+/* Fill the class and backend of a claim that asks for one of ours; false
+ * when it is not ours (or not ready for us). */
+static bool claim_is_ours(claim_ctx_t *x, prov_result_t *r)
+{
+  const char *cls = prov_claim_class(x->claim);
+
+  x->prov = prov_claim_provisioner(x->claim);
+  x->be = prov_provisioners_find(x->c->provs, x->prov);
+  *r = PROV_DONE;
+  if (x->be == NULL || cls == NULL)
+    return false;
+  x->sclass = berth_k8s_informer_get(x->c->classes, NULL, cls);
+  if (x->sclass == NULL) {
+    log_claim(x, BERTH_LOG_DEBUG, "waiting for the storage class", NULL,
+              NULL);
+    *r = PROV_RETRY;
+    return false;
+  }
+  return prov_class_provisioner(x->sclass) != NULL &&
+         strcmp(prov_class_provisioner(x->sclass), x->prov) == 0;
+}
+
+/* The claim's PV exists: this process made it, or the cache has it. */
+static bool pv_exists(claim_ctx_t *x)
+{
+  json_t *pv;
+
+  if (prov_done_has(x->c, 'c', berth_k8s_obj_uid(x->claim)))
+    return true;
+  pv = berth_k8s_informer_get(x->c->volumes, NULL, x->pv_name);
+  json_decref(pv);
+  return pv != NULL;
+}
+
+static prov_result_t drop_guard(claim_ctx_t *x)
+{
+  berth_error_t err;
+
+  if (!prov_obj_has_finalizer(x->claim, PROV_CLAIM_FINALIZER) ||
+      !prov_active(x->c))
+    return PROV_DONE;
+  if (prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
+                             x->claim, PROV_CLAIM_FINALIZER, false,
+                             &err) == BERTH_OK)
+    return PROV_DONE;
+  log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
+            err.message);
+  return PROV_RETRY;
+}
+
+static prov_result_t claim_step(claim_ctx_t *x)
+{
+  prov_result_t r;
+  bool ours = claim_is_ours(x, &r);
+
+  if (prov_obj_deleting(x->claim)) {
+    if (!prov_obj_has_finalizer(x->claim, PROV_CLAIM_FINALIZER))
+      return PROV_DONE;
+    if (pv_exists(x))
+      return drop_guard(x);
+    return claim_cleanup(x);
+  }
+  if (prov_claim_volume_name(x->claim) != NULL || pv_exists(x))
+    return drop_guard(x);
+  if (!ours)
+    return r;
+  if (prov_class_wait_for_consumer(x->sclass) &&
+      prov_claim_selected_node(x->claim) == NULL)
+    return PROV_DONE;
+  return claim_provision(x);
+}
+
+prov_result_t prov_sync_claim(prov_controller_t *c, const char *ns,
+                              const char *name)
+{
+  claim_ctx_t x;
+  prov_result_t r;
+
+  memset(&x, 0, sizeof(x));
+  x.c = c;
+  snprintf(x.key, sizeof(x.key), "%s/%s", ns, name);
+  x.claim = berth_k8s_informer_get(c->claims, ns, name);
+  if (x.claim == NULL)
+    return PROV_DONE;
+  if (!prov_pv_name(berth_k8s_obj_uid(x.claim), x.pv_name,
+                    sizeof(x.pv_name))) {
+    json_decref(x.claim);
+    return PROV_DONE;
+  }
+  r = claim_step(&x);
+  json_decref(x.sclass);
+  json_decref(x.claim);
+  return r;
+}

@@ -1,0 +1,138 @@
+/* berth-provisioner: volume usage for /metrics.
+ *
+ * Every interval, each Bound PV of ours is measured with its backend's
+ * bounded walk, one at a time and spread over the interval, so that the
+ * walks never compete in a burst with provisioning for the export's
+ * connection. The last figures are kept in the metrics until the PV goes. */
+#include "controller_int.h"
+
+#include "claim.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct prov_usage {
+  prov_controller_t *c;
+  int64_t interval_ms;
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  bool stop;
+};
+
+/* Wait ms or until stopped; false when stopped. */
+static bool pause_ms(prov_usage_t *u, int64_t ms)
+{
+  struct timespec ts;
+  bool go;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += ms / 1000;
+  ts.tv_nsec += (ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&u->lock);
+  if (!u->stop)
+    pthread_cond_timedwait(&u->cond, &u->lock, &ts);
+  go = !u->stop;
+  pthread_mutex_unlock(&u->lock);
+  return go;
+}
+
+static void measure(prov_usage_t *u, const json_t *pv)
+{
+  prov_controller_t *c = u->c;
+  berth_backend_t *be = prov_provisioners_find(
+    c->provs, berth_k8s_obj_annotation(pv, PROV_ANN_PROVISIONED_BY));
+  const char *phase = json_string_value(
+    json_object_get(json_object_get(pv, "status"), "phase"));
+  const char *cls = json_string_value(
+    json_object_get(json_object_get(pv, "spec"), "storageClassName"));
+  json_t *sclass;
+  berth_usage_t us;
+  berth_error_t err;
+  int64_t t0;
+  berth_status_t st;
+
+  if (be == NULL || phase == NULL || strcmp(phase, "Bound") != 0 ||
+      !prov_active(c))
+    return;
+  sclass = cls != NULL ? berth_k8s_informer_get(c->classes, NULL, cls) : NULL;
+  t0 = berth_clock_monotonic_ms(NULL);
+  st = berth_backend_usage(be, pv, json_object_get(sclass, "parameters"), &us,
+                           &err);
+  prov_metrics_backend(c->metrics, berth_backend_name(be), "usage",
+                       st == BERTH_OK, prov_seconds_since(t0));
+  if (st == BERTH_OK)
+    prov_metrics_usage(c->metrics, berth_k8s_obj_name(pv), cls, us.bytes,
+                       us.files);
+  json_decref(sclass);
+}
+
+static void *run(void *arg)
+{
+  prov_usage_t *u = arg;
+  json_t *pvs;
+  json_t *pv;
+  size_t i;
+  int64_t gap;
+
+  /* Let the first provisioning burst go first. */
+  if (!pause_ms(u, u->interval_ms / 10 + 1000))
+    return NULL;
+  for (;;) {
+    pvs = berth_k8s_informer_list(u->c->volumes);
+    gap = u->interval_ms / (int64_t)(json_array_size(pvs) + 1);
+    json_array_foreach(pvs, i, pv)
+    {
+      measure(u, pv);
+      if (!pause_ms(u, gap))
+        break;
+    }
+    json_decref(pvs);
+    if (!pause_ms(u, gap))
+      return NULL;
+  }
+}
+
+berth_status_t prov_usage_start(prov_controller_t *c, int64_t interval_ms,
+                                prov_usage_t **out)
+{
+  prov_usage_t *u = calloc(1, sizeof(*u));
+  pthread_condattr_t ca;
+
+  if (u == NULL)
+    return BERTH_ENOMEM;
+  u->c = c;
+  u->interval_ms = interval_ms;
+  pthread_mutex_init(&u->lock, NULL);
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&u->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  if (pthread_create(&u->thread, NULL, run, u) != 0) {
+    pthread_cond_destroy(&u->cond);
+    pthread_mutex_destroy(&u->lock);
+    free(u);
+    return BERTH_ENOMEM;
+  }
+  *out = u;
+  return BERTH_OK;
+}
+
+void prov_usage_stop(prov_usage_t *u)
+{
+  if (u == NULL)
+    return;
+  pthread_mutex_lock(&u->lock);
+  u->stop = true;
+  pthread_cond_broadcast(&u->cond);
+  pthread_mutex_unlock(&u->lock);
+  pthread_join(u->thread, NULL);
+  pthread_cond_destroy(&u->cond);
+  pthread_mutex_destroy(&u->lock);
+  free(u);
+}
