@@ -26,8 +26,6 @@ berth_status_t prov_api_set_finalizer(prov_controller_t *c,
   json_t *patch;
   berth_status_t st;
 
-  if (prov_obj_has_finalizer(obj, name) == present)
-    return BERTH_OK;
   /* A strategic merge patch: finalizers merge as a set (patchStrategy
    * "merge" in ObjectMeta), so adding or removing ours needs no
    * resourceVersion and never conflicts with a concurrent writer (the PV

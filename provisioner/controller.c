@@ -112,10 +112,46 @@ static void claim_added(void *ctx, json_t *obj)
   claim_changed(ctx, obj);
 }
 
+/* A copy of obj without what our own writes change (finalizers) and what
+ * every write changes (resourceVersion, managedFields); NULL when out of
+ * memory. */
+static json_t *strip_own_writes(const json_t *obj)
+{
+  json_t *copy = json_deep_copy(obj);
+  json_t *meta = json_object_get(copy, "metadata");
+
+  json_object_del(meta, "finalizers");
+  json_object_del(meta, "resourceVersion");
+  json_object_del(meta, "managedFields");
+  return copy;
+}
+
+/* true when an update is only a finalizer change: our guard going on or
+ * off. Such an update must not bring the claim back before its backoff
+ * (a refused claim would otherwise loop on its own writes). A resync
+ * (same resourceVersion) always counts. */
+static bool only_finalizers(const json_t *old_obj, const json_t *new_obj)
+{
+  const char *a = berth_k8s_obj_resource_version(old_obj);
+  const char *b = berth_k8s_obj_resource_version(new_obj);
+  json_t *x;
+  json_t *y;
+  bool same;
+
+  if (a == NULL || b == NULL || strcmp(a, b) == 0)
+    return false;
+  x = strip_own_writes(old_obj);
+  y = strip_own_writes(new_obj);
+  same = x != NULL && y != NULL && json_equal(x, y);
+  json_decref(x);
+  json_decref(y);
+  return same;
+}
+
 static void claim_updated(void *ctx, json_t *old_obj, json_t *new_obj)
 {
-  (void)old_obj;
-  claim_changed(ctx, new_obj);
+  if (!only_finalizers(old_obj, new_obj))
+    claim_changed(ctx, new_obj);
 }
 
 static void claim_deleted(void *ctx, json_t *obj)

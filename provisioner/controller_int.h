@@ -77,8 +77,9 @@ void prov_api_note(prov_controller_t *c, const char *verb, berth_status_t st,
                    const berth_error_t *err);
 
 /* Add (present) or remove finalizer name on obj (a claim or PV; only its
- * namespace, name and finalizers are read) with one strategic merge
- * patch. A missing object is BERTH_OK when removing. */
+ * namespace and name are read: the cache may be behind our own writes, so
+ * the caller decides whether the patch is needed) with one strategic
+ * merge patch. A missing object is BERTH_OK when removing. */
 berth_status_t prov_api_set_finalizer(prov_controller_t *c,
                                       const berth_k8s_resource_t *res,
                                       const json_t *obj, const char *name,

@@ -20,7 +20,7 @@ typedef struct pending {
   char *rv;
   char type[16];
   char reason[64];
-  char message[1024];
+  char *message; /* exact size: a backlog of thousands must stay small */
 } pending_t;
 
 struct prov_events {
@@ -47,6 +47,7 @@ static void pending_free(pending_t *p)
   free(p->name);
   free(p->uid);
   free(p->rv);
+  free(p->message);
   free(p);
 }
 
@@ -189,8 +190,13 @@ void prov_events_emit(prov_events_t *ev, const json_t *obj,
   if (p == NULL)
     return;
   va_start(ap, fmt);
-  vsnprintf(p->message, sizeof(p->message), fmt, ap);
+  if (vasprintf(&p->message, fmt, ap) < 0)
+    p->message = NULL;
   va_end(ap);
+  if (p->message == NULL) {
+    pending_free(p);
+    return;
+  }
   pthread_mutex_lock(&ev->lock);
   if (ev->n >= ev->cap || ev->stop) {
     ev->dropped++;

@@ -4,12 +4,15 @@
  *   <quantity> ::= <signedNumber><suffix>
  *   <suffix>   ::= Ki | Mi | Gi | Ti | Pi | Ei | n | u | m | "" | k | M | G
  *                | T | P | E | (e|E)<signedNumber>
- * The number is split into an integer and a fraction part, each scaled
- * exactly; only the fraction's last step rounds (up). */
+ * The digits are read as one exact integer (128 bits), scaled by the
+ * suffix and divided by the fraction's power of ten, rounding up once at
+ * the end, as Quantity.Value() does. */
 #include "quantity.h"
 
 #include <ctype.h>
+#if !defined(__SIZEOF_INT128__)
 #include <math.h>
+#endif
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,41 +56,55 @@ static bool parse_suffix(const char *s, int *base, int *exp)
   return false;
 }
 
-/* a * b into *out, false on overflow. */
-static bool mul_ok(uint64_t a, uint64_t b, uint64_t *out)
+#if defined(__SIZEOF_INT128__)
+typedef unsigned __int128 wide_t;
+#define WIDE_MAX (~(wide_t)0)
+#else
+typedef long double wide_t; /* inexact beyond 64 bits of mantissa */
+#define WIDE_MAX 1.0e38L
+#endif
+
+/* The digits (integer part, then fraction) as an exact integer n, and the
+ * number's value as n * 10^-nfrac. false when n would not fit. */
+static bool digits_value(const char *ip, size_t nip, const char *frac,
+                         size_t nfrac, wide_t *n)
 {
-  if (a != 0 && b > UINT64_MAX / a)
-    return false;
-  *out = a * b;
+  size_t i;
+
+  *n = 0;
+  for (i = 0; i < nip + nfrac; i++) {
+    char d = i < nip ? ip[i] : frac[i - nip];
+    if (*n > (WIDE_MAX - 9) / 10)
+      return false;
+    *n = *n * 10 + (wide_t)(d - '0');
+  }
   return true;
 }
 
-/* integer part ip and fraction digits frac (nfrac of them) times
- * base^exp, rounded up, into *out. */
-static bool scale(uint64_t ip, const char *frac, size_t nfrac, int base,
-                  int exp, uint64_t *out)
+/* n * base^exp / 10^nfrac, rounded up, into *out; false when it does not
+ * fit in 64 bits. */
+static bool scale(wide_t n, size_t nfrac, int base, int exp, uint64_t *out)
 {
-  long double v = 0;
-  long double f = 0;
-  long double mult = powl((long double)base, (long double)exp);
-  long double place = 0.1L;
-  uint64_t m;
-  size_t i;
+  wide_t den = 1;
+  wide_t v;
+  int i;
 
-  for (i = 0; i < nfrac; i++, place /= 10)
-    f += (long double)(frac[i] - '0') * place;
-  if (exp >= 0 && mult < 1.8e19L) {
-    m = (uint64_t)mult;
-    if (!mul_ok(ip, m, out))
+  /* A negative decimal exponent divides, as the fraction does. */
+  for (i = 0; i < (int)nfrac; i++)
+    den *= 10;
+  for (i = 0; exp < 0 && i < -exp; i++)
+    den *= 10;
+  for (i = 0; exp > 0 && i < exp; i++) {
+    if (n > WIDE_MAX / (wide_t)base)
       return false;
-    v = ceill(f * mult);
-    if (v > (long double)(UINT64_MAX - *out))
-      return false;
-    *out += (uint64_t)v;
-    return true;
+    n *= (wide_t)base;
   }
-  v = ceill(((long double)ip + f) * mult);
-  if (v >= 1.8e19L)
+#if defined(__SIZEOF_INT128__)
+  v = n / den + (n % den != 0);
+#else
+  v = ceill(n / den);
+#endif
+  if (v > (wide_t)UINT64_MAX)
     return false;
   *out = (uint64_t)v;
   return true;
@@ -95,10 +112,11 @@ static bool scale(uint64_t ip, const char *frac, size_t nfrac, int base,
 
 berth_status_t prov_quantity_parse(const char *s, uint64_t *out)
 {
-  uint64_t ip = 0;
-  const char *frac = NULL;
+  const char *ip;
+  const char *frac = "";
+  size_t nip = 0;
   size_t nfrac = 0;
-  size_t ndigits = 0;
+  wide_t n;
   int base;
   int exp;
 
@@ -106,18 +124,16 @@ berth_status_t prov_quantity_parse(const char *s, uint64_t *out)
     return BERTH_EINVAL;
   if (*s == '+')
     s++;
-  for (; isdigit((unsigned char)*s); s++, ndigits++) {
-    if (!mul_ok(ip, 10, &ip) || ip > UINT64_MAX - (uint64_t)(*s - '0'))
-      return BERTH_EINVAL;
-    ip += (uint64_t)(*s - '0');
-  }
+  for (ip = s; isdigit((unsigned char)*s); s++)
+    nip++;
   if (*s == '.') {
     frac = ++s;
     for (; isdigit((unsigned char)*s); s++)
       nfrac++;
   }
-  if (ndigits + nfrac == 0 || !parse_suffix(s, &base, &exp) ||
-      !scale(ip, frac, nfrac, base, exp, out))
+  if (nip + nfrac == 0 || nip + nfrac > 60 || !parse_suffix(s, &base, &exp) ||
+      !digits_value(ip, nip, frac, nfrac, &n) ||
+      !scale(n, nfrac, base, exp, out))
     return BERTH_EINVAL;
   return BERTH_OK;
 }

@@ -64,6 +64,7 @@ typedef struct claim_ctx {
   const char *req_text;
   unsigned modes;
   int64_t start_ms;
+  bool guarded; /* the claim holds our finalizer, as far as we know */
 } claim_ctx_t;
 
 static const char *class_name(const claim_ctx_t *x)
@@ -84,6 +85,21 @@ static json_t *class_parameters(const claim_ctx_t *x)
   return json_object_get(x->sclass, "parameters");
 }
 
+/* Put our finalizer on the claim or take it off, when needed. */
+static berth_status_t set_guard(claim_ctx_t *x, bool present,
+                                berth_error_t *err)
+{
+  berth_status_t st;
+
+  if (x->guarded == present)
+    return BERTH_OK;
+  st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
+                              x->claim, PROV_CLAIM_FINALIZER, present, err);
+  if (st == BERTH_OK)
+    x->guarded = present;
+  return st;
+}
+
 /* A failed attempt: Warning Event (aggregated by the recorder), log,
  * metrics. A request that will never work (BERTH_EINVAL) wrote nothing:
  * the claim's guard finalizer goes too. */
@@ -94,6 +110,12 @@ static prov_result_t claim_fail(claim_ctx_t *x, berth_status_t st,
   const char *msg = err->message[0] != '\0' ? err->message
                                             : berth_strerror(st);
 
+  /* The guard first: once the Event is visible, the claim is as it will
+   * stay until the next attempt. */
+  if (st == BERTH_EINVAL && x->guarded && prov_active(x->c) &&
+      set_guard(x, false, &ferr) != BERTH_OK)
+    log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
+              ferr.message);
   prov_events_emit(x->c->events, x->claim,
                    &berth_k8s_res_persistentvolumeclaims, "Warning",
                    "ProvisioningFailed",
@@ -102,13 +124,6 @@ static prov_result_t claim_fail(claim_ctx_t *x, berth_status_t st,
   log_claim(x, BERTH_LOG_WARN, "provisioning failed", "error", msg);
   prov_metrics_provision(x->c->metrics, class_name(x), false,
                          prov_seconds_since(x->start_ms));
-  if (st == BERTH_EINVAL && prov_active(x->c) &&
-      prov_obj_has_finalizer(x->claim, PROV_CLAIM_FINALIZER) &&
-      prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
-                             x->claim, PROV_CLAIM_FINALIZER, false,
-                             &ferr) != BERTH_OK)
-    log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
-              ferr.message);
   return PROV_RETRY;
 }
 
@@ -271,9 +286,7 @@ static prov_result_t provisioned(claim_ctx_t *x)
                    "ProvisioningSucceeded",
                    "Successfully provisioned volume %s", x->pv_name);
   log_claim(x, BERTH_LOG_INFO, "provisioned volume", NULL, NULL);
-  if (prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
-                             x->claim, PROV_CLAIM_FINALIZER, false,
-                             &err) != BERTH_OK) {
+  if (set_guard(x, false, &err) != BERTH_OK) {
     log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
               err.message);
     return PROV_RETRY;
@@ -336,8 +349,7 @@ static prov_result_t claim_provision(claim_ctx_t *x)
                    "Provisioning",
                    "External provisioner is provisioning volume for claim "
                    "\"%s\"", x->key);
-  st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
-                              x->claim, PROV_CLAIM_FINALIZER, true, &err);
+  st = set_guard(x, true, &err);
   if (st != BERTH_OK)
     return claim_fail(x, st == BERTH_EINVAL ? BERTH_EUNAVAILABLE : st, &err);
   return provision_and_save(x);
@@ -380,8 +392,7 @@ static prov_result_t claim_cleanup(claim_ctx_t *x)
 
 done:
   if (st == BERTH_OK && prov_active(x->c))
-    st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
-                                x->claim, PROV_CLAIM_FINALIZER, false, &err);
+    st = set_guard(x, false, &err);
   json_decref(pv);
   berth_provision_result_cleanup(&res);
   if (st != BERTH_OK)
@@ -430,12 +441,9 @@ static prov_result_t drop_guard(claim_ctx_t *x)
 {
   berth_error_t err;
 
-  if (!prov_obj_has_finalizer(x->claim, PROV_CLAIM_FINALIZER) ||
-      !prov_active(x->c))
+  if (!x->guarded || !prov_active(x->c))
     return PROV_DONE;
-  if (prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
-                             x->claim, PROV_CLAIM_FINALIZER, false,
-                             &err) == BERTH_OK)
+  if (set_guard(x, false, &err) == BERTH_OK)
     return PROV_DONE;
   log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
             err.message);
@@ -448,7 +456,7 @@ static prov_result_t claim_step(claim_ctx_t *x)
   bool ours = claim_is_ours(x, &r);
 
   if (prov_obj_deleting(x->claim)) {
-    if (!prov_obj_has_finalizer(x->claim, PROV_CLAIM_FINALIZER))
+    if (!x->guarded)
       return PROV_DONE;
     if (pv_exists(x))
       return drop_guard(x);
@@ -481,6 +489,7 @@ prov_result_t prov_sync_claim(prov_controller_t *c, const char *ns,
     json_decref(x.claim);
     return PROV_DONE;
   }
+  x.guarded = prov_obj_has_finalizer(x.claim, PROV_CLAIM_FINALIZER);
   r = claim_step(&x);
   json_decref(x.sclass);
   json_decref(x.claim);

@@ -66,7 +66,7 @@ static prov_result_t set_guard(vol_ctx_t *x, bool present)
 
   if (!prov_active(x->c) ||
       prov_obj_has_finalizer(x->pv, PROV_PV_FINALIZER) == present)
-    return PROV_DONE;
+    return PROV_DONE; /* the cache is current enough: nothing of ours */
   if (prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumes, x->pv,
                              PROV_PV_FINALIZER, present, &err) == BERTH_OK)
     return PROV_DONE;
@@ -138,13 +138,9 @@ static prov_result_t reclaim(vol_ctx_t *x)
   if (!prov_obj_deleting(x->pv))
     st = prov_api_delete_pv(x->c, x->name, berth_k8s_obj_uid(x->pv), &after,
                             &err);
-  /* Drop F as the DELETE's answer (the PV, held by F) or the cache shows
-   * it. */
   if (st == BERTH_OK)
-    st = prov_api_set_finalizer(
-      x->c, &berth_k8s_res_persistentvolumes,
-      json_object_get(after, "metadata") != NULL ? after : x->pv,
-      PROV_PV_FINALIZER, false, &err);
+    st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumes,
+                                x->pv, PROV_PV_FINALIZER, false, &err);
   json_decref(after);
   if (st != BERTH_OK)
     return reclaim_failed(x, t0, &err);

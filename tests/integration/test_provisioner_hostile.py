@@ -47,7 +47,7 @@ def main(binary, procs):
     for i, v in enumerate(data["values"]):
         v = "x" * 300 if v == "LONG" else v
         claims.append(claim("h-%02d" % i, "hostile", annotations={"dir": v}))
-    claims.append(claim("n" * 253, "plain"))
+    claims.append(claim("n" * 230, "plain"))
     for i in range(len(data["patterns"])):
         claims.append(claim("pat-%d" % i, "pattern-%d" % i))
     names = [c["metadata"]["name"] for c in claims]

@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""bench/provision: N claims created at once; figures from the outside.
+
+    bench_provision.py BERTH-PROVISIONER N [PROVISIONER FLAGS...]
+
+Runs under tests/bed/bed.py run k8s nfs (see run.sh). The claims are
+POSTed by 16 threads straight to the API server (kubectl would be the
+bottleneck); a watch on claims stamps each one's Bound time as it is seen.
+Prints key=value lines:
+
+  claims                  N
+  create_s                time to POST all claims
+  elapsed_s               first POST to last claim Bound
+  claims_per_s            N / elapsed_s
+  bound_p50_ms, _p99_ms   claim POSTed -> seen Bound (client clock)
+  api_requests_per_claim  requests the provisioner made (server's request
+                          log: everything but the bench's own POSTs,
+                          watch and reads), per claim
+  api_requests_by_verb    the same, by verb and resource
+  peak_rss_kib            the provisioner's VmHWM at the end
+  directories             directories on the export (must be N)
+"""
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "integration"))
+from test_provisioner_lib import admin, apply, storage_class, v3_url  # noqa: E402
+
+URL = os.environ["BERTH_K8S_URL"]
+TOKEN = open(os.environ["BERTH_K8S_TOKEN_FILE"]).read().strip()
+CTX = ssl.create_default_context(cafile=os.environ["BERTH_K8S_CA"])
+PVCS = "/api/v1/namespaces/default/persistentvolumeclaims"
+
+
+def request(method, path, body=None):
+    req = urllib.request.Request(URL + path, method=method,
+                                 data=json.dumps(body).encode() if body else None,
+                                 headers={"Authorization": "Bearer " + TOKEN,
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, context=CTX, timeout=60) as r:
+        return json.load(r)
+
+
+def claim(name):
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": name, "namespace": "default"},
+            "spec": {"storageClassName": "bench", "accessModes": ["ReadWriteMany"],
+                     "resources": {"requests": {"storage": "1Gi"}}}}
+
+
+class Watcher(threading.Thread):
+    """Stamp each claim's Bound time as the watch shows it."""
+
+    def __init__(self, rv, n):
+        threading.Thread.__init__(self, daemon=True)
+        self.rv, self.n, self.bound = rv, n, {}
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            req = urllib.request.Request(
+                URL + PVCS + "?watch=1&allowWatchBookmarks=true&resourceVersion=" + self.rv,
+                headers={"Authorization": "Bearer " + TOKEN})
+            with urllib.request.urlopen(req, context=CTX, timeout=600) as r:
+                for line in r:
+                    ev = json.loads(line)
+                    o = ev["object"]
+                    self.rv = o["metadata"].get("resourceVersion", self.rv)
+                    if ev["type"] in ("ADDED", "MODIFIED") and \
+                            (o.get("status") or {}).get("phase") == "Bound":
+                        self.bound.setdefault(o["metadata"]["name"], time.monotonic())
+                        if len(self.bound) >= self.n:
+                            self.done.set()
+                            return
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
+
+
+def main():
+    binary, n, flags = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+    apply(storage_class("bench", {"url": v3_url(), "archiveOnDelete": "false"}))
+    log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), "bench-provisioner.log"), "w")
+    argv = [binary, "--provisioner", "berth.io/nfs=nfs", "--http-endpoint", "127.0.0.1:0",
+            "--usage-interval", "0"] + flags
+    print("provisioner_flags=%s" % " ".join(argv[1:]))
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while "controller running" not in open(log.name).read():
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("the provisioner did not start")
+            time.sleep(0.05)
+        rv = request("GET", PVCS)["metadata"]["resourceVersion"]
+        w = Watcher(rv, n)
+        w.start()
+        admin("DELETE", "/requests")
+        created = {}
+        names = ["bench-%04d" % i for i in range(n)]
+        lock = threading.Lock()
+
+        def poster(part):
+            for name in part:
+                t = time.monotonic()
+                request("POST", PVCS, claim(name))
+                with lock:
+                    created[name] = t
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=poster, args=(names[i::16],)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        create_s = time.monotonic() - t0
+        if not w.done.wait(600):
+            raise SystemExit("only %d/%d Bound after 600 s" % (len(w.bound), n))
+        elapsed = max(w.bound.values()) - t0
+        lat = [(w.bound[x] - created[x]) * 1000 for x in names]
+        reqs = admin("GET", "/requests?limit=0")
+        by = dict(reqs["byResource"])
+        ours = {"create persistentvolumeclaims": n, "watch persistentvolumeclaims": 1}
+        for k, v in ours.items():
+            by[k] = by.get(k, 0) - v
+        by = {k: v for k, v in by.items() if v > 0}
+        total = sum(by.values())
+        with open("/proc/%d/status" % proc.pid) as f:
+            hwm = [l.split()[1] for l in f if l.startswith("VmHWM")][0]
+        dirs = len(os.listdir(os.environ["BERTH_NFS_EXPORT_DIR"]))
+        print("claims=%d" % n)
+        print("create_s=%.2f" % create_s)
+        print("elapsed_s=%.2f" % elapsed)
+        print("claims_per_s=%.1f" % (n / elapsed))
+        print("bound_p50_ms=%.0f" % percentile(lat, 50))
+        print("bound_p99_ms=%.0f" % percentile(lat, 99))
+        print("api_requests_per_claim=%.2f" % (total / float(n)))
+        print("api_requests_by_verb=%s" % json.dumps(dict(sorted(by.items()))))
+        print("peak_rss_kib=%s" % hwm)
+        print("directories=%d" % dirs)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# bench/provision: 1,000 claims created at once against berth-provisioner
+# (release build, NFS backend) on the test bed; prints claims per second,
+# p50/p99 time from claim to Bound, API requests per claim and the
+# provisioner's peak RSS. Not part of the test run.
+#
+#   bench/provision/run.sh [CLAIMS [PROVISIONER FLAGS...]]
+#
+# Builds berth-provisioner without sanitizers into build-prov-rel/
+# (Release), starts the bed (tests/bed/bed.py run k8s nfs) and runs
+# bench_provision.py in it.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build="$root/build-prov-rel"
+claims=${1:-1000}
+shift || true
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+  -DBERTH_BUILD_TESTS=OFF -DBERTH_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$build" --target berth-provisioner -j"$(nproc)" >/dev/null
+
+echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x $(nproc)"
+exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s nfs -- \
+  /usr/bin/python3 "$root/bench/provision/bench_provision.py" \
+  "$build/provisioner/berth-provisioner" "$claims" "$@"

@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""berth-provisioner: two replicas with leader election.
+
+  - A leads, B stands by (B ready as a standby, leader gauge 0, no writes);
+  - A is SIGKILLed in the middle of 60 claims: B takes the Lease over within
+    one lease duration of the kill (plus the retry period it polls with),
+    and finishes; every claim Bound, exactly one directory each, and no
+    claim provisioned twice: the API server saw exactly one PV create per
+    claim (201), no 409, and no claim is logged as provisioned by both;
+  - SIGTERM on the leader releases the Lease: a new replica takes over at
+    once, without waiting for it to expire;
+  - a leader that finds the Lease taken by another (here: written by hand)
+    stops at once and exits 1.
+
+    test_provisioner_leader.py BERTH-PROVISIONER   (under bed.py run k8s nfs)
+"""
+
+import json
+import os
+import re
+import sys
+import time
+
+from test_provisioner_lib import (API, Provisioner, admin, apply, check, claim, create,
+                                  export_dir, kubectl, log, poll, run, storage_class, v3_url,
+                                  wait_bound)
+
+LEASE = "berth.io-nfs"
+LEASE_S = 4.0
+RETRY_S = 0.5
+
+
+def holder(api):
+    lease = api.lease(LEASE)
+    return (lease or {}).get("spec", {}).get("holderIdentity") or ""
+
+
+def provisioned_by(p):
+    return set(re.findall(r'msg="provisioned volume" claim=default/(\S+)', p.log_text()))
+
+
+def replica(binary, name):
+    return Provisioner(binary, name, Provisioner.FAST_LEASE +
+                       ["--leader-election-identity", name])
+
+
+def main(binary, procs):
+    api = API()
+    root = export_dir()
+    apply(storage_class("ha", {"url": v3_url(), "archiveOnDelete": "false"}))
+    a, b = replica(binary, "replica-a"), replica(binary, "replica-b")
+    procs += [a, b]
+    a.start()
+    poll(lambda: holder(api) == "replica-a", 20, "replica-a to lead")
+    b.start()
+    poll(lambda: "standing by" in b.log_text(), 20, "replica-b to stand by")
+    check(b.http("/readyz").startswith("standby"), "standby readiness")
+    check(b.metrics().get("berth_provisioner_leader") == 0, "standby leader gauge")
+    log("replica-a leads, replica-b stands by")
+
+    names = ["ha-%02d" % i for i in range(60)]
+    create(*[claim(n, "ha") for n in names])
+    poll(lambda: len(os.listdir(root)) >= 15, 60, "15 directories")
+    a.kill()
+    killed = time.monotonic()
+    log("SIGKILL replica-a with %d directories made" % len(os.listdir(root)))
+    poll(lambda: holder(api) == "replica-b", LEASE_S + 5, "replica-b to take over",
+         interval=0.02)
+    took = time.monotonic() - killed
+    log("replica-b took the Lease %.2f s after the kill (lease %.1f s, retry %.1f s)"
+        % (took, LEASE_S, RETRY_S))
+    check(took <= LEASE_S + RETRY_S, "takeover took %.2f s" % took)
+    wait_bound(api, names, 60)
+    check(len(os.listdir(root)) == len(names), "%d directories, want %d" %
+          (len(os.listdir(root)), len(names)))
+    creates = admin("GET", "/requests?verb=create&resource=persistentvolumes&limit=0")
+    codes = [i["code"] for i in admin("GET", "/requests?verb=create&resource=persistentvolumes"
+                                             "&limit=1000")["items"]]
+    check(codes.count(201) == len(names) and 409 not in codes,
+          "PV creates: %d x 201, %d x 409 (total %d)" % (codes.count(201), codes.count(409),
+                                                        creates["matched"]))
+    both = provisioned_by(a) & provisioned_by(b)
+    check(not both, "provisioned by both replicas: %s" % sorted(both))
+    log("all Bound; one PV create per claim; %d by replica-a, %d by replica-b"
+        % (len(provisioned_by(a)), len(provisioned_by(b))))
+
+    rc = b.stop()
+    check(rc == 0, "replica-b SIGTERM exit %s" % rc)
+    check(holder(api) == "", "lease not released: %r" % holder(api))
+    c = replica(binary, "replica-c")
+    procs.append(c)
+    started = time.monotonic()
+    c.start()
+    poll(lambda: holder(api) == "replica-c", 10, "replica-c to lead")
+    took = time.monotonic() - started
+    check(took < LEASE_S, "after a release the takeover took %.2f s" % took)
+    create(claim("after-handover", "ha"))
+    wait_bound(api, ["after-handover"], 30)
+    log("released Lease taken over in %.2f s; new claims Bound" % took)
+
+    lease = api.lease(LEASE)
+    lease["spec"]["holderIdentity"] = "intruder"
+    lease["spec"]["renewTime"] = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+    kubectl("replace", "-f", "-", stdin=json.dumps(lease))
+    rc = c.wait(timeout=10)
+    check(rc == 1, "a leader that lost the Lease must exit 1, got %s" % rc)
+    check("leadership lost" in c.log_text(), "no 'leadership lost' in the log")
+    log("a replica that lost its Lease stopped and exited 1")
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))
