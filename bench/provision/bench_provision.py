@@ -17,6 +17,7 @@ Prints key=value lines:
                           log: everything but the bench's own POSTs,
                           watch and reads), per claim
   api_requests_by_verb    the same, by verb and resource
+  api_codes               every request's HTTP code (the bench's too)
   peak_rss_kib            the provisioner's VmHWM at the end
   directories             directories on the export (must be N)
 """
@@ -145,6 +146,7 @@ def main():
         print("bound_p99_ms=%.0f" % percentile(lat, 99))
         print("api_requests_per_claim=%.2f" % (total / float(n)))
         print("api_requests_by_verb=%s" % json.dumps(dict(sorted(by.items()))))
+        print("api_codes=%s" % json.dumps(reqs["byCode"]))
         print("peak_rss_kib=%s" % hwm)
         print("directories=%d" % dirs)
     finally:
