@@ -157,6 +157,7 @@ static void claim_updated(void *ctx, json_t *old_obj, json_t *new_obj)
 static void claim_deleted(void *ctx, json_t *obj)
 {
   prov_done_remove(ctx, 'c', berth_k8s_obj_uid(obj));
+  prov_done_remove(ctx, 'g', berth_k8s_obj_uid(obj));
 }
 
 static void volume_changed(void *ctx, json_t *obj)

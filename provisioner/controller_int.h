@@ -58,7 +58,8 @@ bool prov_active(prov_controller_t *c);
 
 /* What this process has done already, so that a repeat (an informer event
  * that arrives before the cache shows the result) does not do it again:
- * kind 'c' for a claim uid whose PV was created, 'v' for a PV uid whose
+ * kind 'c' for a claim uid whose PV was created, 'g' for a claim uid whose
+ * guard finalizer we dropped after that, 'v' for a PV uid whose
  * storage was reclaimed, 'f' for a PV uid whose reclaim finished (DELETE
  * sent, finalizer dropped). Forgotten when the object goes. */
 bool prov_done_has(prov_controller_t *c, char kind, const char *uid);

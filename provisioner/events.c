@@ -1,4 +1,9 @@
-/* berth-provisioner: the Event sender, see events.h. */
+/* berth-provisioner: the Event sender, see events.h.
+ *
+ * The recorder sends one request at a time, so a few lanes run side by
+ * side, each with its own recorder, queue and thread. An object's Events
+ * always take the same lane (chosen by its uid), so that its repeats are
+ * aggregated and its spam bucket is one. */
 #include "events.h"
 
 #include "berth/log.h"
@@ -9,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define LANES 4
 
 typedef struct pending {
   struct pending *next;
@@ -23,9 +30,10 @@ typedef struct pending {
   char *message; /* exact size: a backlog of thousands must stay small */
 } pending_t;
 
-struct prov_events {
+typedef struct lane {
   berth_k8s_recorder_t *rec;
   pthread_t thread;
+  bool started;
   pthread_mutex_t lock;
   pthread_cond_t cond;
   pending_t *head;
@@ -33,10 +41,13 @@ struct prov_events {
   size_t n;
   size_t cap;
   bool stop;
-  bool busy;
   int64_t deadline_ms; /* when stopping: drop what is left after it */
   uint64_t queued;
   uint64_t dropped;
+} lane_t;
+
+struct prov_events {
+  lane_t lanes[LANES];
 };
 
 static void pending_free(pending_t *p)
@@ -56,7 +67,7 @@ static char *dup_or_null(const char *s)
   return s != NULL ? strdup(s) : NULL;
 }
 
-static void send_one(prov_events_t *ev, pending_t *p)
+static void send_one(lane_t *l, pending_t *p)
 {
   berth_k8s_object_ref_t ref;
   berth_error_t err;
@@ -69,7 +80,7 @@ static void send_one(prov_events_t *ev, pending_t *p)
   ref.name = p->name;
   ref.uid = p->uid;
   ref.resource_version = p->rv;
-  st = berth_k8s_record(ev->rec, &ref, p->type, p->reason, &err, "%s",
+  st = berth_k8s_record(l->rec, &ref, p->type, p->reason, &err, "%s",
                         p->message);
   if (st != BERTH_OK && st != BERTH_ETHROTTLED)
     berth_log(BERTH_LOG_DEBUG, "event not recorded", "reason", p->reason,
@@ -78,58 +89,90 @@ static void send_one(prov_events_t *ev, pending_t *p)
 
 static void *sender(void *arg)
 {
-  prov_events_t *ev = arg;
+  lane_t *l = arg;
   pending_t *p;
 
-  pthread_mutex_lock(&ev->lock);
+  pthread_mutex_lock(&l->lock);
   for (;;) {
-    while (ev->head == NULL && !ev->stop)
-      pthread_cond_wait(&ev->cond, &ev->lock);
-    if (ev->head == NULL ||
-        (ev->stop && berth_clock_monotonic_ms(NULL) > ev->deadline_ms))
+    while (l->head == NULL && !l->stop)
+      pthread_cond_wait(&l->cond, &l->lock);
+    if (l->head == NULL ||
+        (l->stop && berth_clock_monotonic_ms(NULL) > l->deadline_ms))
       break;
-    p = ev->head;
-    ev->head = p->next;
-    if (ev->head == NULL)
-      ev->tail = NULL;
-    ev->n--;
-    ev->busy = true;
-    pthread_mutex_unlock(&ev->lock);
-    send_one(ev, p);
+    p = l->head;
+    l->head = p->next;
+    if (l->head == NULL)
+      l->tail = NULL;
+    l->n--;
+    pthread_mutex_unlock(&l->lock);
+    send_one(l, p);
     pending_free(p);
-    pthread_mutex_lock(&ev->lock);
-    ev->busy = false;
+    pthread_mutex_lock(&l->lock);
   }
-  pthread_mutex_unlock(&ev->lock);
+  pthread_mutex_unlock(&l->lock);
   return NULL;
+}
+
+static berth_status_t lane_start(lane_t *l, berth_k8s_client_t *client,
+                                 const char *component, size_t cap,
+                                 berth_error_t *err)
+{
+  berth_k8s_recorder_options_t ro;
+  berth_status_t st;
+
+  memset(&ro, 0, sizeof(ro));
+  ro.component = component;
+  st = berth_k8s_recorder_create(client, &ro, &l->rec, err);
+  if (st != BERTH_OK)
+    return st;
+  l->cap = cap;
+  pthread_mutex_init(&l->lock, NULL);
+  pthread_cond_init(&l->cond, NULL);
+  if (pthread_create(&l->thread, NULL, sender, l) != 0)
+    return berth_error_set(err, BERTH_ENOMEM, "events: cannot start thread");
+  l->started = true;
+  return BERTH_OK;
+}
+
+static void lane_stop(lane_t *l, int64_t deadline_ms)
+{
+  pending_t *p;
+
+  if (l->rec == NULL)
+    return;
+  if (l->started) {
+    pthread_mutex_lock(&l->lock);
+    l->stop = true;
+    l->deadline_ms = deadline_ms;
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+    pthread_join(l->thread, NULL);
+  }
+  while ((p = l->head) != NULL) {
+    l->head = p->next;
+    pending_free(p);
+  }
+  berth_k8s_recorder_destroy(l->rec);
+  pthread_cond_destroy(&l->cond);
+  pthread_mutex_destroy(&l->lock);
 }
 
 berth_status_t prov_events_create(berth_k8s_client_t *client,
                                   const char *component, size_t capacity,
                                   prov_events_t **out, berth_error_t *err)
 {
-  berth_k8s_recorder_options_t ro;
   prov_events_t *ev = calloc(1, sizeof(*ev));
-  berth_status_t st;
+  size_t cap = (capacity > 0 ? capacity : 4096) / LANES + 1;
+  berth_status_t st = BERTH_OK;
+  int i;
 
   if (ev == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "events: out of memory");
-  memset(&ro, 0, sizeof(ro));
-  ro.component = component;
-  st = berth_k8s_recorder_create(client, &ro, &ev->rec, err);
+  for (i = 0; i < LANES && st == BERTH_OK; i++)
+    st = lane_start(&ev->lanes[i], client, component, cap, err);
   if (st != BERTH_OK) {
-    free(ev);
+    prov_events_destroy(ev, 0);
     return st;
-  }
-  ev->cap = capacity > 0 ? capacity : 4096;
-  pthread_mutex_init(&ev->lock, NULL);
-  pthread_cond_init(&ev->cond, NULL);
-  if (pthread_create(&ev->thread, NULL, sender, ev) != 0) {
-    berth_k8s_recorder_destroy(ev->rec);
-    pthread_cond_destroy(&ev->cond);
-    pthread_mutex_destroy(&ev->lock);
-    free(ev);
-    return berth_error_set(err, BERTH_ENOMEM, "events: cannot start thread");
   }
   *out = ev;
   return BERTH_OK;
@@ -137,23 +180,24 @@ berth_status_t prov_events_create(berth_k8s_client_t *client,
 
 void prov_events_destroy(prov_events_t *ev, int64_t timeout_ms)
 {
-  pending_t *p;
+  int64_t deadline = berth_clock_monotonic_ms(NULL) + timeout_ms;
+  int i;
 
   if (ev == NULL)
     return;
-  pthread_mutex_lock(&ev->lock);
-  ev->stop = true;
-  ev->deadline_ms = berth_clock_monotonic_ms(NULL) + timeout_ms;
-  pthread_cond_broadcast(&ev->cond);
-  pthread_mutex_unlock(&ev->lock);
-  pthread_join(ev->thread, NULL);
-  while ((p = ev->head) != NULL) {
-    ev->head = p->next;
-    pending_free(p);
+  /* Stop all lanes first so that they drain side by side. */
+  for (i = 0; i < LANES; i++) {
+    lane_t *l = &ev->lanes[i];
+    if (!l->started)
+      continue;
+    pthread_mutex_lock(&l->lock);
+    l->stop = true;
+    l->deadline_ms = deadline;
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->lock);
   }
-  berth_k8s_recorder_destroy(ev->rec);
-  pthread_cond_destroy(&ev->cond);
-  pthread_mutex_destroy(&ev->lock);
+  for (i = 0; i < LANES; i++)
+    lane_stop(&ev->lanes[i], deadline);
   free(ev);
 }
 
@@ -177,17 +221,26 @@ static pending_t *pending_new(const json_t *obj,
   return p;
 }
 
+/* The object's lane: FNV-1a of its uid (or name). */
+static lane_t *lane_of(prov_events_t *ev, const pending_t *p)
+{
+  const char *s = p->uid != NULL ? p->uid : p->name != NULL ? p->name : "";
+  uint32_t h = 2166136261u;
+
+  for (; *s != '\0'; s++)
+    h = (h ^ (unsigned char)*s) * 16777619u;
+  return &ev->lanes[h % LANES];
+}
+
 void prov_events_emit(prov_events_t *ev, const json_t *obj,
                       const berth_k8s_resource_t *res, const char *type,
                       const char *reason, const char *fmt, ...)
 {
   pending_t *p;
+  lane_t *l;
   va_list ap;
 
-  if (ev == NULL)
-    return;
-  p = pending_new(obj, res, type, reason);
-  if (p == NULL)
+  if (ev == NULL || (p = pending_new(obj, res, type, reason)) == NULL)
     return;
   va_start(ap, fmt);
   if (vasprintf(&p->message, fmt, ap) < 0)
@@ -197,32 +250,43 @@ void prov_events_emit(prov_events_t *ev, const json_t *obj,
     pending_free(p);
     return;
   }
-  pthread_mutex_lock(&ev->lock);
-  if (ev->n >= ev->cap || ev->stop) {
-    ev->dropped++;
-    pthread_mutex_unlock(&ev->lock);
+  l = lane_of(ev, p);
+  pthread_mutex_lock(&l->lock);
+  if (l->n >= l->cap || l->stop) {
+    l->dropped++;
+    pthread_mutex_unlock(&l->lock);
     pending_free(p);
     return;
   }
-  if (ev->tail != NULL)
-    ev->tail->next = p;
+  if (l->tail != NULL)
+    l->tail->next = p;
   else
-    ev->head = p;
-  ev->tail = p;
-  ev->n++;
-  ev->queued++;
-  pthread_cond_signal(&ev->cond);
-  pthread_mutex_unlock(&ev->lock);
+    l->head = p;
+  l->tail = p;
+  l->n++;
+  l->queued++;
+  pthread_cond_signal(&l->cond);
+  pthread_mutex_unlock(&l->lock);
 }
 
 void prov_events_get_stats(prov_events_t *ev, prov_events_stats_t *out)
 {
+  berth_k8s_recorder_stats_t r;
+  int i;
+
   memset(out, 0, sizeof(*out));
   if (ev == NULL)
     return;
-  pthread_mutex_lock(&ev->lock);
-  out->queued = ev->queued;
-  out->dropped = ev->dropped;
-  pthread_mutex_unlock(&ev->lock);
-  berth_k8s_recorder_get_stats(ev->rec, &out->recorder);
+  for (i = 0; i < LANES; i++) {
+    lane_t *l = &ev->lanes[i];
+    pthread_mutex_lock(&l->lock);
+    out->queued += l->queued;
+    out->dropped += l->dropped;
+    pthread_mutex_unlock(&l->lock);
+    berth_k8s_recorder_get_stats(l->rec, &r);
+    out->recorder.created += r.created;
+    out->recorder.aggregated += r.aggregated;
+    out->recorder.dropped += r.dropped;
+    out->recorder.failed += r.failed;
+  }
 }

@@ -4,8 +4,10 @@
  * Workers must never wait for an Event: the recorder (lib/k8s events.c)
  * sends one at a time, aggregates repeats (so that a retry loop never
  * floods the API) and filters spam. Here workers only copy the event into
- * a bounded queue; when it is full the event is dropped and counted.
- * Events are best effort, as in client-go. */
+ * a bounded queue, one of a few lanes that send side by side (an object's
+ * Events always take the same lane, so aggregation still works); when it
+ * is full the event is dropped and counted. Events are best effort, as in
+ * client-go. */
 #ifndef BERTH_PROV_EVENTS_H
 #define BERTH_PROV_EVENTS_H
 

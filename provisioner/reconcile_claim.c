@@ -149,7 +149,8 @@ static berth_status_t check_topology(claim_ctx_t *x, berth_error_t *err)
   return st;
 }
 
-/* Everything that can be checked before any write. */
+/* The class's parameters and the claim's own fields: what a repeat of the
+ * backend call needs (no I/O but the backend's validate). */
 static berth_status_t claim_check(claim_ctx_t *x, berth_error_t *err)
 {
   json_t *spec = json_object_get(x->claim, "spec");
@@ -168,8 +169,6 @@ static berth_status_t claim_check(claim_ctx_t *x, berth_error_t *err)
   st = prov_claim_access_modes(x->claim, &x->modes, err);
   if (st == BERTH_OK)
     st = prov_claim_request(x->claim, &x->req_bytes, &x->req_text, err);
-  if (st == BERTH_OK)
-    st = check_topology(x, err);
   return st;
 }
 
@@ -291,6 +290,7 @@ static prov_result_t provisioned(claim_ctx_t *x)
               err.message);
     return PROV_RETRY;
   }
+  prov_done_add(x->c, 'g', berth_k8s_obj_uid(x->claim));
   return PROV_DONE;
 }
 
@@ -339,6 +339,8 @@ static prov_result_t claim_provision(claim_ctx_t *x)
   berth_error_clear(&err);
   x->start_ms = berth_clock_monotonic_ms(NULL);
   st = claim_check(x, &err);
+  if (st == BERTH_OK)
+    st = check_topology(x, &err);
   if (st != BERTH_OK)
     return claim_fail(x, st, &err);
   if (!prov_active(x->c))
@@ -441,7 +443,9 @@ static prov_result_t drop_guard(claim_ctx_t *x)
 {
   berth_error_t err;
 
-  if (!x->guarded || !prov_active(x->c))
+  /* Dropped by us already: the cache has not caught up yet. */
+  if (!x->guarded || !prov_active(x->c) ||
+      prov_done_has(x->c, 'g', berth_k8s_obj_uid(x->claim)))
     return PROV_DONE;
   if (set_guard(x, false, &err) == BERTH_OK)
     return PROV_DONE;

@@ -8,6 +8,10 @@ POSTed by 16 threads straight to the API server (kubectl would be the
 bottleneck); a watch on claims stamps each one's Bound time as it is seen.
 Prints key=value lines:
 
+  mode                    burst (default: claims POSTed while it runs) or
+                          backlog (BENCH_MODE=backlog: all claims waiting
+                          before the provisioner starts; times count from
+                          its start)
   claims                  N
   create_s                time to POST all claims
   elapsed_s               first POST to last claim Bound
@@ -96,6 +100,37 @@ def main():
     argv = [binary, "--provisioner", "berth.io/nfs=nfs", "--http-endpoint", "127.0.0.1:0",
             "--usage-interval", "0"] + flags
     print("provisioner_flags=%s" % " ".join(argv[1:]))
+    backlog = os.environ.get("BENCH_MODE") == "backlog"
+    print("mode=%s" % ("backlog" if backlog else "burst"))
+    rv = request("GET", PVCS)["metadata"]["resourceVersion"]
+    w = Watcher(rv, n)
+    w.start()
+    created = {}
+    names = ["bench-%04d" % i for i in range(n)]
+    lock = threading.Lock()
+
+    def poster(part):
+        for name in part:
+            t = time.monotonic()
+            request("POST", PVCS, claim(name))
+            with lock:
+                created[name] = t
+
+    def post_all():
+        t = time.monotonic()
+        threads = [threading.Thread(target=poster, args=(names[i::16],)) for i in range(16)]
+        for x in threads:
+            x.start()
+        for x in threads:
+            x.join()
+        return time.monotonic() - t
+
+    if backlog:
+        # Every claim waits before the provisioner starts: its own pace.
+        create_s = post_all()
+        admin("POST", "/idle", {"timeout": 60})
+    admin("DELETE", "/requests")
+    t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
@@ -103,34 +138,19 @@ def main():
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise SystemExit("the provisioner did not start")
             time.sleep(0.05)
-        rv = request("GET", PVCS)["metadata"]["resourceVersion"]
-        w = Watcher(rv, n)
-        w.start()
-        admin("DELETE", "/requests")
-        created = {}
-        names = ["bench-%04d" % i for i in range(n)]
-        lock = threading.Lock()
-
-        def poster(part):
-            for name in part:
-                t = time.monotonic()
-                request("POST", PVCS, claim(name))
-                with lock:
-                    created[name] = t
-        t0 = time.monotonic()
-        threads = [threading.Thread(target=poster, args=(names[i::16],)) for i in range(16)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        create_s = time.monotonic() - t0
+        if backlog:
+            created = dict.fromkeys(names, t0)
+        else:
+            t0 = time.monotonic()
+            create_s = post_all()
         if not w.done.wait(600):
             raise SystemExit("only %d/%d Bound after 600 s" % (len(w.bound), n))
         elapsed = max(w.bound.values()) - t0
         lat = [(w.bound[x] - created[x]) * 1000 for x in names]
         reqs = admin("GET", "/requests?limit=0")
         by = dict(reqs["byResource"])
-        ours = {"create persistentvolumeclaims": n, "watch persistentvolumeclaims": 1}
+        ours = {"create persistentvolumeclaims": 0 if backlog else n,
+                "watch persistentvolumeclaims": 0 if backlog else 1}
         for k, v in ours.items():
             by[k] = by.get(k, 0) - v
         by = {k: v for k, v in by.items() if v > 0}

@@ -27,7 +27,8 @@ import time
 
 from test_provisioner_lib import (API, CLAIM_FINALIZER, Provisioner, admin, apply, check,
                                   claim, clear_faults, create, events_for, export_dir, fault,
-                                  kubectl, log, poll, run, storage_class, v3_url, wait_bound)
+                                  kubectl, log, poll, run, storage_class, v3_url, wait_bound,
+                                  wait_unguarded)
 
 
 def api_faults():
@@ -161,6 +162,7 @@ def main(binary, procs):
         clear_faults()
         p.stop()
         g.stop()
+    wait_unguarded(api)
     dirs = set(os.listdir(root))
     check(len(dirs) == len(names), "%d directories for %d claims" % (len(dirs), len(names)))
     check(p.starts == 1, "the provisioner was restarted")

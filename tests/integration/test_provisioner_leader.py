@@ -98,10 +98,16 @@ def main(binary, procs):
     wait_bound(api, ["after-handover"], 30)
     log("released Lease taken over in %.2f s; new claims Bound" % took)
 
-    lease = api.lease(LEASE)
-    lease["spec"]["holderIdentity"] = "intruder"
-    lease["spec"]["renewTime"] = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-    kubectl("replace", "-f", "-", stdin=json.dumps(lease))
+    def steal():
+        """Write the Lease to another holder; the leader renews every
+        0.5 s, so a conflict just means: read it again."""
+        lease = api.lease(LEASE)
+        lease["spec"]["holderIdentity"] = "intruder"
+        lease["spec"]["renewTime"] = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z",
+                                                   time.gmtime())
+        return kubectl("replace", "-f", "-", stdin=json.dumps(lease),
+                       check_rc=False).returncode == 0
+    poll(steal, 10, "the Lease written to another holder")
     rc = c.wait(timeout=10)
     check(rc == 1, "a leader that lost the Lease must exit 1, got %s" % rc)
     check("leadership lost" in c.log_text(), "no 'leadership lost' in the log")

@@ -185,6 +185,19 @@ def wait_bound(api, names, timeout, ns="default"):
          interval=0.2)
 
 
+def guarded(api, ns="default"):
+    """Claims that still hold our finalizer."""
+    return [c["metadata"]["name"] for c in api.claims(ns)
+            if CLAIM_FINALIZER in (c["metadata"].get("finalizers") or [])]
+
+
+def wait_unguarded(api, ns="default", timeout=20):
+    """Our finalizer goes right after the PV is saved, which may be after
+    the PV controller has bound the claim: wait for it."""
+    poll(lambda: not guarded(api, ns), timeout,
+         "no claim guarded by %s (%s)" % (CLAIM_FINALIZER, guarded(api, ns)[:5]))
+
+
 def events_for(api, name, reason, ns="default"):
     return [e for e in api.events(ns)
             if e.get("involvedObject", {}).get("name") == name and e.get("reason") == reason]
