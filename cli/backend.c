@@ -25,14 +25,14 @@ static const ctl_backend_ops_t ctl_backend_ebs = {
   "ebs",
   "the ebs backend is not built into this berthctl yet (the AWS backends "
   "are in progress)",
-  "ebs.berth.io/", NULL, NULL, NULL, NULL, NULL, NULL,
+  "ebs.berth.io/", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 static const ctl_backend_ops_t ctl_backend_efs = {
   "efs",
   "the efs backend is not built into this berthctl yet (the AWS backends "
   "are in progress)",
-  "efs.berth.io/", NULL, NULL, NULL, NULL, NULL, NULL,
+  "efs.berth.io/", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 };
 
 const ctl_backend_ops_t *const ctl_backends[] = {

@@ -896,6 +896,7 @@ static berth_status_t nfs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
 }
 
 const ctl_backend_ops_t ctl_backend_nfs = {
-  "nfs",       NULL,        "nfs.berth.io/", nfs_create, nfs_destroy,
-  nfs_inspect, nfs_scan,    nfs_remove,      nfs_check,
+  "nfs",       NULL,       "nfs.berth.io/", BERTH_NFS_ANN_ON_DELETE,
+  nfs_create,  nfs_destroy, nfs_inspect,     nfs_scan,
+  nfs_remove,  nfs_check,
 };

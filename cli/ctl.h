@@ -211,6 +211,12 @@ int ctl_run_peers(ctl_ctx_t *ctx);
 int ctl_run_doctor(ctl_ctx_t *ctx);
 int ctl_run_completion(ctl_ctx_t *ctx);
 
+/* Delete the PersistentVolume name and then lift the provisioner's
+ * finalizer from it (orphans.c): for volumes whose backend object is gone
+ * or was just deleted by berthctl. A PV already gone is BERTH_OK. */
+berth_status_t ctl_pv_delete(ctl_ctx_t *ctx, const char *name,
+                             berth_error_t *err);
+
 /* s, or "" for NULL. */
 static inline const char *ctl_nz(const char *s)
 {

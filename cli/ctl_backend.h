@@ -91,6 +91,10 @@ struct ctl_backend_ops {
   /* The prefix of the annotations the backend writes on its PVs
    * ("nfs.berth.io/"): a PV with one is the backend's. */
   const char *annotation_prefix;
+  /* The PV annotation that says what delete does (remove, archive,
+   * retain), which `berthctl delete --purge` sets to "delete"; NULL when
+   * the backend has none. */
+  const char *on_delete_annotation;
   /* Create an instance (configured from ctx->opt and the environment). */
   berth_status_t (*create)(ctl_ctx_t *ctx, ctl_backend_t **out,
                            berth_error_t *err);

@@ -100,14 +100,14 @@ static const flag_t flags[] = {
   { "class", 0, required_argument, OPT_CLASS, CTL_F_PROVISION, "CLASS",
     "the StorageClass (one of berth's)" },
   { "size", 0, required_argument, OPT_SIZE, CTL_F_PROVISION, "SIZE",
-    "the capacity, a quantity (e.g. 1Gi)" },
+    "the capacity, a quantity (e.g. 1Gi; default: the claim's request)" },
   { "name", 0, required_argument, OPT_NAME, CTL_F_PROVISION, "PV",
     "the PersistentVolume's name (default: pvc-<random uuid>)" },
   { "claim", 0, required_argument, OPT_CLAIM, CTL_F_PROVISION, "NAME",
     "pre-bind the volume to claim NAME in the namespace" },
   { "access-mode", 0, required_argument, OPT_ACCESS_MODE, CTL_F_PROVISION,
-    "MODE", "ReadWriteOnce, ReadOnlyMany, ReadWriteMany (default) or\n"
-    "ReadWriteOncePod" },
+    "MODE", "ReadWriteOnce, ReadOnlyMany, ReadWriteMany or\n"
+    "ReadWriteOncePod (default: the claim's, else ReadWriteOnce)" },
   { "force", 0, no_argument, OPT_FORCE, CTL_F_FORCE, NULL,
     "also when the volume is bound to a claim" },
   { "purge", 0, no_argument, OPT_PURGE, CTL_F_PURGE, NULL,

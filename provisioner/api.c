@@ -36,8 +36,8 @@ berth_status_t prov_api_set_finalizer(prov_controller_t *c,
   if (patch == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
   st = berth_k8s_patch(c->client, res, berth_k8s_obj_namespace(obj),
-                       berth_k8s_obj_name(obj), NULL,
-                       BERTH_K8S_PATCH_STRATEGIC, patch, NULL, err);
+                       berth_k8s_obj_name(obj), NULL, BERTH_K8S_PATCH_STRATEGIC,
+                       patch, NULL, err);
   json_decref(patch);
   prov_api_note(c, "patch", st, err);
   if (st == BERTH_ENOTFOUND && !present)
@@ -47,8 +47,7 @@ berth_status_t prov_api_set_finalizer(prov_controller_t *c,
 
 berth_status_t prov_api_get(prov_controller_t *c,
                             const berth_k8s_resource_t *res, const char *ns,
-                            const char *name, json_t **out,
-                            berth_error_t *err)
+                            const char *name, json_t **out, berth_error_t *err)
 {
   berth_status_t st = berth_k8s_get(c->client, res, ns, name, out, err);
 
@@ -60,7 +59,7 @@ berth_status_t prov_api_create_pv(prov_controller_t *c, const json_t *pv,
                                   berth_error_t *err)
 {
   berth_status_t st = berth_k8s_create(
-    c->client, &berth_k8s_res_persistentvolumes, NULL, pv, NULL, err);
+      c->client, &berth_k8s_res_persistentvolumes, NULL, pv, NULL, err);
 
   prov_api_note(c, "create", st, err);
   return st;
@@ -75,8 +74,8 @@ berth_status_t prov_api_delete_pv(prov_controller_t *c, const char *name,
 
   memset(&o, 0, sizeof(o));
   o.precondition_uid = uid;
-  st = berth_k8s_delete(c->client, &berth_k8s_res_persistentvolumes, NULL,
-                        name, &o, out, err);
+  st = berth_k8s_delete(c->client, &berth_k8s_res_persistentvolumes, NULL, name,
+                        &o, out, err);
   prov_api_note(c, "delete", st, err);
   if (st == BERTH_ENOTFOUND)
     st = BERTH_OK;

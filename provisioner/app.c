@@ -26,11 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef enum phase {
-  PHASE_STANDBY = 0,
-  PHASE_SYNCING,
-  PHASE_RUNNING
-} phase_t;
+typedef enum phase { PHASE_STANDBY = 0, PHASE_SYNCING, PHASE_RUNNING } phase_t;
 
 typedef struct app {
   const prov_options_t *opt;
@@ -84,7 +80,6 @@ done:
 
 /* ---- HTTP hooks ---------------------------------------------------------- */
 
-
 static bool app_ready(void *ctx, berth_buf_t *why)
 {
   app_t *a = ctx;
@@ -130,7 +125,8 @@ static berth_status_t start_http(app_t *a, berth_error_t *err)
   return st;
 }
 
-/* ---- leader election ------------------------------------------------------ */
+/* ---- leader election ------------------------------------------------------
+ */
 
 static void on_lost(void *ctx, const char *why)
 {
@@ -139,8 +135,7 @@ static void on_lost(void *ctx, const char *why)
   /* Stop provisioning at once: the workers check this before each write;
    * then leave, so that the pod restarts as a standby. */
   prov_controller_deactivate(a->ctl);
-  berth_log(BERTH_LOG_ERROR, "exiting: leadership lost", "reason", why,
-            NULL);
+  berth_log(BERTH_LOG_ERROR, "exiting: leadership lost", "reason", why, NULL);
   _exit(1);
 }
 
@@ -154,8 +149,7 @@ static berth_status_t start_leader(app_t *a, berth_error_t *err)
     berth_strlcpy(a->identity, a->opt->le_identity, sizeof(a->identity));
   } else {
     gethostname(host, sizeof(host) - 1);
-    snprintf(a->identity, sizeof(a->identity), "%s_%ld", host,
-             (long)getpid());
+    snprintf(a->identity, sizeof(a->identity), "%s_%ld", host, (long)getpid());
   }
   if (a->opt->le_name != NULL)
     berth_strlcpy(name, a->opt->le_name, sizeof(name));
@@ -173,7 +167,8 @@ static berth_status_t start_leader(app_t *a, berth_error_t *err)
   return prov_leader_start(a->lease_client, &lo, &a->leader, err);
 }
 
-/* ---- the loop -------------------------------------------------------------- */
+/* ---- the loop --------------------------------------------------------------
+ */
 
 /* Move the controller along; false on a fatal error. */
 static bool advance(app_t *a)
@@ -184,15 +179,15 @@ static bool advance(app_t *a)
   if (p == PHASE_STANDBY &&
       (a->leader == NULL || prov_leader_is_leading(a->leader))) {
     if (prov_controller_start_informers(a->ctl, &err) != BERTH_OK) {
-      berth_log(BERTH_LOG_ERROR, "cannot start informers", "error",
-                err.message, NULL);
+      berth_log(BERTH_LOG_ERROR, "cannot start informers", "error", err.message,
+                NULL);
       return false;
     }
     atomic_store(&a->phase, PHASE_SYNCING);
   } else if (p == PHASE_SYNCING && prov_controller_synced(a->ctl)) {
     if (prov_controller_start_workers(a->ctl, &err) != BERTH_OK) {
-      berth_log(BERTH_LOG_ERROR, "cannot start workers", "error",
-                err.message, NULL);
+      berth_log(BERTH_LOG_ERROR, "cannot start workers", "error", err.message,
+                NULL);
       return false;
     }
     atomic_store(&a->live_ctl, a->ctl);
@@ -206,7 +201,7 @@ static bool advance(app_t *a)
 /* Wait up to 200 ms for SIGTERM or SIGINT; the signal, or 0. */
 static int wait_signal(void)
 {
-  struct timespec ts = { 0, 200 * 1000000L };
+  struct timespec ts = {0, 200 * 1000000L};
   sigset_t set;
 
   sigemptyset(&set);
@@ -227,8 +222,8 @@ static berth_status_t app_start(app_t *a, berth_error_t *err)
   if (st != BERTH_OK)
     return st;
   prov_metrics_set_collector(a->metrics, app_collect, a);
-  st = prov_controller_create(a->opt, a->client, a->provs, a->metrics,
-                              &a->ctl, err);
+  st = prov_controller_create(a->opt, a->client, a->provs, a->metrics, &a->ctl,
+                              err);
   if (st == BERTH_OK)
     st = start_http(a, err);
   if (st == BERTH_OK && a->opt->leader_elect)

@@ -21,22 +21,22 @@ static json_t *path2(const json_t *obj, const char *a, const char *b)
 
 const char *prov_claim_provisioner(const json_t *claim)
 {
-  const char *p = nonempty(
-    berth_k8s_obj_annotation(claim, PROV_ANN_STORAGE_PROVISIONER));
+  const char *p =
+      nonempty(berth_k8s_obj_annotation(claim, PROV_ANN_STORAGE_PROVISIONER));
 
   return p != NULL ? p
                    : nonempty(berth_k8s_obj_annotation(
-                       claim, PROV_ANN_STORAGE_PROVISIONER_BETA));
+                         claim, PROV_ANN_STORAGE_PROVISIONER_BETA));
 }
 
 const char *prov_claim_class(const json_t *claim)
 {
-  const char *c = nonempty(
-    json_string_value(path2(claim, "spec", "storageClassName")));
+  const char *c =
+      nonempty(json_string_value(path2(claim, "spec", "storageClassName")));
 
   return c != NULL ? c
                    : nonempty(berth_k8s_obj_annotation(
-                       claim, PROV_ANN_STORAGE_CLASS_BETA));
+                         claim, PROV_ANN_STORAGE_CLASS_BETA));
 }
 
 const char *prov_claim_selected_node(const json_t *claim)
@@ -52,7 +52,7 @@ const char *prov_claim_volume_name(const json_t *claim)
 bool prov_obj_deleting(const json_t *obj)
 {
   return nonempty(json_string_value(
-           path2(obj, "metadata", "deletionTimestamp"))) != NULL;
+             path2(obj, "metadata", "deletionTimestamp"))) != NULL;
 }
 
 bool prov_obj_has_finalizer(const json_t *obj, const char *name)
@@ -119,7 +119,8 @@ berth_status_t prov_claim_access_modes(const json_t *claim, unsigned *out,
     if (b == 0)
       return berth_error_set(err, BERTH_EINVAL,
                              "claim: spec.accessModes[%zu]: unknown access "
-                             "mode", i);
+                             "mode",
+                             i);
     bits |= b;
   }
   *out = bits;
@@ -129,8 +130,7 @@ berth_status_t prov_claim_access_modes(const json_t *claim, unsigned *out,
 berth_status_t prov_claim_request(const json_t *claim, uint64_t *bytes,
                                   const char **text, berth_error_t *err)
 {
-  json_t *req = path2(path2(claim, "spec", "resources"), "requests",
-                      "storage");
+  json_t *req = path2(path2(claim, "spec", "resources"), "requests", "storage");
   const char *s = json_string_value(req);
   uint64_t b;
 
@@ -149,16 +149,16 @@ berth_status_t prov_claim_request(const json_t *claim, uint64_t *bytes,
 
 const char *prov_class_reclaim_policy(const json_t *sclass)
 {
-  const char *p = nonempty(
-    json_string_value(json_object_get(sclass, "reclaimPolicy")));
+  const char *p =
+      nonempty(json_string_value(json_object_get(sclass, "reclaimPolicy")));
 
   return p != NULL ? p : "Delete";
 }
 
 bool prov_class_wait_for_consumer(const json_t *sclass)
 {
-  const char *m = json_string_value(
-    json_object_get(sclass, "volumeBindingMode"));
+  const char *m =
+      json_string_value(json_object_get(sclass, "volumeBindingMode"));
 
   return m != NULL && strcmp(m, "WaitForFirstConsumer") == 0;
 }
@@ -210,8 +210,7 @@ bool prov_class_allows_node(const json_t *sclass, const json_t *node)
   json_array_foreach(terms, i, term)
   {
     bool ok = true;
-    json_array_foreach(json_object_get(term, "matchLabelExpressions"), j,
-                       expr)
+    json_array_foreach(json_object_get(term, "matchLabelExpressions"), j, expr)
     {
       if (!expr_allows(expr, node))
         ok = false;

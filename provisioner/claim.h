@@ -17,7 +17,7 @@
 /* Set by the PV controller on claims it wants an external provisioner to
  * handle (GA and beta names). */
 #define PROV_ANN_STORAGE_PROVISIONER "volume.kubernetes.io/storage-provisioner"
-#define PROV_ANN_STORAGE_PROVISIONER_BETA \
+#define PROV_ANN_STORAGE_PROVISIONER_BETA                                      \
   "volume.beta.kubernetes.io/storage-provisioner"
 /* The class of a claim made before spec.storageClassName existed. */
 #define PROV_ANN_STORAGE_CLASS_BETA "volume.beta.kubernetes.io/storage-class"

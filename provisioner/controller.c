@@ -71,8 +71,7 @@ void prov_done_remove(prov_controller_t *c, char kind, const char *uid)
   pthread_mutex_unlock(&c->lock);
 }
 
-void prov_enqueue_claim(prov_controller_t *c, const char *ns,
-                        const char *name)
+void prov_enqueue_claim(prov_controller_t *c, const char *ns, const char *name)
 {
   char key[512];
 
@@ -98,9 +97,9 @@ static void claim_changed(void *ctx, json_t *obj)
 {
   prov_controller_t *c = ctx;
   bool guarded = prov_obj_has_finalizer(obj, PROV_CLAIM_FINALIZER);
-  bool wanted = prov_claim_volume_name(obj) == NULL &&
-                prov_provisioners_find(c->provs,
-                                       prov_claim_provisioner(obj)) != NULL;
+  bool wanted =
+      prov_claim_volume_name(obj) == NULL &&
+      prov_provisioners_find(c->provs, prov_claim_provisioner(obj)) != NULL;
 
   if (guarded || wanted)
     prov_enqueue_claim(c, berth_k8s_obj_namespace(obj),
@@ -164,8 +163,9 @@ static void volume_changed(void *ctx, json_t *obj)
 {
   prov_controller_t *c = ctx;
 
-  if (prov_provisioners_find(c->provs, berth_k8s_obj_annotation(
-                                         obj, PROV_ANN_PROVISIONED_BY)) != NULL)
+  if (prov_provisioners_find(
+          c->provs, berth_k8s_obj_annotation(obj, PROV_ANN_PROVISIONED_BY)) !=
+      NULL)
     prov_enqueue_volume(c, berth_k8s_obj_name(obj));
 }
 
@@ -221,7 +221,7 @@ static berth_status_t index_by_class(void *ctx, const json_t *obj,
                                      berth_k8s_index_values_t *values)
 {
   const char *cls = json_string_value(
-    json_object_get(json_object_get(obj, "spec"), "storageClassName"));
+      json_object_get(json_object_get(obj, "spec"), "storageClassName"));
 
   (void)ctx;
   return cls != NULL ? berth_k8s_index_values_add(values, cls) : BERTH_OK;
@@ -245,16 +245,15 @@ static berth_status_t make_informer(prov_controller_t *c,
 
 static berth_status_t make_informers(prov_controller_t *c, berth_error_t *err)
 {
-  berth_k8s_informer_handlers_t hc = { claim_added, claim_updated,
-                                       claim_deleted, c };
-  berth_k8s_informer_handlers_t hv = { volume_added, volume_updated,
-                                       volume_deleted, c };
-  berth_k8s_informer_handlers_t hs = { class_changed, class_updated, NULL,
-                                       c };
+  berth_k8s_informer_handlers_t hc = {claim_added, claim_updated, claim_deleted,
+                                      c};
+  berth_k8s_informer_handlers_t hv = {volume_added, volume_updated,
+                                      volume_deleted, c};
+  berth_k8s_informer_handlers_t hs = {class_changed, class_updated, NULL, c};
   berth_status_t st;
 
-  st = make_informer(c, &berth_k8s_res_persistentvolumeclaims, &hc,
-                     &c->claims, err);
+  st = make_informer(c, &berth_k8s_res_persistentvolumeclaims, &hc, &c->claims,
+                     err);
   if (st == BERTH_OK)
     st = make_informer(c, &berth_k8s_res_persistentvolumes, &hv, &c->volumes,
                        err);
@@ -262,17 +261,14 @@ static berth_status_t make_informers(prov_controller_t *c, berth_error_t *err)
     st = berth_k8s_informer_add_index(c->volumes, PROV_INDEX_CLASS,
                                       index_by_class, NULL, err);
   if (st == BERTH_OK)
-    st = make_informer(c, &berth_k8s_res_storageclasses, &hs, &c->classes,
-                       err);
+    st = make_informer(c, &berth_k8s_res_storageclasses, &hs, &c->classes, err);
   return st;
 }
 
-berth_status_t prov_controller_create(const prov_options_t *opt,
-                                      berth_k8s_client_t *client,
-                                      prov_provisioners_t *provs,
-                                      prov_metrics_t *metrics,
-                                      prov_controller_t **out,
-                                      berth_error_t *err)
+berth_status_t
+prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
+                       prov_provisioners_t *provs, prov_metrics_t *metrics,
+                       prov_controller_t **out, berth_error_t *err)
 {
   prov_controller_t *c = calloc(1, sizeof(*c));
   berth_status_t st;
@@ -412,8 +408,7 @@ static void wait_idle(prov_controller_t *c, int64_t deadline_ms)
   struct timespec ts;
 
   pthread_mutex_lock(&c->lock);
-  while (c->busy_workers > 0 &&
-         berth_clock_monotonic_ms(NULL) < deadline_ms) {
+  while (c->busy_workers > 0 && berth_clock_monotonic_ms(NULL) < deadline_ms) {
     clock_gettime(CLOCK_REALTIME, &ts);
     ts.tv_nsec += 100 * 1000000L;
     if (ts.tv_nsec >= 1000000000L) {
@@ -467,15 +462,14 @@ void prov_controller_destroy(prov_controller_t *c)
 
 /* One family over the three informers: which = 0 objects, 1 lists,
  * 2 watches. */
-static void informer_family(prov_controller_t *c, berth_buf_t *out,
-                            int which)
+static void informer_family(prov_controller_t *c, berth_buf_t *out, int which)
 {
-  static const char *const names[] = { "objects", "lists_total",
-                                       "watches_total" };
-  static const char *const types[] = { "gauge", "counter", "counter" };
-  berth_k8s_informer_t *infs[] = { c->claims, c->volumes, c->classes };
-  const char *res[] = { "persistentvolumeclaims", "persistentvolumes",
-                        "storageclasses" };
+  static const char *const names[] = {"objects", "lists_total",
+                                      "watches_total"};
+  static const char *const types[] = {"gauge", "counter", "counter"};
+  berth_k8s_informer_t *infs[] = {c->claims, c->volumes, c->classes};
+  const char *res[] = {"persistentvolumeclaims", "persistentvolumes",
+                       "storageclasses"};
   berth_k8s_informer_stats_t s;
   unsigned long long v;
   int i;
@@ -484,7 +478,7 @@ static void informer_family(prov_controller_t *c, berth_buf_t *out,
                     names[which], types[which]);
   for (i = 0; i < 3; i++) {
     berth_k8s_informer_get_stats(infs[i], &s);
-    v = which == 0 ? (unsigned long long)berth_k8s_informer_count(infs[i])
+    v = which == 0   ? (unsigned long long)berth_k8s_informer_count(infs[i])
         : which == 1 ? (unsigned long long)s.lists
                      : (unsigned long long)s.watches;
     berth_buf_appendf(out,
@@ -503,25 +497,26 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
     return;
   prov_queue_get_stats(c->queue, &q);
   prov_events_get_stats(c->events, &ev);
-  berth_buf_appendf(out,
-    "# TYPE berth_provisioner_queue_depth gauge\n"
-    "berth_provisioner_queue_depth %zu\n"
-    "# TYPE berth_provisioner_queue_delayed gauge\n"
-    "berth_provisioner_queue_delayed %zu\n"
-    "# TYPE berth_provisioner_queue_in_flight gauge\n"
-    "berth_provisioner_queue_in_flight %zu\n"
-    "# TYPE berth_provisioner_queue_retries_total counter\n"
-    "berth_provisioner_queue_retries_total %llu\n"
-    "# TYPE berth_provisioner_events_total counter\n"
-    "berth_provisioner_events_total{outcome=\"created\"} %llu\n"
-    "berth_provisioner_events_total{outcome=\"aggregated\"} %llu\n"
-    "berth_provisioner_events_total{outcome=\"dropped\"} %llu\n"
-    "berth_provisioner_events_total{outcome=\"failed\"} %llu\n",
-    q.ready, q.delayed, q.processing, (unsigned long long)q.retries,
-    (unsigned long long)ev.recorder.created,
-    (unsigned long long)ev.recorder.aggregated,
-    (unsigned long long)(ev.dropped + ev.recorder.dropped),
-    (unsigned long long)ev.recorder.failed);
+  berth_buf_appendf(
+      out,
+      "# TYPE berth_provisioner_queue_depth gauge\n"
+      "berth_provisioner_queue_depth %zu\n"
+      "# TYPE berth_provisioner_queue_delayed gauge\n"
+      "berth_provisioner_queue_delayed %zu\n"
+      "# TYPE berth_provisioner_queue_in_flight gauge\n"
+      "berth_provisioner_queue_in_flight %zu\n"
+      "# TYPE berth_provisioner_queue_retries_total counter\n"
+      "berth_provisioner_queue_retries_total %llu\n"
+      "# TYPE berth_provisioner_events_total counter\n"
+      "berth_provisioner_events_total{outcome=\"created\"} %llu\n"
+      "berth_provisioner_events_total{outcome=\"aggregated\"} %llu\n"
+      "berth_provisioner_events_total{outcome=\"dropped\"} %llu\n"
+      "berth_provisioner_events_total{outcome=\"failed\"} %llu\n",
+      q.ready, q.delayed, q.processing, (unsigned long long)q.retries,
+      (unsigned long long)ev.recorder.created,
+      (unsigned long long)ev.recorder.aggregated,
+      (unsigned long long)(ev.dropped + ev.recorder.dropped),
+      (unsigned long long)ev.recorder.failed);
   informer_family(c, out, 0);
   informer_family(c, out, 1);
   informer_family(c, out, 2);

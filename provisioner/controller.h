@@ -21,12 +21,10 @@ typedef struct prov_controller prov_controller_t;
 
 /* Make the controller (nothing runs yet). Everything passed is borrowed
  * and must outlive it. */
-berth_status_t prov_controller_create(const prov_options_t *opt,
-                                      berth_k8s_client_t *client,
-                                      prov_provisioners_t *provs,
-                                      prov_metrics_t *metrics,
-                                      prov_controller_t **out,
-                                      berth_error_t *err);
+berth_status_t
+prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
+                       prov_provisioners_t *provs, prov_metrics_t *metrics,
+                       prov_controller_t **out, berth_error_t *err);
 
 /* Start the informers (first lists, then watches). */
 berth_status_t prov_controller_start_informers(prov_controller_t *c,

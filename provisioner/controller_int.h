@@ -32,13 +32,13 @@ struct prov_controller {
   berth_k8s_informer_t *classes;
   pthread_t *workers;
   int nworkers;
-  int busy_workers;      /* under lock, for the drain */
-  pthread_cond_t idle;   /* signalled when a worker finishes a key */
-  atomic_bool active;    /* false once the lease is lost or on stop */
-  atomic_bool running;   /* workers started */
+  int busy_workers;    /* under lock, for the drain */
+  pthread_cond_t idle; /* signalled when a worker finishes a key */
+  atomic_bool active;  /* false once the lease is lost or on stop */
+  atomic_bool running; /* workers started */
   bool stopped;
-  pthread_mutex_t lock;  /* done, busy_workers */
-  prov_map_t done;        /* see prov_done_has */
+  pthread_mutex_t lock; /* done, busy_workers */
+  prov_map_t done;      /* see prov_done_has */
   prov_usage_t *usage;
 };
 
@@ -67,8 +67,7 @@ void prov_done_add(prov_controller_t *c, char kind, const char *uid);
 void prov_done_remove(prov_controller_t *c, char kind, const char *uid);
 
 /* Queue keys. */
-void prov_enqueue_claim(prov_controller_t *c, const char *ns,
-                        const char *name);
+void prov_enqueue_claim(prov_controller_t *c, const char *ns, const char *name);
 void prov_enqueue_volume(prov_controller_t *c, const char *name);
 
 /* ---- api.c: API calls with metrics ---------------------------------- */
@@ -89,8 +88,7 @@ berth_status_t prov_api_set_finalizer(prov_controller_t *c,
 /* GET with metrics. */
 berth_status_t prov_api_get(prov_controller_t *c,
                             const berth_k8s_resource_t *res, const char *ns,
-                            const char *name, json_t **out,
-                            berth_error_t *err);
+                            const char *name, json_t **out, berth_error_t *err);
 
 /* Create the PV; one that exists already is BERTH_EEXIST. */
 berth_status_t prov_api_create_pv(prov_controller_t *c, const json_t *pv,

@@ -202,15 +202,14 @@ void prov_events_destroy(prov_events_t *ev, int64_t timeout_ms)
 }
 
 static pending_t *pending_new(const json_t *obj,
-                              const berth_k8s_resource_t *res,
-                              const char *type, const char *reason)
+                              const berth_k8s_resource_t *res, const char *type,
+                              const char *reason)
 {
   pending_t *p = calloc(1, sizeof(*p));
 
   if (p == NULL)
     return NULL;
-  berth_k8s_resource_api_version(res, p->api_version,
-                                 sizeof(p->api_version));
+  berth_k8s_resource_api_version(res, p->api_version, sizeof(p->api_version));
   berth_strlcpy(p->kind, res->kind, sizeof(p->kind));
   berth_strlcpy(p->type, type, sizeof(p->type));
   berth_strlcpy(p->reason, reason, sizeof(p->reason));

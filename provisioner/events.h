@@ -41,9 +41,9 @@ void prov_events_emit(prov_events_t *ev, const json_t *obj,
                       const berth_k8s_resource_t *res, const char *type,
                       const char *reason, const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 6, 7)))
+    __attribute__((format(printf, 6, 7)))
 #endif
-  ;
+    ;
 
 void prov_events_get_stats(prov_events_t *ev, prov_events_stats_t *out);
 

@@ -35,8 +35,7 @@ static berth_status_t parse_endpoint(const char *s, struct sockaddr_storage *ss,
   long long port;
 
   memset(ss, 0, sizeof(*ss));
-  if (colon == NULL ||
-      berth_str_to_ll(colon + 1, 0, 65535, &port) != BERTH_OK)
+  if (colon == NULL || berth_str_to_ll(colon + 1, 0, 65535, &port) != BERTH_OK)
     return berth_error_set(err, BERTH_EINVAL,
                            "--http-endpoint wants [HOST]:PORT, got '%s'", s);
   hl = (size_t)(colon - s);
@@ -70,8 +69,7 @@ static MHD_RESULT reply(struct MHD_Connection *conn, unsigned code,
   struct MHD_Response *resp;
   MHD_RESULT ret;
 
-  resp = MHD_create_response_from_buffer(body->len,
-                                         (void *)berth_buf_str(body),
+  resp = MHD_create_response_from_buffer(body->len, (void *)berth_buf_str(body),
                                          MHD_RESPMEM_MUST_COPY);
   if (resp == NULL)
     return MHD_NO;
@@ -145,8 +143,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 berth_status_t prov_http_start(const char *endpoint, prov_metrics_t *metrics,
                                prov_ready_fn ready, void *ctx,
-                               prov_http_t **out, int *port,
-                               berth_error_t *err)
+                               prov_http_t **out, int *port, berth_error_t *err)
 {
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
   const union MHD_DaemonInfo *info;
@@ -166,10 +163,10 @@ berth_status_t prov_http_start(const char *endpoint, prov_metrics_t *metrics,
   if (ss.ss_family == AF_INET6)
     flags |= MHD_USE_IPv6;
   h->daemon = MHD_start_daemon(
-    flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-    NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
-    (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-    MHD_OPTION_END);
+      flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+      NULL, MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_CONNECTION_LIMIT,
+      (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+      MHD_OPTION_END);
   if (h->daemon == NULL) {
     free(h);
     return berth_error_set(err, BERTH_EIO, "cannot listen on %s", endpoint);

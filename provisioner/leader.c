@@ -33,11 +33,11 @@ struct prov_leader {
   prov_leader_state_t state;
   berth_k8s_lease_t record; /* as last read or written */
   bool have_record;
-  char observed_rv[64];     /* the holder's record we last saw change ... */
-  int64_t observed_ms;      /* ... and when, on our monotonic clock */
-  int64_t expiry_ms;        /* when the other holder's lease runs out */
+  char observed_rv[64]; /* the holder's record we last saw change ... */
+  int64_t observed_ms;  /* ... and when, on our monotonic clock */
+  int64_t expiry_ms;    /* when the other holder's lease runs out */
   int64_t last_renew_ms;
-  char last_holder[256];    /* for logging changes only */
+  char last_holder[256]; /* for logging changes only */
 };
 
 static int64_t mono(void)
@@ -45,8 +45,8 @@ static int64_t mono(void)
   return berth_clock_monotonic_ms(NULL);
 }
 
-static void lease_log(prov_leader_t *l, berth_log_level_t lvl,
-                      const char *msg, const char *k, const char *v)
+static void lease_log(prov_leader_t *l, berth_log_level_t lvl, const char *msg,
+                      const char *k, const char *v)
 {
   char lease[320];
 
@@ -62,14 +62,12 @@ static attempt_t write_record(prov_leader_t *l, berth_k8s_lease_t *rec,
   berth_error_t err;
   berth_status_t st;
 
-  st = create ? berth_k8s_lease_create(l->client, l->ns, l->name, rec, &out,
-                                       &err)
-              : berth_k8s_lease_update(l->client, l->ns, l->name, rec, &out,
-                                       &err);
+  st = create
+           ? berth_k8s_lease_create(l->client, l->ns, l->name, rec, &out, &err)
+           : berth_k8s_lease_update(l->client, l->ns, l->name, rec, &out, &err);
   if (st != BERTH_OK) {
     if (st != BERTH_ECONFLICT && st != BERTH_EEXIST)
-      lease_log(l, BERTH_LOG_WARN, "lease write failed", "error",
-                err.message);
+      lease_log(l, BERTH_LOG_WARN, "lease write failed", "error", err.message);
     return ATTEMPT_ERROR;
   }
   l->record = out;
@@ -78,8 +76,7 @@ static attempt_t write_record(prov_leader_t *l, berth_k8s_lease_t *rec,
 }
 
 /* rec taken over by us at wall time now. */
-static void claim_record(prov_leader_t *l, berth_k8s_lease_t *rec,
-                         int64_t now)
+static void claim_record(prov_leader_t *l, berth_k8s_lease_t *rec, int64_t now)
 {
   if (strcmp(rec->holder_identity, l->identity) != 0) {
     rec->acquire_time_ms = now;
@@ -112,8 +109,7 @@ static attempt_t read_and_try(prov_leader_t *l)
     return ATTEMPT_ERROR;
   }
   if (strcmp(cur.resource_version, l->observed_rv) != 0) {
-    berth_strlcpy(l->observed_rv, cur.resource_version,
-                  sizeof(l->observed_rv));
+    berth_strlcpy(l->observed_rv, cur.resource_version, sizeof(l->observed_rv));
     l->observed_ms = mono();
   }
   if (cur.holder_identity[0] != '\0' &&
@@ -245,8 +241,8 @@ berth_status_t prov_leader_start(berth_k8s_client_t *client,
   prov_leader_t *l = calloc(1, sizeof(*l));
   pthread_condattr_t ca;
   const char *ns = o->namespace_name != NULL
-                     ? o->namespace_name
-                     : berth_k8s_client_namespace(client);
+                       ? o->namespace_name
+                       : berth_k8s_client_namespace(client);
 
   if (l == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "leader: out of memory");

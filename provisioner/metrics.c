@@ -12,9 +12,8 @@
 #include <string.h>
 
 /* Prometheus' default buckets, stretched to 5 minutes for slow backends. */
-static const double bucket_le[] = { 0.005, 0.01, 0.025, 0.05, 0.1,
-                                    0.25,  0.5,  1,     2.5,  5,
-                                    10,    30,   60,    120,  300 };
+static const double bucket_le[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                   2.5,   5,    10,    30,   60,  120,  300};
 #define NBUCKETS (sizeof(bucket_le) / sizeof(bucket_le[0]))
 
 typedef struct hist {
@@ -275,9 +274,9 @@ static void counters(berth_buf_t *out, const family_t *f, const char *name,
 
   header(out, name, "counter", help);
   for (i = 0; i < f->n; i++)
-    berth_buf_appendf(out, "%s{%s} %llu\n", name, f->s[i].labels,
-                      (unsigned long long)(failed ? f->s[i].failed
-                                                  : f->s[i].ok));
+    berth_buf_appendf(
+        out, "%s{%s} %llu\n", name, f->s[i].labels,
+        (unsigned long long)(failed ? f->s[i].failed : f->s[i].ok));
 }
 
 static void histograms(berth_buf_t *out, const family_t *f, const char *name,
@@ -292,11 +291,11 @@ static void histograms(berth_buf_t *out, const family_t *f, const char *name,
     uint64_t cum = 0;
     for (b = 0; b < NBUCKETS; b++) {
       cum += s->hist.counts[b];
-      berth_buf_appendf(out, "%s_bucket{%s,le=\"%g\"} %llu\n", name,
-                        s->labels, bucket_le[b], (unsigned long long)cum);
+      berth_buf_appendf(out, "%s_bucket{%s,le=\"%g\"} %llu\n", name, s->labels,
+                        bucket_le[b], (unsigned long long)cum);
     }
-    berth_buf_appendf(out, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name,
-                      s->labels, (unsigned long long)s->hist.count);
+    berth_buf_appendf(out, "%s_bucket{%s,le=\"+Inf\"} %llu\n", name, s->labels,
+                      (unsigned long long)s->hist.count);
     berth_buf_appendf(out, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name,
                       s->labels, s->hist.sum, name, s->labels,
                       (unsigned long long)s->hist.count);
@@ -326,10 +325,9 @@ berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)
   void *ctx;
 
   pthread_mutex_lock(&m->lock);
-  counters(out, &m->provision,
-           "controller_persistentvolumeclaim_provision_total",
-           "Total number of persistent volumes provisioned successfully.",
-           false);
+  counters(
+      out, &m->provision, "controller_persistentvolumeclaim_provision_total",
+      "Total number of persistent volumes provisioned successfully.", false);
   counters(out, &m->provision,
            "controller_persistentvolumeclaim_provision_failed_total",
            "Total number of persistent volume provision failed attempts.",
@@ -342,12 +340,14 @@ berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)
            "Total number of persistent volumes deleted successfully.", false);
   counters(out, &m->del, "controller_persistentvolume_delete_failed_total",
            "Total number of persistent volume delete failed attempts.", true);
-  histograms(out, &m->del, "controller_persistentvolume_delete_duration_seconds",
+  histograms(out, &m->del,
+             "controller_persistentvolume_delete_duration_seconds",
              "Latency in seconds to delete persistent volumes. Failed "
              "deletion attempts are ignored.");
   counters(out, &m->api, "berth_provisioner_api_requests_total",
            "Kubernetes API requests made by the controller, by verb and "
-           "HTTP code (0: no answer).", false);
+           "HTTP code (0: no answer).",
+           false);
   histograms(out, &m->backend, "berth_provisioner_backend_duration_seconds",
              "Latency of backend calls, failures included.");
   counters(out, &m->backend, "berth_provisioner_backend_errors_total",

@@ -31,82 +31,94 @@ enum {
 };
 
 static const struct option longopts[] = {
-  { "provisioner", required_argument, NULL, OPT_PROVISIONER },
-  { "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-  { "context", required_argument, NULL, OPT_CONTEXT },
-  { "kube-api-qps", required_argument, NULL, OPT_QPS },
-  { "kube-api-burst", required_argument, NULL, OPT_BURST },
-  { "worker-threads", required_argument, NULL, OPT_WORKERS },
-  { "leader-elect", optional_argument, NULL, OPT_LEADER_ELECT },
-  { "enable-leader-election", optional_argument, NULL, OPT_LEADER_ELECT },
-  { "leader-election-namespace", required_argument, NULL, OPT_LE_NAMESPACE },
-  { "leader-election-name", required_argument, NULL, OPT_LE_NAME },
-  { "leader-election-identity", required_argument, NULL, OPT_LE_IDENTITY },
-  { "lease-duration", required_argument, NULL, OPT_LEASE },
-  { "leader-election-lease-duration", required_argument, NULL, OPT_LEASE },
-  { "renew-deadline", required_argument, NULL, OPT_RENEW },
-  { "leader-election-renew-deadline", required_argument, NULL, OPT_RENEW },
-  { "retry-period", required_argument, NULL, OPT_RETRY },
-  { "leader-election-retry-period", required_argument, NULL, OPT_RETRY },
-  { "http-endpoint", required_argument, NULL, OPT_HTTP },
-  { "usage-interval", required_argument, NULL, OPT_USAGE },
-  { "drain-timeout", required_argument, NULL, OPT_DRAIN },
-  { "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-  { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-  { "help", no_argument, NULL, 'h' },
-  { "version", no_argument, NULL, 'V' },
-  { NULL, 0, NULL, 0 },
+    {"provisioner", required_argument, NULL, OPT_PROVISIONER},
+    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"kube-api-qps", required_argument, NULL, OPT_QPS},
+    {"kube-api-burst", required_argument, NULL, OPT_BURST},
+    {"worker-threads", required_argument, NULL, OPT_WORKERS},
+    {"leader-elect", optional_argument, NULL, OPT_LEADER_ELECT},
+    {"enable-leader-election", optional_argument, NULL, OPT_LEADER_ELECT},
+    {"leader-election-namespace", required_argument, NULL, OPT_LE_NAMESPACE},
+    {"leader-election-name", required_argument, NULL, OPT_LE_NAME},
+    {"leader-election-identity", required_argument, NULL, OPT_LE_IDENTITY},
+    {"lease-duration", required_argument, NULL, OPT_LEASE},
+    {"leader-election-lease-duration", required_argument, NULL, OPT_LEASE},
+    {"renew-deadline", required_argument, NULL, OPT_RENEW},
+    {"leader-election-renew-deadline", required_argument, NULL, OPT_RENEW},
+    {"retry-period", required_argument, NULL, OPT_RETRY},
+    {"leader-election-retry-period", required_argument, NULL, OPT_RETRY},
+    {"http-endpoint", required_argument, NULL, OPT_HTTP},
+    {"usage-interval", required_argument, NULL, OPT_USAGE},
+    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static void usage(FILE *out)
 {
-  fprintf(out,
-    "Usage: berth-provisioner [OPTION]...\n"
-    "Provision PersistentVolumes for the claims whose StorageClass names one\n"
-    "of our provisioners: NFS sub-directories through libnfs (no mount, no\n"
-    "privileges), exactly once, crash-safe, leader-elected.\n"
-    "\n"
-    "Options:\n"
-    "  --provisioner NAME=BACKEND  serve StorageClasses whose provisioner is\n"
-    "                       NAME with BACKEND (nfs); repeatable. Without it:\n"
-    "                       PROVISIONER_NAME=NAME with the nfs backend\n"
-    "  --kubeconfig FILE    kubeconfig (default: $KUBECONFIG, in-cluster,\n"
-    "                       ~/.kube/config)\n"
-    "  --context NAME       kubeconfig context\n"
-    "  --kube-api-qps N     API requests per second (default 50)\n"
-    "  --kube-api-burst N   API burst (default 100)\n"
-    "  --worker-threads N   claims and volumes worked on at once (default %d)\n"
-    "  --leader-elect[=BOOL]  elect a leader on a Lease (default true;\n"
-    "                       ENABLE_LEADER_ELECTION)\n"
-    "  --leader-election-namespace NS  the Lease's namespace\n"
-    "  --leader-election-name NAME     the Lease (default: provisioner name)\n"
-    "  --leader-election-identity ID   this replica (default: host_pid)\n"
-    "  --lease-duration D   (default 15s)\n"
-    "  --renew-deadline D   (default 10s)\n"
-    "  --retry-period D     (default 2s)\n"
-    "  --http-endpoint ADDR /healthz, /readyz, /metrics (default %s;\n"
-    "                       \"\" turns it off)\n"
-    "  --usage-interval D   measure volumes' usage this often (default 5m;\n"
-    "                       0 never)\n"
-    "  --drain-timeout D    longest wait for work in flight on SIGTERM\n"
-    "                       (default 30s)\n"
-    "  --log-level LEVEL, -v LEVEL  error, warn, info (default), debug,\n"
-    "                       trace, or 0-4\n"
-    "  --log-format FORMAT  logfmt (default) or json\n"
-    "  -h, --help           show this help and exit\n"
-    "  -V, --version        show the version and exit\n"
-    "\n"
-    "Environment (nfs-subdir-external-provisioner): PROVISIONER_NAME,\n"
-    "NFS_SERVER, NFS_PATH, ENABLE_LEADER_ELECTION; NFS_URL (libnfs URL) as\n"
-    "the nfs backend's default export instead of NFS_SERVER/NFS_PATH.\n"
-    "Durations: 500ms, 15s, 1m30s, or plain seconds.\n",
-    PROV_DEFAULT_WORKERS, PROV_DEFAULT_HTTP_ENDPOINT);
+  fprintf(
+      out,
+      "Usage: berth-provisioner [OPTION]...\n"
+      "Provision PersistentVolumes for the claims whose StorageClass names "
+      "one\n"
+      "of our provisioners: NFS sub-directories through libnfs (no mount, no\n"
+      "privileges), exactly once, crash-safe, leader-elected.\n"
+      "\n"
+      "Options:\n"
+      "  --provisioner NAME=BACKEND  serve StorageClasses whose provisioner "
+      "is\n"
+      "                       NAME with BACKEND (nfs); repeatable. Without "
+      "it:\n"
+      "                       PROVISIONER_NAME=NAME with the nfs backend\n"
+      "  --kubeconfig FILE    kubeconfig (default: $KUBECONFIG, in-cluster,\n"
+      "                       ~/.kube/config)\n"
+      "  --context NAME       kubeconfig context\n"
+      "  --kube-api-qps N     API requests per second (default 50)\n"
+      "  --kube-api-burst N   API burst (default 100)\n"
+      "  --worker-threads N   claims and volumes worked on at once (default "
+      "%d)\n"
+      "  --leader-elect[=BOOL]  elect a leader on a Lease (default true;\n"
+      "                       ENABLE_LEADER_ELECTION)\n"
+      "  --leader-election-namespace NS  the Lease's namespace\n"
+      "  --leader-election-name NAME     the Lease (default: provisioner "
+      "name)\n"
+      "  --leader-election-identity ID   this replica (default: host_pid)\n"
+      "  --lease-duration D   (default 15s)\n"
+      "  --renew-deadline D   (default 10s)\n"
+      "  --retry-period D     (default 2s)\n"
+      "  --http-endpoint ADDR /healthz, /readyz, /metrics (default %s;\n"
+      "                       \"\" turns it off)\n"
+      "  --usage-interval D   measure volumes' usage this often (default 5m;\n"
+      "                       0 never)\n"
+      "  --drain-timeout D    longest wait for work in flight on SIGTERM\n"
+      "                       (default 30s)\n"
+      "  --log-level LEVEL, -v LEVEL  error, warn, info (default), debug,\n"
+      "                       trace, or 0-4\n"
+      "  --log-format FORMAT  logfmt (default) or json\n"
+      "  -h, --help           show this help and exit\n"
+      "  -V, --version        show the version and exit\n"
+      "\n"
+      "Environment (nfs-subdir-external-provisioner): PROVISIONER_NAME,\n"
+      "NFS_SERVER, NFS_PATH, ENABLE_LEADER_ELECTION; NFS_URL (libnfs URL) as\n"
+      "the nfs backend's default export instead of NFS_SERVER/NFS_PATH.\n"
+      "Durations: 500ms, 15s, 1m30s, or plain seconds.\n",
+      PROV_DEFAULT_WORKERS, PROV_DEFAULT_HTTP_ENDPOINT);
 }
 
 berth_status_t prov_duration_parse(const char *s, int64_t *ms)
 {
-  static const struct { const char *unit; double ms; } units[] = {
-    { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+  static const struct {
+    const char *unit;
+    double ms;
+  } units[] = {
+      {"ms", 1},
+      {"s", 1000},
+      {"m", 60000},
+      {"h", 3600000},
   };
   double total = 0;
   char *end;
@@ -153,8 +165,8 @@ void prov_lease_name(const char *provisioner, char *out, size_t outsize)
 /* Go's strconv.ParseBool. */
 static bool parse_bool(const char *s, bool *out)
 {
-  static const char *const yes[] = { "1", "t", "T", "true", "TRUE", "True" };
-  static const char *const no[] = { "0", "f", "F", "false", "FALSE", "False" };
+  static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
+  static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
   size_t i;
 
   for (i = 0; i < 6; i++) {
@@ -184,8 +196,7 @@ static bool valid_provisioner_name(const char *s, size_t n)
 static bool add_binding(prov_options_t *opt, const char *name, size_t nlen,
                         const char *backend)
 {
-  prov_binding_t *b = realloc(opt->bindings,
-                              (opt->nbindings + 1) * sizeof(*b));
+  prov_binding_t *b = realloc(opt->bindings, (opt->nbindings + 1) * sizeof(*b));
 
   if (b == NULL)
     return false;
@@ -209,8 +220,10 @@ static bool parse_binding(prov_options_t *opt, const char *arg, FILE *err)
 
   if (eq == NULL || !valid_provisioner_name(arg, (size_t)(eq - arg)) ||
       eq[1] == '\0') {
-    fprintf(err, "berth-provisioner: --provisioner wants NAME=BACKEND, got "
-                 "'%s'\n", arg);
+    fprintf(err,
+            "berth-provisioner: --provisioner wants NAME=BACKEND, got "
+            "'%s'\n",
+            arg);
     return false;
   }
   for (i = 0; i < opt->nbindings; i++) {
@@ -246,8 +259,7 @@ static bool parse_num(const char *flag, const char *v, double min, double max,
   return true;
 }
 
-static bool parse_dur(const char *flag, const char *v, int64_t *out,
-                      FILE *err)
+static bool parse_dur(const char *flag, const char *v, int64_t *out, FILE *err)
 {
   if (prov_duration_parse(v, out) != BERTH_OK) {
     fprintf(err, "berth-provisioner: %s: '%s' is not a duration\n", flag, v);
@@ -262,8 +274,9 @@ static bool parse_level(const char *v, prov_options_t *opt, FILE *err)
 
   /* klog's -v numbers: 0-2 info, 3-4 debug, 5 and more trace. */
   if (berth_str_to_ll(v, 0, 100, &n) == BERTH_OK) {
-    opt->log_level = n <= 2 ? BERTH_LOG_INFO
-                            : n <= 4 ? BERTH_LOG_DEBUG : BERTH_LOG_TRACE;
+    opt->log_level = n <= 2   ? BERTH_LOG_INFO
+                     : n <= 4 ? BERTH_LOG_DEBUG
+                              : BERTH_LOG_TRACE;
     return true;
   }
   if (berth_log_level_parse(v, &opt->log_level) != BERTH_OK) {
@@ -296,8 +309,10 @@ static bool from_env(prov_options_t *opt, FILE *err)
   const char *url = getenv("NFS_URL");
 
   if (le != NULL && le[0] != '\0' && !parse_bool(le, &opt->leader_elect)) {
-    fprintf(err, "berth-provisioner: ENABLE_LEADER_ELECTION: '%s' is not a "
-                 "boolean\n", le);
+    fprintf(err,
+            "berth-provisioner: ENABLE_LEADER_ELECTION: '%s' is not a "
+            "boolean\n",
+            le);
     return false;
   }
   if (url != NULL && url[0] != '\0') {
@@ -319,9 +334,12 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
   double d;
 
   switch (c) {
-  case OPT_PROVISIONER: return parse_binding(opt, arg, err);
-  case OPT_KUBECONFIG: return set_str(&opt->kubeconfig, arg);
-  case OPT_CONTEXT: return set_str(&opt->context, arg);
+  case OPT_PROVISIONER:
+    return parse_binding(opt, arg, err);
+  case OPT_KUBECONFIG:
+    return set_str(&opt->kubeconfig, arg);
+  case OPT_CONTEXT:
+    return set_str(&opt->context, arg);
   case OPT_QPS:
     if (!parse_num("--kube-api-qps", arg, 0.01, 1e6, &d, err))
       return false;
@@ -343,30 +361,42 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
       return true;
     }
     if (!parse_bool(arg, &opt->leader_elect)) {
-      fprintf(err, "berth-provisioner: --leader-elect: '%s' is not a "
-                   "boolean\n", arg);
+      fprintf(err,
+              "berth-provisioner: --leader-elect: '%s' is not a "
+              "boolean\n",
+              arg);
       return false;
     }
     return true;
-  case OPT_LE_NAMESPACE: return set_str(&opt->le_namespace, arg);
-  case OPT_LE_NAME: return set_str(&opt->le_name, arg);
-  case OPT_LE_IDENTITY: return set_str(&opt->le_identity, arg);
-  case OPT_LEASE: return parse_dur("--lease-duration", arg, &opt->lease_ms, err);
-  case OPT_RENEW: return parse_dur("--renew-deadline", arg, &opt->renew_ms, err);
-  case OPT_RETRY: return parse_dur("--retry-period", arg, &opt->retry_ms, err);
-  case OPT_HTTP: return set_str(&opt->http_endpoint, arg);
+  case OPT_LE_NAMESPACE:
+    return set_str(&opt->le_namespace, arg);
+  case OPT_LE_NAME:
+    return set_str(&opt->le_name, arg);
+  case OPT_LE_IDENTITY:
+    return set_str(&opt->le_identity, arg);
+  case OPT_LEASE:
+    return parse_dur("--lease-duration", arg, &opt->lease_ms, err);
+  case OPT_RENEW:
+    return parse_dur("--renew-deadline", arg, &opt->renew_ms, err);
+  case OPT_RETRY:
+    return parse_dur("--retry-period", arg, &opt->retry_ms, err);
+  case OPT_HTTP:
+    return set_str(&opt->http_endpoint, arg);
   case OPT_USAGE:
     return parse_dur("--usage-interval", arg, &opt->usage_interval_ms, err);
-  case OPT_DRAIN: return parse_dur("--drain-timeout", arg, &opt->drain_ms, err);
+  case OPT_DRAIN:
+    return parse_dur("--drain-timeout", arg, &opt->drain_ms, err);
   case OPT_LOG_LEVEL:
-  case 'v': return parse_level(arg, opt, err);
+  case 'v':
+    return parse_level(arg, opt, err);
   case OPT_LOG_FORMAT:
     if (berth_log_format_parse(arg, &opt->log_format) != BERTH_OK) {
       fprintf(err, "berth-provisioner: --log-format: logfmt or json\n");
       return false;
     }
     return true;
-  default: return false;
+  default:
+    return false;
   }
 }
 
@@ -377,8 +407,10 @@ static bool check(prov_options_t *opt, FILE *err)
 
   if (opt->nbindings == 0 && name != NULL && name[0] != '\0') {
     if (!valid_provisioner_name(name, strlen(name))) {
-      fprintf(err, "berth-provisioner: PROVISIONER_NAME '%s' is not a valid "
-                   "provisioner name\n", name);
+      fprintf(err,
+              "berth-provisioner: PROVISIONER_NAME '%s' is not a valid "
+              "provisioner name\n",
+              name);
       return false;
     }
     if (!add_binding(opt, name, strlen(name), "nfs"))

@@ -32,7 +32,7 @@ typedef struct prov_options {
   json_t *nfs_defaults; /* {"server":..,"share":..} or {"url":..}, or NULL */
   char *kubeconfig;
   char *context;
-  double qps;  /* 0: the client's default */
+  double qps; /* 0: the client's default */
   int burst;
   int workers;
   bool leader_elect;
@@ -42,7 +42,7 @@ typedef struct prov_options {
   int64_t lease_ms;
   int64_t renew_ms;
   int64_t retry_ms;
-  char *http_endpoint; /* NULL or "": off */
+  char *http_endpoint;       /* NULL or "": off */
   int64_t usage_interval_ms; /* 0: never measure usage */
   int64_t drain_ms;          /* longest SIGTERM drain */
   berth_log_level_t log_level;

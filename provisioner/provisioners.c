@@ -18,11 +18,10 @@ struct prov_provisioners {
 };
 
 typedef berth_status_t (*factory_fn)(const prov_options_t *opt,
-                                     berth_backend_t **out,
-                                     berth_error_t *err);
+                                     berth_backend_t **out, berth_error_t *err);
 
-static berth_status_t make_nfs(const prov_options_t *opt,
-                               berth_backend_t **out, berth_error_t *err)
+static berth_status_t make_nfs(const prov_options_t *opt, berth_backend_t **out,
+                               berth_error_t *err)
 {
   berth_backend_nfs_config_t cfg;
 
@@ -36,7 +35,7 @@ static const struct {
   const char *kind;
   factory_fn make;
 } factories[] = {
-  { "nfs", make_nfs },
+    {"nfs", make_nfs},
 };
 
 static berth_status_t make_backend(const prov_options_t *opt,
@@ -56,7 +55,8 @@ static berth_status_t make_backend(const prov_options_t *opt,
   }
   return berth_error_set(err, BERTH_EINVAL,
                          "provisioner %s: unknown backend '%s' (this build "
-                         "has: nfs)", b->name, b->backend);
+                         "has: nfs)",
+                         b->name, b->backend);
 }
 
 berth_status_t prov_provisioners_create(const prov_options_t *opt,

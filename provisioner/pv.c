@@ -47,11 +47,10 @@ fail:
 static json_t *pv_claim_ref(const json_t *claim)
 {
   const char *rv = berth_k8s_obj_resource_version(claim);
-  json_t *ref = json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "kind",
-                          "PersistentVolumeClaim", "apiVersion", "v1",
-                          "namespace", berth_k8s_obj_namespace(claim), "name",
-                          berth_k8s_obj_name(claim), "uid",
-                          berth_k8s_obj_uid(claim));
+  json_t *ref = json_pack(
+      "{s:s, s:s, s:s?, s:s?, s:s?}", "kind", "PersistentVolumeClaim",
+      "apiVersion", "v1", "namespace", berth_k8s_obj_namespace(claim), "name",
+      berth_k8s_obj_name(claim), "uid", berth_k8s_obj_uid(claim));
 
   if (ref != NULL && rv != NULL &&
       json_object_set_new(ref, "resourceVersion", json_string(rv)) != 0) {
@@ -75,15 +74,13 @@ static json_t *pv_spec(const prov_pv_input_t *in, const char *policy)
     berth_strlcpy(cap, in->requested, sizeof(cap));
   else
     prov_quantity_format(in->result->capacity_bytes, cap, sizeof(cap));
-  spec = json_pack("{s:{s:s}, s:s, s:s, s:s?, s:o}", "capacity", "storage",
-                   cap, "persistentVolumeReclaimPolicy", policy,
-                   "volumeMode", mode != NULL ? mode : "Filesystem",
-                   "storageClassName", sc, "claimRef",
-                   pv_claim_ref(in->claim));
+  spec = json_pack("{s:{s:s}, s:s, s:s, s:s?, s:o}", "capacity", "storage", cap,
+                   "persistentVolumeReclaimPolicy", policy, "volumeMode",
+                   mode != NULL ? mode : "Filesystem", "storageClassName", sc,
+                   "claimRef", pv_claim_ref(in->claim));
   if (spec == NULL)
     return NULL;
-  rc |= copy_field(spec, "accessModes",
-                   json_object_get(cspec, "accessModes"));
+  rc |= copy_field(spec, "accessModes", json_object_get(cspec, "accessModes"));
   rc |= copy_field(spec, "mountOptions",
                    json_object_get(in->sclass, "mountOptions"));
   rc |= copy_field(spec, "nodeAffinity", in->result->node_affinity);

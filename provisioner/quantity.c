@@ -25,10 +25,10 @@ typedef struct {
 } suffix_t;
 
 static const suffix_t suffixes[] = {
-  { "Ki", 2, 10 }, { "Mi", 2, 20 }, { "Gi", 2, 30 }, { "Ti", 2, 40 },
-  { "Pi", 2, 50 }, { "Ei", 2, 60 }, { "n", 10, -9 }, { "u", 10, -6 },
-  { "m", 10, -3 }, { "", 10, 0 },   { "k", 10, 3 },  { "M", 10, 6 },
-  { "G", 10, 9 },  { "T", 10, 12 }, { "P", 10, 15 }, { "E", 10, 18 },
+    {"Ki", 2, 10}, {"Mi", 2, 20}, {"Gi", 2, 30}, {"Ti", 2, 40},
+    {"Pi", 2, 50}, {"Ei", 2, 60}, {"n", 10, -9}, {"u", 10, -6},
+    {"m", 10, -3}, {"", 10, 0},   {"k", 10, 3},  {"M", 10, 6},
+    {"G", 10, 9},  {"T", 10, 12}, {"P", 10, 15}, {"E", 10, 18},
 };
 
 /* The suffix of s (after the number) as base and exponent. */
@@ -47,7 +47,8 @@ static bool parse_suffix(const char *s, int *base, int *exp)
   }
   if ((s[0] == 'e' || s[0] == 'E') && s[1] != '\0') {
     e = strtol(s + 1, &end, 10);
-    if (*end == '\0' && e >= -30 && e <= 30 && isdigit((unsigned char)end[-1])) {
+    if (*end == '\0' && e >= -30 && e <= 30 &&
+        isdigit((unsigned char)end[-1])) {
       *base = 10;
       *exp = (int)e;
       return true;
@@ -140,7 +141,7 @@ berth_status_t prov_quantity_parse(const char *s, uint64_t *out)
 
 void prov_quantity_format(uint64_t bytes, char *out, size_t outsize)
 {
-  static const char *const names[] = { "Ki", "Mi", "Gi", "Ti", "Pi", "Ei" };
+  static const char *const names[] = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
   int i;
 
   for (i = 5; i >= 0; i--) {

@@ -272,8 +272,7 @@ berth_status_t prov_queue_add(prov_queue_t *q, const char *key)
 }
 
 /* Delay it by delay_ms unless it is queued already or due sooner. Locked. */
-static berth_status_t item_delay(prov_queue_t *q, qitem_t *it,
-                                 int64_t delay_ms)
+static berth_status_t item_delay(prov_queue_t *q, qitem_t *it, int64_t delay_ms)
 {
   int64_t due = q_now(q) + delay_ms;
   berth_status_t st = BERTH_OK;
@@ -333,8 +332,7 @@ static int64_t q_jitter(const prov_queue_t *q, int64_t d)
     return d;
   span = (int64_t)((double)d * q->o.jitter);
   if (span > 0)
-    d += (int64_t)berth_rand_below(q->o.rand, (uint64_t)(2 * span + 1)) -
-         span;
+    d += (int64_t)berth_rand_below(q->o.rand, (uint64_t)(2 * span + 1)) - span;
   return d < q->o.max_delay_ms ? d : q->o.max_delay_ms;
 }
 

@@ -33,9 +33,9 @@ typedef struct prov_queue prov_queue_t;
 
 /* Zero-initialise; 0 or NULL means the default. */
 typedef struct prov_queue_options {
-  int64_t base_delay_ms; /* first backoff */
-  int64_t max_delay_ms;  /* longest backoff */
-  double jitter;         /* fraction, 0..1; < 0 for none */
+  int64_t base_delay_ms;      /* first backoff */
+  int64_t max_delay_ms;       /* longest backoff */
+  double jitter;              /* fraction, 0..1; < 0 for none */
   const berth_clock_t *clock; /* borrowed; must outlive the queue */
   const berth_rand_t *rand;   /* borrowed */
 } prov_queue_options_t;

@@ -58,7 +58,7 @@ typedef struct claim_ctx {
   json_t *sclass; /* its class (a reference), or NULL */
   const char *prov;
   berth_backend_t *be;
-  char key[512];   /* namespace/name, for logs */
+  char key[512]; /* namespace/name, for logs */
   char pv_name[96];
   uint64_t req_bytes;
   const char *req_text;
@@ -76,8 +76,8 @@ static const char *class_name(const claim_ctx_t *x)
 static void log_claim(const claim_ctx_t *x, berth_log_level_t lvl,
                       const char *msg, const char *k, const char *v)
 {
-  berth_log(lvl, msg, "claim", x->key, "pv", x->pv_name, "class",
-            class_name(x), k, v, NULL);
+  berth_log(lvl, msg, "claim", x->key, "pv", x->pv_name, "class", class_name(x),
+            k, v, NULL);
 }
 
 static json_t *class_parameters(const claim_ctx_t *x)
@@ -107,8 +107,7 @@ static prov_result_t claim_fail(claim_ctx_t *x, berth_status_t st,
                                 const berth_error_t *err)
 {
   berth_error_t ferr;
-  const char *msg = err->message[0] != '\0' ? err->message
-                                            : berth_strerror(st);
+  const char *msg = err->message[0] != '\0' ? err->message : berth_strerror(st);
 
   /* The guard first: once the Event is visible, the claim is as it will
    * stay until the next attempt. */
@@ -144,7 +143,8 @@ static berth_status_t check_topology(claim_ctx_t *x, berth_error_t *err)
   else if (st == BERTH_OK && !prov_class_allows_node(x->sclass, node))
     st = berth_error_set(err, BERTH_EINVAL,
                          "selected node \"%s\" is not in the class's "
-                         "allowedTopologies", node_name);
+                         "allowedTopologies",
+                         node_name);
   json_decref(node);
   return st;
 }
@@ -230,8 +230,8 @@ static berth_status_t backend_provision(claim_ctx_t *x,
 }
 
 static berth_status_t build_pv(claim_ctx_t *x,
-                               const berth_provision_result_t *res,
-                               json_t **pv, berth_error_t *err)
+                               const berth_provision_result_t *res, json_t **pv,
+                               berth_error_t *err)
 {
   prov_pv_input_t in;
 
@@ -250,7 +250,7 @@ static berth_status_t build_pv(claim_ctx_t *x,
 static berth_status_t backend_delete(claim_ctx_t *x, const json_t *pv,
                                      berth_error_t *err)
 {
-  berth_delete_request_t req = { pv, class_parameters(x) };
+  berth_delete_request_t req = {pv, class_parameters(x)};
   int64_t t0 = berth_clock_monotonic_ms(NULL);
   berth_status_t st = berth_backend_delete(x->be, &req, NULL, err);
 
@@ -350,7 +350,8 @@ static prov_result_t claim_provision(claim_ctx_t *x)
                    &berth_k8s_res_persistentvolumeclaims, "Normal",
                    "Provisioning",
                    "External provisioner is provisioning volume for claim "
-                   "\"%s\"", x->key);
+                   "\"%s\"",
+                   x->key);
   st = set_guard(x, true, &err);
   if (st != BERTH_OK)
     return claim_fail(x, st == BERTH_EINVAL ? BERTH_EUNAVAILABLE : st, &err);
@@ -368,13 +369,15 @@ static prov_result_t claim_cleanup(claim_ctx_t *x)
   berth_status_t st;
 
   berth_provision_result_init(&res);
-  st = prov_api_get(x->c, &berth_k8s_res_persistentvolumes, NULL,
-                    x->pv_name, &pv, &err);
+  st = prov_api_get(x->c, &berth_k8s_res_persistentvolumes, NULL, x->pv_name,
+                    &pv, &err);
   if (st != BERTH_ENOTFOUND)
     goto done; /* saved after all (the PV takes over), or ask again */
   if (x->be == NULL || x->sclass == NULL) {
-    log_claim(x, BERTH_LOG_WARN, "claim deleted; its class or provisioner "
-              "is gone, storage left as it is", NULL, NULL);
+    log_claim(x, BERTH_LOG_WARN,
+              "claim deleted; its class or provisioner "
+              "is gone, storage left as it is",
+              NULL, NULL);
     st = BERTH_OK;
     goto done;
   }
@@ -387,8 +390,10 @@ static prov_result_t claim_cleanup(claim_ctx_t *x)
   if (st == BERTH_OK && prov_active(x->c))
     st = backend_delete(x, pv, &err);
   if (st == BERTH_OK)
-    log_claim(x, BERTH_LOG_INFO, "claim deleted before its PV was saved; "
-              "storage cleaned up", NULL, NULL);
+    log_claim(x, BERTH_LOG_INFO,
+              "claim deleted before its PV was saved; "
+              "storage cleaned up",
+              NULL, NULL);
   else if (st == BERTH_EINVAL)
     st = BERTH_OK; /* nothing could have been made */
 
@@ -398,8 +403,7 @@ done:
   json_decref(pv);
   berth_provision_result_cleanup(&res);
   if (st != BERTH_OK)
-    log_claim(x, BERTH_LOG_WARN, "claim cleanup failed", "error",
-              err.message);
+    log_claim(x, BERTH_LOG_WARN, "claim cleanup failed", "error", err.message);
   return st == BERTH_OK ? PROV_DONE : PROV_RETRY;
 }
 
@@ -418,8 +422,7 @@ static bool claim_is_ours(claim_ctx_t *x, prov_result_t *r)
     return false;
   x->sclass = berth_k8s_informer_get(x->c->classes, NULL, cls);
   if (x->sclass == NULL) {
-    log_claim(x, BERTH_LOG_DEBUG, "waiting for the storage class", NULL,
-              NULL);
+    log_claim(x, BERTH_LOG_DEBUG, "waiting for the storage class", NULL, NULL);
     *r = PROV_RETRY;
     return false;
   }
@@ -488,8 +491,7 @@ prov_result_t prov_sync_claim(prov_controller_t *c, const char *ns,
   x.claim = berth_k8s_informer_get(c->claims, ns, name);
   if (x.claim == NULL)
     return PROV_DONE;
-  if (!prov_pv_name(berth_k8s_obj_uid(x.claim), x.pv_name,
-                    sizeof(x.pv_name))) {
+  if (!prov_pv_name(berth_k8s_obj_uid(x.claim), x.pv_name, sizeof(x.pv_name))) {
     json_decref(x.claim);
     return PROV_DONE;
   }

@@ -41,7 +41,7 @@ typedef struct vol_ctx {
 static const char *pv_phase(const json_t *pv)
 {
   const char *p = json_string_value(
-    json_object_get(json_object_get(pv, "status"), "phase"));
+      json_object_get(json_object_get(pv, "status"), "phase"));
 
   return p != NULL ? p : "";
 }
@@ -49,13 +49,13 @@ static const char *pv_phase(const json_t *pv)
 static const char *pv_policy(const json_t *pv)
 {
   const char *p = json_string_value(json_object_get(
-    json_object_get(pv, "spec"), "persistentVolumeReclaimPolicy"));
+      json_object_get(pv, "spec"), "persistentVolumeReclaimPolicy"));
 
   return p != NULL ? p : "Delete";
 }
 
-static void log_vol(const vol_ctx_t *x, berth_log_level_t lvl,
-                    const char *msg, const char *k, const char *v)
+static void log_vol(const vol_ctx_t *x, berth_log_level_t lvl, const char *msg,
+                    const char *k, const char *v)
 {
   berth_log(lvl, msg, "pv", x->name, "class", x->cls, k, v, NULL);
 }
@@ -78,10 +78,14 @@ static prov_result_t set_guard(vol_ctx_t *x, bool present)
 static const char *outcome_name(berth_delete_outcome_t o)
 {
   switch (o) {
-  case BERTH_DELETE_DELETED: return "deleted";
-  case BERTH_DELETE_ARCHIVED: return "archived";
-  case BERTH_DELETE_RETAINED: return "retained";
-  case BERTH_DELETE_ABSENT: return "absent";
+  case BERTH_DELETE_DELETED:
+    return "deleted";
+  case BERTH_DELETE_ARCHIVED:
+    return "archived";
+  case BERTH_DELETE_RETAINED:
+    return "retained";
+  case BERTH_DELETE_ABSENT:
+    return "absent";
   }
   return "unknown";
 }
@@ -91,8 +95,7 @@ static prov_result_t reclaim_failed(vol_ctx_t *x, int64_t t0,
 {
   prov_events_emit(x->c->events, x->pv, &berth_k8s_res_persistentvolumes,
                    "Warning", "VolumeFailedDelete", "%s", err->message);
-  log_vol(x, BERTH_LOG_WARN, "deleting volume failed", "error",
-          err->message);
+  log_vol(x, BERTH_LOG_WARN, "deleting volume failed", "error", err->message);
   prov_metrics_delete(x->c->metrics, x->cls, false, prov_seconds_since(t0));
   return PROV_RETRY;
 }
@@ -100,8 +103,8 @@ static prov_result_t reclaim_failed(vol_ctx_t *x, int64_t t0,
 /* RECLAIM 1: the backend, unless this process did it already. */
 static berth_status_t reclaim_storage(vol_ctx_t *x, berth_error_t *err)
 {
-  berth_delete_request_t req = { x->pv,
-                                 json_object_get(x->sclass, "parameters") };
+  berth_delete_request_t req = {x->pv,
+                                json_object_get(x->sclass, "parameters")};
   berth_delete_outcome_t outcome = BERTH_DELETE_ABSENT;
   int64_t t0 = berth_clock_monotonic_ms(NULL);
   berth_status_t st;
@@ -139,8 +142,8 @@ static prov_result_t reclaim(vol_ctx_t *x)
     st = prov_api_delete_pv(x->c, x->name, berth_k8s_obj_uid(x->pv), &after,
                             &err);
   if (st == BERTH_OK)
-    st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumes,
-                                x->pv, PROV_PV_FINALIZER, false, &err);
+    st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumes, x->pv,
+                                PROV_PV_FINALIZER, false, &err);
   json_decref(after);
   if (st != BERTH_OK)
     return reclaim_failed(x, t0, &err);
@@ -181,9 +184,9 @@ prov_result_t prov_sync_volume(prov_controller_t *c, const char *name)
   if (x.pv == NULL)
     return PROV_DONE;
   x.be = prov_provisioners_find(
-    c->provs, berth_k8s_obj_annotation(x.pv, PROV_ANN_PROVISIONED_BY));
+      c->provs, berth_k8s_obj_annotation(x.pv, PROV_ANN_PROVISIONED_BY));
   x.cls = json_string_value(
-    json_object_get(json_object_get(x.pv, "spec"), "storageClassName"));
+      json_object_get(json_object_get(x.pv, "spec"), "storageClassName"));
   if (x.cls != NULL)
     x.sclass = berth_k8s_informer_get(c->classes, NULL, x.cls);
   if (x.be != NULL)

@@ -46,11 +46,11 @@ static void measure(prov_usage_t *u, const json_t *pv)
 {
   prov_controller_t *c = u->c;
   berth_backend_t *be = prov_provisioners_find(
-    c->provs, berth_k8s_obj_annotation(pv, PROV_ANN_PROVISIONED_BY));
+      c->provs, berth_k8s_obj_annotation(pv, PROV_ANN_PROVISIONED_BY));
   const char *phase = json_string_value(
-    json_object_get(json_object_get(pv, "status"), "phase"));
+      json_object_get(json_object_get(pv, "status"), "phase"));
   const char *cls = json_string_value(
-    json_object_get(json_object_get(pv, "spec"), "storageClassName"));
+      json_object_get(json_object_get(pv, "spec"), "storageClassName"));
   json_t *sclass;
   berth_usage_t us;
   berth_error_t err;

@@ -34,6 +34,7 @@ COMPONENTS = {
     "dns": "bed_dns",
     "https": "bed_https",
     "k8s": "bed_k8s",
+    "aws": "bed_aws",
 }
 
 

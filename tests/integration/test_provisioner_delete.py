@@ -51,7 +51,7 @@ def main(binary, procs):
     with open(os.path.join(root, "outside", "precious"), "w") as f:
         f.write("keep me")
     apply(*CLASSES)
-    p = Provisioner(binary, "p", Provisioner.FAST_LEASE)
+    p = Provisioner(binary, "p", Provisioner.FAST_LEASE + ["--usage-interval", "1s"])
     procs.append(p)
     p.start()
     names = ["c-" + c["metadata"]["name"] for c in CLASSES]
@@ -71,6 +71,10 @@ def main(binary, procs):
     check(PV_FINALIZER not in (retained["metadata"].get("finalizers") or []),
           "a Retain PV must not hold %s" % PV_FINALIZER)
     log("Bound; directories as the patterns say, filled with data")
+    usage = 'berth_provisioner_volume_usage_%%s{persistentvolume="%s",class="keep"}' % pv["c-keep"]
+    poll(lambda: p.metrics().get(usage % "bytes") == 300 and p.metrics().get(usage % "files") == 6,
+         20, "usage metrics of c-keep: 300 bytes in 6 entries")
+    log("usage measured: 300 bytes, 6 entries (the symlink counted, not followed)")
 
     kubectl("delete", "pvc", "--all", "--wait=false")
     gone = [pv[n] for n in names if n != "c-retain"]

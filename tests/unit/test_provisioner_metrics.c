@@ -47,7 +47,8 @@ static void test_exposition(void **state)
   berth_buf_init(&b);
   assert_int_equal(prov_metrics_format(m, &b), BERTH_OK);
   has(&b, "# TYPE controller_persistentvolumeclaim_provision_total counter\n");
-  has(&b, "controller_persistentvolumeclaim_provision_total{class=\"fast\"} 2\n");
+  has(&b,
+      "controller_persistentvolumeclaim_provision_total{class=\"fast\"} 2\n");
   has(&b, "controller_persistentvolumeclaim_provision_failed_total"
           "{class=\"fast\"} 1\n");
   has(&b, "controller_persistentvolumeclaim_provision_failed_total"
@@ -87,7 +88,7 @@ static void test_exposition(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_exposition),
+      cmocka_unit_test(test_exposition),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

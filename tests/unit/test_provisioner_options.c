@@ -14,8 +14,8 @@
 static FILE *devnull;
 
 static const char *const env_names[] = {
-  "PROVISIONER_NAME", "NFS_SERVER", "NFS_PATH", "NFS_URL",
-  "ENABLE_LEADER_ELECTION", NULL,
+    "PROVISIONER_NAME",       "NFS_SERVER", "NFS_PATH", "NFS_URL",
+    "ENABLE_LEADER_ELECTION", NULL,
 };
 
 static int clear_env(void **state)
@@ -43,13 +43,36 @@ static prov_parse_result_t parse(prov_options_t *o, const char *const *args)
 static void test_defaults_and_flags(void **state)
 {
   static const char *const args[] = {
-    "--provisioner", "berth.io/nfs=nfs", "--provisioner", "example.com/b=nfs",
-    "--kubeconfig", "/k", "--context", "ctx", "--kube-api-qps", "200",
-    "--kube-api-burst", "400", "--worker-threads", "32",
-    "--leader-elect=false", "--leader-election-namespace", "kube-system",
-    "--lease-duration", "30s", "--renew-deadline", "20s",
-    "--retry-period", "1500ms", "--http-endpoint", ":9090", "-v", "4",
-    "--log-format", "json", NULL,
+      "--provisioner",
+      "berth.io/nfs=nfs",
+      "--provisioner",
+      "example.com/b=nfs",
+      "--kubeconfig",
+      "/k",
+      "--context",
+      "ctx",
+      "--kube-api-qps",
+      "200",
+      "--kube-api-burst",
+      "400",
+      "--worker-threads",
+      "32",
+      "--leader-elect=false",
+      "--leader-election-namespace",
+      "kube-system",
+      "--lease-duration",
+      "30s",
+      "--renew-deadline",
+      "20s",
+      "--retry-period",
+      "1500ms",
+      "--http-endpoint",
+      ":9090",
+      "-v",
+      "4",
+      "--log-format",
+      "json",
+      NULL,
   };
   prov_options_t o;
 
@@ -75,7 +98,7 @@ static void test_defaults_and_flags(void **state)
   prov_options_cleanup(&o);
 
   {
-    static const char *const minimal[] = { "--provisioner", "a=nfs", NULL };
+    static const char *const minimal[] = {"--provisioner", "a=nfs", NULL};
     assert_int_equal(parse(&o, minimal), PROV_PARSE_RUN);
     assert_true(o.leader_elect);
     assert_int_equal(o.lease_ms, PROV_DEFAULT_LEASE_MS);
@@ -89,7 +112,7 @@ static void test_defaults_and_flags(void **state)
 
 static void test_nfs_subdir_environment(void **state)
 {
-  static const char *const none[] = { NULL };
+  static const char *const none[] = {NULL};
   prov_options_t o;
 
   (void)state;
@@ -103,26 +126,24 @@ static void test_nfs_subdir_environment(void **state)
                       "k8s-sigs.io/nfs-subdir-external-provisioner");
   assert_string_equal(o.bindings[0].backend, "nfs");
   assert_false(o.leader_elect);
-  assert_string_equal(json_string_value(json_object_get(o.nfs_defaults,
-                                                        "server")),
-                      "10.0.0.5");
-  assert_string_equal(json_string_value(json_object_get(o.nfs_defaults,
-                                                        "share")),
-                      "/srv/nfs");
+  assert_string_equal(
+      json_string_value(json_object_get(o.nfs_defaults, "server")), "10.0.0.5");
+  assert_string_equal(
+      json_string_value(json_object_get(o.nfs_defaults, "share")), "/srv/nfs");
   prov_options_cleanup(&o);
 
   /* A flag wins over the environment; NFS_URL over NFS_SERVER. */
   {
-    static const char *const flags[] = { "--leader-elect", "--provisioner",
-                                         "x=nfs", NULL };
+    static const char *const flags[] = {"--leader-elect", "--provisioner",
+                                        "x=nfs", NULL};
     setenv("NFS_URL", "nfs://h/e?version=4", 1);
     assert_int_equal(parse(&o, flags), PROV_PARSE_RUN);
     assert_true(o.leader_elect);
     assert_int_equal(o.nbindings, 1);
     assert_string_equal(o.bindings[0].name, "x");
-    assert_string_equal(json_string_value(json_object_get(o.nfs_defaults,
-                                                          "url")),
-                        "nfs://h/e?version=4");
+    assert_string_equal(
+        json_string_value(json_object_get(o.nfs_defaults, "url")),
+        "nfs://h/e?version=4");
     assert_null(json_object_get(o.nfs_defaults, "server"));
     prov_options_cleanup(&o);
   }
@@ -131,31 +152,30 @@ static void test_nfs_subdir_environment(void **state)
 
 static void test_usage_errors(void **state)
 {
-  static const char *const b0[] = { NULL }; /* no provisioner */
-  static const char *const b1[] = { "--provisioner", "nobackend", NULL };
-  static const char *const b2[] = { "--provisioner", "=nfs", NULL };
-  static const char *const b3[] = { "--provisioner", "bad name=nfs", NULL };
-  static const char *const b4[] = { "--provisioner", "a=nfs", "--provisioner",
-                                    "a=nfs", NULL };
-  static const char *const b5[] = { "--provisioner", "a=nfs",
-                                    "--worker-threads", "0", NULL };
-  static const char *const b6[] = { "--provisioner", "a=nfs",
-                                    "--lease-duration", "soon", NULL };
+  static const char *const b0[] = {NULL}; /* no provisioner */
+  static const char *const b1[] = {"--provisioner", "nobackend", NULL};
+  static const char *const b2[] = {"--provisioner", "=nfs", NULL};
+  static const char *const b3[] = {"--provisioner", "bad name=nfs", NULL};
+  static const char *const b4[] = {"--provisioner", "a=nfs", "--provisioner",
+                                   "a=nfs", NULL};
+  static const char *const b5[] = {"--provisioner", "a=nfs", "--worker-threads",
+                                   "0", NULL};
+  static const char *const b6[] = {"--provisioner", "a=nfs", "--lease-duration",
+                                   "soon", NULL};
   /* A renew deadline as long as the lease duration. */
-  static const char *const b7[] = { "--provisioner", "a=nfs",
-                                    "--renew-deadline", "20s", NULL };
-  static const char *const b8[] = { "--provisioner", "a=nfs",
-                                    "--leader-elect=maybe", NULL };
-  static const char *const b9[] = { "--provisioner", "a=nfs", "-v", "loud",
-                                    NULL };
-  static const char *const b10[] = { "--provisioner", "a=nfs", "extra",
-                                     NULL };
-  static const char *const b11[] = { "--no-such-flag", NULL };
-  static const char *const *const bad[] = { b0, b1, b2, b3, b4, b5, b6,
-                                            b7, b8, b9, b10, b11, NULL };
-  static const char *const one[] = { "--provisioner", "a=nfs", NULL };
-  static const char *const help[] = { "--help", NULL };
-  static const char *const version[] = { "-V", NULL };
+  static const char *const b7[] = {"--provisioner", "a=nfs", "--renew-deadline",
+                                   "20s", NULL};
+  static const char *const b8[] = {"--provisioner", "a=nfs",
+                                   "--leader-elect=maybe", NULL};
+  static const char *const b9[] = {"--provisioner", "a=nfs", "-v", "loud",
+                                   NULL};
+  static const char *const b10[] = {"--provisioner", "a=nfs", "extra", NULL};
+  static const char *const b11[] = {"--no-such-flag", NULL};
+  static const char *const *const bad[] = {b0, b1, b2, b3,  b4,  b5,  b6,
+                                           b7, b8, b9, b10, b11, NULL};
+  static const char *const one[] = {"--provisioner", "a=nfs", NULL};
+  static const char *const help[] = {"--help", NULL};
+  static const char *const version[] = {"-V", NULL};
   prov_options_t o;
   size_t i;
 
@@ -181,10 +201,10 @@ static void test_durations_and_lease_name(void **state)
     const char *in;
     int64_t ms;
   } ok[] = {
-    { "15s", 15000 }, { "1m30s", 90000 }, { "500ms", 500 }, { "2h", 7200000 },
-    { "10", 10000 },  { "0.5", 500 },     { "1.5s", 1500 }, { "0", 0 },
+      {"15s", 15000}, {"1m30s", 90000}, {"500ms", 500}, {"2h", 7200000},
+      {"10", 10000},  {"0.5", 500},     {"1.5s", 1500}, {"0", 0},
   };
-  static const char *const bad[] = { "", "s", "5x", "-1s", "1s5", "ms", NULL };
+  static const char *const bad[] = {"", "s", "5x", "-1s", "1s5", "ms", NULL};
   char name[64];
   int64_t ms;
   size_t i;
@@ -206,10 +226,10 @@ static void test_durations_and_lease_name(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup(test_defaults_and_flags, clear_env),
-    cmocka_unit_test_setup(test_nfs_subdir_environment, clear_env),
-    cmocka_unit_test_setup(test_usage_errors, clear_env),
-    cmocka_unit_test(test_durations_and_lease_name),
+      cmocka_unit_test_setup(test_defaults_and_flags, clear_env),
+      cmocka_unit_test_setup(test_nfs_subdir_environment, clear_env),
+      cmocka_unit_test_setup(test_usage_errors, clear_env),
+      cmocka_unit_test(test_durations_and_lease_name),
   };
   int rc;
 

@@ -57,15 +57,15 @@ static void test_claim_fields(void **state)
   assert_false(prov_pv_name(berth_k8s_obj_uid(c), name, 10));
 
   /* GA wins over beta; the beta class annotation is a fallback. */
-  json_object_set_new(json_object_get(json_object_get(c, "metadata"),
-                                      "annotations"),
-                      PROV_ANN_STORAGE_PROVISIONER, json_string("other"));
+  json_object_set_new(
+      json_object_get(json_object_get(c, "metadata"), "annotations"),
+      PROV_ANN_STORAGE_PROVISIONER, json_string("other"));
   assert_string_equal(prov_claim_provisioner(c), "other");
   json_object_del(json_object_get(c, "spec"), "storageClassName");
   assert_null(prov_claim_class(c));
-  json_object_set_new(json_object_get(json_object_get(c, "metadata"),
-                                      "annotations"),
-                      PROV_ANN_STORAGE_CLASS_BETA, json_string("old"));
+  json_object_set_new(
+      json_object_get(json_object_get(c, "metadata"), "annotations"),
+      PROV_ANN_STORAGE_CLASS_BETA, json_string("old"));
   assert_string_equal(prov_claim_class(c), "old");
 
   /* Bad modes and requests name the field. */
@@ -86,17 +86,16 @@ static void test_finalizer_edit(void **state)
   json_t *with = prov_obj_with_finalizer(c, PROV_CLAIM_FINALIZER, true);
   json_t *twice = prov_obj_with_finalizer(with, PROV_CLAIM_FINALIZER, true);
   json_t *without = prov_obj_with_finalizer(twice, PROV_CLAIM_FINALIZER, false);
-  json_t *none = prov_obj_with_finalizer(without,
-                                         "kubernetes.io/pvc-protection", false);
+  json_t *none =
+      prov_obj_with_finalizer(without, "kubernetes.io/pvc-protection", false);
 
   (void)state;
   assert_true(prov_obj_has_finalizer(with, PROV_CLAIM_FINALIZER));
   assert_int_equal(json_array_size(json_object_get(
-                     json_object_get(twice, "metadata"), "finalizers")),
+                       json_object_get(twice, "metadata"), "finalizers")),
                    2);
   assert_true(json_equal(without, c));
-  assert_null(json_object_get(json_object_get(none, "metadata"),
-                              "finalizers"));
+  assert_null(json_object_get(json_object_get(none, "metadata"), "finalizers"));
   /* The original is never changed. */
   assert_false(prov_obj_has_finalizer(c, PROV_CLAIM_FINALIZER));
   json_decref(c);
@@ -118,9 +117,9 @@ static void test_class_fields(void **state)
   assert_true(prov_class_wait_for_consumer(sc));
   /* kubernetes.io/hostname defaults to the node's name. */
   assert_true(prov_class_allows_node(sc, node));
-  json_object_set_new(json_object_get(json_object_get(node, "metadata"),
-                                      "labels"),
-                      "topology.kubernetes.io/zone", json_string("zone-x"));
+  json_object_set_new(
+      json_object_get(json_object_get(node, "metadata"), "labels"),
+      "topology.kubernetes.io/zone", json_string("zone-x"));
   assert_false(prov_class_allows_node(sc, node));
   json_object_del(sc, "allowedTopologies");
   assert_true(prov_class_allows_node(sc, node));
@@ -175,14 +174,15 @@ static void test_pv_build(void **state)
   res.capacity_bytes = 2ULL << 30;
   json_object_set_new(sc, "reclaimPolicy", json_string("Retain"));
   assert_int_equal(prov_pv_build(&in, &pv, &err), BERTH_OK);
-  assert_string_equal(json_string_value(json_object_get(json_object_get(
-                        json_object_get(pv, "spec"), "capacity"), "storage")),
-                      "2Gi");
+  assert_string_equal(
+      json_string_value(json_object_get(
+          json_object_get(json_object_get(pv, "spec"), "capacity"), "storage")),
+      "2Gi");
   assert_null(json_object_get(json_object_get(pv, "metadata"), "finalizers"));
   assert_string_equal(
-    json_string_value(json_object_get(json_object_get(pv, "spec"),
-                                      "persistentVolumeReclaimPolicy")),
-    "Retain");
+      json_string_value(json_object_get(json_object_get(pv, "spec"),
+                                        "persistentVolumeReclaimPolicy")),
+      "Retain");
   json_decref(pv);
   berth_provision_result_cleanup(&res);
   json_decref(c);
@@ -194,10 +194,10 @@ static void test_pv_build(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_claim_fields),
-    cmocka_unit_test(test_finalizer_edit),
-    cmocka_unit_test(test_class_fields),
-    cmocka_unit_test(test_pv_build),
+      cmocka_unit_test(test_claim_fields),
+      cmocka_unit_test(test_finalizer_edit),
+      cmocka_unit_test(test_class_fields),
+      cmocka_unit_test(test_pv_build),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

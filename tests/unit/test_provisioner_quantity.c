@@ -14,28 +14,40 @@ static void test_parse(void **state)
     const char *in;
     uint64_t want;
   } ok[] = {
-    { "0", 0 },
-    { "1", 1 },
-    { "1Ki", 1024 },
-    { "10Gi", 10737418240ULL },
-    { "1.5Gi", 1610612736ULL },
-    { "0.5Mi", 524288 },
-    { "500M", 500000000 },
-    { "1G", 1000000000 },
-    { "1k", 1000 },
-    { "1e9", 1000000000 },
-    { "1E3", 1000 },
-    { "2E", 2000000000000000000ULL },
-    { "1500m", 2 }, /* 1.5 bytes, rounded up */
-    { "1m", 1 },
-    { "+3Mi", 3145728 },
-    { ".5Ki", 512 },
-    { "1Ei", 1152921504606846976ULL },
-    { "1.000000001G", 1000000001 },
+      {"0", 0},
+      {"1", 1},
+      {"1Ki", 1024},
+      {"10Gi", 10737418240ULL},
+      {"1.5Gi", 1610612736ULL},
+      {"0.5Mi", 524288},
+      {"500M", 500000000},
+      {"1G", 1000000000},
+      {"1k", 1000},
+      {"1e9", 1000000000},
+      {"1E3", 1000},
+      {"2E", 2000000000000000000ULL},
+      {"1500m", 2}, /* 1.5 bytes, rounded up */
+      {"1m", 1},
+      {"+3Mi", 3145728},
+      {".5Ki", 512},
+      {"1Ei", 1152921504606846976ULL},
+      {"1.000000001G", 1000000001},
   };
   static const char *const bad[] = {
-    "", "Gi", "-1Gi", "1 Gi", "1gi", "1GB", "1.2.3", "abc", "1e", "1e99",
-    "99999999999999999999", "20Ei", "1Gi ", NULL,
+      "",
+      "Gi",
+      "-1Gi",
+      "1 Gi",
+      "1gi",
+      "1GB",
+      "1.2.3",
+      "abc",
+      "1e",
+      "1e99",
+      "99999999999999999999",
+      "20Ei",
+      "1Gi ",
+      NULL,
   };
   uint64_t v;
   size_t i;
@@ -78,8 +90,8 @@ static void test_format(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_parse),
-    cmocka_unit_test(test_format),
+      cmocka_unit_test(test_parse),
+      cmocka_unit_test(test_format),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,12 +32,12 @@ static void fake_sleep(void *ctx, int64_t ms)
 
 static berth_clock_t fake_clock(fake_t *f)
 {
-  berth_clock_t c = { fake_ms, fake_ms, fake_sleep, f };
+  berth_clock_t c = {fake_ms, fake_ms, fake_sleep, f};
   return c;
 }
 
 static uint64_t seed = 42;
-static const berth_rand_t test_rand = { berth_rand_splitmix64, &seed };
+static const berth_rand_t test_rand = {berth_rand_splitmix64, &seed};
 
 static prov_queue_t *make(berth_clock_t *clock, double jitter)
 {
@@ -69,7 +69,7 @@ static void expect_key(prov_queue_t *q, const char *want)
 
 static void test_dedup_and_order(void **state)
 {
-  fake_t f = { 1000 };
+  fake_t f = {1000};
   berth_clock_t clock = fake_clock(&f);
   prov_queue_t *q = make(&clock, -1);
   prov_queue_stats_t s;
@@ -93,7 +93,7 @@ static void test_dedup_and_order(void **state)
 
 static void test_one_worker_per_key(void **state)
 {
-  fake_t f = { 0 };
+  fake_t f = {0};
   berth_clock_t clock = fake_clock(&f);
   prov_queue_t *q = make(&clock, -1);
 
@@ -113,11 +113,11 @@ static void test_one_worker_per_key(void **state)
 
 static void test_backoff_doubles_to_cap(void **state)
 {
-  fake_t f = { 0 };
+  fake_t f = {0};
   berth_clock_t clock = fake_clock(&f);
   prov_queue_t *q = make(&clock, -1);
-  int64_t want[] = { 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000,
-                     256000, 300000, 300000 };
+  int64_t want[] = {1000,  2000,   4000,   8000,   16000, 32000,
+                    64000, 128000, 256000, 300000, 300000};
   int64_t d;
   size_t i;
 
@@ -142,7 +142,7 @@ static void test_backoff_doubles_to_cap(void **state)
 
 static void test_jitter_bounds(void **state)
 {
-  fake_t f = { 0 };
+  fake_t f = {0};
   berth_clock_t clock = fake_clock(&f);
   prov_queue_t *q = make(&clock, 0.1);
   int64_t d;
@@ -170,7 +170,7 @@ static void test_jitter_bounds(void **state)
 
 static void test_add_after_and_immediate(void **state)
 {
-  fake_t f = { 0 };
+  fake_t f = {0};
   berth_clock_t clock = fake_clock(&f);
   prov_queue_t *q = make(&clock, -1);
   prov_queue_stats_t s;
@@ -282,13 +282,13 @@ static void test_threads_never_share_a_key(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_dedup_and_order),
-    cmocka_unit_test(test_one_worker_per_key),
-    cmocka_unit_test(test_backoff_doubles_to_cap),
-    cmocka_unit_test(test_jitter_bounds),
-    cmocka_unit_test(test_add_after_and_immediate),
-    cmocka_unit_test(test_shutdown),
-    cmocka_unit_test(test_threads_never_share_a_key),
+      cmocka_unit_test(test_dedup_and_order),
+      cmocka_unit_test(test_one_worker_per_key),
+      cmocka_unit_test(test_backoff_doubles_to_cap),
+      cmocka_unit_test(test_jitter_bounds),
+      cmocka_unit_test(test_add_after_and_immediate),
+      cmocka_unit_test(test_shutdown),
+      cmocka_unit_test(test_threads_never_share_a_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
