@@ -32,7 +32,10 @@ extern "C" {
 
 /* Parse len bytes of JSON text into a new reference in *out. Malformed text
  * gives BERTH_EPARSE with jansson's line, column and reason; a document
- * nested deeper than jansson allows is malformed too. */
+ * nested deeper than jansson allows is malformed too. Strings may contain
+ * "\u0000" (so one hostile object cannot make a whole list unreadable);
+ * the string getters below refuse them with BERTH_EPARSE. Code that calls
+ * json_string_value() itself must compare strlen with json_string_length. */
 berth_status_t berth_json_parse(const char *data, size_t len, json_t **out,
                                 berth_error_t *err);
 
@@ -44,7 +47,7 @@ berth_status_t berth_json_lookup(const json_t *root, const char *path,
                                  json_t **out, berth_error_t *err);
 
 /* Required typed getters: missing or of another type is BERTH_EPARSE,
- * naming the path. Strings and values are borrowed. Integers must be JSON
+ * naming the path; so is a string with an embedded NUL byte. Strings and values are borrowed. Integers must be JSON
  * integers (not reals). */
 berth_status_t berth_json_get_string(const json_t *root, const char *path,
                                      const char **out, berth_error_t *err);

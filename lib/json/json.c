@@ -48,7 +48,9 @@ berth_status_t berth_json_parse(const char *data, size_t len, json_t **out,
   json_error_t jerr;
   json_t *doc;
 
-  doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+  /* Accept "\u0000" so that one hostile object cannot make a whole list
+   * unreadable; the string getters refuse such strings instead. */
+  doc = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   if (doc == NULL)
     return berth_error_set(err, BERTH_EPARSE,
                            "invalid JSON at line %d column %d: %s", jerr.line,
@@ -194,12 +196,25 @@ static berth_status_t get_optional(const json_t *root, const char *path,
   return get_typed(root, path, type, out, err);
 }
 
+/* A string with an embedded NUL would be cut short as a C string: refuse
+ * it rather than hand out something other than what was sent. */
+static berth_status_t check_no_nul(const json_t *v, const char *path,
+                                   berth_error_t *err)
+{
+  if (strlen(json_string_value(v)) != json_string_length(v))
+    return berth_error_set(err, BERTH_EPARSE, "%s: contains a NUL byte",
+                           path);
+  return BERTH_OK;
+}
+
 berth_status_t berth_json_get_string(const json_t *root, const char *path,
                                      const char **out, berth_error_t *err)
 {
   json_t *v = NULL;
   berth_status_t st = get_typed(root, path, JSON_STRING, &v, err);
 
+  if (st == BERTH_OK)
+    st = check_no_nul(v, path, err);
   if (st == BERTH_OK)
     *out = json_string_value(v);
   return st;
@@ -246,6 +261,8 @@ berth_status_t berth_json_opt_string(const json_t *root, const char *path,
   json_t *v = NULL;
   berth_status_t st = get_optional(root, path, JSON_STRING, &v, err);
 
+  if (st == BERTH_OK && v != NULL)
+    st = check_no_nul(v, path, err);
   if (st == BERTH_OK)
     *out = v != NULL ? json_string_value(v) : def;
   return st;

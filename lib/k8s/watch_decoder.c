@@ -115,7 +115,9 @@ static berth_status_t decode_line(berth_k8s_watch_decoder_t *dec,
     ;
   if (i == len)
     goto done; /* blank lines are framing, not garbage */
-  doc = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
+  /* Like berth_json_parse: "\u0000" inside a string is refused by the
+   * getters that read it, not by dropping the whole event. */
+  doc = json_loadb(p, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   if (doc == NULL) {
     dec->stats.skipped_invalid++;
     log_skip("invalid JSON", len, jerr.text);

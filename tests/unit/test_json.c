@@ -179,6 +179,30 @@ static void test_malformed_documents(void **state)
                    BERTH_EPARSE);
 }
 
+static void test_embedded_nul(void **state)
+{
+  static const char text[] =
+    "{\"metadata\":{\"name\":\"ok\",\"annotations\":{\"a\":\"x\\u0000../../etc\"}}}";
+  berth_error_t err;
+  json_t *doc = NULL;
+  const char *s = "untouched";
+
+  (void)state;
+  /* One hostile string does not make the document unreadable... */
+  assert_int_equal(berth_json_parse(text, strlen(text), &doc, &err), BERTH_OK);
+  assert_int_equal(berth_json_get_string(doc, "metadata.name", &s, &err),
+                   BERTH_OK);
+  assert_string_equal(s, "ok");
+  /* ...but the string itself is never handed out cut short. */
+  assert_int_equal(berth_json_get_string(doc, "metadata.annotations.a", &s,
+                                         &err), BERTH_EPARSE);
+  assert_string_equal(err.message, "metadata.annotations.a: contains a NUL byte");
+  assert_int_equal(berth_json_opt_string(doc, "metadata.annotations.a", "d",
+                                         &s, &err), BERTH_EPARSE);
+  assert_string_equal(s, "ok");
+  json_decref(doc);
+}
+
 static void test_dump(void **state)
 {
   berth_buf_t out;
@@ -200,6 +224,7 @@ int main(void)
     cmocka_unit_test(test_errors_name_the_path),
     cmocka_unit_test(test_optional_getters),
     cmocka_unit_test(test_malformed_documents),
+    cmocka_unit_test(test_embedded_nul),
     cmocka_unit_test(test_dump),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
