@@ -79,6 +79,7 @@ typedef struct ctl_options {
   long request_timeout_ms;    /* 0: the client's default */
   int verbosity;              /* -v N */
   bool help;
+  bool version;
   /* Command-specific. */
   bool all_namespaces;
   const char *selector;
@@ -131,6 +132,10 @@ void ctl_options_print_flags(FILE *out, unsigned flags);
 
 /* The long names of every flag (for completion), NULL-terminated. */
 const char *const *ctl_options_flag_names(unsigned flags, bool global);
+
+/* Every flag that takes a value, as typed ("--output", "-o"),
+ * NULL-terminated (for completion). */
+const char *const *ctl_options_value_flags(void);
 
 /* Parse a duration ("30s", "5m", "1h30m", "0") into ms. */
 bool ctl_duration_parse(const char *s, int64_t *out_ms);

@@ -70,6 +70,7 @@ static const flag_t flags[] = {
   { "v", 'v', required_argument, 'v', 0, "N",
     "log verbosity: 0 errors and warnings (default), 1 info, 2 debug" },
   { "help", 'h', no_argument, 'h', 0, NULL, "show help" },
+  { "version", 'V', no_argument, 'V', 0, NULL, "show the version and exit" },
   /* listing */
   { "all-namespaces", 'A', no_argument, 'A', CTL_F_ALL_NS, NULL,
     "list across all namespaces" },
@@ -269,6 +270,7 @@ static bool apply(ctl_options_t *opt, int id, const char *arg, FILE *err)
     opt->verbosity = (int)v;
     break;
   case 'h': opt->help = true; break;
+  case 'V': opt->version = true; break;
   case 'A': opt->all_namespaces = true; break;
   case 'l': opt->selector = arg; break;
   case 'o':
@@ -435,6 +437,30 @@ const char *const *ctl_options_flag_names(unsigned which, bool global)
     if ((global && flags[i].group == 0) ||
         (flags[i].group != 0 && (flags[i].group & which) != 0))
       names[n++] = flags[i].name;
+  }
+  names[n] = NULL;
+  return names;
+}
+
+const char *const *ctl_options_value_flags(void)
+{
+  static char shorts[NFLAGS][3];
+  static const char *names[2 * NFLAGS + 1];
+  static char longs[NFLAGS][40];
+  size_t n = 0;
+  size_t i;
+
+  for (i = 0; i < NFLAGS; i++) {
+    if (flags[i].has_arg != required_argument)
+      continue;
+    snprintf(longs[i], sizeof(longs[i]), "--%s", flags[i].name);
+    names[n++] = longs[i];
+    if (flags[i].short_name != 0) {
+      shorts[i][0] = '-';
+      shorts[i][1] = (char)flags[i].short_name;
+      shorts[i][2] = '\0';
+      names[n++] = shorts[i];
+    }
   }
   names[n] = NULL;
   return names;

@@ -97,7 +97,7 @@ static void usage(FILE *out)
       "  --drain-timeout D    longest wait for work in flight on SIGTERM\n"
       "                       (default 30s)\n"
       "  --log-level LEVEL, -v LEVEL  error, warn, info (default), debug,\n"
-      "                       trace, or 0-4\n"
+      "                       trace, or klog's numbers (0-2 info, 3-4 debug)\n"
       "  --log-format FORMAT  logfmt (default) or json\n"
       "  -h, --help           show this help and exit\n"
       "  -V, --version        show the version and exit\n"

@@ -153,6 +153,18 @@ typedef struct berth_aws_credentials {
   const char *source;
 } berth_aws_credentials_t;
 
+/* A tag to send: both strings borrowed. */
+typedef struct berth_aws_kv {
+  const char *key;
+  const char *value;
+} berth_aws_kv_t;
+
+/* A tag received: both strings owned. */
+typedef struct berth_aws_tag {
+  char *key;
+  char *value;
+} berth_aws_tag_t;
+
 /* Counters of a client, for tests and metrics. */
 typedef struct berth_aws_stats {
   uint64_t calls;          /* berth_aws_send() calls */

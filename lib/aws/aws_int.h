@@ -224,6 +224,9 @@ berth_status_t berth__aws_transport_send(berth__aws_transport_t *t,
 void berth__aws_transport_stats(berth__aws_transport_t *t,
                                 berth_aws_stats_t *out);
 
+/* The client's random source (for client tokens). */
+const berth_rand_t *berth__aws_rand(const berth_aws_t *aws);
+
 /* Resolve the endpoint of service from cfg (overrides, FIPS, dual-stack)
  * for region (may be NULL only when an override applies). */
 berth_status_t berth__aws_endpoint_from_config(const berth__aws_config_t *cfg,

@@ -599,6 +599,11 @@ const berth_aws_endpoint_t *berth_aws_endpoint(const berth_aws_t *aws,
   return &aws->endpoints[service];
 }
 
+const berth_rand_t *berth__aws_rand(const berth_aws_t *aws)
+{
+  return aws->cfg.rand;
+}
+
 berth_aws_creds_provider_t *berth_aws_provider(berth_aws_t *aws)
 {
   return aws->provider;

@@ -1,0 +1,402 @@
+/* berthctl doctor: is everything berth needs in place? One line per
+ * check ("ok", "warn", "fail" or "skip"), and under each failure the fix.
+ * Exit status 1 when a check failed.
+ *
+ *   kubeconfig     loaded, which file, context, user, namespace
+ *   API server     answers, with these credentials
+ *   RBAC           what berthctl reads, and (SelfSubjectAccessReview,
+ *                  where the server has it) what its repairs write
+ *   provisioners   which are berth's, found where; a live leader Lease
+ *   classes        each berth class: valid parameters, backend reachable
+ *   default export the nfs backend's default, when one is given */
+#include "ctl_backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct doc {
+  ctl_ctx_t *ctx;
+  int failed;
+  int warned;
+} doc_t;
+
+static void report(doc_t *d, const char *status, const char *what,
+                   const char *fix, const char *fmt, ...)
+#if defined(__GNUC__)
+  __attribute__((format(printf, 5, 6)))
+#endif
+  ;
+
+static void report(doc_t *d, const char *status, const char *what,
+                   const char *fix, const char *fmt, ...)
+{
+  va_list ap;
+
+  fprintf(d->ctx->out, "%-5s %s: ", status, what);
+  va_start(ap, fmt);
+  vfprintf(d->ctx->out, fmt, ap);
+  va_end(ap);
+  fputc('\n', d->ctx->out);
+  if (fix != NULL)
+    fprintf(d->ctx->out, "      fix: %s\n", fix);
+  if (strcmp(status, "fail") == 0)
+    d->failed++;
+  else if (strcmp(status, "warn") == 0)
+    d->warned++;
+}
+
+static const char *msg(const berth_error_t *err, berth_status_t st)
+{
+  return err->message[0] ? err->message : berth_strerror(st);
+}
+
+static bool check_config(doc_t *d)
+{
+  ctl_ctx_t *ctx = d->ctx;
+  berth_k8s_config_options_t co;
+  berth_error_t err;
+  berth_status_t st;
+
+  memset(&co, 0, sizeof(co));
+  co.kubeconfig = ctx->opt->kubeconfig;
+  co.context = ctx->opt->context;
+  co.namespace_name = ctx->opt->namespace_name;
+  berth_error_clear(&err);
+  berth_k8s_config_init(&ctx->cfg);
+  st = berth_k8s_config_load(&co, &ctx->cfg, &err);
+  if (st != BERTH_OK) {
+    report(d, "fail", "kubeconfig",
+           st == BERTH_ENOTFOUND
+             ? "set KUBECONFIG, pass --kubeconfig FILE, or create "
+               "~/.kube/config"
+             : "fix the field named above, or pick another context with "
+               "--context",
+           "%s", msg(&err, st));
+    return false;
+  }
+  ctx->cfg_loaded = true;
+  report(d, "ok", "kubeconfig", NULL,
+         "%s, context %s, cluster %s, user %s, namespace %s",
+         ctl_nz(ctx->cfg.source),
+         ctx->cfg.context_name ? ctx->cfg.context_name : "(in-cluster)",
+         ctx->cfg.cluster_name ? ctx->cfg.cluster_name : "(in-cluster)",
+         ctx->cfg.user_name ? ctx->cfg.user_name : "(service account)",
+         ctl_nz(ctx->cfg.namespace_name));
+  return true;
+}
+
+/* One read berthctl needs; false when it failed. */
+static bool can_list(doc_t *d, const berth_k8s_resource_t *res,
+                     bool all_ns, berth_status_t *out)
+{
+  berth_k8s_list_options_t lo;
+  json_t *list = NULL;
+  berth_error_t err;
+  berth_status_t st;
+
+  memset(&lo, 0, sizeof(lo));
+  lo.limit = 1;
+  berth_error_clear(&err);
+  st = berth_k8s_list(d->ctx->k8s, res, all_ns ? NULL : d->ctx->ns, &lo,
+                      &list, &err);
+  json_decref(list);
+  *out = st;
+  return st == BERTH_OK;
+}
+
+static bool check_api(doc_t *d)
+{
+  ctl_ctx_t *ctx = d->ctx;
+  berth_k8s_list_options_t lo;
+  json_t *list = NULL;
+  berth_error_t err;
+  berth_status_t st;
+
+  if (!ctl_kube_connect(ctx)) {
+    report(d, "fail", "API client", "see the error above", "cannot be made");
+    return false;
+  }
+  memset(&lo, 0, sizeof(lo));
+  lo.limit = 1;
+  berth_error_clear(&err);
+  st = berth_k8s_list(ctx->k8s, &berth_k8s_res_storageclasses, NULL, &lo,
+                      &list, &err);
+  json_decref(list);
+  if (st != BERTH_OK && st != BERTH_EFORBIDDEN) {
+    report(d, "fail", "API server", ctl_kube_hint(ctx, st), "%s: %s",
+           ctl_nz(ctx->cfg.server), msg(&err, st));
+    return false;
+  }
+  report(d, "ok", "API server", NULL, "%s answers and accepts the "
+         "credentials", ctl_nz(ctx->cfg.server));
+  return true;
+}
+
+/* Access reviews, where the server serves them. */
+static const berth_k8s_resource_t res_ssar = {
+  "authorization.k8s.io", "v1", "selfsubjectaccessreviews",
+  "SelfSubjectAccessReview", false,
+};
+
+static void check_rbac(doc_t *d)
+{
+  static const struct {
+    const berth_k8s_resource_t *res;
+    const char *name;
+  } reads[] = {
+    { &berth_k8s_res_storageclasses, "storageclasses" },
+    { &berth_k8s_res_persistentvolumes, "persistentvolumes" },
+    { &berth_k8s_res_persistentvolumeclaims,
+      "persistentvolumeclaims (all namespaces)" },
+    { &berth_k8s_res_events, "events (all namespaces)" },
+  };
+  static const struct {
+    const char *verb;
+    const char *resource;
+  } writes[] = {
+    { "delete", "persistentvolumes" },
+    { "patch", "persistentvolumes" },
+    { "create", "persistentvolumes" },
+  };
+  berth_buf_t denied;
+  berth_status_t st = BERTH_OK;
+  berth_error_t err;
+  size_t i;
+
+  berth_buf_init(&denied);
+  for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+    if (!can_list(d, reads[i].res, true, &st))
+      berth_buf_appendf(&denied, "%slist %s (%s)", denied.len ? ", " : "",
+                        reads[i].name, berth_strerror(st));
+  }
+  if (denied.len > 0)
+    report(d, "fail", "RBAC (reads)",
+           "grant list and get on these (berthctl reads them); "
+           "'kubectl auth can-i list persistentvolumes' checks",
+           "cannot %s", berth_buf_str(&denied));
+  else
+    report(d, "ok", "RBAC (reads)", NULL,
+           "can list storageclasses, persistentvolumes, claims and events");
+  berth_buf_reset(&denied);
+  for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+    json_t *review = json_pack(
+      "{s:s,s:s,s:{s:{s:s,s:s,s:s}}}", "apiVersion",
+      "authorization.k8s.io/v1", "kind", "SelfSubjectAccessReview", "spec",
+      "resourceAttributes", "verb", writes[i].verb, "resource",
+      writes[i].resource, "group", "");
+    json_t *answer = NULL;
+
+    berth_error_clear(&err);
+    st = berth_k8s_create(d->ctx->k8s, &res_ssar, NULL, review, &answer,
+                          &err);
+    json_decref(review);
+    if (st == BERTH_OK &&
+        !json_is_true(json_object_get(json_object_get(answer, "status"),
+                                      "allowed")))
+      berth_buf_appendf(&denied, "%s%s %s", denied.len ? ", " : "",
+                        writes[i].verb, writes[i].resource);
+    json_decref(answer);
+    if (st != BERTH_OK)
+      break;
+  }
+  if (st != BERTH_OK)
+    report(d, "skip", "RBAC (repairs)", NULL,
+           "the server does not answer SelfSubjectAccessReviews (%s): "
+           "cannot tell whether delete, provision and orphans --delete "
+           "are allowed", berth_strerror(st));
+  else if (denied.len > 0)
+    report(d, "warn", "RBAC (repairs)",
+           "delete, provision and orphans --delete need these verbs on "
+           "persistentvolumes", "cannot %s", berth_buf_str(&denied));
+  else
+    report(d, "ok", "RBAC (repairs)", NULL,
+           "can create, patch and delete persistentvolumes");
+  berth_buf_cleanup(&denied);
+}
+
+/* The provisioner's leader Lease: "<name with '/' as '-'>", in whichever
+ * namespace berth-provisioner runs. */
+static void check_lease(doc_t *d, const char *prov)
+{
+  berth_k8s_list_options_t lo;
+  json_t *list = NULL;
+  const json_t *lease;
+  berth_error_t err;
+  berth_status_t st;
+  char lease_name[256];
+  char fs[300];
+  char what[320];
+  char *p;
+
+  snprintf(lease_name, sizeof(lease_name), "%s", prov);
+  for (p = lease_name; *p != '\0'; p++) {
+    if (*p == '/')
+      *p = '-';
+  }
+  snprintf(fs, sizeof(fs), "metadata.name=%s", lease_name);
+  snprintf(what, sizeof(what), "provisioner %s", prov);
+  memset(&lo, 0, sizeof(lo));
+  lo.field_selector = fs;
+  berth_error_clear(&err);
+  st = berth_k8s_list(d->ctx->k8s, &berth_k8s_res_leases, NULL, &lo, &list,
+                      &err);
+  if (st != BERTH_OK) {
+    report(d, "skip", what, NULL, "cannot list leases: %s", msg(&err, st));
+    json_decref(list);
+    return;
+  }
+  lease = json_array_get(json_object_get(list, "items"), 0);
+  if (lease == NULL) {
+    report(d, "warn", what,
+           "start berth-provisioner (kubectl apply -k deploy/overlays/nfs), "
+           "or look at its logs (kubectl -n berth logs "
+           "deploy/berth-provisioner); without leader election there is "
+           "no Lease and this is expected",
+           "no leader Lease %s in any namespace", lease_name);
+  } else {
+    const json_t *spec = json_object_get(lease, "spec");
+    const char *holder = json_string_value(json_object_get(spec,
+                                                           "holderIdentity"));
+    int64_t renewed = ctl_time_parse(
+      json_string_value(json_object_get(spec, "renewTime")));
+    json_int_t dur = json_integer_value(json_object_get(
+      spec, "leaseDurationSeconds"));
+    char age[32];
+
+    if (renewed >= 0)
+      ctl_duration_human(d->ctx->now_s - renewed, age, sizeof(age));
+    else
+      snprintf(age, sizeof(age), "never");
+    if (holder == NULL || holder[0] == '\0' || renewed < 0 ||
+        d->ctx->now_s - renewed > (int64_t)(dur > 0 ? dur : 15))
+      report(d, "warn", what,
+             "no replica holds the Lease: is berth-provisioner running? "
+             "(kubectl -n berth get pods; its logs say why)",
+             "Lease %s/%s has no live holder (renewed %s ago)",
+             berth_k8s_obj_namespace(lease), lease_name, age);
+    else
+      report(d, "ok", what, NULL, "leader %s (Lease %s/%s, renewed %s ago)",
+             holder, berth_k8s_obj_namespace(lease), lease_name, age);
+  }
+  json_decref(list);
+}
+
+static void check_provisioners(doc_t *d)
+{
+  ctl_ctx_t *ctx = d->ctx;
+  size_t n = ctl_registry_nprovisioners(ctx->reg);
+  size_t i;
+
+  if (n == 0) {
+    report(d, "warn", "provisioners",
+           "name berth's provisioner: --provisioner NAME=BACKEND (as "
+           "berth-provisioner's --provisioner or PROVISIONER_NAME), or "
+           "$BERTHCTL_PROVISIONERS",
+           "no StorageClass or PersistentVolume names a berth provisioner "
+           "that berthctl recognises");
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    const char *name;
+    const char *backend;
+    const char *source;
+    char what[300];
+
+    ctl_registry_provisioner_at(ctx->reg, i, &name, &backend, &source);
+    snprintf(what, sizeof(what), "provisioner %s", name);
+    report(d, "ok", what, NULL, "backend %s (from %s)", backend, source);
+    check_lease(d, name);
+  }
+}
+
+static void check_classes(doc_t *d)
+{
+  ctl_ctx_t *ctx = d->ctx;
+  const json_t *sc;
+  size_t n = 0;
+  size_t i;
+
+  json_array_foreach(ctl_registry_classes(ctx->reg), i, sc) {
+    const ctl_backend_ops_t *ops = ctl_registry_class_backend(ctx->reg, sc);
+    ctl_backend_t *be = NULL;
+    berth_error_t err;
+    berth_status_t st;
+    char *detail = NULL;
+    char what[300];
+
+    if (ops == NULL)
+      continue;
+    n++;
+    snprintf(what, sizeof(what), "StorageClass %s", berth_k8s_obj_name(sc));
+    if (ops->not_built != NULL) {
+      report(d, "skip", what, NULL, "%s", ops->not_built);
+      continue;
+    }
+    berth_error_clear(&err);
+    st = ctl_registry_backend(ctx, ops, &be, &err);
+    if (st == BERTH_OK)
+      st = ops->check(be, ctx, sc, &detail, &err);
+    if (st == BERTH_OK)
+      report(d, "ok", what, NULL, "%s: %s", ops->name, ctl_nz(detail));
+    else
+      report(d, "fail", what,
+             st == BERTH_EINVAL || st == BERTH_ENOTFOUND
+               ? "see above"
+               : "make the backend reachable from here (berthctl talks to "
+                 "it directly, as berth-provisioner does)",
+             "%s: %s", ops->name, msg(&err, st));
+    free(detail);
+  }
+  if (n == 0 && ctl_registry_nprovisioners(ctx->reg) > 0)
+    report(d, "warn", "StorageClasses",
+           "create one (examples/demo/storageclass.yaml)",
+           "no StorageClass names berth's provisioners");
+}
+
+static void check_default_export(doc_t *d)
+{
+  ctl_ctx_t *ctx = d->ctx;
+  ctl_backend_t *be = NULL;
+  berth_error_t err;
+  berth_status_t st;
+  char *detail = NULL;
+  const char *env = getenv("NFS_URL");
+
+  if (ctx->opt->nfs_url == NULL && (env == NULL || env[0] == '\0'))
+    return;
+  berth_error_clear(&err);
+  st = ctl_registry_backend(ctx, &ctl_backend_nfs, &be, &err);
+  if (st == BERTH_OK)
+    st = ctl_backend_nfs.check(be, ctx, NULL, &detail, &err);
+  if (st == BERTH_OK)
+    report(d, "ok", "nfs default export", NULL, "%s", ctl_nz(detail));
+  else
+    report(d, "fail", "nfs default export",
+           "check --nfs-url (or NFS_URL): nfs://server/export", "%s",
+           msg(&err, st));
+  free(detail);
+}
+
+int ctl_run_doctor(ctl_ctx_t *ctx)
+{
+  doc_t d;
+
+  memset(&d, 0, sizeof(d));
+  d.ctx = ctx;
+  if (ctx->opt->nargs > 0)
+    return ctl_usage_error(ctx, "doctor takes no arguments");
+  if (check_config(&d) && check_api(&d)) {
+    check_rbac(&d);
+    if (ctl_registry_load(ctx)) {
+      check_provisioners(&d);
+      check_classes(&d);
+      check_default_export(&d);
+    } else {
+      report(&d, "fail", "StorageClasses and PersistentVolumes",
+             "see the error above", "cannot be listed");
+    }
+  }
+  fprintf(ctx->out, "%s: %d failed, %d warnings\n",
+          d.failed ? "problems found" : "all good", d.failed, d.warned);
+  return d.failed ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+}
