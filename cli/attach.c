@@ -10,10 +10,11 @@ static int not_yet(ctl_ctx_t *ctx, const char *what)
     return ctl_usage_error(ctx, "%s needs one VOLUME", what);
   if (ctx->opt->node == NULL)
     return ctl_usage_error(ctx, "%s needs --node NODE", what);
-  return ctl_fail(ctx, "%s needs the EBS backend, which is not built into "
-                       "this berthctl yet (the AWS backends and the "
-                       "attacher are in progress); nothing was done. NFS "
-                       "volumes need no attach: kubelet mounts them",
+  return ctl_fail(ctx,
+                  "%s needs the EBS backend, which is not built into "
+                  "this berthctl yet (the AWS backends and the "
+                  "attacher are in progress); nothing was done. NFS "
+                  "volumes need no attach: kubelet mounts them",
                   what);
 }
 

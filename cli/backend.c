@@ -7,10 +7,12 @@
  *
  *   1. --provisioner NAME=BACKEND (repeatable), else
  *   2. $BERTHCTL_PROVISIONERS ("NAME=BACKEND,NAME=BACKEND"), else
- *   3. found: every provisioned-by name of a PV that carries a backend's
- *      own annotations (nfs.berth.io/...), and every StorageClass
- *      provisioner whose name holds "berth" and ends in a backend's name
- *      ("berth.io/nfs", "example.com/berth-nfs").
+ *   3. found: every StorageClass provisioner whose name holds "berth"
+ *      and ends in a backend's name ("berth.io/nfs",
+ *      "example.com/berth-nfs"), and every provisioned-by name of a PV
+ *      that carries a backend's own annotations (nfs.berth.io/...): so a
+ *      provisioner kept under nfs-subdir's name is found by its
+ *      volumes.
  *
  * `berthctl doctor` shows what was found and from where. */
 #include "ctl_backend.h"
@@ -22,21 +24,38 @@
 /* The backends that are not built yet: berthctl knows their names so
  * that their classes are recognised and reported, not ignored. */
 static const ctl_backend_ops_t ctl_backend_ebs = {
-  "ebs",
-  "the ebs backend is not built into this berthctl yet (the AWS backends "
-  "are in progress)",
-  "ebs.berth.io/", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    "ebs",
+    "the ebs backend is not built into this berthctl yet (the AWS backends "
+    "are in progress)",
+    "ebs.berth.io/",
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 static const ctl_backend_ops_t ctl_backend_efs = {
-  "efs",
-  "the efs backend is not built into this berthctl yet (the AWS backends "
-  "are in progress)",
-  "efs.berth.io/", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    "efs",
+    "the efs backend is not built into this berthctl yet (the AWS backends "
+    "are in progress)",
+    "efs.berth.io/",
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 const ctl_backend_ops_t *const ctl_backends[] = {
-  &ctl_backend_nfs, &ctl_backend_ebs, &ctl_backend_efs, NULL,
+    &ctl_backend_nfs,
+    &ctl_backend_ebs,
+    &ctl_backend_efs,
+    NULL,
 };
 
 #define NBACKENDS (sizeof(ctl_backends) / sizeof(ctl_backends[0]) - 1)
@@ -55,11 +74,15 @@ const ctl_backend_ops_t *ctl_backend_find(const char *name)
 const char *ctl_state_name(ctl_state_t st)
 {
   switch (st) {
-  case CTL_STATE_PRESENT: return "exists";
-  case CTL_STATE_MISSING: return "missing";
-  case CTL_STATE_ERROR: return "error";
+  case CTL_STATE_PRESENT:
+    return "exists";
+  case CTL_STATE_MISSING:
+    return "missing";
+  case CTL_STATE_ERROR:
+    return "error";
   case CTL_STATE_UNKNOWN:
-  default: return "unknown";
+  default:
+    return "unknown";
   }
 }
 
@@ -117,7 +140,8 @@ void ctl_orphans_cleanup(ctl_orphans_t *list)
   memset(list, 0, sizeof(*list));
 }
 
-/* ---- the registry ------------------------------------------------------------ */
+/* ---- the registry
+ * ------------------------------------------------------------ */
 
 typedef struct ctl_prov {
   char *name;
@@ -157,7 +181,8 @@ static const json_t *find_named(const json_t *arr, const char *name)
 
   if (name == NULL)
     return NULL;
-  json_array_foreach(arr, i, o) {
+  json_array_foreach(arr, i, o)
+  {
     const char *n = berth_k8s_obj_name(o);
 
     if (n != NULL && strcmp(n, name) == 0)
@@ -192,21 +217,22 @@ const ctl_backend_ops_t *ctl_registry_class_backend(const ctl_registry_t *reg,
                                                     const json_t *sclass)
 {
   return sclass == NULL
-           ? NULL
-           : ctl_registry_provisioner(reg, json_string_value(json_object_get(
-                                             sclass, "provisioner")));
+             ? NULL
+             : ctl_registry_provisioner(reg, json_string_value(json_object_get(
+                                                 sclass, "provisioner")));
 }
 
 /* The backend whose own annotations pv carries, or NULL. */
 static const ctl_backend_ops_t *annotated_backend(const json_t *pv)
 {
-  const json_t *ann = json_object_get(json_object_get(pv, "metadata"),
-                                      "annotations");
+  const json_t *ann =
+      json_object_get(json_object_get(pv, "metadata"), "annotations");
   const char *key;
   json_t *v;
   size_t i;
 
-  json_object_foreach((json_t *)ann, key, v) {
+  json_object_foreach((json_t *)ann, key, v)
+  {
     for (i = 0; ctl_backends[i] != NULL; i++) {
       if (berth_str_has_prefix(key, ctl_backends[i]->annotation_prefix))
         return ctl_backends[i];
@@ -222,11 +248,11 @@ const ctl_backend_ops_t *ctl_registry_pv_backend(const ctl_registry_t *reg,
   const char *cls;
 
   ops = ctl_registry_provisioner(
-    reg, berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by"));
+      reg, berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by"));
   if (ops != NULL)
     return ops;
-  cls = json_string_value(json_object_get(json_object_get(pv, "spec"),
-                                          "storageClassName"));
+  cls = json_string_value(
+      json_object_get(json_object_get(pv, "spec"), "storageClassName"));
   ops = ctl_registry_class_backend(reg, ctl_registry_class(reg, cls));
   if (ops != NULL)
     return ops;
@@ -287,16 +313,20 @@ static bool add_binding(ctl_ctx_t *ctx, ctl_registry_t *reg, const char *s,
   size_t blen;
 
   if (eq == NULL || eq == s || eq + 1 == s + len) {
-    fprintf(ctx->err, "error: %s: '%.*s' is not NAME=BACKEND (e.g. "
-                      "berth.io/nfs=nfs)\n", source, (int)len, s);
+    fprintf(ctx->err,
+            "error: %s: '%.*s' is not NAME=BACKEND (e.g. "
+            "berth.io/nfs=nfs)\n",
+            source, (int)len, s);
     return false;
   }
   blen = (size_t)(s + len - eq - 1);
   snprintf(backend, sizeof(backend), "%.*s", (int)blen, eq + 1);
   ops = ctl_backend_find(backend);
   if (ops == NULL) {
-    fprintf(ctx->err, "error: %s: unknown backend '%s' (known: nfs, ebs, "
-                      "efs)\n", source, backend);
+    fprintf(ctx->err,
+            "error: %s: unknown backend '%s' (known: nfs, ebs, "
+            "efs)\n",
+            source, backend);
     return false;
   }
   return add_prov(reg, s, (size_t)(eq - s), ops, source);
@@ -348,27 +378,28 @@ static bool find_provisioners(ctl_ctx_t *ctx, ctl_registry_t *reg)
     }
     return true;
   }
-  json_array_foreach(ctl_registry_pvs(reg), i, o) {
+  json_array_foreach(ctl_registry_classes(reg), i, o)
+  {
+    const char *p = json_string_value(json_object_get(o, "provisioner"));
+    const ctl_backend_ops_t *ops = guess_backend(p);
+
+    if (ops == NULL)
+      continue;
+    snprintf(source, sizeof(source), "StorageClass %s", berth_k8s_obj_name(o));
+    if (!add_prov(reg, p, strlen(p), ops, source))
+      return false;
+  }
+  json_array_foreach(ctl_registry_pvs(reg), i, o)
+  {
     const ctl_backend_ops_t *ops = annotated_backend(o);
-    const char *by = berth_k8s_obj_annotation(
-      o, "pv.kubernetes.io/provisioned-by");
+    const char *by =
+        berth_k8s_obj_annotation(o, "pv.kubernetes.io/provisioned-by");
 
     if (ops == NULL || by == NULL)
       continue;
     snprintf(source, sizeof(source), "PersistentVolume %s",
              berth_k8s_obj_name(o));
     if (!add_prov(reg, by, strlen(by), ops, source))
-      return false;
-  }
-  json_array_foreach(ctl_registry_classes(reg), i, o) {
-    const char *p = json_string_value(json_object_get(o, "provisioner"));
-    const ctl_backend_ops_t *ops = guess_backend(p);
-
-    if (ops == NULL)
-      continue;
-    snprintf(source, sizeof(source), "StorageClass %s",
-             berth_k8s_obj_name(o));
-    if (!add_prov(reg, p, strlen(p), ops, source))
       return false;
   }
   return true;
@@ -390,8 +421,8 @@ bool ctl_registry_load(ctl_ctx_t *ctx)
     return false;
   }
   berth_error_clear(&err);
-  st = berth_k8s_list_all(ctx->k8s, &berth_k8s_res_storageclasses, NULL,
-                          NULL, &reg->class_list, &err);
+  st = berth_k8s_list_all(ctx->k8s, &berth_k8s_res_storageclasses, NULL, NULL,
+                          &reg->class_list, &err);
   if (st != BERTH_OK) {
     ctl_kube_error(ctx, "list storageclasses", st, &err);
     goto fail;
@@ -458,7 +489,7 @@ void ctl_inspect_pv(ctl_ctx_t *ctx, const ctl_backend_ops_t *ops,
                     const json_t *pv, bool usage, ctl_volume_info_t *out)
 {
   const char *cls = json_string_value(
-    json_object_get(json_object_get(pv, "spec"), "storageClassName"));
+      json_object_get(json_object_get(pv, "spec"), "storageClassName"));
   ctl_backend_t *be = NULL;
   berth_error_t err;
   berth_status_t st;

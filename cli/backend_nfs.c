@@ -29,21 +29,22 @@
 
 typedef struct nfs_conn {
   char *url;
-  berth_nfs_t *nfs;   /* NULL when connecting failed */
+  berth_nfs_t *nfs; /* NULL when connecting failed */
   berth_status_t st;
-  char message[512];
+  char message[2048];
 } nfs_conn_t;
 
 typedef struct ctl_nfs {
-  ctl_backend_t base;  /* first */
-  json_t *defaults;    /* the default export, as parameters, or NULL */
+  ctl_backend_t base; /* first */
+  json_t *defaults;   /* the default export, as parameters, or NULL */
   const char *defaults_from;
   nfs_conn_t *conns;
   size_t nconns;
   int timeout_ms;
 } ctl_nfs_t;
 
-/* ---- exports ------------------------------------------------------------------- */
+/* ---- exports
+ * ------------------------------------------------------------------- */
 
 /* An export: the libnfs URL and, to compare exports, the server and the
  * exported path (without the URL's arguments). */
@@ -113,8 +114,7 @@ static berth_status_t export_from_url(const char *url, nfs_export_t *out,
 /* The export of a set of parameters (url, or server and share with
  * nfsvers), as the provisioner's backend builds it. ENOTFOUND: none. */
 static berth_status_t export_from_params(const json_t *params,
-                                         nfs_export_t *out,
-                                         berth_error_t *err)
+                                         nfs_export_t *out, berth_error_t *err)
 {
   const char *url = berth_backend_parameter(params, "url");
   const char *server = berth_backend_parameter(params, "server");
@@ -129,10 +129,9 @@ static berth_status_t export_from_params(const json_t *params,
   if (server == NULL || share == NULL)
     return berth_error_set(err, BERTH_ENOTFOUND, "no export");
   v6 = strchr(server, ':') != NULL && server[0] != '[';
-  made = berth_strdup_printf("nfs://%s%s%s%s%s", v6 ? "[" : "", server,
-                             v6 ? "]" : "", share,
-                             vers != NULL && vers[0] == '4' ? "?version=4"
-                                                            : "");
+  made = berth_strdup_printf(
+      "nfs://%s%s%s%s%s", v6 ? "[" : "", server, v6 ? "]" : "", share,
+      vers != NULL && vers[0] == '4' ? "?version=4" : "");
   if (made == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
   st = export_from_url(made, out, err);
@@ -178,12 +177,12 @@ static bool same_export(const nfs_export_t *a, const nfs_export_t *b)
   return strcmp(a->server, b->server) == 0 && strcmp(a->path, b->path) == 0;
 }
 
-/* ---- connections --------------------------------------------------------------- */
+/* ---- connections
+ * --------------------------------------------------------------- */
 
 /* The connection to url, made once per run; a failure is remembered so
  * that a dead server costs one timeout, not one per volume. */
-static berth_nfs_t *conn_get(ctl_nfs_t *b, const char *url,
-                             berth_error_t *err)
+static berth_nfs_t *conn_get(ctl_nfs_t *b, const char *url, berth_error_t *err)
 {
   nfs_conn_t *grown;
   nfs_conn_t *c;
@@ -208,8 +207,8 @@ static berth_nfs_t *conn_get(ctl_nfs_t *b, const char *url,
 
     berth_error_clear(&e);
     c->st = c->url != NULL
-              ? berth_nfs_connect_timeout(url, b->timeout_ms, &c->nfs, &e)
-              : BERTH_ENOMEM;
+                ? berth_nfs_connect_timeout(url, b->timeout_ms, &c->nfs, &e)
+                : BERTH_ENOMEM;
     if (c->st != BERTH_OK)
       snprintf(c->message, sizeof(c->message),
                "cannot reach the export %s: %s (is the NFS server up and "
@@ -224,7 +223,8 @@ found:
   return c->nfs;
 }
 
-/* ---- a PV's directory ----------------------------------------------------------- */
+/* ---- a PV's directory
+ * ----------------------------------------------------------- */
 
 /* Where pv's directory is: *url and *dir, new strings. */
 static berth_status_t pv_target(ctl_nfs_t *b, const json_t *pv,
@@ -248,12 +248,11 @@ static berth_status_t pv_target(ctl_nfs_t *b, const json_t *pv,
     goto done;
   }
   /* Made by nfs-subdir (or by hand): spec.nfs below the class's export. */
-  if (berth_json_get_string(pv, "spec.nfs.server", &server, NULL) !=
-        BERTH_OK ||
+  if (berth_json_get_string(pv, "spec.nfs.server", &server, NULL) != BERTH_OK ||
       berth_json_get_string(pv, "spec.nfs.path", &path, NULL) != BERTH_OK) {
-    st = berth_error_set(err, BERTH_EINVAL,
-                         "the PV has neither %s nor spec.nfs",
-                         BERTH_NFS_ANN_DIR);
+    st =
+        berth_error_set(err, BERTH_EINVAL, "the PV has neither %s nor spec.nfs",
+                        BERTH_NFS_ANN_DIR);
     goto done;
   }
   st = class_export(b, sclass, &exp, err);
@@ -287,10 +286,14 @@ static void add_detail(json_t *d, const char *key, const char *value)
 static const char *type_name(berth_nfs_type_t t)
 {
   switch (t) {
-  case BERTH_NFS_TYPE_FILE: return "a file";
-  case BERTH_NFS_TYPE_DIR: return "a directory";
-  case BERTH_NFS_TYPE_SYMLINK: return "a symbolic link";
-  default: return "a special file";
+  case BERTH_NFS_TYPE_FILE:
+    return "a file";
+  case BERTH_NFS_TYPE_DIR:
+    return "a directory";
+  case BERTH_NFS_TYPE_SYMLINK:
+    return "a symbolic link";
+  default:
+    return "a special file";
   }
 }
 
@@ -362,19 +365,19 @@ static berth_status_t nfs_inspect(ctl_backend_t *be, ctl_ctx_t *ctx,
     if (st == BERTH_OK) {
       out->has_usage = true;
     } else if (ctx->opt->verbosity > 0) {
-      fprintf(ctx->err, "warning: usage of %s: %s\n", out->location,
-              e.message);
+      fprintf(ctx->err, "warning: usage of %s: %s\n", out->location, e.message);
     }
   }
   return BERTH_OK;
 }
 
-/* ---- orphans ------------------------------------------------------------------- */
+/* ---- orphans
+ * ------------------------------------------------------------------- */
 
 /* One export being scanned: what PVs use, how deep volumes lie. */
 typedef struct scan_export {
   nfs_export_t exp;
-  char **known;  /* directories PVs use, relative to the export */
+  char **known; /* directories PVs use, relative to the export */
   size_t nknown;
   unsigned depth; /* the deepest volume directory (pattern or PV) */
 } scan_export_t;
@@ -477,25 +480,28 @@ static void scan_collect(scan_t *s)
   size_t i;
   size_t k;
 
-  json_array_foreach(ctl_registry_classes(reg), i, o) {
+  json_array_foreach(ctl_registry_classes(reg), i, o)
+  {
     const char *pattern;
 
     if (ctl_registry_class_backend(reg, o) != &ctl_backend_nfs)
       continue;
     berth_error_clear(&err);
     if (class_export(s->b, o, &e, &err) != BERTH_OK) {
-      fprintf(s->ctx->err, "warning: not scanning for StorageClass %s: "
-                           "%s\n", berth_k8s_obj_name(o), err.message);
+      fprintf(s->ctx->err,
+              "warning: not scanning for StorageClass %s: "
+              "%s\n",
+              berth_k8s_obj_name(o), err.message);
       continue;
     }
-    pattern = berth_backend_parameter(ctl_class_parameters(o),
-                                      "pathPattern");
+    pattern = berth_backend_parameter(ctl_class_parameters(o), "pathPattern");
     scan_add(s, &e, levels(pattern));
   }
   if (s->b->defaults != NULL &&
       export_from_params(s->b->defaults, &e, NULL) == BERTH_OK)
     scan_add(s, &e, 1);
-  json_array_foreach(ctl_registry_pvs(reg), i, o) {
+  json_array_foreach(ctl_registry_pvs(reg), i, o)
+  {
     const char *url = berth_k8s_obj_annotation(o, BERTH_NFS_ANN_URL);
     const char *dir = berth_k8s_obj_annotation(o, BERTH_NFS_ANN_DIR);
     scan_export_t *x;
@@ -509,12 +515,13 @@ static void scan_collect(scan_t *s)
   }
   /* Any PV's spec.nfs below an export (nfs-subdir's, static ones) uses
    * that directory too, whoever made it. */
-  json_array_foreach(ctl_registry_pvs(reg), i, o) {
+  json_array_foreach(ctl_registry_pvs(reg), i, o)
+  {
     const char *server = NULL;
     const char *path = NULL;
 
     if (berth_json_get_string(o, "spec.nfs.server", &server, NULL) !=
-          BERTH_OK ||
+            BERTH_OK ||
         berth_json_get_string(o, "spec.nfs.path", &path, NULL) != BERTH_OK)
       continue;
     for (k = 0; k < s->n; k++) {
@@ -638,8 +645,7 @@ static json_t *orphan_pv(const char *url, const char *dir,
 {
   return json_pack("{s:{s:s,s:{s:s,s:s,s:s}}}", "metadata", "name",
                    "berthctl-orphan", "annotations", BERTH_NFS_ANN_URL, url,
-                   BERTH_NFS_ANN_DIR, dir, BERTH_NFS_ANN_ON_DELETE,
-                   on_delete);
+                   BERTH_NFS_ANN_DIR, dir, BERTH_NFS_ANN_ON_DELETE, on_delete);
 }
 
 static void add_orphan(scan_t *s, scan_export_t *x, const char *rel,
@@ -658,14 +664,13 @@ static void add_orphan(scan_t *s, scan_export_t *x, const char *rel,
   o->problem = strdup(archived ? "archived by a delete: kept on purpose"
                                : "no PersistentVolume uses it");
   o->time_s = st->mtime_sec;
-  o->recent = s->ctx->now_s - st->mtime_sec <
-              (int64_t)(s->ctx->opt->min_age_ms / 1000);
+  o->recent =
+      s->ctx->now_s - st->mtime_sec < (int64_t)(s->ctx->opt->min_age_ms / 1000);
   if (s->ctx->opt->no_usage)
     return;
   pv = orphan_pv(x->exp.url, rel, "retain");
-  if (pv != NULL &&
-      berth_backend_usage(s->b->base.core, pv, NULL, &o->usage, NULL) ==
-        BERTH_OK)
+  if (pv != NULL && berth_backend_usage(s->b->base.core, pv, NULL, &o->usage,
+                                        NULL) == BERTH_OK)
     o->has_usage = true;
   json_decref(pv);
 }
@@ -674,7 +679,7 @@ static void add_orphan(scan_t *s, scan_export_t *x, const char *rel,
  * uses. Returns the number of sub-directories seen, -1 when rel could not
  * be listed (err says why). */
 static long scan_dir(scan_t *s, berth_nfs_t *nfs, scan_export_t *x,
-                       const char *rel, unsigned depth, berth_error_t *err)
+                     const char *rel, unsigned depth, berth_error_t *err)
 {
   dirlist_t l;
   long dirs = 0;
@@ -698,12 +703,11 @@ static long scan_dir(scan_t *s, berth_nfs_t *nfs, scan_export_t *x,
     if (d->st.type != BERTH_NFS_TYPE_DIR)
       continue;
     dirs++;
-    child = rel[0] ? berth_strdup_printf("%s/%s", rel, d->name)
-                   : strdup(d->name);
+    child =
+        rel[0] ? berth_strdup_printf("%s/%s", rel, d->name) : strdup(d->name);
     if (child == NULL)
       break;
-    if (depth == 0 &&
-        berth_str_has_prefix(d->name, BERTH_NFS_ARCHIVE_PREFIX)) {
+    if (depth == 0 && berth_str_has_prefix(d->name, BERTH_NFS_ARCHIVE_PREFIX)) {
       if (s->ctx->opt->archived)
         add_orphan(s, x, child, &d->st, true);
     } else if (is_known(x, child)) {
@@ -768,8 +772,8 @@ static berth_status_t nfs_remove(ctl_backend_t *be, ctl_ctx_t *ctx,
   ctl_nfs_t *b = (ctl_nfs_t *)be;
   berth_delete_request_t req;
   berth_delete_outcome_t outcome = BERTH_DELETE_ABSENT;
-  json_t *pv = orphan_pv(o->source, o->location,
-                         archive ? "archive" : "delete");
+  json_t *pv =
+      orphan_pv(o->source, o->location, archive ? "archive" : "delete");
   berth_status_t st;
 
   if (pv == NULL)
@@ -785,7 +789,8 @@ static berth_status_t nfs_remove(ctl_backend_t *be, ctl_ctx_t *ctx,
   return st;
 }
 
-/* ---- doctor -------------------------------------------------------------------- */
+/* ---- doctor
+ * -------------------------------------------------------------------- */
 
 static berth_status_t nfs_check(ctl_backend_t *be, ctl_ctx_t *ctx,
                                 const json_t *sclass, char **detail,
@@ -798,9 +803,14 @@ static berth_status_t nfs_check(ctl_backend_t *be, ctl_ctx_t *ctx,
   berth_status_t st;
 
   memset(&exp, 0, sizeof(exp));
+  /* The export first: a class without one is fine for the provisioner
+   * (it has a default) but berthctl cannot check it (ENOTFOUND). */
+  st = class_export(b, sclass, &exp, err);
+  if (st != BERTH_OK)
+    goto done;
   if (sclass != NULL) {
-    st = berth_backend_validate(b->base.core, ctl_class_parameters(sclass),
-                                err);
+    st =
+        berth_backend_validate(b->base.core, ctl_class_parameters(sclass), err);
     if (st != BERTH_OK) {
       berth_error_prefix(err, "invalid parameters (berth-provisioner "
                               "refuses its claims; make a new class: "
@@ -808,13 +818,10 @@ static berth_status_t nfs_check(ctl_backend_t *be, ctl_ctx_t *ctx,
       goto done;
     }
   }
-  st = class_export(b, sclass, &exp, err);
-  if (st != BERTH_OK)
-    goto done;
   nfs = conn_get(b, exp.url, err);
   if (nfs == NULL) {
-    st = err != NULL && err->status != BERTH_OK ? err->status
-                                                : BERTH_ETRANSPORT;
+    st =
+        err != NULL && err->status != BERTH_OK ? err->status : BERTH_ETRANSPORT;
     goto done;
   }
   st = berth_nfs_stat(nfs, "", &root, err);
@@ -833,7 +840,8 @@ done:
   return st;
 }
 
-/* ---- life cycle ---------------------------------------------------------------- */
+/* ---- life cycle
+ * ---------------------------------------------------------------- */
 
 static void nfs_destroy(ctl_backend_t *be)
 {
@@ -879,8 +887,8 @@ static berth_status_t nfs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
   b->base.ops = &ctl_backend_nfs;
   b->defaults = default_export(ctx);
   b->timeout_ms = ctx->opt->request_timeout_ms > 0
-                    ? (int)ctx->opt->request_timeout_ms
-                    : NFS_CTL_TIMEOUT_MS;
+                      ? (int)ctx->opt->request_timeout_ms
+                      : NFS_CTL_TIMEOUT_MS;
   memset(&cfg, 0, sizeof(cfg));
   cfg.defaults = b->defaults;
   cfg.timeout_ms = b->timeout_ms;
@@ -896,7 +904,7 @@ static berth_status_t nfs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
 }
 
 const ctl_backend_ops_t ctl_backend_nfs = {
-  "nfs",       NULL,       "nfs.berth.io/", BERTH_NFS_ANN_ON_DELETE,
-  nfs_create,  nfs_destroy, nfs_inspect,     nfs_scan,
-  nfs_remove,  nfs_check,
+    "nfs",      NULL,        "nfs.berth.io/", BERTH_NFS_ANN_ON_DELETE,
+    nfs_create, nfs_destroy, nfs_inspect,     nfs_scan,
+    nfs_remove, nfs_check,
 };

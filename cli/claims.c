@@ -2,6 +2,7 @@
  * classes, with what the backend says beside what the API says. */
 #include "ctl_backend.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,39 @@ static void warn_flush(ctl_ctx_t *ctx, warnings_t *w)
   memset(w, 0, sizeof(*w));
 }
 
+/* The details with describe's titles as JSON names ("On Delete" ->
+ * "onDelete"). New reference. */
+static json_t *camel_keys(const json_t *details)
+{
+  json_t *out = json_object();
+  const char *k;
+  json_t *v;
+
+  json_object_foreach((json_t *)details, k, v)
+  {
+    char key[64];
+    const char *c;
+    size_t n = 0;
+    bool up = false;
+
+    /* Not k itself: json_object_foreach finds the next key through it. */
+    for (c = k; *c != '\0' && n + 1 < sizeof(key); c++) {
+      if (*c == ' ') {
+        up = true;
+        continue;
+      }
+      key[n] = n == 0 ? (char)tolower((unsigned char)*c)
+               : up   ? (char)toupper((unsigned char)*c)
+                      : *c;
+      n++;
+      up = false;
+    }
+    key[n] = '\0';
+    json_object_set(out, key, v);
+  }
+  return out;
+}
+
 /* -o json/yaml: the backend's part of an item. New reference. */
 static json_t *backend_json(const ctl_volume_info_t *info)
 {
@@ -71,7 +105,7 @@ static json_t *backend_json(const ctl_volume_info_t *info)
                                   (json_int_t)info->usage.files, "truncated",
                                   info->usage.truncated));
   if (info->details != NULL)
-    json_object_set(b, "details", info->details);
+    json_object_set_new(b, "details", camel_keys(info->details));
   return b;
 }
 
@@ -120,14 +154,13 @@ static const char *claim_class(const json_t *claim)
 
   return cls != NULL ? cls
                      : berth_k8s_obj_annotation(
-                         claim, "volume.beta.kubernetes.io/storage-class");
+                           claim, "volume.beta.kubernetes.io/storage-class");
 }
 
 /* The backend a claim is berth's through: its class, the provisioner the
  * PV controller asked for, or its bound PV. NULL: not berth's. */
-static const ctl_backend_ops_t *claim_backend(ctl_ctx_t *ctx,
-                                              const json_t *claim,
-                                              const json_t **pv)
+static const ctl_backend_ops_t *
+claim_backend(ctl_ctx_t *ctx, const json_t *claim, const json_t **pv)
 {
   const ctl_registry_t *reg = ctx->reg;
   const ctl_backend_ops_t *ops;
@@ -138,12 +171,12 @@ static const ctl_backend_ops_t *claim_backend(ctl_ctx_t *ctx,
                                    ctl_registry_class(reg, claim_class(claim)));
   if (ops == NULL)
     ops = ctl_registry_provisioner(
-      reg, berth_k8s_obj_annotation(
-             claim, "volume.kubernetes.io/storage-provisioner"));
+        reg, berth_k8s_obj_annotation(
+                 claim, "volume.kubernetes.io/storage-provisioner"));
   if (ops == NULL)
     ops = ctl_registry_provisioner(
-      reg, berth_k8s_obj_annotation(
-             claim, "volume.beta.kubernetes.io/storage-provisioner"));
+        reg, berth_k8s_obj_annotation(
+                 claim, "volume.beta.kubernetes.io/storage-provisioner"));
   if (ops == NULL && *pv != NULL)
     ops = ctl_registry_pv_backend(reg, *pv);
   return ops;
@@ -152,8 +185,8 @@ static const ctl_backend_ops_t *claim_backend(ctl_ctx_t *ctx,
 static void no_resources(ctl_ctx_t *ctx, const char *what, bool namespaced)
 {
   if (namespaced && !ctx->opt->all_namespaces)
-    fprintf(ctx->err, "No %s of berth's classes found in %s namespace.\n",
-            what, ctx->ns);
+    fprintf(ctx->err, "No %s of berth's classes found in %s namespace.\n", what,
+            ctx->ns);
   else
     fprintf(ctx->err, "No %s of berth's classes found.\n", what);
   if (ctl_registry_nprovisioners(ctx->reg) == 0)
@@ -214,7 +247,8 @@ int ctl_run_claims(ctl_ctx_t *ctx)
   ctl_table_column(t, "SOURCE", wide);
   ctl_table_column(t, "PROVISIONER", wide);
 
-  json_array_foreach(json_object_get(list, "items"), i, claim) {
+  json_array_foreach(json_object_get(list, "items"), i, claim)
+  {
     const json_t *pv = NULL;
     const ctl_backend_ops_t *ops = claim_backend(ctx, claim, &pv);
     const char *name = berth_k8s_obj_name(claim);
@@ -236,32 +270,33 @@ int ctl_run_claims(ctl_ctx_t *ctx)
       ctl_inspect_pv(ctx, ops, pv, want_usage(ctx), &info);
     if (info.message != NULL)
       warn_add(&warns, name, info.message);
-    provisioner = pv != NULL ? berth_k8s_obj_annotation(
-                                 pv, "pv.kubernetes.io/provisioned-by")
-                             : NULL;
+    provisioner =
+        pv != NULL
+            ? berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by")
+            : NULL;
     if (provisioner == NULL)
       provisioner = berth_k8s_obj_annotation(
-        claim, "volume.kubernetes.io/storage-provisioner");
+          claim, "volume.kubernetes.io/storage-provisioner");
     if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
       json_t *item = json_pack(
-        "{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:O?,s:s?,s:s?,s:s?,s:o}",
-        "namespace", ns, "name", name, "uid", berth_k8s_obj_uid(claim),
-        "phase", str_at(claim, "status", "phase"), "volume",
-        str_at(claim, "spec", "volumeName"), "capacity",
-        json_string_value(json_object_get(
-          json_object_get(json_object_get(claim, "status"), "capacity"),
-          "storage")),
-        "accessModes",
-        json_object_get(json_object_get(claim, "spec"), "accessModes"),
-        "storageClass", claim_class(claim), "provisioner", provisioner,
-        "creationTimestamp", str_at(claim, "metadata", "creationTimestamp"),
-        "backend", backend_json(&info));
+          "{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:O?,s:s?,s:s?,s:s?,s:o}",
+          "namespace", ns, "name", name, "uid", berth_k8s_obj_uid(claim),
+          "phase", str_at(claim, "status", "phase"), "volume",
+          str_at(claim, "spec", "volumeName"), "capacity",
+          json_string_value(json_object_get(
+              json_object_get(json_object_get(claim, "status"), "capacity"),
+              "storage")),
+          "accessModes",
+          json_object_get(json_object_get(claim, "spec"), "accessModes"),
+          "storageClass", claim_class(claim), "provisioner", provisioner,
+          "creationTimestamp", str_at(claim, "metadata", "creationTimestamp"),
+          "backend", backend_json(&info));
 
       json_array_append_new(doc_items, item);
     } else {
       ctl_access_modes(
-        json_object_get(json_object_get(claim, "status"), "accessModes"),
-        modes, sizeof(modes));
+          json_object_get(json_object_get(claim, "status"), "accessModes"),
+          modes, sizeof(modes));
       ctl_age(ctx, str_at(claim, "metadata", "creationTimestamp"), age,
               sizeof(age));
       ctl_table_row(t);
@@ -269,10 +304,10 @@ int ctl_run_claims(ctl_ctx_t *ctx)
       ctl_table_cell(t, name);
       ctl_table_cell(t, str_at(claim, "status", "phase"));
       ctl_table_cell(t, ctl_nz(str_at(claim, "spec", "volumeName")));
-      ctl_table_cell(t, ctl_nz(json_string_value(json_object_get(
-                          json_object_get(json_object_get(claim, "status"),
-                                          "capacity"),
-                          "storage"))));
+      ctl_table_cell(
+          t, ctl_nz(json_string_value(json_object_get(
+                 json_object_get(json_object_get(claim, "status"), "capacity"),
+                 "storage"))));
       ctl_table_cell(t, modes);
       ctl_table_cell(t, claim_class(claim));
       backend_cells(t, &info, ops);
@@ -284,16 +319,15 @@ int ctl_run_claims(ctl_ctx_t *ctx)
   }
 
   if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
-    json_t *doc = json_pack("{s:s,s:O}", "kind", "ClaimList", "items",
-                            doc_items);
+    json_t *doc =
+        json_pack("{s:s,s:O}", "kind", "ClaimList", "items", doc_items);
 
     rc = ctl_print_doc(ctx, doc);
     json_decref(doc);
   } else if (opt->output != CTL_OUT_NAME && shown > 0) {
     ctl_table_print(t, ctx->out, !opt->no_headers);
   }
-  if (shown == 0 && opt->output != CTL_OUT_JSON &&
-      opt->output != CTL_OUT_YAML)
+  if (shown == 0 && opt->output != CTL_OUT_JSON && opt->output != CTL_OUT_YAML)
     no_resources(ctx, "claims", true);
   warn_flush(ctx, &warns);
 
@@ -353,13 +387,14 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
   ctl_table_column(t, "SOURCE", wide);
   ctl_table_column(t, "PROVISIONER", wide);
 
-  json_array_foreach(pvs, i, pv) {
+  json_array_foreach(pvs, i, pv)
+  {
     const ctl_backend_ops_t *ops = ctl_registry_pv_backend(ctx->reg, pv);
     const char *name = berth_k8s_obj_name(pv);
     const json_t *spec = json_object_get(pv, "spec");
     const json_t *ref = json_object_get(spec, "claimRef");
     const char *provisioner =
-      berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by");
+        berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by");
     ctl_volume_info_t info;
     char claim[512] = "";
     char modes[64];
@@ -382,17 +417,17 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
       warn_add(&warns, name, info.message);
     if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
       json_t *item = json_pack(
-        "{s:s?,s:s?,s:s?,s:s?,s:O?,s:s?,s:s?,s:s?,s:s?,s:s?,s:o}", "name",
-        name, "uid", berth_k8s_obj_uid(pv), "phase",
-        str_at(pv, "status", "phase"), "capacity",
-        json_string_value(
-          json_object_get(json_object_get(spec, "capacity"), "storage")),
-        "accessModes", json_object_get(spec, "accessModes"), "reclaimPolicy",
-        str_at(spec, "persistentVolumeReclaimPolicy", NULL), "storageClass",
-        str_at(spec, "storageClassName", NULL), "claim",
-        claim[0] ? claim : NULL, "provisioner", provisioner,
-        "creationTimestamp", str_at(pv, "metadata", "creationTimestamp"),
-        "backend", backend_json(&info));
+          "{s:s?,s:s?,s:s?,s:s?,s:O?,s:s?,s:s?,s:s?,s:s?,s:s?,s:o}", "name",
+          name, "uid", berth_k8s_obj_uid(pv), "phase",
+          str_at(pv, "status", "phase"), "capacity",
+          json_string_value(
+              json_object_get(json_object_get(spec, "capacity"), "storage")),
+          "accessModes", json_object_get(spec, "accessModes"), "reclaimPolicy",
+          str_at(spec, "persistentVolumeReclaimPolicy", NULL), "storageClass",
+          str_at(spec, "storageClassName", NULL), "claim",
+          claim[0] ? claim : NULL, "provisioner", provisioner,
+          "creationTimestamp", str_at(pv, "metadata", "creationTimestamp"),
+          "backend", backend_json(&info));
 
       json_array_append_new(doc_items, item);
     } else {
@@ -403,7 +438,7 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
       ctl_table_row(t);
       ctl_table_cell(t, name);
       ctl_table_cell(t, json_string_value(json_object_get(
-                          json_object_get(spec, "capacity"), "storage")));
+                            json_object_get(spec, "capacity"), "storage")));
       ctl_table_cell(t, modes);
       ctl_table_cell(t, str_at(spec, "persistentVolumeReclaimPolicy", NULL));
       ctl_table_cell(t, str_at(pv, "status", "phase"));
@@ -418,16 +453,15 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
   }
 
   if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
-    json_t *doc = json_pack("{s:s,s:O}", "kind", "VolumeList", "items",
-                            doc_items);
+    json_t *doc =
+        json_pack("{s:s,s:O}", "kind", "VolumeList", "items", doc_items);
 
     rc = ctl_print_doc(ctx, doc);
     json_decref(doc);
   } else if (opt->output != CTL_OUT_NAME && shown > 0) {
     ctl_table_print(t, ctx->out, !opt->no_headers);
   }
-  if (shown == 0 && opt->output != CTL_OUT_JSON &&
-      opt->output != CTL_OUT_YAML)
+  if (shown == 0 && opt->output != CTL_OUT_JSON && opt->output != CTL_OUT_YAML)
     no_resources(ctx, "volumes", false);
   warn_flush(ctx, &warns);
 

@@ -45,7 +45,12 @@ static void common(FILE *out, const char *fn)
   fprintf(out, ") return 0;;\n  esac\n  return 1\n}\n");
   fprintf(out, "%s_flags() {\n  case \"$1\" in\n", fn);
   for (c = ctl_commands; c->name != NULL; c++) {
-    fprintf(out, "    %s) echo \"", c->name);
+    const char *a;
+
+    fprintf(out, "    %s%s", c->name, c->aliases ? "|" : "");
+    for (a = c->aliases; a != NULL && *a != '\0'; a++)
+      fputc(*a == ',' ? '|' : *a, out);
+    fprintf(out, ") echo \"");
     words(out, ctl_options_flag_names(c->flags, true), "--");
     fprintf(out, "\";;\n");
   }
@@ -147,15 +152,14 @@ static void bash_script(FILE *out)
   fprintf(out, "# bash completion for berthctl: source <(berthctl "
                "completion bash)\n");
   common(out, "__berthctl");
-  fprintf(out,
-          "__berthctl_reply() { local IFS=$' \\t\\n'; "
-          "COMPREPLY=($(compgen -W \"$1\" -- \"$cur\")); }\n"
-          "__berthctl_files() { COMPREPLY=($(compgen -f -- \"$cur\")); }\n"
-          "_berthctl() {\n"
-          "  local cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
-          "  local prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
-          "  local -a words=(\"${COMP_WORDS[@]}\")\n"
-          "  COMPREPLY=()\n");
+  fprintf(out, "__berthctl_reply() { local IFS=$' \\t\\n'; "
+               "COMPREPLY=($(compgen -W \"$1\" -- \"$cur\")); }\n"
+               "__berthctl_files() { COMPREPLY=($(compgen -f -- \"$cur\")); }\n"
+               "_berthctl() {\n"
+               "  local cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
+               "  local prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n"
+               "  local -a words=(\"${COMP_WORDS[@]}\")\n"
+               "  COMPREPLY=()\n");
   scan_words(out, "__berthctl", "1", "$COMP_CWORD");
   body(out, "__berthctl", "__berthctl_reply", "__berthctl_files");
   fprintf(out, "}\ncomplete -F _berthctl berthctl\n");
@@ -176,13 +180,12 @@ static void zsh_script(FILE *out)
   /* zsh arrays count from 1: the command name is words[1]. */
   scan_words(out, "__berthctl", "2", "$CURRENT");
   body(out, "__berthctl", "__berthctl_reply", "__berthctl_files");
-  fprintf(out,
-          "}\n"
-          "if [ \"$funcstack[1]\" = _berthctl ]; then\n"
-          "  _berthctl \"$@\"\n"
-          "else\n"
-          "  compdef _berthctl berthctl\n"
-          "fi\n");
+  fprintf(out, "}\n"
+               "if [ \"$funcstack[1]\" = _berthctl ]; then\n"
+               "  _berthctl \"$@\"\n"
+               "else\n"
+               "  compdef _berthctl berthctl\n"
+               "fi\n");
 }
 
 int ctl_run_completion(ctl_ctx_t *ctx)

@@ -52,20 +52,20 @@ typedef enum ctl_output {
 
 /* Command-specific flags, as bits: a command lists the ones it takes. */
 enum {
-  CTL_F_ALL_NS = 1u << 0,     /* -A, --all-namespaces */
-  CTL_F_SELECTOR = 1u << 1,   /* -l, --selector */
-  CTL_F_OUTPUT = 1u << 2,     /* -o, --output, --no-headers */
-  CTL_F_USAGE = 1u << 3,      /* --no-usage */
-  CTL_F_DELETE = 1u << 4,     /* --delete, --archive, --min-age */
-  CTL_F_YES = 1u << 5,        /* -y, --yes, --dry-run */
-  CTL_F_PROVISION = 1u << 6,  /* --class, --size, --name, --claim,
-                                 --access-mode */
-  CTL_F_FORCE = 1u << 7,      /* --force */
-  CTL_F_PURGE = 1u << 8,      /* --purge */
-  CTL_F_NODE = 1u << 9,       /* --node */
-  CTL_F_PEERS = 1u << 10,     /* --dns-server, --domain, --port-name, --as,
-                                 --render */
-  CTL_F_ARCHIVED = 1u << 11   /* --archived */
+  CTL_F_ALL_NS = 1u << 0,    /* -A, --all-namespaces */
+  CTL_F_SELECTOR = 1u << 1,  /* -l, --selector */
+  CTL_F_OUTPUT = 1u << 2,    /* -o, --output, --no-headers */
+  CTL_F_USAGE = 1u << 3,     /* --no-usage */
+  CTL_F_DELETE = 1u << 4,    /* --delete, --archive, --min-age */
+  CTL_F_YES = 1u << 5,       /* -y, --yes, --dry-run */
+  CTL_F_PROVISION = 1u << 6, /* --class, --size, --name, --claim,
+                                --access-mode */
+  CTL_F_FORCE = 1u << 7,     /* --force */
+  CTL_F_PURGE = 1u << 8,     /* --purge */
+  CTL_F_NODE = 1u << 9,      /* --node */
+  CTL_F_PEERS = 1u << 10,    /* --dns-server, --domain, --port-name, --as,
+                                --render */
+  CTL_F_ARCHIVED = 1u << 11  /* --archived */
 };
 
 typedef struct ctl_options {
@@ -75,9 +75,9 @@ typedef struct ctl_options {
   const char *namespace_name; /* NULL: the context's */
   const char **provisioners;  /* --provisioner NAME=BACKEND, repeatable */
   size_t nprovisioners;
-  const char *nfs_url;        /* --nfs-url: the nfs backend's default export */
-  long request_timeout_ms;    /* 0: the client's default */
-  int verbosity;              /* -v N */
+  const char *nfs_url;     /* --nfs-url: the nfs backend's default export */
+  long request_timeout_ms; /* 0: the client's default */
+  int verbosity;           /* -v N */
   bool help;
   bool version;
   /* Command-specific. */
@@ -109,7 +109,7 @@ typedef struct ctl_options {
   const char *command;
   char **args;
   size_t nargs;
-  unsigned given; /* CTL_F_* bits of the flags that were given */
+  unsigned given;              /* CTL_F_* bits of the flags that were given */
   const char *given_names[16]; /* per bit: the long name of one of them */
 } ctl_options_t;
 
@@ -140,7 +140,8 @@ const char *const *ctl_options_value_flags(void);
 /* Parse a duration ("30s", "5m", "1h30m", "0") into ms. */
 bool ctl_duration_parse(const char *s, int64_t *out_ms);
 
-/* ---- the context ----------------------------------------------------------- */
+/* ---- the context -----------------------------------------------------------
+ */
 
 typedef struct ctl_registry ctl_registry_t;
 
@@ -148,13 +149,13 @@ typedef struct ctl_ctx {
   ctl_options_t *opt;
   FILE *out;
   FILE *err;
-  berth_k8s_config_t cfg;     /* loaded by ctl_kube_connect */
+  berth_k8s_config_t cfg; /* loaded by ctl_kube_connect */
   bool cfg_loaded;
-  berth_k8s_client_t *k8s;    /* NULL until ctl_kube_connect */
-  const char *ns;             /* -n, else the context's namespace */
-  ctl_registry_t *reg;        /* NULL until ctl_registry_load */
-  int64_t now_s;              /* wall clock at start, for AGE */
-  bool stderr_tty;            /* progress lines only on a terminal */
+  berth_k8s_client_t *k8s; /* NULL until ctl_kube_connect */
+  const char *ns;          /* -n, else the context's namespace */
+  ctl_registry_t *reg;     /* NULL until ctl_registry_load */
+  int64_t now_s;           /* wall clock at start, for AGE */
+  bool stderr_tty;         /* progress lines only on a terminal */
 } ctl_ctx_t;
 
 /* A command. */
@@ -164,11 +165,10 @@ typedef struct ctl_command {
   const char *name;
   const char *aliases; /* comma-separated, or NULL */
   ctl_run_fn run;
-  unsigned flags;      /* CTL_F_* it accepts */
-  bool needs_kube;     /* connect before run */
+  unsigned flags; /* CTL_F_* it accepts */
   const char *summary;
-  const char *usage;   /* the synopsis after "berthctl " */
-  const char *help;    /* description and examples */
+  const char *usage; /* the synopsis after "berthctl " */
+  const char *help;  /* description and examples */
 } ctl_command_t;
 
 /* The table of commands (main.c), ended by a zeroed entry. */
@@ -179,17 +179,17 @@ void ctl_command_help(FILE *out, const ctl_command_t *cmd);
 /* Messages: "error: ..." on stderr. Returns CTL_EXIT_ERROR. */
 int ctl_fail(ctl_ctx_t *ctx, const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-  ;
+    ;
 
 /* A usage error of cmd: the message, then "See 'berthctl CMD --help'".
  * Returns CTL_EXIT_USAGE. */
 int ctl_usage_error(ctl_ctx_t *ctx, const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-  ;
+    ;
 
 /* Ask "prompt [y/N] " on stderr and read the answer from stdin; --yes
  * answers yes. An end of input is no, with a hint to pass --yes. */
@@ -199,9 +199,9 @@ bool ctl_confirm(ctl_ctx_t *ctx, const char *prompt);
  * at most ten times a second; NULL clears it. */
 void ctl_progress(ctl_ctx_t *ctx, const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-  ;
+    ;
 
 /* The commands, one file each (see the top of this file). */
 int ctl_run_claims(ctl_ctx_t *ctx);
@@ -228,7 +228,8 @@ static inline const char *ctl_nz(const char *s)
   return s != NULL ? s : "";
 }
 
-/* ---- output.c ---------------------------------------------------------------- */
+/* ---- output.c
+ * ---------------------------------------------------------------- */
 
 /* An aligned table, as kubectl prints: upper-case headers, columns three
  * spaces apart, the last one not padded. */
@@ -236,6 +237,8 @@ typedef struct ctl_table ctl_table_t;
 
 ctl_table_t *ctl_table_create(void);
 void ctl_table_destroy(ctl_table_t *t);
+/* Spaces between columns (default 3). */
+void ctl_table_gap(ctl_table_t *t, int gap);
 /* Add a column; hidden columns are added but not printed (so that rows
  * can be filled the same way for table and wide output). */
 void ctl_table_column(ctl_table_t *t, const char *header, bool shown);
@@ -244,9 +247,9 @@ void ctl_table_row(ctl_table_t *t);
 void ctl_table_cell(ctl_table_t *t, const char *text);
 void ctl_table_cellf(ctl_table_t *t, const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-  ;
+    ;
 size_t ctl_table_rows(const ctl_table_t *t);
 void ctl_table_print(const ctl_table_t *t, FILE *out, bool headers);
 
@@ -276,7 +279,8 @@ void ctl_quantity_format(uint64_t bytes, char *out, size_t size);
 /* kubectl's access mode abbreviations: "RWO,RWX". */
 void ctl_access_modes(const json_t *modes, char *out, size_t size);
 
-/* ---- kube.c ------------------------------------------------------------------- */
+/* ---- kube.c
+ * ------------------------------------------------------------------- */
 
 /* Load the configuration and create the client (idempotent). On failure
  * prints what went wrong and how to fix it; returns false. */
@@ -292,12 +296,12 @@ const char *ctl_kube_hint(const ctl_ctx_t *ctx, berth_status_t st);
 
 /* The Events about an object (kind, namespace or NULL, name, uid or NULL),
  * sorted by time: a new array reference in *out. */
-berth_status_t ctl_kube_events(ctl_ctx_t *ctx, const char *kind,
-                               const char *ns, const char *name,
-                               const char *uid, json_t **out,
+berth_status_t ctl_kube_events(ctl_ctx_t *ctx, const char *kind, const char *ns,
+                               const char *name, const char *uid, json_t **out,
                                berth_error_t *err);
 
-/* ---- backend.c ------------------------------------------------------------------- */
+/* ---- backend.c
+ * ------------------------------------------------------------------- */
 
 typedef struct ctl_backend_ops ctl_backend_ops_t;
 

@@ -38,7 +38,7 @@ typedef struct ctl_volume_info {
   char *source;   /* where the backend keeps it: the NFS export URL */
   char *location; /* the object: the directory, relative to the export */
   ctl_state_t state;
-  char *message;  /* why ERROR (or UNKNOWN); NULL otherwise */
+  char *message; /* why ERROR (or UNKNOWN); NULL otherwise */
   bool has_usage;
   berth_usage_t usage;
   /* New reference or NULL: the backend object's details, in the order
@@ -53,15 +53,15 @@ void ctl_volume_info_cleanup(ctl_volume_info_t *info);
 /* Backend objects that no PV owns, or PVs whose object is gone. */
 typedef struct ctl_orphan {
   const ctl_backend_ops_t *ops;
-  char *kind;      /* "directory", "archived" or "volume" */
-  char *name;      /* the directory, or the PV's name */
-  char *source;    /* the export URL */
-  char *location;  /* the backend object (directory), for volumes too */
-  char *problem;   /* one line: what is wrong */
-  char *pv_phase;  /* volumes: the PV's phase */
-  char *claim;     /* volumes: "ns/name" of a bound claim, or NULL */
-  int64_t time_s;  /* the object's modification (or PV creation) time */
-  bool recent;     /* younger than --min-age: left alone by --delete */
+  char *kind;     /* "directory", "archived" or "volume" */
+  char *name;     /* the directory, or the PV's name */
+  char *source;   /* the export URL */
+  char *location; /* the backend object (directory), for volumes too */
+  char *problem;  /* one line: what is wrong */
+  char *pv_phase; /* volumes: the PV's phase */
+  char *claim;    /* volumes: "ns/name" of a bound claim, or NULL */
+  int64_t time_s; /* the object's modification (or PV creation) time */
+  bool recent;    /* younger than --min-age: left alone by --delete */
   bool has_usage;
   berth_usage_t usage;
 } ctl_orphan_t;
@@ -85,7 +85,7 @@ typedef struct ctl_backend {
 } ctl_backend_t;
 
 struct ctl_backend_ops {
-  const char *name;       /* "nfs" */
+  const char *name; /* "nfs" */
   /* NULL when built in; otherwise why not, for messages. */
   const char *not_built;
   /* The prefix of the annotations the backend writes on its PVs
@@ -103,14 +103,13 @@ struct ctl_backend_ops {
    * holds. Fills *out, already initialised; a backend that cannot be
    * reached is BERTH_OK with state CTL_STATE_ERROR, so that a listing goes
    * on. sclass may be NULL (the class is gone). */
-  berth_status_t (*inspect)(ctl_backend_t *be, ctl_ctx_t *ctx,
-                            const json_t *pv, const json_t *sclass,
-                            bool usage, ctl_volume_info_t *out,
-                            berth_error_t *err);
+  berth_status_t (*inspect)(ctl_backend_t *be, ctl_ctx_t *ctx, const json_t *pv,
+                            const json_t *sclass, bool usage,
+                            ctl_volume_info_t *out, berth_error_t *err);
   /* Find backend objects that no PV owns (directories on the exports of
    * berth's classes and volumes), appending to *out. */
-  berth_status_t (*scan)(ctl_backend_t *be, ctl_ctx_t *ctx,
-                         ctl_orphans_t *out, berth_error_t *err);
+  berth_status_t (*scan)(ctl_backend_t *be, ctl_ctx_t *ctx, ctl_orphans_t *out,
+                         berth_error_t *err);
   /* Remove (or, with archive, set aside) an orphan that scan found; *done
    * (new string) says what happened. */
   berth_status_t (*remove)(ctl_backend_t *be, ctl_ctx_t *ctx,

@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- a describe writer: "Key:  value" lines, aligned per section -------------- */
+/* ---- a describe writer: "Key:  value" lines, aligned per section
+ * -------------- */
 
 typedef struct dline {
   int indent;
-  char *key;   /* NULL: a continuation line, aligned with the values */
+  char *key; /* NULL: a continuation line, aligned with the values */
   char *value;
 } dline_t;
 
@@ -19,8 +20,7 @@ typedef struct dwriter {
   size_t cap;
 } dwriter_t;
 
-static void dw_add(dwriter_t *w, int indent, const char *key,
-                   const char *value)
+static void dw_add(dwriter_t *w, int indent, const char *key, const char *value)
 {
   dline_t *grown;
 
@@ -57,8 +57,7 @@ static void dw_print(dwriter_t *w, FILE *out)
     }
     /* Look back too: a block started before this line. */
     for (k = i; k > 0 && w->lines[k - 1].indent >= l->indent; k--) {
-      if (w->lines[k - 1].indent == l->indent &&
-          w->lines[k - 1].key != NULL &&
+      if (w->lines[k - 1].indent == l->indent && w->lines[k - 1].key != NULL &&
           strlen(w->lines[k - 1].key) > width)
         width = strlen(w->lines[k - 1].key);
     }
@@ -68,8 +67,7 @@ static void dw_print(dwriter_t *w, FILE *out)
       fprintf(out, "%*s%s:%*s%s\n", l->indent, "", l->key,
               (int)(width - strlen(l->key) + 2), "", l->value);
     else
-      fprintf(out, "%*s%*s%s\n", l->indent, "", (int)(width + 3), "",
-              l->value);
+      fprintf(out, "%*s%*s%s\n", l->indent, "", (int)(width + 3), "", l->value);
   }
 }
 
@@ -98,9 +96,9 @@ static const char *str_at(const json_t *o, const char *a, const char *b)
 static void dw_map(dwriter_t *w, const char *key, const json_t *obj,
                    const char *field, const char *sep)
 {
-  const json_t *map = json_object_get(json_object_get(obj, "metadata"),
-                                      field);
+  const json_t *map = json_object_get(json_object_get(obj, "metadata"), field);
   const char **keys;
+  size_t shown = 0;
   size_t n = 0;
   size_t i;
   const char *k;
@@ -113,8 +111,7 @@ static void dw_map(dwriter_t *w, const char *key, const json_t *obj,
   keys = calloc(json_object_size(map), sizeof(*keys));
   if (keys == NULL)
     return;
-  json_object_foreach((json_t *)map, k, v)
-    keys[n++] = k;
+  json_object_foreach((json_t *)map, k, v) keys[n++] = k;
   /* Sorted, as kubectl prints them. */
   for (i = 1; i < n; i++) {
     const char *x = keys[i];
@@ -132,21 +129,24 @@ static void dw_map(dwriter_t *w, const char *key, const json_t *obj,
 
     /* kubectl leaves out the last-applied configuration: it is long and
      * says nothing describe does not. */
-    if (strcmp(keys[i],
-               "kubectl.kubernetes.io/last-applied-configuration") == 0)
+    if (strcmp(keys[i], "kubectl.kubernetes.io/last-applied-configuration") ==
+        0)
       continue;
     line = berth_strdup_printf("%s%s%s", keys[i], sep, ctl_nz(val));
     if (line != NULL)
-      dw_add(w, 0, i == 0 ? key : NULL, line);
+      dw_add(w, 0, shown == 0 ? key : NULL, line);
+    shown++;
     free(line);
   }
+  if (shown == 0)
+    dw_add(w, 0, key, "<none>");
   free(keys);
 }
 
 static void dw_finalizers(dwriter_t *w, const json_t *obj)
 {
-  const json_t *f = json_object_get(json_object_get(obj, "metadata"),
-                                    "finalizers");
+  const json_t *f =
+      json_object_get(json_object_get(obj, "metadata"), "finalizers");
   berth_buf_t b;
   const json_t *v;
   size_t i;
@@ -154,7 +154,7 @@ static void dw_finalizers(dwriter_t *w, const json_t *obj)
   berth_buf_init(&b);
   berth_buf_append_str(&b, "[");
   json_array_foreach(f, i, v)
-    berth_buf_appendf(&b, "%s%s", i ? " " : "", ctl_nz(json_string_value(v)));
+      berth_buf_appendf(&b, "%s%s", i ? " " : "", ctl_nz(json_string_value(v)));
   berth_buf_append_str(&b, "]");
   dw_add(w, 0, "Finalizers", berth_buf_str(&b));
   berth_buf_cleanup(&b);
@@ -183,18 +183,19 @@ static void dw_backend(ctl_ctx_t *ctx, dwriter_t *w,
   ctl_inspect_pv(ctx, ops, pv, !ctx->opt->no_usage, &info);
   dw_add(w, 0, "Backend", "");
   dw_add(w, 2, "Type", ops->name);
-  json_object_foreach(info.details, k, v)
-    dw_add(w, 2, k, json_string_value(v));
+  json_object_foreach(info.details, k, v) dw_add(w, 2, k, json_string_value(v));
   if (info.has_usage) {
     ctl_bytes_human(info.usage.bytes, used, sizeof(used));
-    snprintf(line, sizeof(line), "%s%s (%llu bytes) in %llu files%s",
+    snprintf(line, sizeof(line), "%s%s (%llu bytes) in %llu file%s%s",
              info.usage.truncated ? "at least " : "", used,
              (unsigned long long)info.usage.bytes,
              (unsigned long long)info.usage.files,
+             info.usage.files == 1 ? "" : "s",
              info.usage.truncated ? " (the walk stopped at its limit)" : "");
     dw_add(w, 2, "Used", line);
   }
-  dw_add(w, 2, "State", ctl_state_name(info.state));
+  if (info.state != CTL_STATE_PRESENT && info.state != CTL_STATE_MISSING)
+    dw_add(w, 2, "State", ctl_state_name(info.state));
   if (info.message != NULL)
     dw_add(w, 2, "Problem", info.message);
   else if (info.state == CTL_STATE_MISSING)
@@ -234,6 +235,8 @@ static void print_events(ctl_ctx_t *ctx, const char *kind, const char *ns,
     json_decref(events);
     return;
   }
+  /* kubectl describe's event table: two spaces between columns. */
+  ctl_table_gap(t, 2);
   ctl_table_column(t, "  Type", true);
   ctl_table_column(t, "Reason", true);
   ctl_table_column(t, "Age", true);
@@ -245,7 +248,8 @@ static void print_events(ctl_ctx_t *ctx, const char *kind, const char *ns,
   ctl_table_cell(t, "----");
   ctl_table_cell(t, "----");
   ctl_table_cell(t, "-------");
-  json_array_foreach(events, i, ev) {
+  json_array_foreach(events, i, ev)
+  {
     const char *last = str_at(ev, "lastTimestamp", NULL);
     const char *first = str_at(ev, "firstTimestamp", NULL);
     const char *from = str_at(ev, "source", "component");
@@ -284,8 +288,10 @@ static int not_found(ctl_ctx_t *ctx, const char *resource, const char *name,
     fprintf(ctx->err, "Error from server (NotFound): %s \"%s\" not found\n",
             resource, name);
     if (strcmp(resource, "persistentvolumeclaims") == 0)
-      fprintf(ctx->err, "  (in namespace %s: -n NAMESPACE picks another; "
-                        "'berthctl claims -A' lists them all)\n", ctx->ns);
+      fprintf(ctx->err,
+              "  (in namespace %s: -n NAMESPACE picks another; "
+              "'berthctl claims -A' lists them all)\n",
+              ctx->ns);
     else
       fprintf(ctx->err, "  ('berthctl volumes' lists them)\n");
     return CTL_EXIT_ERROR;
@@ -309,15 +315,14 @@ static int describe_claim(ctl_ctx_t *ctx, const char *name)
 
   memset(&w, 0, sizeof(w));
   berth_error_clear(&err);
-  st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumeclaims,
-                     ctx->ns, name, &claim, &err);
+  st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumeclaims, ctx->ns,
+                     name, &claim, &err);
   if (st != BERTH_OK)
     return not_found(ctx, "persistentvolumeclaims", name, st, &err);
   cls = str_at(claim, "spec", "storageClassName");
   vol = str_at(claim, "spec", "volumeName");
   pv = vol != NULL ? ctl_registry_pv(ctx->reg, vol) : NULL;
-  ops = ctl_registry_class_backend(ctx->reg, ctl_registry_class(ctx->reg,
-                                                                cls));
+  ops = ctl_registry_class_backend(ctx->reg, ctl_registry_class(ctx->reg, cls));
   if (ops == NULL && pv != NULL)
     ops = ctl_registry_pv_backend(ctx->reg, pv);
 
@@ -331,17 +336,17 @@ static int describe_claim(ctl_ctx_t *ctx, const char *name)
   dw_finalizers(&w, claim);
   dw_add(&w, 0, "Capacity",
          json_string_value(json_object_get(
-           json_object_get(json_object_get(claim, "status"), "capacity"),
-           "storage")));
-  ctl_access_modes(json_object_get(json_object_get(claim, "status"),
-                                   "accessModes"),
-                   modes, sizeof(modes));
+             json_object_get(json_object_get(claim, "status"), "capacity"),
+             "storage")));
+  ctl_access_modes(
+      json_object_get(json_object_get(claim, "status"), "accessModes"), modes,
+      sizeof(modes));
   dw_add(&w, 0, "Access Modes", modes);
   dw_add(&w, 0, "VolumeMode", str_at(claim, "spec", "volumeMode"));
-  prov = pv != NULL ? berth_k8s_obj_annotation(
-                        pv, "pv.kubernetes.io/provisioned-by")
-                    : berth_k8s_obj_annotation(
-                        claim, "volume.kubernetes.io/storage-provisioner");
+  prov = pv != NULL
+             ? berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by")
+             : berth_k8s_obj_annotation(
+                   claim, "volume.kubernetes.io/storage-provisioner");
   if (prov != NULL) {
     snprintf(line, sizeof(line), "%s%s%s%s", prov, ops ? " (" : "",
              ops ? ops->name : "", ops ? " backend)" : "");
@@ -365,17 +370,16 @@ static void dw_source(dwriter_t *w, const json_t *spec)
 
   dw_add(w, 0, "Source", "");
   if (nfs != NULL) {
-    dw_add(w, 4, "Type",
-           "NFS (an NFS mount that lasts the lifetime of a pod)");
+    dw_add(w, 4, "Type", "NFS (an NFS mount that lasts the lifetime of a pod)");
     dw_add(w, 4, "Server", str_at(nfs, "server", NULL));
     dw_add(w, 4, "Path", str_at(nfs, "path", NULL));
     dw_add(w, 4, "ReadOnly",
-           json_is_true(json_object_get(nfs, "readOnly")) ? "true"
-                                                            : "false");
+           json_is_true(json_object_get(nfs, "readOnly")) ? "true" : "false");
     return;
   }
   /* Another source (the AWS backends' CSI volumes, later): its type. */
-  json_object_foreach((json_t *)spec, k, v) {
+  json_object_foreach((json_t *)spec, k, v)
+  {
     if (json_is_object(v) && strcmp(k, "capacity") != 0 &&
         strcmp(k, "claimRef") != 0 && strcmp(k, "nodeAffinity") != 0) {
       dw_add(w, 4, "Type", k);
@@ -419,13 +423,12 @@ static int describe_volume(ctl_ctx_t *ctx, const char *name)
   dw_add(&w, 0, "Claim", claim);
   dw_add(&w, 0, "Reclaim Policy",
          str_at(spec, "persistentVolumeReclaimPolicy", NULL));
-  ctl_access_modes(json_object_get(spec, "accessModes"), modes,
-                   sizeof(modes));
+  ctl_access_modes(json_object_get(spec, "accessModes"), modes, sizeof(modes));
   dw_add(&w, 0, "Access Modes", modes);
   dw_add(&w, 0, "VolumeMode", str_at(spec, "volumeMode", NULL));
   dw_add(&w, 0, "Capacity",
-         json_string_value(json_object_get(json_object_get(spec, "capacity"),
-                                           "storage")));
+         json_string_value(
+             json_object_get(json_object_get(spec, "capacity"), "storage")));
   dw_add(&w, 0, "Node Affinity",
          json_object_get(spec, "nodeAffinity") ? "(set)" : "<none>");
   dw_add(&w, 0, "Message", str_at(pv, "status", "message"));
@@ -459,12 +462,13 @@ int ctl_run_describe(ctl_ctx_t *ctx)
     kind = kindbuf;
   }
   if (strcmp(kind, "claim") != 0 && strcmp(kind, "claims") != 0 &&
-      strcmp(kind, "pvc") != 0 &&
-      strcmp(kind, "persistentvolumeclaim") != 0 &&
+      strcmp(kind, "pvc") != 0 && strcmp(kind, "persistentvolumeclaim") != 0 &&
       strcmp(kind, "volume") != 0 && strcmp(kind, "volumes") != 0 &&
       strcmp(kind, "pv") != 0 && strcmp(kind, "persistentvolume") != 0)
-    return ctl_usage_error(ctx, "describe: unknown type '%s' (claim or "
-                                "volume)", kind);
+    return ctl_usage_error(ctx,
+                           "describe: unknown type '%s' (claim or "
+                           "volume)",
+                           kind);
   if (slash == NULL && opt->nargs < 2)
     return ctl_usage_error(ctx, "describe %s needs a NAME", kind);
   if (!ctl_registry_load(ctx))

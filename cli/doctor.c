@@ -23,9 +23,9 @@ typedef struct doc {
 static void report(doc_t *d, const char *status, const char *what,
                    const char *fix, const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 5, 6)))
+    __attribute__((format(printf, 5, 6)))
 #endif
-  ;
+    ;
 
 static void report(doc_t *d, const char *status, const char *what,
                    const char *fix, const char *fmt, ...)
@@ -67,10 +67,10 @@ static bool check_config(doc_t *d)
   if (st != BERTH_OK) {
     report(d, "fail", "kubeconfig",
            st == BERTH_ENOTFOUND
-             ? "set KUBECONFIG, pass --kubeconfig FILE, or create "
-               "~/.kube/config"
-             : "fix the field named above, or pick another context with "
-               "--context",
+               ? "set KUBECONFIG, pass --kubeconfig FILE, or create "
+                 "~/.kube/config"
+               : "fix the field named above, or pick another context with "
+                 "--context",
            "%s", msg(&err, st));
     return false;
   }
@@ -86,8 +86,8 @@ static bool check_config(doc_t *d)
 }
 
 /* One read berthctl needs; false when it failed. */
-static bool can_list(doc_t *d, const berth_k8s_resource_t *res,
-                     bool all_ns, berth_status_t *out)
+static bool can_list(doc_t *d, const berth_k8s_resource_t *res, bool all_ns,
+                     berth_status_t *out)
 {
   berth_k8s_list_options_t lo;
   json_t *list = NULL;
@@ -97,8 +97,8 @@ static bool can_list(doc_t *d, const berth_k8s_resource_t *res,
   memset(&lo, 0, sizeof(lo));
   lo.limit = 1;
   berth_error_clear(&err);
-  st = berth_k8s_list(d->ctx->k8s, res, all_ns ? NULL : d->ctx->ns, &lo,
-                      &list, &err);
+  st = berth_k8s_list(d->ctx->k8s, res, all_ns ? NULL : d->ctx->ns, &lo, &list,
+                      &err);
   json_decref(list);
   *out = st;
   return st == BERTH_OK;
@@ -119,23 +119,25 @@ static bool check_api(doc_t *d)
   memset(&lo, 0, sizeof(lo));
   lo.limit = 1;
   berth_error_clear(&err);
-  st = berth_k8s_list(ctx->k8s, &berth_k8s_res_storageclasses, NULL, &lo,
-                      &list, &err);
+  st = berth_k8s_list(ctx->k8s, &berth_k8s_res_storageclasses, NULL, &lo, &list,
+                      &err);
   json_decref(list);
   if (st != BERTH_OK && st != BERTH_EFORBIDDEN) {
     report(d, "fail", "API server", ctl_kube_hint(ctx, st), "%s: %s",
            ctl_nz(ctx->cfg.server), msg(&err, st));
     return false;
   }
-  report(d, "ok", "API server", NULL, "%s answers and accepts the "
-         "credentials", ctl_nz(ctx->cfg.server));
+  report(d, "ok", "API server", NULL,
+         "%s answers and accepts the "
+         "credentials",
+         ctl_nz(ctx->cfg.server));
   return true;
 }
 
 /* Access reviews, where the server serves them. */
 static const berth_k8s_resource_t res_ssar = {
-  "authorization.k8s.io", "v1", "selfsubjectaccessreviews",
-  "SelfSubjectAccessReview", false,
+    "authorization.k8s.io",    "v1",  "selfsubjectaccessreviews",
+    "SelfSubjectAccessReview", false,
 };
 
 static void check_rbac(doc_t *d)
@@ -144,19 +146,19 @@ static void check_rbac(doc_t *d)
     const berth_k8s_resource_t *res;
     const char *name;
   } reads[] = {
-    { &berth_k8s_res_storageclasses, "storageclasses" },
-    { &berth_k8s_res_persistentvolumes, "persistentvolumes" },
-    { &berth_k8s_res_persistentvolumeclaims,
-      "persistentvolumeclaims (all namespaces)" },
-    { &berth_k8s_res_events, "events (all namespaces)" },
+      {&berth_k8s_res_storageclasses, "storageclasses"},
+      {&berth_k8s_res_persistentvolumes, "persistentvolumes"},
+      {&berth_k8s_res_persistentvolumeclaims,
+       "persistentvolumeclaims (all namespaces)"},
+      {&berth_k8s_res_events, "events (all namespaces)"},
   };
   static const struct {
     const char *verb;
     const char *resource;
   } writes[] = {
-    { "delete", "persistentvolumes" },
-    { "patch", "persistentvolumes" },
-    { "create", "persistentvolumes" },
+      {"delete", "persistentvolumes"},
+      {"patch", "persistentvolumes"},
+      {"create", "persistentvolumes"},
   };
   berth_buf_t denied;
   berth_status_t st = BERTH_OK;
@@ -179,20 +181,18 @@ static void check_rbac(doc_t *d)
            "can list storageclasses, persistentvolumes, claims and events");
   berth_buf_reset(&denied);
   for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
-    json_t *review = json_pack(
-      "{s:s,s:s,s:{s:{s:s,s:s,s:s}}}", "apiVersion",
-      "authorization.k8s.io/v1", "kind", "SelfSubjectAccessReview", "spec",
-      "resourceAttributes", "verb", writes[i].verb, "resource",
-      writes[i].resource, "group", "");
+    json_t *review =
+        json_pack("{s:s,s:s,s:{s:{s:s,s:s,s:s}}}", "apiVersion",
+                  "authorization.k8s.io/v1", "kind", "SelfSubjectAccessReview",
+                  "spec", "resourceAttributes", "verb", writes[i].verb,
+                  "resource", writes[i].resource, "group", "");
     json_t *answer = NULL;
 
     berth_error_clear(&err);
-    st = berth_k8s_create(d->ctx->k8s, &res_ssar, NULL, review, &answer,
-                          &err);
+    st = berth_k8s_create(d->ctx->k8s, &res_ssar, NULL, review, &answer, &err);
     json_decref(review);
-    if (st == BERTH_OK &&
-        !json_is_true(json_object_get(json_object_get(answer, "status"),
-                                      "allowed")))
+    if (st == BERTH_OK && !json_is_true(json_object_get(
+                              json_object_get(answer, "status"), "allowed")))
       berth_buf_appendf(&denied, "%s%s %s", denied.len ? ", " : "",
                         writes[i].verb, writes[i].resource);
     json_decref(answer);
@@ -203,11 +203,13 @@ static void check_rbac(doc_t *d)
     report(d, "skip", "RBAC (repairs)", NULL,
            "the server does not answer SelfSubjectAccessReviews (%s): "
            "cannot tell whether delete, provision and orphans --delete "
-           "are allowed", berth_strerror(st));
+           "are allowed",
+           berth_strerror(st));
   else if (denied.len > 0)
     report(d, "warn", "RBAC (repairs)",
            "delete, provision and orphans --delete need these verbs on "
-           "persistentvolumes", "cannot %s", berth_buf_str(&denied));
+           "persistentvolumes",
+           "cannot %s", berth_buf_str(&denied));
   else
     report(d, "ok", "RBAC (repairs)", NULL,
            "can create, patch and delete persistentvolumes");
@@ -255,12 +257,12 @@ static void check_lease(doc_t *d, const char *prov)
            "no leader Lease %s in any namespace", lease_name);
   } else {
     const json_t *spec = json_object_get(lease, "spec");
-    const char *holder = json_string_value(json_object_get(spec,
-                                                           "holderIdentity"));
-    int64_t renewed = ctl_time_parse(
-      json_string_value(json_object_get(spec, "renewTime")));
-    json_int_t dur = json_integer_value(json_object_get(
-      spec, "leaseDurationSeconds"));
+    const char *holder =
+        json_string_value(json_object_get(spec, "holderIdentity"));
+    int64_t renewed =
+        ctl_time_parse(json_string_value(json_object_get(spec, "renewTime")));
+    json_int_t dur =
+        json_integer_value(json_object_get(spec, "leaseDurationSeconds"));
     char age[32];
 
     if (renewed >= 0)
@@ -316,7 +318,8 @@ static void check_classes(doc_t *d)
   size_t n = 0;
   size_t i;
 
-  json_array_foreach(ctl_registry_classes(ctx->reg), i, sc) {
+  json_array_foreach(ctl_registry_classes(ctx->reg), i, sc)
+  {
     const ctl_backend_ops_t *ops = ctl_registry_class_backend(ctx->reg, sc);
     ctl_backend_t *be = NULL;
     berth_error_t err;
@@ -338,12 +341,14 @@ static void check_classes(doc_t *d)
       st = ops->check(be, ctx, sc, &detail, &err);
     if (st == BERTH_OK)
       report(d, "ok", what, NULL, "%s: %s", ops->name, ctl_nz(detail));
+    else if (st == BERTH_ENOTFOUND)
+      report(d, "warn", what, NULL, "%s: %s", ops->name, msg(&err, st));
     else
       report(d, "fail", what,
              st == BERTH_EINVAL || st == BERTH_ENOTFOUND
-               ? "see above"
-               : "make the backend reachable from here (berthctl talks to "
-                 "it directly, as berth-provisioner does)",
+                 ? "see above"
+                 : "make the backend reachable from here (berthctl talks to "
+                   "it directly, as berth-provisioner does)",
              "%s: %s", ops->name, msg(&err, st));
     free(detail);
   }

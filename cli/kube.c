@@ -4,6 +4,7 @@
  * what to do about it. */
 #include "ctl.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,8 +51,9 @@ bool ctl_kube_connect(ctl_ctx_t *ctx)
     berth_k8s_config_init(&ctx->cfg);
     st = berth_k8s_config_load(&co, &ctx->cfg, &err);
     if (st != BERTH_OK) {
-      fprintf(ctx->err, "error: cannot load the Kubernetes configuration: "
-                        "%s\n  fix: %s\n",
+      fprintf(ctx->err,
+              "error: cannot load the Kubernetes configuration: "
+              "%s\n  fix: %s\n",
               err.message[0] ? err.message : berth_strerror(st),
               config_hint(st));
       return false;
@@ -61,16 +63,17 @@ bool ctl_kube_connect(ctl_ctx_t *ctx)
   berth_k8s_client_options_init(&clo);
   clo.max_retries = CTL_K8S_RETRIES;
   clo.timeout_ms = ctx->opt->request_timeout_ms;
-  clo.connect_timeout_ms = ctx->opt->request_timeout_ms > 0 &&
-                               ctx->opt->request_timeout_ms <
-                                 CTL_K8S_CONNECT_TIMEOUT_MS
-                             ? ctx->opt->request_timeout_ms
-                             : CTL_K8S_CONNECT_TIMEOUT_MS;
+  clo.connect_timeout_ms =
+      ctx->opt->request_timeout_ms > 0 &&
+              ctx->opt->request_timeout_ms < CTL_K8S_CONNECT_TIMEOUT_MS
+          ? ctx->opt->request_timeout_ms
+          : CTL_K8S_CONNECT_TIMEOUT_MS;
   clo.user_agent = "berthctl/" BERTH_VERSION;
   st = berth_k8s_client_create(&ctx->cfg, &clo, &ctx->k8s, &err);
   if (st != BERTH_OK) {
-    fprintf(ctx->err, "error: cannot use the Kubernetes configuration from "
-                      "%s: %s\n  fix: %s\n",
+    fprintf(ctx->err,
+            "error: cannot use the Kubernetes configuration from "
+            "%s: %s\n  fix: %s\n",
             ctx->cfg.source ? ctx->cfg.source : "(unknown)",
             err.message[0] ? err.message : berth_strerror(st),
             "the files the kubeconfig names (certificates, keys, token "
@@ -85,15 +88,16 @@ const char *ctl_kube_hint(const ctl_ctx_t *ctx, berth_status_t st)
 {
   static char hint[512];
   const char *server = ctx->cfg.server ? ctx->cfg.server : "(none)";
-  const char *ctxname = ctx->cfg.context_name ? ctx->cfg.context_name
-                                              : "(in-cluster)";
+  const char *ctxname =
+      ctx->cfg.context_name ? ctx->cfg.context_name : "(in-cluster)";
 
   switch (st) {
   case BERTH_ETRANSPORT:
   case BERTH_ETIMEOUT:
     snprintf(hint, sizeof(hint),
-             "is the API server %s (context %s) up and reachable? "
-             "'berthctl doctor' checks the configuration step by step",
+             "is the API server %s (context %s) up and reachable from "
+             "here? 'kubectl config view --minify' shows where the "
+             "kubeconfig points",
              server, ctxname);
     return hint;
   case BERTH_ETLS:
@@ -124,8 +128,8 @@ int ctl_kube_error(ctl_ctx_t *ctx, const char *what, berth_status_t st,
                    const berth_error_t *err)
 {
   const char *hint = ctl_kube_hint(ctx, st);
-  const char *msg = err != NULL && err->message[0] ? err->message
-                                                   : berth_strerror(st);
+  const char *msg =
+      err != NULL && err->message[0] ? err->message : berth_strerror(st);
 
   /* kubectl's words for an answer from the server. */
   if (err != NULL && err->http_code > 0 && err->reason[0] != '\0')
@@ -141,32 +145,41 @@ int ctl_kube_error(ctl_ctx_t *ctx, const char *what, berth_status_t st,
 /* The time an Event last happened, for sorting. */
 static int64_t event_time(const json_t *ev)
 {
-  static const char *const fields[] = { "lastTimestamp", "eventTime",
-                                        "firstTimestamp" };
+  static const char *const fields[] = {"lastTimestamp", "eventTime",
+                                       "firstTimestamp"};
   size_t i;
 
   for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-    int64_t t = ctl_time_parse(json_string_value(json_object_get(ev,
-                                                                 fields[i])));
+    int64_t t =
+        ctl_time_parse(json_string_value(json_object_get(ev, fields[i])));
 
     if (t >= 0)
       return t;
   }
-  return ctl_time_parse(json_string_value(json_object_get(
-    json_object_get(ev, "metadata"), "creationTimestamp")));
+  return ctl_time_parse(json_string_value(
+      json_object_get(json_object_get(ev, "metadata"), "creationTimestamp")));
 }
 
-static int event_cmp(const void *a, const void *b)
+static bool event_before(const json_t *a, const json_t *b)
 {
-  int64_t ta = event_time(*(json_t *const *)a);
-  int64_t tb = event_time(*(json_t *const *)b);
+  int64_t ta = event_time(a);
+  int64_t tb = event_time(b);
+  long long ra;
+  long long rb;
+  const char *va = berth_k8s_obj_resource_version(a);
+  const char *vb = berth_k8s_obj_resource_version(b);
 
-  return ta < tb ? -1 : ta > tb;
+  if (ta != tb)
+    return ta < tb;
+  if (va == NULL || vb == NULL ||
+      berth_str_to_ll(va, 0, LLONG_MAX, &ra) != BERTH_OK ||
+      berth_str_to_ll(vb, 0, LLONG_MAX, &rb) != BERTH_OK)
+    return false;
+  return ra < rb;
 }
 
-berth_status_t ctl_kube_events(ctl_ctx_t *ctx, const char *kind,
-                               const char *ns, const char *name,
-                               const char *uid, json_t **out,
+berth_status_t ctl_kube_events(ctl_ctx_t *ctx, const char *kind, const char *ns,
+                               const char *name, const char *uid, json_t **out,
                                berth_error_t *err)
 {
   berth_k8s_list_options_t lo;
@@ -188,8 +201,7 @@ berth_status_t ctl_kube_events(ctl_ctx_t *ctx, const char *kind,
   lo.field_selector = fs;
   /* Events about a cluster-scoped object (a PV) are kept in whichever
    * namespace the recorder chose ("default" usually): look in all. */
-  st = berth_k8s_list_all(ctx->k8s, &berth_k8s_res_events, ns, &lo, &list,
-                          err);
+  st = berth_k8s_list_all(ctx->k8s, &berth_k8s_res_events, ns, &lo, &list, err);
   if (st != BERTH_OK)
     goto done;
   items = json_object_get(list, "items");
@@ -199,9 +211,10 @@ berth_status_t ctl_kube_events(ctl_ctx_t *ctx, const char *kind,
     st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
     goto done;
   }
-  json_array_foreach(items, i, ev) {
+  json_array_foreach(items, i, ev)
+  {
     const char *evuid = json_string_value(
-      json_object_get(json_object_get(ev, "involvedObject"), "uid"));
+        json_object_get(json_object_get(ev, "involvedObject"), "uid"));
 
     /* An older object of the same name had its own Events. */
     if (uid != NULL && evuid != NULL && evuid[0] != '\0' &&
@@ -209,7 +222,19 @@ berth_status_t ctl_kube_events(ctl_ctx_t *ctx, const char *kind,
       continue;
     sorted[n++] = ev;
   }
-  qsort(sorted, n, sizeof(*sorted), event_cmp);
+  /* By time (whole seconds), then by resourceVersion where it is a
+   * number (the order the server stored them in, for Events of the same
+   * second); insertion sort, there are few. */
+  for (i = 1; i < n; i++) {
+    json_t *x = sorted[i];
+    size_t j = i;
+
+    while (j > 0 && event_before(x, sorted[j - 1])) {
+      sorted[j] = sorted[j - 1];
+      j--;
+    }
+    sorted[j] = x;
+  }
   for (i = 0; i < n; i++)
     json_array_append(result, sorted[i]);
   *out = result;

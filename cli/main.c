@@ -26,149 +26,148 @@ static int run_help(ctl_ctx_t *ctx);
 #define LIST_FLAGS (CTL_F_SELECTOR | CTL_F_OUTPUT | CTL_F_USAGE)
 
 const ctl_command_t ctl_commands[] = {
-  { "claims", "claim,pvc,pvcs", ctl_run_claims, LIST_FLAGS | CTL_F_ALL_NS,
-    true, "list the claims of berth's classes, with their backend state",
-    "claims [-n NS | -A] [-l SELECTOR] [-o FORMAT]",
-    "Lists the PersistentVolumeClaims of berth's StorageClasses with what\n"
-    "the backend says, not only what the API says: where the volume's\n"
-    "storage is (for NFS, the directory on the export), whether it exists\n"
-    "(STATE: exists, missing, error), and what it holds (USED bytes,\n"
-    "FILES). -o wide adds the export and the provisioner; -o json and\n"
-    "-o yaml give everything, backend details included.\n"
-    "\n"
-    "Examples:\n"
-    "  berthctl claims\n"
-    "  berthctl claims -A -l app=mongo -o wide\n"
-    "  berthctl claims -n team -o json --no-usage\n" },
-  { "volumes", "volume,pv,pvs", ctl_run_volumes, LIST_FLAGS, true,
-    "list the volumes of berth's classes, with their backend state",
-    "volumes [-l SELECTOR] [-o FORMAT]",
-    "Lists the PersistentVolumes of berth's StorageClasses (and those berth\n"
-    "made under a provisioner name it was not told about) with their\n"
-    "backend state, as 'berthctl claims' does for claims.\n"
-    "\n"
-    "Examples:\n"
-    "  berthctl volumes\n"
-    "  berthctl volumes -o wide\n"
-    "  berthctl volumes -o name\n" },
-  { "describe", NULL, ctl_run_describe, CTL_F_USAGE, true,
-    "show everything about one claim or volume, with Events",
-    "describe claim|volume NAME... [-n NS]",
-    "Shows a claim or a volume as 'kubectl describe' does, plus the\n"
-    "backend object's details (for NFS: export, directory, mode, owner,\n"
-    "modification time, what delete does, usage) and its Events.\n"
-    "\n"
-    "Examples:\n"
-    "  berthctl describe claim data-mongo-0\n"
-    "  berthctl describe volume pvc-0a1b2c3d-...\n"
-    "  berthctl describe pvc/data-mongo-0 -n team\n" },
-  { "orphans", NULL, ctl_run_orphans,
-    CTL_F_OUTPUT | CTL_F_USAGE | CTL_F_DELETE | CTL_F_YES | CTL_F_ARCHIVED,
-    true, "find (and delete) drift between the API and the backends",
-    "orphans [--delete [--archive] [--min-age D] [--yes | --dry-run]]",
-    "Finds drift both ways: backend objects that no PersistentVolume uses\n"
-    "(directories on the exports of berth's classes), and PVs of berth's\n"
-    "classes whose backend object is gone. With --delete, asks, then looks\n"
-    "again and deletes only what is still an orphan: directories (with the\n"
-    "provisioner's own safe delete: never outside the export, never\n"
-    "through a symbolic link) and PVs that no claim holds. Directories\n"
-    "younger than --min-age (5m) are left alone: the provisioner makes a\n"
-    "directory just before its PV.\n"
-    "\n"
-    "Examples:\n"
-    "  berthctl orphans\n"
-    "  berthctl orphans --archived -o wide\n"
-    "  berthctl orphans --delete --dry-run\n"
-    "  berthctl orphans --delete --archive --min-age 1h --yes\n" },
-  { "provision", NULL, ctl_run_provision, CTL_F_PROVISION | CTL_F_YES, true,
-    "make a volume by hand (recovery)",
-    "provision --class CLASS --size SIZE [--name PV] [--claim NAME]",
-    "Makes the storage of a berth StorageClass with the provisioner's own\n"
-    "backend code and creates its PersistentVolume, as berth-provisioner\n"
-    "would; with --claim, pre-bound to that claim in the namespace (whose\n"
-    "size, access modes, labels and annotations are used when it exists).\n"
-    "Asks first. Running it again with the same --name finds and reuses\n"
-    "the storage.\n"
-    "\n"
-    "Examples:\n"
-    "  berthctl provision --class berth-nfs --size 1Gi\n"
-    "  berthctl provision --class berth-nfs --claim data-mongo-0 -n db --yes\n"
-    "  berthctl provision --class berth-nfs --size 5Gi --name restore-1 "
-    "--dry-run\n" },
-  { "delete", NULL, ctl_run_delete, CTL_F_YES | CTL_F_FORCE | CTL_F_PURGE,
-    true, "delete a volume and its storage by hand (recovery)",
-    "delete VOLUME [--purge] [--force] [--yes | --dry-run]",
-    "Deletes a berth PersistentVolume's storage as its class says (delete,\n"
-    "archive or keep; --purge deletes the data whatever it says), then the\n"
-    "PV. A volume bound to a claim is refused: delete the claim instead,\n"
-    "or pass --force. Asks first.\n"
-    "\n"
-    "Examples:\n"
-    "  berthctl delete pvc-0a1b2c3d-...\n"
-    "  berthctl delete restore-1 --purge --yes\n" },
-  { "attach", NULL, ctl_run_attach, CTL_F_NODE | CTL_F_FORCE | CTL_F_YES,
-    false, "attach an EBS volume to a node (needs the EBS backend)",
-    "attach VOLUME --node NODE",
-    "Attaches an EBS disk to a node through the attacher's code. Needs the\n"
-    "EBS backend, which is not built into this berthctl yet.\n"
-    "\n"
-    "Example:\n"
-    "  berthctl attach pvc-0a1b... --node ip-10-0-1-23\n" },
-  { "detach", NULL, ctl_run_detach, CTL_F_NODE | CTL_F_FORCE | CTL_F_YES,
-    false, "detach an EBS volume from a node (needs the EBS backend)",
-    "detach VOLUME --node NODE [--force]",
-    "Detaches an EBS disk from a node through the attacher's code. Needs\n"
-    "the EBS backend, which is not built into this berthctl yet.\n"
-    "\n"
-    "Example:\n"
-    "  berthctl detach pvc-0a1b... --node ip-10-0-1-23\n" },
-  { "peers", NULL, ctl_run_peers, CTL_F_OUTPUT | CTL_F_PEERS, false,
-    "show a StatefulSet's peers as berth-peers sees them",
-    "peers SERVICE [-n NS] [--dns-server HOST:PORT] [--member HOST]",
-    "Resolves the StatefulSet's governing headless Service as berth-peers\n"
-    "does, with its code: the SRV records of SERVICE.NS.svc.ZONE, then\n"
-    "each member's addresses; ordinals sorted numerically (web-2 before\n"
-    "web-10); the primary is the lowest. --member shows one member's view\n"
-    "(self, whether its lower ordinals are up); --render prints what\n"
-    "berth-peers --render would write. Asks DNS only, no Kubernetes API.\n"
-    "\n"
-    "Examples:\n"
-    "  berthctl peers mongo -n db\n"
-    "  berthctl peers web --dns-server 10.96.0.10:53 -o json\n"
-    "  berthctl peers zk --member zk-2 --render zookeeper\n" },
-  { "doctor", NULL, ctl_run_doctor, 0, false,
-    "check the kubeconfig, API access, RBAC and each class's backend",
-    "doctor",
-    "Checks, one line each, what berth and berthctl need: the kubeconfig,\n"
-    "the API server and the credentials, RBAC, berth's provisioners (and\n"
-    "their leader Lease), and for each berth StorageClass that its\n"
-    "parameters are valid and its backend answers. Says how to fix each\n"
-    "failure; exit status 1 when a check failed.\n"
-    "\n"
-    "Examples:\n"
-    "  berthctl doctor\n"
-    "  berthctl doctor --context prod --nfs-url nfs://filer/export\n" },
-  { "version", NULL, run_version, CTL_F_OUTPUT, false,
-    "show the version and the backends built in", "version [-o json|yaml]",
-    "Shows berthctl's version and which backends it was built with.\n"
-    "\n"
-    "Example:\n"
-    "  berthctl version\n" },
-  { "completion", NULL, ctl_run_completion, 0, false,
-    "print a shell completion script (bash or zsh)", "completion bash|zsh",
-    "Prints a completion script for bash or zsh: commands, flags, and\n"
-    "claim, volume, class, namespace and context names.\n"
-    "\n"
-    "Examples:\n"
-    "  source <(berthctl completion bash)     # in ~/.bashrc\n"
-    "  source <(berthctl completion zsh)      # in ~/.zshrc, after "
-    "compinit\n" },
-  { "options", NULL, run_options, 0, false,
-    "list the global options", "options",
-    "Lists the options every command takes.\n" },
-  { "help", NULL, run_help, 0, false, "show help for a command",
-    "help [COMMAND]", "Shows help for berthctl or for one command.\n" },
-  { NULL, NULL, NULL, 0, false, NULL, NULL, NULL },
+    {"claims", "claim,pvc,pvcs", ctl_run_claims, LIST_FLAGS | CTL_F_ALL_NS,
+     "list the claims of berth's classes, with their backend state",
+     "claims [-n NS | -A] [-l SELECTOR] [-o FORMAT]",
+     "Lists the PersistentVolumeClaims of berth's StorageClasses with what\n"
+     "the backend says, not only what the API says: where the volume's\n"
+     "storage is (for NFS, the directory on the export), whether it exists\n"
+     "(STATE: exists, missing, error), and what it holds (USED bytes,\n"
+     "FILES). -o wide adds the export and the provisioner; -o json and\n"
+     "-o yaml give everything, backend details included.\n"
+     "\n"
+     "Examples:\n"
+     "  berthctl claims\n"
+     "  berthctl claims -A -l app=mongo -o wide\n"
+     "  berthctl claims -n team -o json --no-usage\n"},
+    {"volumes", "volume,pv,pvs", ctl_run_volumes, LIST_FLAGS,
+     "list the volumes of berth's classes, with their backend state",
+     "volumes [-l SELECTOR] [-o FORMAT]",
+     "Lists the PersistentVolumes of berth's StorageClasses (and those berth\n"
+     "made under a provisioner name it was not told about) with their\n"
+     "backend state, as 'berthctl claims' does for claims.\n"
+     "\n"
+     "Examples:\n"
+     "  berthctl volumes\n"
+     "  berthctl volumes -o wide\n"
+     "  berthctl volumes -o name\n"},
+    {"describe", NULL, ctl_run_describe, CTL_F_USAGE,
+     "show everything about one claim or volume, with Events",
+     "describe claim|volume NAME... [-n NS]",
+     "Shows a claim or a volume as 'kubectl describe' does, plus the\n"
+     "backend object's details (for NFS: export, directory, mode, owner,\n"
+     "modification time, what delete does, usage) and its Events.\n"
+     "\n"
+     "Examples:\n"
+     "  berthctl describe claim data-mongo-0\n"
+     "  berthctl describe volume pvc-0a1b2c3d-...\n"
+     "  berthctl describe pvc/data-mongo-0 -n team\n"},
+    {"orphans", NULL, ctl_run_orphans,
+     CTL_F_OUTPUT | CTL_F_USAGE | CTL_F_DELETE | CTL_F_YES | CTL_F_ARCHIVED,
+     "find (and delete) drift between the API and the backends",
+     "orphans [--delete [--archive] [--min-age D] [--yes | --dry-run]]",
+     "Finds drift both ways: backend objects that no PersistentVolume uses\n"
+     "(directories on the exports of berth's classes), and PVs of berth's\n"
+     "classes whose backend object is gone. With --delete, asks, then looks\n"
+     "again and deletes only what is still an orphan: directories (with the\n"
+     "provisioner's own safe delete: never outside the export, never\n"
+     "through a symbolic link) and PVs that no claim holds. Directories\n"
+     "younger than --min-age (5m) are left alone: the provisioner makes a\n"
+     "directory just before its PV.\n"
+     "\n"
+     "Examples:\n"
+     "  berthctl orphans\n"
+     "  berthctl orphans --archived -o wide\n"
+     "  berthctl orphans --delete --dry-run\n"
+     "  berthctl orphans --delete --archive --min-age 1h --yes\n"},
+    {"provision", NULL, ctl_run_provision, CTL_F_PROVISION | CTL_F_YES,
+     "make a volume by hand (recovery)",
+     "provision --class CLASS --size SIZE [--name PV] [--claim NAME]",
+     "Makes the storage of a berth StorageClass with the provisioner's own\n"
+     "backend code and creates its PersistentVolume, as berth-provisioner\n"
+     "would; with --claim, pre-bound to that claim in the namespace (whose\n"
+     "size, access modes, labels and annotations are used when it exists).\n"
+     "Asks first. Running it again with the same --name finds and reuses\n"
+     "the storage.\n"
+     "\n"
+     "Examples:\n"
+     "  berthctl provision --class berth-nfs --size 1Gi\n"
+     "  berthctl provision --class berth-nfs --claim data-mongo-0 -n db --yes\n"
+     "  berthctl provision --class berth-nfs --size 5Gi --name restore-1 "
+     "--dry-run\n"},
+    {"delete", NULL, ctl_run_delete, CTL_F_YES | CTL_F_FORCE | CTL_F_PURGE,
+     "delete a volume and its storage by hand (recovery)",
+     "delete VOLUME [--purge] [--force] [--yes | --dry-run]",
+     "Deletes a berth PersistentVolume's storage as its class says (delete,\n"
+     "archive or keep; --purge deletes the data whatever it says), then the\n"
+     "PV. A volume bound to a claim is refused: delete the claim instead,\n"
+     "or pass --force. Asks first.\n"
+     "\n"
+     "Examples:\n"
+     "  berthctl delete pvc-0a1b2c3d-...\n"
+     "  berthctl delete restore-1 --purge --yes\n"},
+    {"attach", NULL, ctl_run_attach, CTL_F_NODE | CTL_F_FORCE | CTL_F_YES,
+     "attach an EBS volume to a node (needs the EBS backend)",
+     "attach VOLUME --node NODE",
+     "Attaches an EBS disk to a node through the attacher's code. Needs the\n"
+     "EBS backend, which is not built into this berthctl yet.\n"
+     "\n"
+     "Example:\n"
+     "  berthctl attach pvc-0a1b... --node ip-10-0-1-23\n"},
+    {"detach", NULL, ctl_run_detach, CTL_F_NODE | CTL_F_FORCE | CTL_F_YES,
+     "detach an EBS volume from a node (needs the EBS backend)",
+     "detach VOLUME --node NODE [--force]",
+     "Detaches an EBS disk from a node through the attacher's code. Needs\n"
+     "the EBS backend, which is not built into this berthctl yet.\n"
+     "\n"
+     "Example:\n"
+     "  berthctl detach pvc-0a1b... --node ip-10-0-1-23\n"},
+    {"peers", NULL, ctl_run_peers, CTL_F_OUTPUT | CTL_F_PEERS,
+     "show a StatefulSet's peers as berth-peers sees them",
+     "peers SERVICE [-n NS] [--dns-server HOST:PORT] [--member HOST]",
+     "Resolves the StatefulSet's governing headless Service as berth-peers\n"
+     "does, with its code: the SRV records of SERVICE.NS.svc.ZONE, then\n"
+     "each member's addresses; ordinals sorted numerically (web-2 before\n"
+     "web-10); the primary is the lowest. --member shows one member's view\n"
+     "(self, whether its lower ordinals are up); --render prints what\n"
+     "berth-peers --render would write. Asks DNS only, no Kubernetes API.\n"
+     "\n"
+     "Examples:\n"
+     "  berthctl peers mongo -n db\n"
+     "  berthctl peers web --dns-server 10.96.0.10:53 -o json\n"
+     "  berthctl peers zk --member zk-2 --render zookeeper\n"},
+    {"doctor", NULL, ctl_run_doctor, 0,
+     "check the kubeconfig, API access, RBAC and each class's backend",
+     "doctor",
+     "Checks, one line each, what berth and berthctl need: the kubeconfig,\n"
+     "the API server and the credentials, RBAC, berth's provisioners (and\n"
+     "their leader Lease), and for each berth StorageClass that its\n"
+     "parameters are valid and its backend answers. Says how to fix each\n"
+     "failure; exit status 1 when a check failed.\n"
+     "\n"
+     "Examples:\n"
+     "  berthctl doctor\n"
+     "  berthctl doctor --context prod --nfs-url nfs://filer/export\n"},
+    {"version", NULL, run_version, CTL_F_OUTPUT,
+     "show the version and the backends built in", "version [-o json|yaml]",
+     "Shows berthctl's version and which backends it was built with.\n"
+     "\n"
+     "Example:\n"
+     "  berthctl version\n"},
+    {"completion", NULL, ctl_run_completion, 0,
+     "print a shell completion script (bash or zsh)", "completion bash|zsh",
+     "Prints a completion script for bash or zsh: commands, flags, and\n"
+     "claim, volume, class, namespace and context names.\n"
+     "\n"
+     "Examples:\n"
+     "  source <(berthctl completion bash)     # in ~/.bashrc\n"
+     "  source <(berthctl completion zsh)      # in ~/.zshrc, after "
+     "compinit\n"},
+    {"options", NULL, run_options, 0, "list the global options", "options",
+     "Lists the options every command takes.\n"},
+    {"help", NULL, run_help, 0, "show help for a command", "help [COMMAND]",
+     "Shows help for berthctl or for one command.\n"},
+    {NULL, NULL, NULL, 0, NULL, NULL, NULL},
 };
 
 const ctl_command_t *ctl_command_find(const char *name)
@@ -195,18 +194,16 @@ static void usage(FILE *out)
 {
   const ctl_command_t *c;
 
-  fprintf(out,
-          "Usage: berthctl COMMAND [ARGS] [OPTIONS]\n"
-          "Inspect and repair the claims and volumes berth provisions, "
-          "against the real\nbackends; show StatefulSet peers as "
-          "berth-peers sees them.\n\nCommands:\n");
+  fprintf(out, "Usage: berthctl COMMAND [ARGS] [OPTIONS]\n"
+               "Inspect and repair the claims and volumes berth provisions, "
+               "against the real\nbackends; show StatefulSet peers as "
+               "berth-peers sees them.\n\nCommands:\n");
   for (c = ctl_commands; c->name != NULL; c++)
     fprintf(out, "  %-11s %s\n", c->name, c->summary);
   fprintf(out, "\nGlobal options:\n");
   ctl_options_print_global(out);
-  fprintf(out,
-          "\nExit status: 0 done, 1 an error, 2 a usage error.\n"
-          "Use 'berthctl COMMAND --help' for more about a command.\n");
+  fprintf(out, "\nExit status: 0 done, 1 an error, 2 a usage error.\n"
+               "Use 'berthctl COMMAND --help' for more about a command.\n");
 }
 
 void ctl_command_help(FILE *out, const ctl_command_t *cmd)
@@ -288,6 +285,8 @@ bool ctl_confirm(ctl_ctx_t *ctx, const char *prompt)
 
   if (ctx->opt->yes)
     return true;
+  /* What the question is about is on stdout: show it first. */
+  fflush(ctx->out);
   fprintf(ctx->err, "%s [y/N] ", prompt);
   fflush(ctx->err);
   if (fgets(line, sizeof(line), stdin) == NULL) {
@@ -344,15 +343,14 @@ static int run_version(ctl_ctx_t *ctx)
   berth_buf_init(&built);
   berth_buf_init(&not_built);
   for (i = 0; ctl_backends[i] != NULL; i++)
-    berth_buf_appendf(ctl_backends[i]->not_built ? &not_built : &built,
-                      "%s%s",
-                      (ctl_backends[i]->not_built ? not_built.len
-                                                  : built.len) ? ", " : "",
-                      ctl_backends[i]->name);
+    berth_buf_appendf(
+        ctl_backends[i]->not_built ? &not_built : &built, "%s%s",
+        (ctl_backends[i]->not_built ? not_built.len : built.len) ? ", " : "",
+        ctl_backends[i]->name);
   if (ctx->opt->output == CTL_OUT_JSON || ctx->opt->output == CTL_OUT_YAML) {
-    doc = json_pack("{s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "backends",
-                    berth_buf_str(&built), "notBuilt",
-                    berth_buf_str(&not_built));
+    doc =
+        json_pack("{s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "backends",
+                  berth_buf_str(&built), "notBuilt", berth_buf_str(&not_built));
     rc = ctl_print_doc(ctx, doc);
     json_decref(doc);
   } else {
@@ -447,6 +445,17 @@ int main(int argc, char **argv)
     ctl_command_help(stdout, cmd);
     rc = CTL_EXIT_OK;
     goto done;
+  }
+  for (size_t i = 0; i < opt.nprovisioners; i++) {
+    const char *backend = strchr(opt.provisioners[i], '=') + 1;
+
+    if (ctl_backend_find(backend) == NULL) {
+      rc = ctl_usage_error(&ctx,
+                           "--provisioner %s: unknown backend '%s' "
+                           "(known: nfs, ebs, efs)",
+                           opt.provisioners[i], backend);
+      goto done;
+    }
   }
   extra = opt.given & ~cmd->flags;
   if (extra != 0) {

@@ -42,93 +42,95 @@ enum {
 };
 
 typedef struct flag {
-  const char *name;  /* long name */
-  int short_name;    /* 0: none */
+  const char *name; /* long name */
+  int short_name;   /* 0: none */
   int has_arg;
   int id;
-  unsigned group;    /* CTL_F_* bit, 0 for a global flag */
-  const char *arg;   /* the value's name in help, or NULL */
+  unsigned group;  /* CTL_F_* bit, 0 for a global flag */
+  const char *arg; /* the value's name in help, or NULL */
   const char *help;
 } flag_t;
 
 static const flag_t flags[] = {
-  /* global */
-  { "kubeconfig", 0, required_argument, OPT_KUBECONFIG, 0, "FILE",
-    "the kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)" },
-  { "context", 0, required_argument, OPT_CONTEXT, 0, "NAME",
-    "the kubeconfig context to use" },
-  { "namespace", 'n', required_argument, 'n', 0, "NS",
-    "the namespace (default: the context's)" },
-  { "provisioner", 0, required_argument, OPT_PROVISIONER, 0, "NAME=BACKEND",
-    "berth's provisioner NAME serves BACKEND (nfs); repeatable; default:\n"
-    "found from StorageClasses and PVs ($BERTHCTL_PROVISIONERS too)" },
-  { "nfs-url", 0, required_argument, OPT_NFS_URL, 0, "URL",
-    "the nfs backend's default export, as berth-provisioner's NFS_URL\n"
-    "(default: $NFS_URL, or $NFS_SERVER and $NFS_PATH)" },
-  { "request-timeout", 0, required_argument, OPT_REQUEST_TIMEOUT, 0, "D",
-    "give up on one API or backend request after D (e.g. 10s)" },
-  { "v", 'v', required_argument, 'v', 0, "N",
-    "log verbosity: 0 errors and warnings (default), 1 info, 2 debug" },
-  { "help", 'h', no_argument, 'h', 0, NULL, "show help" },
-  { "version", 'V', no_argument, 'V', 0, NULL, "show the version and exit" },
-  /* listing */
-  { "all-namespaces", 'A', no_argument, 'A', CTL_F_ALL_NS, NULL,
-    "list across all namespaces" },
-  { "selector", 'l', required_argument, 'l', CTL_F_SELECTOR, "SELECTOR",
-    "label selector (e.g. -l app=mongo,tier!=cache)" },
-  { "output", 'o', required_argument, 'o', CTL_F_OUTPUT, "FORMAT",
-    "table (default), wide, json, yaml or name" },
-  { "no-headers", 0, no_argument, OPT_NO_HEADERS, CTL_F_OUTPUT, NULL,
-    "print tables without the header line" },
-  { "no-usage", 0, no_argument, OPT_NO_USAGE, CTL_F_USAGE, NULL,
-    "do not measure usage (faster on big volumes)" },
-  /* orphans */
-  { "delete", 0, no_argument, OPT_DELETE, CTL_F_DELETE, NULL,
-    "delete what was found, after a confirmation" },
-  { "archive", 0, no_argument, OPT_ARCHIVE, CTL_F_DELETE, NULL,
-    "with --delete: rename directories to archived-NAME instead" },
-  { "min-age", 0, required_argument, OPT_MIN_AGE, CTL_F_DELETE, "D",
-    "with --delete: leave objects younger than D alone (default 5m:\n"
-    "the provisioner makes a directory before its PV)" },
-  { "archived", 0, no_argument, OPT_ARCHIVED, CTL_F_ARCHIVED, NULL,
-    "list archived-* directories too (they are kept on purpose)" },
-  /* confirmations */
-  { "yes", 'y', no_argument, 'y', CTL_F_YES, NULL,
-    "do not ask for confirmation" },
-  { "dry-run", 0, no_argument, OPT_DRY_RUN, CTL_F_YES, NULL,
-    "say what would be done, do nothing" },
-  /* provision */
-  { "class", 0, required_argument, OPT_CLASS, CTL_F_PROVISION, "CLASS",
-    "the StorageClass (one of berth's)" },
-  { "size", 0, required_argument, OPT_SIZE, CTL_F_PROVISION, "SIZE",
-    "the capacity, a quantity (e.g. 1Gi; default: the claim's request)" },
-  { "name", 0, required_argument, OPT_NAME, CTL_F_PROVISION, "PV",
-    "the PersistentVolume's name (default: pvc-<random uuid>)" },
-  { "claim", 0, required_argument, OPT_CLAIM, CTL_F_PROVISION, "NAME",
-    "pre-bind the volume to claim NAME in the namespace" },
-  { "access-mode", 0, required_argument, OPT_ACCESS_MODE, CTL_F_PROVISION,
-    "MODE", "ReadWriteOnce, ReadOnlyMany, ReadWriteMany or\n"
-    "ReadWriteOncePod (default: the claim's, else ReadWriteOnce)" },
-  { "force", 0, no_argument, OPT_FORCE, CTL_F_FORCE, NULL,
-    "also when the volume is bound to a claim" },
-  { "purge", 0, no_argument, OPT_PURGE, CTL_F_PURGE, NULL,
-    "remove the data even if the class archives or retains it" },
-  { "node", 0, required_argument, OPT_NODE, CTL_F_NODE, "NODE",
-    "the node to attach to or detach from" },
-  /* peers */
-  { "dns-server", 0, required_argument, OPT_DNS_SERVER, CTL_F_PEERS,
-    "HOST:PORT", "ask this DNS server (default: $BERTH_DNS_SERVER, else\n"
-    "resolv.conf)" },
-  { "domain", 0, required_argument, OPT_DOMAIN, CTL_F_PEERS, "ZONE",
-    "the cluster's DNS zone (default: from resolv.conf, else\n"
-    "cluster.local)" },
-  { "port-name", 0, required_argument, OPT_PORT_NAME, CTL_F_PEERS, "PORT",
-    "ask the SRV records _PORT._tcp.SERVICE..." },
-  { "member", 0, required_argument, OPT_MEMBER, CTL_F_PEERS, "HOST",
-    "show the view of member HOST (e.g. web-1): self, ordered start" },
-  { "render", 0, required_argument, OPT_RENDER, CTL_F_PEERS, "KIND",
-    "print what berth-peers --render KIND[,KEY=VALUE...] would write\n"
-    "(zookeeper, etcd, mongo, cassandra, elasticsearch, json, lines)" },
+    /* global */
+    {"kubeconfig", 0, required_argument, OPT_KUBECONFIG, 0, "FILE",
+     "the kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)"},
+    {"context", 0, required_argument, OPT_CONTEXT, 0, "NAME",
+     "the kubeconfig context to use"},
+    {"namespace", 'n', required_argument, 'n', 0, "NS",
+     "the namespace (default: the context's)"},
+    {"provisioner", 0, required_argument, OPT_PROVISIONER, 0, "NAME=BACKEND",
+     "berth's provisioner NAME serves BACKEND (nfs); repeatable; default:\n"
+     "found from StorageClasses and PVs ($BERTHCTL_PROVISIONERS too)"},
+    {"nfs-url", 0, required_argument, OPT_NFS_URL, 0, "URL",
+     "the nfs backend's default export, as berth-provisioner's NFS_URL\n"
+     "(default: $NFS_URL, or $NFS_SERVER and $NFS_PATH)"},
+    {"request-timeout", 0, required_argument, OPT_REQUEST_TIMEOUT, 0, "D",
+     "give up on one API or backend request after D (e.g. 10s)"},
+    {"v", 'v', required_argument, 'v', 0, "N",
+     "log verbosity: 0 errors and warnings (default), 1 info, 2 debug"},
+    {"help", 'h', no_argument, 'h', 0, NULL, "show help"},
+    {"version", 'V', no_argument, 'V', 0, NULL, "show the version and exit"},
+    /* listing */
+    {"all-namespaces", 'A', no_argument, 'A', CTL_F_ALL_NS, NULL,
+     "list across all namespaces"},
+    {"selector", 'l', required_argument, 'l', CTL_F_SELECTOR, "SELECTOR",
+     "label selector (e.g. -l app=mongo,tier!=cache)"},
+    {"output", 'o', required_argument, 'o', CTL_F_OUTPUT, "FORMAT",
+     "table (default), wide, json, yaml or name"},
+    {"no-headers", 0, no_argument, OPT_NO_HEADERS, CTL_F_OUTPUT, NULL,
+     "print tables without the header line"},
+    {"no-usage", 0, no_argument, OPT_NO_USAGE, CTL_F_USAGE, NULL,
+     "do not measure usage (faster on big volumes)"},
+    /* orphans */
+    {"delete", 0, no_argument, OPT_DELETE, CTL_F_DELETE, NULL,
+     "delete what was found, after a confirmation"},
+    {"archive", 0, no_argument, OPT_ARCHIVE, CTL_F_DELETE, NULL,
+     "with --delete: rename directories to archived-NAME instead"},
+    {"min-age", 0, required_argument, OPT_MIN_AGE, CTL_F_DELETE, "D",
+     "with --delete: leave objects younger than D alone (default 5m:\n"
+     "the provisioner makes a directory before its PV)"},
+    {"archived", 0, no_argument, OPT_ARCHIVED, CTL_F_ARCHIVED, NULL,
+     "list archived-* directories too (they are kept on purpose)"},
+    /* confirmations */
+    {"yes", 'y', no_argument, 'y', CTL_F_YES, NULL,
+     "do not ask for confirmation"},
+    {"dry-run", 0, no_argument, OPT_DRY_RUN, CTL_F_YES, NULL,
+     "say what would be done, do nothing"},
+    /* provision */
+    {"class", 0, required_argument, OPT_CLASS, CTL_F_PROVISION, "CLASS",
+     "the StorageClass (one of berth's)"},
+    {"size", 0, required_argument, OPT_SIZE, CTL_F_PROVISION, "SIZE",
+     "the capacity, a quantity (e.g. 1Gi; default: the claim's request)"},
+    {"name", 0, required_argument, OPT_NAME, CTL_F_PROVISION, "PV",
+     "the PersistentVolume's name (default: pvc-<random uuid>)"},
+    {"claim", 0, required_argument, OPT_CLAIM, CTL_F_PROVISION, "NAME",
+     "pre-bind the volume to claim NAME in the namespace"},
+    {"access-mode", 0, required_argument, OPT_ACCESS_MODE, CTL_F_PROVISION,
+     "MODE",
+     "ReadWriteOnce, ReadOnlyMany, ReadWriteMany or\n"
+     "ReadWriteOncePod (default: the claim's, else ReadWriteOnce)"},
+    {"force", 0, no_argument, OPT_FORCE, CTL_F_FORCE, NULL,
+     "also when the volume is bound to a claim"},
+    {"purge", 0, no_argument, OPT_PURGE, CTL_F_PURGE, NULL,
+     "remove the data even if the class archives or retains it"},
+    {"node", 0, required_argument, OPT_NODE, CTL_F_NODE, "NODE",
+     "the node to attach to or detach from"},
+    /* peers */
+    {"dns-server", 0, required_argument, OPT_DNS_SERVER, CTL_F_PEERS,
+     "HOST:PORT",
+     "ask this DNS server (default: $BERTH_DNS_SERVER, else\n"
+     "resolv.conf)"},
+    {"domain", 0, required_argument, OPT_DOMAIN, CTL_F_PEERS, "ZONE",
+     "the cluster's DNS zone (default: from resolv.conf, else\n"
+     "cluster.local)"},
+    {"port-name", 0, required_argument, OPT_PORT_NAME, CTL_F_PEERS, "PORT",
+     "ask the SRV records _PORT._tcp.SERVICE..."},
+    {"member", 0, required_argument, OPT_MEMBER, CTL_F_PEERS, "HOST",
+     "show the view of member HOST (e.g. web-1): self, ordered start"},
+    {"render", 0, required_argument, OPT_RENDER, CTL_F_PEERS, "KIND",
+     "print what berth-peers --render KIND[,KEY=VALUE...] would write\n"
+     "(zookeeper, etcd, mongo, cassandra, elasticsearch, json, lines)"},
 };
 
 #define NFLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -150,7 +152,10 @@ bool ctl_duration_parse(const char *s, int64_t *out_ms)
     const char *unit;
     double ms;
   } units[] = {
-    { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+      {"ms", 1},
+      {"s", 1000},
+      {"m", 60000},
+      {"h", 3600000},
   };
   double total = 0;
   const char *p = s;
@@ -196,8 +201,7 @@ static bool add_provisioner(ctl_options_t *opt, const char *arg)
 {
   const char **grown;
 
-  grown = realloc(opt->provisioners,
-                  (opt->nprovisioners + 1) * sizeof(*grown));
+  grown = realloc(opt->provisioners, (opt->nprovisioners + 1) * sizeof(*grown));
   if (grown == NULL)
     return false;
   opt->provisioners = grown;
@@ -211,9 +215,8 @@ static bool parse_output(ctl_options_t *opt, const char *v)
     const char *name;
     ctl_output_t out;
   } formats[] = {
-    { "table", CTL_OUT_TABLE }, { "wide", CTL_OUT_WIDE },
-    { "json", CTL_OUT_JSON }, { "yaml", CTL_OUT_YAML },
-    { "name", CTL_OUT_NAME },
+      {"table", CTL_OUT_TABLE}, {"wide", CTL_OUT_WIDE}, {"json", CTL_OUT_JSON},
+      {"yaml", CTL_OUT_YAML},   {"name", CTL_OUT_NAME},
   };
   size_t i;
 
@@ -233,14 +236,22 @@ static bool apply(ctl_options_t *opt, int id, const char *arg, FILE *err)
   long v;
 
   switch (id) {
-  case OPT_KUBECONFIG: opt->kubeconfig = arg; break;
-  case OPT_CONTEXT: opt->context = arg; break;
-  case 'n': opt->namespace_name = arg; break;
+  case OPT_KUBECONFIG:
+    opt->kubeconfig = arg;
+    break;
+  case OPT_CONTEXT:
+    opt->context = arg;
+    break;
+  case 'n':
+    opt->namespace_name = arg;
+    break;
   case OPT_PROVISIONER:
     if (strchr(arg, '=') == NULL || arg[0] == '=' ||
         strchr(arg, '=')[1] == '\0') {
-      fprintf(err, "error: --provisioner wants NAME=BACKEND (e.g. "
-                   "berth.io/nfs=nfs), got '%s'\n", arg);
+      fprintf(err,
+              "error: --provisioner wants NAME=BACKEND (e.g. "
+              "berth.io/nfs=nfs), got '%s'\n",
+              arg);
       return false;
     }
     if (!add_provisioner(opt, arg)) {
@@ -248,13 +259,17 @@ static bool apply(ctl_options_t *opt, int id, const char *arg, FILE *err)
       return false;
     }
     break;
-  case OPT_NFS_URL: opt->nfs_url = arg; break;
+  case OPT_NFS_URL:
+    opt->nfs_url = arg;
+    break;
   case OPT_REQUEST_TIMEOUT: {
     int64_t ms;
 
     if (!ctl_duration_parse(arg, &ms)) {
-      fprintf(err, "error: --request-timeout: '%s' is not a duration "
-                   "(e.g. 500ms, 10s, 1m)\n", arg);
+      fprintf(err,
+              "error: --request-timeout: '%s' is not a duration "
+              "(e.g. 500ms, 10s, 1m)\n",
+              arg);
       return false;
     }
     opt->request_timeout_ms = (long)ms;
@@ -269,46 +284,99 @@ static bool apply(ctl_options_t *opt, int id, const char *arg, FILE *err)
     }
     opt->verbosity = (int)v;
     break;
-  case 'h': opt->help = true; break;
-  case 'V': opt->version = true; break;
-  case 'A': opt->all_namespaces = true; break;
-  case 'l': opt->selector = arg; break;
+  case 'h':
+    opt->help = true;
+    break;
+  case 'V':
+    opt->version = true;
+    break;
+  case 'A':
+    opt->all_namespaces = true;
+    break;
+  case 'l':
+    opt->selector = arg;
+    break;
   case 'o':
     if (!parse_output(opt, arg)) {
-      fprintf(err, "error: unable to match a printer suitable for the "
-                   "output format \"%s\", allowed formats are: "
-                   "json,name,table,wide,yaml\n", arg);
+      fprintf(err,
+              "error: unable to match a printer suitable for the "
+              "output format \"%s\", allowed formats are: "
+              "json,name,table,wide,yaml\n",
+              arg);
       return false;
     }
     break;
-  case OPT_NO_HEADERS: opt->no_headers = true; break;
-  case OPT_NO_USAGE: opt->no_usage = true; break;
-  case OPT_DELETE: opt->do_delete = true; break;
-  case OPT_ARCHIVE: opt->archive = true; break;
-  case OPT_ARCHIVED: opt->archived = true; break;
+  case OPT_NO_HEADERS:
+    opt->no_headers = true;
+    break;
+  case OPT_NO_USAGE:
+    opt->no_usage = true;
+    break;
+  case OPT_DELETE:
+    opt->do_delete = true;
+    break;
+  case OPT_ARCHIVE:
+    opt->archive = true;
+    break;
+  case OPT_ARCHIVED:
+    opt->archived = true;
+    break;
   case OPT_MIN_AGE:
     if (!ctl_duration_parse(arg, &opt->min_age_ms)) {
-      fprintf(err, "error: --min-age: '%s' is not a duration (e.g. 0, "
-                   "30s, 5m)\n", arg);
+      fprintf(err,
+              "error: --min-age: '%s' is not a duration (e.g. 0, "
+              "30s, 5m)\n",
+              arg);
       return false;
     }
     break;
-  case 'y': opt->yes = true; break;
-  case OPT_DRY_RUN: opt->dry_run = true; break;
-  case OPT_CLASS: opt->class_name = arg; break;
-  case OPT_SIZE: opt->size = arg; break;
-  case OPT_NAME: opt->name = arg; break;
-  case OPT_CLAIM: opt->claim = arg; break;
-  case OPT_ACCESS_MODE: opt->access_mode = arg; break;
-  case OPT_FORCE: opt->force = true; break;
-  case OPT_PURGE: opt->purge = true; break;
-  case OPT_NODE: opt->node = arg; break;
-  case OPT_DNS_SERVER: opt->dns_server = arg; break;
-  case OPT_DOMAIN: opt->domain = arg; break;
-  case OPT_PORT_NAME: opt->port_name = arg; break;
-  case OPT_MEMBER: opt->as_host = arg; break;
-  case OPT_RENDER: opt->render = arg; break;
-  default: return false;
+  case 'y':
+    opt->yes = true;
+    break;
+  case OPT_DRY_RUN:
+    opt->dry_run = true;
+    break;
+  case OPT_CLASS:
+    opt->class_name = arg;
+    break;
+  case OPT_SIZE:
+    opt->size = arg;
+    break;
+  case OPT_NAME:
+    opt->name = arg;
+    break;
+  case OPT_CLAIM:
+    opt->claim = arg;
+    break;
+  case OPT_ACCESS_MODE:
+    opt->access_mode = arg;
+    break;
+  case OPT_FORCE:
+    opt->force = true;
+    break;
+  case OPT_PURGE:
+    opt->purge = true;
+    break;
+  case OPT_NODE:
+    opt->node = arg;
+    break;
+  case OPT_DNS_SERVER:
+    opt->dns_server = arg;
+    break;
+  case OPT_DOMAIN:
+    opt->domain = arg;
+    break;
+  case OPT_PORT_NAME:
+    opt->port_name = arg;
+    break;
+  case OPT_MEMBER:
+    opt->as_host = arg;
+    break;
+  case OPT_RENDER:
+    opt->render = arg;
+    break;
+  default:
+    return false;
   }
   return true;
 }
@@ -384,11 +452,16 @@ void ctl_options_cleanup(ctl_options_t *opt)
   opt->provisioners = NULL;
 }
 
+/* The help column starts at HELP_COL; text is wrapped to fit 80
+ * columns. */
+#define HELP_COL 31
+#define HELP_WIDTH (80 - HELP_COL)
+
 static void print_flag(FILE *out, const flag_t *f)
 {
   char head[64];
-  const char *line;
-  const char *nl;
+  const char *p = f->help;
+  size_t col = 0;
 
   if (f->short_name != 0)
     snprintf(head, sizeof(head), "-%c, --%s%s%s", f->short_name, f->name,
@@ -396,15 +469,27 @@ static void print_flag(FILE *out, const flag_t *f)
   else
     snprintf(head, sizeof(head), "    --%s%s%s", f->name, f->arg ? " " : "",
              f->arg ? f->arg : "");
-  fprintf(out, "  %-28s ", head);
-  if (strlen(head) > 28)
-    fprintf(out, "\n  %-28s ", "");
-  for (line = f->help; line != NULL; line = nl ? nl + 1 : NULL) {
-    nl = strchr(line, '\n');
-    fprintf(out, "%.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
-    if (nl != NULL)
-      fprintf(out, "  %-28s ", "");
+  if (strlen(head) > HELP_COL - 3)
+    fprintf(out, "  %s\n%*s", head, HELP_COL, "");
+  else
+    fprintf(out, "  %-*s", HELP_COL - 2, head);
+  /* Word by word; the help's own line breaks are spaces here. */
+  while (*p != '\0') {
+    size_t n;
+
+    p += strspn(p, " \n");
+    n = strcspn(p, " \n");
+    if (n == 0)
+      break;
+    if (col > 0 && col + 1 + n > HELP_WIDTH) {
+      fprintf(out, "\n%*s", HELP_COL, "");
+      col = 0;
+    }
+    fprintf(out, "%s%.*s", col > 0 ? " " : "", (int)n, p);
+    col += (col > 0) + n;
+    p += n;
   }
+  fputc('\n', out);
 }
 
 void ctl_options_print_global(FILE *out)

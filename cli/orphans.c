@@ -34,10 +34,11 @@ static void find_volumes(ctl_ctx_t *ctx, ctl_orphans_t *out)
   const json_t *pv;
   size_t i;
 
-  json_array_foreach(ctl_registry_pvs(ctx->reg), i, pv) {
+  json_array_foreach(ctl_registry_pvs(ctx->reg), i, pv)
+  {
     const ctl_backend_ops_t *ops = ctl_registry_pv_backend(ctx->reg, pv);
-    const json_t *ref = json_object_get(json_object_get(pv, "spec"),
-                                        "claimRef");
+    const json_t *ref =
+        json_object_get(json_object_get(pv, "spec"), "claimRef");
     const char *phase = str_at(pv, "status", "phase");
     ctl_volume_info_t info;
     ctl_orphan_t *o;
@@ -52,16 +53,15 @@ static void find_volumes(ctl_ctx_t *ctx, ctl_orphans_t *out)
       o->name = strdup(berth_k8s_obj_name(pv));
       o->source = info.source ? strdup(info.source) : NULL;
       o->location = info.location ? strdup(info.location) : NULL;
-      o->problem = berth_strdup_printf("its %s %s is gone",
-                                       strcmp(ops->name, "nfs") == 0
-                                         ? "directory"
-                                         : "backend object",
-                                       ctl_nz(info.location));
+      o->problem = berth_strdup_printf(
+          "its %s %s is gone",
+          strcmp(ops->name, "nfs") == 0 ? "directory" : "backend object",
+          ctl_nz(info.location));
       o->pv_phase = strdup(ctl_nz(phase));
       if (phase != NULL && strcmp(phase, "Bound") == 0 && ref != NULL)
-        o->claim = berth_strdup_printf("%s/%s",
-                                       ctl_nz(str_at(ref, "namespace", NULL)),
-                                       ctl_nz(str_at(ref, "name", NULL)));
+        o->claim =
+            berth_strdup_printf("%s/%s", ctl_nz(str_at(ref, "namespace", NULL)),
+                                ctl_nz(str_at(ref, "name", NULL)));
       o->time_s = ctl_time_parse(str_at(pv, "metadata", "creationTimestamp"));
     } else if (info.state == CTL_STATE_ERROR && info.message != NULL) {
       fprintf(ctx->err, "warning: volume %s: %s\n", berth_k8s_obj_name(pv),
@@ -98,8 +98,8 @@ static bool find_all(ctl_ctx_t *ctx, ctl_orphans_t *out)
                    (ctx->opt->nfs_url != NULL || getenv("NFS_URL") != NULL)))
       continue;
     if (ops->not_built != NULL) {
-      fprintf(ctx->err, "warning: not checking the %s classes: %s\n",
-              ops->name, ops->not_built);
+      fprintf(ctx->err, "warning: not checking the %s classes: %s\n", ops->name,
+              ops->not_built);
       continue;
     }
     berth_error_clear(&err);
@@ -124,8 +124,8 @@ static bool deletable(const ctl_ctx_t *ctx, const ctl_orphan_t *o)
 
 static void problem_text(const ctl_orphan_t *o, char *out, size_t size)
 {
-  snprintf(out, size, "%s%s%s%s%s", o->problem,
-           o->claim ? " (bound to " : "", o->claim ? o->claim : "",
+  snprintf(out, size, "%s%s%s%s%s", o->problem, o->claim ? " (bound to " : "",
+           o->claim ? o->claim : "",
            o->claim ? ": delete the claim, or restore the data)" : "",
            o->recent ? " (recent: may be a volume being provisioned)" : "");
 }
@@ -150,11 +150,11 @@ static void print_list(ctl_ctx_t *ctx, const ctl_orphans_t *list)
 
     for (i = 0; i < list->n; i++) {
       const ctl_orphan_t *o = &list->items[i];
-      json_t *item = json_pack(
-        "{s:s,s:s,s:s,s:s?,s:s?,s:s,s:b,s:b}", "kind", o->kind, "name",
-        o->name, "backend", o->ops->name, "source", o->source, "location",
-        o->location, "problem", o->problem, "recent", o->recent,
-        "deletable", deletable(ctx, o));
+      json_t *item =
+          json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:b,s:b}", "kind", o->kind,
+                    "name", o->name, "backend", o->ops->name, "source",
+                    o->source, "location", o->location, "problem", o->problem,
+                    "recent", o->recent, "deletable", deletable(ctx, o));
 
       if (item == NULL)
         continue;
@@ -166,8 +166,8 @@ static void print_list(ctl_ctx_t *ctx, const ctl_orphans_t *list)
         json_object_set_new(item, "usage",
                             json_pack("{s:I,s:I,s:b}", "bytes",
                                       (json_int_t)o->usage.bytes, "files",
-                                      (json_int_t)o->usage.files,
-                                      "truncated", o->usage.truncated));
+                                      (json_int_t)o->usage.files, "truncated",
+                                      o->usage.truncated));
       json_array_append_new(items, item);
     }
     doc = json_pack("{s:s,s:o}", "kind", "OrphanList", "items", items);
@@ -238,57 +238,65 @@ static const ctl_orphan_t *find_same(const ctl_orphans_t *list,
   return NULL;
 }
 
+/* Lift the provisioner's finalizer from PV name, if it has it. The
+ * provisioner may be updating the PV at the same moment (it lifts the
+ * finalizer too once it sees the backend object gone): a conflict means
+ * read again and retry. */
+static berth_status_t lift_finalizer(ctl_ctx_t *ctx, const char *name,
+                                     berth_error_t *err)
+{
+  berth_status_t st = BERTH_ECONFLICT;
+  int attempt;
+
+  for (attempt = 0; attempt < 5 && st == BERTH_ECONFLICT; attempt++) {
+    json_t *pv = NULL;
+    json_t *keep = json_array();
+    json_t *patch = NULL;
+    const json_t *fins;
+    const json_t *f;
+    size_t i;
+
+    st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL, name,
+                       &pv, err);
+    if (st == BERTH_OK) {
+      fins = json_object_get(json_object_get(pv, "metadata"), "finalizers");
+      json_array_foreach(fins, i, f)
+      {
+        if (strcmp(ctl_nz(json_string_value(f)), PV_FINALIZER) != 0)
+          json_array_append(keep, (json_t *)f);
+      }
+      if (json_array_size(keep) != json_array_size(fins)) {
+        patch =
+            json_pack("{s:{s:O,s:s}}", "metadata", "finalizers", keep,
+                      "resourceVersion", berth_k8s_obj_resource_version(pv));
+        st = berth_k8s_patch(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL,
+                             name, NULL, BERTH_K8S_PATCH_MERGE, patch, NULL,
+                             err);
+      }
+    }
+    json_decref(pv);
+    json_decref(keep);
+    json_decref(patch);
+  }
+  return st == BERTH_ENOTFOUND ? BERTH_OK : st;
+}
+
 berth_status_t ctl_pv_delete(ctl_ctx_t *ctx, const char *name,
                              berth_error_t *err)
 {
   berth_k8s_delete_options_t o;
   json_t *answer = NULL;
-  json_t *pv = NULL;
-  json_t *patch = NULL;
-  json_t *keep = NULL;
-  const json_t *f;
   berth_status_t st;
-  size_t i;
 
   memset(&o, 0, sizeof(o));
-  st = berth_k8s_delete(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL,
-                        name, &o, &answer, err);
-  if (st != BERTH_OK)
-    goto done;
+  st = berth_k8s_delete(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL, name,
+                        &o, &answer, err);
+  json_decref(answer);
   /* The provisioner's finalizer holds the PV until the backend object is
    * deleted, which is what berthctl has just done (or found done): let it
    * go. Other finalizers (pv-protection) are not ours to remove. */
-  st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL, name,
-                     &pv, err);
-  if (st == BERTH_ENOTFOUND) {
-    st = BERTH_OK;
-    goto done;
-  }
-  if (st != BERTH_OK)
-    goto done;
-  keep = json_array();
-  json_array_foreach(json_object_get(json_object_get(pv, "metadata"),
-                                     "finalizers"),
-                     i, f) {
-    if (strcmp(ctl_nz(json_string_value(f)), PV_FINALIZER) != 0)
-      json_array_append(keep, (json_t *)f);
-  }
-  if (json_array_size(keep) ==
-      json_array_size(json_object_get(json_object_get(pv, "metadata"),
-                                      "finalizers")))
-    goto done;
-  patch = json_pack("{s:{s:O,s:s}}", "metadata", "finalizers", keep,
-                    "resourceVersion", berth_k8s_obj_resource_version(pv));
-  st = berth_k8s_patch(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL,
-                       name, NULL, BERTH_K8S_PATCH_MERGE, patch, NULL, err);
-  if (st == BERTH_ENOTFOUND)
-    st = BERTH_OK;
-
-done:
-  json_decref(answer);
-  json_decref(pv);
-  json_decref(patch);
-  json_decref(keep);
+  if (st == BERTH_OK)
+    st = lift_finalizer(ctx, name, err);
   return st;
 }
 
@@ -312,14 +320,17 @@ static int delete_found(ctl_ctx_t *ctx, const ctl_orphans_t *first)
       ndirs++;
   }
   if (skipped > 0)
-    fprintf(ctx->err, "%zu of them will be left alone: bound to a claim, "
-                      "or younger than --min-age\n", skipped);
+    fprintf(ctx->err,
+            "%zu of them will be left alone: bound to a claim, "
+            "or younger than --min-age\n",
+            skipped);
   if (ndirs + npvs == 0) {
     fprintf(ctx->err, "Nothing to delete.\n");
     return CTL_EXIT_OK;
   }
-  snprintf(prompt, sizeof(prompt), "%s %zu backend object%s and %zu "
-                                   "PersistentVolume%s listed above?",
+  snprintf(prompt, sizeof(prompt),
+           "%s %zu backend object%s and %zu "
+           "PersistentVolume%s listed above?",
            opt->archive ? "Archive" : "Delete", ndirs, ndirs == 1 ? "" : "s",
            npvs, npvs == 1 ? "" : "s");
   if (opt->dry_run) {
@@ -361,8 +372,7 @@ static int delete_found(ctl_ctx_t *ctx, const ctl_orphans_t *first)
       if (st == BERTH_OK)
         st = o->ops->remove(be, ctx, o, opt->archive, &done, &err);
       if (st == BERTH_OK)
-        fprintf(ctx->out, "%s \"%s\" %s\n", o->kind, o->name,
-                ctl_nz(done));
+        fprintf(ctx->out, "%s \"%s\" %s\n", o->kind, o->name, ctl_nz(done));
       free(done);
     }
     if (st != BERTH_OK) {

@@ -11,7 +11,8 @@
 
 #include <yaml.h>
 
-/* ---- tables ----------------------------------------------------------------- */
+/* ---- tables -----------------------------------------------------------------
+ */
 
 /* kubectl's printers use a tabwriter with three spaces of padding. */
 #define TABLE_GAP 3
@@ -28,12 +29,22 @@ struct ctl_table {
   size_t nrows;
   size_t cap_rows;
   size_t next; /* the next cell of the last row */
+  int gap;     /* spaces between columns */
   bool oom;
 };
 
 ctl_table_t *ctl_table_create(void)
 {
-  return calloc(1, sizeof(ctl_table_t));
+  ctl_table_t *t = calloc(1, sizeof(ctl_table_t));
+
+  if (t != NULL)
+    t->gap = TABLE_GAP;
+  return t;
+}
+
+void ctl_table_gap(ctl_table_t *t, int gap)
+{
+  t->gap = gap;
 }
 
 void ctl_table_destroy(ctl_table_t *t)
@@ -167,7 +178,7 @@ void ctl_table_print(const ctl_table_t *t, FILE *out, bool headers)
         text = "<none>";
       fputs(text, out);
       if (c != last)
-        fprintf(out, "%*s", (int)(width[c] - text_width(text) + TABLE_GAP),
+        fprintf(out, "%*s", (int)(width[c] - text_width(text) + (size_t)t->gap),
                 "");
     }
     fputc('\n', out);
@@ -175,7 +186,8 @@ void ctl_table_print(const ctl_table_t *t, FILE *out, bool headers)
   free(width);
 }
 
-/* ---- JSON and YAML ------------------------------------------------------------ */
+/* ---- JSON and YAML
+ * ------------------------------------------------------------ */
 
 void ctl_print_json(FILE *out, const json_t *doc)
 {
@@ -189,9 +201,9 @@ void ctl_print_json(FILE *out, const json_t *doc)
 static bool yaml_needs_quotes(const char *s)
 {
   static const char *const words[] = {
-    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO",
-    "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON",
-    "off", "Off", "OFF", "null", "Null", "NULL", "~", NULL,
+      "y",  "Y",    "yes",  "Yes",  "YES",   "n",     "N",     "no", "No",
+      "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On",
+      "ON", "off",  "Off",  "OFF",  "null",  "Null",  "NULL",  "~",  NULL,
   };
   const char *const *w;
   char *end;
@@ -206,12 +218,14 @@ static bool yaml_needs_quotes(const char *s)
   (void)strtod(s, &end);
   if (*end == '\0')
     return true;
-  if (s[0] == '.' && (strcasecmp(s + 1, "inf") == 0 ||
-                      strcasecmp(s + 1, "nan") == 0))
+  if (s[0] == '.' &&
+      (strcasecmp(s + 1, "inf") == 0 || strcasecmp(s + 1, "nan") == 0))
     return true;
-  /* Timestamps and sexagesimal numbers: digits with ':' or '-' only. */
-  if (isdigit((unsigned char)s[0]) &&
-      strspn(s, "0123456789:-_.") == strlen(s))
+  /* Timestamps ("2026-01-02", "2026-01-02T03:04:05Z") and sexagesimal
+   * numbers ("1:30"). */
+  if (isdigit((unsigned char)s[0]) && strspn(s, "0123456789:-_.") == strlen(s))
+    return true;
+  if (strspn(s, "0123456789") == 4 && s[4] == '-')
     return true;
   return false;
 }
@@ -243,24 +257,25 @@ static int yaml_value(yaml_emitter_t *em, const json_t *v, int depth)
   case JSON_OBJECT:
     if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
                                              json_object_size(v) == 0
-                                               ? YAML_FLOW_MAPPING_STYLE
-                                               : YAML_BLOCK_MAPPING_STYLE) ||
+                                                 ? YAML_FLOW_MAPPING_STYLE
+                                                 : YAML_BLOCK_MAPPING_STYLE) ||
         !yaml_emitter_emit(em, &ev))
       return 0;
-    json_object_foreach((json_t *)v, key, item) {
+    json_object_foreach((json_t *)v, key, item)
+    {
       if (!yaml_scalar(em, key, true) || !yaml_value(em, item, depth + 1))
         return 0;
     }
-    return yaml_mapping_end_event_initialize(&ev) &&
-           yaml_emitter_emit(em, &ev);
+    return yaml_mapping_end_event_initialize(&ev) && yaml_emitter_emit(em, &ev);
   case JSON_ARRAY:
-    if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                              json_array_size(v) == 0
-                                                ? YAML_FLOW_SEQUENCE_STYLE
-                                                : YAML_BLOCK_SEQUENCE_STYLE) ||
+    if (!yaml_sequence_start_event_initialize(
+            &ev, NULL, NULL, 1,
+            json_array_size(v) == 0 ? YAML_FLOW_SEQUENCE_STYLE
+                                    : YAML_BLOCK_SEQUENCE_STYLE) ||
         !yaml_emitter_emit(em, &ev))
       return 0;
-    json_array_foreach(v, i, item) {
+    json_array_foreach(v, i, item)
+    {
       if (!yaml_value(em, item, depth + 1))
         return 0;
     }
@@ -323,7 +338,8 @@ int ctl_print_doc(ctl_ctx_t *ctx, const json_t *doc)
   return CTL_EXIT_OK;
 }
 
-/* ---- times ------------------------------------------------------------------- */
+/* ---- times
+ * ------------------------------------------------------------------- */
 
 int64_t ctl_time_parse(const char *ts)
 {
@@ -399,9 +415,10 @@ void ctl_age(const ctl_ctx_t *ctx, const char *ts, char *out, size_t size)
     ctl_duration_human(ctx->now_s - t, out, size);
 }
 
-/* ---- sizes and quantities ------------------------------------------------------ */
+/* ---- sizes and quantities
+ * ------------------------------------------------------ */
 
-static const char *const iec[] = { "Ki", "Mi", "Gi", "Ti", "Pi", "Ei" };
+static const char *const iec[] = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
 
 void ctl_bytes_human(uint64_t bytes, char *out, size_t size)
 {
@@ -432,18 +449,29 @@ bool ctl_quantity_parse(const char *s, uint64_t *out)
     const char *suffix;
     double factor;
   } suffixes[] = {
-    { "Ki", 1024.0 }, { "Mi", 1048576.0 }, { "Gi", 1073741824.0 },
-    { "Ti", 1099511627776.0 }, { "Pi", 1125899906842624.0 },
-    { "Ei", 1152921504606846976.0 }, { "k", 1e3 }, { "M", 1e6 },
-    { "G", 1e9 }, { "T", 1e12 }, { "P", 1e15 }, { "E", 1e18 },
-    { "m", 1e-3 }, { "u", 1e-6 }, { "n", 1e-9 }, { "", 1.0 },
+      {"Ki", 1024.0},
+      {"Mi", 1048576.0},
+      {"Gi", 1073741824.0},
+      {"Ti", 1099511627776.0},
+      {"Pi", 1125899906842624.0},
+      {"Ei", 1152921504606846976.0},
+      {"k", 1e3},
+      {"M", 1e6},
+      {"G", 1e9},
+      {"T", 1e12},
+      {"P", 1e15},
+      {"E", 1e18},
+      {"m", 1e-3},
+      {"u", 1e-6},
+      {"n", 1e-9},
+      {"", 1.0},
   };
   char *end;
   double v;
   size_t i;
 
-  if (s == NULL || !(isdigit((unsigned char)s[0]) || s[0] == '.' ||
-                     s[0] == '+'))
+  if (s == NULL ||
+      !(isdigit((unsigned char)s[0]) || s[0] == '.' || s[0] == '+'))
     return false;
   v = strtod(s, &end);
   if (end == s || !isfinite(v) || v < 0)
@@ -485,8 +513,10 @@ void ctl_access_modes(const json_t *modes, char *out, size_t size)
     const char *name;
     const char *abbrev;
   } abbrevs[] = {
-    { "ReadWriteOnce", "RWO" }, { "ReadOnlyMany", "ROX" },
-    { "ReadWriteMany", "RWX" }, { "ReadWriteOncePod", "RWOP" },
+      {"ReadWriteOnce", "RWO"},
+      {"ReadOnlyMany", "ROX"},
+      {"ReadWriteMany", "RWX"},
+      {"ReadWriteOncePod", "RWOP"},
   };
   berth_buf_t b;
   json_t *m;
@@ -494,7 +524,8 @@ void ctl_access_modes(const json_t *modes, char *out, size_t size)
   size_t k;
 
   berth_buf_init(&b);
-  json_array_foreach(modes, i, m) {
+  json_array_foreach(modes, i, m)
+  {
     const char *name = json_string_value(m);
     const char *abbrev = name;
 

@@ -61,11 +61,10 @@ static json_t *member_json(const peers_member_t *m, bool primary)
 
   for (i = 0; i < m->naddrs; i++)
     json_array_append_new(addrs, json_string(m->addrs[i]));
-  o = json_pack("{s:s,s:s,s:o,s:i,s:o,s:b}", "name", m->name, "host",
-                m->host, "ordinal",
+  o = json_pack("{s:s,s:s,s:o,s:i,s:o,s:b}", "name", m->name, "host", m->host,
+                "ordinal",
                 m->ordinal >= 0 ? json_integer(m->ordinal) : json_null(),
-                "port", (int)m->port, "addresses", addrs, "primary",
-                primary);
+                "port", (int)m->port, "addresses", addrs, "primary", primary);
   return o;
 }
 
@@ -87,8 +86,7 @@ static void print_table(ctl_ctx_t *ctx, const peers_identity_t *id,
   for (i = 0; i < set->count; i++) {
     const peers_member_t *m = &set->items[i];
     berth_buf_t addrs;
-    bool self = ctx->opt->as_host != NULL &&
-                strcmp(m->name, id->fqdn) == 0;
+    bool self = ctx->opt->as_host != NULL && strcmp(m->name, id->fqdn) == 0;
 
     berth_buf_init(&addrs);
     for (k = 0; k < m->naddrs; k++)
@@ -136,8 +134,8 @@ static int print_view(ctl_ctx_t *ctx, const peers_identity_t *id,
   }
   list = json_array();
   for (i = 0; i < set->count; i++)
-    json_array_append_new(list, member_json(&set->items[i],
-                                            &set->items[i] == primary));
+    json_array_append_new(
+        list, member_json(&set->items[i], &set->items[i] == primary));
   doc = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s?,s:o}", "service", id->service,
                   "namespace", id->ns, "domain", id->domain, "srv", srv,
                   "count", (json_int_t)set->count, "primary",
@@ -146,16 +144,16 @@ static int print_view(ctl_ctx_t *ctx, const peers_identity_t *id,
     long missing = -1;
 
     json_object_set_new(doc, "self", json_string(id->fqdn));
-    json_object_set_new(doc, "ordinal", id->ordinal >= 0
-                                          ? json_integer(id->ordinal)
-                                          : json_null());
+    json_object_set_new(doc, "ordinal",
+                        id->ordinal >= 0 ? json_integer(id->ordinal)
+                                         : json_null());
     json_object_set_new(doc, "selfSeen",
                         json_boolean(peers_set_find(set, id->fqdn) != NULL));
     json_object_set_new(
-      doc, "lowerOrdinalsPresent",
-      json_boolean(id->ordinal < 0 ||
-                   peers_set_has_lower(set, id->base, id->ordinal,
-                                       id->service_fqdn, &missing)));
+        doc, "lowerOrdinalsPresent",
+        json_boolean(id->ordinal < 0 ||
+                     peers_set_has_lower(set, id->base, id->ordinal,
+                                         id->service_fqdn, &missing)));
   }
   rc = ctl_print_doc(ctx, doc);
   json_decref(doc);
@@ -249,29 +247,32 @@ int ctl_run_peers(ctl_ctx_t *ctx)
   ro.port_name = opt->port_name;
   ro.timeout_ms = PEERS_CTL_TIMEOUT_MS;
   ro.tries = PEERS_CTL_TRIES;
-  ro.deadline_ms = opt->request_timeout_ms > 0
-                     ? (int)opt->request_timeout_ms
-                     : PEERS_CTL_DEADLINE_MS;
+  ro.deadline_ms = opt->request_timeout_ms > 0 ? (int)opt->request_timeout_ms
+                                               : PEERS_CTL_DEADLINE_MS;
   ro.cancel_fd = -1;
   st = peers_resolver_create(&ro, &id, &r, &err);
   if (st != BERTH_OK) {
-    rc = ctl_fail(ctx, "%s (--dns-server wants HOST:PORT with a numeric "
-                       "address)", err.message);
+    rc = ctl_fail(ctx,
+                  "%s (--dns-server wants HOST:PORT with a numeric "
+                  "address)",
+                  err.message);
     goto done;
   }
   st = peers_resolve(r, mono_ms(), &set, &err);
   if (st == BERTH_ENOTFOUND) {
-    rc = ctl_fail(ctx, "%s has no SRV records: is %s the StatefulSet's "
-                       "headless Service (clusterIP: None) in namespace %s, "
-                       "with ready pods? (kubectl get endpoints -n %s %s; "
-                       "-n and --domain pick another namespace or zone)",
+    rc = ctl_fail(ctx,
+                  "%s has no SRV records: is %s the StatefulSet's "
+                  "headless Service (clusterIP: None) in namespace %s, "
+                  "with ready pods? (kubectl get endpoints -n %s %s; "
+                  "-n and --domain pick another namespace or zone)",
                   peers_resolver_srv_name(r), id.service, id.ns, id.ns,
                   id.service);
     goto done;
   }
   if (st != BERTH_OK) {
-    rc = ctl_fail(ctx, "DNS look-up of %s failed: %s (is the DNS server %s "
-                       "up? --dns-server HOST:PORT asks another)",
+    rc = ctl_fail(ctx,
+                  "DNS look-up of %s failed: %s (is the DNS server %s "
+                  "up? --dns-server HOST:PORT asks another)",
                   peers_resolver_srv_name(r),
                   err.message[0] ? err.message : berth_strerror(st),
                   dns ? dns : "of /etc/resolv.conf");

@@ -56,18 +56,17 @@ static bool uuid4(char out[37])
 
 /* The gids recorded on the class's PVs, for backends that hand out gids
  * from a range. New array in *out (may be NULL when none). */
-static size_t used_gids(const ctl_ctx_t *ctx, const char *cls,
-                        uint32_t **out)
+static size_t used_gids(const ctl_ctx_t *ctx, const char *cls, uint32_t **out)
 {
   const json_t *pv;
   size_t n = 0;
   size_t i;
 
-  *out = calloc(json_array_size(ctl_registry_pvs(ctx->reg)) + 1,
-                sizeof(**out));
+  *out = calloc(json_array_size(ctl_registry_pvs(ctx->reg)) + 1, sizeof(**out));
   if (*out == NULL)
     return 0;
-  json_array_foreach(ctl_registry_pvs(ctx->reg), i, pv) {
+  json_array_foreach(ctl_registry_pvs(ctx->reg), i, pv)
+  {
     const char *gid = berth_k8s_obj_annotation(pv, BERTH_ANN_PV_GID);
     long long v;
 
@@ -87,8 +86,7 @@ static void merge(json_t *dst, const json_t *src)
   const char *k;
   json_t *v;
 
-  json_object_foreach((json_t *)src, k, v)
-    json_object_set(dst, k, v);
+  json_object_foreach((json_t *)src, k, v) json_object_set(dst, k, v);
 }
 
 /* The PV, as berth-provisioner builds it (provisioner/pv.h). New. */
@@ -110,8 +108,7 @@ static json_t *build_pv(const ctl_ctx_t *ctx, const char *pv_name,
   if (res->annotations != NULL)
     merge(ann, res->annotations);
   json_object_set_new(ann, ANN_PROVISIONED_BY,
-                      json_string(ctl_nz(str_at(sclass, "provisioner",
-                                                NULL))));
+                      json_string(ctl_nz(str_at(sclass, "provisioner", NULL))));
   json_object_set_new(ann, ANN_MADE_BY, json_string("berthctl"));
   meta = json_pack("{s:s,s:o}", "name", pv_name, "annotations", ann);
   if (meta != NULL && strcmp(policy, "Delete") == 0)
@@ -131,13 +128,12 @@ static json_t *build_pv(const ctl_ctx_t *ctx, const char *pv_name,
   if (res->node_affinity != NULL)
     json_object_set(spec, "nodeAffinity", res->node_affinity);
   if (claim_name != NULL) {
-    json_t *ref = json_pack("{s:s,s:s,s:s,s:s}", "kind",
-                            "PersistentVolumeClaim", "apiVersion", "v1",
-                            "namespace", ctx->ns, "name", claim_name);
+    json_t *ref =
+        json_pack("{s:s,s:s,s:s,s:s}", "kind", "PersistentVolumeClaim",
+                  "apiVersion", "v1", "namespace", ctx->ns, "name", claim_name);
 
     if (ref != NULL && claim != NULL && berth_k8s_obj_uid(claim) != NULL)
-      json_object_set_new(ref, "uid",
-                          json_string(berth_k8s_obj_uid(claim)));
+      json_object_set_new(ref, "uid", json_string(berth_k8s_obj_uid(claim)));
     json_object_set_new(spec, "claimRef", ref);
   }
   pv = json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "v1", "kind",
@@ -178,26 +174,34 @@ int ctl_run_provision(ctl_ctx_t *ctx)
                                 "--size, --name)");
   if (opt->class_name == NULL)
     return ctl_usage_error(ctx, "provision needs --class CLASS");
-  if (opt->size != NULL && (!ctl_quantity_parse(opt->size, &bytes) ||
-                            bytes == 0))
-    return ctl_usage_error(ctx, "--size: '%s' is not a size (e.g. 1Gi, "
-                                "500Mi)", opt->size);
+  if (opt->size != NULL &&
+      (!ctl_quantity_parse(opt->size, &bytes) || bytes == 0))
+    return ctl_usage_error(ctx,
+                           "--size: '%s' is not a size (e.g. 1Gi, "
+                           "500Mi)",
+                           opt->size);
   if (opt->access_mode != NULL &&
       (mode_bits = berth_access_mode_parse(opt->access_mode)) == 0)
-    return ctl_usage_error(ctx, "--access-mode: '%s' is not one of "
-                                "ReadWriteOnce, ReadOnlyMany, ReadWriteMany, "
-                                "ReadWriteOncePod", opt->access_mode);
+    return ctl_usage_error(ctx,
+                           "--access-mode: '%s' is not one of "
+                           "ReadWriteOnce, ReadOnlyMany, ReadWriteMany, "
+                           "ReadWriteOncePod",
+                           opt->access_mode);
   if (!ctl_registry_load(ctx))
     return CTL_EXIT_ERROR;
   sclass = ctl_registry_class(ctx->reg, opt->class_name);
   if (sclass == NULL)
-    return ctl_fail(ctx, "StorageClass \"%s\" not found ('kubectl get "
-                         "storageclass' lists them)", opt->class_name);
+    return ctl_fail(ctx,
+                    "StorageClass \"%s\" not found ('kubectl get "
+                    "storageclass' lists them)",
+                    opt->class_name);
   ops = ctl_registry_class_backend(ctx->reg, sclass);
   if (ops == NULL)
-    return ctl_fail(ctx, "StorageClass \"%s\" is not one of berth's (its "
-                         "provisioner is %s); if it is, say so with "
-                         "--provisioner %s=BACKEND", opt->class_name,
+    return ctl_fail(ctx,
+                    "StorageClass \"%s\" is not one of berth's (its "
+                    "provisioner is %s); if it is, say so with "
+                    "--provisioner %s=BACKEND",
+                    opt->class_name,
                     ctl_nz(str_at(sclass, "provisioner", NULL)),
                     ctl_nz(str_at(sclass, "provisioner", NULL)));
   if (ops->not_built != NULL)
@@ -207,8 +211,8 @@ int ctl_run_provision(ctl_ctx_t *ctx)
   /* The claim to pre-bind to, when it exists: its size, modes, labels
    * and annotations (the pathPattern may use them). */
   if (opt->claim != NULL) {
-    st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumeclaims,
-                       ctx->ns, opt->claim, &claim, &err);
+    st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumeclaims, ctx->ns,
+                       opt->claim, &claim, &err);
     if (st != BERTH_OK && st != BERTH_ENOTFOUND)
       return ctl_kube_error(ctx, "get persistentvolumeclaims", st, &err);
     if (claim != NULL && str_at(claim, "spec", "volumeName") != NULL) {
@@ -220,8 +224,8 @@ int ctl_run_provision(ctl_ctx_t *ctx)
   if (bytes == 0 && claim != NULL) {
     const char *want = NULL;
 
-    berth_json_opt_string(claim, "spec.resources.requests.storage", NULL,
-                          &want, NULL);
+    berth_json_opt_string(claim, "spec.resources.requests.storage", NULL, &want,
+                          NULL);
     if (want != NULL && !ctl_quantity_parse(want, &bytes))
       bytes = 0;
   }
@@ -231,11 +235,11 @@ int ctl_run_provision(ctl_ctx_t *ctx)
   }
   if (mode_bits != 0)
     modes = json_pack("[s]", opt->access_mode);
-  else if (claim != NULL && json_array_size(json_object_get(
-                              json_object_get(claim, "spec"),
-                              "accessModes")) > 0)
+  else if (claim != NULL &&
+           json_array_size(json_object_get(json_object_get(claim, "spec"),
+                                           "accessModes")) > 0)
     modes = json_deep_copy(
-      json_object_get(json_object_get(claim, "spec"), "accessModes"));
+        json_object_get(json_object_get(claim, "spec"), "accessModes"));
   else
     modes = json_pack("[s]", "ReadWriteOnce");
   {
@@ -243,21 +247,22 @@ int ctl_run_provision(ctl_ctx_t *ctx)
     json_t *m;
 
     mode_bits = 0;
-    json_array_foreach(modes, i, m)
-      mode_bits |= berth_access_mode_parse(json_string_value(m));
+    json_array_foreach(modes, i, m) mode_bits |=
+        berth_access_mode_parse(json_string_value(m));
   }
 
   if (!uuid4(uid)) {
     rc = ctl_fail(ctx, "cannot read /dev/urandom for a volume name");
     goto done;
   }
-  snprintf(pv_name, sizeof(pv_name), "%s",
-           opt->name != NULL ? opt->name : "");
+  snprintf(pv_name, sizeof(pv_name), "%s", opt->name != NULL ? opt->name : "");
   if (opt->name == NULL)
     snprintf(pv_name, sizeof(pv_name), "pvc-%s", uid);
   if (ctl_registry_pv(ctx->reg, pv_name) != NULL) {
-    rc = ctl_fail(ctx, "PersistentVolume \"%s\" exists already: pick "
-                       "another --name", pv_name);
+    rc = ctl_fail(ctx,
+                  "PersistentVolume \"%s\" exists already: pick "
+                  "another --name",
+                  pv_name);
     goto done;
   }
   ctl_quantity_format(bytes, size, sizeof(size));
@@ -280,9 +285,9 @@ int ctl_run_provision(ctl_ctx_t *ctx)
     goto done;
   }
   if (claim == NULL) {
-    fake_claim = json_pack("{s:{s:s,s:s}}", "metadata", "name",
-                           opt->claim ? opt->claim : pv_name, "namespace",
-                           ctx->ns);
+    fake_claim =
+        json_pack("{s:{s:s,s:s}}", "metadata", "name",
+                  opt->claim ? opt->claim : pv_name, "namespace", ctx->ns);
   }
   memset(&req, 0, sizeof(req));
   req.claim_namespace = ctx->ns;
@@ -314,10 +319,12 @@ int ctl_run_provision(ctl_ctx_t *ctx)
                         &created, &err);
   if (st != BERTH_OK) {
     ctl_kube_error(ctx, "create persistentvolume", st, &err);
-    fprintf(ctx->err, "  the storage was made but has no PV: run the same "
-                      "command with --name %s to try again (it finds and "
-                      "reuses it), or remove it with 'berthctl orphans "
-                      "--delete'\n", pv_name);
+    fprintf(ctx->err,
+            "  the storage was made but has no PV: run the same "
+            "command with --name %s to try again (it finds and "
+            "reuses it), or remove it with 'berthctl orphans "
+            "--delete'\n",
+            pv_name);
     goto done;
   }
   ctl_inspect_pv(ctx, ops, created, false, &info);
@@ -340,11 +347,15 @@ done:
 static const char *outcome_text(berth_delete_outcome_t o)
 {
   switch (o) {
-  case BERTH_DELETE_DELETED: return "deleted";
-  case BERTH_DELETE_ARCHIVED: return "archived";
-  case BERTH_DELETE_RETAINED: return "kept (the class retains data)";
+  case BERTH_DELETE_DELETED:
+    return "deleted";
+  case BERTH_DELETE_ARCHIVED:
+    return "archived";
+  case BERTH_DELETE_RETAINED:
+    return "kept (the class retains data)";
   case BERTH_DELETE_ABSENT:
-  default: return "already gone";
+  default:
+    return "already gone";
   }
 }
 
@@ -382,14 +393,18 @@ int ctl_run_delete(ctl_ctx_t *ctx)
   st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL, name,
                      &pv, &err);
   if (st == BERTH_ENOTFOUND)
-    return ctl_fail(ctx, "PersistentVolume \"%s\" not found ('berthctl "
-                         "volumes' lists berth's)", name);
+    return ctl_fail(ctx,
+                    "PersistentVolume \"%s\" not found ('berthctl "
+                    "volumes' lists berth's)",
+                    name);
   if (st != BERTH_OK)
     return ctl_kube_error(ctx, "get persistentvolume", st, &err);
   ops = ctl_registry_pv_backend(ctx->reg, pv);
   if (ops == NULL) {
-    rc = ctl_fail(ctx, "PersistentVolume \"%s\" is not one of berth's (its "
-                       "provisioner is %s): use kubectl delete pv", name,
+    rc = ctl_fail(ctx,
+                  "PersistentVolume \"%s\" is not one of berth's (its "
+                  "provisioner is %s): use kubectl delete pv",
+                  name,
                   ctl_nz(berth_k8s_obj_annotation(pv, ANN_PROVISIONED_BY)));
     goto done;
   }
@@ -400,10 +415,11 @@ int ctl_run_delete(ctl_ctx_t *ctx)
   phase = str_at(pv, "status", "phase");
   ref = json_object_get(json_object_get(pv, "spec"), "claimRef");
   if (phase != NULL && strcmp(phase, "Bound") == 0 && !opt->force) {
-    rc = ctl_fail(ctx, "PersistentVolume \"%s\" is bound to claim %s/%s: "
-                       "delete the claim instead (kubectl delete pvc -n %s "
-                       "%s) and berth-provisioner deletes the volume as "
-                       "its class says; --force deletes it under the claim",
+    rc = ctl_fail(ctx,
+                  "PersistentVolume \"%s\" is bound to claim %s/%s: "
+                  "delete the claim instead (kubectl delete pvc -n %s "
+                  "%s) and berth-provisioner deletes the volume as "
+                  "its class says; --force deletes it under the claim",
                   name, ctl_nz(str_at(ref, "namespace", NULL)),
                   ctl_nz(str_at(ref, "name", NULL)),
                   ctl_nz(str_at(ref, "namespace", NULL)),
@@ -419,15 +435,14 @@ int ctl_run_delete(ctl_ctx_t *ctx)
   }
   ctl_inspect_pv(ctx, ops, pv, false, &info);
   how = ops->on_delete_annotation != NULL
-          ? berth_k8s_obj_annotation(pv, ops->on_delete_annotation)
-          : NULL;
+            ? berth_k8s_obj_annotation(pv, ops->on_delete_annotation)
+            : NULL;
   snprintf(prompt, sizeof(prompt),
            "Delete PersistentVolume %s%s%s%s and its storage (%s %s on %s, "
            "which will be %s)?",
-           name, phase ? " (" : "", ctl_nz(phase), phase ? ")" : "",
-           ops->name,
+           name, phase ? " (" : "", ctl_nz(phase), phase ? ")" : "", ops->name,
            ctl_nz(info.location), ctl_nz(info.source),
-           how == NULL ? "handled as its class says"
+           how == NULL                   ? "handled as its class says"
            : strcmp(how, "archive") == 0 ? "archived"
            : strcmp(how, "retain") == 0  ? "kept"
                                          : "deleted with all its data");
@@ -442,14 +457,15 @@ int ctl_run_delete(ctl_ctx_t *ctx)
   if (st == BERTH_OK) {
     memset(&req, 0, sizeof(req));
     req.pv = pv;
-    req.parameters = ctl_class_parameters(ctl_registry_class(
-      ctx->reg,
-      str_at(json_object_get(pv, "spec"), "storageClassName", NULL)));
+    req.parameters = ctl_class_parameters(
+        ctl_registry_class(ctx->reg, str_at(json_object_get(pv, "spec"),
+                                            "storageClassName", NULL)));
     st = berth_backend_delete(be->core, &req, &outcome, &err);
   }
   if (st != BERTH_OK) {
-    rc = ctl_fail(ctx, "the %s backend could not delete %s: %s (the PV is "
-                       "kept; fix the cause and run this again)",
+    rc = ctl_fail(ctx,
+                  "the %s backend could not delete %s: %s (the PV is "
+                  "kept; fix the cause and run this again)",
                   ops->name, ctl_nz(info.location),
                   err.message[0] ? err.message : berth_strerror(st));
     goto done;

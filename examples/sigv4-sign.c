@@ -35,41 +35,42 @@
 
 static void usage(FILE *out)
 {
-  fprintf(out,
-    "Usage: sigv4-sign [OPTION]... < REQUEST\n"
-    "Read a raw HTTP request on standard input and print it signed with AWS\n"
-    "Signature Version 4.\n"
-    "\n"
-    "Options:\n"
-    "  --region REGION          signing region, e.g. us-east-1 (default:\n"
-    "                           $AWS_REGION, then $AWS_DEFAULT_REGION)\n"
-    "  --service NAME           signing name of the service, e.g. ec2,\n"
-    "                           elasticfilesystem, sts (required)\n"
-    "  --access-key ID          access key id (default: $AWS_ACCESS_KEY_ID)\n"
-    "  --secret-key KEY         secret access key (default:\n"
-    "                           $AWS_SECRET_ACCESS_KEY); visible in ps(1),\n"
-    "                           prefer --secret-key-file\n"
-    "  --secret-key-file FILE   read the secret access key from FILE\n"
-    "  --session-token TOKEN    session token of temporary credentials\n"
-    "                           (default: $AWS_SESSION_TOKEN)\n"
-    "  --session-token-file FILE  read the session token from FILE\n"
-    "  --time YYYYMMDDTHHMMSSZ  sign as of this UTC time (default: now)\n"
-    "  --no-normalize-path      sign the path as given, keeping . and ..\n"
-    "                           segments and repeated slashes (S3)\n"
-    "  --no-double-encode       do not URI-encode the path again (S3)\n"
-    "  --unsigned-payload       use UNSIGNED-PAYLOAD as the payload hash\n"
-    "  --content-sha256         add and sign x-amz-content-sha256 with the\n"
-    "                           payload hash (S3; the suite's sign_body)\n"
-    "  --omit-session-token     add X-Amz-Security-Token after signing, so\n"
-    "                           that it is not signed\n"
-    "  --presign                sign with query parameters (a presigned\n"
-    "                           URL) instead of an Authorization header\n"
-    "  --expires SECONDS        X-Amz-Expires for --presign (default 3600)\n"
-    "  --print WHAT             print WHAT instead of the signed request:\n"
-    "                           canonical-request, string-to-sign,\n"
-    "                           signature or authorization\n"
-    "  -h, --help               show this help and exit\n"
-    "  -V, --version            show the version and exit\n");
+  fprintf(
+      out,
+      "Usage: sigv4-sign [OPTION]... < REQUEST\n"
+      "Read a raw HTTP request on standard input and print it signed with AWS\n"
+      "Signature Version 4.\n"
+      "\n"
+      "Options:\n"
+      "  --region REGION          signing region, e.g. us-east-1 (default:\n"
+      "                           $AWS_REGION, then $AWS_DEFAULT_REGION)\n"
+      "  --service NAME           signing name of the service, e.g. ec2,\n"
+      "                           elasticfilesystem, sts (required)\n"
+      "  --access-key ID          access key id (default: $AWS_ACCESS_KEY_ID)\n"
+      "  --secret-key KEY         secret access key (default:\n"
+      "                           $AWS_SECRET_ACCESS_KEY); visible in ps(1),\n"
+      "                           prefer --secret-key-file\n"
+      "  --secret-key-file FILE   read the secret access key from FILE\n"
+      "  --session-token TOKEN    session token of temporary credentials\n"
+      "                           (default: $AWS_SESSION_TOKEN)\n"
+      "  --session-token-file FILE  read the session token from FILE\n"
+      "  --time YYYYMMDDTHHMMSSZ  sign as of this UTC time (default: now)\n"
+      "  --no-normalize-path      sign the path as given, keeping . and ..\n"
+      "                           segments and repeated slashes (S3)\n"
+      "  --no-double-encode       do not URI-encode the path again (S3)\n"
+      "  --unsigned-payload       use UNSIGNED-PAYLOAD as the payload hash\n"
+      "  --content-sha256         add and sign x-amz-content-sha256 with the\n"
+      "                           payload hash (S3; the suite's sign_body)\n"
+      "  --omit-session-token     add X-Amz-Security-Token after signing, so\n"
+      "                           that it is not signed\n"
+      "  --presign                sign with query parameters (a presigned\n"
+      "                           URL) instead of an Authorization header\n"
+      "  --expires SECONDS        X-Amz-Expires for --presign (default 3600)\n"
+      "  --print WHAT             print WHAT instead of the signed request:\n"
+      "                           canonical-request, string-to-sign,\n"
+      "                           signature or authorization\n"
+      "  -h, --help               show this help and exit\n"
+      "  -V, --version            show the version and exit\n");
 }
 
 /* Read all of f into buf. */
@@ -125,13 +126,13 @@ typedef struct request {
   char *method;
   char *target;
   char *version;
-  char *lines[MAX_HEADERS];   /* raw header lines, folds included; owned */
+  char *lines[MAX_HEADERS]; /* raw header lines, folds included; owned */
   size_t count;
   berth_sigv4_header_t headers[MAX_HEADERS];
   char *names[MAX_HEADERS];
   const char *body;
   size_t body_len;
-  const char *eol;            /* "\n" or "\r\n", as the input used */
+  const char *eol; /* "\n" or "\r\n", as the input used */
 } request_t;
 
 /* Parse text (len bytes, NUL-terminated, modified in place). */
@@ -167,8 +168,8 @@ static int parse_request(char *text, size_t len, request_t *r)
   r->target = sp1 + 1;
   r->version = sp2 + 1;
   p = nl + 1;
-  while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end &&
-                                    p[1] == '\n')) {
+  while (p < end && *p != '\n' &&
+         !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
     char *e = memchr(p, '\n', (size_t)(end - p));
     char *stop = e != NULL ? e : end;
 
@@ -179,8 +180,7 @@ static int parse_request(char *text, size_t len, request_t *r)
       /* A folded line: join it to the previous header with LF, which
        * the signer treats as white space and which is written back as
        * the input's line end. */
-      char *joined = berth_strdup_printf("%s\n%s", r->lines[r->count - 1],
-                                         p);
+      char *joined = berth_strdup_printf("%s\n%s", r->lines[r->count - 1], p);
       if (joined == NULL)
         return -1;
       free(r->lines[r->count - 1]);
@@ -235,35 +235,46 @@ static void print_line(const char *line, const char *eol)
 }
 
 enum {
-  OPT_REGION = 256, OPT_SERVICE, OPT_ACCESS_KEY, OPT_SECRET_KEY,
-  OPT_SECRET_KEY_FILE, OPT_TOKEN, OPT_TOKEN_FILE, OPT_TIME, OPT_NO_NORMALIZE,
-  OPT_NO_DOUBLE, OPT_UNSIGNED, OPT_SHA256, OPT_OMIT, OPT_PRESIGN,
-  OPT_EXPIRES, OPT_PRINT
+  OPT_REGION = 256,
+  OPT_SERVICE,
+  OPT_ACCESS_KEY,
+  OPT_SECRET_KEY,
+  OPT_SECRET_KEY_FILE,
+  OPT_TOKEN,
+  OPT_TOKEN_FILE,
+  OPT_TIME,
+  OPT_NO_NORMALIZE,
+  OPT_NO_DOUBLE,
+  OPT_UNSIGNED,
+  OPT_SHA256,
+  OPT_OMIT,
+  OPT_PRESIGN,
+  OPT_EXPIRES,
+  OPT_PRINT
 };
 
 int main(int argc, char **argv)
 {
   static const struct option longopts[] = {
-    { "region", required_argument, NULL, OPT_REGION },
-    { "service", required_argument, NULL, OPT_SERVICE },
-    { "access-key", required_argument, NULL, OPT_ACCESS_KEY },
-    { "secret-key", required_argument, NULL, OPT_SECRET_KEY },
-    { "secret-key-file", required_argument, NULL, OPT_SECRET_KEY_FILE },
-    { "session-token", required_argument, NULL, OPT_TOKEN },
-    { "session-token-file", required_argument, NULL, OPT_TOKEN_FILE },
-    { "time", required_argument, NULL, OPT_TIME },
-    { "no-normalize-path", no_argument, NULL, OPT_NO_NORMALIZE },
-    { "no-double-encode", no_argument, NULL, OPT_NO_DOUBLE },
-    { "unsigned-payload", no_argument, NULL, OPT_UNSIGNED },
-    { "content-sha256", no_argument, NULL, OPT_SHA256 },
-    { "omit-session-token", no_argument, NULL, OPT_OMIT },
-    { "presign", no_argument, NULL, OPT_PRESIGN },
-    { "expires", required_argument, NULL, OPT_EXPIRES },
-    { "print", required_argument, NULL, OPT_PRINT },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, 'V' },
-    { NULL, 0, NULL, 0 }
-  };
+      {"region", required_argument, NULL, OPT_REGION},
+      {"service", required_argument, NULL, OPT_SERVICE},
+      {"access-key", required_argument, NULL, OPT_ACCESS_KEY},
+      {"secret-key", required_argument, NULL, OPT_SECRET_KEY},
+      {"secret-key-file", required_argument, NULL, OPT_SECRET_KEY_FILE},
+      {"session-token", required_argument, NULL, OPT_TOKEN},
+      {"session-token-file", required_argument, NULL, OPT_TOKEN_FILE},
+      {"time", required_argument, NULL, OPT_TIME},
+      {"no-normalize-path", no_argument, NULL, OPT_NO_NORMALIZE},
+      {"no-double-encode", no_argument, NULL, OPT_NO_DOUBLE},
+      {"unsigned-payload", no_argument, NULL, OPT_UNSIGNED},
+      {"content-sha256", no_argument, NULL, OPT_SHA256},
+      {"omit-session-token", no_argument, NULL, OPT_OMIT},
+      {"presign", no_argument, NULL, OPT_PRESIGN},
+      {"expires", required_argument, NULL, OPT_EXPIRES},
+      {"print", required_argument, NULL, OPT_PRINT},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
   berth_sigv4_params_t params;
   berth_sigv4_credentials_t cred;
   berth_sigv4_request_t sreq;
@@ -299,9 +310,15 @@ int main(int argc, char **argv)
 
   while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
     switch (c) {
-    case OPT_REGION: params.region = optarg; break;
-    case OPT_SERVICE: params.service = optarg; break;
-    case OPT_ACCESS_KEY: cred.access_key_id = optarg; break;
+    case OPT_REGION:
+      params.region = optarg;
+      break;
+    case OPT_SERVICE:
+      params.service = optarg;
+      break;
+    case OPT_ACCESS_KEY:
+      cred.access_key_id = optarg;
+      break;
     case OPT_SECRET_KEY:
       free_secret(secret);
       secret = strdup(optarg);
@@ -322,13 +339,27 @@ int main(int argc, char **argv)
       if (token == NULL)
         goto done;
       break;
-    case OPT_TIME: time_arg = optarg; break;
-    case OPT_NO_NORMALIZE: params.no_normalize_path = true; break;
-    case OPT_NO_DOUBLE: params.no_double_encode = true; break;
-    case OPT_UNSIGNED: params.unsigned_payload = true; break;
-    case OPT_SHA256: params.content_sha256_header = true; break;
-    case OPT_OMIT: params.omit_session_token = true; break;
-    case OPT_PRESIGN: params.mode = BERTH_SIGV4_QUERY; break;
+    case OPT_TIME:
+      time_arg = optarg;
+      break;
+    case OPT_NO_NORMALIZE:
+      params.no_normalize_path = true;
+      break;
+    case OPT_NO_DOUBLE:
+      params.no_double_encode = true;
+      break;
+    case OPT_UNSIGNED:
+      params.unsigned_payload = true;
+      break;
+    case OPT_SHA256:
+      params.content_sha256_header = true;
+      break;
+    case OPT_OMIT:
+      params.omit_session_token = true;
+      break;
+    case OPT_PRESIGN:
+      params.mode = BERTH_SIGV4_QUERY;
+      break;
     case OPT_EXPIRES:
       if (berth_str_to_ll(optarg, 1, 604800, &expires) != BERTH_OK) {
         fprintf(stderr, "sigv4-sign: --expires wants 1..604800 seconds\n");
@@ -337,11 +368,21 @@ int main(int argc, char **argv)
       }
       params.expires_s = expires;
       break;
-    case OPT_PRINT: print = optarg; break;
-    case 'h': usage(stdout); rc = 0; goto done;
-    case 'V': printf("sigv4-sign (berth) %s\n", BERTH_VERSION); rc = 0;
+    case OPT_PRINT:
+      print = optarg;
+      break;
+    case 'h':
+      usage(stdout);
+      rc = 0;
       goto done;
-    default: usage(stderr); rc = 2; goto done;
+    case 'V':
+      printf("sigv4-sign (berth) %s\n", BERTH_VERSION);
+      rc = 0;
+      goto done;
+    default:
+      usage(stderr);
+      rc = 2;
+      goto done;
     }
   }
   if (optind != argc || params.service == NULL || params.region == NULL ||
@@ -353,8 +394,8 @@ int main(int argc, char **argv)
     goto done;
   }
   if (print != NULL && strcmp(print, "canonical-request") != 0 &&
-      strcmp(print, "string-to-sign") != 0 &&
-      strcmp(print, "signature") != 0 && strcmp(print, "authorization") != 0) {
+      strcmp(print, "string-to-sign") != 0 && strcmp(print, "signature") != 0 &&
+      strcmp(print, "authorization") != 0) {
     fprintf(stderr, "sigv4-sign: unknown --print %s\n", print);
     rc = 2;
     goto done;

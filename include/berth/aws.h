@@ -167,14 +167,14 @@ typedef struct berth_aws_tag {
 
 /* Counters of a client, for tests and metrics. */
 typedef struct berth_aws_stats {
-  uint64_t calls;          /* berth_aws_send() calls */
-  uint64_t attempts;       /* HTTP requests sent */
-  uint64_t retries;        /* attempts after the first */
-  uint64_t throttled;      /* answers with a throttling error code */
-  uint64_t server_errors;  /* 5xx answers */
+  uint64_t calls;            /* berth_aws_send() calls */
+  uint64_t attempts;         /* HTTP requests sent */
+  uint64_t retries;          /* attempts after the first */
+  uint64_t throttled;        /* answers with a throttling error code */
+  uint64_t server_errors;    /* 5xx answers */
   uint64_t transport_errors; /* connect/reset/time-out failures */
-  uint64_t quota_refusals; /* retries not made because the quota was empty */
-  int retry_quota;         /* tokens left in the retry quota */
+  uint64_t quota_refusals;   /* retries not made because the quota was empty */
+  int retry_quota;           /* tokens left in the retry quota */
 } berth_aws_stats_t;
 
 /* Zero an options struct. */
@@ -198,9 +198,10 @@ berth_status_t berth_aws_creds_chain_create(const berth_aws_options_t *opts,
 
 /* Create a provider that always returns a copy of creds (source
  * "static"), e.g. for berthctl's --access-key. */
-berth_status_t berth_aws_creds_static_create(
-  const berth_aws_credentials_t *creds, berth_aws_creds_provider_t **out,
-  berth_error_t *err);
+berth_status_t
+berth_aws_creds_static_create(const berth_aws_credentials_t *creds,
+                              berth_aws_creds_provider_t **out,
+                              berth_error_t *err);
 
 /* Return current credentials in *out (a new copy: clean it up), fetching
  * or refreshing them when needed. BERTH_ENOTFOUND when no source is
@@ -232,18 +233,18 @@ berth_status_t berth_aws_region_resolve(const berth_aws_options_t *opts,
 
 /* A resolved endpoint. */
 typedef struct berth_aws_endpoint {
-  char url[512];           /* "https://ec2.us-east-1.amazonaws.com" */
-  char signing_region[64]; /* usually the region; us-east-1 for global STS */
+  char url[512];            /* "https://ec2.us-east-1.amazonaws.com" */
+  char signing_region[64];  /* usually the region; us-east-1 for global STS */
   const char *signing_name; /* "ec2", "elasticfilesystem", "sts" (static) */
 } berth_aws_endpoint_t;
 
 /* Endpoint resolution flags (the endpoint rule set's parameters). */
 typedef struct berth_aws_endpoint_params {
-  const char *region;    /* may be NULL only with custom_url */
+  const char *region; /* may be NULL only with custom_url */
   bool use_fips;
   bool use_dualstack;
-  bool sts_global;       /* STS legacy global endpoint for the 16 legacy
-                          * regions (AWS_STS_REGIONAL_ENDPOINTS=legacy) */
+  bool sts_global;        /* STS legacy global endpoint for the 16 legacy
+                           * regions (AWS_STS_REGIONAL_ENDPOINTS=legacy) */
   const char *custom_url; /* an override, used as is */
 } berth_aws_endpoint_params_t;
 
@@ -313,8 +314,7 @@ typedef struct berth_aws_request {
  * <code>: <AWS message>". An ExpiredToken answer makes the client fetch
  * new credentials and try once more. */
 berth_status_t berth_aws_send(berth_aws_t *aws, const berth_aws_request_t *req,
-                              berth_http_response_t *resp,
-                              berth_error_t *err);
+                              berth_http_response_t *resp, berth_error_t *err);
 
 /* --- errors -------------------------------------------------------------- */
 
@@ -338,9 +338,9 @@ berth_status_t berth_aws_error_status(const char *code, long http_code);
 /* Parse an AWS error body (EC2 and STS XML, or REST-JSON) into code and
  * message (both NUL-terminated, truncated to fit, white space collapsed).
  * BERTH_EPARSE when body is not a recognisable error. */
-berth_status_t berth_aws_parse_error(const char *body, size_t len,
-                                     char *code, size_t code_size,
-                                     char *message, size_t message_size);
+berth_status_t berth_aws_parse_error(const char *body, size_t len, char *code,
+                                     size_t code_size, char *message,
+                                     size_t message_size);
 
 #ifdef __cplusplus
 }

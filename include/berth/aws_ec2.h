@@ -40,19 +40,19 @@ typedef struct berth_ec2_filter {
 /* Which objects a Describe* call returns. All borrowed; zero it for
  * "everything". */
 typedef struct berth_ec2_describe_params {
-  const char *const *ids;     /* VolumeId.N / InstanceId.N */
+  const char *const *ids; /* VolumeId.N / InstanceId.N */
   size_t id_count;
   const berth_ec2_filter_t *filters;
   size_t filter_count;
-  int max_results;            /* 0: no paging (not with ids) */
-  const char *next_token;     /* from the previous page, or NULL */
+  int max_results;        /* 0: no paging (not with ids) */
+  const char *next_token; /* from the previous page, or NULL */
 } berth_ec2_describe_params_t;
 
 typedef struct berth_ec2_attachment {
   char *volume_id;
   char *instance_id;
-  char *device;            /* "/dev/xvdba" */
-  char *state;             /* attaching, attached, detaching, detached, busy */
+  char *device; /* "/dev/xvdba" */
+  char *state;  /* attaching, attached, detaching, detached, busy */
   int64_t attach_time_ms;
   bool delete_on_termination;
 } berth_ec2_attachment_t;
@@ -60,14 +60,14 @@ typedef struct berth_ec2_attachment {
 typedef struct berth_ec2_volume {
   char *volume_id;
   char *availability_zone;
-  char *state;             /* creating, available, in-use, deleting, ... */
-  char *volume_type;       /* gp2, gp3, io1, io2, st1, sc1, standard */
+  char *state;       /* creating, available, in-use, deleting, ... */
+  char *volume_type; /* gp2, gp3, io1, io2, st1, sc1, standard */
   char *snapshot_id;
   char *kms_key_id;
   char *outpost_arn;
   int64_t size_gib;
   int64_t iops;
-  int64_t throughput;      /* MiB/s, gp3 */
+  int64_t throughput; /* MiB/s, gp3 */
   bool encrypted;
   bool multi_attach_enabled;
   int64_t create_time_ms;
@@ -80,12 +80,12 @@ typedef struct berth_ec2_volume {
 typedef struct berth_ec2_volume_list {
   berth_ec2_volume_t *items;
   size_t count;
-  char *next_token;        /* NULL on the last page */
+  char *next_token; /* NULL on the last page */
 } berth_ec2_volume_list_t;
 
 typedef struct berth_ec2_modification {
   char *volume_id;
-  char *state;             /* modifying, optimizing, completed, failed */
+  char *state; /* modifying, optimizing, completed, failed */
   char *status_message;
   int64_t target_size_gib;
   int64_t target_iops;
@@ -95,7 +95,7 @@ typedef struct berth_ec2_modification {
   int64_t original_iops;
   int64_t original_throughput;
   char *original_volume_type;
-  int64_t progress;        /* percent */
+  int64_t progress; /* percent */
   int64_t start_time_ms;
   int64_t end_time_ms;
 } berth_ec2_modification_t;
@@ -109,7 +109,7 @@ typedef struct berth_ec2_modification_list {
 typedef struct berth_ec2_block_device {
   char *device_name;
   char *volume_id;
-  char *status;            /* attaching, attached, detaching, detached */
+  char *status; /* attaching, attached, detaching, detached */
   int64_t attach_time_ms;
   bool delete_on_termination;
 } berth_ec2_block_device_t;
@@ -117,7 +117,7 @@ typedef struct berth_ec2_block_device {
 typedef struct berth_ec2_instance {
   char *instance_id;
   char *instance_type;
-  char *state;             /* pending, running, stopping, stopped, ... */
+  char *state; /* pending, running, stopping, stopped, ... */
   char *availability_zone;
   char *private_dns_name;
   char *private_ip_address;
@@ -152,26 +152,27 @@ typedef struct berth_ec2_create_volume_params {
    * restart never makes a second disk. NULL: a random one for this call
    * (still the same across its retries). */
   const char *client_token;
-  const berth_aws_kv_t *tags;    /* TagSpecification ResourceType=volume */
+  const berth_aws_kv_t *tags; /* TagSpecification ResourceType=volume */
   size_t tag_count;
 } berth_ec2_create_volume_params_t;
 
 /* ModifyVolume's parameters; 0 / NULL fields are not sent. */
 typedef struct berth_ec2_modify_volume_params {
-  const char *volume_id;  /* required */
+  const char *volume_id; /* required */
   int64_t size_gib;
   const char *volume_type;
   int64_t iops;
   int64_t throughput;
 } berth_ec2_modify_volume_params_t;
 
-/* --- calls ------------------------------------------------------------------ */
+/* --- calls ------------------------------------------------------------------
+ */
 
 /* CreateVolume. *out is the new volume (state "creating"). */
-berth_status_t berth_ec2_create_volume(berth_aws_t *aws,
-                                       const berth_ec2_create_volume_params_t *p,
-                                       berth_ec2_volume_t *out,
-                                       berth_error_t *err);
+berth_status_t
+berth_ec2_create_volume(berth_aws_t *aws,
+                        const berth_ec2_create_volume_params_t *p,
+                        berth_ec2_volume_t *out, berth_error_t *err);
 
 /* DescribeVolumes: one page. p may be NULL for all volumes. */
 berth_status_t berth_ec2_describe_volumes(berth_aws_t *aws,
@@ -205,15 +206,15 @@ berth_status_t berth_ec2_detach_volume(berth_aws_t *aws, const char *volume_id,
                                        berth_error_t *err);
 
 /* ModifyVolume. *out (may be NULL) is the modification ("modifying"). */
-berth_status_t berth_ec2_modify_volume(berth_aws_t *aws,
-                                       const berth_ec2_modify_volume_params_t *p,
-                                       berth_ec2_modification_t *out,
-                                       berth_error_t *err);
+berth_status_t
+berth_ec2_modify_volume(berth_aws_t *aws,
+                        const berth_ec2_modify_volume_params_t *p,
+                        berth_ec2_modification_t *out, berth_error_t *err);
 
 /* DescribeVolumesModifications: one page (ids are volume ids). */
 berth_status_t berth_ec2_describe_volumes_modifications(
-  berth_aws_t *aws, const berth_ec2_describe_params_t *p,
-  berth_ec2_modification_list_t *out, berth_error_t *err);
+    berth_aws_t *aws, const berth_ec2_describe_params_t *p,
+    berth_ec2_modification_list_t *out, berth_error_t *err);
 
 /* CreateTags on resources (volumes, instances). */
 berth_status_t berth_ec2_create_tags(berth_aws_t *aws,
@@ -224,12 +225,12 @@ berth_status_t berth_ec2_create_tags(berth_aws_t *aws,
 
 /* DescribeInstances: one page, every reservation's instances in one
  * list. */
-berth_status_t berth_ec2_describe_instances(berth_aws_t *aws,
-                                            const berth_ec2_describe_params_t *p,
-                                            berth_ec2_instance_list_t *out,
-                                            berth_error_t *err);
+berth_status_t berth_ec2_describe_instances(
+    berth_aws_t *aws, const berth_ec2_describe_params_t *p,
+    berth_ec2_instance_list_t *out, berth_error_t *err);
 
-/* --- parsers (the calls use them; exposed for tests and tools) --------------- */
+/* --- parsers (the calls use them; exposed for tests and tools) ---------------
+ */
 
 /* CreateVolumeResponse (the volume's fields at the top level). */
 berth_status_t berth_ec2_parse_volume(const char *xml, size_t len,
@@ -252,9 +253,9 @@ berth_status_t berth_ec2_parse_modification(const char *xml, size_t len,
                                             berth_error_t *err);
 
 /* DescribeVolumesModificationsResponse. */
-berth_status_t berth_ec2_parse_modifications(
-  const char *xml, size_t len, berth_ec2_modification_list_t *out,
-  berth_error_t *err);
+berth_status_t berth_ec2_parse_modifications(const char *xml, size_t len,
+                                             berth_ec2_modification_list_t *out,
+                                             berth_error_t *err);
 
 /* DescribeInstancesResponse. */
 berth_status_t berth_ec2_parse_instances(const char *xml, size_t len,
@@ -266,7 +267,8 @@ berth_status_t berth_ec2_parse_instances(const char *xml, size_t len,
 berth_status_t berth_ec2_parse_return(const char *xml, size_t len,
                                       berth_error_t *err);
 
-/* --- results ------------------------------------------------------------------ */
+/* --- results
+ * ------------------------------------------------------------------ */
 
 /* The value of tag key on a volume (borrowed), or NULL. */
 const char *berth_ec2_volume_tag(const berth_ec2_volume_t *v, const char *key);

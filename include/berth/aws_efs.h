@@ -29,23 +29,23 @@ extern "C" {
 #define BERTH_EFS_API_VERSION "2015-02-01"
 
 typedef struct berth_efs_access_point {
-  char *access_point_id;   /* "fsap-..." */
+  char *access_point_id; /* "fsap-..." */
   char *access_point_arn;
   char *file_system_id;
   char *client_token;
-  char *name;              /* the Name tag, or NULL */
+  char *name; /* the Name tag, or NULL */
   char *owner_id;
-  char *life_cycle_state;  /* creating, available, updating, deleting, ... */
+  char *life_cycle_state; /* creating, available, updating, deleting, ... */
   bool has_posix_user;
   int64_t posix_uid;
   int64_t posix_gid;
   int64_t *secondary_gids;
   size_t secondary_gid_count;
-  char *root_path;         /* "/" when the answer has none */
+  char *root_path; /* "/" when the answer has none */
   bool has_creation_info;
   int64_t owner_uid;
   int64_t owner_gid;
-  char *permissions;       /* octal text, "0755" */
+  char *permissions; /* octal text, "0755" */
   berth_aws_tag_t *tags;
   size_t tag_count;
 } berth_efs_access_point_t;
@@ -53,7 +53,7 @@ typedef struct berth_efs_access_point {
 typedef struct berth_efs_access_point_list {
   berth_efs_access_point_t *items;
   size_t count;
-  char *next_token;        /* NULL on the last page */
+  char *next_token; /* NULL on the last page */
 } berth_efs_access_point_list_t;
 
 typedef struct berth_efs_file_system {
@@ -125,19 +125,20 @@ typedef struct berth_efs_create_access_point_params {
   size_t tag_count;
 } berth_efs_create_access_point_params_t;
 
-/* --- calls ------------------------------------------------------------------ */
+/* --- calls ------------------------------------------------------------------
+ */
 
 berth_status_t berth_efs_create_access_point(
-  berth_aws_t *aws, const berth_efs_create_access_point_params_t *p,
-  berth_efs_access_point_t *out, berth_error_t *err);
+    berth_aws_t *aws, const berth_efs_create_access_point_params_t *p,
+    berth_efs_access_point_t *out, berth_error_t *err);
 
 /* DescribeAccessPoints: one page. file_system_id or access_point_id (not
  * both; neither lists every access point); max_results 0 for the
  * service's default; next_token NULL for the first page. */
 berth_status_t berth_efs_describe_access_points(
-  berth_aws_t *aws, const char *file_system_id, const char *access_point_id,
-  int max_results, const char *next_token, berth_efs_access_point_list_t *out,
-  berth_error_t *err);
+    berth_aws_t *aws, const char *file_system_id, const char *access_point_id,
+    int max_results, const char *next_token, berth_efs_access_point_list_t *out,
+    berth_error_t *err);
 
 berth_status_t berth_efs_delete_access_point(berth_aws_t *aws,
                                              const char *access_point_id,
@@ -146,37 +147,39 @@ berth_status_t berth_efs_delete_access_point(berth_aws_t *aws,
 /* DescribeFileSystems: one page; file_system_id and creation_token may be
  * NULL, max_items 0 for the default, marker NULL for the first page. */
 berth_status_t berth_efs_describe_file_systems(
-  berth_aws_t *aws, const char *file_system_id, const char *creation_token,
-  int max_items, const char *marker, berth_efs_file_system_list_t *out,
-  berth_error_t *err);
+    berth_aws_t *aws, const char *file_system_id, const char *creation_token,
+    int max_items, const char *marker, berth_efs_file_system_list_t *out,
+    berth_error_t *err);
 
 /* DescribeMountTargets: exactly one of file_system_id, mount_target_id
  * and access_point_id. */
 berth_status_t berth_efs_describe_mount_targets(
-  berth_aws_t *aws, const char *file_system_id, const char *mount_target_id,
-  const char *access_point_id, int max_items, const char *marker,
-  berth_efs_mount_target_list_t *out, berth_error_t *err);
+    berth_aws_t *aws, const char *file_system_id, const char *mount_target_id,
+    const char *access_point_id, int max_items, const char *marker,
+    berth_efs_mount_target_list_t *out, berth_error_t *err);
 
-/* --- parsers (exposed for tests and tools) ------------------------------------ */
+/* --- parsers (exposed for tests and tools)
+ * ------------------------------------ */
 
 /* One AccessPointDescription (CreateAccessPoint's answer). */
 berth_status_t berth_efs_parse_access_point(const char *json, size_t len,
                                             berth_efs_access_point_t *out,
                                             berth_error_t *err);
 
-berth_status_t berth_efs_parse_access_points(
-  const char *json, size_t len, berth_efs_access_point_list_t *out,
-  berth_error_t *err);
+berth_status_t berth_efs_parse_access_points(const char *json, size_t len,
+                                             berth_efs_access_point_list_t *out,
+                                             berth_error_t *err);
 
 berth_status_t berth_efs_parse_file_systems(const char *json, size_t len,
                                             berth_efs_file_system_list_t *out,
                                             berth_error_t *err);
 
-berth_status_t berth_efs_parse_mount_targets(
-  const char *json, size_t len, berth_efs_mount_target_list_t *out,
-  berth_error_t *err);
+berth_status_t berth_efs_parse_mount_targets(const char *json, size_t len,
+                                             berth_efs_mount_target_list_t *out,
+                                             berth_error_t *err);
 
-/* --- results ------------------------------------------------------------------ */
+/* --- results
+ * ------------------------------------------------------------------ */
 
 void berth_efs_access_point_cleanup(berth_efs_access_point_t *ap);
 void berth_efs_access_point_list_cleanup(berth_efs_access_point_list_t *l);

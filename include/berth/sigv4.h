@@ -46,7 +46,7 @@ extern "C" {
 #endif
 
 /* The hex SHA-256 of an empty payload. */
-#define BERTH_SIGV4_EMPTY_SHA256 \
+#define BERTH_SIGV4_EMPTY_SHA256                                               \
   "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 /* The payload hash that says "not signed" (S3 and presigned URLs). */
@@ -147,12 +147,12 @@ typedef struct berth_sigv4_added_header {
 /* What berth_sigv4_sign() produces. Owned strings are freed (and wiped)
  * by berth_sigv4_result_cleanup(). */
 typedef struct berth_sigv4_result {
-  char amz_date[17];        /* "20150830T123600Z" */
-  char signature[65];       /* lower-case hex */
-  char *canonical_request;  /* owned */
-  char *string_to_sign;     /* owned */
-  char *credential_scope;   /* "20150830/us-east-1/service/aws4_request" */
-  char *signed_headers;     /* "host;x-amz-date", owned */
+  char amz_date[17];       /* "20150830T123600Z" */
+  char signature[65];      /* lower-case hex */
+  char *canonical_request; /* owned */
+  char *string_to_sign;    /* owned */
+  char *credential_scope;  /* "20150830/us-east-1/service/aws4_request" */
+  char *signed_headers;    /* "host;x-amz-date", owned */
   /* Header mode: the Authorization header's value (also the last entry
    * of headers); NULL in query mode. Borrowed from headers[]. */
   const char *authorization;
@@ -177,8 +177,7 @@ typedef struct berth_sigv4_result {
  * signature. */
 berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
                                 const berth_sigv4_params_t *params,
-                                berth_sigv4_result_t *out,
-                                berth_error_t *err);
+                                berth_sigv4_result_t *out, berth_error_t *err);
 
 /* Free and wipe what a result owns, leaving it zeroed. Accepts NULL and a
  * zeroed result. */

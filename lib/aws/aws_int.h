@@ -22,34 +22,34 @@
  * and tests can inject all of it through options.getenv. */
 
 /* The variables read, in this order (index with BERTH__AWS_ENV_*). */
-#define BERTH__AWS_ENV_LIST(X)                                           \
-  X(ACCESS_KEY_ID, "AWS_ACCESS_KEY_ID")                                  \
-  X(SECRET_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY")                          \
-  X(SESSION_TOKEN, "AWS_SESSION_TOKEN")                                  \
-  X(ROLE_ARN, "AWS_ROLE_ARN")                                            \
-  X(WEB_IDENTITY_TOKEN_FILE, "AWS_WEB_IDENTITY_TOKEN_FILE")              \
-  X(ROLE_SESSION_NAME, "AWS_ROLE_SESSION_NAME")                          \
-  X(PROFILE, "AWS_PROFILE")                                              \
-  X(DEFAULT_PROFILE, "AWS_DEFAULT_PROFILE")                              \
-  X(SHARED_CREDENTIALS_FILE, "AWS_SHARED_CREDENTIALS_FILE")              \
-  X(CONFIG_FILE, "AWS_CONFIG_FILE")                                      \
-  X(HOME, "HOME")                                                        \
-  X(REGION, "AWS_REGION")                                                \
-  X(DEFAULT_REGION, "AWS_DEFAULT_REGION")                                \
-  X(CONTAINER_FULL_URI, "AWS_CONTAINER_CREDENTIALS_FULL_URI")            \
-  X(CONTAINER_RELATIVE_URI, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")    \
-  X(CONTAINER_TOKEN, "AWS_CONTAINER_AUTHORIZATION_TOKEN")                \
-  X(CONTAINER_TOKEN_FILE, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")      \
-  X(IMDS_ENDPOINT, "AWS_EC2_METADATA_SERVICE_ENDPOINT")                  \
-  X(IMDS_ENDPOINT_MODE, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")        \
-  X(IMDS_DISABLED, "AWS_EC2_METADATA_DISABLED")                          \
-  X(ENDPOINT_URL, "AWS_ENDPOINT_URL")                                    \
-  X(ENDPOINT_URL_EC2, "AWS_ENDPOINT_URL_EC2")                            \
-  X(ENDPOINT_URL_EFS, "AWS_ENDPOINT_URL_EFS")                            \
-  X(ENDPOINT_URL_STS, "AWS_ENDPOINT_URL_STS")                            \
-  X(IGNORE_ENDPOINT_URLS, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")         \
-  X(USE_FIPS, "AWS_USE_FIPS_ENDPOINT")                                   \
-  X(USE_DUALSTACK, "AWS_USE_DUALSTACK_ENDPOINT")                         \
+#define BERTH__AWS_ENV_LIST(X)                                                 \
+  X(ACCESS_KEY_ID, "AWS_ACCESS_KEY_ID")                                        \
+  X(SECRET_ACCESS_KEY, "AWS_SECRET_ACCESS_KEY")                                \
+  X(SESSION_TOKEN, "AWS_SESSION_TOKEN")                                        \
+  X(ROLE_ARN, "AWS_ROLE_ARN")                                                  \
+  X(WEB_IDENTITY_TOKEN_FILE, "AWS_WEB_IDENTITY_TOKEN_FILE")                    \
+  X(ROLE_SESSION_NAME, "AWS_ROLE_SESSION_NAME")                                \
+  X(PROFILE, "AWS_PROFILE")                                                    \
+  X(DEFAULT_PROFILE, "AWS_DEFAULT_PROFILE")                                    \
+  X(SHARED_CREDENTIALS_FILE, "AWS_SHARED_CREDENTIALS_FILE")                    \
+  X(CONFIG_FILE, "AWS_CONFIG_FILE")                                            \
+  X(HOME, "HOME")                                                              \
+  X(REGION, "AWS_REGION")                                                      \
+  X(DEFAULT_REGION, "AWS_DEFAULT_REGION")                                      \
+  X(CONTAINER_FULL_URI, "AWS_CONTAINER_CREDENTIALS_FULL_URI")                  \
+  X(CONTAINER_RELATIVE_URI, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")          \
+  X(CONTAINER_TOKEN, "AWS_CONTAINER_AUTHORIZATION_TOKEN")                      \
+  X(CONTAINER_TOKEN_FILE, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")            \
+  X(IMDS_ENDPOINT, "AWS_EC2_METADATA_SERVICE_ENDPOINT")                        \
+  X(IMDS_ENDPOINT_MODE, "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE")              \
+  X(IMDS_DISABLED, "AWS_EC2_METADATA_DISABLED")                                \
+  X(ENDPOINT_URL, "AWS_ENDPOINT_URL")                                          \
+  X(ENDPOINT_URL_EC2, "AWS_ENDPOINT_URL_EC2")                                  \
+  X(ENDPOINT_URL_EFS, "AWS_ENDPOINT_URL_EFS")                                  \
+  X(ENDPOINT_URL_STS, "AWS_ENDPOINT_URL_STS")                                  \
+  X(IGNORE_ENDPOINT_URLS, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")               \
+  X(USE_FIPS, "AWS_USE_FIPS_ENDPOINT")                                         \
+  X(USE_DUALSTACK, "AWS_USE_DUALSTACK_ENDPOINT")                               \
   X(STS_REGIONAL_ENDPOINTS, "AWS_STS_REGIONAL_ENDPOINTS")
 
 #define BERTH__AWS_ENV_ENUM(id, name) BERTH__AWS_ENV_##id,
@@ -62,17 +62,17 @@ typedef struct berth__aws_config {
   char *profile;                    /* options.profile, copied */
   char *ca_file;
   char *user_agent;
-  const berth_clock_t *clock;       /* never NULL */
-  const berth_rand_t *rand;         /* never NULL */
+  const berth_clock_t *clock; /* never NULL */
+  const berth_rand_t *rand;   /* never NULL */
   long connect_timeout_ms;
   long timeout_ms;
-  long metadata_timeout_ms;         /* defaults applied */
+  long metadata_timeout_ms; /* defaults applied */
   int max_attempts;
   int64_t retry_base_ms;
   int64_t retry_cap_ms;
-  int retry_quota;                  /* < 0: unlimited */
+  int retry_quota; /* < 0: unlimited */
   int64_t refresh_window_ms;
-  bool no_imds;                     /* options or AWS_EC2_METADATA_DISABLED */
+  bool no_imds; /* options or AWS_EC2_METADATA_DISABLED */
 } berth__aws_config_t;
 
 /* Read opts (NULL for defaults) and the environment into cfg. */
@@ -132,8 +132,8 @@ void berth__aws_profile_cleanup(berth__aws_profile_t *p);
 /* --- small XML trees over expat (xml.c) -------------------------------- */
 
 typedef struct berth__xml_node {
-  char *name;  /* local name: namespace URI and prefix removed */
-  char *text;  /* character data directly inside, not trimmed; never NULL */
+  char *name; /* local name: namespace URI and prefix removed */
+  char *text; /* character data directly inside, not trimmed; never NULL */
   struct berth__xml_node *parent;
   struct berth__xml_node *child; /* first child */
   struct berth__xml_node *last;  /* last child */
@@ -174,9 +174,9 @@ berth_status_t berth__aws_form_add(berth_buf_t *form, const char *name,
 berth_status_t berth__aws_form_addf(berth_buf_t *form, const char *name,
                                     const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 3, 4)))
 #endif
-  ;
+    ;
 
 /* Parse an ISO 8601 / RFC 3339 UTC time ("2019-11-09T13:34:41Z", with
  * optional fraction, "Z" or "+00:00") into ms since the epoch. */
@@ -187,8 +187,7 @@ void berth__aws_uuid(const berth_rand_t *r, char out[37]);
 
 /* Read a whole (small) file into a new NUL-terminated string, trimmed;
  * for token files. BERTH_ENOTFOUND, BERTH_EIO or BERTH_ETOOBIG. */
-berth_status_t berth__aws_read_file(const char *path, size_t limit,
-                                    char **out);
+berth_status_t berth__aws_read_file(const char *path, size_t limit, char **out);
 
 /* Free s after wiping it. Accepts NULL. */
 void berth__aws_free_secret(char *s);
@@ -238,25 +237,18 @@ berth_status_t berth__aws_endpoint_from_config(const berth__aws_config_t *cfg,
 /* --- STS (sts.c) ------------------------------------------------------- */
 
 /* AssumeRoleWithWebIdentity (unsigned). */
-berth_status_t berth__aws_sts_web_identity(berth__aws_transport_t *t,
-                                           const berth_aws_endpoint_t *ep,
-                                           const char *role_arn,
-                                           const char *session_name,
-                                           const char *token,
-                                           berth_aws_credentials_t *out,
-                                           berth_error_t *err);
+berth_status_t berth__aws_sts_web_identity(
+    berth__aws_transport_t *t, const berth_aws_endpoint_t *ep,
+    const char *role_arn, const char *session_name, const char *token,
+    berth_aws_credentials_t *out, berth_error_t *err);
 
 /* AssumeRole, signed with creds. external_id may be NULL; duration_s 0
  * for the default. */
-berth_status_t berth__aws_sts_assume_role(berth__aws_transport_t *t,
-                                          const berth_aws_endpoint_t *ep,
-                                          const berth_aws_credentials_t *creds,
-                                          const char *role_arn,
-                                          const char *session_name,
-                                          const char *external_id,
-                                          int duration_s,
-                                          berth_aws_credentials_t *out,
-                                          berth_error_t *err);
+berth_status_t berth__aws_sts_assume_role(
+    berth__aws_transport_t *t, const berth_aws_endpoint_t *ep,
+    const berth_aws_credentials_t *creds, const char *role_arn,
+    const char *session_name, const char *external_id, int duration_s,
+    berth_aws_credentials_t *out, berth_error_t *err);
 
 /* Parse the Credentials of an AssumeRole* response body. */
 berth_status_t berth__aws_sts_parse_credentials(const char *body, size_t len,

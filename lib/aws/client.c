@@ -22,7 +22,7 @@
 typedef struct key_entry {
   bool used;
   char *access_key_id;
-  char *secret;          /* wiped on eviction */
+  char *secret; /* wiped on eviction */
   char date[9];
   char region[64];
   char service[32];
@@ -43,8 +43,8 @@ struct berth__aws_transport {
   int max_attempts;
   int64_t retry_base_ms;
   int64_t retry_cap_ms;
-  int quota;      /* tokens left */
-  int quota_cap;  /* < 0: unlimited */
+  int quota;     /* tokens left */
+  int quota_cap; /* < 0: unlimited */
   berth_aws_stats_t stats;
   key_entry_t keys[KEY_CACHE];
   uint64_t key_stamp;
@@ -127,8 +127,7 @@ void berth__aws_transport_stats(berth__aws_transport_t *t,
 
 /* Take an idle connection or make one. */
 static berth_status_t take_client(berth__aws_transport_t *t,
-                                  berth_http_client_t **out,
-                                  berth_error_t *err)
+                                  berth_http_client_t **out, berth_error_t *err)
 {
   berth_http_client_t *c = NULL;
 
@@ -256,10 +255,10 @@ static void count(berth__aws_transport_t *t, uint64_t *field)
 static bool transient_code(const char *code)
 {
   static const char *const codes[] = {
-    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
-    "IDPCommunicationError", "InternalError", "InternalFailure",
-    "ServiceUnavailable", NULL
-  };
+      "RequestTimeout",          "RequestTimeoutException",
+      "PriorRequestNotComplete", "IDPCommunicationError",
+      "InternalError",           "InternalFailure",
+      "ServiceUnavailable",      NULL};
   size_t i;
 
   for (i = 0; codes[i] != NULL; i++)
@@ -323,16 +322,14 @@ berth_status_t berth__aws_transport_send(berth__aws_transport_t *t,
     st = berth_error_set(err, BERTH_EINVAL, "%s: bad endpoint URL", action);
     goto done;
   }
-  path = berth_strdup_printf("%s%s", base,
-                             req->path != NULL && *req->path != '\0'
-                               ? req->path
-                               : "/");
+  path = berth_strdup_printf(
+      "%s%s", base, req->path != NULL && *req->path != '\0' ? req->path : "/");
   if (path == NULL)
     goto oom;
-  url = berth_strdup_printf("%s://%s%s%s%s", scheme, host, path,
-                            req->query != NULL && *req->query != '\0' ? "?"
-                                                                      : "",
-                            req->query != NULL ? req->query : "");
+  url =
+      berth_strdup_printf("%s://%s%s%s%s", scheme, host, path,
+                          req->query != NULL && *req->query != '\0' ? "?" : "",
+                          req->query != NULL ? req->query : "");
   if (url == NULL)
     goto oom;
 
@@ -386,8 +383,7 @@ berth_status_t berth__aws_transport_send(berth__aws_transport_t *t,
         date[8] = '\0';
         if (st == BERTH_OK && creds->secret_access_key != NULL &&
             creds->access_key_id != NULL &&
-            signing_key(t, creds, date, sp.region, sp.service, key) ==
-              BERTH_OK)
+            signing_key(t, creds, date, sp.region, sp.service, key) == BERTH_OK)
           sp.signing_key = key;
       }
       if (st == BERTH_OK)
@@ -470,8 +466,8 @@ berth_status_t berth__aws_transport_send(berth__aws_transport_t *t,
       if (resp->status == 429 || transient_code(code))
         retryable = true;
       if (err != NULL) {
-        berth_error_set(err, st, "%s: %s: %s (HTTP %ld)", action, code,
-                        message, resp->status);
+        berth_error_set(err, st, "%s: %s: %s (HTTP %ld)", action, code, message,
+                        resp->status);
         err->http_code = resp->status;
         if (strncmp(code, "HTTP", 4) != 0)
           berth_error_set_reason(err, code);
@@ -482,25 +478,22 @@ berth_status_t berth__aws_transport_send(berth__aws_transport_t *t,
     if (attempt + 1 >= t->max_attempts) {
       if (err != NULL && t->max_attempts > 1) {
         char suffix[64];
-        snprintf(suffix, sizeof(suffix), " after %d attempts",
-                 t->max_attempts);
+        snprintf(suffix, sizeof(suffix), " after %d attempts", t->max_attempts);
         if (strlen(err->message) + strlen(suffix) < sizeof(err->message))
           strcat(err->message, suffix);
       }
       goto done;
     }
     if (!quota_take(t, cost)) {
-      if (err != NULL &&
-          strlen(err->message) + 40 < sizeof(err->message))
+      if (err != NULL && strlen(err->message) + 40 < sizeof(err->message))
         strcat(err->message, " (retry quota exhausted)");
       goto done;
     }
     last_cost = cost;
     pending_cost = true;
-    berth_clock_sleep_ms(t->clock,
-                         berth_backoff_full_jitter(t->rand, t->retry_base_ms,
-                                                   t->retry_cap_ms,
-                                                   (unsigned)attempt));
+    berth_clock_sleep_ms(t->clock, berth_backoff_full_jitter(
+                                       t->rand, t->retry_base_ms,
+                                       t->retry_cap_ms, (unsigned)attempt));
   }
 
 oom:
@@ -631,9 +624,8 @@ berth_status_t berth_aws_send(berth_aws_t *aws, const berth_aws_request_t *req,
       berth_error_prefix(err, req->action != NULL ? req->action : "aws");
       break;
     }
-    st = berth__aws_transport_send(aws->transport,
-                                   &aws->endpoints[req->service], &creds, req,
-                                   resp, err);
+    st = berth__aws_transport_send(
+        aws->transport, &aws->endpoints[req->service], &creds, req, resp, err);
     berth_aws_credentials_cleanup(&creds);
     /* Temporary credentials revoked or expired early: fetch new ones and
      * try once more. */

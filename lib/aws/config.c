@@ -8,8 +8,7 @@
 
 #define BERTH__AWS_ENV_NAME(id, name) name,
 static const char *const env_names[BERTH__AWS_ENV_COUNT_] = {
-  BERTH__AWS_ENV_LIST(BERTH__AWS_ENV_NAME)
-};
+    BERTH__AWS_ENV_LIST(BERTH__AWS_ENV_NAME)};
 #undef BERTH__AWS_ENV_NAME
 
 static char *dup_or_null(const char *s)
@@ -60,23 +59,22 @@ berth_status_t berth__aws_config_load(const berth_aws_options_t *opts,
   cfg->connect_timeout_ms = opts->connect_timeout_ms;
   cfg->timeout_ms = opts->timeout_ms;
   cfg->metadata_timeout_ms = opts->metadata_timeout_ms > 0
-                               ? opts->metadata_timeout_ms
-                               : BERTH_AWS_DEFAULT_METADATA_TIMEOUT_MS;
-  cfg->max_attempts = opts->max_attempts > 0
-                        ? opts->max_attempts
-                        : BERTH_AWS_DEFAULT_MAX_ATTEMPTS;
+                                 ? opts->metadata_timeout_ms
+                                 : BERTH_AWS_DEFAULT_METADATA_TIMEOUT_MS;
+  cfg->max_attempts = opts->max_attempts > 0 ? opts->max_attempts
+                                             : BERTH_AWS_DEFAULT_MAX_ATTEMPTS;
   cfg->retry_base_ms = opts->retry_base_ms > 0
-                         ? opts->retry_base_ms
-                         : BERTH_AWS_DEFAULT_RETRY_BASE_MS;
+                           ? opts->retry_base_ms
+                           : BERTH_AWS_DEFAULT_RETRY_BASE_MS;
   cfg->retry_cap_ms = opts->retry_cap_ms > 0 ? opts->retry_cap_ms
                                              : BERTH_AWS_DEFAULT_RETRY_CAP_MS;
   cfg->retry_quota = opts->retry_quota != 0 ? opts->retry_quota
                                             : BERTH_AWS_DEFAULT_RETRY_QUOTA;
   cfg->refresh_window_ms = opts->refresh_window_ms > 0
-                             ? opts->refresh_window_ms
-                             : BERTH_AWS_DEFAULT_REFRESH_WINDOW_MS;
-  cfg->no_imds = opts->no_imds ||
-                 berth__aws_env_true(cfg, BERTH__AWS_ENV_IMDS_DISABLED);
+                               ? opts->refresh_window_ms
+                               : BERTH_AWS_DEFAULT_REFRESH_WINDOW_MS;
+  cfg->no_imds =
+      opts->no_imds || berth__aws_env_true(cfg, BERTH__AWS_ENV_IMDS_DISABLED);
   if (st != BERTH_OK)
     berth__aws_config_cleanup(cfg);
   return st;

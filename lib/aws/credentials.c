@@ -35,8 +35,8 @@ struct berth_aws_creds_provider {
   berth_aws_credentials_t cached;
   bool have_cached;
   uint64_t fetches;
-  berth__aws_transport_t *sts;   /* made on first STS use */
-  char *sts_region;              /* env/profile region for STS, or NULL */
+  berth__aws_transport_t *sts; /* made on first STS use */
+  char *sts_region;            /* env/profile region for STS, or NULL */
 };
 
 void berth_aws_credentials_cleanup(berth_aws_credentials_t *c)
@@ -100,8 +100,7 @@ static berth_status_t make_static(const char *ak, const char *sk,
 /* --- STS plumbing ------------------------------------------------------- */
 
 static berth_status_t sts_endpoint(berth_aws_creds_provider_t *p,
-                                   berth_aws_endpoint_t *ep,
-                                   berth_error_t *err)
+                                   berth_aws_endpoint_t *ep, berth_error_t *err)
 {
   berth_status_t st;
 
@@ -111,10 +110,9 @@ static berth_status_t sts_endpoint(berth_aws_creds_provider_t *p,
       return st;
   }
   /* Without a region, the global endpoint (as the SDKs do). */
-  return berth__aws_endpoint_from_config(&p->cfg, BERTH_AWS_STS,
-                                         p->sts_region != NULL ? p->sts_region
-                                                               : "aws-global",
-                                         ep, err);
+  return berth__aws_endpoint_from_config(
+      &p->cfg, BERTH_AWS_STS,
+      p->sts_region != NULL ? p->sts_region : "aws-global", ep, err);
 }
 
 static char *session_name(berth_aws_creds_provider_t *p, const char *given)
@@ -126,8 +124,7 @@ static char *session_name(berth_aws_creds_provider_t *p, const char *given)
 }
 
 static berth_status_t web_identity(berth_aws_creds_provider_t *p,
-                                   const char *role_arn,
-                                   const char *token_file,
+                                   const char *role_arn, const char *token_file,
                                    const char *session,
                                    berth_aws_credentials_t *out,
                                    berth_error_t *err)
@@ -143,9 +140,9 @@ static berth_status_t web_identity(berth_aws_creds_provider_t *p,
                            "web identity: cannot read the token file %s: %s",
                            token_file, berth_strerror(st));
   if (*token == '\0') {
-    st = berth_error_set(err, BERTH_EUNAUTHORIZED,
-                         "web identity: the token file %s is empty",
-                         token_file);
+    st =
+        berth_error_set(err, BERTH_EUNAUTHORIZED,
+                        "web identity: the token file %s is empty", token_file);
     goto done;
   }
   name = session_name(p, session);
@@ -181,13 +178,11 @@ static berth_status_t env_fetch(berth_aws_creds_provider_t *p,
   const char *sk = berth__aws_env(&p->cfg, BERTH__AWS_ENV_SECRET_ACCESS_KEY);
 
   if (ak == NULL || sk == NULL)
-    return berth_error_set(err, ak == NULL && sk == NULL ? BERTH_ENOTFOUND
-                                                         : BERTH_EINVAL,
-                           "environment: %s is set but %s is not",
-                           ak != NULL ? "AWS_ACCESS_KEY_ID"
-                                      : "AWS_SECRET_ACCESS_KEY",
-                           ak != NULL ? "AWS_SECRET_ACCESS_KEY"
-                                      : "AWS_ACCESS_KEY_ID");
+    return berth_error_set(
+        err, ak == NULL && sk == NULL ? BERTH_ENOTFOUND : BERTH_EINVAL,
+        "environment: %s is set but %s is not",
+        ak != NULL ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+        ak != NULL ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
   return make_static(ak, sk,
                      berth__aws_env(&p->cfg, BERTH__AWS_ENV_SESSION_TOKEN),
                      "environment", out, err);
@@ -195,8 +190,8 @@ static berth_status_t env_fetch(berth_aws_creds_provider_t *p,
 
 /* The credentials a role profile's source gives. */
 static berth_status_t role_source(berth_aws_creds_provider_t *p,
-                                  const berth__aws_profile_t *prof,
-                                  int depth, berth_aws_credentials_t *out,
+                                  const berth__aws_profile_t *prof, int depth,
+                                  berth_aws_credentials_t *out,
                                   berth_error_t *err)
 {
   const char *source = berth__aws_profile_get(prof, "source_profile");
@@ -207,14 +202,16 @@ static berth_status_t role_source(berth_aws_creds_provider_t *p,
   if (source != NULL && cs != NULL)
     return berth_error_set(err, BERTH_EINVAL,
                            "profile %s: source_profile and credential_source "
-                           "are exclusive", prof->name);
+                           "are exclusive",
+                           prof->name);
   if (source != NULL) {
     /* A profile may name itself as source when it has static keys. */
     if (strcmp(source, prof->name) == 0) {
       if (ak == NULL || sk == NULL)
         return berth_error_set(err, BERTH_EINVAL,
                                "profile %s: source_profile names itself but "
-                               "has no static keys", prof->name);
+                               "has no static keys",
+                               prof->name);
       return make_static(ak, sk,
                          berth__aws_profile_get(prof, "aws_session_token"),
                          "profile", out, err);
@@ -231,7 +228,8 @@ static berth_status_t role_source(berth_aws_creds_provider_t *p,
     return berth_error_set(err, BERTH_EINVAL,
                            "profile %s: unknown credential_source \"%.40s\" "
                            "(Environment, Ec2InstanceMetadata or "
-                           "EcsContainer)", prof->name, cs);
+                           "EcsContainer)",
+                           prof->name, cs);
   }
   return berth_error_set(err, BERTH_EINVAL,
                          "profile %s: role_arn needs source_profile, "
@@ -253,14 +251,16 @@ static berth_status_t profile_fetch(berth_aws_creds_provider_t *p,
   if (depth > MAX_ROLE_CHAIN)
     return berth_error_set(err, BERTH_EINVAL,
                            "profile %s: source_profile chain longer than %d "
-                           "or cyclic", name, MAX_ROLE_CHAIN);
+                           "or cyclic",
+                           name, MAX_ROLE_CHAIN);
   st = berth__aws_profile_load(&p->cfg, name, &prof, err);
   if (st != BERTH_OK)
     return st;
   if (!prof.found) {
     st = berth_error_set(err, BERTH_ENOTFOUND,
                          "profile %s not found in the shared config or "
-                         "credentials file", name);
+                         "credentials file",
+                         name);
     goto done;
   }
   role_arn = berth__aws_profile_get(&prof, "role_arn");
@@ -269,8 +269,8 @@ static berth_status_t profile_fetch(berth_aws_creds_provider_t *p,
   wif = berth__aws_profile_get(&prof, "web_identity_token_file");
   if (role_arn != NULL && wif != NULL) {
     st = web_identity(p, role_arn, wif,
-                      berth__aws_profile_get(&prof, "role_session_name"),
-                      out, err);
+                      berth__aws_profile_get(&prof, "role_session_name"), out,
+                      err);
   } else if (role_arn != NULL) {
     berth_aws_endpoint_t ep;
     const char *dur = berth__aws_profile_get(&prof, "duration_seconds");
@@ -288,15 +288,16 @@ static berth_status_t profile_fetch(berth_aws_creds_provider_t *p,
     if (st == BERTH_OK)
       st = sts_endpoint(p, &ep, err);
     if (st == BERTH_OK) {
-      sname = session_name(p,
-                           berth__aws_profile_get(&prof, "role_session_name"));
+      sname =
+          session_name(p, berth__aws_profile_get(&prof, "role_session_name"));
       if (sname == NULL)
         st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
     }
     if (st == BERTH_OK)
       st = berth__aws_sts_assume_role(
-        p->sts, &ep, &src, role_arn, sname,
-        berth__aws_profile_get(&prof, "external_id"), (int)duration, out, err);
+          p->sts, &ep, &src, role_arn, sname,
+          berth__aws_profile_get(&prof, "external_id"), (int)duration, out,
+          err);
     free(sname);
     if (st != BERTH_OK) {
       char prefix[160];
@@ -309,10 +310,11 @@ static berth_status_t profile_fetch(berth_aws_creds_provider_t *p,
   } else if (ak != NULL || sk != NULL) {
     st = berth_error_set(err, BERTH_EINVAL,
                          "profile %s: aws_access_key_id and "
-                         "aws_secret_access_key must both be set", name);
+                         "aws_secret_access_key must both be set",
+                         name);
   } else {
-    st = berth_error_set(err, BERTH_ENOTFOUND,
-                         "profile %s has no credentials", name);
+    st = berth_error_set(err, BERTH_ENOTFOUND, "profile %s has no credentials",
+                         name);
   }
 
 done:
@@ -336,9 +338,10 @@ static berth_status_t profile_has_credentials(berth_aws_creds_provider_t *p,
   if (st != BERTH_OK)
     return st;
   *found = prof.found;
-  *yes = prof.found && (berth__aws_profile_get(&prof, "aws_access_key_id") ||
-                        berth__aws_profile_get(&prof, "aws_secret_access_key") ||
-                        berth__aws_profile_get(&prof, "role_arn"));
+  *yes =
+      prof.found && (berth__aws_profile_get(&prof, "aws_access_key_id") ||
+                     berth__aws_profile_get(&prof, "aws_secret_access_key") ||
+                     berth__aws_profile_get(&prof, "role_arn"));
   berth__aws_profile_cleanup(&prof);
   return BERTH_OK;
 }
@@ -398,11 +401,10 @@ static berth_status_t fetch(berth_aws_creds_provider_t *p,
   case SRC_ENV:
     return env_fetch(p, out, err);
   case SRC_WEB_IDENTITY:
-    return web_identity(p, berth__aws_env(c, BERTH__AWS_ENV_ROLE_ARN),
-                        berth__aws_env(c,
-                                       BERTH__AWS_ENV_WEB_IDENTITY_TOKEN_FILE),
-                        berth__aws_env(c, BERTH__AWS_ENV_ROLE_SESSION_NAME),
-                        out, err);
+    return web_identity(
+        p, berth__aws_env(c, BERTH__AWS_ENV_ROLE_ARN),
+        berth__aws_env(c, BERTH__AWS_ENV_WEB_IDENTITY_TOKEN_FILE),
+        berth__aws_env(c, BERTH__AWS_ENV_ROLE_SESSION_NAME), out, err);
   case SRC_PROFILE:
     return profile_fetch(p, berth__aws_profile_name(c, NULL), 0, out, err);
   case SRC_CONTAINER:
@@ -478,9 +480,10 @@ berth_status_t berth_aws_creds_chain_create(const berth_aws_options_t *opts,
   return BERTH_OK;
 }
 
-berth_status_t berth_aws_creds_static_create(
-  const berth_aws_credentials_t *creds, berth_aws_creds_provider_t **out,
-  berth_error_t *err)
+berth_status_t
+berth_aws_creds_static_create(const berth_aws_credentials_t *creds,
+                              berth_aws_creds_provider_t **out,
+                              berth_error_t *err)
 {
   berth_aws_creds_provider_t *p = NULL;
   berth_status_t st;
@@ -488,8 +491,9 @@ berth_status_t berth_aws_creds_static_create(
   berth_error_clear(err);
   if (creds == NULL || creds->access_key_id == NULL ||
       creds->secret_access_key == NULL)
-    return berth_error_set(err, BERTH_EINVAL, "static credentials: missing "
-                                              "key id or secret");
+    return berth_error_set(err, BERTH_EINVAL,
+                           "static credentials: missing "
+                           "key id or secret");
   st = provider_new(NULL, &p, err);
   if (st != BERTH_OK)
     return st;
@@ -593,7 +597,8 @@ void berth_aws_creds_provider_destroy(berth_aws_creds_provider_t *p)
   free(p);
 }
 
-/* --- region ----------------------------------------------------------------- */
+/* --- region -----------------------------------------------------------------
+ */
 
 berth_status_t berth_aws_region_resolve(const berth_aws_options_t *opts,
                                         char **out, berth_error_t *err)
@@ -618,8 +623,8 @@ berth_status_t berth_aws_region_resolve(const berth_aws_options_t *opts,
     st = found != NULL ? BERTH_OK : BERTH_ENOMEM;
     goto done;
   }
-  st = berth__aws_profile_load(&cfg, berth__aws_profile_name(&cfg, NULL),
-                               &prof, err);
+  st = berth__aws_profile_load(&cfg, berth__aws_profile_name(&cfg, NULL), &prof,
+                               err);
   if (st != BERTH_OK)
     goto done;
   r = berth__aws_profile_get(&prof, "region");

@@ -27,8 +27,8 @@ static berth_status_t form_start(berth_buf_t *form, const char *action)
 
 /* Send the form; the answer's body is left in resp. */
 static berth_status_t call(berth_aws_t *aws, const char *action,
-                           const berth_buf_t *form,
-                           berth_http_response_t *resp, berth_error_t *err)
+                           const berth_buf_t *form, berth_http_response_t *resp,
+                           berth_error_t *err)
 {
   berth_aws_request_t req;
   char name[64];
@@ -83,10 +83,10 @@ static bool empty(const char *s)
   return s == NULL || *s == '\0';
 }
 
-berth_status_t berth_ec2_create_volume(berth_aws_t *aws,
-                                       const berth_ec2_create_volume_params_t *p,
-                                       berth_ec2_volume_t *out,
-                                       berth_error_t *err)
+berth_status_t
+berth_ec2_create_volume(berth_aws_t *aws,
+                        const berth_ec2_create_volume_params_t *p,
+                        berth_ec2_volume_t *out, berth_error_t *err)
 {
   static const char action[] = "CreateVolume";
   berth_http_response_t resp;
@@ -137,16 +137,15 @@ berth_status_t berth_ec2_create_volume(berth_aws_t *aws,
                              empty(p->client_token) ? token : p->client_token);
   }
   if (st == BERTH_OK && p->tag_count > 0)
-    st = berth__aws_form_add(&form, "TagSpecification.1.ResourceType",
-                             "volume");
+    st =
+        berth__aws_form_add(&form, "TagSpecification.1.ResourceType", "volume");
   for (i = 0; i < p->tag_count && st == BERTH_OK; i++) {
     snprintf(name, sizeof(name), "TagSpecification.1.Tag.%zu.Key", i + 1);
     st = berth__aws_form_add(&form, name, p->tags[i].key);
     snprintf(name, sizeof(name), "TagSpecification.1.Tag.%zu.Value", i + 1);
     if (st == BERTH_OK)
-      st = berth__aws_form_add(&form, name,
-                               p->tags[i].value != NULL ? p->tags[i].value
-                                                        : "");
+      st = berth__aws_form_add(
+          &form, name, p->tags[i].value != NULL ? p->tags[i].value : "");
   }
   if (st != BERTH_OK) {
     st = oom(err, action);
@@ -213,7 +212,8 @@ berth_status_t berth_ec2_describe_volume(berth_aws_t *aws,
       strcmp(l.items[0].volume_id, volume_id) != 0) {
     st = berth_error_set(err, BERTH_ENOTFOUND,
                          "EC2 DescribeVolumes: the volume '%s' does not "
-                         "exist", volume_id);
+                         "exist",
+                         volume_id);
     berth_error_set_reason(err, "InvalidVolume.NotFound");
   } else {
     *out = l.items[0];
@@ -342,10 +342,10 @@ berth_status_t berth_ec2_detach_volume(berth_aws_t *aws, const char *volume_id,
   return st;
 }
 
-berth_status_t berth_ec2_modify_volume(berth_aws_t *aws,
-                                       const berth_ec2_modify_volume_params_t *p,
-                                       berth_ec2_modification_t *out,
-                                       berth_error_t *err)
+berth_status_t
+berth_ec2_modify_volume(berth_aws_t *aws,
+                        const berth_ec2_modify_volume_params_t *p,
+                        berth_ec2_modification_t *out, berth_error_t *err)
 {
   static const char action[] = "ModifyVolume";
   berth_http_response_t resp;
@@ -387,8 +387,8 @@ berth_status_t berth_ec2_modify_volume(berth_aws_t *aws,
 }
 
 berth_status_t berth_ec2_describe_volumes_modifications(
-  berth_aws_t *aws, const berth_ec2_describe_params_t *p,
-  berth_ec2_modification_list_t *out, berth_error_t *err)
+    berth_aws_t *aws, const berth_ec2_describe_params_t *p,
+    berth_ec2_modification_list_t *out, berth_error_t *err)
 {
   static const char action[] = "DescribeVolumesModifications";
   berth_http_response_t resp;
@@ -408,8 +408,7 @@ berth_status_t berth_ec2_describe_volumes_modifications(
   else
     st = call(aws, action, &form, &resp, err);
   if (st == BERTH_OK)
-    st = berth_ec2_parse_modifications(resp.body.data, resp.body.len, out,
-                                       err);
+    st = berth_ec2_parse_modifications(resp.body.data, resp.body.len, out, err);
   berth_buf_cleanup(&form);
   berth_http_response_cleanup(&resp);
   return st;
@@ -452,10 +451,10 @@ berth_status_t berth_ec2_create_tags(berth_aws_t *aws,
   return st;
 }
 
-berth_status_t berth_ec2_describe_instances(berth_aws_t *aws,
-                                            const berth_ec2_describe_params_t *p,
-                                            berth_ec2_instance_list_t *out,
-                                            berth_error_t *err)
+berth_status_t
+berth_ec2_describe_instances(berth_aws_t *aws,
+                             const berth_ec2_describe_params_t *p,
+                             berth_ec2_instance_list_t *out, berth_error_t *err)
 {
   static const char action[] = "DescribeInstances";
   berth_http_response_t resp;

@@ -263,7 +263,8 @@ static berth_status_t fill_instance(const berth__xml_node_t *n,
       st = BERTH_ENOMEM;
     for (i = berth__xml_child(set, "item"); i != NULL && st == BERTH_OK;
          i = berth__xml_next(i)) {
-      berth_ec2_block_device_t *b = &in->block_devices[in->block_device_count++];
+      berth_ec2_block_device_t *b =
+          &in->block_devices[in->block_device_count++];
       st = str_at(i, "deviceName", &b->device_name);
       if (st == BERTH_OK)
         st = str_at(i, "ebs/volumeId", &b->volume_id);
@@ -377,7 +378,8 @@ berth_status_t berth_ec2_parse_attachment(const char *xml, size_t len,
       strcmp(root->name, "DetachVolumeResponse") != 0) {
     st = berth_error_set(err, BERTH_EPARSE,
                          "ec2: expected <AttachVolumeResponse> or "
-                         "<DetachVolumeResponse>, got <%.64s>", root->name);
+                         "<DetachVolumeResponse>, got <%.64s>",
+                         root->name);
   } else {
     st = nomem(fill_attachment(root, &a, err), err);
     if (st == BERTH_OK && (a.volume_id == NULL || a.state == NULL))
@@ -418,9 +420,9 @@ berth_status_t berth_ec2_parse_modification(const char *xml, size_t len,
   return st;
 }
 
-berth_status_t berth_ec2_parse_modifications(
-  const char *xml, size_t len, berth_ec2_modification_list_t *out,
-  berth_error_t *err)
+berth_status_t berth_ec2_parse_modifications(const char *xml, size_t len,
+                                             berth_ec2_modification_list_t *out,
+                                             berth_error_t *err)
 {
   berth__xml_node_t *root = NULL;
   const berth__xml_node_t *set, *i;
@@ -428,8 +430,7 @@ berth_status_t berth_ec2_parse_modifications(
   berth_status_t st;
 
   memset(&l, 0, sizeof(l));
-  st = parse_root(xml, len, "DescribeVolumesModificationsResponse", &root,
-                  err);
+  st = parse_root(xml, len, "DescribeVolumesModificationsResponse", &root, err);
   if (st != BERTH_OK)
     return st;
   set = berth__xml_child(root, "volumeModificationSet");

@@ -23,7 +23,8 @@
 #define JSON_TYPE "application/json"
 #define BASE "/" BERTH_EFS_API_VERSION
 
-/* --- parsing ----------------------------------------------------------------- */
+/* --- parsing -----------------------------------------------------------------
+ */
 
 static berth_status_t dup_str(const json_t *obj, const char *key, char **out,
                               berth_error_t *err)
@@ -132,7 +133,8 @@ static berth_status_t fill_access_point(const json_t *o,
         if (!json_is_integer(g)) {
           st = berth_error_set(err, BERTH_EPARSE,
                                "efs: PosixUser.SecondaryGids[%zu]: expected "
-                               "integer", i);
+                               "integer",
+                               i);
           break;
         }
         ap->secondary_gids[ap->secondary_gid_count++] = json_integer_value(g);
@@ -209,9 +211,8 @@ typedef berth_status_t (*fill_fn)(const json_t *o, void *item,
                                   berth_error_t *err);
 
 static berth_status_t parse_array(const json_t *doc, const char *key,
-                                  size_t item_size, fill_fn fill,
-                                  void **items, size_t *count,
-                                  berth_error_t *err)
+                                  size_t item_size, fill_fn fill, void **items,
+                                  size_t *count, berth_error_t *err)
 {
   json_t *arr = NULL;
   berth_status_t st;
@@ -242,9 +243,9 @@ static berth_status_t fill_ap_item(const json_t *o, void *item,
   return fill_access_point(o, item, err);
 }
 
-berth_status_t berth_efs_parse_access_points(
-  const char *json, size_t len, berth_efs_access_point_list_t *out,
-  berth_error_t *err)
+berth_status_t berth_efs_parse_access_points(const char *json, size_t len,
+                                             berth_efs_access_point_list_t *out,
+                                             berth_error_t *err)
 {
   json_t *doc = NULL;
   berth_efs_access_point_list_t l;
@@ -389,9 +390,9 @@ static berth_status_t fill_mt(const json_t *o, void *item, berth_error_t *err)
   return st;
 }
 
-berth_status_t berth_efs_parse_mount_targets(
-  const char *json, size_t len, berth_efs_mount_target_list_t *out,
-  berth_error_t *err)
+berth_status_t berth_efs_parse_mount_targets(const char *json, size_t len,
+                                             berth_efs_mount_target_list_t *out,
+                                             berth_error_t *err)
 {
   json_t *doc = NULL;
   berth_efs_mount_target_list_t l;
@@ -415,7 +416,8 @@ berth_status_t berth_efs_parse_mount_targets(
   return st;
 }
 
-/* --- calls ------------------------------------------------------------------- */
+/* --- calls -------------------------------------------------------------------
+ */
 
 static berth_status_t call(berth_aws_t *aws, const char *action,
                            const char *method, const char *path,
@@ -445,9 +447,10 @@ static bool empty(const char *s)
   return s == NULL || *s == '\0';
 }
 
-berth_status_t berth_efs_create_access_point(
-  berth_aws_t *aws, const berth_efs_create_access_point_params_t *p,
-  berth_efs_access_point_t *out, berth_error_t *err)
+berth_status_t
+berth_efs_create_access_point(berth_aws_t *aws,
+                              const berth_efs_create_access_point_params_t *p,
+                              berth_efs_access_point_t *out, berth_error_t *err)
 {
   json_t *doc = NULL, *o;
   berth_http_response_t resp;
@@ -464,8 +467,8 @@ berth_status_t berth_efs_create_access_point(
   berth_http_response_init(&resp);
   berth_buf_init(&body);
   doc = json_object();
-  if (doc == NULL || json_object_set_new(doc, "ClientToken",
-                                         json_string(p->client_token)) ||
+  if (doc == NULL ||
+      json_object_set_new(doc, "ClientToken", json_string(p->client_token)) ||
       json_object_set_new(doc, "FileSystemId", json_string(p->file_system_id)))
     goto oom;
   if (p->set_posix_user) {
@@ -487,19 +490,17 @@ berth_status_t berth_efs_create_access_point(
   if (!empty(p->root_path) || p->set_creation_info) {
     o = json_object();
     if (o == NULL || json_object_set_new(doc, "RootDirectory", o) ||
-        json_object_set_new(o, "Path", json_string(empty(p->root_path)
-                                                      ? "/"
-                                                      : p->root_path)))
+        json_object_set_new(
+            o, "Path", json_string(empty(p->root_path) ? "/" : p->root_path)))
       goto oom;
     if (p->set_creation_info) {
       json_t *ci = json_object();
       if (ci == NULL || json_object_set_new(o, "CreationInfo", ci) ||
           json_object_set_new(ci, "OwnerUid", json_integer(p->owner_uid)) ||
           json_object_set_new(ci, "OwnerGid", json_integer(p->owner_gid)) ||
-          json_object_set_new(ci, "Permissions",
-                              json_string(empty(p->permissions)
-                                            ? "0755"
-                                            : p->permissions)))
+          json_object_set_new(
+              ci, "Permissions",
+              json_string(empty(p->permissions) ? "0755" : p->permissions)))
         goto oom;
     }
   }
@@ -535,9 +536,9 @@ done:
 }
 
 berth_status_t berth_efs_describe_access_points(
-  berth_aws_t *aws, const char *file_system_id, const char *access_point_id,
-  int max_results, const char *next_token, berth_efs_access_point_list_t *out,
-  berth_error_t *err)
+    berth_aws_t *aws, const char *file_system_id, const char *access_point_id,
+    int max_results, const char *next_token, berth_efs_access_point_list_t *out,
+    berth_error_t *err)
 {
   berth_http_response_t resp;
   berth_buf_t q;
@@ -564,8 +565,7 @@ berth_status_t berth_efs_describe_access_points(
     st = call(aws, "DescribeAccessPoints", "GET", BASE "/access-points", &q,
               NULL, &resp, err);
   if (st == BERTH_OK)
-    st = berth_efs_parse_access_points(resp.body.data, resp.body.len, out,
-                                       err);
+    st = berth_efs_parse_access_points(resp.body.data, resp.body.len, out, err);
   berth_buf_cleanup(&q);
   berth_http_response_cleanup(&resp);
   return st;
@@ -587,22 +587,22 @@ berth_status_t berth_efs_delete_access_point(berth_aws_t *aws,
   berth_buf_init(&path);
   st = berth_buf_append_str(&path, BASE "/access-points/");
   if (st == BERTH_OK)
-    st = berth_sigv4_uri_encode(&path, access_point_id,
-                                strlen(access_point_id), false);
+    st = berth_sigv4_uri_encode(&path, access_point_id, strlen(access_point_id),
+                                false);
   if (st != BERTH_OK)
     st = berth_error_set(err, st, "EFS DeleteAccessPoint: out of memory");
   else
-    st = call(aws, "DeleteAccessPoint", "DELETE", path.data, NULL, NULL,
-              &resp, err);
+    st = call(aws, "DeleteAccessPoint", "DELETE", path.data, NULL, NULL, &resp,
+              err);
   berth_buf_cleanup(&path);
   berth_http_response_cleanup(&resp);
   return st;
 }
 
 berth_status_t berth_efs_describe_file_systems(
-  berth_aws_t *aws, const char *file_system_id, const char *creation_token,
-  int max_items, const char *marker, berth_efs_file_system_list_t *out,
-  berth_error_t *err)
+    berth_aws_t *aws, const char *file_system_id, const char *creation_token,
+    int max_items, const char *marker, berth_efs_file_system_list_t *out,
+    berth_error_t *err)
 {
   berth_http_response_t resp;
   berth_buf_t q;
@@ -625,8 +625,8 @@ berth_status_t berth_efs_describe_file_systems(
   if (st != BERTH_OK)
     st = berth_error_set(err, st, "EFS DescribeFileSystems: out of memory");
   else
-    st = call(aws, "DescribeFileSystems", "GET", BASE "/file-systems", &q,
-              NULL, &resp, err);
+    st = call(aws, "DescribeFileSystems", "GET", BASE "/file-systems", &q, NULL,
+              &resp, err);
   if (st == BERTH_OK)
     st = berth_efs_parse_file_systems(resp.body.data, resp.body.len, out, err);
   berth_buf_cleanup(&q);
@@ -635,9 +635,9 @@ berth_status_t berth_efs_describe_file_systems(
 }
 
 berth_status_t berth_efs_describe_mount_targets(
-  berth_aws_t *aws, const char *file_system_id, const char *mount_target_id,
-  const char *access_point_id, int max_items, const char *marker,
-  berth_efs_mount_target_list_t *out, berth_error_t *err)
+    berth_aws_t *aws, const char *file_system_id, const char *mount_target_id,
+    const char *access_point_id, int max_items, const char *marker,
+    berth_efs_mount_target_list_t *out, berth_error_t *err)
 {
   berth_http_response_t resp;
   berth_buf_t q;
@@ -668,14 +668,14 @@ berth_status_t berth_efs_describe_mount_targets(
     st = call(aws, "DescribeMountTargets", "GET", BASE "/mount-targets", &q,
               NULL, &resp, err);
   if (st == BERTH_OK)
-    st = berth_efs_parse_mount_targets(resp.body.data, resp.body.len, out,
-                                       err);
+    st = berth_efs_parse_mount_targets(resp.body.data, resp.body.len, out, err);
   berth_buf_cleanup(&q);
   berth_http_response_cleanup(&resp);
   return st;
 }
 
-/* --- cleanup --------------------------------------------------------------- */
+/* --- cleanup ---------------------------------------------------------------
+ */
 
 void berth_efs_access_point_cleanup(berth_efs_access_point_t *ap)
 {

@@ -13,33 +13,33 @@
 #include <strings.h>
 
 typedef struct partition {
-  const char *prefix;        /* region prefix, "" for the default */
-  const char *suffix;        /* DNS suffix */
-  const char *dual_suffix;   /* dual-stack DNS suffix, NULL: none */
-  bool gov;                  /* aws-us-gov: some FIPS hosts differ */
+  const char *prefix;      /* region prefix, "" for the default */
+  const char *suffix;      /* DNS suffix */
+  const char *dual_suffix; /* dual-stack DNS suffix, NULL: none */
+  bool gov;                /* aws-us-gov: some FIPS hosts differ */
 } partition_t;
 
 /* Longest prefixes first. */
 static const partition_t partitions[] = {
-  { "us-isob-", "sc2s.sgov.gov", NULL, false },
-  { "us-isof-", "csp.hci.ic.gov", NULL, false },
-  { "us-iso-", "c2s.ic.gov", NULL, false },
-  { "eu-isoe-", "cloud.adc-e.uk", NULL, false },
-  { "us-gov-", "amazonaws.com", "api.aws", true },
-  { "eusc-", "amazonaws.eu", NULL, false },
-  { "cn-", "amazonaws.com.cn", "api.amazonwebservices.com.cn", false },
-  { "", "amazonaws.com", "api.aws", false },
+    {"us-isob-", "sc2s.sgov.gov", NULL, false},
+    {"us-isof-", "csp.hci.ic.gov", NULL, false},
+    {"us-iso-", "c2s.ic.gov", NULL, false},
+    {"eu-isoe-", "cloud.adc-e.uk", NULL, false},
+    {"us-gov-", "amazonaws.com", "api.aws", true},
+    {"eusc-", "amazonaws.eu", NULL, false},
+    {"cn-", "amazonaws.com.cn", "api.amazonwebservices.com.cn", false},
+    {"", "amazonaws.com", "api.aws", false},
 };
 
 /* The regions whose STS calls go to the global endpoint under
  * AWS_STS_REGIONAL_ENDPOINTS=legacy (the rule set's list). */
 static const char *const sts_legacy_regions[] = {
-  "ap-northeast-1", "ap-south-1", "ap-southeast-1", "ap-southeast-2",
-  "aws-global",     "ca-central-1", "eu-central-1", "eu-north-1",
-  "eu-west-1",      "eu-west-2",    "eu-west-3",    "sa-east-1",
-  "us-east-1",      "us-east-2",    "us-west-1",    "us-west-2",
-  NULL
-};
+    "ap-northeast-1", "ap-south-1", "ap-southeast-1",
+    "ap-southeast-2", "aws-global", "ca-central-1",
+    "eu-central-1",   "eu-north-1", "eu-west-1",
+    "eu-west-2",      "eu-west-3",  "sa-east-1",
+    "us-east-1",      "us-east-2",  "us-west-1",
+    "us-west-2",      NULL};
 
 static const partition_t *partition_of(const char *region)
 {
@@ -59,8 +59,7 @@ static bool valid_region(const char *r)
   if (*r == '\0' || strlen(r) > 63)
     return false;
   for (p = r; *p != '\0'; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-          *p == '-'))
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
       return false;
   return true;
 }
@@ -68,19 +67,26 @@ static bool valid_region(const char *r)
 const char *berth_aws_service_name(berth_aws_service_t service)
 {
   switch (service) {
-  case BERTH_AWS_EC2: return "EC2";
-  case BERTH_AWS_EFS: return "EFS";
-  case BERTH_AWS_STS: return "STS";
-  default: return "?";
+  case BERTH_AWS_EC2:
+    return "EC2";
+  case BERTH_AWS_EFS:
+    return "EFS";
+  case BERTH_AWS_STS:
+    return "STS";
+  default:
+    return "?";
   }
 }
 
 static const char *signing_name(berth_aws_service_t service)
 {
   switch (service) {
-  case BERTH_AWS_EC2: return "ec2";
-  case BERTH_AWS_EFS: return "elasticfilesystem";
-  default: return "sts";
+  case BERTH_AWS_EC2:
+    return "ec2";
+  case BERTH_AWS_EFS:
+    return "elasticfilesystem";
+  default:
+    return "sts";
   }
 }
 
@@ -135,8 +141,7 @@ berth_status_t berth_aws_endpoint_resolve(berth_aws_service_t service,
     bool global = strcmp(region, "aws-global") == 0;
     size_t i;
 
-    for (i = 0; !global && p->sts_global && sts_legacy_regions[i] != NULL;
-         i++)
+    for (i = 0; !global && p->sts_global && sts_legacy_regions[i] != NULL; i++)
       global = strcmp(region, sts_legacy_regions[i]) == 0;
     if (global) {
       berth_strlcpy(ep.url, "https://sts.amazonaws.com", sizeof(ep.url));
@@ -163,8 +168,8 @@ berth_status_t berth_aws_endpoint_resolve(berth_aws_service_t service,
   }
   /* In GovCloud, EC2 and STS are FIPS endpoints already (no "-fips"),
    * except on dual-stack. */
-  if (p->use_fips && !(part->gov && !p->use_dualstack &&
-                       service != BERTH_AWS_EFS))
+  if (p->use_fips &&
+      !(part->gov && !p->use_dualstack && service != BERTH_AWS_EFS))
     snprintf(prefix, sizeof(prefix), "%s-fips", host_prefix);
   else
     snprintf(prefix, sizeof(prefix), "%s", host_prefix);
@@ -184,9 +189,9 @@ berth_status_t berth__aws_endpoint_from_config(const berth__aws_config_t *cfg,
                                                berth_error_t *err)
 {
   berth_aws_endpoint_params_t p;
-  static const int per_service[] = { BERTH__AWS_ENV_ENDPOINT_URL_EC2,
-                                     BERTH__AWS_ENV_ENDPOINT_URL_EFS,
-                                     BERTH__AWS_ENV_ENDPOINT_URL_STS };
+  static const int per_service[] = {BERTH__AWS_ENV_ENDPOINT_URL_EC2,
+                                    BERTH__AWS_ENV_ENDPOINT_URL_EFS,
+                                    BERTH__AWS_ENV_ENDPOINT_URL_STS};
   const char *sts_mode;
   berth_status_t st;
 

@@ -22,22 +22,21 @@
 /* The throttling codes of botocore's and the Go SDK's standard retry
  * mode. */
 static const char *const throttling_codes[] = {
-  "Throttling",
-  "ThrottlingException",
-  "ThrottledException",
-  "RequestThrottledException",
-  "TooManyRequestsException",
-  "ProvisionedThroughputExceededException",
-  "TransactionInProgressException",
-  "RequestLimitExceeded",
-  "BandwidthLimitExceeded",
-  "LimitExceededException",
-  "RequestThrottled",
-  "SlowDown",
-  "PriorRequestNotComplete",
-  "EC2ThrottledException",
-  NULL
-};
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    NULL};
 
 bool berth_aws_error_is_throttling(const char *code)
 {
@@ -64,44 +63,70 @@ static bool in(const char *code, const char *const *list)
 berth_status_t berth_aws_error_status(const char *code, long http_code)
 {
   static const char *const unauthorized[] = {
-    "AuthFailure", "SignatureDoesNotMatch", "InvalidClientTokenId",
-    "UnrecognizedClientException", "IncompleteSignature",
-    "IncompleteSignatureException", "MissingAuthenticationToken",
-    "MissingAuthenticationTokenException", "InvalidSignatureException",
-    "RequestExpired", "ExpiredToken", "ExpiredTokenException",
-    "InvalidIdentityToken", "InvalidAccessKeyId", "RequestTimeTooSkewed",
-    "AuthFailure.ServiceLinkedRoleCreationNotPermitted", NULL
-  };
-  static const char *const forbidden[] = {
-    "UnauthorizedOperation", "AccessDenied", "AccessDeniedException",
-    "OptInRequired", "Blocked", "PendingVerification",
-    "IncorrectFileSystemLifeCycleState", NULL
-  };
-  static const char *const conflict[] = {
-    "IdempotentParameterMismatch", "IncorrectState", "VolumeInUse",
-    "IncorrectModificationState", "IncorrectInstanceState",
-    "ConcurrentTagAccess", "InvalidAttachment.Conflict", "ConflictException",
-    "IncorrectMountTargetState", NULL
-  };
-  static const char *const invalid[] = {
-    "InvalidParameterValue", "InvalidParameter", "MissingParameter",
-    "InvalidParameterCombination", "ValidationError", "ValidationException",
-    "BadRequest", "UnknownParameter", "InvalidAction", "InvalidQueryParameter",
-    "MalformedQueryString", "InvalidRequest", "UnsupportedOperation",
-    "InvalidVolume.ZoneMismatch", "InvalidZone.NotFound",
-    "UnsupportedAvailabilityZone", NULL
-  };
+      "AuthFailure",
+      "SignatureDoesNotMatch",
+      "InvalidClientTokenId",
+      "UnrecognizedClientException",
+      "IncompleteSignature",
+      "IncompleteSignatureException",
+      "MissingAuthenticationToken",
+      "MissingAuthenticationTokenException",
+      "InvalidSignatureException",
+      "RequestExpired",
+      "ExpiredToken",
+      "ExpiredTokenException",
+      "InvalidIdentityToken",
+      "InvalidAccessKeyId",
+      "RequestTimeTooSkewed",
+      "AuthFailure.ServiceLinkedRoleCreationNotPermitted",
+      NULL};
+  static const char *const forbidden[] = {"UnauthorizedOperation",
+                                          "AccessDenied",
+                                          "AccessDeniedException",
+                                          "OptInRequired",
+                                          "Blocked",
+                                          "PendingVerification",
+                                          "IncorrectFileSystemLifeCycleState",
+                                          NULL};
+  static const char *const conflict[] = {"IdempotentParameterMismatch",
+                                         "IncorrectState",
+                                         "VolumeInUse",
+                                         "IncorrectModificationState",
+                                         "IncorrectInstanceState",
+                                         "ConcurrentTagAccess",
+                                         "InvalidAttachment.Conflict",
+                                         "ConflictException",
+                                         "IncorrectMountTargetState",
+                                         NULL};
+  static const char *const invalid[] = {"InvalidParameterValue",
+                                        "InvalidParameter",
+                                        "MissingParameter",
+                                        "InvalidParameterCombination",
+                                        "ValidationError",
+                                        "ValidationException",
+                                        "BadRequest",
+                                        "UnknownParameter",
+                                        "InvalidAction",
+                                        "InvalidQueryParameter",
+                                        "MalformedQueryString",
+                                        "InvalidRequest",
+                                        "UnsupportedOperation",
+                                        "InvalidVolume.ZoneMismatch",
+                                        "InvalidZone.NotFound",
+                                        "UnsupportedAvailabilityZone",
+                                        NULL};
   static const char *const unavailable[] = {
-    "InternalError", "InternalFailure", "ServiceUnavailable", "Unavailable",
-    "InternalServerError", "InsufficientVolumeCapacity", "RequestTimeout",
-    "RequestTimeoutException", "IDPCommunicationError", NULL
-  };
+      "InternalError",         "InternalFailure",
+      "ServiceUnavailable",    "Unavailable",
+      "InternalServerError",   "InsufficientVolumeCapacity",
+      "RequestTimeout",        "RequestTimeoutException",
+      "IDPCommunicationError", NULL};
   size_t n;
 
   if (code == NULL || *code == '\0')
     return berth_http_status_to_berth(http_code) == BERTH_OK
-             ? BERTH_EHTTP
-             : berth_http_status_to_berth(http_code);
+               ? BERTH_EHTTP
+               : berth_http_status_to_berth(http_code);
   n = strlen(code);
   /* The specific lists first: InvalidZone.NotFound is a bad argument. */
   if (berth_aws_error_is_throttling(code))
@@ -130,8 +155,8 @@ berth_status_t berth_aws_error_status(const char *code, long http_code)
   if (http_code >= 500)
     return BERTH_EUNAVAILABLE;
   return berth_http_status_to_berth(http_code) == BERTH_OK
-           ? BERTH_EHTTP
-           : berth_http_status_to_berth(http_code);
+             ? BERTH_EHTTP
+             : berth_http_status_to_berth(http_code);
 }
 
 /* Copy s into out, white space runs collapsed to one space, trimmed, and
@@ -167,9 +192,9 @@ static void copy_clean(char *out, size_t size, const char *s)
   berth_buf_cleanup(&red);
 }
 
-static berth_status_t parse_xml_error(const char *body, size_t len,
-                                      char *code, size_t code_size,
-                                      char *message, size_t message_size)
+static berth_status_t parse_xml_error(const char *body, size_t len, char *code,
+                                      size_t code_size, char *message,
+                                      size_t message_size)
 {
   berth__xml_node_t *root = NULL;
   const berth__xml_node_t *e = NULL;
@@ -197,14 +222,14 @@ static berth_status_t parse_xml_error(const char *body, size_t len,
   return st;
 }
 
-static berth_status_t parse_json_error(const char *body, size_t len,
-                                       char *code, size_t code_size,
-                                       char *message, size_t message_size)
+static berth_status_t parse_json_error(const char *body, size_t len, char *code,
+                                       size_t code_size, char *message,
+                                       size_t message_size)
 {
-  static const char *const code_keys[] = { "ErrorCode", "__type", "code",
-                                           "Code", NULL };
-  static const char *const msg_keys[] = { "Message", "message",
-                                          "errorMessage", NULL };
+  static const char *const code_keys[] = {"ErrorCode", "__type", "code", "Code",
+                                          NULL};
+  static const char *const msg_keys[] = {"Message", "message", "errorMessage",
+                                         NULL};
   json_t *doc = NULL;
   const char *c = NULL;
   const char *m = NULL;
@@ -237,9 +262,9 @@ static berth_status_t parse_json_error(const char *body, size_t len,
   return BERTH_OK;
 }
 
-berth_status_t berth_aws_parse_error(const char *body, size_t len,
-                                     char *code, size_t code_size,
-                                     char *message, size_t message_size)
+berth_status_t berth_aws_parse_error(const char *body, size_t len, char *code,
+                                     size_t code_size, char *message,
+                                     size_t message_size)
 {
   size_t i = 0;
 
@@ -255,7 +280,6 @@ berth_status_t berth_aws_parse_error(const char *body, size_t len,
   if (i < len && body[i] == '<')
     return parse_xml_error(body, len, code, code_size, message, message_size);
   if (i < len && body[i] == '{')
-    return parse_json_error(body, len, code, code_size, message,
-                            message_size);
+    return parse_json_error(body, len, code, code_size, message, message_size);
   return BERTH_EPARSE;
 }

@@ -41,16 +41,17 @@ berth_status_t berth__aws_parse_json_credentials(const char *body, size_t len,
   memset(&c, 0, sizeof(c));
   st = berth_json_parse(body, len, &doc, NULL);
   if (st != BERTH_OK || !json_is_object(doc)) {
-    st = berth_error_set(err, BERTH_EPARSE, "credentials are not a JSON "
-                                            "object");
+    st = berth_error_set(err, BERTH_EPARSE,
+                         "credentials are not a JSON "
+                         "object");
     goto done;
   }
   code = json_string_value(json_object_get(doc, "Code"));
   if (code != NULL && strcmp(code, "Success") != 0) {
     const char *msg = json_string_value(json_object_get(doc, "Message"));
     st = berth_error_set(err, BERTH_EUNAVAILABLE,
-                         "credentials not available: Code %.64s%s%.200s",
-                         code, msg != NULL ? ": " : "", msg != NULL ? msg : "");
+                         "credentials not available: Code %.64s%s%.200s", code,
+                         msg != NULL ? ": " : "", msg != NULL ? msg : "");
     goto done;
   }
   ak = json_string_value(json_object_get(doc, "AccessKeyId"));
@@ -58,8 +59,9 @@ berth_status_t berth__aws_parse_json_credentials(const char *body, size_t len,
   tok = json_string_value(json_object_get(doc, "Token"));
   exp = json_string_value(json_object_get(doc, "Expiration"));
   if (ak == NULL || *ak == '\0' || sk == NULL || *sk == '\0') {
-    st = berth_error_set(err, BERTH_EPARSE, "credentials without AccessKeyId "
-                                            "or SecretAccessKey");
+    st = berth_error_set(err, BERTH_EPARSE,
+                         "credentials without AccessKeyId "
+                         "or SecretAccessKey");
     goto done;
   }
   if (exp != NULL && berth__aws_parse_time(exp, &c.expiration_ms) != BERTH_OK) {
@@ -82,7 +84,7 @@ berth_status_t berth__aws_parse_json_credentials(const char *body, size_t len,
 done:
   if (doc != NULL) {
     /* Wipe the secret and token inside the parsed document. */
-    static const char *const keys[] = { "SecretAccessKey", "Token", NULL };
+    static const char *const keys[] = {"SecretAccessKey", "Token", NULL};
     size_t i;
     for (i = 0; keys[i] != NULL; i++) {
       json_t *v = json_object_get(doc, keys[i]);
@@ -130,8 +132,8 @@ static berth_status_t imds_open(const berth__aws_config_t *cfg, imds_t *m,
 {
   const char *ep = berth__aws_env(cfg, BERTH__AWS_ENV_IMDS_ENDPOINT);
   const char *mode = berth__aws_env(cfg, BERTH__AWS_ENV_IMDS_ENDPOINT_MODE);
-  const char *hdr[] = { "X-aws-ec2-metadata-token-ttl-seconds: "
-                        IMDS_TOKEN_TTL, NULL };
+  const char *hdr[] = {"X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL,
+                       NULL};
   berth_http_request_t req;
   berth_http_response_t resp;
   char url[300];
@@ -142,8 +144,9 @@ static berth_status_t imds_open(const berth__aws_config_t *cfg, imds_t *m,
   if (cfg->no_imds)
     return berth_error_set(err, BERTH_ENOTFOUND, "IMDS: disabled");
   if (ep == NULL)
-    ep = mode != NULL && strcmp(mode, "IPv6") == 0 ? "http://[fd00:ec2::254]"
-                                                   : BERTH_AWS_DEFAULT_IMDS_ENDPOINT;
+    ep = mode != NULL && strcmp(mode, "IPv6") == 0
+             ? "http://[fd00:ec2::254]"
+             : BERTH_AWS_DEFAULT_IMDS_ENDPOINT;
   if (berth_strlcpy(m->base, ep, sizeof(m->base)) >= sizeof(m->base))
     return berth_error_set(err, BERTH_EINVAL, "IMDS: endpoint too long");
   n = strlen(m->base);
@@ -169,14 +172,12 @@ static berth_status_t imds_open(const berth__aws_config_t *cfg, imds_t *m,
   } else if (st != BERTH_OK) {
     berth_error_prefix(err, "IMDS");
   } else if (resp.status != 200 || resp.body.len == 0) {
-    st = berth_error_set(err, resp.status == 403 ? BERTH_EFORBIDDEN
-                                                 : berth_http_status_to_berth(
-                                                     resp.status) == BERTH_OK
-                                                     ? BERTH_EHTTP
-                                                     : berth_http_status_to_berth(
-                                                         resp.status),
-                         "IMDS: token request answered HTTP %ld%s",
-                         resp.status,
+    st = berth_error_set(err,
+                         resp.status == 403 ? BERTH_EFORBIDDEN
+                         : berth_http_status_to_berth(resp.status) == BERTH_OK
+                             ? BERTH_EHTTP
+                             : berth_http_status_to_berth(resp.status),
+                         "IMDS: token request answered HTTP %ld%s", resp.status,
                          resp.status == 403 ? " (metadata access disabled)"
                                             : "");
     if (err != NULL)
@@ -255,8 +256,7 @@ berth_status_t berth__aws_imds_credentials(const berth__aws_config_t *cfg,
   st = imds_open(cfg, &m, err);
   if (st != BERTH_OK)
     return st;
-  st = imds_get(&m, "/latest/meta-data/iam/security-credentials/", &roles,
-                err);
+  st = imds_get(&m, "/latest/meta-data/iam/security-credentials/", &roles, err);
   if (st == BERTH_ENOTFOUND) {
     st = berth_error_set(err, BERTH_ENOTFOUND,
                          "IMDS: the instance has no IAM role (instance "
@@ -270,8 +270,7 @@ berth_status_t berth__aws_imds_credentials(const berth__aws_config_t *cfg,
   if (nl != NULL)
     *nl = '\0';
   berth_str_trim(roles);
-  if (*roles == '\0' || strchr(roles, '/') != NULL ||
-      strlen(roles) > 128) {
+  if (*roles == '\0' || strchr(roles, '/') != NULL || strlen(roles) > 128) {
     st = berth_error_set(err, BERTH_EPARSE, "IMDS: bad role name");
     goto done;
   }
@@ -319,9 +318,9 @@ berth_status_t berth__aws_imds_region(const berth__aws_config_t *cfg,
 
 bool berth__aws_container_uri_allowed(const char *url)
 {
-  static const char *const allowed[] = { "localhost", "[::1]",
-                                         "169.254.170.2", "169.254.170.23",
-                                         "[fd00:ec2::23]", NULL };
+  static const char *const allowed[] = {"localhost",      "[::1]",
+                                        "169.254.170.2",  "169.254.170.23",
+                                        "[fd00:ec2::23]", NULL};
   char scheme[8], host[256], path[256];
   char *colon;
   size_t i;
@@ -342,8 +341,8 @@ bool berth__aws_container_uri_allowed(const char *url)
   if (strncmp(host, "127.", 4) == 0) {
     unsigned a, b, c;
     char extra;
-    return sscanf(host + 4, "%u.%u.%u%c", &a, &b, &c, &extra) == 3 &&
-           a < 256 && b < 256 && c < 256;
+    return sscanf(host + 4, "%u.%u.%u%c", &a, &b, &c, &extra) == 3 && a < 256 &&
+           b < 256 && c < 256;
   }
   return false;
 }
@@ -354,8 +353,8 @@ berth_status_t berth__aws_container_credentials(const berth__aws_config_t *cfg,
 {
   const char *full = berth__aws_env(cfg, BERTH__AWS_ENV_CONTAINER_FULL_URI);
   const char *rel = berth__aws_env(cfg, BERTH__AWS_ENV_CONTAINER_RELATIVE_URI);
-  const char *token_file = berth__aws_env(cfg,
-                                          BERTH__AWS_ENV_CONTAINER_TOKEN_FILE);
+  const char *token_file =
+      berth__aws_env(cfg, BERTH__AWS_ENV_CONTAINER_TOKEN_FILE);
   const char *token_env = berth__aws_env(cfg, BERTH__AWS_ENV_CONTAINER_TOKEN);
   berth_http_client_t *client = NULL;
   berth_http_request_t req;
@@ -363,7 +362,7 @@ berth_status_t berth__aws_container_credentials(const berth__aws_config_t *cfg,
   char *url = NULL;
   char *token = NULL;
   char *hdr = NULL;
-  const char *hdrs[2] = { NULL, NULL };
+  const char *hdrs[2] = {NULL, NULL};
   berth_status_t st;
 
   berth_http_response_init(&resp);
@@ -427,13 +426,14 @@ berth_status_t berth__aws_container_credentials(const berth__aws_config_t *cfg,
   }
   if (resp.status != 200) {
     char code[64], msg[200];
-    bool parsed = berth_aws_parse_error(resp.body.data, resp.body.len, code,
-                                        sizeof(code), msg,
-                                        sizeof(msg)) == BERTH_OK;
+    bool parsed =
+        berth_aws_parse_error(resp.body.data, resp.body.len, code, sizeof(code),
+                              msg, sizeof(msg)) == BERTH_OK;
     st = berth_http_status_to_berth(resp.status);
     if (st == BERTH_OK)
       st = BERTH_EHTTP;
-    st = berth_error_set(err, st, "container: endpoint answered HTTP %ld%s%s%s%s",
+    st = berth_error_set(err, st,
+                         "container: endpoint answered HTTP %ld%s%s%s%s",
                          resp.status, parsed ? ": " : "", parsed ? code : "",
                          parsed ? ": " : "", parsed ? msg : "");
     if (err != NULL) {

@@ -118,8 +118,8 @@ berth_status_t berth__aws_profile_parse(const char *text, const char *section,
       /* blank or comment */
     } else if (*s == '[' && !indented) {
       const char *close = memchr(s, ']', (size_t)(e - s));
-      in_section = close != NULL &&
-                   section_matches(s + 1, close, section, config_file);
+      in_section =
+          close != NULL && section_matches(s + 1, close, section, config_file);
       if (in_section)
         out->found = true;
     } else if (in_section && !indented) {
@@ -177,7 +177,8 @@ berth_status_t berth__aws_profile_load(const berth__aws_config_t *cfg,
 {
   const char *home = berth__aws_env(cfg, BERTH__AWS_ENV_HOME);
   const char *config = berth__aws_env(cfg, BERTH__AWS_ENV_CONFIG_FILE);
-  const char *creds = berth__aws_env(cfg, BERTH__AWS_ENV_SHARED_CREDENTIALS_FILE);
+  const char *creds =
+      berth__aws_env(cfg, BERTH__AWS_ENV_SHARED_CREDENTIALS_FILE);
   char *config_path = NULL;
   char *creds_path = NULL;
   berth_status_t st = BERTH_OK;

@@ -109,8 +109,7 @@ static int query_cmp(const void *a, const void *b)
 static bool is_unreserved(unsigned char c)
 {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-         c == '~';
+         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
 }
 
 static bool is_space(char c)
@@ -217,8 +216,7 @@ static berth_status_t hmac(const void *key, size_t key_len, const void *data,
 {
   unsigned int out_len = 32;
 
-  if (HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len) ==
-        NULL ||
+  if (HMAC(EVP_sha256(), key, (int)key_len, data, len, out, &out_len) == NULL ||
       out_len != 32)
     return BERTH_EINTERNAL;
   return BERTH_OK;
@@ -275,7 +273,7 @@ berth_status_t berth_sigv4_parse_date(const char *s, int64_t *out_ms)
 {
   struct tm tm;
   int v[6];
-  static const int widths[6] = { 4, 2, 2, 2, 2, 2 };
+  static const int widths[6] = {4, 2, 2, 2, 2, 2};
   size_t pos = 0;
   int i, j;
   time_t t;
@@ -313,10 +311,9 @@ berth_status_t berth_sigv4_parse_date(const char *s, int64_t *out_ms)
 static bool header_ignored(const char *name)
 {
   static const char *const ignored[] = {
-    "authorization",       "x-amz-date", "x-amz-security-token",
-    "x-amz-content-sha256", "user-agent", "expect",
-    "x-amzn-trace-id",     NULL
-  };
+      "authorization",        "x-amz-date", "x-amz-security-token",
+      "x-amz-content-sha256", "user-agent", "expect",
+      "x-amzn-trace-id",      NULL};
   size_t i;
 
   for (i = 0; ignored[i] != NULL; i++)
@@ -327,8 +324,7 @@ static bool header_ignored(const char *name)
 
 /* Add name (lower-cased) and value (trimmed, inner white space collapsed)
  * to the header list. */
-static berth_status_t add_header(list_t *l, const char *name,
-                                 const char *value)
+static berth_status_t add_header(list_t *l, const char *name, const char *value)
 {
   entry_t *e = list_push(l);
   berth_status_t st = BERTH_OK;
@@ -366,8 +362,8 @@ static berth_status_t add_header(list_t *l, const char *name,
 
 /* Add one query parameter: decoded (when decode) then encoded. */
 static berth_status_t add_param(list_t *l, berth_buf_t *tmp, const char *key,
-                                size_t key_len, const char *val,
-                                size_t val_len, bool decode)
+                                size_t key_len, const char *val, size_t val_len,
+                                bool decode)
 {
   entry_t *e = list_push(l);
   berth_status_t st;
@@ -379,8 +375,7 @@ static berth_status_t add_param(list_t *l, berth_buf_t *tmp, const char *key,
               : berth_buf_append(tmp, key, key_len);
   e->name = l->text.len;
   if (st == BERTH_OK)
-    st = berth_sigv4_uri_encode(&l->text, berth_buf_str(tmp), tmp->len,
-                                false);
+    st = berth_sigv4_uri_encode(&l->text, berth_buf_str(tmp), tmp->len, false);
   if (st == BERTH_OK)
     st = berth_buf_append_byte(&l->text, '\0');
   berth_buf_reset(tmp);
@@ -389,8 +384,7 @@ static berth_status_t add_param(list_t *l, berth_buf_t *tmp, const char *key,
                 : berth_buf_append(tmp, val, val_len);
   e->value = l->text.len;
   if (st == BERTH_OK)
-    st = berth_sigv4_uri_encode(&l->text, berth_buf_str(tmp), tmp->len,
-                                false);
+    st = berth_sigv4_uri_encode(&l->text, berth_buf_str(tmp), tmp->len, false);
   if (st == BERTH_OK)
     st = berth_buf_append_byte(&l->text, '\0');
   return st;
@@ -398,8 +392,7 @@ static berth_status_t add_param(list_t *l, berth_buf_t *tmp, const char *key,
 
 /* Split query on '&' and add each "key=value" (or "key") to l. Empty
  * parts ("a=1&&b=2") are skipped, as botocore does. */
-static berth_status_t add_query(list_t *l, berth_buf_t *tmp,
-                                const char *query)
+static berth_status_t add_query(list_t *l, berth_buf_t *tmp, const char *query)
 {
   berth_status_t st = BERTH_OK;
   const char *p = query;
@@ -470,8 +463,7 @@ static berth_status_t append_path(berth_buf_t *out, const char *path,
   src_len = strlen(src);
   if (st == BERTH_OK)
     st = p->no_double_encode ? berth_buf_append(out, src, src_len)
-                             : berth_sigv4_uri_encode(out, src, src_len,
-                                                      true);
+                             : berth_sigv4_uri_encode(out, src, src_len, true);
   berth_buf_cleanup(&norm);
   return st;
 }
@@ -569,8 +561,7 @@ void berth_sigv4_result_cleanup(berth_sigv4_result_t *res)
       free(*owned[i]);
     }
   }
-  for (i = 0; i < res->header_count && i < BERTH_SIGV4_MAX_ADDED_HEADERS;
-       i++) {
+  for (i = 0; i < res->header_count && i < BERTH_SIGV4_MAX_ADDED_HEADERS; i++) {
     if (res->headers[i].value != NULL) {
       berth_memzero(res->headers[i].value, strlen(res->headers[i].value));
       free(res->headers[i].value);
@@ -579,8 +570,8 @@ void berth_sigv4_result_cleanup(berth_sigv4_result_t *res)
   berth_memzero(res, sizeof(*res));
 }
 
-static berth_status_t add_out_header(berth_sigv4_result_t *r,
-                                     const char *name, const char *value)
+static berth_status_t add_out_header(berth_sigv4_result_t *r, const char *name,
+                                     const char *value)
 {
   char *v = strdup(value);
 
@@ -594,8 +585,7 @@ static berth_status_t add_out_header(berth_sigv4_result_t *r,
 
 berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
                                 const berth_sigv4_params_t *params,
-                                berth_sigv4_result_t *out,
-                                berth_error_t *err)
+                                berth_sigv4_result_t *out, berth_error_t *err)
 {
   berth_sigv4_result_t r;
   list_t headers, query;
@@ -667,9 +657,8 @@ berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
   } else if (req->payload_hash != NULL) {
     payload = req->payload_hash;
   } else {
-    st = berth_sigv4_sha256_hex(req->body, req->body != NULL ? req->body_len
-                                                             : 0,
-                                payload_hex);
+    st = berth_sigv4_sha256_hex(
+        req->body, req->body != NULL ? req->body_len : 0, payload_hex);
     if (st != BERTH_OK) {
       berth_error_set(err, st, "sigv4: SHA-256 failed");
       goto done;
@@ -678,8 +667,8 @@ berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
   }
 
   /* Scope. */
-  st = berth_buf_appendf(&scope, "%s/%s/%s/aws4_request", date,
-                         params->region, params->service);
+  st = berth_buf_appendf(&scope, "%s/%s/%s/aws4_request", date, params->region,
+                         params->service);
   if (st != BERTH_OK)
     goto oom;
 
@@ -787,8 +776,8 @@ berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
     berth_buf_cleanup(&hblock);
   }
   if (st == BERTH_OK)
-    st = berth_buf_appendf(&creq, "\n%s\n%s", berth_buf_str(&signed_h),
-                           payload);
+    st =
+        berth_buf_appendf(&creq, "\n%s\n%s", berth_buf_str(&signed_h), payload);
   if (st != BERTH_OK)
     goto oom;
 
@@ -807,8 +796,8 @@ berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
   if (params->signing_key != NULL)
     memcpy(key, params->signing_key, sizeof(key));
   else
-    st = berth_sigv4_derive_key(cred->secret_access_key, date,
-                                params->region, params->service, key);
+    st = berth_sigv4_derive_key(cred->secret_access_key, date, params->region,
+                                params->service, key);
   if (st == BERTH_OK)
     st = hmac(key, sizeof(key), sts.data, sts.len, sig);
   if (st != BERTH_OK) {

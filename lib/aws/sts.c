@@ -46,8 +46,8 @@ berth_status_t berth__aws_sts_parse_credentials(const char *body, size_t len,
   sk = berth__xml_text(c, "SecretAccessKey");
   tok = berth__xml_text(c, "SessionToken");
   exp = berth__xml_text(c, "Expiration");
-  if (ak == NULL || *ak == '\0' || sk == NULL || *sk == '\0' ||
-      tok == NULL || *tok == '\0' || exp == NULL) {
+  if (ak == NULL || *ak == '\0' || sk == NULL || *sk == '\0' || tok == NULL ||
+      *tok == '\0' || exp == NULL) {
     st = berth_error_set(err, BERTH_EPARSE,
                          "STS answer without Credentials (AccessKeyId, "
                          "SecretAccessKey, SessionToken, Expiration)");
@@ -116,13 +116,10 @@ static berth_status_t call(berth__aws_transport_t *t,
   return st;
 }
 
-berth_status_t berth__aws_sts_web_identity(berth__aws_transport_t *t,
-                                           const berth_aws_endpoint_t *ep,
-                                           const char *role_arn,
-                                           const char *session_name,
-                                           const char *token,
-                                           berth_aws_credentials_t *out,
-                                           berth_error_t *err)
+berth_status_t berth__aws_sts_web_identity(
+    berth__aws_transport_t *t, const berth_aws_endpoint_t *ep,
+    const char *role_arn, const char *session_name, const char *token,
+    berth_aws_credentials_t *out, berth_error_t *err)
 {
   berth_buf_t form;
   berth_status_t st;
@@ -148,15 +145,11 @@ berth_status_t berth__aws_sts_web_identity(berth__aws_transport_t *t,
   return st;
 }
 
-berth_status_t berth__aws_sts_assume_role(berth__aws_transport_t *t,
-                                          const berth_aws_endpoint_t *ep,
-                                          const berth_aws_credentials_t *creds,
-                                          const char *role_arn,
-                                          const char *session_name,
-                                          const char *external_id,
-                                          int duration_s,
-                                          berth_aws_credentials_t *out,
-                                          berth_error_t *err)
+berth_status_t berth__aws_sts_assume_role(
+    berth__aws_transport_t *t, const berth_aws_endpoint_t *ep,
+    const berth_aws_credentials_t *creds, const char *role_arn,
+    const char *session_name, const char *external_id, int duration_s,
+    berth_aws_credentials_t *out, berth_error_t *err)
 {
   berth_buf_t form;
   berth_status_t st;
@@ -176,8 +169,7 @@ berth_status_t berth__aws_sts_assume_role(berth__aws_transport_t *t,
   if (st != BERTH_OK)
     st = berth_error_set(err, st, "out of memory");
   else
-    st = call(t, ep, creds, "STS AssumeRole", &form, out, "assume-role",
-              err);
+    st = call(t, ep, creds, "STS AssumeRole", &form, out, "assume-role", err);
   berth_buf_cleanup(&form);
   return st;
 }

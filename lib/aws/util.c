@@ -163,8 +163,7 @@ void berth__aws_uuid(const berth_rand_t *r, char out[37])
            b[11], b[12], b[13], b[14], b[15]);
 }
 
-berth_status_t berth__aws_read_file(const char *path, size_t limit,
-                                    char **out)
+berth_status_t berth__aws_read_file(const char *path, size_t limit, char **out)
 {
   FILE *f;
   berth_buf_t buf;
@@ -230,8 +229,8 @@ berth_status_t berth__aws_url_split(const char *url, char *scheme,
     return BERTH_EPARSE;
   }
   host_end = host_start + strcspn(host_start, "/?#");
-  if (host_end == host_start || memchr(host_start, '@', (size_t)(host_end -
-                                                             host_start)))
+  if (host_end == host_start ||
+      memchr(host_start, '@', (size_t)(host_end - host_start)))
     return BERTH_EPARSE;
   n = (size_t)(host_end - host_start);
   if (n >= host_size)

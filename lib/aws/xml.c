@@ -20,12 +20,12 @@ typedef struct parse_state {
   XML_Parser parser;
   berth__xml_node_t *root;
   berth__xml_node_t *cur;
-  size_t text_cap;  /* capacity of cur->text */
-  size_t text_len;  /* length of cur->text */
+  size_t text_cap; /* capacity of cur->text */
+  size_t text_len; /* length of cur->text */
   int depth;
   size_t nodes;
   berth_status_t st;
-  const char *why;  /* our own reason to stop, or NULL for expat's */
+  const char *why; /* our own reason to stop, or NULL for expat's */
 } parse_state_t;
 
 static void stop(parse_state_t *ps, berth_status_t st, const char *why)
@@ -169,7 +169,7 @@ berth_status_t berth__xml_parse(const char *data, size_t len,
   XML_SetCharacterDataHandler(ps.parser, on_text);
   XML_SetStartDoctypeDeclHandler(ps.parser, on_doctype);
   if (XML_Parse(ps.parser, data != NULL ? data : "", (int)len, XML_TRUE) ==
-        XML_STATUS_ERROR ||
+          XML_STATUS_ERROR ||
       ps.st != BERTH_OK) {
     if (ps.st != BERTH_OK)
       st = berth_error_set(err, ps.st, "xml: %s", ps.why);

@@ -70,10 +70,10 @@ static berth_status_t get_creds(env_t *e, berth_aws_credentials_t *c,
 
 static void test_environment_first(void **state)
 {
-  env_t e = { { "AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY",
-                "secretEnv", "AWS_SESSION_TOKEN", "tokenEnv", "AWS_PROFILE",
-                "dev", "AWS_ROLE_ARN", "arn:aws:iam::1:role/r",
-                "AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent", NULL } };
+  env_t e = {{"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY",
+              "secretEnv", "AWS_SESSION_TOKEN", "tokenEnv", "AWS_PROFILE",
+              "dev", "AWS_ROLE_ARN", "arn:aws:iam::1:role/r",
+              "AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent", NULL}};
   berth_aws_credentials_t c;
 
   (void)state;
@@ -89,7 +89,7 @@ static void test_environment_first(void **state)
 
 static void test_partial_environment(void **state)
 {
-  env_t e = { { "AWS_ACCESS_KEY_ID", "AKIDENV", NULL } };
+  env_t e = {{"AWS_ACCESS_KEY_ID", "AKIDENV", NULL}};
   berth_aws_credentials_t c;
   berth_error_t err;
 
@@ -102,9 +102,9 @@ static void test_partial_environment(void **state)
  * it fails, naming the file, and does not fall through to the profile. */
 static void test_web_identity_before_profile(void **state)
 {
-  env_t e = { { "AWS_ROLE_ARN", "arn:aws:iam::1:role/r",
-                "AWS_WEB_IDENTITY_TOKEN_FILE", DATA "/no-such-token",
-                "AWS_PROFILE", "dev", NULL } };
+  env_t e = {{"AWS_ROLE_ARN", "arn:aws:iam::1:role/r",
+              "AWS_WEB_IDENTITY_TOKEN_FILE", DATA "/no-such-token",
+              "AWS_PROFILE", "dev", NULL}};
   berth_aws_credentials_t c;
   berth_error_t err;
 
@@ -121,16 +121,16 @@ static void test_profiles(void **state)
     const char *ak;
     const char *token;
   } cases[] = {
-    { NULL, "AKIDDEFAULTCREDS", NULL },
-    { "dev", "AKIDDEVCREDS", "tokenDev" },
-    { "both", "AKIDBOTHFROMCREDS", NULL },
-    { "onlyconfig", "AKIDONLYCONFIG", NULL },
+      {NULL, "AKIDDEFAULTCREDS", NULL},
+      {"dev", "AKIDDEVCREDS", "tokenDev"},
+      {"both", "AKIDBOTHFROMCREDS", NULL},
+      {"onlyconfig", "AKIDONLYCONFIG", NULL},
   };
   size_t i;
 
   (void)state;
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    env_t e = { { NULL } };
+    env_t e = {{NULL}};
     berth_aws_credentials_t c;
 
     if (cases[i].profile != NULL) {
@@ -152,7 +152,7 @@ static void test_profiles(void **state)
 /* The inline comment is cut off the value. */
 static void test_profile_values(void **state)
 {
-  env_t e = { { "AWS_PROFILE", "dev", NULL } };
+  env_t e = {{"AWS_PROFILE", "dev", NULL}};
   berth_aws_credentials_t c;
 
   (void)state;
@@ -168,19 +168,19 @@ static void test_profile_errors(void **state)
     berth_status_t st;
     const char *words;
   } cases[] = {
-    { "nope", BERTH_ENOTFOUND, "profile nope not found" },
-    /* "[onlycreds-style]" in the config file is not "[profile ...]". */
-    { "onlycreds-style", BERTH_ENOTFOUND, "not found" },
-    { "half", BERTH_EINVAL, "must both be set" },
-    { "role-no-source", BERTH_EINVAL, "source_profile" },
-    { "loop-a", BERTH_EINVAL, "cyclic" },
-    { "bad-source", BERTH_EINVAL, "credential_source" },
+      {"nope", BERTH_ENOTFOUND, "profile nope not found"},
+      /* "[onlycreds-style]" in the config file is not "[profile ...]". */
+      {"onlycreds-style", BERTH_ENOTFOUND, "not found"},
+      {"half", BERTH_EINVAL, "must both be set"},
+      {"role-no-source", BERTH_EINVAL, "source_profile"},
+      {"loop-a", BERTH_EINVAL, "cyclic"},
+      {"bad-source", BERTH_EINVAL, "credential_source"},
   };
   size_t i;
 
   (void)state;
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-    env_t e = { { "AWS_PROFILE", cases[i].profile, NULL } };
+    env_t e = {{"AWS_PROFILE", cases[i].profile, NULL}};
     berth_aws_credentials_t c;
     berth_error_t err;
 
@@ -195,8 +195,8 @@ static void test_profile_errors(void **state)
 
 static void test_nothing_configured(void **state)
 {
-  env_t e = { { "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/c",
-                "AWS_CONFIG_FILE", "/nonexistent/f", NULL } };
+  env_t e = {{"AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/c",
+              "AWS_CONFIG_FILE", "/nonexistent/f", NULL}};
   berth_aws_options_t o;
   berth_aws_creds_provider_t *p = NULL;
   berth_aws_credentials_t c;
@@ -223,7 +223,8 @@ static void test_container_uri_rules(void **state)
   assert_true(berth__aws_container_uri_allowed("http://127.1.2.3/x"));
   assert_true(berth__aws_container_uri_allowed("http://localhost:1/x"));
   assert_true(berth__aws_container_uri_allowed("http://[::1]:9/x"));
-  assert_true(berth__aws_container_uri_allowed("http://169.254.170.23/v1/credentials"));
+  assert_true(
+      berth__aws_container_uri_allowed("http://169.254.170.23/v1/credentials"));
   assert_true(berth__aws_container_uri_allowed("http://169.254.170.2/x"));
   assert_true(berth__aws_container_uri_allowed("https://creds.example.com/x"));
   assert_false(berth__aws_container_uri_allowed("http://10.0.0.1/x"));
@@ -235,9 +236,9 @@ static void test_container_uri_rules(void **state)
 static void test_container_full_uri_refused(void **state)
 {
   /* Without shared files, which would come first. */
-  env_t e = { { "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://10.1.2.3/creds",
-                "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/c",
-                "AWS_CONFIG_FILE", "/nonexistent/f", NULL } };
+  env_t e = {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://10.1.2.3/creds",
+              "AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/c",
+              "AWS_CONFIG_FILE", "/nonexistent/f", NULL}};
   berth_aws_credentials_t c;
   berth_error_t err;
 
@@ -253,13 +254,14 @@ static void test_region_order(void **state)
     const char *kv[6];
     const char *want;
   } cases[] = {
-    { "ca-central-1", { "AWS_REGION", "us-east-2", NULL }, "ca-central-1" },
-    { NULL, { "AWS_REGION", "us-east-2", "AWS_DEFAULT_REGION", "us-west-1",
-              NULL }, "us-east-2" },
-    { NULL, { "AWS_DEFAULT_REGION", "us-west-1", NULL }, "us-west-1" },
-    { NULL, { NULL }, "eu-west-1" },
-    { NULL, { "AWS_PROFILE", "dev", NULL }, "us-west-2" },
-    { NULL, { "AWS_PROFILE", "both", NULL }, "ap-south-1" },
+      {"ca-central-1", {"AWS_REGION", "us-east-2", NULL}, "ca-central-1"},
+      {NULL,
+       {"AWS_REGION", "us-east-2", "AWS_DEFAULT_REGION", "us-west-1", NULL},
+       "us-east-2"},
+      {NULL, {"AWS_DEFAULT_REGION", "us-west-1", NULL}, "us-west-1"},
+      {NULL, {NULL}, "eu-west-1"},
+      {NULL, {"AWS_PROFILE", "dev", NULL}, "us-west-2"},
+      {NULL, {"AWS_PROFILE", "both", NULL}, "ap-south-1"},
   };
   size_t i;
 
@@ -284,8 +286,8 @@ static void test_region_order(void **state)
 /* Static credentials are fetched once and cached. */
 static void test_cache(void **state)
 {
-  env_t e = { { "AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY",
-                "secretEnv", NULL } };
+  env_t e = {{"AWS_ACCESS_KEY_ID", "AKIDENV", "AWS_SECRET_ACCESS_KEY",
+              "secretEnv", NULL}};
   berth_aws_options_t o;
   berth_aws_creds_provider_t *p = NULL;
   berth_aws_credentials_t c;
@@ -330,31 +332,31 @@ static void test_static_provider(void **state)
 static void test_parsers(void **state)
 {
   static const char sts[] =
-    "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/"
-    "doc/2011-06-15/\">\n"
-    "  <AssumeRoleWithWebIdentityResult>\n"
-    "    <SubjectFromWebIdentityToken>system:serviceaccount:kube-system:"
-    "berth</SubjectFromWebIdentityToken>\n"
-    "    <Credentials>\n"
-    "      <SessionToken>tokenFromSts</SessionToken>\n"
-    "      <SecretAccessKey>secretFromSts</SecretAccessKey>\n"
-    "      <Expiration>2019-11-09T13:34:41Z</Expiration>\n"
-    "      <AccessKeyId>ASIAFROMSTS</AccessKeyId>\n"
-    "    </Credentials>\n"
-    "  </AssumeRoleWithWebIdentityResult>\n"
-    "</AssumeRoleWithWebIdentityResponse>\n";
+      "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/"
+      "doc/2011-06-15/\">\n"
+      "  <AssumeRoleWithWebIdentityResult>\n"
+      "    <SubjectFromWebIdentityToken>system:serviceaccount:kube-system:"
+      "berth</SubjectFromWebIdentityToken>\n"
+      "    <Credentials>\n"
+      "      <SessionToken>tokenFromSts</SessionToken>\n"
+      "      <SecretAccessKey>secretFromSts</SecretAccessKey>\n"
+      "      <Expiration>2019-11-09T13:34:41Z</Expiration>\n"
+      "      <AccessKeyId>ASIAFROMSTS</AccessKeyId>\n"
+      "    </Credentials>\n"
+      "  </AssumeRoleWithWebIdentityResult>\n"
+      "</AssumeRoleWithWebIdentityResponse>\n";
   static const char imds[] =
-    "{\"Code\":\"Success\",\"LastUpdated\":\"2024-01-01T00:00:00Z\","
-    "\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\"ASIAIMDS\","
-    "\"SecretAccessKey\":\"secretImds\",\"Token\":\"tokenImds\","
-    "\"Expiration\":\"2024-01-01T06:00:00Z\"}";
+      "{\"Code\":\"Success\",\"LastUpdated\":\"2024-01-01T00:00:00Z\","
+      "\"Type\":\"AWS-HMAC\",\"AccessKeyId\":\"ASIAIMDS\","
+      "\"SecretAccessKey\":\"secretImds\",\"Token\":\"tokenImds\","
+      "\"Expiration\":\"2024-01-01T06:00:00Z\"}";
   berth_aws_credentials_t c;
   berth_error_t err;
   int64_t ms;
 
   (void)state;
-  assert_int_equal(berth__aws_sts_parse_credentials(sts, strlen(sts), &c,
-                                                    &err), BERTH_OK);
+  assert_int_equal(berth__aws_sts_parse_credentials(sts, strlen(sts), &c, &err),
+                   BERTH_OK);
   assert_string_equal(c.access_key_id, "ASIAFROMSTS");
   assert_string_equal(c.secret_access_key, "secretFromSts");
   assert_string_equal(c.session_token, "tokenFromSts");
@@ -362,14 +364,14 @@ static void test_parsers(void **state)
   berth_aws_credentials_cleanup(&c);
   assert_int_equal(berth__aws_sts_parse_credentials("<x/>", 4, &c, &err),
                    BERTH_EPARSE);
-  assert_int_equal(berth__aws_parse_json_credentials(imds, strlen(imds),
-                                                     "imds", &c, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth__aws_parse_json_credentials(imds, strlen(imds), "imds", &c, &err),
+      BERTH_OK);
   assert_string_equal(c.session_token, "tokenImds");
   assert_true(c.expiration_ms == 1704088800000LL);
   berth_aws_credentials_cleanup(&c);
-  assert_int_equal(berth__aws_parse_json_credentials(
-                     "{\"Code\":\"Failed\"}", 17, "imds", &c, &err),
+  assert_int_equal(berth__aws_parse_json_credentials("{\"Code\":\"Failed\"}",
+                                                     17, "imds", &c, &err),
                    BERTH_EUNAVAILABLE);
 
   assert_int_equal(berth__aws_parse_time("2019-11-09T13:34:41.250Z", &ms),
@@ -390,16 +392,16 @@ static void test_ini(void **state)
 
   (void)state;
   memset(&p, 0, sizeof(p));
-  assert_int_equal(berth__aws_profile_parse(
-                     "[profile  x ]\n"
-                     "  indented = ignored\n"
-                     "a=1\r\n"
-                     "b = two words ; comment\n"
-                     "c = semi;colon\n"
-                     "# c = no\n"
-                     "[profile y]\n"
-                     "a = 2\n",
-                     "x", true, &p), BERTH_OK);
+  assert_int_equal(berth__aws_profile_parse("[profile  x ]\n"
+                                            "  indented = ignored\n"
+                                            "a=1\r\n"
+                                            "b = two words ; comment\n"
+                                            "c = semi;colon\n"
+                                            "# c = no\n"
+                                            "[profile y]\n"
+                                            "a = 2\n",
+                                            "x", true, &p),
+                   BERTH_OK);
   assert_true(p.found);
   assert_string_equal(berth__aws_profile_get(&p, "a"), "1");
   assert_string_equal(berth__aws_profile_get(&p, "b"), "two words");
@@ -411,20 +413,20 @@ static void test_ini(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_environment_first),
-    cmocka_unit_test(test_partial_environment),
-    cmocka_unit_test(test_web_identity_before_profile),
-    cmocka_unit_test(test_profiles),
-    cmocka_unit_test(test_profile_values),
-    cmocka_unit_test(test_profile_errors),
-    cmocka_unit_test(test_nothing_configured),
-    cmocka_unit_test(test_container_uri_rules),
-    cmocka_unit_test(test_container_full_uri_refused),
-    cmocka_unit_test(test_region_order),
-    cmocka_unit_test(test_cache),
-    cmocka_unit_test(test_static_provider),
-    cmocka_unit_test(test_parsers),
-    cmocka_unit_test(test_ini),
+      cmocka_unit_test(test_environment_first),
+      cmocka_unit_test(test_partial_environment),
+      cmocka_unit_test(test_web_identity_before_profile),
+      cmocka_unit_test(test_profiles),
+      cmocka_unit_test(test_profile_values),
+      cmocka_unit_test(test_profile_errors),
+      cmocka_unit_test(test_nothing_configured),
+      cmocka_unit_test(test_container_uri_rules),
+      cmocka_unit_test(test_container_full_uri_refused),
+      cmocka_unit_test(test_region_order),
+      cmocka_unit_test(test_cache),
+      cmocka_unit_test(test_static_provider),
+      cmocka_unit_test(test_parsers),
+      cmocka_unit_test(test_ini),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

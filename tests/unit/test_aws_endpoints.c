@@ -40,13 +40,13 @@ static void run_file(const char *file, berth_aws_service_t service,
     json_t *params = json_object_get(tc, "params");
     json_t *expect = json_object_get(tc, "expect");
     const char *want_url = json_string_value(
-      json_object_get(json_object_get(expect, "endpoint"), "url"));
+        json_object_get(json_object_get(expect, "endpoint"), "url"));
     const char *want_err = json_string_value(json_object_get(expect, "error"));
     json_t *schemes = json_object_get(
-      json_object_get(json_object_get(expect, "endpoint"), "properties"),
-      "authSchemes");
+        json_object_get(json_object_get(expect, "endpoint"), "properties"),
+        "authSchemes");
     const char *want_signing = json_string_value(
-      json_object_get(json_array_get(schemes, 0), "signingRegion"));
+        json_object_get(json_array_get(schemes, 0), "signingRegion"));
     berth_aws_endpoint_params_t p;
     berth_aws_endpoint_t ep;
     berth_error_t err;
@@ -64,8 +64,9 @@ static void run_file(const char *file, berth_aws_service_t service,
           (want_signing != NULL &&
            strcmp(ep.signing_region, want_signing) != 0)) {
         print_error("%s case %zu (%s fips=%d dual=%d): want %s (%s), got %s "
-                    "(%s) %s\n", file, i, p.region ? p.region : "-",
-                    p.use_fips, p.use_dualstack, want_url,
+                    "(%s) %s\n",
+                    file, i, p.region ? p.region : "-", p.use_fips,
+                    p.use_dualstack, want_url,
                     want_signing ? want_signing : "-",
                     st == BERTH_OK ? ep.url : "error",
                     st == BERTH_OK ? ep.signing_region : "-",
@@ -107,9 +108,9 @@ static void test_sts(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_ec2),
-    cmocka_unit_test(test_efs),
-    cmocka_unit_test(test_sts),
+      cmocka_unit_test(test_ec2),
+      cmocka_unit_test(test_efs),
+      cmocka_unit_test(test_sts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,8 +35,8 @@ static void expect_error(const char *file, const char *code,
 
   snprintf(path, sizeof(path), "%s/%s", AWSDATA, file);
   body = slurp(path, &len);
-  assert_int_equal(berth_aws_parse_error(body, len, c, sizeof(c), m,
-                                         sizeof(m)), BERTH_OK);
+  assert_int_equal(berth_aws_parse_error(body, len, c, sizeof(c), m, sizeof(m)),
+                   BERTH_OK);
   assert_string_equal(c, code);
   if (strncmp(m, msg_start, strlen(msg_start)) != 0)
     fail_msg("%s: message \"%s\"", file, m);
@@ -53,8 +53,8 @@ static void test_real_bodies(void **state)
                "InvalidKeyPair.NotFound", "The key pair");
   expect_error("ec2-botocore/errors/ec2-describe-instances.xml",
                "InvalidInstanceID.Malformed", "Invalid id");
-  expect_error("sts-botocore/errors/sts-get-session-token.xml",
-               "AccessDenied", "GetSessionToken call failed");
+  expect_error("sts-botocore/errors/sts-get-session-token.xml", "AccessDenied",
+               "GetSessionToken call failed");
 }
 
 static void test_json_bodies(void **state)
@@ -67,37 +67,42 @@ static void test_json_bodies(void **state)
   const char *colon = "{\"code\":\"FooError:http://internal.amazon.com/\"}";
 
   (void)state;
-  assert_int_equal(berth_aws_parse_error(efs, strlen(efs), c, sizeof(c), m,
-                                         sizeof(m)), BERTH_OK);
+  assert_int_equal(
+      berth_aws_parse_error(efs, strlen(efs), c, sizeof(c), m, sizeof(m)),
+      BERTH_OK);
   assert_string_equal(c, "AccessPointNotFound");
   assert_string_equal(m, "Access point 'fsap-1' does not exist.");
-  assert_int_equal(berth_aws_parse_error(typed, strlen(typed), c, sizeof(c),
-                                         m, sizeof(m)), BERTH_OK);
+  assert_int_equal(
+      berth_aws_parse_error(typed, strlen(typed), c, sizeof(c), m, sizeof(m)),
+      BERTH_OK);
   assert_string_equal(c, "ThrottlingException");
-  assert_int_equal(berth_aws_parse_error(colon, strlen(colon), c, sizeof(c),
-                                         m, sizeof(m)), BERTH_OK);
+  assert_int_equal(
+      berth_aws_parse_error(colon, strlen(colon), c, sizeof(c), m, sizeof(m)),
+      BERTH_OK);
   assert_string_equal(c, "FooError");
-  assert_int_equal(berth_aws_parse_error("nope", 4, c, sizeof(c), m,
-                                         sizeof(m)), BERTH_EPARSE);
-  assert_int_equal(berth_aws_parse_error("{}", 2, c, sizeof(c), m,
-                                         sizeof(m)), BERTH_EPARSE);
-  assert_int_equal(berth_aws_parse_error("<a><b>", 6, c, sizeof(c), m,
-                                         sizeof(m)), BERTH_EPARSE);
+  assert_int_equal(berth_aws_parse_error("nope", 4, c, sizeof(c), m, sizeof(m)),
+                   BERTH_EPARSE);
+  assert_int_equal(berth_aws_parse_error("{}", 2, c, sizeof(c), m, sizeof(m)),
+                   BERTH_EPARSE);
+  assert_int_equal(
+      berth_aws_parse_error("<a><b>", 6, c, sizeof(c), m, sizeof(m)),
+      BERTH_EPARSE);
 }
 
 /* A server echoing a signature or token back: redacted in the message. */
 static void test_message_redacted(void **state)
 {
   const char *body =
-    "<Response><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>"
-    "Got Authorization: AWS4-HMAC-SHA256 Credential=AKID/x, "
-    "SignedHeaders=host, Signature=0123456789abcdef0123456789abcdef"
-    "</Message></Error></Errors></Response>";
+      "<Response><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>"
+      "Got Authorization: AWS4-HMAC-SHA256 Credential=AKID/x, "
+      "SignedHeaders=host, Signature=0123456789abcdef0123456789abcdef"
+      "</Message></Error></Errors></Response>";
   char c[64], m[256];
 
   (void)state;
-  assert_int_equal(berth_aws_parse_error(body, strlen(body), c, sizeof(c), m,
-                                         sizeof(m)), BERTH_OK);
+  assert_int_equal(
+      berth_aws_parse_error(body, strlen(body), c, sizeof(c), m, sizeof(m)),
+      BERTH_OK);
   assert_null(strstr(m, "0123456789abcdef0123456789abcdef"));
 }
 
@@ -114,8 +119,7 @@ static void test_status_map(void **state)
                    BERTH_EEXIST);
   assert_int_equal(berth_aws_error_status("IdempotentParameterMismatch", 400),
                    BERTH_ECONFLICT);
-  assert_int_equal(berth_aws_error_status("VolumeInUse", 400),
-                   BERTH_ECONFLICT);
+  assert_int_equal(berth_aws_error_status("VolumeInUse", 400), BERTH_ECONFLICT);
   assert_int_equal(berth_aws_error_status("RequestLimitExceeded", 503),
                    BERTH_ETHROTTLED);
   assert_int_equal(berth_aws_error_status("ThrottlingException", 400),
@@ -134,8 +138,7 @@ static void test_status_map(void **state)
                    BERTH_EPERM);
   assert_int_equal(berth_aws_error_status("InternalError", 500),
                    BERTH_EUNAVAILABLE);
-  assert_int_equal(berth_aws_error_status("Whatever", 503),
-                   BERTH_EUNAVAILABLE);
+  assert_int_equal(berth_aws_error_status("Whatever", 503), BERTH_EUNAVAILABLE);
   assert_int_equal(berth_aws_error_status(NULL, 404), BERTH_ENOTFOUND);
   assert_int_equal(berth_aws_error_status(NULL, 400), BERTH_EHTTP);
   assert_true(berth_aws_error_is_throttling("Throttling"));
@@ -147,10 +150,10 @@ static void test_status_map(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_real_bodies),
-    cmocka_unit_test(test_json_bodies),
-    cmocka_unit_test(test_message_redacted),
-    cmocka_unit_test(test_status_map),
+      cmocka_unit_test(test_real_bodies),
+      cmocka_unit_test(test_json_bodies),
+      cmocka_unit_test(test_message_redacted),
+      cmocka_unit_test(test_status_map),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,11 +18,10 @@
 #define WHEN 1440938160000LL
 
 static const berth_sigv4_header_t host_only[] = {
-  { "Host", "example.amazonaws.com" },
+    {"Host", "example.amazonaws.com"},
 };
 
-static void setup_params(berth_sigv4_params_t *p,
-                         berth_sigv4_credentials_t *c)
+static void setup_params(berth_sigv4_params_t *p, berth_sigv4_credentials_t *c)
 {
   memset(c, 0, sizeof(*c));
   c->access_key_id = "AKIDEXAMPLE";
@@ -61,15 +60,11 @@ static void test_uri_encode(void **state)
 
   (void)state;
   berth_buf_init(&b);
-  assert_int_equal(berth_sigv4_uri_encode(&b, in, strlen(in), true),
-                   BERTH_OK);
-  assert_string_equal(berth_buf_str(&b),
-                      "a%20b/~-._%2B%3D%26%25%E1%88%B4");
+  assert_int_equal(berth_sigv4_uri_encode(&b, in, strlen(in), true), BERTH_OK);
+  assert_string_equal(berth_buf_str(&b), "a%20b/~-._%2B%3D%26%25%E1%88%B4");
   berth_buf_reset(&b);
-  assert_int_equal(berth_sigv4_uri_encode(&b, in, strlen(in), false),
-                   BERTH_OK);
-  assert_string_equal(berth_buf_str(&b),
-                      "a%20b%2F~-._%2B%3D%26%25%E1%88%B4");
+  assert_int_equal(berth_sigv4_uri_encode(&b, in, strlen(in), false), BERTH_OK);
+  assert_string_equal(berth_buf_str(&b), "a%20b%2F~-._%2B%3D%26%25%E1%88%B4");
   berth_buf_cleanup(&b);
 }
 
@@ -80,9 +75,8 @@ static void test_errors_name_no_secret(void **state)
   berth_sigv4_request_t r;
   berth_sigv4_result_t res;
   berth_error_t err;
-  const berth_sigv4_header_t no_host[] = { { "X-Thing", "1" } };
-  const berth_sigv4_header_t empty_name[] = { { "", "1" },
-                                              { "Host", "h" } };
+  const berth_sigv4_header_t no_host[] = {{"X-Thing", "1"}};
+  const berth_sigv4_header_t empty_name[] = {{"", "1"}, {"Host", "h"}};
 
   (void)state;
   setup_params(&p, &c);
@@ -139,16 +133,18 @@ static void test_signing_key_cache(void **state)
   assert_int_equal(berth_sigv4_sign(&r, &p, &a, NULL), BERTH_OK);
   assert_string_equal(a.signature, "5fa00fa31553b73ebf1942676e86291e8372ff2a"
                                    "2260956d9b8aae1d763fbf31");
-  assert_int_equal(berth_sigv4_derive_key(SECRET, "20150830", "us-east-1",
-                                          "service", key), BERTH_OK);
+  assert_int_equal(
+      berth_sigv4_derive_key(SECRET, "20150830", "us-east-1", "service", key),
+      BERTH_OK);
   p.signing_key = key;
   assert_int_equal(berth_sigv4_sign(&r, &p, &b, NULL), BERTH_OK);
   assert_string_equal(a.signature, b.signature);
   assert_string_equal(a.authorization, b.authorization);
-  assert_string_equal(a.authorization,
-    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
-    "aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73e"
-    "bf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+  assert_string_equal(
+      a.authorization,
+      "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/"
+      "aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73e"
+      "bf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
   assert_int_equal(a.header_count, 2);
   assert_string_equal(a.headers[0].name, "X-Amz-Date");
   assert_string_equal(a.headers[1].name, "Authorization");
@@ -164,11 +160,11 @@ static void test_flags(void **state)
   berth_sigv4_request_t r;
   berth_sigv4_result_t res;
   const berth_sigv4_header_t hs[] = {
-    { "Host", "example.amazonaws.com" },
-    { "User-Agent", "berth/0.1" },
-    { "Authorization", "stale" },
-    { "X-Amz-Date", "19990101T000000Z" },
-    { "Content-Type", "application/x-www-form-urlencoded; charset=utf-8" },
+      {"Host", "example.amazonaws.com"},
+      {"User-Agent", "berth/0.1"},
+      {"Authorization", "stale"},
+      {"X-Amz-Date", "19990101T000000Z"},
+      {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"},
   };
 
   (void)state;
@@ -187,16 +183,17 @@ static void test_flags(void **state)
    * escape encoded as it is; User-Agent and stale signing headers not
    * signed; the body hashed. botocore gives the same canonical request
    * for this request (with the query sent in its canonical form). */
-  assert_string_equal(res.canonical_request,
-    "POST\n"
-    "/a%20b/c%2520d\n"
-    "a=0&a=1%2B1&b=2&c=&d=%2F%25zz\n"
-    "content-type:application/x-www-form-urlencoded; charset=utf-8\n"
-    "host:example.amazonaws.com\n"
-    "x-amz-date:20150830T123600Z\n"
-    "\n"
-    "content-type;host;x-amz-date\n"
-    "925be3c8fc6870a890a6670574a88c988b51f13d9ea74f458ce9b6972534f164");
+  assert_string_equal(
+      res.canonical_request,
+      "POST\n"
+      "/a%20b/c%2520d\n"
+      "a=0&a=1%2B1&b=2&c=&d=%2F%25zz\n"
+      "content-type:application/x-www-form-urlencoded; charset=utf-8\n"
+      "host:example.amazonaws.com\n"
+      "x-amz-date:20150830T123600Z\n"
+      "\n"
+      "content-type;host;x-amz-date\n"
+      "925be3c8fc6870a890a6670574a88c988b51f13d9ea74f458ce9b6972534f164");
   berth_sigv4_result_cleanup(&res);
 }
 
@@ -222,15 +219,15 @@ static void test_s3_flags(void **state)
   r.header_count = 1;
   assert_int_equal(berth_sigv4_sign(&r, &p, &res, NULL), BERTH_OK);
   assert_string_equal(res.canonical_request,
-    "PUT\n"
-    "/bucket//key/../x%20y\n"
-    "\n"
-    "host:example.amazonaws.com\n"
-    "x-amz-content-sha256:UNSIGNED-PAYLOAD\n"
-    "x-amz-date:20150830T123600Z\n"
-    "\n"
-    "host;x-amz-content-sha256;x-amz-date\n"
-    "UNSIGNED-PAYLOAD");
+                      "PUT\n"
+                      "/bucket//key/../x%20y\n"
+                      "\n"
+                      "host:example.amazonaws.com\n"
+                      "x-amz-content-sha256:UNSIGNED-PAYLOAD\n"
+                      "x-amz-date:20150830T123600Z\n"
+                      "\n"
+                      "host;x-amz-content-sha256;x-amz-date\n"
+                      "UNSIGNED-PAYLOAD");
   /* The token is sent but not signed. */
   assert_int_equal(res.header_count, 4);
   assert_string_equal(res.headers[0].name, "X-Amz-Security-Token");
@@ -244,12 +241,12 @@ static void test_s3_flags(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_dates),
-    cmocka_unit_test(test_uri_encode),
-    cmocka_unit_test(test_errors_name_no_secret),
-    cmocka_unit_test(test_signing_key_cache),
-    cmocka_unit_test(test_flags),
-    cmocka_unit_test(test_s3_flags),
+      cmocka_unit_test(test_dates),
+      cmocka_unit_test(test_uri_encode),
+      cmocka_unit_test(test_errors_name_no_secret),
+      cmocka_unit_test(test_signing_key_cache),
+      cmocka_unit_test(test_flags),
+      cmocka_unit_test(test_s3_flags),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

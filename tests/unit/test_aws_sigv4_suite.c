@@ -32,11 +32,11 @@ typedef struct suite_case {
 
 /* A raw request as request.txt writes it. */
 typedef struct raw_request {
-  char *text;                /* the file, modified in place */
+  char *text; /* the file, modified in place */
   char *method;
-  char *target;              /* path and query */
+  char *target; /* path and query */
   char *version;
-  char *lines[MAX_HEADERS];  /* each header as written (folds included) */
+  char *lines[MAX_HEADERS]; /* each header as written (folds included) */
   berth_sigv4_header_t headers[MAX_HEADERS];
   char *names[MAX_HEADERS];
   char *values[MAX_HEADERS];
@@ -186,32 +186,37 @@ static void run_case(void **state)
   assert_non_null(ctx_text);
   assert_int_equal(berth_json_parse(ctx_text, len, &ctx, NULL), BERTH_OK);
   free(ctx_text);
-  assert_int_equal(berth_json_get_string(ctx, "credentials.access_key_id",
-                                         &ak, NULL), BERTH_OK);
-  assert_int_equal(berth_json_get_string(ctx, "credentials.secret_access_key",
-                                         &sk, NULL), BERTH_OK);
-  assert_int_equal(berth_json_opt_string(ctx, "credentials.token", NULL,
-                                         &token, NULL), BERTH_OK);
+  assert_int_equal(
+      berth_json_get_string(ctx, "credentials.access_key_id", &ak, NULL),
+      BERTH_OK);
+  assert_int_equal(
+      berth_json_get_string(ctx, "credentials.secret_access_key", &sk, NULL),
+      BERTH_OK);
+  assert_int_equal(
+      berth_json_opt_string(ctx, "credentials.token", NULL, &token, NULL),
+      BERTH_OK);
   assert_int_equal(berth_json_get_string(ctx, "region", &region, NULL),
                    BERTH_OK);
   assert_int_equal(berth_json_get_string(ctx, "service", &service, NULL),
                    BERTH_OK);
   assert_int_equal(berth_json_get_string(ctx, "timestamp", &ts, NULL),
                    BERTH_OK);
-  assert_int_equal(berth_json_opt_bool(ctx, "normalize", true, &normalize,
-                                       NULL), BERTH_OK);
-  assert_int_equal(berth_json_opt_bool(ctx, "sign_body", false, &sign_body,
-                                       NULL), BERTH_OK);
-  assert_int_equal(berth_json_opt_bool(ctx, "omit_session_token", false,
-                                       &omit, NULL), BERTH_OK);
-  assert_int_equal(berth_json_opt_int(ctx, "expiration_in_seconds", 3600,
-                                      &expires, NULL), BERTH_OK);
+  assert_int_equal(
+      berth_json_opt_bool(ctx, "normalize", true, &normalize, NULL), BERTH_OK);
+  assert_int_equal(
+      berth_json_opt_bool(ctx, "sign_body", false, &sign_body, NULL), BERTH_OK);
+  assert_int_equal(
+      berth_json_opt_bool(ctx, "omit_session_token", false, &omit, NULL),
+      BERTH_OK);
+  assert_int_equal(
+      berth_json_opt_int(ctx, "expiration_in_seconds", 3600, &expires, NULL),
+      BERTH_OK);
   /* "2015-08-30T12:36:00Z" -> "20150830T123600Z". */
   {
     char amz[17];
     assert_int_equal(strlen(ts), 20);
-    snprintf(amz, sizeof(amz), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", ts, ts + 5,
-             ts + 8, ts + 11, ts + 14, ts + 17);
+    snprintf(amz, sizeof(amz), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", ts, ts + 5, ts + 8,
+             ts + 11, ts + 14, ts + 17);
     assert_int_equal(berth_sigv4_parse_date(amz, &when), BERTH_OK);
   }
 
@@ -264,20 +269,22 @@ static void run_case(void **state)
    * original header lines, the added headers, a blank line, the body. */
   berth_buf_init(&signed_req);
   if (c->query_mode)
-    assert_int_equal(berth_buf_appendf(&signed_req, "%s %s%c%s %s\n",
-                                       req.method, req.target,
-                                       query != NULL ? '&' : '?', res.query,
-                                       req.version), BERTH_OK);
+    assert_int_equal(
+        berth_buf_appendf(&signed_req, "%s %s%c%s %s\n", req.method, req.target,
+                          query != NULL ? '&' : '?', res.query, req.version),
+        BERTH_OK);
   else
     assert_int_equal(berth_buf_appendf(&signed_req, "%s %s %s\n", req.method,
-                                       req.target, req.version), BERTH_OK);
+                                       req.target, req.version),
+                     BERTH_OK);
   for (i = 0; i < req.count; i++)
     assert_int_equal(berth_buf_appendf(&signed_req, "%s\n", req.lines[i]),
                      BERTH_OK);
   for (i = 0; i < res.header_count; i++)
     assert_int_equal(berth_buf_appendf(&signed_req, "%s:%s\n",
                                        res.headers[i].name,
-                                       res.headers[i].value), BERTH_OK);
+                                       res.headers[i].value),
+                     BERTH_OK);
   assert_int_equal(berth_buf_append_byte(&signed_req, '\n'), BERTH_OK);
   if (req.body != NULL)
     assert_int_equal(berth_buf_append(&signed_req, req.body, req.body_len),

@@ -47,7 +47,8 @@ def main():
         s = Server(handler, emu)
         s.name = name
         servers[name] = s
-        threading.Thread(target=s.serve_forever, name=name,
+        # A short poll interval: stopping takes milliseconds, not seconds.
+        threading.Thread(target=s.serve_forever, args=(0.05,), name=name,
                          daemon=True).start()
     info = {name + "_port": s.server_address[1] for name, s in servers.items()}
     info.update(region=emu.region, account=emu.account,

@@ -237,19 +237,22 @@ def tag_set(tags):
         for k, v in sorted(tags.items()))
 
 
-def attachment_xml(emu, a, vid):
+def attachment_xml(emu, a, vid, state=None):
+    """An attachment; AttachVolume and DetachVolume answer with the state
+    the change starts in (attaching, detaching), as EC2 does."""
     return ("%s%s%s%s%s%s" % (
         x("volumeId", vid), x("instanceId", a["instance"]),
-        x("device", a["device"]), x("status", attachment_state(emu, a)),
+        x("device", a["device"]),
+        x("status", state or attachment_state(emu, a)),
         x("attachTime", iso(a["time"])),
         x("deleteOnTermination", a["delete_on_termination"])))
 
 
-def volume_fields(emu, v, with_attachments=True):
+def volume_fields(emu, v, with_attachments=True, state=None):
     out = [x("volumeId", v["id"]), x("size", v["size"]),
            "<snapshotId>%s</snapshotId>" % escape(v["snapshot"] or ""),
            x("availabilityZone", v["zone"]),
-           x("status", volume_state(emu, v)),
+           x("status", state or volume_state(emu, v)),
            x("createTime", iso(v["created"]))]
     if with_attachments:
         if v["attachments"]:
@@ -429,7 +432,9 @@ def create_volume(emu, params):
                   emu.now() + emu.config["create_delay_ms"] / 1000)
     if token:
         emu.volume_tokens[token] = (v["id"], fingerprint)
-    return respond(emu, "CreateVolume", volume_fields(emu, v, False))
+    # A new volume is always "creating" in CreateVolume's answer.
+    return respond(emu, "CreateVolume", volume_fields(emu, v, False,
+                                                      "creating"))
 
 
 VOLUME_FILTERS = {
@@ -551,7 +556,8 @@ def attach_volume(emu, params):
          now + emu.config["attach_delay_ms"] / 1000,
          "detach_ready": None, "delete_on_termination": False}
     v["attachments"].append(a)
-    return respond(emu, "AttachVolume", attachment_xml(emu, a, v["id"]))
+    return respond(emu, "AttachVolume",
+                   attachment_xml(emu, a, v["id"], "attaching"))
 
 
 def detach_volume(emu, params):
@@ -580,7 +586,8 @@ def detach_volume(emu, params):
                        "one with InstanceId")
     a = live[0]
     a["detach_ready"] = emu.now() + emu.config["detach_delay_ms"] / 1000
-    return respond(emu, "DetachVolume", attachment_xml(emu, a, v["id"]))
+    return respond(emu, "DetachVolume",
+                   attachment_xml(emu, a, v["id"], "detaching"))
 
 
 def modify_volume(emu, params):

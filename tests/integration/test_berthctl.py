@@ -1,0 +1,444 @@
+#!/usr/bin/python3
+"""berthctl against the test bed: berth-provisioner makes a few volumes on
+two classes of one export (flat and nested pathPatterns) in two
+namespaces; berthctl's claims, volumes and describe are compared with
+expected files (volatile columns normalised); orphans are found both ways
+and deleted after a confirmation; manual provision and delete; peers
+against dnsmasq (ordering, render, errors); doctor, healthy and broken.
+
+    test_berthctl.py BERTHCTL BERTH-PROVISIONER DATA-DIR
+        (under bed.py run k8s nfs dns)
+
+BERTHCTL_UPDATE=1 rewrites the expected files in DATA-DIR instead of
+comparing (review the diff before committing it).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_provisioner_lib import (API, PROVISIONER, Failure, Provisioner,  # noqa: E402
+                                  apply, check, claim, events_for, export_dir,
+                                  kubectl, log, poll, storage_class, wait_bound)
+
+import yaml  # noqa: E402  (python3-yaml, installed with kubectl's tests)
+
+BERTHCTL = None
+DATA = None
+UPDATE = os.environ.get("BERTHCTL_UPDATE") == "1"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+# --- running berthctl ----------------------------------------------------------
+
+def ctl(*args, stdin=None, rc=0, env=None, timeout=30):
+    """Run berthctl; check its exit status; (stdout, stderr)."""
+    e = dict(os.environ)
+    e.update(env or {})
+    t0 = time.monotonic()
+    r = subprocess.run([BERTHCTL] + list(args), input=stdin, capture_output=True,
+                       text=True, timeout=timeout, env=e,
+                       stdin=None if stdin is not None else subprocess.DEVNULL)
+    dt = time.monotonic() - t0
+    if rc is not None and r.returncode != rc:
+        raise Failure("berthctl %s: exit %d, want %d (%.2f s)\n--- stdout\n%s--- stderr\n%s"
+                      % (" ".join(args), r.returncode, rc, dt, r.stdout, r.stderr))
+    for line in r.stderr.splitlines():
+        check("runtime error:" not in line and "Sanitizer" not in line,
+              "berthctl %s: sanitizer report:\n%s" % (" ".join(args), r.stderr))
+    return r.stdout, r.stderr
+
+
+# --- normalising volatile output --------------------------------------------------
+
+def norm_common(text):
+    text = UUID.sub("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", text)
+    text = re.sub(r"nfsport=\d+&mountport=\d+", "nfsport=N&mountport=N", text)
+    text = re.sub(r"nfsport=\d+", "nfsport=N", text)
+    text = text.replace(export_dir(), "<EXPORT>")
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<TIME>", text)
+    return text
+
+
+AGE = r"(\d+[smhdy])+|<unknown>"
+
+
+def norm_table(text, sort=False):
+    """A table whose last column is AGE; sort: its rows too (for PVs,
+    listed by their random names)."""
+    out = []
+    for i, line in enumerate(norm_common(text).splitlines()):
+        if i > 0 or not line.endswith("AGE"):
+            line = re.sub(r"(\s)(%s)$" % AGE, r"\1<AGE>", line)
+        out.append(line)
+    if sort:
+        out = out[:1] + sorted(out[1:])
+    return "\n".join(out) + "\n"
+
+
+def norm_describe(text):
+    out = []
+    in_events = False
+    for line in norm_common(text).splitlines():
+        if line.startswith("Events:"):
+            in_events = True
+        elif in_events and line.startswith("  ") and not line.strip().startswith("Type") \
+                and not line.strip().startswith("----"):
+            # kubectl's event rows: Type Reason Age From Message, two
+            # spaces apart; the Age width varies, so re-join the fields.
+            f = re.split(r"\s{2,}", line.strip(), maxsplit=4)
+            if len(f) == 5:
+                f[2] = "<AGE>"
+                line = "  " + " | ".join(f)
+        elif in_events and line.strip().startswith(("Type", "----")):
+            line = "  " + " | ".join(re.split(r"\s{2,}", line.strip()))
+        out.append(line.rstrip())
+    return "\n".join(out) + "\n"
+
+
+def norm_doctor(text):
+    text = norm_common(text)
+    text = re.sub(r"/tmp/\S*/kubeconfig", "<KUBECONFIG>", text)
+    text = re.sub(r"https://127\.0\.0\.1:\d+", "https://127.0.0.1:PORT", text)
+    text = re.sub(r"leader \S+ \(", "leader <ID> (", text)
+    text = re.sub(r"renewed \S+ ago", "renewed <AGE> ago", text)
+    return text
+
+
+def expect(name, text):
+    """Compare text with DATA/name (or write it with BERTHCTL_UPDATE=1)."""
+    path = os.path.join(DATA, name)
+    if UPDATE:
+        with open(path, "w") as f:
+            f.write(text)
+        log("wrote %s" % path)
+        return
+    try:
+        with open(path) as f:
+            want = f.read()
+    except FileNotFoundError:
+        raise Failure("%s is missing: run with BERTHCTL_UPDATE=1 to make it" % path)
+    if text != want:
+        import difflib
+        diff = "".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True),
+                                            "expected/" + name, "got/" + name))
+        raise Failure("output differs from %s:\n%s" % (path, diff))
+
+
+# --- the scenario -------------------------------------------------------------------
+
+def setup(api, binary, procs):
+    url = os.environ["BERTH_NFS_URL"]
+    kubectl("create", "namespace", "team")
+    apply(storage_class("berth-flat", {"url": url, "archiveOnDelete": "false"}),
+          storage_class("berth-nested", {"pathPattern": "${.PVC.namespace}/${.PVC.name}",
+                                         "directoryPerms": "0750"}),
+          dict(storage_class("other", {}), provisioner="example.com/other"))
+    p = Provisioner(binary, "provisioner", environ={"NFS_URL": url})
+    procs.append(p)
+    p.start()
+    apply(claim("data-a", "berth-flat"),
+          claim("data-b", "berth-nested", size="2Gi", labels={"app": "db"}),
+          claim("data-c", "berth-nested", ns="team", size="500Mi", labels={"app": "db"},
+                modes=("ReadWriteOnce",)),
+          claim("foreign", "other"))
+    wait_bound(api, ["data-a", "data-b"], 30)
+    wait_bound(api, ["data-c"], 30, ns="team")
+    # Events are sent after the PV is saved: wait for them, so that
+    # describe shows them all.
+    for name, ns in (("data-a", "default"), ("data-b", "default"), ("data-c", "team")):
+        poll(lambda: [e for e in api.events(ns)
+                      if e["involvedObject"]["name"] == name
+                      and e["reason"] == "ProvisioningSucceeded"], 20,
+             "ProvisioningSucceeded on %s" % name)
+    # Content, written on the server side of the export.
+    root = export_dir()
+    b = os.path.join(root, "default", "data-b")
+    with open(os.path.join(b, "small.txt"), "w") as f:
+        f.write("hello\n")
+    os.makedirs(os.path.join(b, "sub"))
+    with open(os.path.join(b, "sub", "big.bin"), "wb") as f:
+        f.write(b"\0" * 4096)
+    return p
+
+
+def test_listings(api):
+    out, err = ctl("claims")
+    expect("claims.txt", norm_table(out))
+    check("foreign" not in out, "a claim of another provisioner is listed:\n" + out)
+    out, _ = ctl("claims", "-A")
+    expect("claims-all.txt", norm_table(out))
+    out, _ = ctl("claims", "-A", "-l", "app=db", "--no-usage")
+    expect("claims-selector.txt", norm_table(out))
+    out, _ = ctl("volumes")
+    expect("volumes.txt", norm_table(out, sort=True))
+    out, _ = ctl("pvc", "-n", "team", "-o", "name")
+    check(out == "persistentvolumeclaim/data-c\n", "claims -o name: %r" % out)
+    out, _ = ctl("volumes", "-o", "name")
+    check(len(out.splitlines()) == 3 and all(l.startswith("persistentvolume/pvc-")
+                                             for l in out.splitlines()),
+          "volumes -o name: %r" % out)
+    # -o json: everything, the backend's view included.
+    out, _ = ctl("claims", "-A", "-o", "json")
+    doc = json.loads(out)
+    check(doc["kind"] == "ClaimList" and len(doc["items"]) == 3, "claims -o json: %s" % out)
+    items = {i["name"]: i for i in doc["items"]}
+    b = items["data-b"]
+    check(b["phase"] == "Bound" and b["storageClass"] == "berth-nested" and
+          b["provisioner"] == PROVISIONER and b["capacity"] == "2Gi", "data-b: %s" % b)
+    be = b["backend"]
+    check(be["name"] == "nfs" and be["location"] == "default/data-b" and
+          be["state"] == "exists" and be["usage"] == {"bytes": 4102, "files": 3,
+                                                       "truncated": False},
+          "data-b backend: %s" % be)
+    check(be["details"]["mode"] == "0750" and be["details"]["onDelete"] == "archive",
+          "data-b details: %s" % be["details"])
+    check(items["data-a"]["backend"]["details"]["onDelete"] == "delete",
+          "data-a details: %s" % items["data-a"]["backend"])
+    # -o yaml is the same document.
+    out, _ = ctl("claims", "-A", "-o", "yaml")
+    check(yaml.safe_load(out) == doc, "claims -o yaml differs from -o json:\n" + out)
+    out, _ = ctl("volumes", "-o", "wide")
+    check("SOURCE" in out.splitlines()[0] and "PROVISIONER" in out.splitlines()[0],
+          "volumes -o wide header: %s" % out.splitlines()[0])
+    check(out.count(os.environ["BERTH_NFS_URL"]) == 3, "volumes -o wide: exports\n" + out)
+    # Nothing listed: a namespace without claims of berth's classes.
+    kubectl("create", "namespace", "empty")
+    out, err = ctl("claims", "-n", "empty")
+    check(out == "" and "No claims of berth's classes found in empty namespace" in err,
+          "claims -n empty: %r %r" % (out, err))
+
+
+def test_describe(api):
+    out, _ = ctl("describe", "claim", "data-b")
+    expect("describe-claim.txt", norm_describe(out))
+    pv = api.claim("data-a")["spec"]["volumeName"]
+    out, _ = ctl("describe", "volume", pv)
+    expect("describe-volume.txt", norm_describe(out))
+    out, _ = ctl("describe", "pvc/data-c", "-n", "team")
+    check("Namespace:     team" in out and "Directory:  team/data-c" in out,
+          "describe pvc/data-c -n team:\n" + out)
+    _, err = ctl("describe", "claim", "nope", rc=1)
+    check('persistentvolumeclaims "nope" not found' in err, "describe nope: " + err)
+    _, err = ctl("describe", "thing", "x", rc=2)
+    check("unknown type" in err, "describe thing: " + err)
+
+
+def test_orphans(api):
+    root = export_dir()
+    # A directory no PV uses, at the export's root (a file inside).
+    os.makedirs(os.path.join(root, "stray-1"))
+    with open(os.path.join(root, "stray-1", "left.txt"), "w") as f:
+        f.write("x\n")
+    # One below a level of the nested pattern ("team/" holds data-c).
+    os.makedirs(os.path.join(root, "team", "ghost"))
+    # An archive: kept on purpose, listed only with --archived.
+    os.makedirs(os.path.join(root, "archived-old"))
+    # A symbolic link is never a volume, and never followed.
+    os.symlink("/etc", os.path.join(root, "link-to-etc"))
+    # A volume made by hand whose directory then went: Available, so
+    # --delete removes its PV.
+    out, _ = ctl("provision", "--class", "berth-flat", "--size", "1Gi", "--name",
+                 "manual-1", "--yes")
+    check("persistentvolume/manual-1 created (nfs: default-manual-1-manual-1 on " in out,
+          "provision manual-1: " + out)
+    subprocess.run(["rm", "-rf", os.path.join(root, "default-manual-1-manual-1")], check=True)
+    # A bound volume whose directory went: listed, never deleted.
+    pv_a = api.claim("data-a")["spec"]["volumeName"]
+    subprocess.run(["rm", "-rf", os.path.join(root, "default-data-a-" + pv_a)], check=True)
+
+    out, _ = ctl("orphans")
+    expect("orphans.txt", norm_table(out))
+    out, _ = ctl("orphans", "--min-age", "0", "--no-usage", "-o", "json")
+    found = {(o["kind"], o["name"]): o for o in json.loads(out)["items"]}
+    check(set(found) == {("directory", "stray-1"), ("directory", "team/ghost"),
+                         ("volume", "manual-1"), ("volume", pv_a)},
+          "orphans -o json: %s" % sorted(found))
+    check(found[("volume", pv_a)]["claim"] == "default/data-a" and
+          not found[("volume", pv_a)]["deletable"] and found[("volume", "manual-1")]["deletable"],
+          "orphans -o json: %s" % found)
+    # --delete needs an answer: closed stdin is "no".
+    out, err = ctl("orphans", "--delete", "--min-age", "0", rc=1)
+    check("nothing done; pass --yes" in err, "orphans --delete without an answer: " + err)
+    out, _ = ctl("orphans", "--delete", "--min-age", "0", "--dry-run")
+    check("Delete 2 backend objects and 1 PersistentVolume listed above? (dry run: nothing done)"
+          in out, "orphans --dry-run: " + out)
+    check(os.path.isdir(os.path.join(root, "stray-1")), "--dry-run deleted stray-1")
+    out, err = ctl("orphans", "--delete", "--min-age", "0", stdin="n\n", rc=1)
+    check("nothing done" in err and os.path.isdir(os.path.join(root, "stray-1")),
+          "orphans --delete answered n: " + err)
+    out, err = ctl("orphans", "--delete", "--min-age", "0", stdin="y\n")
+    deleted = [l for l in out.splitlines() if l.endswith((" deleted", "gone"))]
+    check(deleted == ['directory "stray-1" deleted', 'directory "team/ghost" deleted',
+                      'persistentvolume "manual-1" deleted'],
+          "orphans --delete: %s\n%s" % (deleted, err))
+    check("1 of them will be left alone" in err, "orphans --delete: " + err)
+    check(not os.path.exists(os.path.join(root, "stray-1")) and
+          not os.path.exists(os.path.join(root, "team", "ghost")) and
+          os.path.isdir(os.path.join(root, "team", "data-c")) and
+          os.path.isdir(os.path.join(root, "archived-old")) and
+          os.path.islink(os.path.join(root, "link-to-etc")) and
+          os.path.isdir("/etc"), "export after orphans --delete: %s" % os.listdir(root))
+    check(api.pv("manual-1") is None, "PV manual-1 still there")
+    check(api.pv(pv_a) is not None, "the bound PV %s was deleted" % pv_a)
+    out, _ = ctl("orphans", "--archived")
+    names = sorted(l.split()[1] for l in out.splitlines()[1:])
+    check(names == sorted(["archived-old", pv_a]), "orphans --archived: %s\n%s" % (names, out))
+
+
+def test_provision_delete(api):
+    root = export_dir()
+    # Pre-bound to a claim that does not exist yet.
+    out, _ = ctl("provision", "--class", "berth-nested", "--claim", "restore", "-n", "team",
+                 "--size", "1Gi", "--yes")
+    m = re.match(r"persistentvolume/(pvc-[0-9a-f-]{36}) created \(nfs: team/restore on ", out)
+    check(m is not None, "provision --claim: " + out)
+    pv = m.group(1)
+    check(os.path.isdir(os.path.join(root, "team", "restore")), "team/restore not made")
+    obj = api.pv(pv)
+    check(obj["spec"]["claimRef"]["name"] == "restore" and
+          obj["spec"]["claimRef"]["namespace"] == "team" and
+          obj["spec"]["accessModes"] == ["ReadWriteOnce"] and
+          obj["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] == PROVISIONER and
+          obj["metadata"]["annotations"]["nfs.berth.io/directory"] == "team/restore" and
+          "external-provisioner.volume.kubernetes.io/finalizer" in obj["metadata"]["finalizers"],
+          "provisioned PV: %s" % obj)
+    apply(claim("restore", "berth-nested", ns="team", size="1Gi", modes=("ReadWriteOnce",)))
+    wait_bound(api, ["restore"], 20, ns="team")
+    check(api.claim("restore", "team")["spec"]["volumeName"] == pv, "restore bound elsewhere")
+    _, err = ctl("delete", pv, rc=1)
+    check("is bound to claim team/restore" in err, "delete of a bound PV: " + err)
+    # Errors that say what to do.
+    _, err = ctl("provision", "--class", "other", "--size", "1Gi", "--yes", rc=1)
+    check("is not one of berth's" in err and "--provisioner" in err, "provision other: " + err)
+    _, err = ctl("provision", "--size", "1Gi", rc=2)
+    check("needs --class" in err, "provision without --class: " + err)
+    _, err = ctl("provision", "--class", "berth-flat", "--size", "lots", rc=2)
+    check("is not a size" in err, "provision --size lots: " + err)
+    # A volume by hand, then deleted by hand: the flat class deletes data.
+    ctl("provision", "--class", "berth-flat", "--size", "1Gi", "--name", "manual-2",
+        "--access-mode", "ReadWriteMany", "--yes")
+    d = os.path.join(root, "default-manual-2-manual-2")
+    check(os.path.isdir(d), "manual-2's directory")
+    out, _ = ctl("delete", "manual-2", "--dry-run")
+    check("which will be deleted with all its data)? (dry run" in out, "delete --dry-run: " + out)
+    _, err = ctl("delete", "manual-2", rc=1)
+    check("nothing done" in err and os.path.isdir(d), "delete without an answer: " + err)
+    out, _ = ctl("delete", "manual-2", "--yes")
+    check(out == 'nfs default-manual-2-manual-2: deleted\npersistentvolume "manual-2" deleted\n',
+          "delete manual-2: %r" % out)
+    check(not os.path.exists(d) and api.pv("manual-2") is None, "manual-2 left behind")
+
+
+def test_peers():
+    out, _ = ctl("peers", "web")
+    expect("peers.txt", out)
+    out, _ = ctl("peers", "web", "--render", "zookeeper")
+    expect("peers-zookeeper.txt", out)
+    out, _ = ctl("peers", "web", "--member", "web-1", "-o", "json")
+    doc = json.loads(out)
+    check(doc["count"] == 3 and doc["primary"] == "web-0.web.default.svc.cluster.local" and
+          doc["self"] == "web-1.web.default.svc.cluster.local" and doc["selfSeen"] and
+          doc["lowerOrdinalsPresent"] and
+          [p["addresses"][0] for p in doc["peers"]] == ["10.244.0.10", "10.244.0.11",
+                                                        "10.244.0.12"],
+          "peers -o json: %s" % doc)
+    # Twelve members: ordinals sort as numbers, not strings.
+    subprocess.run([sys.executable, os.environ["BERTH_BED"], "ctl", "dns", "scale", "web", "12"],
+                   check=True, capture_output=True, timeout=30)
+    out, _ = ctl("peers", "web", "-o", "name")
+    check(out.split() == ["web-%d.web.default.svc.cluster.local" % i for i in range(12)],
+          "peers -o name after scaling: %s" % out)
+    _, err = ctl("peers", "nosuch", rc=1)
+    check("has no SRV records" in err and "headless Service" in err, "peers nosuch: " + err)
+    _, err = ctl("peers", "web", "--dns-server", "127.0.0.1:1", "--request-timeout", "1s",
+                 rc=1)
+    check("DNS look-up" in err and "--dns-server" in err, "peers, dead DNS: " + err)
+    _, err = ctl("peers", rc=2)
+    check("needs one SERVICE" in err, "peers without a service: " + err)
+
+
+def test_doctor(prov):
+    env = {"NFS_URL": os.environ["BERTH_NFS_URL"]}
+    out, _ = ctl("doctor", env=env)
+    expect("doctor.txt", norm_doctor(out))
+    # Without the default export, the nested class cannot be checked: a
+    # warning that says how, not a failure.
+    out, _ = ctl("doctor", env={"NFS_URL": ""})
+    check("warn  StorageClass berth-nested: nfs: StorageClass berth-nested names no export"
+          in out and "pass --nfs-url URL" in out, "doctor without NFS_URL:\n" + out)
+    # A dead export fails, with the fix.
+    out, _ = ctl("doctor", "--nfs-url", "nfs://127.0.0.1/nope?nfsport=1&mountport=1",
+                 "--request-timeout", "2s", rc=1)
+    check("fail  StorageClass berth-nested" in out and "fail  nfs default export" in out and
+          "nfs-ls" in out and "problems found: 2 failed" in out, "doctor, dead export:\n" + out)
+    # The provisioner stopped: its Lease has no live holder.
+    prov.stop()
+    out, _ = ctl("doctor", env=env)
+    check("warn  provisioner %s: Lease" % PROVISIONER in out and "no live holder" in out,
+          "doctor, provisioner stopped:\n" + out)
+    # No API server at all.
+    bad = os.path.join(os.environ["BERTH_BED_DIR"], "bad-kubeconfig")
+    with open(os.environ["KUBECONFIG"]) as f:
+        text = re.sub(r"server: \S+", "server: https://127.0.0.1:1", f.read())
+    with open(bad, "w") as f:
+        f.write(text)
+    out, _ = ctl("doctor", "--kubeconfig", bad, rc=1)
+    check("fail  API server" in out and "fix: is the API server https://127.0.0.1:1" in out,
+          "doctor, no API server:\n" + out)
+    _, err = ctl("claims", "--kubeconfig", bad, rc=1)
+    check("fix: is the API server" in err, "claims, no API server: " + err)
+    _, err = ctl("claims", "--kubeconfig", "/nonexistent", rc=1)
+    check("fix: point berthctl at a cluster" in err, "claims, no kubeconfig: " + err)
+
+
+def main(argv):
+    global BERTHCTL, DATA
+    if len(argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    BERTHCTL, binary, DATA = argv[1], argv[2], argv[3]
+    # berthctl is told the nfs backend's default export as the
+    # provisioner is (the nested class names none).
+    os.environ["NFS_URL"] = os.environ["BERTH_NFS_URL"]
+    procs = []
+    timings = []
+    try:
+        api = API()
+        t = time.monotonic()
+        prov = setup(api, binary, procs)
+        timings.append(("setup", time.monotonic() - t))
+        for name, fn in (("listings", lambda: test_listings(api)),
+                         ("describe", lambda: test_describe(api)),
+                         ("orphans", lambda: test_orphans(api)),
+                         ("provision/delete", lambda: test_provision_delete(api)),
+                         ("peers", test_peers),
+                         ("doctor", lambda: test_doctor(prov))):
+            t = time.monotonic()
+            fn()
+            timings.append((name, time.monotonic() - t))
+            log("ok: %s (%.1f s)" % (name, timings[-1][1]))
+        for p in procs:
+            if p.alive():
+                p.stop()
+            errs = p.sanitizer_errors()
+            check(not errs, "%s: sanitizer reports:\n%s" % (p.name, "\n".join(errs[:10])))
+        log("PASS (%s)" % ", ".join("%s %.1f s" % x for x in timings))
+        return 0
+    except Exception as e:  # noqa: BLE001 - report everything the same way
+        log("FAIL: %s: %s" % (type(e).__name__, e))
+        for p in procs:
+            print("---- %s log (last lines) ----\n%s" % (p.name, p.tail(40)), flush=True)
+        return 1
+    finally:
+        for p in procs:
+            if p.alive():
+                p.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
