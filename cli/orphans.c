@@ -175,6 +175,13 @@ static void print_list(ctl_ctx_t *ctx, const ctl_orphans_t *list)
     json_decref(doc);
     return;
   }
+  if (list->n == 0 && ctl_registry_nprovisioners(ctx->reg) == 0) {
+    fprintf(ctx->err, "Nothing to check: no StorageClass or PV names a "
+                      "berth provisioner that berthctl recognises (pass "
+                      "--provisioner NAME=BACKEND, or --nfs-url URL to scan "
+                      "an export).\n");
+    return;
+  }
   if (list->n == 0) {
     fprintf(ctx->err, "No orphans found: every backend object has its "
                       "volume and every volume its backend object.\n");

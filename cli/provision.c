@@ -54,6 +54,25 @@ static bool uuid4(char out[37])
   return true;
 }
 
+/* A PersistentVolume name: an RFC 1123 subdomain (lower-case letters,
+ * digits, '-' and '.', starting and ending with a letter or digit, at most
+ * 253 characters). Checked before any storage is made for it. */
+static bool valid_pv_name(const char *s)
+{
+  size_t n = strlen(s);
+  size_t i;
+
+  if (n == 0 || n > 253)
+    return false;
+  for (i = 0; i < n; i++) {
+    bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
+
+    if (!alnum && ((s[i] != '-' && s[i] != '.') || i == 0 || i == n - 1))
+      return false;
+  }
+  return true;
+}
+
 /* The gids recorded on the class's PVs, for backends that hand out gids
  * from a range. New array in *out (may be NULL when none). */
 static size_t used_gids(const ctl_ctx_t *ctx, const char *cls, uint32_t **out)
@@ -174,6 +193,11 @@ int ctl_run_provision(ctl_ctx_t *ctx)
                                 "--size, --name)");
   if (opt->class_name == NULL)
     return ctl_usage_error(ctx, "provision needs --class CLASS");
+  if (opt->name != NULL && !valid_pv_name(opt->name))
+    return ctl_usage_error(ctx,
+                           "--name: '%s' is not a valid PersistentVolume "
+                           "name (lower-case letters, digits, '-' and '.')",
+                           opt->name);
   if (opt->size != NULL &&
       (!ctl_quantity_parse(opt->size, &bytes) || bytes == 0))
     return ctl_usage_error(ctx,

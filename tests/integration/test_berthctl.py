@@ -319,6 +319,9 @@ def test_provision_delete(api):
     check("needs --class" in err, "provision without --class: " + err)
     _, err = ctl("provision", "--class", "berth-flat", "--size", "lots", rc=2)
     check("is not a size" in err, "provision --size lots: " + err)
+    _, err = ctl("provision", "--class", "berth-flat", "--size", "1Gi", "--name", "../x",
+                 "--yes", rc=2)
+    check("is not a valid PersistentVolume name" in err, "provision --name ../x: " + err)
     # A volume by hand, then deleted by hand: the flat class deletes data.
     ctl("provision", "--class", "berth-flat", "--size", "1Gi", "--name", "manual-2",
         "--access-mode", "ReadWriteMany", "--yes")
