@@ -153,8 +153,15 @@ static berth_status_t class_export(ctl_nfs_t *b, const json_t *sclass,
   const json_t *params = ctl_class_parameters(sclass);
   berth_status_t st;
 
-  if (names_export(params))
-    return export_from_params(params, out, err);
+  if (names_export(params)) {
+    st = export_from_params(params, out, err);
+    if (st == BERTH_ENOTFOUND)
+      st = berth_error_set(err, BERTH_EINVAL,
+                           "StorageClass %s: server and share go together "
+                           "(or give url)",
+                           berth_k8s_obj_name(sclass));
+    return st;
+  }
   st = b->defaults != NULL ? export_from_params(b->defaults, out, err)
                            : BERTH_ENOTFOUND;
   if (st == BERTH_ENOTFOUND && sclass != NULL)

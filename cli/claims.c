@@ -266,8 +266,10 @@ int ctl_run_claims(ctl_ctx_t *ctx)
       continue;
     }
     ctl_volume_info_init(&info);
-    if (pv != NULL)
+    if (pv != NULL) {
+      ctl_progress(ctx, "asking the backends: %s (%zu)", name, shown);
       ctl_inspect_pv(ctx, ops, pv, want_usage(ctx), &info);
+    }
     if (info.message != NULL)
       warn_add(&warns, name, info.message);
     provisioner =
@@ -318,6 +320,7 @@ int ctl_run_claims(ctl_ctx_t *ctx)
     ctl_volume_info_cleanup(&info);
   }
 
+  ctl_progress(ctx, NULL);
   if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
     json_t *doc =
         json_pack("{s:s,s:O}", "kind", "ClaimList", "items", doc_items);
@@ -412,6 +415,7 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
                ctl_nz(str_at(ref, "namespace", NULL)),
                ctl_nz(str_at(ref, "name", NULL)));
     ctl_volume_info_init(&info);
+    ctl_progress(ctx, "asking the backends: %s (%zu)", name, shown);
     ctl_inspect_pv(ctx, ops, pv, want_usage(ctx), &info);
     if (info.message != NULL)
       warn_add(&warns, name, info.message);
@@ -452,6 +456,7 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
     ctl_volume_info_cleanup(&info);
   }
 
+  ctl_progress(ctx, NULL);
   if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
     json_t *doc =
         json_pack("{s:s,s:O}", "kind", "VolumeList", "items", doc_items);

@@ -173,7 +173,9 @@ typedef struct ctl_command {
 
 /* The table of commands (main.c), ended by a zeroed entry. */
 extern const ctl_command_t ctl_commands[];
+/* The command called name or one of its aliases, or NULL. */
 const ctl_command_t *ctl_command_find(const char *name);
+/* Print cmd's help: synopsis, description and examples, its options. */
 void ctl_command_help(FILE *out, const ctl_command_t *cmd);
 
 /* Messages: "error: ..." on stderr. Returns CTL_EXIT_ERROR. */
@@ -242,7 +244,8 @@ void ctl_table_gap(ctl_table_t *t, int gap);
 /* Add a column; hidden columns are added but not printed (so that rows
  * can be filled the same way for table and wide output). */
 void ctl_table_column(ctl_table_t *t, const char *header, bool shown);
-/* Start a row, then one ctl_table_cell per column, in order. */
+/* Start a row, then one ctl_table_cell per column, in order. A NULL
+ * cell prints as "<none>". */
 void ctl_table_row(ctl_table_t *t);
 void ctl_table_cell(ctl_table_t *t, const char *text);
 void ctl_table_cellf(ctl_table_t *t, const char *fmt, ...)

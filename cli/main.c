@@ -40,12 +40,13 @@ const ctl_command_t ctl_commands[] = {
      "  berthctl claims\n"
      "  berthctl claims -A -l app=mongo -o wide\n"
      "  berthctl claims -n team -o json --no-usage\n"},
-    {"volumes", "volume,pv,pvs", ctl_run_volumes, LIST_FLAGS,
+    {"volumes", "volume,pv,pvs", ctl_run_volumes, LIST_FLAGS | CTL_F_ALL_NS,
      "list the volumes of berth's classes, with their backend state",
      "volumes [-l SELECTOR] [-o FORMAT]",
      "Lists the PersistentVolumes of berth's StorageClasses (and those berth\n"
      "made under a provisioner name it was not told about) with their\n"
-     "backend state, as 'berthctl claims' does for claims.\n"
+     "backend state, as 'berthctl claims' does for claims. PersistentVolumes\n"
+     "belong to no namespace: -n and -A change nothing here.\n"
      "\n"
      "Examples:\n"
      "  berthctl volumes\n"

@@ -106,7 +106,8 @@ void ctl_table_cell(ctl_table_t *t, const char *text)
 
   if (t->nrows == 0 || t->next >= t->ncols)
     return;
-  copy = strdup(text != NULL && text[0] != '\0' ? text : "<none>");
+  /* As kubectl: a missing value is "<none>", an empty one stays empty. */
+  copy = strdup(text != NULL ? text : "<none>");
   /* A cell is one line: tabs and line breaks from the API would break the
    * alignment. */
   for (p = copy; p != NULL && *p != '\0'; p++) {

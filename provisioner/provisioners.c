@@ -2,6 +2,7 @@
  * provisioners.h. */
 #include "provisioners.h"
 
+#include "backends/ebs.h"
 #include "backends/nfs.h"
 
 #include <stdlib.h>
@@ -30,12 +31,27 @@ static berth_status_t make_nfs(const prov_options_t *opt, berth_backend_t **out,
   return berth_backend_nfs_create(&cfg, out, err);
 }
 
-/* The backends built into this program. EFS and EBS join here. */
+/* EBS: the AWS client comes from the environment (region, credentials,
+ * AWS_ENDPOINT_URL); BERTH_CLUSTER_ID adds the kubernetes.io/cluster/<id>
+ * tag to every disk. */
+static berth_status_t make_ebs(const prov_options_t *opt, berth_backend_t **out,
+                               berth_error_t *err)
+{
+  berth_backend_ebs_config_t cfg;
+
+  (void)opt;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.cluster_id = getenv("BERTH_CLUSTER_ID");
+  return berth_backend_ebs_create(&cfg, out, err);
+}
+
+/* The backends built into this program. */
 static const struct {
   const char *kind;
   factory_fn make;
 } factories[] = {
     {"nfs", make_nfs},
+    {"ebs", make_ebs},
 };
 
 static berth_status_t make_backend(const prov_options_t *opt,
@@ -55,7 +71,7 @@ static berth_status_t make_backend(const prov_options_t *opt,
   }
   return berth_error_set(err, BERTH_EINVAL,
                          "provisioner %s: unknown backend '%s' (this build "
-                         "has: nfs)",
+                         "has: nfs, ebs)",
                          b->name, b->backend);
 }
 

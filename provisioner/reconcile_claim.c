@@ -219,10 +219,21 @@ static berth_status_t backend_provision(claim_ctx_t *x,
   int64_t t0 = berth_clock_monotonic_ms(NULL);
   berth_status_t st;
 
+  json_t *node = NULL;
+  berth_error_t nerr;
+
   fill_request(x, &req);
   used_gids(x, &gids, &req.n_used_gids);
   req.used_gids = gids;
+  /* Zonal backends read the selected node's topology labels. A node that
+   * cannot be read is left out (NULL); a backend that needs it says so. */
+  if (req.selected_node != NULL &&
+      prov_api_get(x->c, &berth_k8s_res_nodes, NULL, req.selected_node, &node,
+                   &nerr) != BERTH_OK)
+    node = NULL;
+  req.node = node;
   st = berth_backend_provision(x->be, &req, res, err);
+  json_decref(node);
   free(gids);
   prov_metrics_backend(x->c->metrics, berth_backend_name(x->be), "provision",
                        st == BERTH_OK, prov_seconds_since(t0));

@@ -70,6 +70,9 @@ typedef struct berth_provision_request {
   unsigned access_modes;       /* berth_access_mode_t bits */
   const char *selected_node;   /* volume.kubernetes.io/selected-node, or
                                   NULL (Immediate binding) */
+  const json_t *node;          /* the selected Node object (its topology
+                                  labels, spec.providerID), or NULL when
+                                  there is none or it could not be read */
   const json_t *parameters;    /* the StorageClass's parameters, an object
                                   of strings; NULL means none */
   const uint32_t *used_gids;   /* gids recorded (BERTH_ANN_PV_GID) on the

@@ -1,0 +1,411 @@
+/* The EBS backend: the vtable of backends/backend.h over EC2 volumes (see
+ * backends/ebs.h for the parameters and guarantees).
+ *
+ * Provision: parameters -> zone (the selected node's topology labels) ->
+ * find a disk already tagged for this PV, or CreateVolume with a
+ * ClientToken derived from the PV name (EC2's idempotency:
+ * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html)
+ * -> poll DescribeVolumes until "available", bounded -> a csi PV source
+ * and a nodeAffinity for the zone.
+ *
+ * Delete: the volume id from spec.csi.volumeHandle -> wait (bounded) for
+ * it to be detached -> DeleteVolume; InvalidVolume.NotFound is done. */
+#include "backends/ebs.h"
+
+#include "berth/aws.h"
+#include "berth/aws_ec2.h"
+#include "berth/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EBS_GIB (1024ull * 1024 * 1024)
+#define EBS_TAG_VALUE_MAX 256
+
+typedef struct ebsb_backend {
+  berth_backend_t base; /* first: the vtable */
+  berth_aws_t *aws;
+  char *cluster_tag; /* "kubernetes.io/cluster/<id>", or NULL */
+  int create_timeout_ms;
+  int delete_timeout_ms;
+} ebsb_backend_t;
+
+/* ---- validate ---------------------------------------------------------- */
+
+static berth_status_t ebsb_validate(berth_backend_t *be,
+                                    const json_t *parameters,
+                                    berth_error_t *err)
+{
+  berth_ebs_params_t p;
+
+  (void)be;
+  return berth_ebs_params_parse(parameters, &p, err);
+}
+
+/* ---- provision --------------------------------------------------------- */
+
+/* The zone for the disk: the selected node's, or (Immediate binding) the
+ * region's first zone. New string in out. */
+static berth_status_t ebsb_zone(ebsb_backend_t *b,
+                                const berth_provision_request_t *req,
+                                char *out, size_t size, berth_error_t *err)
+{
+  const char *z;
+
+  if (req->selected_node == NULL) {
+    snprintf(out, size, "%sa", berth_aws_region(b->aws));
+    return BERTH_OK;
+  }
+  if (req->node == NULL)
+    return berth_error_set(err, BERTH_EUNAVAILABLE,
+                           "ebs: the selected node \"%.100s\" could not be "
+                           "read",
+                           req->selected_node);
+  z = berth_ebs_node_zone(req->node);
+  if (z == NULL)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "ebs: the selected node \"%.100s\" has no zone "
+                           "label (" BERTH_EBS_TOPOLOGY_KEY
+                           " or topology.kubernetes.io/zone)",
+                           req->selected_node);
+  if (strlen(z) >= size)
+    return berth_error_set(err, BERTH_EINVAL, "ebs: zone label too long");
+  snprintf(out, size, "%s", z);
+  return BERTH_OK;
+}
+
+/* A disk already made for pv_name (tag CSIVolumeName), not being deleted.
+ * BERTH_ENOTFOUND when there is none. */
+static berth_status_t ebsb_find(ebsb_backend_t *b, const char *pv_name,
+                                berth_ec2_volume_t *out, berth_error_t *err)
+{
+  const char *values[] = {pv_name};
+  berth_ec2_filter_t f = {"tag:" BERTH_EBS_TAG_VOLUME_NAME, values, 1};
+  berth_ec2_describe_params_t dp;
+  berth_ec2_volume_list_t l;
+  berth_status_t st;
+  size_t i;
+
+  memset(&dp, 0, sizeof(dp));
+  memset(&l, 0, sizeof(l));
+  dp.filters = &f;
+  dp.filter_count = 1;
+  st = berth_ec2_describe_volumes(b->aws, &dp, &l, err);
+  if (st != BERTH_OK)
+    return st;
+  st = BERTH_ENOTFOUND;
+  for (i = 0; i < l.count; i++) {
+    const char *s = l.items[i].state;
+    if (s != NULL &&
+        (strcmp(s, "deleting") == 0 || strcmp(s, "deleted") == 0 ||
+         strcmp(s, "error") == 0))
+      continue;
+    *out = l.items[i];
+    memset(&l.items[i], 0, sizeof(l.items[i]));
+    st = BERTH_OK;
+    break;
+  }
+  berth_ec2_volume_list_cleanup(&l);
+  return st;
+}
+
+/* CreateVolume with the claim's tags and the PV's ClientToken. */
+static berth_status_t ebsb_create(ebsb_backend_t *b,
+                                  const berth_provision_request_t *req,
+                                  const berth_ebs_params_t *p,
+                                  const char *zone, berth_ec2_volume_t *out,
+                                  berth_error_t *err)
+{
+  berth_aws_kv_t tags[6 + BERTH_EBS_MAX_EXTRA_TAGS];
+  char keys[BERTH_EBS_MAX_EXTRA_TAGS][128];
+  char vals[BERTH_EBS_MAX_EXTRA_TAGS][EBS_TAG_VALUE_MAX];
+  berth_ec2_create_volume_params_t cp;
+  char token[65];
+  size_t n = 0, i;
+  berth_status_t st;
+
+  tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_VOLUME_NAME, req->pv_name};
+  tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PVC_NAME, req->claim_name};
+  tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PVC_NAMESPACE,
+                               req->claim_namespace};
+  tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PV_NAME, req->pv_name};
+  tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_CLUSTER, "true"};
+  if (b->cluster_tag != NULL)
+    tags[n++] = (berth_aws_kv_t){b->cluster_tag, "owned"};
+  for (i = 0; i < p->n_tag_specs; i++) {
+    const char *spec = p->tag_specs[i], *eq = strchr(spec, '=');
+    size_t kl = (size_t)(eq - spec);
+    if (kl >= sizeof(keys[i]))
+      return berth_error_set(err, BERTH_EINVAL,
+                             "ebs: tagSpecification key too long: \"%.60s\"",
+                             spec);
+    memcpy(keys[i], spec, kl);
+    keys[i][kl] = '\0';
+    st = berth_ebs_expand(eq + 1, req->claim_name, req->claim_namespace,
+                          req->pv_name, vals[i], sizeof(vals[i]), err);
+    if (st != BERTH_OK)
+      return st;
+    tags[n++] = (berth_aws_kv_t){keys[i], vals[i]};
+  }
+  berth_ebs_client_token(req->pv_name, token);
+  memset(&cp, 0, sizeof(cp));
+  cp.availability_zone = zone;
+  cp.size_gib = berth_ebs_size_gib(p, req->requested_bytes);
+  cp.volume_type = p->type;
+  cp.iops = berth_ebs_iops(p, cp.size_gib);
+  cp.throughput = p->throughput;
+  cp.encrypted = p->encrypted;
+  cp.kms_key_id = p->kms_key_id;
+  cp.client_token = token;
+  cp.tags = tags;
+  cp.tag_count = n;
+  return berth_ec2_create_volume(b->aws, &cp, out, err);
+}
+
+/* Poll until the volume is available, with a growing pause (100 ms to
+ * 1 s) and a deadline. *vol is replaced by the last description. */
+static berth_status_t ebsb_wait_available(ebsb_backend_t *b,
+                                          berth_ec2_volume_t *vol,
+                                          berth_error_t *err)
+{
+  int64_t deadline = berth_clock_monotonic_ms(NULL) + b->create_timeout_ms;
+  int64_t pause = 100;
+  char id[64];
+  berth_status_t st = BERTH_OK;
+
+  snprintf(id, sizeof(id), "%s", vol->volume_id != NULL ? vol->volume_id : "");
+  for (;;) {
+    berth_ec2_volume_t v;
+    const char *s = vol->state != NULL ? vol->state : "";
+    if (strcmp(s, "available") == 0 || strcmp(s, "in-use") == 0)
+      break;
+    if (strcmp(s, "creating") != 0) {
+      st = berth_error_set(err, BERTH_EIO, "ebs: volume %s is %s, not available",
+                           id, s);
+      break;
+    }
+    if (berth_clock_monotonic_ms(NULL) >= deadline) {
+      st = berth_error_set(err, BERTH_ETIMEOUT,
+                           "ebs: volume %s still creating after %d ms", id,
+                           b->create_timeout_ms);
+      break;
+    }
+    berth_clock_sleep_ms(NULL, pause);
+    pause = pause * 2 > 1000 ? 1000 : pause * 2;
+    memset(&v, 0, sizeof(v));
+    st = berth_ec2_describe_volume(b->aws, id, &v, err);
+    /* Describe may lag CreateVolume (eventual consistency): keep waiting. */
+    if (st == BERTH_ENOTFOUND)
+      continue;
+    if (st != BERTH_OK)
+      break;
+    berth_ec2_volume_cleanup(vol);
+    *vol = v;
+  }
+  return st;
+}
+
+static json_t *ebsb_affinity(const char *zone)
+{
+  return json_pack(
+      "{s:{s:[{s:[{s:s,s:s,s:[s]}]},{s:[{s:s,s:s,s:[s]}]}]}}", "required",
+      "nodeSelectorTerms", "matchExpressions", "key", BERTH_EBS_TOPOLOGY_KEY,
+      "operator", "In", "values", zone, "matchExpressions", "key",
+      "topology.kubernetes.io/zone", "operator", "In", "values", zone);
+}
+
+static berth_status_t ebsb_provision(berth_backend_t *be,
+                                     const berth_provision_request_t *req,
+                                     berth_provision_result_t *out,
+                                     berth_error_t *err)
+{
+  ebsb_backend_t *b = (ebsb_backend_t *)be;
+  berth_ebs_params_t p;
+  berth_ec2_volume_t vol;
+  berth_provision_result_t res;
+  char zone[128];
+  const char *vz;
+  berth_status_t st;
+
+  memset(&vol, 0, sizeof(vol));
+  berth_provision_result_init(&res);
+  st = berth_ebs_params_parse(req->parameters, &p, err);
+  if (st == BERTH_OK)
+    st = ebsb_zone(b, req, zone, sizeof(zone), err);
+  if (st != BERTH_OK)
+    goto done;
+  st = ebsb_find(b, req->pv_name, &vol, err);
+  if (st == BERTH_ENOTFOUND)
+    st = ebsb_create(b, req, &p, zone, &vol, err);
+  if (st == BERTH_OK)
+    st = ebsb_wait_available(b, &vol, err);
+  if (st != BERTH_OK)
+    goto done;
+  vz = vol.availability_zone != NULL ? vol.availability_zone : zone;
+  res.source = json_pack("{s:{s:s,s:s,s:s}}", "csi", "driver",
+                         BERTH_EBS_DRIVER, "volumeHandle", vol.volume_id,
+                         "fsType", p.fstype);
+  res.annotations = json_pack("{s:s,s:s}", BERTH_EBS_ANN_VOLUME_ID,
+                              vol.volume_id, BERTH_EBS_ANN_ZONE, vz);
+  res.node_affinity = ebsb_affinity(vz);
+  res.capacity_bytes = (uint64_t)vol.size_gib * EBS_GIB;
+  if (res.source == NULL || res.annotations == NULL ||
+      res.node_affinity == NULL) {
+    st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
+    goto done;
+  }
+  *out = res;
+  berth_provision_result_init(&res);
+done:
+  berth_provision_result_cleanup(&res);
+  berth_ec2_volume_cleanup(&vol);
+  return st;
+}
+
+/* ---- delete ------------------------------------------------------------ */
+
+static const char *ebsb_pv_volume_id(const json_t *pv)
+{
+  json_t *csi = json_object_get(json_object_get(pv, "spec"), "csi");
+  const char *drv = json_string_value(json_object_get(csi, "driver"));
+  const char *id = json_string_value(json_object_get(csi, "volumeHandle"));
+  json_t *ann = json_object_get(json_object_get(pv, "metadata"), "annotations");
+
+  if (drv != NULL && strcmp(drv, BERTH_EBS_DRIVER) == 0 && id != NULL)
+    return id;
+  return json_string_value(json_object_get(ann, BERTH_EBS_ANN_VOLUME_ID));
+}
+
+static bool ebsb_attached(const berth_ec2_volume_t *v)
+{
+  return v->attachment_count > 0 ||
+         (v->state != NULL && strcmp(v->state, "in-use") == 0);
+}
+
+static berth_status_t ebsb_delete(berth_backend_t *be,
+                                  const berth_delete_request_t *req,
+                                  berth_delete_outcome_t *out,
+                                  berth_error_t *err)
+{
+  ebsb_backend_t *b = (ebsb_backend_t *)be;
+  const char *id = ebsb_pv_volume_id(req->pv);
+  int64_t deadline = berth_clock_monotonic_ms(NULL) + b->delete_timeout_ms;
+  int64_t pause = 100;
+  berth_delete_outcome_t outcome = BERTH_DELETE_DELETED;
+  berth_status_t st;
+
+  if (id == NULL || strncmp(id, "vol-", 4) != 0) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "ebs: the PV has no EBS volume handle");
+    goto done;
+  }
+  for (;;) {
+    berth_ec2_volume_t v;
+    bool attached;
+    memset(&v, 0, sizeof(v));
+    st = berth_ec2_describe_volume(b->aws, id, &v, err);
+    if (st == BERTH_ENOTFOUND) {
+      outcome = BERTH_DELETE_ABSENT;
+      st = BERTH_OK;
+      break;
+    }
+    if (st != BERTH_OK)
+      break;
+    attached = ebsb_attached(&v);
+    if (v.state != NULL && strcmp(v.state, "deleting") == 0) {
+      berth_ec2_volume_cleanup(&v);
+      break;
+    }
+    berth_ec2_volume_cleanup(&v);
+    if (!attached) {
+      st = berth_ec2_delete_volume(b->aws, id, err);
+      if (st == BERTH_ENOTFOUND) {
+        outcome = BERTH_DELETE_ABSENT;
+        st = BERTH_OK;
+      }
+      /* VolumeInUse / IncorrectState: attached meanwhile, wait again. */
+      if (st != BERTH_ECONFLICT)
+        break;
+    }
+    if (berth_clock_monotonic_ms(NULL) >= deadline) {
+      st = berth_error_set(err, BERTH_ECONFLICT,
+                           "ebs: volume %s is still attached after %d ms", id,
+                           b->delete_timeout_ms);
+      break;
+    }
+    berth_clock_sleep_ms(NULL, pause);
+    pause = pause * 2 > 1000 ? 1000 : pause * 2;
+  }
+done:
+  if (st == BERTH_OK && out != NULL)
+    *out = outcome;
+  return st;
+}
+
+/* ---- usage, destroy ---------------------------------------------------- */
+
+static berth_status_t ebsb_usage(berth_backend_t *be, const json_t *pv,
+                                 const json_t *parameters, berth_usage_t *out,
+                                 berth_error_t *err)
+{
+  (void)be;
+  (void)pv;
+  (void)parameters;
+  (void)out;
+  /* A block device's contents are only visible to the node that mounts
+   * it. */
+  return berth_error_set(err, BERTH_EPERM,
+                         "ebs: usage is not measurable from the controller");
+}
+
+static void ebsb_destroy(berth_backend_t *be)
+{
+  ebsb_backend_t *b = (ebsb_backend_t *)be;
+
+  berth_aws_destroy(b->aws);
+  free(b->cluster_tag);
+  free(b);
+}
+
+static const berth_backend_ops_t ebsb_ops = {
+    "ebs", ebsb_validate, ebsb_provision, ebsb_delete, ebsb_usage,
+    ebsb_destroy,
+};
+
+berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
+                                        berth_backend_t **out,
+                                        berth_error_t *err)
+{
+  ebsb_backend_t *b = calloc(1, sizeof(*b));
+  berth_aws_options_t opts;
+  berth_status_t st;
+
+  if (b == NULL)
+    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  b->base.ops = &ebsb_ops;
+  b->create_timeout_ms =
+      cfg != NULL && cfg->create_timeout_ms > 0 ? cfg->create_timeout_ms
+                                                : 60000;
+  b->delete_timeout_ms =
+      cfg != NULL && cfg->delete_timeout_ms > 0 ? cfg->delete_timeout_ms
+                                                : 30000;
+  if (cfg != NULL && cfg->cluster_id != NULL && cfg->cluster_id[0] != '\0') {
+    size_t n = strlen("kubernetes.io/cluster/") + strlen(cfg->cluster_id) + 1;
+    b->cluster_tag = malloc(n);
+    if (b->cluster_tag == NULL) {
+      free(b);
+      return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+    }
+    snprintf(b->cluster_tag, n, "kubernetes.io/cluster/%s", cfg->cluster_id);
+  }
+  berth_aws_options_init(&opts);
+  st = berth_aws_create(&opts, &b->aws, err);
+  if (st != BERTH_OK) {
+    berth_error_prefix(err, "ebs");
+    ebsb_destroy(&b->base);
+    return st;
+  }
+  *out = &b->base;
+  return BERTH_OK;
+}
