@@ -109,6 +109,25 @@ RESOURCES = [
     Resource("storage.k8s.io", "v1", "CSINode", "csinodes", False),
     Resource("storage.k8s.io", "v1", "CSIDriver", "csidrivers", False),
     Resource("coordination.k8s.io", "v1", "Lease", "leases", True),
+    # Stored and served, not run: there is no workload controller here, so
+    # these exist for `kubectl apply` of manifests (deploy/, examples/).
+    Resource("apps", "v1", "Deployment", "deployments", True, ["deploy"],
+             status=True, categories=["all"]),
+    Resource("apps", "v1", "StatefulSet", "statefulsets", True, ["sts"],
+             status=True, categories=["all"]),
+    Resource("apps", "v1", "DaemonSet", "daemonsets", True, ["ds"],
+             status=True, categories=["all"]),
+    Resource("apps", "v1", "ReplicaSet", "replicasets", True, ["rs"],
+             status=True, categories=["all"]),
+    Resource("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets",
+             True, ["pdb"], status=True),
+    Resource("rbac.authorization.k8s.io", "v1", "Role", "roles", True),
+    Resource("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings",
+             True),
+    Resource("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles",
+             False),
+    Resource("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding",
+             "clusterrolebindings", False),
 ]
 
 # (group, version, plural) -> Resource
