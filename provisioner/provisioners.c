@@ -3,6 +3,7 @@
 #include "provisioners.h"
 
 #include "backends/ebs.h"
+#include "backends/efs.h"
 #include "backends/nfs.h"
 
 #include <stdlib.h>
@@ -45,6 +46,15 @@ static berth_status_t make_ebs(const prov_options_t *opt, berth_backend_t **out,
   return berth_backend_ebs_create(&cfg, out, err);
 }
 
+/* EFS: access points (efs-ap) or directories (efs-dir); the AWS client
+ * from the environment. */
+static berth_status_t make_efs(const prov_options_t *opt, berth_backend_t **out,
+                               berth_error_t *err)
+{
+  (void)opt;
+  return berth_backend_efs_create(out, err);
+}
+
 /* The backends built into this program. */
 static const struct {
   const char *kind;
@@ -52,6 +62,7 @@ static const struct {
 } factories[] = {
     {"nfs", make_nfs},
     {"ebs", make_ebs},
+    {"efs", make_efs},
 };
 
 static berth_status_t make_backend(const prov_options_t *opt,
@@ -71,7 +82,7 @@ static berth_status_t make_backend(const prov_options_t *opt,
   }
   return berth_error_set(err, BERTH_EINVAL,
                          "provisioner %s: unknown backend '%s' (this build "
-                         "has: nfs, ebs)",
+                         "has: nfs, ebs, efs)",
                          b->name, b->backend);
 }
 

@@ -23,6 +23,8 @@
 #define EBS_GIB (1024ull * 1024 * 1024)
 #define EBS_TAG_VALUE_MAX 256
 
+static const berth_backend_ops_t ebsb_ops;
+
 typedef struct ebsb_backend {
   berth_backend_t base; /* first: the vtable */
   berth_aws_t *aws;
@@ -33,9 +35,8 @@ typedef struct ebsb_backend {
 
 /* ---- validate ---------------------------------------------------------- */
 
-static berth_status_t ebsb_validate(berth_backend_t *be,
-                                    const json_t *parameters,
-                                    berth_error_t *err)
+static berth_status_t
+ebsb_validate(berth_backend_t *be, const json_t *parameters, berth_error_t *err)
 {
   berth_ebs_params_t p;
 
@@ -48,8 +49,8 @@ static berth_status_t ebsb_validate(berth_backend_t *be,
 /* The zone for the disk: the selected node's, or (Immediate binding) the
  * region's first zone. New string in out. */
 static berth_status_t ebsb_zone(ebsb_backend_t *b,
-                                const berth_provision_request_t *req,
-                                char *out, size_t size, berth_error_t *err)
+                                const berth_provision_request_t *req, char *out,
+                                size_t size, berth_error_t *err)
 {
   const char *z;
 
@@ -97,9 +98,8 @@ static berth_status_t ebsb_find(ebsb_backend_t *b, const char *pv_name,
   st = BERTH_ENOTFOUND;
   for (i = 0; i < l.count; i++) {
     const char *s = l.items[i].state;
-    if (s != NULL &&
-        (strcmp(s, "deleting") == 0 || strcmp(s, "deleted") == 0 ||
-         strcmp(s, "error") == 0))
+    if (s != NULL && (strcmp(s, "deleting") == 0 || strcmp(s, "deleted") == 0 ||
+                      strcmp(s, "error") == 0))
       continue;
     *out = l.items[i];
     memset(&l.items[i], 0, sizeof(l.items[i]));
@@ -113,9 +113,8 @@ static berth_status_t ebsb_find(ebsb_backend_t *b, const char *pv_name,
 /* CreateVolume with the claim's tags and the PV's ClientToken. */
 static berth_status_t ebsb_create(ebsb_backend_t *b,
                                   const berth_provision_request_t *req,
-                                  const berth_ebs_params_t *p,
-                                  const char *zone, berth_ec2_volume_t *out,
-                                  berth_error_t *err)
+                                  const berth_ebs_params_t *p, const char *zone,
+                                  berth_ec2_volume_t *out, berth_error_t *err)
 {
   berth_aws_kv_t tags[6 + BERTH_EBS_MAX_EXTRA_TAGS];
   char keys[BERTH_EBS_MAX_EXTRA_TAGS][128];
@@ -127,8 +126,8 @@ static berth_status_t ebsb_create(ebsb_backend_t *b,
 
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_VOLUME_NAME, req->pv_name};
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PVC_NAME, req->claim_name};
-  tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PVC_NAMESPACE,
-                               req->claim_namespace};
+  tags[n++] =
+      (berth_aws_kv_t){BERTH_EBS_TAG_PVC_NAMESPACE, req->claim_namespace};
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PV_NAME, req->pv_name};
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_CLUSTER, "true"};
   if (b->cluster_tag != NULL)
@@ -181,8 +180,8 @@ static berth_status_t ebsb_wait_available(ebsb_backend_t *b,
     if (strcmp(s, "available") == 0 || strcmp(s, "in-use") == 0)
       break;
     if (strcmp(s, "creating") != 0) {
-      st = berth_error_set(err, BERTH_EIO, "ebs: volume %s is %s, not available",
-                           id, s);
+      st = berth_error_set(err, BERTH_EIO,
+                           "ebs: volume %s is %s, not available", id, s);
       break;
     }
     if (berth_clock_monotonic_ms(NULL) >= deadline) {
@@ -208,11 +207,11 @@ static berth_status_t ebsb_wait_available(ebsb_backend_t *b,
 
 static json_t *ebsb_affinity(const char *zone)
 {
-  return json_pack(
-      "{s:{s:[{s:[{s:s,s:s,s:[s]}]},{s:[{s:s,s:s,s:[s]}]}]}}", "required",
-      "nodeSelectorTerms", "matchExpressions", "key", BERTH_EBS_TOPOLOGY_KEY,
-      "operator", "In", "values", zone, "matchExpressions", "key",
-      "topology.kubernetes.io/zone", "operator", "In", "values", zone);
+  return json_pack("{s:{s:[{s:[{s:s,s:s,s:[s]}]},{s:[{s:s,s:s,s:[s]}]}]}}",
+                   "required", "nodeSelectorTerms", "matchExpressions", "key",
+                   BERTH_EBS_TOPOLOGY_KEY, "operator", "In", "values", zone,
+                   "matchExpressions", "key", "topology.kubernetes.io/zone",
+                   "operator", "In", "values", zone);
 }
 
 static berth_status_t ebsb_provision(berth_backend_t *be,
@@ -243,9 +242,8 @@ static berth_status_t ebsb_provision(berth_backend_t *be,
   if (st != BERTH_OK)
     goto done;
   vz = vol.availability_zone != NULL ? vol.availability_zone : zone;
-  res.source = json_pack("{s:{s:s,s:s,s:s}}", "csi", "driver",
-                         BERTH_EBS_DRIVER, "volumeHandle", vol.volume_id,
-                         "fsType", p.fstype);
+  res.source = json_pack("{s:{s:s,s:s,s:s}}", "csi", "driver", BERTH_EBS_DRIVER,
+                         "volumeHandle", vol.volume_id, "fsType", p.fstype);
   res.annotations = json_pack("{s:s,s:s}", BERTH_EBS_ANN_VOLUME_ID,
                               vol.volume_id, BERTH_EBS_ANN_ZONE, vz);
   res.node_affinity = ebsb_affinity(vz);
@@ -343,6 +341,105 @@ done:
   return st;
 }
 
+/* ---- expand ------------------------------------------------------------ */
+
+/* The latest modification of volume id: its state and target size;
+ * state "" when there is none. */
+static berth_status_t ebsb_modification(ebsb_backend_t *b, const char *id,
+                                        char *state, size_t size,
+                                        int64_t *target, berth_error_t *err)
+{
+  berth_ec2_describe_params_t dp;
+  berth_ec2_modification_list_t l;
+  berth_status_t st;
+  size_t i, best = 0;
+
+  memset(&dp, 0, sizeof(dp));
+  memset(&l, 0, sizeof(l));
+  dp.ids = &id;
+  dp.id_count = 1;
+  state[0] = '\0';
+  *target = 0;
+  st = berth_ec2_describe_volumes_modifications(b->aws, &dp, &l, err);
+  if (st == BERTH_ENOTFOUND)
+    return BERTH_OK; /* InvalidVolumeModification.NotFound: none yet */
+  if (st != BERTH_OK)
+    return st;
+  for (i = 1; i < l.count; i++)
+    if (l.items[i].start_time_ms >= l.items[best].start_time_ms)
+      best = i;
+  if (l.count > 0) {
+    snprintf(state, size, "%s",
+             l.items[best].state != NULL ? l.items[best].state : "");
+    *target = l.items[best].target_size_gib;
+  }
+  berth_ec2_modification_list_cleanup(&l);
+  return BERTH_OK;
+}
+
+berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
+                                        uint64_t new_bytes, uint64_t *out_bytes,
+                                        berth_error_t *err)
+{
+  ebsb_backend_t *b = (ebsb_backend_t *)be;
+  const char *id = ebsb_pv_volume_id(pv);
+  int64_t want = (int64_t)((new_bytes + EBS_GIB - 1) / EBS_GIB);
+  int64_t deadline = berth_clock_monotonic_ms(NULL) + b->create_timeout_ms;
+  int64_t pause = 100, size = 0, target = 0;
+  bool sent = false;
+  char state[32];
+  berth_status_t st;
+
+  if (be == NULL || be->ops != &ebsb_ops)
+    return berth_error_set(err, BERTH_EINVAL, "ebs: not an EBS backend");
+  if (id == NULL)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "ebs: the PV has no EBS volume handle");
+  for (;;) {
+    berth_ec2_volume_t v;
+    memset(&v, 0, sizeof(v));
+    st = berth_ec2_describe_volume(b->aws, id, &v, err);
+    size = v.size_gib;
+    berth_ec2_volume_cleanup(&v);
+    if (st == BERTH_OK)
+      st = ebsb_modification(b, id, state, sizeof(state), &target, err);
+    if (st != BERTH_OK)
+      break;
+    /* Done: the size is there and no modification is still "modifying"
+     * (during "optimizing" the new size is usable already). */
+    if (size >= want && strcmp(state, "modifying") != 0)
+      break;
+    if (strcmp(state, "modifying") != 0 && strcmp(state, "optimizing") != 0 &&
+        !sent) {
+      berth_ec2_modify_volume_params_t mp;
+      memset(&mp, 0, sizeof(mp));
+      mp.volume_id = id;
+      mp.size_gib = want;
+      st = berth_ec2_modify_volume(b->aws, &mp, NULL, err);
+      if (st == BERTH_OK)
+        sent = true;
+      else if (st != BERTH_ECONFLICT)
+        break;
+    } else if (strcmp(state, "failed") == 0 && target >= want) {
+      st = berth_error_set(err, BERTH_EIO,
+                           "ebs: the modification of %s to %lld GiB failed", id,
+                           (long long)want);
+      break;
+    }
+    if (berth_clock_monotonic_ms(NULL) >= deadline) {
+      st = berth_error_set(err, BERTH_ETIMEOUT,
+                           "ebs: %s not %lld GiB after %d ms", id,
+                           (long long)want, b->create_timeout_ms);
+      break;
+    }
+    berth_clock_sleep_ms(NULL, pause);
+    pause = pause * 2 > 1000 ? 1000 : pause * 2;
+  }
+  if (st == BERTH_OK && out_bytes != NULL)
+    *out_bytes = (uint64_t)size * EBS_GIB;
+  return st;
+}
+
 /* ---- usage, destroy ---------------------------------------------------- */
 
 static berth_status_t ebsb_usage(berth_backend_t *be, const json_t *pv,
@@ -369,8 +466,7 @@ static void ebsb_destroy(berth_backend_t *be)
 }
 
 static const berth_backend_ops_t ebsb_ops = {
-    "ebs", ebsb_validate, ebsb_provision, ebsb_delete, ebsb_usage,
-    ebsb_destroy,
+    "ebs", ebsb_validate, ebsb_provision, ebsb_delete, ebsb_usage, ebsb_destroy,
 };
 
 berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
@@ -384,12 +480,12 @@ berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
   if (b == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
   b->base.ops = &ebsb_ops;
-  b->create_timeout_ms =
-      cfg != NULL && cfg->create_timeout_ms > 0 ? cfg->create_timeout_ms
-                                                : 60000;
-  b->delete_timeout_ms =
-      cfg != NULL && cfg->delete_timeout_ms > 0 ? cfg->delete_timeout_ms
-                                                : 30000;
+  b->create_timeout_ms = cfg != NULL && cfg->create_timeout_ms > 0
+                             ? cfg->create_timeout_ms
+                             : 60000;
+  b->delete_timeout_ms = cfg != NULL && cfg->delete_timeout_ms > 0
+                             ? cfg->delete_timeout_ms
+                             : 30000;
   if (cfg != NULL && cfg->cluster_id != NULL && cfg->cluster_id[0] != '\0') {
     size_t n = strlen("kubernetes.io/cluster/") + strlen(cfg->cluster_id) + 1;
     b->cluster_tag = malloc(n);

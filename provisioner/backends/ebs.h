@@ -51,10 +51,10 @@ extern "C" {
 /* Parsed class parameters. Strings borrow from the parameters object. */
 typedef struct berth_ebs_params {
   const char *type;
-  int64_t iops;          /* 0: none */
-  int64_t iops_per_gb;   /* 0: none */
+  int64_t iops;        /* 0: none */
+  int64_t iops_per_gb; /* 0: none */
   bool allow_iops_increase;
-  int64_t throughput;    /* 0: none */
+  int64_t throughput; /* 0: none */
   bool encrypted;
   const char *kms_key_id; /* NULL: none */
   bool block_express;
@@ -81,9 +81,8 @@ int64_t berth_ebs_iops(const berth_ebs_params_t *p, int64_t size_gib);
  * BERTH_EINVAL for an unknown or unterminated template (vars may be NULL
  * to check only). */
 berth_status_t berth_ebs_expand(const char *tmpl, const char *pvc_name,
-                                const char *pvc_namespace,
-                                const char *pv_name, char *out, size_t size,
-                                berth_error_t *err);
+                                const char *pvc_namespace, const char *pv_name,
+                                char *out, size_t size, berth_error_t *err);
 
 /* The zone of a Node object from its topology labels, or NULL. Borrowed. */
 const char *berth_ebs_node_zone(const json_t *node);
@@ -103,6 +102,17 @@ typedef struct berth_backend_ebs_config {
 /* Create an EBS backend (the AWS client from the environment) in *out. */
 berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
                                         berth_backend_t **out,
+                                        berth_error_t *err);
+
+/* Grow the disk of pv (an EBS backend's PV) to at least new_bytes with
+ * ModifyVolume, as external-resizer's ControllerExpandVolume: a disk that
+ * is already as large is left alone; a modification in progress is
+ * waited for; then wait (bounded) until the modification is "optimizing"
+ * or "completed", when the new size is usable. The disk's new size goes
+ * to *out_bytes. Not yet called by the controller (the vtable has no
+ * expand operation). */
+berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
+                                        uint64_t new_bytes, uint64_t *out_bytes,
                                         berth_error_t *err);
 
 #ifdef __cplusplus

@@ -19,12 +19,9 @@ typedef struct vtype {
 } vtype_t;
 
 static const vtype_t vtypes[] = {
-    {"gp2", 1, 0, 0, 0},
-    {"gp3", 1, 3000, 16000, 500},
-    {"io1", 4, 100, 64000, 50},
-    {"io2", 4, 100, 64000, 500},
-    {"st1", 125, 0, 0, 0},
-    {"sc1", 125, 0, 0, 0},
+    {"gp2", 1, 0, 0, 0},        {"gp3", 1, 3000, 16000, 500},
+    {"io1", 4, 100, 64000, 50}, {"io2", 4, 100, 64000, 500},
+    {"st1", 125, 0, 0, 0},      {"sc1", 125, 0, 0, 0},
     {"standard", 1, 0, 0, 0},
 };
 
@@ -40,10 +37,16 @@ static const vtype_t *find_type(const char *name)
 
 #define TAG_PREFIX "tagSpecification_"
 
-static const char *const known[] = {
-    "type", "iops", "iopsPerGB", "allowAutoIOPSPerGBIncrease", "throughput",
-    "encrypted", "kmsKeyId", "blockExpress", "csi.storage.k8s.io/fstype",
-    NULL};
+static const char *const known[] = {"type",
+                                    "iops",
+                                    "iopsPerGB",
+                                    "allowAutoIOPSPerGBIncrease",
+                                    "throughput",
+                                    "encrypted",
+                                    "kmsKeyId",
+                                    "blockExpress",
+                                    "csi.storage.k8s.io/fstype",
+                                    NULL};
 
 static bool is_tag_key(const char *k)
 {
@@ -269,9 +272,8 @@ static const char *template_value(const char *name, size_t len,
 }
 
 berth_status_t berth_ebs_expand(const char *tmpl, const char *pvc_name,
-                                const char *pvc_namespace,
-                                const char *pv_name, char *out, size_t size,
-                                berth_error_t *err)
+                                const char *pvc_namespace, const char *pv_name,
+                                char *out, size_t size, berth_error_t *err)
 {
   size_t o = 0;
   const char *s = tmpl;
@@ -322,8 +324,7 @@ const char *berth_ebs_node_zone(const json_t *node)
   static const char *const keys[] = {BERTH_EBS_TOPOLOGY_KEY,
                                      "topology.kubernetes.io/zone",
                                      "failure-domain.beta.kubernetes.io/zone"};
-  json_t *labels =
-      json_object_get(json_object_get(node, "metadata"), "labels");
+  json_t *labels = json_object_get(json_object_get(node, "metadata"), "labels");
   size_t i;
 
   for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

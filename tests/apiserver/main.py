@@ -8,7 +8,7 @@ import ssl
 import sys
 import threading
 
-from . import certs, controllers, registry, resources, server, store, strategy
+from . import attach_controller, certs, controllers, registry, resources, server, store, strategy
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -26,6 +26,8 @@ def build(history=1000, storage_protection=True, verbose=False, watch_timeout=18
     for n in DEFAULT_NAMESPACES:
         reg.create(nsres, None, {"metadata": {"name": n}})
     ctl.start()
+    app.attach_controller = attach_controller.AttachController(reg)
+    app.attach_controller.start()
     return app
 
 
@@ -96,5 +98,6 @@ def main(argv=None):
     finally:
         app.close_watches()
         app.controllers.stop()
+        app.attach_controller.stop()
     print("apiserver: stopped", file=sys.stderr, flush=True)
     os._exit(0)

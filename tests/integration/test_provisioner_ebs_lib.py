@@ -41,6 +41,7 @@ def node(name, zone, instance=None):
     md = {"name": name, "labels": {"topology.kubernetes.io/zone": zone,
                                    "topology.ebs.csi.aws.com/zone": zone,
                                    "kubernetes.io/hostname": name}}
+    md["annotations"] = {"volumes.kubernetes.io/controller-managed-attach-detach": "true"}
     n = {"apiVersion": "v1", "kind": "Node", "metadata": md, "spec": {}}
     if instance:
         n["spec"]["providerID"] = "aws:///%s/%s" % (zone, instance)

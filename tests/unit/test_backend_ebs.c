@@ -98,8 +98,8 @@ static void test_bad(void **state)
     memset(&err, 0, sizeof(err));
     assert_int_equal(parse(bad[i].json, &p, &err), BERTH_EINVAL);
     if (strstr(err.message, bad[i].word) == NULL)
-      fail_msg("%s: message \"%s\" does not name %s", bad[i].json,
-               err.message, bad[i].word);
+      fail_msg("%s: message \"%s\" does not name %s", bad[i].json, err.message,
+               bad[i].word);
   }
 }
 
@@ -109,18 +109,18 @@ static void test_expand(void **state)
   berth_error_t err;
 
   (void)state;
-  assert_int_equal(berth_ebs_expand("{{ .PVCNamespace }}/{{.PVCName}}-{{ .PVName }}!",
-                                    "data", "ns", "pvc-1", out, sizeof(out),
-                                    &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_ebs_expand("{{ .PVCNamespace }}/{{.PVCName}}-{{ .PVName }}!",
+                       "data", "ns", "pvc-1", out, sizeof(out), &err),
+      BERTH_OK);
   assert_string_equal(out, "ns/data-pvc-1!");
-  assert_int_equal(berth_ebs_expand("plain", "a", "b", "c", out, sizeof(out),
-                                    &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_ebs_expand("plain", "a", "b", "c", out, sizeof(out), &err),
+      BERTH_OK);
   assert_string_equal(out, "plain");
-  assert_int_equal(berth_ebs_expand("{{ .PVCName }}", "0123456789", "b", "c",
-                                    out, 8, &err),
-                   BERTH_EINVAL);
+  assert_int_equal(
+      berth_ebs_expand("{{ .PVCName }}", "0123456789", "b", "c", out, 8, &err),
+      BERTH_EINVAL);
 }
 
 static void test_zone_token(void **state)
@@ -152,8 +152,8 @@ static void test_zone_token(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_defaults),  cmocka_unit_test(test_full),
-      cmocka_unit_test(test_bad),       cmocka_unit_test(test_expand),
+      cmocka_unit_test(test_defaults),   cmocka_unit_test(test_full),
+      cmocka_unit_test(test_bad),        cmocka_unit_test(test_expand),
       cmocka_unit_test(test_zone_token),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
