@@ -97,8 +97,8 @@ static void claim_changed(void *ctx, json_t *obj)
 {
   prov_controller_t *c = ctx;
   bool guarded = prov_obj_has_finalizer(obj, PROV_CLAIM_FINALIZER);
+  /* Bound claims of ours too: a grown request is the resizer's. */
   bool wanted =
-      prov_claim_volume_name(obj) == NULL &&
       prov_provisioners_find(c->provs, prov_claim_provisioner(obj)) != NULL;
 
   if (guarded || wanted)

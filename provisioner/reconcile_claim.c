@@ -45,7 +45,9 @@
 
 #include "claim.h"
 #include "pv.h"
+#include "quantity.h"
 
+#include "berth/clock.h"
 #include "berth/log.h"
 
 #include <stdio.h>
@@ -468,6 +470,126 @@ static prov_result_t drop_guard(claim_ctx_t *x)
   return PROV_RETRY;
 }
 
+/* RESIZE, as external-resizer: a bound claim whose request is above its
+ * PV's capacity, in a class with allowVolumeExpansion, on a backend that
+ * can grow its volumes (EBS so far): grow the storage, set the PV's
+ * capacity, and mark the claim FileSystemResizePending (kubelet grows the
+ * file system and updates status.capacity). Every step is idempotent, so
+ * a crash between them is repaired by the next pass. */
+
+/* The PV (new reference) when x's claim asks for more than it has, with
+ * the requested bytes in *want; NULL when there is nothing to do. */
+static json_t *resize_wanted(claim_ctx_t *x, uint64_t *want)
+{
+  const char *vol = prov_claim_volume_name(x->claim);
+  const char *text;
+  const char *cap;
+  const char *by;
+  json_t *pv;
+  uint64_t have;
+  berth_error_t err;
+
+  if (vol == NULL || !berth_backend_can_expand(x->be) ||
+      !json_is_true(json_object_get(x->sclass, "allowVolumeExpansion")) ||
+      !prov_active(x->c) ||
+      prov_claim_request(x->claim, want, &text, &err) != BERTH_OK)
+    return NULL;
+  pv = berth_k8s_informer_get(x->c->volumes, NULL, vol);
+  cap = json_string_value(json_object_get(
+      json_object_get(json_object_get(pv, "spec"), "capacity"), "storage"));
+  by = berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by");
+  if (cap == NULL || prov_quantity_parse(cap, &have) != BERTH_OK ||
+      *want <= have || by == NULL || strcmp(by, x->prov) != 0) {
+    json_decref(pv);
+    return NULL;
+  }
+  return pv;
+}
+
+/* Merge-patch obj (PV or claim, subresource sub) with patch; consumes it. */
+static berth_status_t resize_patch(claim_ctx_t *x,
+                                   const berth_k8s_resource_t *res,
+                                   const char *ns, const char *name,
+                                   const char *sub, json_t *patch,
+                                   berth_error_t *err)
+{
+  berth_status_t st;
+
+  if (patch == NULL)
+    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  st = berth_k8s_patch(x->c->client, res, ns, name, sub,
+                       BERTH_K8S_PATCH_MERGE, patch, NULL, err);
+  json_decref(patch);
+  return st;
+}
+
+/* Record the new size on the PV and the pending file-system resize on the
+ * claim's status. */
+static berth_status_t resize_record(claim_ctx_t *x, const char *vol,
+                                    const char *size, berth_error_t *err)
+{
+  char now[32];
+  berth_status_t st;
+
+  st = resize_patch(x, &berth_k8s_res_persistentvolumes, NULL, vol, NULL,
+                    json_pack("{s:{s:{s:s}}}", "spec", "capacity", "storage",
+                              size),
+                    err);
+  if (st != BERTH_OK)
+    return st;
+  berth_time_format_rfc3339(berth_clock_realtime_ms(NULL), now, sizeof(now));
+  return resize_patch(
+      x, &berth_k8s_res_persistentvolumeclaims,
+      berth_k8s_obj_namespace(x->claim), berth_k8s_obj_name(x->claim),
+      "status",
+      json_pack("{s:{s:[{s:s,s:s,s:s,s:s}]}}", "status", "conditions", "type",
+                "FileSystemResizePending", "status", "True",
+                "lastTransitionTime", now, "message",
+                "Waiting for user to (re-)start a pod to finish file system "
+                "resize of volume on node."),
+      err);
+}
+
+static prov_result_t claim_resize(claim_ctx_t *x)
+{
+  const char *vol = prov_claim_volume_name(x->claim);
+  json_t *pv;
+  uint64_t want = 0;
+  uint64_t got = 0;
+  char size[32];
+  berth_error_t err;
+  berth_status_t st;
+  prov_result_t r = PROV_DONE;
+
+  pv = resize_wanted(x, &want);
+  if (pv == NULL)
+    return PROV_DONE;
+  st = berth_backend_expand(x->be, pv, want, &got, &err);
+  if (st == BERTH_OK) {
+    prov_quantity_format(got, size, sizeof(size));
+    st = resize_record(x, vol, size, &err);
+  }
+  if (st == BERTH_OK) {
+    prov_events_emit(x->c->events, x->claim,
+                     &berth_k8s_res_persistentvolumeclaims, "Normal",
+                     "FileSystemResizeRequired",
+                     "Require file system resize of volume on node: %s is "
+                     "now %s",
+                     vol, size);
+    log_claim(x, BERTH_LOG_INFO, "volume expanded", "capacity", size);
+  } else {
+    prov_events_emit(x->c->events, x->claim,
+                     &berth_k8s_res_persistentvolumeclaims, "Warning",
+                     "VolumeResizeFailed", "resize volume \"%s\" failed: %s",
+                     vol, err.message);
+    log_claim(x, BERTH_LOG_WARN, "volume expansion failed", "error",
+              err.message);
+    r = PROV_RETRY;
+  }
+  json_decref(pv);
+  return r;
+}
+
 static prov_result_t claim_step(claim_ctx_t *x)
 {
   prov_result_t r;
@@ -480,8 +602,11 @@ static prov_result_t claim_step(claim_ctx_t *x)
       return drop_guard(x);
     return claim_cleanup(x);
   }
-  if (prov_claim_volume_name(x->claim) != NULL || pv_exists(x))
+  if (prov_claim_volume_name(x->claim) != NULL || pv_exists(x)) {
+    if (ours && claim_resize(x) != PROV_DONE)
+      return PROV_RETRY;
     return drop_guard(x);
+  }
   if (!ours)
     return r;
   if (prov_class_wait_for_consumer(x->sclass) &&

@@ -57,6 +57,24 @@ berth_status_t berth_backend_usage(berth_backend_t *be, const json_t *pv,
   return be->ops->usage(be, pv, parameters, out, err);
 }
 
+bool berth_backend_can_expand(const berth_backend_t *be)
+{
+  return be != NULL && be->ops->expand != NULL;
+}
+
+berth_status_t berth_backend_expand(berth_backend_t *be, const json_t *pv,
+                                    uint64_t new_bytes, uint64_t *out_bytes,
+                                    berth_error_t *err)
+{
+  if (be == NULL || pv == NULL || out_bytes == NULL)
+    return berth_error_set(err, BERTH_EINVAL, "expand: no backend, PV or out");
+  if (be->ops->expand == NULL)
+    return berth_error_set(err, BERTH_EPERM,
+                           "the %s backend cannot expand volumes",
+                           be->ops->name);
+  return be->ops->expand(be, pv, new_bytes, out_bytes, err);
+}
+
 void berth_backend_destroy(berth_backend_t *be)
 {
   if (be != NULL)

@@ -120,7 +120,7 @@ typedef struct berth_usage {
 
 typedef struct berth_backend berth_backend_t;
 
-/* The vtable. Every member is required. */
+/* The vtable. Every member but expand is required. */
 typedef struct berth_backend_ops {
   const char *name; /* "nfs", "efs", "ebs" */
   berth_status_t (*validate)(berth_backend_t *be, const json_t *parameters,
@@ -137,6 +137,11 @@ typedef struct berth_backend_ops {
                           const json_t *parameters, berth_usage_t *out,
                           berth_error_t *err);
   void (*destroy)(berth_backend_t *be);
+  /* Optional (NULL when the storage cannot grow): grow pv's storage to at
+   * least new_bytes and put its new size in *out_bytes; idempotent. */
+  berth_status_t (*expand)(berth_backend_t *be, const json_t *pv,
+                           uint64_t new_bytes, uint64_t *out_bytes,
+                           berth_error_t *err);
 } berth_backend_ops_t;
 
 /* A backend instance. Each backend's own state embeds this as its first
@@ -169,6 +174,16 @@ berth_status_t berth_backend_provision(berth_backend_t *be,
 berth_status_t berth_backend_delete(berth_backend_t *be,
                                     const berth_delete_request_t *req,
                                     berth_delete_outcome_t *out,
+                                    berth_error_t *err);
+
+/* true when the backend can grow its volumes (berth_backend_expand). */
+bool berth_backend_can_expand(const berth_backend_t *be);
+
+/* Grow pv's storage to at least new_bytes, as external-resizer's
+ * ControllerExpandVolume; the new size goes to *out_bytes. A backend that
+ * cannot grow volumes gives BERTH_EPERM. */
+berth_status_t berth_backend_expand(berth_backend_t *be, const json_t *pv,
+                                    uint64_t new_bytes, uint64_t *out_bytes,
                                     berth_error_t *err);
 
 /* Measure what the volume of pv (provisioned by this backend) holds. *out

@@ -466,7 +466,8 @@ static void ebsb_destroy(berth_backend_t *be)
 }
 
 static const berth_backend_ops_t ebsb_ops = {
-    "ebs", ebsb_validate, ebsb_provision, ebsb_delete, ebsb_usage, ebsb_destroy,
+    "ebs",        ebsb_validate, ebsb_provision,         ebsb_delete,
+    ebsb_usage,   ebsb_destroy,  berth_backend_ebs_expand,
 };
 
 berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,

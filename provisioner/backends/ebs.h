@@ -109,8 +109,8 @@ berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
  * is already as large is left alone; a modification in progress is
  * waited for; then wait (bounded) until the modification is "optimizing"
  * or "completed", when the new size is usable. The disk's new size goes
- * to *out_bytes. Not yet called by the controller (the vtable has no
- * expand operation). */
+ * to *out_bytes. It is the EBS backend's expand operation in the vtable
+ * (berth_backend_expand), which the controller's resize step calls. */
 berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
                                         uint64_t new_bytes, uint64_t *out_bytes,
                                         berth_error_t *err);

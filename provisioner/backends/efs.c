@@ -643,6 +643,7 @@ static void efsb_destroy(berth_backend_t *be)
 
 static const berth_backend_ops_t efsb_ops = {
     "efs", efsb_validate, efsb_provision, efsb_delete, efsb_usage, efsb_destroy,
+    NULL, /* EFS grows by itself */
 };
 
 berth_status_t berth_backend_efs_create(berth_backend_t **out,

@@ -549,7 +549,7 @@ static void nfsb_destroy(berth_backend_t *be)
 
 static const berth_backend_ops_t nfsb_ops = {
   "nfs", nfsb_validate, nfsb_provision, nfsb_delete, nfsb_usage,
-  nfsb_destroy,
+  nfsb_destroy, NULL, /* NFS directories have no size to grow */
 };
 
 /* Defaults that name an export must name a valid one; the rest is

@@ -1,0 +1,55 @@
+#!/usr/bin/python3
+"""berth-provisioner's EBS resizer (as external-resizer), through kubectl:
+a Bound gp3 claim in a class with allowVolumeExpansion grown from 2Gi to
+5Gi -> ModifyVolume in the emulator (the disk is 5 GiB), the PV's
+capacity 5Gi, the claim's condition FileSystemResizePending and a
+FileSystemResizeRequired Event; growing it again works the same way.
+
+    test_provisioner_ebs_resize.py BERTH-PROVISIONER (under bed.py run k8s nfs aws)
+"""
+
+import json
+import sys
+
+from test_provisioner_ebs_lib import ebs_class, ebs_provisioner, volumes
+from test_provisioner_lib import (API, claim, create, events_for, kubectl, log,
+                                  poll, run, wait_bound)
+
+
+def grow(name, size):
+    kubectl("patch", "pvc", name, "--type=merge", "-p",
+            json.dumps({"spec": {"resources": {"requests": {"storage": size}}}}))
+
+
+def resized(api, name, gib):
+    pvn = api.claim(name)["spec"]["volumeName"]
+    pv = api.pv(pvn)
+    disk = [v for v in volumes() if v["VolumeId"] == pv["spec"]["csi"]["volumeHandle"]]
+    conds = [c["type"] for c in api.claim(name).get("status", {}).get("conditions") or []]
+    return disk and disk[0]["Size"] == gib and \
+        pv["spec"]["capacity"]["storage"] == "%dGi" % gib and \
+        "FileSystemResizePending" in conds
+
+
+def main(binary, procs):
+    api = API()
+    create(ebs_class("grow", {"type": "gp3"}, allowVolumeExpansion=True))
+    p = ebs_provisioner(binary)
+    procs.append(p)
+    p.start()
+    create(claim("data", "grow", size="2Gi", modes=("ReadWriteOnce",)))
+    wait_bound(api, ["data"], 30)
+    log("Bound at 2Gi")
+    grow("data", "5Gi")
+    poll(lambda: resized(api, "data", 5), 30,
+         "disk, PV and claim at 5Gi with FileSystemResizePending", interval=0.1)
+    poll(lambda: events_for(api, "data", "FileSystemResizeRequired"), 20,
+         "a FileSystemResizeRequired Event")
+    log("grown to 5Gi: disk, PV capacity, FileSystemResizePending")
+    grow("data", "7Gi")
+    poll(lambda: resized(api, "data", 7), 30, "everything at 7Gi", interval=0.1)
+    log("grown again to 7Gi")
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))
