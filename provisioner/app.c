@@ -8,6 +8,9 @@
  * exactly as a crash would leave it, which the state machines repair. */
 #include "app.h"
 
+#include "attach.h"
+#include "backends/backend.h"
+
 #include "controller.h"
 #include "http.h"
 #include "leader.h"
@@ -37,6 +40,8 @@ typedef struct app {
   prov_http_t *http;
   prov_controller_t *ctl;
   prov_leader_t *leader;
+  berth_aws_t *aws;            /* only when a provisioner uses EBS */
+  prov_attacher_t *attacher;   /* EBS VolumeAttachments, leader only */
   _Atomic(prov_controller_t *) live_ctl; /* for the HTTP thread */
   atomic_int phase;
   char identity[320];
@@ -170,6 +175,42 @@ static berth_status_t start_leader(app_t *a, berth_error_t *err)
 /* ---- the loop --------------------------------------------------------------
  */
 
+/* true when one of our provisioners is backed by EBS. */
+static bool serves_ebs(const app_t *a)
+{
+  size_t i;
+  const char *name;
+
+  for (i = 0; i < prov_provisioners_count(a->provs); i++) {
+    name = berth_backend_name(
+        prov_provisioners_find(a->provs, prov_provisioners_name(a->provs, i)));
+    if (name != NULL && strcmp(name, "ebs") == 0)
+      return true;
+  }
+  return false;
+}
+
+/* The external attacher's half of EBS (attach.h): started with the
+ * workers, so that only the leader attaches and detaches disks. */
+static berth_status_t start_attacher(app_t *a, berth_error_t *err)
+{
+  berth_aws_options_t ao;
+  berth_status_t st;
+
+  if (!serves_ebs(a))
+    return BERTH_OK;
+  berth_aws_options_init(&ao);
+  st = berth_aws_create(&ao, &a->aws, err);
+  if (st == BERTH_OK)
+    st = prov_attacher_create(a->client, a->aws, NULL, &a->attacher, err);
+  if (st == BERTH_OK)
+    st = prov_attacher_start(a->attacher, err);
+  if (st == BERTH_OK)
+    berth_log(BERTH_LOG_INFO, "attacher started", "attacher",
+              PROV_ATTACHER_DEFAULT, NULL);
+  return st;
+}
+
 /* Move the controller along; false on a fatal error. */
 static bool advance(app_t *a)
 {
@@ -188,6 +229,11 @@ static bool advance(app_t *a)
     if (prov_controller_start_workers(a->ctl, &err) != BERTH_OK) {
       berth_log(BERTH_LOG_ERROR, "cannot start workers", "error", err.message,
                 NULL);
+      return false;
+    }
+    if (start_attacher(a, &err) != BERTH_OK) {
+      berth_log(BERTH_LOG_ERROR, "cannot start the attacher", "error",
+                err.message, NULL);
       return false;
     }
     atomic_store(&a->live_ctl, a->ctl);
@@ -238,12 +284,14 @@ static void app_cleanup(app_t *a)
   if (a->metrics != NULL)
     prov_metrics_set_collector(a->metrics, NULL, NULL);
   atomic_store(&a->live_ctl, NULL);
+  prov_attacher_destroy(a->attacher);
   prov_controller_stop(a->ctl, a->opt->drain_ms);
   prov_leader_stop(a->leader);
   prov_http_stop(a->http);
   prov_controller_destroy(a->ctl);
   prov_metrics_destroy(a->metrics);
   prov_provisioners_destroy(a->provs);
+  berth_aws_destroy(a->aws);
   berth_k8s_client_destroy(a->lease_client);
   berth_k8s_client_destroy(a->client);
 }

@@ -20,9 +20,10 @@
  * Idempotent: a volume already attached to the instance keeps its device;
  * a volume or attachment that is gone counts as detached.
  *
- * Not yet wired into the controller (which needs an informer hook and the
- * leader gate in controller.c/app.c): prov_attacher_start runs its own
- * informer and worker, prov_attacher_sync reconciles one object. */
+ * berth-provisioner starts it (app.c) once it leads and its workers run,
+ * when one of its provisioners uses the EBS backend: prov_attacher_start
+ * runs its own informer and worker, prov_attacher_sync reconciles one
+ * object. */
 #ifndef BERTH_PROV_ATTACH_H
 #define BERTH_PROV_ATTACH_H
 

@@ -3,8 +3,10 @@
 (tests/apiserver/attach_controller.py), through kubectl: an EBS claim
 provisioned by berth-provisioner, a pod using it on a node -> a
 VolumeAttachment (attacher ebs.csi.aws.com, that node, that PV) with
-kube's name; a second pod on the same node -> still one; the pods gone ->
-the VolumeAttachment deleted; an nfs PV never gets one.
+kube's name, which berth-provisioner's attacher attaches (status.attached,
+devicePath, the disk in-use on the node's instance in the emulator); a
+second pod on the same node -> still one; the pods gone -> detached (the
+disk available again) and the VolumeAttachment deleted.
 
     test_provisioner_ebs_attach.py BERTH-PROVISIONER (under bed.py run k8s nfs aws)
 """
@@ -12,8 +14,8 @@ the VolumeAttachment deleted; an nfs PV never gets one.
 import hashlib
 import sys
 
-from test_provisioner_ebs_lib import (DRIVER, ebs_class, ebs_provisioner, node,
-                                      pod)
+from test_provisioner_ebs_lib import (DRIVER, aws_admin, ebs_class,
+                                      ebs_provisioner, node, pod, volumes)
 from test_provisioner_lib import (API, check, claim, create, kubectl, log,
                                   poll, run, wait_bound)
 
@@ -24,6 +26,9 @@ def vas(api):
 
 def main(binary, procs):
     api = API()
+    # The node's EC2 instance, for the attacher's DescribeInstances.
+    aws_admin("POST", "/instances", {"instance_id": "i-0aaaaaaaaaaaaaaa1",
+                                     "zone": "us-east-1a"})
     create(node("node-a", "us-east-1a", "i-0aaaaaaaaaaaaaaa1"),
            ebs_class("gp3", {"type": "gp3"}, binding="WaitForFirstConsumer"))
     p = ebs_provisioner(binary)
@@ -39,14 +44,31 @@ def main(binary, procs):
     check(va["spec"] == {"attacher": DRIVER, "nodeName": "node-a",
                          "source": {"persistentVolumeName": pv}}, "spec %s" % va["spec"])
     log("pod on node-a: VolumeAttachment %s" % want)
+
+    def attached():
+        v = [x for x in vas(api) if x["metadata"]["name"] == want]
+        st = (v[0].get("status") or {}) if v else {}
+        return v[0] if st.get("attached") else None
+    va = poll(attached, 30, "status.attached on %s" % want)
+    dev = va["status"].get("attachmentMetadata", {}).get("devicePath", "")
+    check(dev.startswith("/dev/xvd"), "devicePath %r" % dev)
+    vol_id = api.get("/api/v1/persistentvolumes/" + pv)["spec"]["csi"]["volumeHandle"]
+    disk = [v for v in volumes() if v["VolumeId"] == vol_id][0]
+    check(disk["State"] == "in-use" and
+          [a["InstanceId"] for a in disk["Attachments"]] == ["i-0aaaaaaaaaaaaaaa1"],
+          "disk %s: %s %s" % (vol_id, disk["State"], disk["Attachments"]))
+    log("attached by berth-provisioner: %s at %s on i-0aaaaaaaaaaaaaaa1" % (vol_id, dev))
     create(pod("two", "node-a", "data"))
     kubectl("delete", "pod", "one", "--wait=false")
     poll(lambda: not [x for x in api.get("/api/v1/namespaces/default/pods")["items"]
                       if x["metadata"]["name"] == "one"], 20, "pod one gone")
     check(len(vas(api)) == 1, "one VolumeAttachment while pod two uses it: %s" % vas(api))
     kubectl("delete", "pod", "two", "--wait=false")
-    poll(lambda: not vas(api), 20, "the VolumeAttachment deleted")
-    log("pods gone: VolumeAttachment deleted")
+    poll(lambda: not vas(api), 30, "the VolumeAttachment deleted")
+    disk = poll(lambda: [v for v in volumes() if v["VolumeId"] == vol_id and
+                         v["State"] == "available"], 30, "disk detached")[0]
+    check(not disk["Attachments"], "attachments left: %s" % disk["Attachments"])
+    log("pods gone: detached, VolumeAttachment deleted")
 
 
 if __name__ == "__main__":
