@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """berth-provisioner's EBS backend under AWS faults and crashes:
 
-  - 30% throttling and 5% 5xx on every AWS call: 40 claims -> 40/40 Bound
-    and exactly 40 disks in the emulator, one per PV;
+  - 30% throttling and 5% 5xx on every AWS call: 100 claims -> 100/100 Bound
+    and exactly 100 disks in the emulator, one per PV;
   - SIGKILL while the new disk is still "creating" (after CreateVolume,
     before the PV): after a restart the claim is Bound to that disk and no
     second disk exists;
@@ -20,7 +20,7 @@ from test_provisioner_ebs_lib import (aws_admin, aws_faults, ebs_class,
 from test_provisioner_lib import (API, check, claim, create, log, poll, run,
                                   wait_bound)
 
-N = 40
+N = 100
 TAG_PVC = "kubernetes.io/created-for/pvc/name"
 
 
@@ -46,9 +46,9 @@ def main(binary, procs):
 
     # The storm.
     aws_faults(throttle_rate=0.3, error_rate=0.05, seed=5)
-    names = ["s%02d" % i for i in range(N)]
+    names = ["s%03d" % i for i in range(N)]
     create(*[claim(n, "storm", modes=modes) for n in names])
-    wait_bound(api, names, 50)
+    wait_bound(api, names, 90)
     c = aws_admin("GET", "/counters")
     aws_faults(throttle_rate=0, error_rate=0)
     vs = volumes()
