@@ -133,8 +133,22 @@ lines=$(grep -c '^data ' "$TMP/watch.out")
 [ "$lines" -ge 2 ] && ok "get -w printed updates ($lines lines)" || fail "get -w printed updates" "$(cat "$TMP/watch.out")"
 
 # --- bind: a PV that names the claim; kubectl wait for Bound ---------------------------
+# A sentinel volume first: once the watch has shown it, the watch is live,
+# so pv-data's binding must arrive as a MODIFIED event (not be folded into
+# the initial ADDED of a watch that started late on a loaded machine).
+$K apply -f - >/dev/null <<'EOF_PV'
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-sentinel}
+spec:
+  capacity: {storage: 1Mi}
+  accessModes: ["ReadWriteOnce"]
+  storageClassName: none
+  nfs: {server: 127.0.0.1, path: /sentinel}
+EOF_PV
 $K get pv -w --output-watch-events >"$TMP/pvwatch.out" 2>&1 &
 PIDS="$PIDS $!"
+wait_file "get pv -w is live" "$TMP/pvwatch.out" '^ADDED +pv-sentinel ' 30
 $K wait --for=jsonpath='{.status.phase}'=Bound pvc/data --timeout=30s >"$TMP/wait.out" 2>&1 &
 WAIT=$!
 check "apply PV" "persistentvolume/pv-data created" "$($K apply -f "$DATA/pv-prebound.yaml" 2>&1)"
@@ -143,9 +157,10 @@ check "wait output" "persistentvolumeclaim/data condition met" "$(cat "$TMP/wait
 check "claim bound" "Bound pv-data 1Gi yes yes" \
   "$($K get pvc data -o jsonpath='{.status.phase} {.spec.volumeName} {.status.capacity.storage} {.metadata.annotations.pv\.kubernetes\.io/bind-completed} {.metadata.annotations.pv\.kubernetes\.io/bound-by-controller}')"
 check "pv bound" "Bound default/data" "$($K get pv pv-data -o jsonpath='{.status.phase} {.spec.claimRef.namespace}/{.spec.claimRef.name}')"
-contains "pv table" "pv-data   1Gi        RWX            Retain           Bound    default/data   berth-nfs" "$($K get pv 2>&1)"
+contains "pv table" "pv-data   1Gi        RWX            Retain           Bound    default/data   berth-nfs" "$($K get pv pv-data 2>&1)"
 wait_file "get -w saw Bound" "$TMP/watch.out" '^data +Bound +pv-data +1Gi +RWX +berth-nfs' 30
 wait_file "get pv -w saw MODIFIED Bound" "$TMP/pvwatch.out" '^MODIFIED +pv-data .* Bound ' 30
+$K delete pv pv-sentinel >/dev/null 2>&1
 
 # --- delete, wait --for=delete, Released ------------------------------------------------
 check "delete pod" 'pod "web" deleted' "$($K delete pod web 2>&1)"

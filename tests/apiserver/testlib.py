@@ -168,7 +168,7 @@ def admin(method, path, body=None):
         return json.load(r)
 
 
-def eventually(fn, timeout=10.0, what="condition"):
+def eventually(fn, timeout=30.0, what="condition"):
     """Poll fn() (every 20 ms) until it returns a true value; return it."""
     deadline = time.monotonic() + timeout
     last = None
