@@ -7,7 +7,11 @@
  * crash (SIGKILL, lost lease) at any point is repaired by the next sync of
  * the same claim, in this process or the next leader:
  *
- *   (skip)     not ours; bound already (spec.volumeName); class missing
+ *   RESIZE     bound already (spec.volumeName) and ours: if the request
+ *              grew past the PV's capacity in a class that allows it, on
+ *              a backend that can expand: grow the storage, then the PV's
+ *              capacity, then FileSystemResizePending (see claim_resize).
+ *   (skip)     not ours; class missing
  *              (retried, and queued again when the class appears);
  *              WaitForFirstConsumer without volume.kubernetes.io/
  *              selected-node yet (the scheduler's annotation queues it).
