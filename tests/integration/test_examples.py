@@ -292,7 +292,7 @@ def check_all(peers_bin=None):
         mark(before, after)
         log("migrate/%s: one line changes: provisioner %s -> %s" % (name, old, new))
 
-    # scripts/demo's class has the same name for provisioner berth.dev/nfs.
+    # scripts/demo's classes (berth-nfs, as deploy/ and the NFS examples name it, and berth-gp3).
     d = os.path.join(EX, "demo")
     kubectl("delete", "storageclass", "berth-nfs")
     namespace("demo")
