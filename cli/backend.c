@@ -21,36 +21,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* The backends that are not built yet: berthctl knows their names so
- * that their classes are recognised and reported, not ignored. */
-static const ctl_backend_ops_t ctl_backend_ebs = {
-    "ebs",
-    "the ebs backend is not built into this berthctl yet (the AWS backends "
-    "are in progress)",
-    "ebs.berth.io/",
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-};
-
-static const ctl_backend_ops_t ctl_backend_efs = {
-    "efs",
-    "the efs backend is not built into this berthctl yet (the AWS backends "
-    "are in progress)",
-    "efs.berth.io/",
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-    NULL,
-};
-
 const ctl_backend_ops_t *const ctl_backends[] = {
     &ctl_backend_nfs,
     &ctl_backend_ebs,

@@ -6,8 +6,8 @@
  * things more, which only an operator's tool asks: where a volume's
  * storage is and whether it is there, which backend objects have no PV
  * (orphans), and whether a class's backend can be reached. Those live
- * here, one file per backend (backend_nfs.c today; backend_ebs.c and
- * backend_efs.c when the AWS backends land), each one a
+ * here, one file per backend (backend_nfs.c, backend_ebs.c and
+ * backend_efs.c), each one a
  * ctl_backend_ops_t. Commands never name a backend: they go through this
  * table, so that adding one is a new file and a line in backend.c. */
 #ifndef BERTH_CTL_BACKEND_H
@@ -142,5 +142,17 @@ const json_t *ctl_class_parameters(const json_t *sclass);
 
 /* The NFS backend (backend_nfs.c). */
 extern const ctl_backend_ops_t ctl_backend_nfs;
+
+/* The EBS backend (backend_ebs.c) and the EFS backend (backend_efs.c). */
+extern const ctl_backend_ops_t ctl_backend_ebs;
+extern const ctl_backend_ops_t ctl_backend_efs;
+
+/* The AWS client of an EBS backend instance (NULL for another backend),
+ * for attach and detach. Borrowed. */
+struct berth_aws;
+struct berth_aws *ctl_ebs_aws(ctl_backend_t *be);
+/* The EBS volume id of a PV (spec.csi.volumeHandle, the volume-id
+ * annotation or awsElasticBlockStore.volumeID), or NULL. Borrowed. */
+const char *ctl_ebs_volume_id(const json_t *pv);
 
 #endif /* BERTH_CTL_BACKEND_H */

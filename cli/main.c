@@ -68,7 +68,8 @@ const ctl_command_t ctl_commands[] = {
      "find (and delete) drift between the API and the backends",
      "orphans [--delete [--archive] [--min-age D] [--yes | --dry-run]]",
      "Finds drift both ways: backend objects that no PersistentVolume uses\n"
-     "(directories on the exports of berth's classes), and PVs of berth's\n"
+     "(directories on the exports of berth's classes, EBS disks and EFS\n"
+     "access points berth made), and PVs of berth's\n"
      "classes whose backend object is gone. With --delete, asks, then looks\n"
      "again and deletes only what is still an orphan: directories (with the\n"
      "provisioner's own safe delete: never outside the export, never\n"
@@ -108,18 +109,22 @@ const ctl_command_t ctl_commands[] = {
      "  berthctl delete pvc-0a1b2c3d-...\n"
      "  berthctl delete restore-1 --purge --yes\n"},
     {"attach", NULL, ctl_run_attach, CTL_F_NODE | CTL_F_FORCE | CTL_F_YES,
-     "attach an EBS volume to a node (needs the EBS backend)",
-     "attach VOLUME --node NODE",
-     "Attaches an EBS disk to a node through the attacher's code. Needs the\n"
-     "EBS backend, which is not built into this berthctl yet.\n"
+     "attach an EBS volume to a node",
+     "attach VOLUME --node NODE [--yes | --dry-run]",
+     "Attaches a PersistentVolume's EBS disk to a node's EC2 instance (its\n"
+     "spec.providerID) as berth-provisioner's attacher does: the first free\n"
+     "device of /dev/xvdba../dev/xvdcz, then waits until it is attached.\n"
+     "Asks first (or takes --yes).\n"
      "\n"
      "Example:\n"
      "  berthctl attach pvc-0a1b... --node ip-10-0-1-23\n"},
     {"detach", NULL, ctl_run_detach, CTL_F_NODE | CTL_F_FORCE | CTL_F_YES,
-     "detach an EBS volume from a node (needs the EBS backend)",
-     "detach VOLUME --node NODE [--force]",
-     "Detaches an EBS disk from a node through the attacher's code. Needs\n"
-     "the EBS backend, which is not built into this berthctl yet.\n"
+     "detach an EBS volume from a node",
+     "detach VOLUME --node NODE [--force] [--yes | --dry-run]",
+     "Detaches a PersistentVolume's EBS disk from a node's EC2 instance as\n"
+     "berth-provisioner's attacher does, and waits until it is detached.\n"
+     "--force forces the detach (the node may lose unwritten data). Asks\n"
+     "first (or takes --yes).\n"
      "\n"
      "Example:\n"
      "  berthctl detach pvc-0a1b... --node ip-10-0-1-23\n"},

@@ -98,6 +98,10 @@ static berth_status_t nfsb_resolve(const berth__nfsb_vars_t *vars,
   } else if (len == 9 && memcmp(var, ".PVC.name", 9) == 0) {
     snprintf(v->field, sizeof(v->field), "name");
     v->value = vars != NULL ? vars->name : "x";
+  } else if (len == 8 && memcmp(var, ".PV.name", 8) == 0) {
+    /* berth's addition (EFS's subPathPattern has it): the PV's name. */
+    snprintf(v->field, sizeof(v->field), "PV name");
+    v->value = vars != NULL ? vars->pv_name : "x";
   } else if (is_ann || is_lab) {
     if (vars == NULL) {
       v->value = "x";
@@ -112,7 +116,7 @@ static berth_status_t nfsb_resolve(const berth__nfsb_vars_t *vars,
     nfsb_quote(var, len, quoted);
     st = berth_error_set(err, BERTH_EINVAL,
                          "pathPattern: unknown variable ${%s}: use "
-                         "${.PVC.namespace}, ${.PVC.name}, "
+                         "${.PVC.namespace}, ${.PVC.name}, ${.PV.name}, "
                          "${.PVC.annotations.KEY} or ${.PVC.labels.KEY}",
                          quoted);
     goto done;

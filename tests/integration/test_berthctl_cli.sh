@@ -1,7 +1,7 @@
 #!/bin/sh
 # berthctl's command line without any server: help on every command (with
 # examples), exit statuses (0 done, 1 error, 2 usage), flags that do not
-# belong to a command, attach/detach waiting for the EBS backend, and the
+# belong to a command, attach/detach failing clearly without a cluster, and the
 # bash and zsh completion scripts (bash: driven as the shell would; zsh:
 # checked for syntax where zsh is installed).
 #
@@ -39,7 +39,7 @@ export HOME="$tmp"
 t 0 "help" '^Usage: berthctl COMMAND' -- --help
 t 2 "no command" '^Usage: berthctl COMMAND' --
 t 0 "version flag" '^berthctl [0-9]+\.[0-9]+\.[0-9]+$' -- --version
-t 0 "version" 'backends: nfs \(ebs, efs: not built yet\)' -- version
+t 0 "version" 'backends: nfs, ebs, efs$' -- version
 t 0 "version json" '"berthctl": "[0-9.]+"' -- version -o json
 t 0 "options" '--kubeconfig FILE' -- options
 for c in claims volumes describe orphans provision delete attach detach peers \
@@ -65,8 +65,8 @@ t 2 "describe without type" 'needs what to describe' -- describe
 t 2 "describe bad type" "unknown type 'pod'" -- describe pod x
 t 2 "delete without volume" 'needs one VOLUME' -- delete
 t 2 "attach without node" 'needs --node' -- attach pvc-1
-t 1 "attach" 'needs the EBS backend, which is not built' -- attach pvc-1 --node n1
-t 1 "detach" 'needs the EBS backend, which is not built' -- detach pvc-1 --node n1 --force
+t 1 "attach" 'cannot load the Kubernetes configuration' -- attach pvc-1 --node n1
+t 1 "detach" 'cannot load the Kubernetes configuration' -- detach pvc-1 --node n1 --force
 t 2 "completion without shell" 'bash or zsh' -- completion
 t 1 "no kubeconfig" 'fix: point berthctl at a cluster' -- claims
 t 1 "doctor, no kubeconfig" '^fail  kubeconfig' -- doctor
