@@ -1,5 +1,6 @@
 /* berthctl attach, berthctl detach: manual attach and detach of EBS disks,
- * as berth-provisioner's attacher (provisioner/attach.c) does them: the
+ * through the steps berth-provisioner's attacher uses
+ * (provisioner/backends/ebs_attach.c): the
  * node's instance from its spec.providerID (aws:///<zone>/<instance>),
  * the first device name of /dev/xvdba .. /dev/xvdcz the instance does not
  * use (DescribeInstances), AttachVolume, then wait (bounded) for
@@ -16,157 +17,9 @@
 #include "berth/aws_ec2.h"
 #include "berth/clock.h"
 
-#define ATT_DEV_MAX 32
+#include "backends/ebs_attach.h"
+
 #define ATT_ID_MAX 64
-#define ATT_TIMEOUT_MS 60000
-
-/* The instance id of a providerID ("aws:///us-east-1a/i-0abc"). */
-static bool instance_id(const char *provider_id, char *out, size_t size)
-{
-  const char *s;
-
-  if (provider_id == NULL || strncmp(provider_id, "aws://", 6) != 0)
-    return false;
-  s = strrchr(provider_id, '/');
-  if (s == NULL || strncmp(s + 1, "i-", 2) != 0 || strlen(s + 1) >= size)
-    return false;
-  snprintf(out, size, "%s", s + 1);
-  return true;
-}
-
-/* The volume's attachment to instance, if any. */
-static berth_status_t att_find(berth_aws_t *aws, const char *volume,
-                               const char *instance, char *state, char *device,
-                               bool *found, berth_error_t *err)
-{
-  berth_ec2_volume_t v;
-  berth_status_t st;
-  size_t i;
-
-  memset(&v, 0, sizeof(v));
-  *found = false;
-  st = berth_ec2_describe_volume(aws, volume, &v, err);
-  if (st != BERTH_OK)
-    return st;
-  for (i = 0; i < v.attachment_count; i++) {
-    berth_ec2_attachment_t *at = &v.attachments[i];
-    if (at->instance_id != NULL && strcmp(at->instance_id, instance) == 0) {
-      snprintf(state, 16, "%s", at->state != NULL ? at->state : "");
-      snprintf(device, ATT_DEV_MAX, "%s", at->device != NULL ? at->device : "");
-      *found = true;
-    }
-  }
-  berth_ec2_volume_cleanup(&v);
-  return BERTH_OK;
-}
-
-/* The first of /dev/xvdba .. /dev/xvdcz that inst does not use. */
-static berth_status_t att_pick(const berth_ec2_instance_t *inst, char *out,
-                               berth_error_t *err)
-{
-  char dev[ATT_DEV_MAX];
-  int c1, c2;
-  size_t i;
-  bool used;
-
-  for (c1 = 'b'; c1 <= 'c'; c1++)
-    for (c2 = 'a'; c2 <= 'z'; c2++) {
-      snprintf(dev, sizeof(dev), "/dev/xvd%c%c", c1, c2);
-      used = false;
-      for (i = 0; i < inst->block_device_count && !used; i++)
-        used = inst->block_devices[i].device_name != NULL &&
-               strcmp(inst->block_devices[i].device_name, dev) == 0;
-      if (!used) {
-        snprintf(out, ATT_DEV_MAX, "%s", dev);
-        return BERTH_OK;
-      }
-    }
-  return berth_error_set(err, BERTH_EPERM,
-                         "attach: no free device name on instance %s",
-                         ctl_nz(inst->instance_id));
-}
-
-static berth_status_t att_attach(berth_aws_t *aws, const char *volume,
-                                 const char *instance, char *device,
-                                 berth_error_t *err)
-{
-  int64_t deadline = berth_clock_monotonic_ms(NULL) + ATT_TIMEOUT_MS;
-  int64_t pause = 100;
-  char state[16];
-  bool found;
-  berth_status_t st;
-
-  st = att_find(aws, volume, instance, state, device, &found, err);
-  if (st == BERTH_OK && !found) {
-    const char *id = instance;
-    berth_ec2_describe_params_t dp;
-    berth_ec2_instance_list_t l;
-
-    memset(&dp, 0, sizeof(dp));
-    memset(&l, 0, sizeof(l));
-    dp.ids = &id;
-    dp.id_count = 1;
-    st = berth_ec2_describe_instances(aws, &dp, &l, err);
-    if (st == BERTH_OK && l.count != 1)
-      st = berth_error_set(err, BERTH_ENOTFOUND,
-                           "attach: instance %s not found", instance);
-    if (st == BERTH_OK)
-      st = att_pick(&l.items[0], device, err);
-    berth_ec2_instance_list_cleanup(&l);
-    if (st == BERTH_OK)
-      st = berth_ec2_attach_volume(aws, volume, instance, device, NULL, err);
-    if (st != BERTH_OK)
-      return st;
-    snprintf(state, sizeof(state), "attaching");
-  }
-  while (st == BERTH_OK && strcmp(state, "attached") != 0) {
-    if (strcmp(state, "attaching") != 0 && strcmp(state, "busy") != 0)
-      return berth_error_set(err, BERTH_EIO, "attach: volume %s is %s on %s",
-                             volume, found ? state : "not attached", instance);
-    if (berth_clock_monotonic_ms(NULL) >= deadline)
-      return berth_error_set(err, BERTH_ETIMEOUT,
-                             "attach: volume %s still attaching to %s", volume,
-                             instance);
-    berth_clock_sleep_ms(NULL, pause);
-    pause = pause * 2 > 1000 ? 1000 : pause * 2;
-    st = att_find(aws, volume, instance, state, device, &found, err);
-    if (st == BERTH_OK && !found)
-      snprintf(state, sizeof(state), "gone");
-  }
-  return st;
-}
-
-static berth_status_t att_detach(berth_aws_t *aws, const char *volume,
-                                 const char *instance, bool force,
-                                 bool *was_attached, berth_error_t *err)
-{
-  int64_t deadline = berth_clock_monotonic_ms(NULL) + ATT_TIMEOUT_MS;
-  int64_t pause = 100;
-  char state[16], device[ATT_DEV_MAX];
-  bool found;
-  berth_status_t st;
-
-  st = att_find(aws, volume, instance, state, device, &found, err);
-  *was_attached = st == BERTH_OK && found;
-  if (st == BERTH_OK && found && (force || strcmp(state, "detaching") != 0))
-    st = berth_ec2_detach_volume(aws, volume, instance, NULL, force, NULL, err);
-  if (st == BERTH_ENOTFOUND || (st == BERTH_ECONFLICT && !found))
-    return BERTH_OK;
-  while (st == BERTH_OK) {
-    st = att_find(aws, volume, instance, state, device, &found, err);
-    if (st == BERTH_ENOTFOUND || (st == BERTH_OK && !found))
-      return BERTH_OK;
-    if (st != BERTH_OK)
-      break;
-    if (berth_clock_monotonic_ms(NULL) >= deadline)
-      return berth_error_set(err, BERTH_ETIMEOUT,
-                             "detach: volume %s still %s on %s", volume, state,
-                             instance);
-    berth_clock_sleep_ms(NULL, pause);
-    pause = pause * 2 > 1000 ? 1000 : pause * 2;
-  }
-  return st;
-}
 
 static int run(ctl_ctx_t *ctx, bool attach)
 {
@@ -174,7 +27,7 @@ static int run(ctl_ctx_t *ctx, bool attach)
   ctl_options_t *opt = ctx->opt;
   const ctl_backend_ops_t *ops;
   const char *name, *volume;
-  char instance[ATT_ID_MAX], device[ATT_DEV_MAX] = "";
+  char instance[ATT_ID_MAX], device[BERTH_EBS_DEVICE_MAX] = "";
   json_t *pv = NULL, *node = NULL;
   ctl_backend_t *be = NULL;
   berth_aws_t *aws;
@@ -225,7 +78,7 @@ static int run(ctl_ctx_t *ctx, bool attach)
     rc = ctl_kube_error(ctx, "get node", st, &err);
     goto done;
   }
-  if (!instance_id(json_string_value(json_object_get(
+  if (!berth_ebs_instance_id(json_string_value(json_object_get(
                        json_object_get(node, "spec"), "providerID")),
                    instance, sizeof(instance))) {
     rc = ctl_fail(ctx,
@@ -253,8 +106,9 @@ static int run(ctl_ctx_t *ctx, bool attach)
   if (st == BERTH_OK && aws == NULL)
     st = berth_error_set(&err, BERTH_EINTERNAL, "no AWS client");
   if (st == BERTH_OK)
-    st = attach ? att_attach(aws, volume, instance, device, &err)
-                : att_detach(aws, volume, instance, opt->force, &was, &err);
+    st = attach ? berth_ebs_attach(aws, volume, instance, NULL, device, &err)
+                : berth_ebs_detach(aws, volume, instance, opt->force, 0, &was,
+                                   &err);
   if (st != BERTH_OK) {
     rc = ctl_fail(ctx, "%s %s: %s", what, volume,
                   err.message[0] ? err.message : berth_strerror(st));

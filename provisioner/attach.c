@@ -4,6 +4,7 @@
  * (here AttachVolume), then status; on deletion ControllerUnpublish
  * (DetachVolume), then the finalizer goes. */
 #include "attach.h"
+#include "backends/ebs_attach.h"
 
 #include "berth/aws_ec2.h"
 #include "berth/clock.h"
@@ -19,7 +20,7 @@
 #include <time.h>
 
 #define ATT_ID_MAX 64
-#define ATT_DEV_MAX 16
+#define ATT_DEV_MAX BERTH_EBS_DEVICE_MAX
 
 typedef struct att_resv {
   char instance[ATT_ID_MAX];
@@ -54,79 +55,70 @@ void prov_attacher_finalizer(const char *attacher, char *out, size_t size)
 
 bool prov_attacher_instance_id(const char *provider_id, char *out, size_t size)
 {
-  const char *s;
-
-  if (provider_id == NULL || strncmp(provider_id, "aws://", 6) != 0)
-    return false;
-  s = strrchr(provider_id, '/');
-  if (s == NULL || strncmp(s + 1, "i-", 2) != 0 || strlen(s + 1) >= size)
-    return false;
-  snprintf(out, size, "%s", s + 1);
-  return true;
+  return berth_ebs_instance_id(provider_id, out, size);
 }
 
 /* ---- device names ------------------------------------------------------ */
 
-/* Reserve a device on instance for volume: the first of /dev/xvdba ..
- * /dev/xvdcz that the instance does not use and that no reservation
- * holds. */
-static berth_status_t att_reserve(prov_attacher_t *a, const char *instance,
+/* berth_ebs_pick_device's predicate: a device reserved on instance by an
+ * attachment in flight (a->lock held). */
+static bool att_taken(void *ctx, const char *instance, const char *device)
+{
+  prov_attacher_t *a = ctx;
+  size_t i;
+
+  for (i = 0; i < a->nresv; i++)
+    if (strcmp(a->resv[i].instance, instance) == 0 &&
+        strcmp(a->resv[i].device, device) == 0)
+      return true;
+  return false;
+}
+
+/* Reserve a device on instance for volume (berth_ebs_attach's reserve):
+ * the volume's earlier reservation, or the first device the instance does
+ * not use and no reservation holds, so that two attachments in flight to
+ * one instance never get the same name. */
+static berth_status_t att_reserve(void *ctx, const char *instance,
                                   const char *volume,
                                   const berth_ec2_instance_t *inst, char *out,
                                   berth_error_t *err)
 {
-  char dev[ATT_DEV_MAX];
+  prov_attacher_t *a = ctx;
   berth_status_t st = BERTH_OK;
   size_t i;
-  int c1, c2;
-  bool used;
 
   pthread_mutex_lock(&a->lock);
   for (i = 0; i < a->nresv; i++)
     if (strcmp(a->resv[i].instance, instance) == 0 &&
         strcmp(a->resv[i].volume, volume) == 0) {
-      snprintf(out, ATT_DEV_MAX, "%s", a->resv[i].device);
+      snprintf(out, BERTH_EBS_DEVICE_MAX, "%s", a->resv[i].device);
       goto done;
     }
-  for (c1 = 'b'; c1 <= 'c'; c1++)
-    for (c2 = 'a'; c2 <= 'z'; c2++) {
-      snprintf(dev, sizeof(dev), "/dev/xvd%c%c", c1, c2);
-      used = false;
-      for (i = 0; i < inst->block_device_count && !used; i++)
-        used = inst->block_devices[i].device_name != NULL &&
-               strcmp(inst->block_devices[i].device_name, dev) == 0;
-      for (i = 0; i < a->nresv && !used; i++)
-        used = strcmp(a->resv[i].instance, instance) == 0 &&
-               strcmp(a->resv[i].device, dev) == 0;
-      if (used)
-        continue;
-      if (a->nresv == a->capresv) {
-        size_t cap = a->capresv * 2 + 8;
-        att_resv_t *r = realloc(a->resv, cap * sizeof(*r));
-        if (r == NULL) {
-          st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
-          goto done;
-        }
-        a->resv = r;
-        a->capresv = cap;
-      }
-      snprintf(a->resv[a->nresv].instance, ATT_ID_MAX, "%s", instance);
-      snprintf(a->resv[a->nresv].volume, ATT_ID_MAX, "%s", volume);
-      snprintf(a->resv[a->nresv].device, ATT_DEV_MAX, "%s", dev);
-      a->nresv++;
-      snprintf(out, ATT_DEV_MAX, "%s", dev);
+  if (a->nresv == a->capresv) {
+    size_t cap = a->capresv * 2 + 8;
+    att_resv_t *r = realloc(a->resv, cap * sizeof(*r));
+    if (r == NULL) {
+      st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
       goto done;
     }
-  st = berth_error_set(err, BERTH_EPERM,
-                       "attach: no free device name on instance %s", instance);
+    a->resv = r;
+    a->capresv = cap;
+  }
+  st = berth_ebs_pick_device(inst, att_taken, a, out, err);
+  if (st != BERTH_OK)
+    goto done;
+  snprintf(a->resv[a->nresv].instance, ATT_ID_MAX, "%s", instance);
+  snprintf(a->resv[a->nresv].volume, ATT_ID_MAX, "%s", volume);
+  snprintf(a->resv[a->nresv].device, ATT_DEV_MAX, "%s", out);
+  a->nresv++;
 done:
   pthread_mutex_unlock(&a->lock);
   return st;
 }
 
-static void att_release(prov_attacher_t *a, const char *instance,
-                        const char *volume)
+static void att_release(void *ctx, const char *instance, const char *volume)
 {
+  prov_attacher_t *a = ctx;
   size_t i;
 
   pthread_mutex_lock(&a->lock);
@@ -263,120 +255,29 @@ done:
   return st;
 }
 
-/* ---- EC2 side ---------------------------------------------------------- */
-
-/* The volume's attachment to instance, if any: its state and device. */
-static berth_status_t att_find(prov_attacher_t *a, const char *volume,
-                               const char *instance, char *state, char *device,
-                               bool *found, berth_error_t *err)
-{
-  berth_ec2_volume_t v;
-  berth_status_t st;
-  size_t i;
-
-  memset(&v, 0, sizeof(v));
-  *found = false;
-  st = berth_ec2_describe_volume(a->aws, volume, &v, err);
-  if (st != BERTH_OK)
-    return st;
-  for (i = 0; i < v.attachment_count; i++) {
-    berth_ec2_attachment_t *at = &v.attachments[i];
-    if (at->instance_id != NULL && strcmp(at->instance_id, instance) == 0) {
-      snprintf(state, 16, "%s", at->state != NULL ? at->state : "");
-      snprintf(device, ATT_DEV_MAX, "%s", at->device != NULL ? at->device : "");
-      *found = true;
-    }
-  }
-  berth_ec2_volume_cleanup(&v);
-  return BERTH_OK;
-}
+/* ---- EC2 side (backends/ebs_attach.c) -------------------------------- */
 
 static berth_status_t att_attach(prov_attacher_t *a, const char *volume,
                                  const char *instance, char *device,
                                  berth_error_t *err)
 {
-  int64_t deadline = berth_clock_monotonic_ms(NULL) + a->timeout_ms;
-  int64_t pause = 100;
-  char state[16];
-  bool found;
-  berth_status_t st;
+  berth_ebs_attach_options_t o;
 
-  st = att_find(a, volume, instance, state, device, &found, err);
-  if (st == BERTH_OK && !found) {
-    const char *id = instance;
-    berth_ec2_describe_params_t dp;
-    berth_ec2_instance_list_t l;
-    memset(&dp, 0, sizeof(dp));
-    memset(&l, 0, sizeof(l));
-    dp.ids = &id;
-    dp.id_count = 1;
-    st = berth_ec2_describe_instances(a->aws, &dp, &l, err);
-    if (st == BERTH_OK && l.count != 1)
-      st = berth_error_set(err, BERTH_ENOTFOUND,
-                           "attach: instance %s not found", instance);
-    if (st == BERTH_OK)
-      st = att_reserve(a, instance, volume, &l.items[0], device, err);
-    berth_ec2_instance_list_cleanup(&l);
-    if (st == BERTH_OK)
-      st = berth_ec2_attach_volume(a->aws, volume, instance, device, NULL, err);
-    if (st != BERTH_OK) {
-      att_release(a, instance, volume);
-      return st;
-    }
-    snprintf(state, sizeof(state), "attaching");
-  }
-  while (st == BERTH_OK && strcmp(state, "attached") != 0) {
-    if (strcmp(state, "attaching") != 0 && strcmp(state, "busy") != 0)
-      return berth_error_set(err, BERTH_EIO, "attach: volume %s is %s on %s",
-                             volume, found ? state : "not attached", instance);
-    if (berth_clock_monotonic_ms(NULL) >= deadline)
-      return berth_error_set(err, BERTH_ETIMEOUT,
-                             "attach: volume %s still attaching to %s", volume,
-                             instance);
-    berth_clock_sleep_ms(NULL, pause);
-    pause = pause * 2 > 1000 ? 1000 : pause * 2;
-    st = att_find(a, volume, instance, state, device, &found, err);
-    if (st == BERTH_OK && !found)
-      snprintf(state, sizeof(state), "gone");
-  }
-  return st;
+  memset(&o, 0, sizeof(o));
+  o.timeout_ms = a->timeout_ms;
+  o.reserve = att_reserve;
+  o.release = att_release;
+  o.ctx = a;
+  return berth_ebs_attach(a->aws, volume, instance, &o, device, err);
 }
 
 static berth_status_t att_detach(prov_attacher_t *a, const char *volume,
                                  const char *instance, berth_error_t *err)
 {
-  int64_t deadline = berth_clock_monotonic_ms(NULL) + a->timeout_ms;
-  int64_t pause = 100;
-  char state[16], device[ATT_DEV_MAX];
-  bool found;
   berth_status_t st;
 
-  st = att_find(a, volume, instance, state, device, &found, err);
-  if (st == BERTH_OK && found && strcmp(state, "detaching") != 0)
-    st = berth_ec2_detach_volume(a->aws, volume, instance, NULL, false, NULL,
-                                 err);
-  /* Gone already, or detached meanwhile: done. */
-  if (st == BERTH_ENOTFOUND || (st == BERTH_ECONFLICT && !found)) {
-    att_release(a, instance, volume);
-    return BERTH_OK;
-  }
-  while (st == BERTH_OK) {
-    st = att_find(a, volume, instance, state, device, &found, err);
-    if (st == BERTH_ENOTFOUND || (st == BERTH_OK && !found)) {
-      st = BERTH_OK;
-      break;
-    }
-    if (st != BERTH_OK)
-      break;
-    if (berth_clock_monotonic_ms(NULL) >= deadline) {
-      st = berth_error_set(err, BERTH_ETIMEOUT,
-                           "detach: volume %s still %s on %s", volume, state,
-                           instance);
-      break;
-    }
-    berth_clock_sleep_ms(NULL, pause);
-    pause = pause * 2 > 1000 ? 1000 : pause * 2;
-  }
+  st = berth_ebs_detach(a->aws, volume, instance, false, a->timeout_ms, NULL,
+                        err);
   if (st == BERTH_OK)
     att_release(a, instance, volume);
   return st;
