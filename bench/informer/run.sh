@@ -30,7 +30,7 @@ cc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra \
 echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "claims=$claims volumes=$volumes"
 "$build/informer-bench" decode 200000
-exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s -- /bin/sh -c "
+exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s-imitation -- /bin/sh -c "
   '$build/informer-bench' populate $claims $volumes 8 &&
   '$build/informer-bench' sync &&
   '$build/informer-bench' churn $churn"

@@ -21,6 +21,6 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$build" --target berth-provisioner -j"$(nproc)" >/dev/null
 
 echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x $(nproc)"
-exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s nfs -- \
+exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s-imitation nfs -- \
   /usr/bin/python3 "$root/bench/provision/bench_provision.py" \
   "$build/provisioner/berth-provisioner" "$claims" "$@"
