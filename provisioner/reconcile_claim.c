@@ -542,15 +542,22 @@ static berth_status_t resize_record(claim_ctx_t *x, const char *vol,
   if (st != BERTH_OK)
     return st;
   berth_time_format_rfc3339(berth_clock_realtime_ms(NULL), now, sizeof(now));
+  /* As external-resizer with RecoverVolumeExpansionFailure (GA in
+   * Kubernetes 1.34): the size the controller expanded to goes to
+   * status.allocatedResources and the node's part is announced as
+   * allocatedResourceStatuses NodeResizePending, which is what kubelet
+   * reads before it grows the file system; the condition alone is not. */
   return resize_patch(
       x, &berth_k8s_res_persistentvolumeclaims,
       berth_k8s_obj_namespace(x->claim), berth_k8s_obj_name(x->claim),
       "status",
-      json_pack("{s:{s:[{s:s,s:s,s:s,s:s}]}}", "status", "conditions", "type",
-                "FileSystemResizePending", "status", "True",
-                "lastTransitionTime", now, "message",
+      json_pack("{s:{s:[{s:s,s:s,s:s,s:s}],s:{s:s},s:{s:s}}}", "status",
+                "conditions", "type", "FileSystemResizePending", "status",
+                "True", "lastTransitionTime", now, "message",
                 "Waiting for user to (re-)start a pod to finish file system "
-                "resize of volume on node."),
+                "resize of volume on node.",
+                "allocatedResources", "storage", size,
+                "allocatedResourceStatuses", "storage", "NodeResizePending"),
       err);
 }
 

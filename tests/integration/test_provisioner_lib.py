@@ -144,6 +144,51 @@ def clear_faults():
     admin("DELETE", "/faults")
 
 
+# --- the control plane's nodes and pods ----------------------------------------
+
+def real_control_plane():
+    """True under the bed's real control plane (component k8s)."""
+    return os.environ.get("BERTH_K8S_REAL") == "1"
+
+
+def register_node(name, zone=None, instance=None, labels=None):
+    """A Ready Node (and its CSINode) as a kubelet would register it: the
+    bed does it (tests/bed/bed_k8s.py), since no kubelet runs."""
+    argv = [sys.executable, env("BERTH_BED"), "ctl", "k8s", "node", name]
+    if zone:
+        argv.append("zone=" + zone)
+    if instance:
+        argv.append("instance=" + instance)
+    for k, v in (labels or {}).items():
+        argv.append("label=%s=%s" % (k, v))
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise Failure("registering node %s: %s" % (name, r.stderr.strip()))
+
+
+def pod(name, node_name, claim_names, ns="default"):
+    """A pod using the claims that the real scheduler places on node_name
+    (a nodeSelector on its hostname label: a pod created with spec.nodeName
+    bypasses the scheduler, and then no WaitForFirstConsumer claim of it is
+    ever given a selected-node)."""
+    if isinstance(claim_names, str):
+        claim_names = [claim_names]
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"nodeSelector": {"kubernetes.io/hostname": node_name},
+                     "containers": [{"name": "c", "image": "busybox"}],
+                     "volumes": [{"name": "v%d" % i,
+                                  "persistentVolumeClaim": {"claimName": c}}
+                                 for i, c in enumerate(claim_names)]}}
+
+
+def delete_pods(*names, ns="default"):
+    """Delete pods at once: with no kubelet to finish a graceful deletion,
+    a scheduled pod would stay Terminating (an admin's --force)."""
+    kubectl("delete", "pod", "-n", ns, "--grace-period=0", "--force",
+            "--ignore-not-found", *names)
+
+
 # --- objects -------------------------------------------------------------------
 
 def storage_class(name, params, reclaim="Delete", binding="Immediate", **extra):
