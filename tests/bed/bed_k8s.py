@@ -264,7 +264,6 @@ def start(workdir):
             "--service-account-private-key-file", os.path.join(pki, "sa.key"),
             "--root-ca-file", ca,
             "--cluster-name", "berth-bed",
-            "--concurrent-service-syncs", "1",
             "--profiling=false", "--v", "1"])
         sched, sched_log = spawn("kube-scheduler", [
             os.path.join(bindir, "kube-scheduler"),
