@@ -47,8 +47,8 @@ def disk(vol_id):
 def main(binary, procs):
     api = API()
     aws_admin("POST", "/instances", {"instance_id": INSTANCE, "zone": "us-east-1a"})
-    create(node("node-c", "us-east-1a", INSTANCE),
-           ebs_class("gp3", {"type": "gp3"}),
+    node("node-c", "us-east-1a", INSTANCE)
+    create(ebs_class("gp3", {"type": "gp3"}),
            ebs_class("keep", {"type": "gp2"}, reclaim="Retain"),
            storage_class("ap", {"provisioningMode": "efs-ap", "fileSystemId": FS,
                                 "directoryPerms": "700"}, provisioner=EFS),

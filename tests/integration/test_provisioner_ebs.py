@@ -18,7 +18,7 @@ import sys
 
 from test_provisioner_ebs_lib import (DRIVER, aws_state, ebs_class,
                                       ebs_provisioner, node, pod, volumes)
-from test_provisioner_lib import (API, check, claim, create, events_for,
+from test_provisioner_lib import (API, check, claim, create, delete_pods, events_for,
                                   kubectl, log, phase, poll, run, wait_bound)
 
 GIB = 1024 ** 3
@@ -26,8 +26,9 @@ GIB = 1024 ** 3
 
 def main(binary, procs):
     api = API()
-    create(node("node-a", "us-east-1a"), node("node-b", "us-east-1b"),
-           ebs_class("fast", {"type": "gp3", "iops": "4000", "throughput": "250",
+    node("node-a", "us-east-1a")
+    node("node-b", "us-east-1b")
+    create(ebs_class("fast", {"type": "gp3", "iops": "4000", "throughput": "250",
                               "tagSpecification_1": "team=storage",
                               "tagSpecification_2":
                                   "claim={{ .PVCNamespace }}/{{ .PVCName }}",
@@ -99,7 +100,7 @@ def main(binary, procs):
 
     # Deletion: the PVs and the disks go.
     ids = [v["VolumeId"], vid]
-    kubectl("delete", "pod", "use-data", "--wait=false")
+    delete_pods("use-data")
     kubectl("delete", "pvc", "data", "imm", "bad1", "--wait=false")
 
     def gone():

@@ -1,11 +1,12 @@
 """Helpers for the EBS backend's integration tests: the AWS emulator's
-admin API (tests/aws/README.md), nodes with zones, pods, classes that name
+admin API (tests/aws/README.md), nodes with zones (registered by the bed),
+pods the real scheduler places, classes that name
 the EBS provisioner. Runs under `tests/bed/bed.py run k8s nfs aws`."""
 
 import json
 import urllib.request
 
-from test_provisioner_lib import Provisioner, env, storage_class
+from test_provisioner_lib import Provisioner, env, pod, register_node, storage_class  # noqa: F401
 
 EBS = "berth.io/ebs"
 DRIVER = "ebs.csi.aws.com"
@@ -38,23 +39,9 @@ def volumes(tag=None, value=None):
 
 
 def node(name, zone, instance=None):
-    md = {"name": name, "labels": {"topology.kubernetes.io/zone": zone,
-                                   "topology.ebs.csi.aws.com/zone": zone,
-                                   "kubernetes.io/hostname": name}}
-    md["annotations"] = {"volumes.kubernetes.io/controller-managed-attach-detach": "true"}
-    n = {"apiVersion": "v1", "kind": "Node", "metadata": md, "spec": {}}
-    if instance:
-        n["spec"]["providerID"] = "aws:///%s/%s" % (zone, instance)
-    return n
-
-
-def pod(name, node_name, claim_name):
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": "default"},
-            "spec": {"nodeName": node_name,
-                     "containers": [{"name": "c", "image": "busybox"}],
-                     "volumes": [{"name": "v",
-                                  "persistentVolumeClaim": {"claimName": claim_name}}]}}
+    """Register a Ready node in zone (with its EC2 instance as
+    spec.providerID) through the bed: no kubelet runs to do it."""
+    register_node(name, zone=zone, instance=instance)
 
 
 def ebs_class(name, params, binding="Immediate", **extra):

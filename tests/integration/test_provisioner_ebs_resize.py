@@ -2,8 +2,13 @@
 """berth-provisioner's EBS resizer (as external-resizer), through kubectl:
 a Bound gp3 claim in a class with allowVolumeExpansion grown from 2Gi to
 5Gi -> ModifyVolume in the emulator (the disk is 5 GiB), the PV's
-capacity 5Gi, the claim's condition FileSystemResizePending and a
-FileSystemResizeRequired Event; growing it again works the same way.
+capacity 5Gi, the claim's condition FileSystemResizePending with
+status.allocatedResources 5Gi and allocatedResourceStatuses
+NodeResizePending (what kubelet waits for), and a FileSystemResizeRequired
+Event; growing it again works the same way. The request goes through the
+real kube-apiserver's resize admission and the real expand controller,
+which leaves CSI volumes to the external resizer (its ExternalExpanding
+Event) - berth.
 
     test_provisioner_ebs_resize.py BERTH-PROVISIONER (under bed.py run k8s nfs aws)
 """
@@ -25,10 +30,13 @@ def resized(api, name, gib):
     pvn = api.claim(name)["spec"]["volumeName"]
     pv = api.pv(pvn)
     disk = [v for v in volumes() if v["VolumeId"] == pv["spec"]["csi"]["volumeHandle"]]
-    conds = [c["type"] for c in api.claim(name).get("status", {}).get("conditions") or []]
+    st = api.claim(name).get("status", {})
+    conds = [c["type"] for c in st.get("conditions") or []]
     return disk and disk[0]["Size"] == gib and \
         pv["spec"]["capacity"]["storage"] == "%dGi" % gib and \
-        "FileSystemResizePending" in conds
+        "FileSystemResizePending" in conds and \
+        (st.get("allocatedResources") or {}).get("storage") == "%dGi" % gib and \
+        (st.get("allocatedResourceStatuses") or {}).get("storage") == "NodeResizePending"
 
 
 def main(binary, procs):
@@ -41,6 +49,10 @@ def main(binary, procs):
     wait_bound(api, ["data"], 30)
     log("Bound at 2Gi")
     grow("data", "5Gi")
+    e = poll(lambda: [x for x in events_for(api, "data", "ExternalExpanding")
+                      if x.get("source", {}).get("component") == "volume_expand"], 30,
+             "the expand controller's ExternalExpanding Event")
+    log("kube-controller-manager's expand controller: %s" % e[0]["message"])
     poll(lambda: resized(api, "data", 5), 30,
          "disk, PV and claim at 5Gi with FileSystemResizePending", interval=0.1)
     poll(lambda: events_for(api, "data", "FileSystemResizeRequired"), 20,

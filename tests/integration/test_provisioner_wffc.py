@@ -3,10 +3,12 @@
 StorageClasses that are wrong.
 
   - a WaitForFirstConsumer claim waits (no PV, no directory) until a pod
-    with spec.nodeName uses it and the scheduler sets selected-node; then
+    uses it and the real scheduler places it and sets selected-node; then
     it is provisioned and Bound;
-  - allowedTopologies: a pod on a node outside them gives ProvisioningFailed
-    naming the node; a pod on a node inside gives a Bound claim;
+  - allowedTopologies: the real scheduler places no pod on a node outside
+    them; a claim whose selected-node is set there anyway (by hand, as
+    another scheduler could) gives berth's ProvisioningFailed naming the
+    node; a pod on a node inside gives a Bound claim;
   - an unknown parameter and an invalid value give ProvisioningFailed
     Events naming the parameter, and nothing is written;
   - a claim made before its class exists is provisioned once the class
@@ -19,22 +21,8 @@ import sys
 import time
 
 from test_provisioner_lib import (API, Provisioner, apply, check, claim, create,
-                                  events_for, listing, log, phase, poll, run,
-                                  storage_class, v3_url, wait_bound)
-
-
-def node(name, zone):
-    return {"apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"topology.kubernetes.io/zone": zone,
-                                                  "kubernetes.io/hostname": name}}}
-
-
-def pod(name, node_name, claim_name):
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
-            "spec": {"nodeName": node_name,
-                     "containers": [{"name": "c", "image": "busybox"}],
-                     "volumes": [{"name": "v",
-                                  "persistentVolumeClaim": {"claimName": claim_name}}]}}
+                                  events_for, kubectl, listing, log, phase, pod, poll,
+                                  register_node, run, storage_class, v3_url, wait_bound)
 
 
 def failed_with(api, name, *words):
@@ -48,8 +36,9 @@ def main(binary, procs):
     api = API()
     zoned = [{"matchLabelExpressions": [{"key": "topology.kubernetes.io/zone",
                                          "values": ["zone-a"]}]}]
-    apply(node("node-a", "zone-a"), node("node-b", "zone-b"),
-          storage_class("wait", {"url": v3_url()}, binding="WaitForFirstConsumer"),
+    register_node("node-a", zone="zone-a")
+    register_node("node-b", zone="zone-b")
+    apply(storage_class("wait", {"url": v3_url()}, binding="WaitForFirstConsumer"),
           storage_class("zoned", {"url": v3_url()}, binding="WaitForFirstConsumer",
                         allowedTopologies=zoned),
           storage_class("bad-param", {"url": v3_url(), "colour": "blue"}),
@@ -83,6 +72,13 @@ def main(binary, procs):
 
     create(pod("use-z-out", "node-b", "z-out"), pod("use-z-in", "node-a", "z-in"))
     wait_bound(api, ["z-in"], 30)
+    # The real scheduler's volume binding refuses node-b for z-out's pod.
+    poll(lambda: events_for(api, "use-z-out", "FailedScheduling"), 30,
+         "FailedScheduling for the pod outside allowedTopologies")
+    check("volume.kubernetes.io/selected-node" not in
+          (api.claim("z-out")["metadata"].get("annotations") or {}),
+          "the scheduler selected a node outside allowedTopologies")
+    kubectl("annotate", "pvc", "z-out", "volume.kubernetes.io/selected-node=node-b")
     e = poll(lambda: failed_with(api, "z-out", "node-b", "allowedTopologies"), 30,
              "ProvisioningFailed on z-out naming node-b")
     check(phase(api.claim("z-out")) == "Pending", "z-out must stay Pending")

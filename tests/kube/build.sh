@@ -18,7 +18,7 @@ etcd_version=$(awk '$1 == "go.etcd.io/etcd/server/v3" { print $2 }' "$here/go.mo
 cache_root=${BERTH_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/berth/kube}
 dir="$cache_root/$release"
 # The stamp names what was built, so a change of go.sum rebuilds.
-stamp_want="$release etcd $etcd_version $(sha256sum "$here/go.sum" | cut -c1-16)"
+stamp_want="$release etcd $etcd_version $(cat "$here/go.sum" "$0" | sha256sum | cut -c1-16)"
 
 if [ "${1:-}" = "--dir" ]; then
   echo "$dir"
@@ -31,10 +31,16 @@ if [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp_want" ]; then
 fi
 
 command -v go >/dev/null || {
-  echo "kube: Go is needed to build the control plane (go 1.26 or newer)" >&2; exit 1; }
+  echo "kube: Go 1.26 or newer is needed to build the control plane (https://go.dev/dl/)" >&2; exit 1; }
+need=$(awk '$1 == "go" { print $2 }' "$here/go.mod")
+have=$(go env GOVERSION | sed 's/^go//')
+if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
+  echo "kube: Go $have is too old: k8s.io/kubernetes $release needs Go $need" >&2
+  exit 1
+fi
 
 start=$(date +%s)
-echo "kube: building Kubernetes $release and etcd $etcd_version into $dir (the first time takes 20-40 minutes on 2 cores)..." >&2
+echo "kube: building Kubernetes $release and etcd $etcd_version into $dir (the first time: 15-50 minutes on 2 cores)..." >&2
 rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp/bin"
 # -p bounds the parallel compilers; the default is every core.
@@ -42,7 +48,15 @@ jobs=${BERTH_KUBE_JOBS:-$(nproc)}
 (
   cd "$here"
   export CGO_ENABLED=0 GOFLAGS="-p=$jobs"
-  go build -trimpath -ldflags '-s -w' -o "$dir.tmp/bin/" \
+  # The version the servers report (kubectl version, /version), as
+  # Kubernetes' own build stamps it; a module build has none otherwise.
+  minor=${release#v1.}; minor=${minor%%.*}
+  x=""
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    x="$x -X $pkg.gitVersion=$release -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    x="$x -X $pkg.gitTreeState=clean -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done
+  go build -trimpath -ldflags "-s -w$x" -o "$dir.tmp/bin/" \
     k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler \
