@@ -137,9 +137,9 @@ def write_kubeconfig(path, url, ca_crt, token, name="berth-test"):
         ca_b64 = base64.b64encode(f.read()).decode()
     text = ("apiVersion: v1\nkind: Config\nclusters:\n- name: %(n)s\n  cluster:\n"
             "    server: %(url)s\n    certificate-authority-data: %(ca)s\n"
-            "users:\n- name: %(n)s-user\n  user:\n    token: %(tok)s\n"
+            "users:\n- name: %(n)s-admin\n  user:\n    token: %(tok)s\n"
             "contexts:\n- name: %(n)s\n  context:\n    cluster: %(n)s\n"
-            "    user: %(n)s-user\n    namespace: default\n"
+            "    user: %(n)s-admin\n    namespace: default\n"
             "current-context: %(n)s\npreferences: {}\n") % {
                 "n": name, "url": url, "ca": ca_b64, "tok": token}
     with open(path, "w") as f:
