@@ -7,7 +7,7 @@
 #   bench/provision/run.sh [CLAIMS [PROVISIONER FLAGS...]]
 #
 # Builds berth-provisioner without sanitizers into build-prov-rel/
-# (Release), starts the bed (tests/bed/bed.py run k8s nfs) and runs
+# (Release), starts the bed (tests/bed/bed.py run k8s nfs: the real control plane) and runs
 # bench_provision.py in it.
 set -euo pipefail
 
@@ -21,6 +21,6 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
 cmake --build "$build" --target berth-provisioner -j"$(nproc)" >/dev/null
 
 echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x $(nproc)"
-exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s-imitation nfs -- \
+exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s nfs -- \
   /usr/bin/python3 "$root/bench/provision/bench_provision.py" \
   "$build/provisioner/berth-provisioner" "$claims" "$@"
