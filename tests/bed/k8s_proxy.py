@@ -503,7 +503,10 @@ class Handler(BaseHTTPRequestHandler):
                 if self._stop:
                     break
                 self._chunk(ev)
-                sent += 1
+                # Bookmarks are not events (the imitation never counted
+                # them either); JSON is what berth and kubectl ask for.
+                if not (not proto and ev.lstrip().startswith(b'{"type":"BOOKMARK"')):
+                    sent += 1
                 if drop is not None and sent >= int(drop["after"]):
                     if drop.get("abort"):
                         clean = False
