@@ -8,7 +8,7 @@
 #
 # Builds libberth without sanitizers into build-bench/ (RelWithDebInfo),
 # compiles informer-bench against it, starts berth's test API server
-# (tests/bed/bed.py run k8s) and prints key=value figures.
+# (tests/bed/bed.py run k8s-imitation) and prints key=value figures.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
