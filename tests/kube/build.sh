@@ -47,7 +47,7 @@ mkdir -p "$dir.tmp/bin"
 jobs=${BERTH_KUBE_JOBS:-$(nproc)}
 (
   cd "$here"
-  export CGO_ENABLED=0 GOFLAGS="-p=$jobs"
+  export CGO_ENABLED=0 GOFLAGS="-p=$jobs -buildvcs=false -mod=readonly"
   # The version the servers report (kubectl version, /version), as
   # Kubernetes' own build stamps it; a module build has none otherwise.
   minor=${release#v1.}; minor=${minor%%.*}
