@@ -163,9 +163,7 @@ static void volume_changed(void *ctx, json_t *obj)
 {
   prov_controller_t *c = ctx;
 
-  if (prov_provisioners_find(
-          c->provs, berth_k8s_obj_annotation(obj, PROV_ANN_PROVISIONED_BY)) !=
-      NULL)
+  if (prov_volume_backend(c, obj) != NULL)
     prov_enqueue_volume(c, berth_k8s_obj_name(obj));
 }
 
@@ -189,6 +187,21 @@ static void volume_deleted(void *ctx, json_t *obj)
   prov_done_remove(c, 'f', berth_k8s_obj_uid(obj));
 }
 
+/* A class of ours appeared: another tool's PVs of that class may be ours
+ * now (--adopt-provisioner), even if they were seen before the class. */
+static void adopt_class_volumes(prov_controller_t *c, const char *cls)
+{
+  json_t *pvs = berth_k8s_informer_by_index(c->volumes, PROV_INDEX_CLASS, cls);
+  json_t *pv;
+  size_t i;
+
+  json_array_foreach(pvs, i, pv)
+  {
+    volume_changed(c, pv);
+  }
+  json_decref(pvs);
+}
+
 /* A class of ours appeared or changed: its waiting claims get a go. */
 static void class_changed(void *ctx, json_t *obj)
 {
@@ -209,6 +222,8 @@ static void class_changed(void *ctx, json_t *obj)
       claim_changed(c, claim);
   }
   json_decref(claims);
+  if (prov_volume_adoption(c))
+    adopt_class_volumes(c, name);
 }
 
 static void class_updated(void *ctx, json_t *old_obj, json_t *new_obj)

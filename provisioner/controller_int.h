@@ -53,6 +53,15 @@ prov_result_t prov_sync_claim(prov_controller_t *c, const char *ns,
                               const char *name);
 prov_result_t prov_sync_volume(prov_controller_t *c, const char *name);
 
+/* The backend that owns pv (provisioned-by or migrated-to names one of
+ * our provisioners, or an --adopt-provisioner name made it and its class
+ * names ours), or NULL (volume_owner.c). Borrowed. */
+berth_backend_t *prov_volume_backend(prov_controller_t *c, const json_t *pv);
+
+/* true when --adopt-provisioner names another tool: PVs may become ours
+ * when their class appears. */
+bool prov_volume_adoption(const prov_controller_t *c);
+
 /* true while side effects are allowed (we lead and are not stopping). */
 bool prov_active(prov_controller_t *c);
 

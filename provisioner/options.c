@@ -27,11 +27,13 @@ enum {
   OPT_USAGE,
   OPT_DRAIN,
   OPT_LOG_LEVEL,
-  OPT_LOG_FORMAT
+  OPT_LOG_FORMAT,
+  OPT_ADOPT
 };
 
 static const struct option longopts[] = {
     {"provisioner", required_argument, NULL, OPT_PROVISIONER},
+    {"adopt-provisioner", required_argument, NULL, OPT_ADOPT},
     {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
     {"context", required_argument, NULL, OPT_CONTEXT},
     {"kube-api-qps", required_argument, NULL, OPT_QPS},
@@ -74,6 +76,9 @@ static void usage(FILE *out)
       "                       NAME with BACKEND (nfs); repeatable. Without "
       "it:\n"
       "                       PROVISIONER_NAME=NAME with the nfs backend\n"
+      "  --adopt-provisioner OLD  treat PVs provisioned by OLD (another\n"
+      "                       tool) whose class now names one of ours as\n"
+      "                       ours: reclaimed by our rules; repeatable\n"
       "  --kubeconfig FILE    kubeconfig (default: $KUBECONFIG, in-cluster,\n"
       "                       ~/.kube/config)\n"
       "  --context NAME       kubeconfig context\n"
@@ -237,6 +242,30 @@ static bool parse_binding(prov_options_t *opt, const char *arg, FILE *err)
   return add_binding(opt, arg, (size_t)(eq - arg), eq + 1);
 }
 
+/* --adopt-provisioner OLD: a name another tool wrote in
+ * pv.kubernetes.io/provisioned-by. */
+static bool add_adopt(prov_options_t *opt, const char *arg, FILE *err)
+{
+  char **a;
+
+  if (!valid_provisioner_name(arg, strlen(arg))) {
+    fprintf(err,
+            "berth-provisioner: --adopt-provisioner: '%s' is not a valid "
+            "provisioner name\n",
+            arg);
+    return false;
+  }
+  a = realloc(opt->adopt, (opt->nadopt + 1) * sizeof(*a));
+  if (a == NULL)
+    return false;
+  opt->adopt = a;
+  a[opt->nadopt] = strdup(arg);
+  if (a[opt->nadopt] == NULL)
+    return false;
+  opt->nadopt++;
+  return true;
+}
+
 static bool set_str(char **dst, const char *v)
 {
   free(*dst);
@@ -336,6 +365,8 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
   switch (c) {
   case OPT_PROVISIONER:
     return parse_binding(opt, arg, err);
+  case OPT_ADOPT:
+    return add_adopt(opt, arg, err);
   case OPT_KUBECONFIG:
     return set_str(&opt->kubeconfig, arg);
   case OPT_CONTEXT:
@@ -474,6 +505,9 @@ void prov_options_cleanup(prov_options_t *opt)
     free(opt->bindings[i].backend);
   }
   free(opt->bindings);
+  for (i = 0; i < opt->nadopt; i++)
+    free(opt->adopt[i]);
+  free(opt->adopt);
   json_decref(opt->nfs_defaults);
   free(opt->kubeconfig);
   free(opt->context);

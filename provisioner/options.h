@@ -29,6 +29,8 @@ typedef struct prov_binding {
 typedef struct prov_options {
   prov_binding_t *bindings;
   size_t nbindings;
+  char **adopt; /* --adopt-provisioner: another tool's provisioner names */
+  size_t nadopt;
   json_t *nfs_defaults; /* {"server":..,"share":..} or {"url":..}, or NULL */
   char *kubeconfig;
   char *context;

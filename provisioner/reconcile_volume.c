@@ -1,7 +1,7 @@
 /* berth-provisioner: the PV state machine.
  *
- * A PV is ours when pv.kubernetes.io/provisioned-by names one of our
- * provisioners. Each sync reads it from the informer's cache and takes the
+ * A PV is ours when pv.kubernetes.io/provisioned-by or migrated-to names
+ * one of our provisioners, or it is adopted (volume_owner.c). Each sync reads it from the informer's cache and takes the
  * first step that applies; each step is idempotent, so a crash anywhere is
  * repaired by the next sync:
  *
@@ -183,8 +183,7 @@ prov_result_t prov_sync_volume(prov_controller_t *c, const char *name)
   x.pv = berth_k8s_informer_get(c->volumes, NULL, name);
   if (x.pv == NULL)
     return PROV_DONE;
-  x.be = prov_provisioners_find(
-      c->provs, berth_k8s_obj_annotation(x.pv, PROV_ANN_PROVISIONED_BY));
+  x.be = prov_volume_backend(c, x.pv);
   x.cls = json_string_value(
       json_object_get(json_object_get(x.pv, "spec"), "storageClassName"));
   if (x.cls != NULL)

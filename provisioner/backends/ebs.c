@@ -270,8 +270,20 @@ static const char *ebsb_pv_volume_id(const json_t *pv)
   const char *id = json_string_value(json_object_get(csi, "volumeHandle"));
   json_t *ann = json_object_get(json_object_get(pv, "metadata"), "annotations");
 
+  json_t *intree =
+      json_object_get(json_object_get(pv, "spec"), "awsElasticBlockStore");
+  const char *slash;
+
   if (drv != NULL && strcmp(drv, BERTH_EBS_DRIVER) == 0 && id != NULL)
     return id;
+  /* An in-tree kubernetes.io/aws-ebs PV handed over to us
+   * (pv.kubernetes.io/migrated-to): volumeID is "vol-..." or
+   * "aws://<zone>/vol-...", as the CSI migration translator reads it. */
+  id = json_string_value(json_object_get(intree, "volumeID"));
+  if (id != NULL) {
+    slash = strrchr(id, '/');
+    return slash != NULL ? slash + 1 : id;
+  }
   return json_string_value(json_object_get(ann, BERTH_EBS_ANN_VOLUME_ID));
 }
 
