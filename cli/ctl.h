@@ -17,6 +17,7 @@
  *   attach.c      attach, detach (they wait for the EBS backend)
  *   peers.c       peers
  *   doctor.c      doctor
+ *   rollback.c    rollback: lift berth's marks before switching back
  *   completion.c  completion bash|zsh
  *
  * Cross-file names start with ctl_ (berth-peers uses peers_, the
@@ -65,7 +66,8 @@ enum {
   CTL_F_NODE = 1u << 9,      /* --node */
   CTL_F_PEERS = 1u << 10,    /* --dns-server, --domain, --port-name, --as,
                                 --render */
-  CTL_F_ARCHIVED = 1u << 11  /* --archived */
+  CTL_F_ARCHIVED = 1u << 11, /* --archived */
+  CTL_F_TO = 1u << 12        /* --to */
 };
 
 typedef struct ctl_options {
@@ -105,6 +107,7 @@ typedef struct ctl_options {
   const char *port_name;
   const char *as_host;
   const char *render;
+  const char *to; /* rollback --to: the provisioner berth's PVs go back to */
   /* The command and its arguments. */
   const char *command;
   char **args;
@@ -216,6 +219,7 @@ int ctl_run_attach(ctl_ctx_t *ctx);
 int ctl_run_detach(ctl_ctx_t *ctx);
 int ctl_run_peers(ctl_ctx_t *ctx);
 int ctl_run_doctor(ctl_ctx_t *ctx);
+int ctl_run_rollback(ctl_ctx_t *ctx);
 int ctl_run_completion(ctl_ctx_t *ctx);
 
 /* Delete the PersistentVolume name and then lift the provisioner's

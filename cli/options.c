@@ -24,6 +24,7 @@ enum {
   OPT_DELETE,
   OPT_ARCHIVE,
   OPT_ARCHIVED,
+  OPT_TO,
   OPT_MIN_AGE,
   OPT_DRY_RUN,
   OPT_CLASS,
@@ -92,6 +93,9 @@ static const flag_t flags[] = {
      "the provisioner makes a directory before its PV)"},
     {"archived", 0, no_argument, OPT_ARCHIVED, CTL_F_ARCHIVED, NULL,
      "list archived-* directories too (they are kept on purpose)"},
+    /* rollback */
+    {"to", 0, required_argument, OPT_TO, CTL_F_TO, "NAME",
+     "the provisioner berth's volumes go back to (the old tool's name)"},
     /* confirmations */
     {"yes", 'y', no_argument, 'y', CTL_F_YES, NULL,
      "do not ask for confirmation"},
@@ -320,6 +324,9 @@ static bool apply(ctl_options_t *opt, int id, const char *arg, FILE *err)
     break;
   case OPT_ARCHIVED:
     opt->archived = true;
+    break;
+  case OPT_TO:
+    opt->to = arg;
     break;
   case OPT_MIN_AGE:
     if (!ctl_duration_parse(arg, &opt->min_age_ms)) {
