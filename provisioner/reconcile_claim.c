@@ -213,6 +213,7 @@ static void fill_request(claim_ctx_t *x, berth_provision_request_t *req)
   req->access_modes = x->modes;
   req->selected_node = prov_claim_selected_node(x->claim);
   req->parameters = class_parameters(x);
+  req->mount_options = json_object_get(x->sclass, "mountOptions");
 }
 
 /* Backend provision, timed. */

@@ -79,6 +79,8 @@ typedef struct berth_provision_request {
                                   existing PVs of the class, for backends
                                   that allocate gids; may be NULL */
   size_t n_used_gids;
+  const json_t *mount_options; /* the StorageClass's mountOptions (an
+                                  array of strings), or NULL */
 } berth_provision_request_t;
 
 /* What a provision made. Initialise with berth_provision_result_init;

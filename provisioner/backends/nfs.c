@@ -226,6 +226,8 @@ static berth_status_t nfsb_provision(berth_backend_t *be,
   }
   st = berth__nfsb_opts_parse(b->defaults, req->parameters, &opts, err);
   if (st == BERTH_OK)
+    st = berth__nfsb_url_mount_version(&opts.url, req->mount_options, err);
+  if (st == BERTH_OK)
     st = nfsb_claim_path(req, &opts, &rel, err);
   if (st != BERTH_OK)
     goto done;
@@ -389,6 +391,11 @@ static berth_status_t nfsb_target(nfsb_backend_t *b, const json_t *pv,
    * it: a delete must never leave the export either. */
   if (st == BERTH_OK)
     st = berth__nfsb_path_check(t->rel, "the PV's directory", err);
+  /* Connect with the version the PV's pods mount with. */
+  if (st == BERTH_OK)
+    st = berth__nfsb_url_mount_version(
+        &t->url, json_object_get(json_object_get(pv, "spec"), "mountOptions"),
+        err);
 
 done:
   return st;

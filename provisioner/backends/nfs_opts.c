@@ -178,7 +178,9 @@ static berth_status_t nfsb_export_from_parts(const char *server,
   out->export_path = nfsb_trim_path(share, strlen(share));
   out->url = berth_strdup_printf("nfs://%s%s%s%s%s", v6 ? "[" : "", server,
                                  v6 ? "]" : "", out->export_path,
-                                 vers == 4 ? "?version=4" : "");
+                                 vers == 4   ? "?version=4"
+                                 : vers == 3 ? "?version=3"
+                                             : "");
   if (out->server == NULL || out->export_path == NULL || out->url == NULL)
     st = berth_error_set(err, BERTH_ENOMEM, "server: out of memory");
 
@@ -192,7 +194,7 @@ static berth_status_t nfsb_parse_vers(const char *s, int *out,
   berth_status_t st = BERTH_OK;
 
   if (s == NULL)
-    *out = 3;
+    *out = 0; /* not given: negotiated when connecting */
   else if (strcmp(s, "3") == 0)
     *out = 3;
   else if (strcmp(s, "4") == 0 || strcmp(s, "4.0") == 0)
@@ -216,7 +218,7 @@ static berth_status_t nfsb_parse_export(const json_t *src,
   const char *share = berth_backend_parameter(src, "share");
   const char *vers_s = nfsb_get(src, params, "nfsvers");
   berth_status_t st;
-  int vers = 3;
+  int vers = 0;
 
   st = nfsb_parse_vers(vers_s, &vers, err);
   if (st != BERTH_OK)
@@ -470,4 +472,84 @@ berth_status_t berth__nfsb_on_delete_parse(const char *s,
     }
   }
   return BERTH_EINVAL;
+}
+
+/* ---- mountOptions ------------------------------------------------------ */
+
+/* The version named by one mount option, nfs(5)'s nfsvers=N or vers=N
+ * (N: 3, 4, 4.0, 4.1, 4.2): 3 or 4; 0 for any other option; -1 for a
+ * version berth cannot speak. */
+static int nfsb_option_version(const char *o)
+{
+  const char *v = NULL;
+
+  if (strncmp(o, "nfsvers=", 8) == 0)
+    v = o + 8;
+  else if (strncmp(o, "vers=", 5) == 0)
+    v = o + 5;
+  if (v == NULL)
+    return 0;
+  if (strcmp(v, "3") == 0)
+    return 3;
+  if (strcmp(v, "4") == 0 || strcmp(v, "4.0") == 0 || strcmp(v, "4.1") == 0 ||
+      strcmp(v, "4.2") == 0)
+    return 4;
+  return -1;
+}
+
+/* The version in a libnfs URL's version= argument, or 0. */
+static int nfsb_url_version(const char *url)
+{
+  const char *q = strchr(url, '?');
+
+  while (q != NULL) {
+    q++;
+    if (strncmp(q, "version=", 8) == 0)
+      return q[8] == '4' ? 4 : 3;
+    q = strchr(q, '&');
+  }
+  return 0;
+}
+
+berth_status_t berth__nfsb_url_mount_version(char **url,
+                                             const json_t *mount_options,
+                                             berth_error_t *err)
+{
+  int want = 0;
+  int have;
+  size_t i;
+  json_t *o;
+  char *u;
+
+  json_array_foreach(mount_options, i, o)
+  {
+    const char *s = json_string_value(o);
+    int v = s != NULL ? nfsb_option_version(s) : 0;
+
+    if (v < 0)
+      return berth_error_set(err, BERTH_EINVAL,
+                             "mountOptions: %.64s: berth speaks NFS "
+                             "versions 3 and 4 (4.x as 4.0)",
+                             s);
+    if (v > 0)
+      want = v; /* the last one wins, as for mount(8) */
+  }
+  if (want == 0)
+    return BERTH_OK;
+  have = nfsb_url_version(*url);
+  if (have != 0 && have != want)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "mountOptions ask for NFSv%d but the class's "
+                           "export says NFSv%d (nfsvers or the url's "
+                           "version=): make them agree",
+                           want, have);
+  if (have != 0)
+    return BERTH_OK;
+  u = berth_strdup_printf("%s%sversion=%d", *url,
+                          strchr(*url, '?') != NULL ? "&" : "?", want);
+  if (u == NULL)
+    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  free(*url);
+  *url = u;
+  return BERTH_OK;
 }
