@@ -2,7 +2,11 @@
  *
  * Every option may be spelled -flag or --flag (getopt_long_only), with its
  * value as the next argument or after '=', so that peer-finder's
- * "-on-start=/on-start.sh -service=mongo" keeps working. Durations are a
+ * "-on-start=/on-start.sh -service=mongo" keeps working. Every flag of the
+ * Kubernetes contrib peer-finder and of kmodules/peer-finder is accepted
+ * (with klog's and glog's: -v N is the verbosity); those that cannot mean
+ * anything here (-selector, -kubeconfig, -master, -hosts-file, log files)
+ * are logged as ignored, with the reason. Durations are a
  * number with a unit ("250ms", "1.5s", "2m", "1h"), or bare seconds. */
 #ifndef BERTH_PEERS_OPTIONS_H
 #define BERTH_PEERS_OPTIONS_H
@@ -22,6 +26,7 @@ typedef struct peers_options {
   const char *on_start; /* borrowed from argv */
   const char *on_change;
   bool addresses;
+  const char *address_type; /* -address-type: DNS (default), IP, IPv4, IPv6 */
   const char *port_name;
   bool once;
   int64_t timeout_ms; /* --once: 0 waits for ever */

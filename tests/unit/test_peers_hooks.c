@@ -102,7 +102,7 @@ static void test_event_env(void **state)
   peers_set_t before;
   peers_event_t ev;
   char *base[] = { "PATH=/usr/bin", "BERTH_PEERS=stale", "HOME=/root",
-                   "BERTH_ADDEDX=kept", NULL };
+                   "BERTH_ADDEDX=kept", "POD_IP=stale", NULL };
   char **env = NULL;
   size_t i;
   const char *want[] = {
@@ -121,7 +121,12 @@ static void test_event_env(void **state)
     "BERTH_SERVICE=db",
     "BERTH_NAMESPACE=ns1",
     "BERTH_DOMAIN=cluster.local",
+    "HOST_ADDRESS=db-1.db.ns1.svc.cluster.local",
+    "HOST_ADDRESS_TYPE=DNS",
+    "POD_IP=10.1.2.3",
+    "POD_IP_TYPE=IPv4",
   };
+  peers_member_t *self = NULL;
 
   (void)state;
   memset(&o, 0, sizeof(o));
@@ -133,19 +138,36 @@ static void test_event_env(void **state)
   peers_set_init(&now);
   peers_set_init(&before);
   peers_set_add(&now, "db-10.db.ns1.svc.cluster.local", 0, NULL, NULL);
-  peers_set_add(&now, "db-1.db.ns1.svc.cluster.local", 0, NULL, NULL);
+  peers_set_add(&now, "db-1.db.ns1.svc.cluster.local", 0, &self, NULL);
+  assert_int_equal(peers_member_add_addr(self, "fd00::1"), BERTH_OK);
+  assert_int_equal(peers_member_add_addr(self, "10.0.0.1"), BERTH_OK);
   peers_set_add(&now, "db-0.db.ns1.svc.cluster.local", 0, NULL, NULL);
   peers_set_sort(&now);
   peers_set_add(&before, "db-0.db.ns1.svc.cluster.local", 0, NULL, NULL);
   peers_set_add(&before, "db-1.db.ns1.svc.cluster.local", 0, NULL, NULL);
   peers_set_add(&before, "db-2.db.ns1.svc.cluster.local", 0, NULL, NULL);
-  ev = (peers_event_t){ "on-change", &id, &now, &before };
+  /* kmodules' DNS address type: POD_IP from the downward API. */
+  ev = (peers_event_t){ "on-change", &id, &now, &before, "DNS", "10.1.2.3" };
   assert_int_equal(peers_event_env(&ev, base, &env), BERTH_OK);
   for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
     assert_non_null(env[i]);
     assert_string_equal(env[i], want[i]);
   }
   assert_null(env[i]);
+  peers_argv_free(env);
+  /* IP: the first address (IPv4 first); IPv6: the first of that family. */
+  ev.address_type = "IP";
+  assert_int_equal(peers_event_env(&ev, base, &env), BERTH_OK);
+  assert_string_equal(env[i - 4], "HOST_ADDRESS=10.0.0.1");
+  assert_string_equal(env[i - 3], "HOST_ADDRESS_TYPE=IPv4");
+  assert_string_equal(env[i - 2], "POD_IP=10.0.0.1");
+  peers_argv_free(env);
+  ev.address_type = "IPv6";
+  assert_int_equal(peers_event_env(&ev, base, &env), BERTH_OK);
+  assert_string_equal(env[i - 4], "HOST_ADDRESS=fd00::1");
+  assert_string_equal(env[i - 3], "HOST_ADDRESS_TYPE=IPv6");
+  assert_string_equal(env[i - 2], "POD_IP=fd00::1");
+  assert_string_equal(env[i - 1], "POD_IP_TYPE=IPv6");
   peers_argv_free(env);
   peers_set_cleanup(&now);
   peers_set_cleanup(&before);

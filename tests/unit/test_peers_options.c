@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "berth/log.h"
+
 #include "http.h"
 #include "options.h"
 #include "status.h"
@@ -91,6 +93,51 @@ static void test_peer_finder_flags(void **state)
   assert_true(o.wait_self);
   assert_false(o.once);
   assert_int_equal(o.interval_ms, PEERS_DEFAULT_INTERVAL_MS);
+  peers_options_cleanup(&o);
+}
+
+/* Every flag of kmodules/peer-finder (with klog's) and of the contrib
+ * peer-finder parses; -hosts-file is not -h (help), -v N is the
+ * verbosity, not -V (version); -address-type IP gives addresses. */
+static void test_kmodules_flags(void **state)
+{
+  char *argv[] = { "berth-peers", "-hosts-file", "/etc/hosts",
+                   "-address-type=IP", "-selector", "app=db",
+                   "-kubeconfig=/k", "-master", "https://10.0.0.1",
+                   "-alsologtostderr", "-logtostderr=true", "-v", "3",
+                   "-log_dir", "/tmp", "-stderrthreshold=2", "-vmodule=x=2",
+                   "-skip_headers=false", "-service=mongo", "-ns", "db",
+                   "-on-start", "/on-start.sh", NULL };
+  char *v_eq[] = { "berth-peers", "-v=5", "--service", "web", "--once",
+                   NULL };
+  char *bad_type[] = { "berth-peers", "-address-type", "dns", "-service",
+                       "web", "--once", NULL };
+  char *bad_bool[] = { "berth-peers", "-alsologtostderr=maybe", "-service",
+                       "web", "--once", NULL };
+  char *bad_v[] = { "berth-peers", "-v", "loud", "-service", "web", "--once",
+                    NULL };
+  peers_options_t o;
+
+  (void)state;
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_RUN);
+  assert_string_equal(o.id.service, "mongo");
+  assert_string_equal(o.on_start, "/on-start.sh");
+  assert_string_equal(o.address_type, "IP");
+  assert_true(o.addresses);
+  assert_true(berth_log_enabled(BERTH_LOG_DEBUG));
+  assert_false(berth_log_enabled(BERTH_LOG_TRACE));
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, v_eq), PEERS_PARSE_RUN);
+  assert_true(berth_log_enabled(BERTH_LOG_TRACE));
+  assert_string_equal(o.address_type, "DNS");
+  assert_false(o.addresses);
+  peers_options_cleanup(&o);
+  berth_log_set_level(BERTH_LOG_INFO);
+  assert_int_equal(parse(&o, bad_type), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, bad_bool), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, bad_v), PEERS_PARSE_EXIT_USAGE);
   peers_options_cleanup(&o);
 }
 
@@ -255,6 +302,7 @@ int main(void)
     cmocka_unit_test(test_durations),
     cmocka_unit_test(test_bools),
     cmocka_unit_test(test_peer_finder_flags),
+    cmocka_unit_test(test_kmodules_flags),
     cmocka_unit_test(test_berth_flags),
     cmocka_unit_test(test_bad_flags),
     cmocka_unit_test(test_endpoint_parse),
