@@ -291,6 +291,7 @@ prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
   if (c == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
   c->opt = opt;
+  c->pv_finalizer = true;
   c->client = client;
   c->provs = provs;
   c->metrics = metrics;
@@ -387,6 +388,7 @@ berth_status_t prov_controller_start_workers(prov_controller_t *c,
   int n = c->opt->workers > 0 ? c->opt->workers : 1;
   int i;
 
+  prov_api_probe_access(c);
   c->workers = calloc((size_t)n, sizeof(*c->workers));
   if (c->workers == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");

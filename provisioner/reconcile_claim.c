@@ -252,6 +252,7 @@ static berth_status_t build_pv(claim_ctx_t *x,
                                berth_error_t *err)
 {
   prov_pv_input_t in;
+  berth_status_t st;
 
   memset(&in, 0, sizeof(in));
   in.pv_name = x->pv_name;
@@ -261,7 +262,12 @@ static berth_status_t build_pv(claim_ctx_t *x,
   in.result = res;
   in.requested_bytes = x->req_bytes;
   in.requested = x->req_text;
-  return prov_pv_build(&in, pv, err);
+  st = prov_pv_build(&in, pv, err);
+  /* RBAC that lets us neither patch nor update PVs (nfs-subdir's) could
+   * never remove the finalizer: make the PV without it. */
+  if (st == BERTH_OK && !x->c->pv_finalizer)
+    json_object_del(json_object_get(*pv, "metadata"), "finalizers");
+  return st;
 }
 
 /* Delete the storage of pv (never saved) with the backend. */

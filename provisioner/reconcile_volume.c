@@ -10,7 +10,10 @@
  *              finalizer) must not hold the PV, so it is dropped if there.
  *   GUARD      reclaim policy Delete, not Released, F missing (a PV from an
  *              older provisioner): add F, so that the PV cannot go before
- *              its storage (as the sig-storage library).
+ *              its storage (as the sig-storage library). Not when RBAC
+ *              lets us neither patch nor update PVs (nfs-subdir's): F
+ *              could never be removed; the storage goes first, then the
+ *              PV, as the library without AddFinalizer.
  *   (wait)     not Released yet: nothing to do.
  *   RECLAIM    Released with reclaim policy Delete:
  *                1. backend delete: remove, archive or keep the storage as
@@ -65,8 +68,10 @@ static prov_result_t set_guard(vol_ctx_t *x, bool present)
   berth_error_t err;
 
   if (!prov_active(x->c) ||
-      prov_obj_has_finalizer(x->pv, PROV_PV_FINALIZER) == present)
-    return PROV_DONE; /* the cache is current enough: nothing of ours */
+      prov_obj_has_finalizer(x->pv, PROV_PV_FINALIZER) == present ||
+      (present && !x->c->pv_finalizer))
+    return PROV_DONE; /* the cache is current enough: nothing of ours; or
+                         RBAC would not let us remove it again */
   if (prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumes, x->pv,
                              PROV_PV_FINALIZER, present, &err) == BERTH_OK)
     return PROV_DONE;
@@ -141,7 +146,8 @@ static prov_result_t reclaim(vol_ctx_t *x)
   if (!prov_obj_deleting(x->pv))
     st = prov_api_delete_pv(x->c, x->name, berth_k8s_obj_uid(x->pv), &after,
                             &err);
-  if (st == BERTH_OK)
+  if (st == BERTH_OK && (x->c->pv_finalizer ||
+                         prov_obj_has_finalizer(x->pv, PROV_PV_FINALIZER)))
     st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumes, x->pv,
                                 PROV_PV_FINALIZER, false, &err);
   json_decref(after);
