@@ -134,6 +134,21 @@ def main(binary, procs):
     log("Bound under nfs-subdir's RBAC: %s, Endpoints lock held by %s"
         % (d, rec["holderIdentity"]))
 
+    # A second replica (the Deployment scaled to 2) stands by on the same
+    # Endpoints lock and takes over when the first stops (it releases it).
+    kc = p.environ["KUBECONFIG"]
+    p2 = Provisioner(binary, "berth-2", Provisioner.FAST_LEASE,
+                     environ={"PROVISIONER_NAME": NFS_SUBDIR, "NFS_SERVER": "127.0.0.1",
+                              "NFS_PATH": "/export", "KUBECONFIG": kc})
+    procs.append(p2)
+    p2.start()
+    poll(lambda: 'msg="standing by"' in p2.current_log(), 20,
+         "the second replica standing by on the Endpoints lock")
+    check(p.stop() == 0, "first replica's exit status")
+    poll(lambda: 'msg="became leader"' in p2.current_log(), 20,
+         "the second replica to take the Endpoints lock over")
+    log("second replica stood by on the Endpoints lock, then took over")
+
     kubectl("delete", "pvc", "test-claim", "old-claim", "--wait=false")
     for name in (pv, old_pv):
         poll(lambda name=name: api.pv(name) is None, 30, "PV %s to go" % name)
@@ -142,15 +157,16 @@ def main(binary, procs):
           "directories left: %s" % os.listdir(root))
     check(api.claim("test-claim") is None and api.claim("old-claim") is None, "claims left")
     log("reclaimed: berth's and the old tool's directories deleted, PVs gone")
-    # The probes (PATCH, PUT of PVs; PATCH of claims) and the first Lease
-    # read; nothing else may have been denied.
+    # Per replica: the probes (PATCH, PUT of PVs; PATCH of claims) and the
+    # first Lease read; nothing else may have been denied.
     n = denied()
     log("denied requests: %d" % n)
-    check(n <= 4, "%d requests denied (want the 3 probes and 1 Lease read):\n%s"
+    check(n <= 8, "%d requests denied (want 2 x (3 probes + 1 Lease read)):\n%s"
           % (n, json.dumps(admin("GET", "/requests?user=%s&limit=20" % USER)["items"],
                            indent=1)[:3000]))
-    check("level=error" not in p.log_text(), "errors in the log:\n" + p.tail(30))
-    check(p.stop() == 0, "exit status")
+    for q in (p, p2):
+        check("level=error" not in q.log_text(), "errors in the log:\n" + q.tail(30))
+    check(p2.stop() == 0, "exit status")
 
 
 if __name__ == "__main__":
