@@ -22,13 +22,16 @@ when their claims go: directories deleted, PVs gone, nothing Terminating.
 The request log shows no denied request beyond the start-up probes and
 the first Lease attempt.
 
-    test_migrate_nfs_subdir.py BERTH-PROVISIONER   (bed.py run k8s nfs)
+`berthctl doctor` reports the Endpoints lock's holder.
+
+    test_migrate_nfs_subdir.py BERTHCTL BERTH-PROVISIONER  (bed.py run k8s nfs)
 """
 
 import base64
 import json
 import os
 import secrets
+import subprocess
 import sys
 import tempfile
 
@@ -41,6 +44,7 @@ NS = "default"
 SA = "nfs-client-provisioner"
 USER = "system:serviceaccount:%s:%s" % (NS, SA)
 LOCK = "k8s-sigs.io-nfs-subdir-external-provisioner"
+BERTHCTL = None
 
 
 def rbac():
@@ -148,6 +152,12 @@ def main(binary, procs):
     poll(lambda: 'msg="became leader"' in p2.current_log(), 20,
          "the second replica to take the Endpoints lock over")
     log("second replica stood by on the Endpoints lock, then took over")
+    r = subprocess.run([BERTHCTL, "doctor", "--provisioner", NFS_SUBDIR + "=nfs"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    check("Endpoints lock %s/%s" % (NS, LOCK) in r.stdout and
+          "Sanitizer" not in r.stderr and "runtime error" not in r.stderr,
+          "berthctl doctor does not report the Endpoints lock:\n%s%s" % (r.stdout, r.stderr))
+    log("berthctl doctor: %s" % [ln for ln in r.stdout.splitlines() if "Endpoints lock" in ln][0])
 
     kubectl("delete", "pvc", "test-claim", "old-claim", "--wait=false")
     for name in (pv, old_pv):
@@ -169,5 +179,15 @@ def main(binary, procs):
     check(p2.stop() == 0, "exit status")
 
 
+def entry():
+    global BERTHCTL
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    BERTHCTL = sys.argv[1]
+    sys.argv = [sys.argv[0], sys.argv[2]]
+    return run(main)
+
+
 if __name__ == "__main__":
-    sys.exit(run(main))
+    sys.exit(entry())
