@@ -172,8 +172,10 @@ const ctl_command_t ctl_commands[] = {
      "\n"
      "Examples:\n"
      "  berthctl rollback --dry-run\n"
-     "  berthctl rollback --to k8s-sigs.io/nfs-subdir-external-provisioner --yes\n"
-     "  berthctl rollback --to ebs.csi.aws.com --provisioner berth.io/ebs=ebs\n"},
+     "  berthctl rollback --to k8s-sigs.io/nfs-subdir-external-provisioner "
+     "--yes\n"
+     "  berthctl rollback --to ebs.csi.aws.com --provisioner "
+     "berth.io/ebs=ebs\n"},
     {"version", NULL, run_version, CTL_F_OUTPUT,
      "show the version and the backends built in", "version [-o json|yaml]",
      "Shows berthctl's version and which backends it was built with.\n"

@@ -98,10 +98,10 @@ static bool add_change(rb_t *rb, const berth_k8s_resource_t *res,
   c->ns = ns != NULL ? strdup(ns) : NULL;
   c->name = strdup(berth_k8s_obj_name(obj));
   c->patch = patch;
-  c->what = berth_strdup_printf("%s %s%s%s: %s", res->resource,
-                                ns != NULL ? ns : "", ns != NULL ? "/" : "",
-                                c->name != NULL ? c->name : "",
-                                berth_buf_str(what));
+  c->what =
+      berth_strdup_printf("%s %s%s%s: %s", res->resource, ns != NULL ? ns : "",
+                          ns != NULL ? "/" : "", c->name != NULL ? c->name : "",
+                          berth_buf_str(what));
   return c->name != NULL && c->what != NULL;
 }
 
@@ -210,8 +210,8 @@ static bool plan_claim(rb_t *rb, const json_t *claim)
     note(&what, "finalizer ", RB_CLAIM_FINALIZER, " removed");
   }
   /* A Pending claim still waits for berth: point it at the old tool. */
-  for (i = 0; to != NULL && phase != NULL && strcmp(phase, "Pending") == 0 &&
-              i < 2;
+  for (i = 0;
+       to != NULL && phase != NULL && strcmp(phase, "Pending") == 0 && i < 2;
        i++) {
     const char *p = berth_k8s_obj_annotation(claim, keys[i]);
     if (p != NULL && strcmp(p, to) != 0 &&
@@ -274,8 +274,8 @@ int ctl_run_rollback(ctl_ctx_t *ctx)
   if (!ctl_registry_load(ctx))
     return CTL_EXIT_ERROR;
   berth_error_clear(&err);
-  st = berth_k8s_list_all(ctx->k8s, &berth_k8s_res_persistentvolumeclaims,
-                          NULL, NULL, &claims, &err);
+  st = berth_k8s_list_all(ctx->k8s, &berth_k8s_res_persistentvolumeclaims, NULL,
+                          NULL, &claims, &err);
   if (st != BERTH_OK)
     return ctl_kube_error(ctx, "list persistentvolumeclaims", st, &err);
   json_array_foreach(ctl_registry_pvs(ctx->reg), i, o)

@@ -237,9 +237,12 @@ static void log_hook_end(app_t *a, const char *label, berth_status_t st,
 static void run_hook(app_t *a, peers_hook_kind_t kind)
 {
   const char *label = kind == PEERS_HOOK_START ? "on-start" : "on-change";
-  peers_event_t ev = {label,           &a->id,
-                      &a->ctl.settled, &a->ctl.hooked,
-                      a->opt->address_type, getenv("POD_IP")};
+  peers_event_t ev = {label,
+                      &a->id,
+                      &a->ctl.settled,
+                      &a->ctl.hooked,
+                      a->opt->address_type,
+                      getenv("POD_IP")};
   peers_view_t v = view_of(a);
   peers_hook_req_t req;
   peers_hook_result_t res = {-1, 0, 0};

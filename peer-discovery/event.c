@@ -11,10 +11,10 @@
 #include <string.h>
 
 static const char *const event_keys[] = {
-    "BERTH_EVENT",      "BERTH_SELF",      "BERTH_ORDINAL", "BERTH_PEERS",
-    "BERTH_PEER_COUNT", "BERTH_PRIMARY",   "BERTH_ADDED",   "BERTH_REMOVED",
-    "BERTH_SERVICE",    "BERTH_NAMESPACE", "BERTH_DOMAIN",
-    "HOST_ADDRESS",     "HOST_ADDRESS_TYPE", "POD_IP",    "POD_IP_TYPE",
+    "BERTH_EVENT",       "BERTH_SELF",      "BERTH_ORDINAL", "BERTH_PEERS",
+    "BERTH_PEER_COUNT",  "BERTH_PRIMARY",   "BERTH_ADDED",   "BERTH_REMOVED",
+    "BERTH_SERVICE",     "BERTH_NAMESPACE", "BERTH_DOMAIN",  "HOST_ADDRESS",
+    "HOST_ADDRESS_TYPE", "POD_IP",          "POD_IP_TYPE",
 };
 
 #define EVENT_KEYS (sizeof(event_keys) / sizeof(event_keys[0]))

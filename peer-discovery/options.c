@@ -300,8 +300,7 @@ static bool klog_v(const char *arg, FILE *errout)
   long long n;
 
   if (berth_str_to_ll(arg, 0, 100, &n) != BERTH_OK) {
-    fprintf(errout, "berth-peers: -v: '%s' is not a verbosity (0-100)\n",
-            arg);
+    fprintf(errout, "berth-peers: -v: '%s' is not a verbosity (0-100)\n", arg);
     return false;
   }
   berth_log_set_level(n <= 2   ? BERTH_LOG_INFO
@@ -354,8 +353,7 @@ static bool apply(int c, const char *arg, peers_options_t *opt, FILE *errout)
     if (strcmp(arg, "DNS") != 0 && strcmp(arg, "IP") != 0 &&
         strcmp(arg, "IPv4") != 0 && strcmp(arg, "IPv6") != 0) {
       fprintf(errout,
-              "berth-peers: -address-type: '%s': DNS, IP, IPv4 or IPv6\n",
-              arg);
+              "berth-peers: -address-type: '%s': DNS, IP, IPv4 or IPv6\n", arg);
       return false;
     }
     opt->address_type = arg;

@@ -60,9 +60,8 @@ static json_t *finalizers_with(const json_t *cur, const char *name,
  * but not patch (nfs-subdir-external-provisioner's on claims). */
 static berth_status_t set_finalizer_update(prov_controller_t *c,
                                            const berth_k8s_resource_t *res,
-                                           const json_t *obj,
-                                           const char *name, bool present,
-                                           berth_error_t *err)
+                                           const json_t *obj, const char *name,
+                                           bool present, berth_error_t *err)
 {
   json_t *cur = NULL;
   json_t *fs;
@@ -133,8 +132,8 @@ static bool probe_forbidden(prov_controller_t *c,
   json_t *body = put ? json_pack("{s:{s:s, s:s}}", "metadata", "name",
                                  probe_name, "resourceVersion", "1")
                      : json_object();
-  const char *ns = res->namespaced ? berth_k8s_client_namespace(c->client)
-                                   : NULL;
+  const char *ns =
+      res->namespaced ? berth_k8s_client_namespace(c->client) : NULL;
   berth_error_t err;
   berth_status_t st;
 

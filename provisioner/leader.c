@@ -97,8 +97,8 @@ static attempt_t write_record(prov_leader_t *l, berth_k8s_lease_t *rec,
   berth_status_t st;
 
   if (l->endpoints)
-    st = berth_k8s_endpoints_lock_write(l->client, l->ns, l->name, rec,
-                                        create, &out, &err);
+    st = berth_k8s_endpoints_lock_write(l->client, l->ns, l->name, rec, create,
+                                        &out, &err);
   else
     st = create ? berth_k8s_lease_create(l->client, l->ns, l->name, rec, &out,
                                          &err)

@@ -1,9 +1,9 @@
 /* berth-provisioner: the PV state machine.
  *
  * A PV is ours when pv.kubernetes.io/provisioned-by or migrated-to names
- * one of our provisioners, or it is adopted (volume_owner.c). Each sync reads it from the informer's cache and takes the
- * first step that applies; each step is idempotent, so a crash anywhere is
- * repaired by the next sync:
+ * one of our provisioners, or it is adopted (volume_owner.c). Each sync reads
+ * it from the informer's cache and takes the first step that applies; each step
+ * is idempotent, so a crash anywhere is repaired by the next sync:
  *
  *   RETAIN     reclaim policy other than Delete: the storage stays; our
  *              finalizer (F = external-provisioner.volume.kubernetes.io/
@@ -146,8 +146,8 @@ static prov_result_t reclaim(vol_ctx_t *x)
   if (!prov_obj_deleting(x->pv))
     st = prov_api_delete_pv(x->c, x->name, berth_k8s_obj_uid(x->pv), &after,
                             &err);
-  if (st == BERTH_OK && (x->c->pv_finalizer ||
-                         prov_obj_has_finalizer(x->pv, PROV_PV_FINALIZER)))
+  if (st == BERTH_OK &&
+      (x->c->pv_finalizer || prov_obj_has_finalizer(x->pv, PROV_PV_FINALIZER)))
     st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumes, x->pv,
                                 PROV_PV_FINALIZER, false, &err);
   json_decref(after);

@@ -177,9 +177,8 @@ static berth_status_t ep_from_json(const json_t *obj, berth_k8s_lease_t *out,
     json_object_set(spec, "leaseTransitions",
                     json_object_get(spec, "leaderTransitions"));
   }
-  fake = json_pack("{s:O, s:o}", "metadata",
-                   json_object_get(obj, "metadata"), "spec",
-                   spec != NULL ? spec : json_object());
+  fake = json_pack("{s:O, s:o}", "metadata", json_object_get(obj, "metadata"),
+                   "spec", spec != NULL ? spec : json_object());
   if (fake == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
   st = berth_k8s_lease_from_json(fake, out, err);
@@ -238,8 +237,7 @@ berth_status_t berth_k8s_endpoints_lock_get(berth_k8s_client_t *c,
 }
 
 berth_status_t berth_k8s_endpoints_lock_write(berth_k8s_client_t *c,
-                                              const char *ns,
-                                              const char *name,
+                                              const char *ns, const char *name,
                                               const berth_k8s_lease_t *in,
                                               bool create,
                                               berth_k8s_lease_t *out,
@@ -259,10 +257,9 @@ berth_status_t berth_k8s_endpoints_lock_write(berth_k8s_client_t *c,
   obj = ep_to_json(ns, name, in, !create);
   if (obj == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
-  st = create ? berth_k8s_create(c, &berth_k8s_res_endpoints, ns, obj, &got,
-                                 err)
-              : berth_k8s_update(c, &berth_k8s_res_endpoints, ns, obj, &got,
-                                 err);
+  st = create
+           ? berth_k8s_create(c, &berth_k8s_res_endpoints, ns, obj, &got, err)
+           : berth_k8s_update(c, &berth_k8s_res_endpoints, ns, obj, &got, err);
   json_decref(obj);
   return ep_finish(st, got, out, err);
 }

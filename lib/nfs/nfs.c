@@ -189,8 +189,7 @@ static int bnfs_url_version(const char *url)
 }
 
 static berth_status_t bnfs_connect_once(const char *url, int timeout_ms,
-                                        berth_nfs_t **out,
-                                        berth_error_t *err);
+                                        berth_nfs_t **out, berth_error_t *err);
 
 /* A URL that names no version is negotiated, as mount.nfs does when no
  * nfsvers is given: it tries the versions in turn and keeps the first the
@@ -234,8 +233,7 @@ berth_status_t berth_nfs_connect_timeout(const char *url, int timeout_ms,
 }
 
 static berth_status_t bnfs_connect_once(const char *url, int timeout_ms,
-                                        berth_nfs_t **out,
-                                        berth_error_t *err)
+                                        berth_nfs_t **out, berth_error_t *err)
 {
   berth_status_t st = BERTH_OK;
   berth_nfs_t *nfs = NULL;
