@@ -12,7 +12,9 @@ as StorageClasses are immutable):
   1. berth without --adopt-provisioner: a deleted old claim's PV stays
      Released and its directory stays (the leak the flag is for), while
      berth serves new claims of the same class;
-  2. berth with --adopt-provisioner for the three old names: the Released
+  2. berth with --adopt-provisioner for the three old names (and the
+     drivers' controller environment on EKS: IRSA's AWS_ROLE_ARN and
+     AWS_WEB_IDENTITY_TOKEN_FILE, no keys): the Released
      PV is reclaimed (directory deleted, as archiveOnDelete "false" says),
      a Bound old PV gets the PV finalizer (as the sig-storage library does
      for volumes it takes over), and deleting the other old claims deletes
@@ -30,7 +32,7 @@ import sys
 
 from test_migrate_lib import (EBS_CSI, EFS_CSI, NFS_SUBDIR, aws, ebs_csi_volume,
                               efs_csi_volume, nfs_subdir_volume, old_claim)
-from test_provisioner_ebs_lib import aws_state, node, pod, volumes
+from test_provisioner_ebs_lib import aws_admin, aws_state, node, pod, volumes
 from test_provisioner_lib import (API, PV_FINALIZER, Provisioner, check, claim,
                                   create, env, export_dir, kubectl, log, phase,
                                   poll, run, wait_bound)
@@ -70,14 +72,27 @@ def switch(new_class):
     create(new_class)
 
 
+def irsa_env():
+    """The environment the EBS and EFS CSI controllers get on EKS (IRSA:
+    the pod identity webhook's variables, no keys), which berth's
+    Deployment gets from the same ServiceAccount annotation."""
+    return {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
+            "AWS_ROLE_ARN": env("BERTH_AWS_ROLE_ARN"),
+            "AWS_WEB_IDENTITY_TOKEN_FILE": env("BERTH_AWS_WEB_IDENTITY_TOKEN_FILE"),
+            "AWS_REGION": env("AWS_REGION"), "AWS_DEFAULT_REGION": env("AWS_REGION"),
+            "AWS_STS_REGIONAL_ENDPOINTS": "regional"}
+
+
 def berth(binary, adopt):
     args = ["--provisioner", NFS + "=nfs", "--provisioner", EBS + "=ebs",
             "--provisioner", EFS + "=efs"] + Provisioner.FAST_LEASE
+    environ = {"NFS_SERVER": "127.0.0.1", "NFS_PATH": "/export", "BERTH_CLUSTER_ID": "bed"}
     for a in adopt:
         args += ["--adopt-provisioner", a]
-    return Provisioner(binary, "berth-adopt" if adopt else "berth", args,
-                       environ={"NFS_SERVER": "127.0.0.1", "NFS_PATH": "/export",
-                                "BERTH_CLUSTER_ID": "bed"})
+    if adopt:
+        environ.update(irsa_env())
+    return Provisioner(binary, "berth-adopt" if adopt else "berth", args, environ=environ)
 
 
 def main(binary, procs):
@@ -146,6 +161,9 @@ def main(binary, procs):
     check(intree_vid not in left, "the migrated in-tree disk %s was not deleted" % intree_vid)
     check(apid not in {a["AccessPointId"] for a in aws_state()["access_points"]},
           "the old access point %s was not deleted" % apid)
+    check(aws_admin("GET", "/counters")["credentials"].get("sts_web_identity", 0) > 0,
+          "berth did not use the IRSA web identity: %s"
+          % aws_admin("GET", "/counters")["credentials"])
     log("adopted: nfs %s, ebs %s, efs %s and migrated-to %s reclaimed"
         % (d2, vid, apid, intree_vid))
 
@@ -157,7 +175,6 @@ def main(binary, procs):
         pv = api.pv(api.claim(n)["spec"]["volumeName"])
         check(pv["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] in (EBS, EFS),
               "%s: provisioned-by %s" % (n, pv["metadata"]["annotations"]))
-    env("BERTH_NFS_EXPORT_DIR")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import os
 
 import botocore.session
 
-from test_provisioner_lib import API, create, env, poll, phase
+from test_provisioner_lib import create, env, poll, phase
 
 NFS_SUBDIR = "k8s-sigs.io/nfs-subdir-external-provisioner"
 EBS_CSI = "ebs.csi.aws.com"
@@ -140,5 +140,5 @@ def efs_csi_volume(api, claim_name, cls, fs_id, ns="default"):
     return pv_name, apid
 
 
-__all__ = ["API", "NFS_SUBDIR", "EBS_CSI", "EFS_CSI", "aws", "old_claim",
+__all__ = ["NFS_SUBDIR", "EBS_CSI", "EFS_CSI", "aws", "old_claim",
            "nfs_subdir_volume", "ebs_csi_volume", "efs_csi_volume"]

@@ -17,7 +17,6 @@ the stuck claim's deletion completes.
     test_migrate_rollback.py BERTHCTL BERTH-PROVISIONER  (bed.py run k8s nfs)
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -110,7 +109,6 @@ def main(binary, procs):
          "the PVs to go (none stuck Terminating)")
     poll(lambda: api.claim("stuck") is None, 20, "the stuck claim to go")
     log("switched back: PVs and claims deleted, nothing Terminating")
-    json.dumps(out)
 
 
 def entry():
