@@ -20,7 +20,11 @@ NFSv4 only: with BERTH_BED_NFS_VERSIONS=4 in the environment (default
 "3,4") ganesha serves NFSv4 alone (Protocols = 4, no MOUNT service), as
 servers configured v4-only do; BERTH_NFS_URL then names the export with
 the ports but no version (nfs://127.0.0.1/export?nfsport=N&mountport=M,
-the MOUNT port unanswered), for clients that must negotiate.
+the MOUNT port unanswered), for clients that must negotiate. With
+BERTH_BED_NFS_PORT=2049 (only in a bed of its own network namespace, as
+`bed.py run` gives each test) ganesha takes the standard port, so that a
+client given only a server and a path (nfs-subdir's NFS_SERVER and
+NFS_PATH) reaches NFSv4 as a kernel mount would.
 
 rpcbind: ganesha registers its NFSv3 and MOUNT programs with the portmapper
 and exits when it cannot, so an rpcbind must run on the fixed port 111.
@@ -297,7 +301,12 @@ def _start_ganesha(workdir, export_dir):
     plugins = _plugins_dir()
     for attempt in range(1, ATTEMPTS + 1):
         ports = {}
+        fixed = os.environ.get("BERTH_BED_NFS_PORT")
+        if fixed:
+            ports["nfs_port"] = int(fixed)
         for key in ("nfs_port", "mnt_port", "nlm_port", "rquota_port"):
+            if key in ports:
+                continue
             port = bedlib.free_port()
             while port in ports.values():
                 port = bedlib.free_port()
