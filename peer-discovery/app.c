@@ -146,6 +146,10 @@ static peers_view_t view_of(const app_t *a)
   v.peers = &a->ctl.settled;
   v.first = a->ctl.settle_count <= 1;
   v.addresses = a->opt->addresses;
+  v.family = strcmp(a->opt->address_type, "IPv4") == 0 ||
+                     strcmp(a->opt->address_type, "IPv6") == 0
+                 ? a->opt->address_type
+                 : NULL;
   return v;
 }
 

@@ -13,7 +13,7 @@ with 12 members:
     logged as ignored with the reason; the hook also gets kmodules'
     HOST_ADDRESS=<own FQDN>, HOST_ADDRESS_TYPE=DNS, POD_IP (the downward
     API's $POD_IP) and POD_IP_TYPE=IPv4, beside berth's own BERTH_*;
-  - kmodules -address-type=IPv6: peers as addresses, HOST_ADDRESS and
+  - kmodules -address-type=IPv6: peers as IPv6 addresses, HOST_ADDRESS and
     POD_IP this member's IPv6 address, types IPv6.
 
     test_migrate_peers.py BERTH-PEERS   (under bed.py run dns)
@@ -87,8 +87,8 @@ def test_kmodules_ipv6(binary, running):
               env={"HOSTNAME": "web-1"})
     running.append(p)
     peers, env = result(d, p)
-    check(len(peers) == 3 and all(a.count(".") == 3 or ":" in a for a in peers),
-          "peers as addresses: %s" % peers)
+    check(peers == ["fd00:10:244::a", "fd00:10:244::b", "fd00:10:244::c"],
+          "peers as IPv6 addresses, in ordinal order: %s" % peers)
     check(env.get("HOST_ADDRESS") == "fd00:10:244::b" and
           env.get("HOST_ADDRESS_TYPE") == "IPv6" and env.get("POD_IP") == "fd00:10:244::b"
           and env.get("POD_IP_TYPE") == "IPv6",
