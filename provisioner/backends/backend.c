@@ -269,11 +269,10 @@ berth_status_t berth_backend_check_parameters(const char *backend,
         other = hint;
       }
       st = berth_error_set(err, BERTH_EINVAL,
-                           "%s: unknown StorageClass parameter %s%s%s%s "
+                           "%s: unknown StorageClass parameter %s%s%s "
                            "(known: %s)",
                            backend, quoted, other != NULL ? ": " : "",
-                           other != NULL ? other : "",
-                           other != NULL ? "," : "", berth_buf_str(&list));
+                           other != NULL ? other : "", berth_buf_str(&list));
       goto done;
     }
     /* StorageClass parameters are map[string]string; a string holding a
