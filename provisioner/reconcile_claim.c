@@ -340,6 +340,7 @@ static void claim_zones(claim_ctx_t *x, zone_list_t *zl)
   json_t *term, *expr, *v, *nodes = NULL, *n;
   size_t i, j, k;
   berth_error_t err;
+  berth_status_t st;
 
   json_array_foreach(json_object_get(x->sclass, "allowedTopologies"), i, term)
   {
@@ -353,9 +354,14 @@ static void claim_zones(claim_ctx_t *x, zone_list_t *zl)
   }
   if (zl->n > 0)
     return;
-  if (berth_k8s_list_all(x->c->client, &berth_k8s_res_nodes, NULL, NULL,
-                         &nodes, &err) != BERTH_OK) {
-    prov_api_note(x->c, "list", BERTH_EUNAVAILABLE, &err);
+  st = berth_k8s_list_all(x->c->client, &berth_k8s_res_nodes, NULL, NULL,
+                          &nodes, &err);
+  prov_api_note(x->c, "list", st, &err);
+  if (st != BERTH_OK) {
+    /* Without the nodes the backend falls back to the region's first
+     * zone; say why. */
+    log_claim(x, BERTH_LOG_WARN, "cannot list the nodes' zones", "error",
+              err.message);
     return;
   }
   json_array_foreach(json_object_get(nodes, "items"), i, n)
