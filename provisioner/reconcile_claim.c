@@ -216,10 +216,10 @@ static berth_status_t check_data_source(claim_ctx_t *x, berth_error_t *err)
 
     if (ds == NULL || json_is_null(ds))
       continue;
-    berth_backend_quote(kind != NULL ? kind : "", kind != NULL ? strlen(kind) : 0,
-                        qk, sizeof(qk));
-    berth_backend_quote(name != NULL ? name : "", name != NULL ? strlen(name) : 0,
-                        qn, sizeof(qn));
+    berth_backend_quote(kind != NULL ? kind : "",
+                        kind != NULL ? strlen(kind) : 0, qk, sizeof(qk));
+    berth_backend_quote(name != NULL ? name : "",
+                        name != NULL ? strlen(name) : 0, qn, sizeof(qn));
     return berth_error_set(err, BERTH_EINVAL,
                            "claim spec.%s (kind %s, name %s): the %s backend "
                            "cannot fill a volume from a data source",
@@ -312,9 +312,10 @@ typedef struct zone_list {
 
 static bool is_zone_key(const char *k)
 {
-  return k != NULL && (strcmp(k, "topology.ebs.csi.aws.com/zone") == 0 ||
-                       strcmp(k, "topology.kubernetes.io/zone") == 0 ||
-                       strcmp(k, "failure-domain.beta.kubernetes.io/zone") == 0);
+  return k != NULL &&
+         (strcmp(k, "topology.ebs.csi.aws.com/zone") == 0 ||
+          strcmp(k, "topology.kubernetes.io/zone") == 0 ||
+          strcmp(k, "failure-domain.beta.kubernetes.io/zone") == 0);
 }
 
 static void zone_add(zone_list_t *zl, const char *z)
@@ -349,7 +350,7 @@ static void claim_zones(claim_ctx_t *x, zone_list_t *zl)
       if (!is_zone_key(json_string_value(json_object_get(expr, "key"))))
         continue;
       json_array_foreach(json_object_get(expr, "values"), k, v)
-        zone_add(zl, json_string_value(v));
+          zone_add(zl, json_string_value(v));
     }
   }
   if (zl->n > 0)

@@ -131,20 +131,47 @@ unsigned berth_access_mode_parse(const char *name)
 /* StorageClass parameters of the tools berth replaces, by tool, so that a
  * key refused by one backend can be named as another tool's. */
 static const char *const bbe_nfs_subdir_keys[] = {
-  "archiveOnDelete", "onDelete", "pathPattern", NULL,
+    "archiveOnDelete",
+    "onDelete",
+    "pathPattern",
+    NULL,
 };
 static const char *const bbe_ebs_keys[] = {
-  "type", "iops", "iopsPerGB", "allowAutoIOPSPerGBIncrease", "throughput",
-  "encrypted", "kmsKeyId", "blockExpress", "blockSize", "inodeSize",
-  "bytesPerInode", "numberOfInodes", "ext4BigAlloc", "ext4ClusterSize",
-  "ext4EncryptionSupport", "allowAutoIOPSIncreaseOnModify",
-  "volumeInitializationRate", "blockAttachUntilInitialized", "outpostArn",
-  "fsType", "csi.storage.k8s.io/fstype", NULL,
+    "type",
+    "iops",
+    "iopsPerGB",
+    "allowAutoIOPSPerGBIncrease",
+    "throughput",
+    "encrypted",
+    "kmsKeyId",
+    "blockExpress",
+    "blockSize",
+    "inodeSize",
+    "bytesPerInode",
+    "numberOfInodes",
+    "ext4BigAlloc",
+    "ext4ClusterSize",
+    "ext4EncryptionSupport",
+    "allowAutoIOPSIncreaseOnModify",
+    "volumeInitializationRate",
+    "blockAttachUntilInitialized",
+    "outpostArn",
+    "fsType",
+    "csi.storage.k8s.io/fstype",
+    NULL,
 };
 static const char *const bbe_efs_keys[] = {
-  "provisioningMode", "fileSystemId", "directoryPerms", "gidRangeStart",
-  "gidRangeEnd", "basePath", "subPathPattern", "ensureUniqueDirectory",
-  "reuseAccessPoint", "az", NULL,
+    "provisioningMode",
+    "fileSystemId",
+    "directoryPerms",
+    "gidRangeStart",
+    "gidRangeEnd",
+    "basePath",
+    "subPathPattern",
+    "ensureUniqueDirectory",
+    "reuseAccessPoint",
+    "az",
+    NULL,
 };
 
 /* The known key that key spells in another case, or NULL. */
@@ -157,7 +184,7 @@ static const char *bbe_case_twin(const char *key, const char *const *known)
   return NULL;
 }
 /* The in-tree kubernetes.io/aws-ebs plugin's zone keys, gone in CSI. */
-static const char *const bbe_intree_keys[] = { "zone", "zones", NULL };
+static const char *const bbe_intree_keys[] = {"zone", "zones", NULL};
 
 static bool bbe_in(const char *key, const char *const *list)
 {
@@ -203,8 +230,8 @@ const char *berth_backend_foreign_key(const char *backend, const char *key)
 bool berth_backend_error_reschedules(const berth_error_t *err)
 {
   static const char *const codes[] = {
-    BERTH_REASON_NODE_CHOICE, "InsufficientVolumeCapacity", "Unsupported",
-    "InvalidAvailabilityZone", "InvalidZone.NotFound",
+      BERTH_REASON_NODE_CHOICE,  "InsufficientVolumeCapacity", "Unsupported",
+      "InvalidAvailabilityZone", "InvalidZone.NotFound",
   };
   size_t i;
 

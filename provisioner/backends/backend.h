@@ -79,11 +79,11 @@ typedef struct berth_provision_request {
                                   existing PVs of the class, for backends
                                   that allocate gids; may be NULL */
   size_t n_used_gids;
-  bool block;                  /* spec.volumeMode is Block */
-  const char *const *zones;    /* without a selected node: the zones the
-                                  volume may go to (the class's
-                                  allowedTopologies, else the zones of the
-                                  cluster's nodes), sorted; may be NULL */
+  bool block;               /* spec.volumeMode is Block */
+  const char *const *zones; /* without a selected node: the zones the
+                               volume may go to (the class's
+                               allowedTopologies, else the zones of the
+                               cluster's nodes), sorted; may be NULL */
   size_t n_zones;
 } berth_provision_request_t;
 

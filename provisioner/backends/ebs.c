@@ -161,8 +161,7 @@ static size_t ebsb_base_tags(ebsb_backend_t *b,
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PV_NAME, req->pv_name};
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_CLUSTER, "true"};
   if (b->cluster_tag != NULL) {
-    snprintf(name_tag, name_size, "%s-dynamic-%s", b->cluster_id,
-             req->pv_name);
+    snprintf(name_tag, name_size, "%s-dynamic-%s", b->cluster_id, req->pv_name);
     tags[n++] = (berth_aws_kv_t){b->cluster_tag, "owned"};
     tags[n++] = (berth_aws_kv_t){"Name", name_tag};
     tags[n++] = (berth_aws_kv_t){"KubernetesCluster", b->cluster_id};
@@ -493,8 +492,7 @@ static int64_t ebsb_auto_iops(const berth_ec2_volume_t *v, int64_t size_gib)
       ratio = v->tags[i].value;
   }
   if (on == NULL || strcmp(on, "true") != 0 || ratio == NULL ||
-      v->volume_type == NULL ||
-      berth_str_to_ll(ratio, 1, 1000, &r) != BERTH_OK)
+      v->volume_type == NULL || berth_str_to_ll(ratio, 1, 1000, &r) != BERTH_OK)
     return 0;
   memset(&p, 0, sizeof(p));
   p.type = v->volume_type;
@@ -598,8 +596,8 @@ static void ebsb_destroy(berth_backend_t *be)
 }
 
 static const berth_backend_ops_t ebsb_ops = {
-    "ebs",        ebsb_validate, ebsb_provision,           ebsb_delete,
-    ebsb_usage,   ebsb_destroy,  berth_backend_ebs_expand, ebsb_check_claim,
+    "ebs",      ebsb_validate, ebsb_provision,           ebsb_delete,
+    ebsb_usage, ebsb_destroy,  berth_backend_ebs_expand, ebsb_check_claim,
 };
 
 berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,

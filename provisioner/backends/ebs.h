@@ -97,7 +97,7 @@ typedef struct berth_ebs_params {
   bool ext4_encryption;
   int64_t volume_initialization_rate; /* MiB/s, 0: none */
   bool block_attach_until_initialized;
-  const char *outpost_arn; /* NULL: none */
+  const char *outpost_arn;                         /* NULL: none */
   const char *tag_specs[BERTH_EBS_MAX_EXTRA_TAGS]; /* "key=value" */
   size_t n_tag_specs;
 } berth_ebs_params_t;

@@ -21,9 +21,9 @@ typedef struct vtype {
 /* io2: every new io2 volume is Block Express now (256,000 IOPS, 1,000
  * IOPS per GiB), which is why upstream made blockExpress a no-op. */
 static const vtype_t vtypes[] = {
-    {"gp2", 1, 0, 0, 0},          {"gp3", 1, 3000, 16000, 500},
-    {"io1", 4, 100, 64000, 50},   {"io2", 4, 100, 256000, 1000},
-    {"st1", 125, 0, 0, 0},        {"sc1", 125, 0, 0, 0},
+    {"gp2", 1, 0, 0, 0},        {"gp3", 1, 3000, 16000, 500},
+    {"io1", 4, 100, 64000, 50}, {"io2", 4, 100, 256000, 1000},
+    {"st1", 125, 0, 0, 0},      {"sc1", 125, 0, 0, 0},
     {"standard", 1, 0, 0, 0},
 };
 
@@ -44,21 +44,49 @@ static const vtype_t *find_type(const char *name)
 /* The keys, in the case the documentation writes them; matched without
  * regard to case. Keep in step with one_param and the README. */
 typedef enum key_id {
-  K_TYPE, K_IOPS, K_IOPS_PER_GB, K_ALLOW_INCREASE, K_ALLOW_ON_MODIFY,
-  K_THROUGHPUT, K_ENCRYPTED, K_KMS, K_BLOCK_EXPRESS, K_FSTYPE_OLD,
-  K_BLOCK_SIZE, K_INODE_SIZE, K_BYTES_PER_INODE, K_NUMBER_OF_INODES,
-  K_BIGALLOC, K_CLUSTER_SIZE, K_EXT4_ENCRYPTION, K_INIT_RATE,
-  K_BLOCK_ATTACH, K_OUTPOST, K_N_
+  K_TYPE,
+  K_IOPS,
+  K_IOPS_PER_GB,
+  K_ALLOW_INCREASE,
+  K_ALLOW_ON_MODIFY,
+  K_THROUGHPUT,
+  K_ENCRYPTED,
+  K_KMS,
+  K_BLOCK_EXPRESS,
+  K_FSTYPE_OLD,
+  K_BLOCK_SIZE,
+  K_INODE_SIZE,
+  K_BYTES_PER_INODE,
+  K_NUMBER_OF_INODES,
+  K_BIGALLOC,
+  K_CLUSTER_SIZE,
+  K_EXT4_ENCRYPTION,
+  K_INIT_RATE,
+  K_BLOCK_ATTACH,
+  K_OUTPOST,
+  K_N_
 } key_id_t;
 
 static const char *const param_keys[K_N_] = {
-    "type",           "iops",          "iopsPerGB",
-    "allowAutoIOPSPerGBIncrease",      "allowAutoIOPSIncreaseOnModify",
-    "throughput",     "encrypted",     "kmsKeyId",
-    "blockExpress",   "fsType",        "blockSize",
-    "inodeSize",      "bytesPerInode", "numberOfInodes",
-    "ext4BigAlloc",   "ext4ClusterSize", "ext4EncryptionSupport",
-    "volumeInitializationRate",        "blockAttachUntilInitialized",
+    "type",
+    "iops",
+    "iopsPerGB",
+    "allowAutoIOPSPerGBIncrease",
+    "allowAutoIOPSIncreaseOnModify",
+    "throughput",
+    "encrypted",
+    "kmsKeyId",
+    "blockExpress",
+    "fsType",
+    "blockSize",
+    "inodeSize",
+    "bytesPerInode",
+    "numberOfInodes",
+    "ext4BigAlloc",
+    "ext4ClusterSize",
+    "ext4EncryptionSupport",
+    "volumeInitializationRate",
+    "blockAttachUntilInitialized",
     "outpostArn",
 };
 
@@ -131,8 +159,7 @@ static berth_status_t get_fstype(const char *key, const char *v,
                                  const char **out, berth_error_t *err)
 {
   if (strcmp(v, "ext2") != 0 && strcmp(v, "ext3") != 0 &&
-      strcmp(v, "ext4") != 0 && strcmp(v, "xfs") != 0 &&
-      strcmp(v, "ntfs") != 0)
+      strcmp(v, "ext4") != 0 && strcmp(v, "xfs") != 0 && strcmp(v, "ntfs") != 0)
     return berth_error_set(err, BERTH_EINVAL,
                            "ebs: parameter %s: \"%.40s\" is not one of ext2, "
                            "ext3, ext4, xfs, ntfs",
@@ -163,9 +190,9 @@ static berth_status_t tag_param(const char *k, const char *v,
     st = berth_error_set(err, BERTH_EINVAL,
                          "ebs: parameter %s: \"%.60s\" is not key=value", k, v);
   else if (strncmp(v, "aws:", 4) == 0)
-    st = berth_error_set(err, BERTH_EINVAL,
-                         "ebs: parameter %s: tag keys may not start with aws:",
-                         k);
+    st = berth_error_set(
+        err, BERTH_EINVAL,
+        "ebs: parameter %s: tag keys may not start with aws:", k);
   else if (p->n_tag_specs >= BERTH_EBS_MAX_EXTRA_TAGS)
     st = berth_error_set(err, BERTH_EINVAL,
                          "ebs: more than %d tagSpecification parameters",

@@ -478,9 +478,9 @@ static berth_status_t efsb_make_ap(efsb_backend_t *b,
              bp[0] != '\0' && bp[strlen(bp) - 1] != '/' ? "/" : "",
              req->pv_name);
   } else {
-    st = berth_efs_expand_path(o->pattern, req->claim_name,
-                               req->claim_namespace, req->pv_name, sub,
-                               sizeof(sub), err);
+    st =
+        berth_efs_expand_path(o->pattern, req->claim_name, req->claim_namespace,
+                              req->pv_name, sub, sizeof(sub), err);
     if (st != BERTH_OK) {
       berth_error_prefix(err, "efs: subPathPattern");
       return BERTH_EINVAL;
@@ -711,8 +711,13 @@ static berth_status_t efsb_check_claim(berth_backend_t *be,
 }
 
 static const berth_backend_ops_t efsb_ops = {
-    "efs",        efsb_validate, efsb_provision, efsb_delete,
-    efsb_usage,   efsb_destroy,  NULL, /* EFS grows by itself */
+    "efs",
+    efsb_validate,
+    efsb_provision,
+    efsb_delete,
+    efsb_usage,
+    efsb_destroy,
+    NULL, /* EFS grows by itself */
     efsb_check_claim,
 };
 

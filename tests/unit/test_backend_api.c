@@ -258,8 +258,9 @@ static void test_foreign_keys_and_reschedule(void **state)
   (void)state;
   for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
     const char *got = berth_backend_foreign_key(cases[i].backend, cases[i].key);
-    if (cases[i].word == NULL ? got != NULL
-                              : got == NULL || strstr(got, cases[i].word) == NULL)
+    if (cases[i].word == NULL
+            ? got != NULL
+            : got == NULL || strstr(got, cases[i].word) == NULL)
       fail_msg("%s on %s: %s", cases[i].key, cases[i].backend,
                got != NULL ? got : "(not foreign)");
   }
@@ -277,12 +278,12 @@ static void test_foreign_keys_and_reschedule(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_hostile_claims_no_io),
-    cmocka_unit_test(test_invalid_class_no_io),
-    cmocka_unit_test(test_hostile_pvs_no_io),
-    cmocka_unit_test(test_retain_no_io),
-    cmocka_unit_test(test_closed_export),
-    cmocka_unit_test(test_foreign_keys_and_reschedule),
+      cmocka_unit_test(test_hostile_claims_no_io),
+      cmocka_unit_test(test_invalid_class_no_io),
+      cmocka_unit_test(test_hostile_pvs_no_io),
+      cmocka_unit_test(test_retain_no_io),
+      cmocka_unit_test(test_closed_export),
+      cmocka_unit_test(test_foreign_keys_and_reschedule),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

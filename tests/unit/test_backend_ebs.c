@@ -141,29 +141,66 @@ static void test_every_key_any_case(void **state)
         fail_msg("%s refused: %s", json, err.message);
       assert_int_equal(berth_ebs_params_parse(NULL, &d, &err), BERTH_OK);
       switch (i) {
-      case 0: assert_string_equal(p.type, "io2"); break;
-      case 1: assert_int_equal(p.iops, 5000); break;
-      case 2: assert_int_equal(p.iops_per_gb, 20); break;
-      case 3: assert_true(p.allow_iops_increase); break;
-      case 4: assert_true(p.allow_iops_increase_on_modify); break;
-      case 5: assert_int_equal(p.throughput, 300); break;
-      case 6: assert_true(p.encrypted); break;
+      case 0:
+        assert_string_equal(p.type, "io2");
+        break;
+      case 1:
+        assert_int_equal(p.iops, 5000);
+        break;
+      case 2:
+        assert_int_equal(p.iops_per_gb, 20);
+        break;
+      case 3:
+        assert_true(p.allow_iops_increase);
+        break;
+      case 4:
+        assert_true(p.allow_iops_increase_on_modify);
+        break;
+      case 5:
+        assert_int_equal(p.throughput, 300);
+        break;
+      case 6:
+        assert_true(p.encrypted);
+        break;
       case 7:
         assert_non_null(p.kms_key_id);
         assert_true(p.encrypted); /* the key implies encryption */
         break;
-      case 8: assert_string_equal(p.fstype, "xfs"); break;
-      case 9: assert_string_equal(p.block_size, "2048"); break;
-      case 10: assert_string_equal(p.inode_size, "512"); break;
-      case 11: assert_string_equal(p.bytes_per_inode, "8192"); break;
-      case 12: assert_string_equal(p.number_of_inodes, "200"); break;
-      case 13: assert_true(p.ext4_bigalloc); break;
-      case 14: assert_string_equal(p.ext4_cluster_size, "16384"); break;
-      case 15: assert_true(p.ext4_encryption); break;
-      case 16: assert_int_equal(p.volume_initialization_rate, 200); break;
-      case 17: assert_true(p.block_attach_until_initialized); break;
-      case 18: assert_non_null(p.outpost_arn); break;
-      default: fail();
+      case 8:
+        assert_string_equal(p.fstype, "xfs");
+        break;
+      case 9:
+        assert_string_equal(p.block_size, "2048");
+        break;
+      case 10:
+        assert_string_equal(p.inode_size, "512");
+        break;
+      case 11:
+        assert_string_equal(p.bytes_per_inode, "8192");
+        break;
+      case 12:
+        assert_string_equal(p.number_of_inodes, "200");
+        break;
+      case 13:
+        assert_true(p.ext4_bigalloc);
+        break;
+      case 14:
+        assert_string_equal(p.ext4_cluster_size, "16384");
+        break;
+      case 15:
+        assert_true(p.ext4_encryption);
+        break;
+      case 16:
+        assert_int_equal(p.volume_initialization_rate, 200);
+        break;
+      case 17:
+        assert_true(p.block_attach_until_initialized);
+        break;
+      case 18:
+        assert_non_null(p.outpost_arn);
+        break;
+      default:
+        fail();
       }
       /* And it differs from the default. */
       assert_memory_not_equal(&p, &d, sizeof(p));
@@ -199,8 +236,8 @@ static void test_volume_attributes(void **state)
                       "100");
   assert_string_equal(json_string_value(json_object_get(a, "ext4bigalloc")),
                       "true");
-  assert_string_equal(
-      json_string_value(json_object_get(a, "ext4clustersize")), "65536");
+  assert_string_equal(json_string_value(json_object_get(a, "ext4clustersize")),
+                      "65536");
   assert_string_equal(
       json_string_value(json_object_get(a, "ext4encryptionsupport")), "true");
   json_decref(a);
@@ -263,8 +300,7 @@ static void test_iops_limits(void **state)
 
 static void test_extra_tags_and_zones(void **state)
 {
-  static const char *const zones[] = {"us-east-1a", "us-east-1b",
-                                      "us-east-1c"};
+  static const char *const zones[] = {"us-east-1a", "us-east-1b", "us-east-1c"};
   json_t *t = NULL;
   berth_error_t err;
   const char *z0, *z1, *z2;
@@ -309,8 +345,7 @@ static void test_bad(void **state)
       {"{\"encrypted\":\"yes\"}", "encrypted"},
       {"{\"kmsKeyId\":\"k\",\"encrypted\":\"false\"}", "kmsKeyId"},
       {"{\"iops\":\"3000\",\"IOPS\":\"4000\"}", "case-insensitive"},
-      {"{\"fsType\":\"xfs\",\"csi.storage.k8s.io/fstype\":\"ext4\"}",
-       "twice"},
+      {"{\"fsType\":\"xfs\",\"csi.storage.k8s.io/fstype\":\"ext4\"}", "twice"},
       {"{\"CSI.storage.k8s.io/fstype\":\"xfs\"}", "CSI.storage"},
       {"{\"blockSize\":\"4k;rm\"}", "blockSize"},
       {"{\"fsType\":\"xfs\",\"ext4BigAlloc\":\"true\"}", "ext4BigAlloc"},
@@ -390,8 +425,10 @@ static void test_zone_token(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_defaults),   cmocka_unit_test(test_full),
-      cmocka_unit_test(test_bad),        cmocka_unit_test(test_expand),
+      cmocka_unit_test(test_defaults),
+      cmocka_unit_test(test_full),
+      cmocka_unit_test(test_bad),
+      cmocka_unit_test(test_expand),
       cmocka_unit_test(test_zone_token),
       cmocka_unit_test(test_every_key_any_case),
       cmocka_unit_test(test_volume_attributes),
