@@ -1,7 +1,8 @@
 /* The EBS backend: the vtable of backends/backend.h over EC2 volumes (see
  * backends/ebs.h for the parameters and guarantees).
  *
- * Provision: parameters -> zone (the selected node's topology labels) ->
+ * Provision: parameters and the claim's shape (access modes, Block) ->
+ * zone (the selected node's topology labels, else req->zones) ->
  * find a disk already tagged for this PV, or CreateVolume with a
  * ClientToken derived from the PV name (EC2's idempotency:
  * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html)
