@@ -28,7 +28,8 @@ enum {
   OPT_DRAIN,
   OPT_LOG_LEVEL,
   OPT_LOG_FORMAT,
-  OPT_ADOPT
+  OPT_ADOPT,
+  OPT_EXTRA_TAGS
 };
 
 static const struct option longopts[] = {
@@ -55,6 +56,7 @@ static const struct option longopts[] = {
     {"drain-timeout", required_argument, NULL, OPT_DRAIN},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"extra-tags", required_argument, NULL, OPT_EXTRA_TAGS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -104,6 +106,8 @@ static void usage(FILE *out)
       "  --log-level LEVEL, -v LEVEL  error, warn, info (default), debug,\n"
       "                       trace, or klog's numbers (0-2 info, 3-4 debug)\n"
       "  --log-format FORMAT  logfmt (default) or json\n"
+      "  --extra-tags K=V,K2=V2  tags on every EBS disk (aws-ebs-csi-driver's\n"
+      "                       flag)\n"
       "  -h, --help           show this help and exit\n"
       "  -V, --version        show the version and exit\n"
       "\n"
@@ -420,6 +424,8 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
   case OPT_LOG_LEVEL:
   case 'v':
     return parse_level(arg, opt, err);
+  case OPT_EXTRA_TAGS:
+    return set_str(&opt->extra_tags, arg);
   case OPT_LOG_FORMAT:
     if (berth_log_format_parse(arg, &opt->log_format) != BERTH_OK) {
       fprintf(err, "berth-provisioner: --log-format: logfmt or json\n");
@@ -509,6 +515,7 @@ void prov_options_cleanup(prov_options_t *opt)
     free(opt->adopt[i]);
   free(opt->adopt);
   json_decref(opt->nfs_defaults);
+  free(opt->extra_tags);
   free(opt->kubeconfig);
   free(opt->context);
   free(opt->le_namespace);

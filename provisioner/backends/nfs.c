@@ -554,9 +554,24 @@ static void nfsb_destroy(berth_backend_t *be)
   free(b);
 }
 
+/* A directory is a file system, never a block device: a Block claim is
+ * refused, as nfs-subdir-external-provisioner refuses it. */
+static berth_status_t nfsb_check_claim(berth_backend_t *be,
+                                       const berth_provision_request_t *req,
+                                       berth_error_t *err)
+{
+  (void)be;
+  if (req->block)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "nfs: spec.volumeMode Block is not supported (an "
+                           "NFS directory is a file system)");
+  return BERTH_OK;
+}
+
 static const berth_backend_ops_t nfsb_ops = {
   "nfs", nfsb_validate, nfsb_provision, nfsb_delete, nfsb_usage,
   nfsb_destroy, NULL, /* NFS directories have no size to grow */
+  nfsb_check_claim,
 };
 
 /* Defaults that name an export must name a valid one; the rest is

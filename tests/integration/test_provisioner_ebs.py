@@ -7,7 +7,8 @@ AWS emulator:
     Bound; the PV is a csi volume (ebs.csi.aws.com, vol-..., xfs) with a
     nodeAffinity for us-east-1b; the disk in the emulator has that zone,
     type, IOPS, throughput, size and the claim's tags;
-  - an Immediate gp2 claim -> Bound in the region's first zone;
+  - an Immediate gp2 claim -> Bound in one of the nodes' zones (stable
+    per claim name: us-east-1a for "imm");
   - an unknown parameter -> a ProvisioningFailed Event naming it, no disk;
   - claims deleted -> PVs and disks deleted.
 
@@ -44,7 +45,8 @@ def main(binary, procs):
            claim("imm", "plain", size="1500Mi", modes=modes),
            claim("bad1", "bad", modes=modes))
 
-    # Immediate: Bound in the first zone, size rounded up to whole GiB.
+    # Immediate: Bound in a node's zone (the claim name picks it: a), size
+    # rounded up to whole GiB.
     wait_bound(api, ["imm"], 30)
     pv = api.pv(api.claim("imm")["spec"]["volumeName"])
     vid = pv["spec"]["csi"]["volumeHandle"]
