@@ -25,9 +25,10 @@ extern "C" {
 #define BERTH_DURATION_MAX_MS (INT64_MAX / 1000000)
 
 /* Parse s into milliseconds in [0, max_ms] (max_ms <= 0 means
- * BERTH_DURATION_MAX_MS). Sub-millisecond parts round up, so that a
- * duration that is not zero never becomes 0 (which many flags read as
- * "off"). On failure returns BERTH_EPARSE and fills err with a message
+ * BERTH_DURATION_MAX_MS). As in Go, each part is taken in whole
+ * nanoseconds (a finer fraction is dropped: "0.5ns" is 0); the sum then
+ * rounds up to whole milliseconds, so that "1us" is 1 ms, not 0 (which
+ * many flags read as "off"). On failure returns BERTH_EPARSE and fills err with a message
  * that names flag (e.g. "--min-age") and the value; *out_ms is set only
  * on success. */
 berth_status_t berth_duration_parse(const char *flag, const char *s,

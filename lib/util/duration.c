@@ -45,10 +45,10 @@ static const unit_t *unit_at(const char **s)
   return NULL;
 }
 
-/* d * unit added to *total_ns; false past limit_ns. *inexact is set
- * when a part finer than a nanosecond was dropped. */
+/* d * unit, in whole nanoseconds (rounded down, as Go does), added to
+ * *total_ns; false past limit_ns. */
 static bool add_part(const berth__decimal_t *d, uint64_t unit_ns,
-                     uint64_t limit_ns, uint64_t *total_ns, bool *inexact)
+                     uint64_t limit_ns, uint64_t *total_ns)
 {
   uint64_t whole;
   uint64_t frac;
@@ -59,7 +59,6 @@ static bool add_part(const berth__decimal_t *d, uint64_t unit_ns,
     return false;
   whole *= unit_ns;
   berth__decimal_frac_mul(d, unit_ns, &frac, &frac_inexact);
-  *inexact = *inexact || frac_inexact;
   if (frac > limit_ns - whole || whole + frac > limit_ns - *total_ns)
     return false;
   *total_ns += whole + frac;
@@ -74,7 +73,6 @@ berth_status_t berth_duration_parse(const char *flag, const char *s,
   uint64_t limit_ns;
   uint64_t total_ns = 0;
   uint64_t ms;
-  bool inexact = false;
   char shown[80];
 
   if (max_ms <= 0 || max_ms > BERTH_DURATION_MAX_MS)
@@ -95,12 +93,12 @@ berth_status_t berth_duration_parse(const char *flag, const char *s,
       unit = &units[5];
     if (unit == NULL)
       goto bad;
-    if (!add_part(&d, unit->ns, limit_ns, &total_ns, &inexact))
+    if (!add_part(&d, unit->ns, limit_ns, &total_ns))
       goto too_long;
   }
   if (p == s)
     goto bad;
-  ms = total_ns / NS_PER_MS + (total_ns % NS_PER_MS != 0 || inexact);
+  ms = total_ns / NS_PER_MS + (total_ns % NS_PER_MS != 0);
   if (ms > (uint64_t)max_ms)
     goto too_long;
   *out_ms = (int64_t)ms;
