@@ -2,8 +2,11 @@
  * sts.c, errors.c, xml.c). The first byte picks the parser, the rest is
  * the body. Invariants: a parse either succeeds and its result frees
  * cleanly, or fails with a message; an error body's code and message are
- * NUL-terminated within their buffers, on one line, printable. */
+ * NUL-terminated within their buffers, on one line, printable, valid
+ * UTF-8. */
 #include <string.h>
+
+#include <jansson.h>
 
 #include "aws_int.h"
 #include "berth/aws.h"
@@ -19,6 +22,14 @@ static void check_line(const char *what, const char *s, size_t size)
   for (i = 0; i < n; i++)
     FUZZ_CHECK((unsigned char)s[i] >= 0x20 && s[i] != 0x7f,
                "%s has byte 0x%02x", what, (unsigned char)s[i]);
+  /* jansson refuses invalid UTF-8: a log line or Event could not hold
+   * it. */
+  {
+    json_t *j = json_string(s);
+
+    FUZZ_CHECK(j != NULL, "%s is not valid UTF-8", what);
+    json_decref(j);
+  }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
