@@ -358,7 +358,9 @@ bool ctl_options_parse(int argc, char **argv, ctl_options_t *opt, FILE *err)
   memset(&longs[NFLAGS], 0, sizeof(longs[NFLAGS]));
 
   opterr = 0;
-  optind = 1;
+  /* 0, not 1: glibc then forgets where it was inside the last argv (see
+   * provisioner/options.c); found by tests/fuzz options. */
+  optind = 0;
   while (ok && (c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
     const flag_t *f;
 

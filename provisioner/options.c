@@ -400,7 +400,10 @@ prov_parse_result_t prov_options_parse(int argc, char **argv,
   defaults(opt);
   if (!from_env(opt, errout))
     return PROV_PARSE_EXIT_USAGE;
-  optind = 1;
+  /* 0, not 1: glibc then forgets where it was inside the last argv (a
+   * parse that stopped in "-hvx" would resume at "vx" in memory that may
+   * be gone); found by tests/fuzz options. */
+  optind = 0;
   while ((c = getopt_long(argc, argv, "hVv:", longopts, NULL)) != -1) {
     if (c == 'h') {
       usage(out);

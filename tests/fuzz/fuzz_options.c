@@ -3,8 +3,10 @@
  * duration parser. The first byte picks the program; the rest, split at
  * newlines, is argv. Invariants: a parse that succeeds leaves every
  * duration in range (never negative: issue 14's 1e300 and nanms), a usage
- * error is reported, not crashed on; parsing twice in one process (as the
- * tests do) is safe. */
+ * error is reported, not crashed on; parsing the same command line twice
+ * in one process (as the tests do) gives the same result and reads
+ * nothing of the first argv (getopt keeps a pointer into it unless
+ * reset). */
 #include <string.h>
 
 #include "ctl.h"
@@ -25,66 +27,69 @@ static FILE *sink(void)
   return f;
 }
 
-static void provisioner(int argc, char **argv)
+static int provisioner(int argc, char **argv)
 {
   prov_options_t o;
+  int r = (int)prov_options_parse(argc, argv, &o, sink(), sink());
 
-  if (prov_options_parse(argc, argv, &o, sink(), sink()) == PROV_PARSE_RUN) {
+  if (r == PROV_PARSE_RUN) {
     FUZZ_CHECK(o.lease_ms >= 0 && o.renew_ms >= 0 && o.retry_ms >= 0 &&
                    o.usage_interval_ms >= 0 && o.drain_ms >= 0,
                "a negative duration");
     FUZZ_CHECK(o.workers >= 1 && o.workers <= 1024, "workers %d", o.workers);
   }
   prov_options_cleanup(&o);
+  return r;
 }
 
-static void peers(int argc, char **argv)
+static int peers(int argc, char **argv)
 {
   peers_options_t o;
+  int r = (int)peers_options_parse(argc, argv, &o, sink(), sink());
 
-  if (peers_options_parse(argc, argv, &o, sink(), sink()) ==
-      PEERS_PARSE_RUN) {
+  if (r == PEERS_PARSE_RUN) {
     FUZZ_CHECK(o.interval_ms >= 0 && o.interval_ms <= PEERS_DURATION_MAX_MS &&
                    o.timeout_ms >= 0 && o.debounce_ms >= 0 &&
                    o.hook_timeout_ms >= 0 && o.hook_backoff_ms >= 0,
                "a duration out of range");
   }
   peers_options_cleanup(&o);
+  return r;
 }
 
-static void berthctl(int argc, char **argv)
+static int berthctl(int argc, char **argv)
 {
   ctl_options_t o;
+  int r;
 
   memset(&o, 0, sizeof(o));
-  if (ctl_options_parse(argc, argv, &o, sink())) {
+  r = ctl_options_parse(argc, argv, &o, sink());
+  if (r) {
     FUZZ_CHECK(o.min_age_ms >= 0 && o.min_age_ms <= CTL_DURATION_MAX_MS,
                "--min-age %lld", (long long)o.min_age_ms);
     FUZZ_CHECK(o.request_timeout_ms >= 0, "--request-timeout %ld",
                (long)o.request_timeout_ms);
   }
   ctl_options_cleanup(&o);
+  return r;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Split a copy of the input into argv and parse it with program which;
+ * the parser's result. */
+static int parse_copy(int which, const uint8_t *data, size_t size)
 {
   static const char *const names[] = {"berth-provisioner", "berth-peers",
                                       "berthctl"};
   char *argv[MAX_ARGS + 2];
-  char *text;
+  char *text = fuzz_strndup(data, size);
   char *p;
   int argc = 1;
-  int which;
+  int r;
 
-  fuzz_quiet_logs();
-  if (size < 1)
-    return 0;
-  which = data[0] % 3;
-  text = fuzz_strndup(data + 1, size - 1);
   if (text == NULL)
-    return 0;
+    return -1;
   argv[0] = (char *)names[which];
-  for (p = text; p != NULL && argc <= MAX_ARGS;) {
+  for (p = text; p != NULL && size > 0 && argc <= MAX_ARGS;) {
     char *nl = strchr(p, '\n');
 
     if (nl != NULL)
@@ -92,20 +97,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     argv[argc++] = p;
     p = nl != NULL ? nl + 1 : NULL;
   }
-  if (size == 1)
-    argc = 1;
   argv[argc] = NULL;
   switch (which) {
   case 0:
-    provisioner(argc, argv);
+    r = provisioner(argc, argv);
     break;
   case 1:
-    peers(argc, argv);
+    r = peers(argc, argv);
     break;
   default:
-    berthctl(argc, argv);
+    r = berthctl(argc, argv);
     break;
   }
   free(text);
+  return r;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  int which;
+  int first;
+  int second;
+
+  fuzz_quiet_logs();
+  if (size < 1)
+    return 0;
+  which = data[0] % 3;
+  /* Twice, each from a fresh copy freed afterwards: a parser must not
+   * keep pointers into the last argv (getopt's state does, unless it is
+   * reset). */
+  first = parse_copy(which, data + 1, size - 1);
+  second = parse_copy(which, data + 1, size - 1);
+  FUZZ_CHECK(first == second || first < 0 || second < 0,
+             "the same command line parsed twice: %d, then %d", first,
+             second);
   return 0;
 }
