@@ -304,7 +304,10 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
   int c;
 
   set_defaults(opt);
-  optind = 1;
+  /* 0, not 1: glibc then forgets where it was inside the last argv (a
+   * parse that stopped in "-h-A" would resume there, in memory that may be
+   * gone); found by tests/fuzz options. */
+  optind = 0;
   opterr = 1;
   while ((c = getopt_long_only(argc, argv, "hV", long_opts, NULL)) != -1) {
     if (c == 'h') {

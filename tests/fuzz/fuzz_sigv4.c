@@ -130,7 +130,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   creds.secret_access_key = line[6];
   creds.session_token = line[7];
   params.credentials = &creds;
-  params.time_ms = strtoll(line[8], NULL, 10) * 1000;
+  {
+    long long secs = strtoll(line[8], NULL, 10);
+
+    /* Any time in ms an int64 holds; the signer refuses what it cannot
+     * format. */
+    params.time_ms = secs > INT64_MAX / 1000   ? INT64_MAX
+                     : secs < INT64_MIN / 1000 ? INT64_MIN
+                                               : secs * 1000;
+  }
   params.mode = (flags & 1) ? BERTH_SIGV4_QUERY : BERTH_SIGV4_HEADER;
   params.no_normalize_path = (flags & 2) != 0;
   params.no_double_encode = (flags & 4) != 0;

@@ -88,6 +88,21 @@ static void test_durations(void **state)
   }
 }
 
+/* The same command line parsed twice in one process gives the same
+ * result: getopt's state inside the last argv ("-h-A" stopped after 'h')
+ * is reset (found by tests/fuzz options: corpus/options/peers-twice). */
+static void test_parse_twice(void **state)
+{
+  char *argv[] = {"berth-peers", "-h-A", NULL};
+  peers_options_t o;
+
+  (void)state;
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_EXIT_OK);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_EXIT_OK);
+  peers_options_cleanup(&o);
+}
+
 static void test_peer_finder_flags(void **state)
 {
   /* peer-finder's Go spelling, as in its StatefulSet examples. */
@@ -269,6 +284,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_durations),
+    cmocka_unit_test(test_parse_twice),
     cmocka_unit_test(test_bools),
     cmocka_unit_test(test_peer_finder_flags),
     cmocka_unit_test(test_berth_flags),
