@@ -70,49 +70,56 @@ berth_status_t berth_duration_parse(const char *flag, const char *s,
                                     berth_error_t *err)
 {
   const char *p = s;
+  const char *why = NULL; /* NULL: not a duration; else it is too long */
   uint64_t limit_ns;
   uint64_t total_ns = 0;
   uint64_t ms;
+  berth_status_t st = BERTH_EPARSE;
   char shown[80];
 
   if (max_ms <= 0 || max_ms > BERTH_DURATION_MAX_MS)
     max_ms = BERTH_DURATION_MAX_MS;
   limit_ns = (uint64_t)max_ms * NS_PER_MS;
-  if (s == NULL)
-    return berth_error_set(err, BERTH_EPARSE, "%s: no duration given", flag);
+  if (s == NULL || *s == '\0')
+    goto done;
   while (*p != '\0') {
     berth__decimal_t d;
     const unit_t *unit;
     const char *num = p;
 
     if (!berth__decimal_scan(&p, &d))
-      goto bad;
+      goto done;
     unit = unit_at(&p);
     /* A number alone is seconds, only when it is the whole value. */
     if (unit == NULL && num == s && *p == '\0')
       unit = &units[5];
     if (unit == NULL)
-      goto bad;
-    if (!add_part(&d, unit->ns, limit_ns, &total_ns))
-      goto too_long;
+      goto done;
+    if (!add_part(&d, unit->ns, limit_ns, &total_ns)) {
+      why = "too long";
+      goto done;
+    }
   }
-  if (p == s)
-    goto bad;
   ms = total_ns / NS_PER_MS + (total_ns % NS_PER_MS != 0);
-  if (ms > (uint64_t)max_ms)
-    goto too_long;
+  if (ms > (uint64_t)max_ms) {
+    why = "too long";
+    goto done;
+  }
   *out_ms = (int64_t)ms;
-  return BERTH_OK;
+  st = BERTH_OK;
 
-bad:
-  berth__str_escape(s, shown, sizeof(shown));
-  return berth_error_set(err, BERTH_EPARSE,
-                         "%s: '%s' is not a duration (digits and a unit: "
-                         "500ms, 15s, 1m30s, 2h; no sign or spaces)",
-                         flag, shown);
-too_long:
-  berth__str_escape(s, shown, sizeof(shown));
-  return berth_error_set(err, BERTH_EPARSE,
-                         "%s: '%s' is longer than the maximum of %lld ms",
-                         flag, shown, (long long)max_ms);
+done:
+  if (st != BERTH_OK) {
+    berth__str_escape(s != NULL ? s : "", shown, sizeof(shown));
+    if (why == NULL)
+      berth_error_set(err, BERTH_EPARSE,
+                      "%s: '%s' is not a duration (digits and a unit: "
+                      "500ms, 15s, 1m30s, 2h; no sign or spaces)",
+                      flag, shown);
+    else
+      berth_error_set(err, BERTH_EPARSE,
+                      "%s: '%s' is longer than the maximum of %lld ms", flag,
+                      shown, (long long)max_ms);
+  }
+  return st;
 }

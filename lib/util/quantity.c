@@ -161,33 +161,36 @@ berth_status_t berth_quantity_parse(const char *s, uint64_t *out,
   bool neg = false;
   int64_t e10;
   int e2;
-  uint64_t v;
+  uint64_t v = 0;
+  const char *why = "is not a quantity (e.g. 10Gi, 500M, 1.5Gi, 1e9)";
+  berth_status_t st = BERTH_EINVAL;
   char shown[80];
 
-  if (s == NULL)
-    return berth_error_set(err, BERTH_EINVAL, "no quantity given");
+  if (s == NULL) {
+    why = "is missing";
+    goto done;
+  }
   if (*p == '+' || *p == '-')
     neg = *p++ == '-';
-  if (!berth__decimal_scan(&p, &d) || !parse_suffix(p, &e10, &e2)) {
-    berth__str_escape(s, shown, sizeof(shown));
-    return berth_error_set(err, BERTH_EINVAL,
-                           "'%s' is not a quantity (e.g. 10Gi, 500M, 1.5Gi, "
-                           "1e9)",
-                           shown);
-  }
+  if (!berth__decimal_scan(&p, &d) || !parse_suffix(p, &e10, &e2))
+    goto done;
   if (!exact_value(&d, e10, e2, &v)) {
-    berth__str_escape(s, shown, sizeof(shown));
-    return berth_error_set(err, BERTH_EINVAL,
-                           "quantity '%s' is more than %lld bytes", shown,
-                           (long long)INT64_MAX);
+    why = "is more than 9223372036854775807 bytes";
+    goto done;
   }
   if (neg && v != 0) {
-    berth__str_escape(s, shown, sizeof(shown));
-    return berth_error_set(err, BERTH_EINVAL, "quantity '%s' is negative",
-                           shown);
+    why = "is negative";
+    goto done;
   }
   *out = v;
-  return BERTH_OK;
+  st = BERTH_OK;
+
+done:
+  if (st != BERTH_OK) {
+    berth__str_escape(s != NULL ? s : "", shown, sizeof(shown));
+    berth_error_set(err, st, "quantity '%s' %s", shown, why);
+  }
+  return st;
 }
 
 void berth_quantity_format(uint64_t bytes, char *out, size_t outsize)
