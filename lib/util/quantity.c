@@ -3,7 +3,7 @@
  * The value is digits * 10^e10 * 2^e2 with e2 in {0, 10, ..., 60}. It is
  * computed exactly in 64-bit integers: a value needing more than 19
  * significant integer digits is too big anyway, and the fraction is
- * multiplied out digit by digit (berth__decimal_frac_mul), so no divisor
+ * multiplied out by 2^e2 digit by digit from its last digit, so no divisor
  * ever grows with the number of fraction digits. */
 #include "berth/quantity.h"
 
