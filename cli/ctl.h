@@ -140,8 +140,8 @@ const char *const *ctl_options_flag_names(unsigned flags, bool global);
  * NULL-terminated (for completion). */
 const char *const *ctl_options_value_flags(void);
 
-/* Parse a duration ("30s", "5m", "1h30m", "0") into ms. */
-bool ctl_duration_parse(const char *s, int64_t *out_ms);
+/* The longest duration a flag takes (berth_duration_parse): a year. */
+#define CTL_DURATION_MAX_MS ((int64_t)365 * 24 * 3600 * 1000)
 
 /* ---- the context -----------------------------------------------------------
  */
@@ -278,10 +278,6 @@ int64_t ctl_time_parse(const char *ts);
  * "20Mi". */
 void ctl_bytes_human(uint64_t bytes, char *out, size_t size);
 
-/* A Kubernetes quantity ("1Gi", "500M", "1.5Gi", "1e9") in bytes. */
-bool ctl_quantity_parse(const char *s, uint64_t *out);
-/* Bytes as a canonical quantity: "1Gi", "1500Mi", or plain bytes. */
-void ctl_quantity_format(uint64_t bytes, char *out, size_t size);
 
 /* kubectl's access mode abbreviations: "RWO,RWX". */
 void ctl_access_modes(const json_t *modes, char *out, size_t size);

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "berth/buf.h"
+#include "berth/duration.h"
 #include "berth/log.h"
 #include "berth/version.h"
 
@@ -210,35 +211,6 @@ berth_status_t peers_bool_parse(const char *s, bool *out)
   return BERTH_EPARSE;
 }
 
-berth_status_t peers_duration_parse(const char *s, int64_t *out_ms)
-{
-  static const struct {
-    const char *unit;
-    double ms;
-  } units[] = {
-      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000},
-  };
-  char *end = NULL;
-  double v;
-  size_t i;
-
-  if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-    return BERTH_EPARSE;
-  v = strtod(s, &end);
-  if (end == s || !isfinite(v))
-    return BERTH_EPARSE;
-  for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-    if (strcmp(end, units[i].unit) != 0)
-      continue;
-    v *= units[i].ms;
-    if (v > 86400000.0)
-      return BERTH_EPARSE;
-    *out_ms = (int64_t)(v + 0.5);
-    return BERTH_OK;
-  }
-  return BERTH_EPARSE;
-}
-
 static void set_defaults(peers_options_t *opt)
 {
   memset(opt, 0, sizeof(*opt));
@@ -276,12 +248,14 @@ static bool add_render(peers_options_t *opt, const char *arg, FILE *errout)
 static bool duration_opt(const char *name, const char *arg, int64_t *out,
                          FILE *errout)
 {
-  if (peers_duration_parse(arg, out) == BERTH_OK)
+  char flag[32];
+  berth_error_t err;
+
+  snprintf(flag, sizeof(flag), "--%s", name);
+  if (berth_duration_parse(flag, arg, PEERS_DURATION_MAX_MS, out, &err) ==
+      BERTH_OK)
     return true;
-  fprintf(errout,
-          "berth-peers: --%s: '%s' is not a duration (250ms, 2s, "
-          "1m)\n",
-          name, arg);
+  fprintf(errout, "berth-peers: %s\n", err.message);
   return false;
 }
 
@@ -441,7 +415,10 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
   int c;
 
   set_defaults(opt);
-  optind = 1;
+  /* 0, not 1: glibc then forgets where it was inside the last argv (a
+   * parse that stopped in "-h-A" would resume there, in memory that may be
+   * gone); found by tests/fuzz options. */
+  optind = 0;
   opterr = 1;
   while ((c = getopt_long_only(argc, argv, "hV", long_opts, &li)) != -1) {
     if (c == OPT_IGNORED_ARG || c == OPT_IGNORED_BOOL) {

@@ -65,9 +65,8 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
 /* Free what opt owns (the render specs). Accepts NULL. */
 void peers_options_cleanup(peers_options_t *opt);
 
-/* Parse a duration into ms. BERTH_EPARSE when it is not one, or is
- * negative or over a day. */
-berth_status_t peers_duration_parse(const char *s, int64_t *out_ms);
+/* The longest duration any option takes: a day. */
+#define PEERS_DURATION_MAX_MS ((int64_t)24 * 3600 * 1000)
 
 /* Parse a Go-style boolean ("true", "false", "1", "0", "t", "f"); NULL
  * (no value given) is true. */

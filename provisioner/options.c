@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "berth/buf.h"
+#include "berth/duration.h"
 #include "berth/version.h"
 
 #include <ctype.h>
@@ -114,50 +115,8 @@ static void usage(FILE *out)
       "Environment (nfs-subdir-external-provisioner): PROVISIONER_NAME,\n"
       "NFS_SERVER, NFS_PATH, ENABLE_LEADER_ELECTION; NFS_URL (libnfs URL) as\n"
       "the nfs backend's default export instead of NFS_SERVER/NFS_PATH.\n"
-      "Durations: 500ms, 15s, 1m30s, or plain seconds.\n",
+      "Durations: 500ms, 15s, 1m30s, or plain seconds (no sign).\n",
       PROV_DEFAULT_WORKERS, PROV_DEFAULT_HTTP_ENDPOINT);
-}
-
-berth_status_t prov_duration_parse(const char *s, int64_t *ms)
-{
-  static const struct {
-    const char *unit;
-    double ms;
-  } units[] = {
-      {"ms", 1},
-      {"s", 1000},
-      {"m", 60000},
-      {"h", 3600000},
-  };
-  double total = 0;
-  char *end;
-  size_t i;
-
-  if (s == NULL || *s == '\0')
-    return BERTH_EINVAL;
-  total = strtod(s, &end);
-  if (end != s && *end == '\0' && total >= 0) {
-    *ms = (int64_t)(total * 1000);
-    return BERTH_OK;
-  }
-  total = 0;
-  while (*s != '\0') {
-    double v = strtod(s, &end);
-    if (end == s || v < 0 || !isalpha((unsigned char)*end))
-      return BERTH_EINVAL;
-    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-      size_t n = strlen(units[i].unit);
-      if (strncmp(end, units[i].unit, n) == 0 &&
-          !isalpha((unsigned char)end[n]))
-        break;
-    }
-    if (i == sizeof(units) / sizeof(units[0]))
-      return BERTH_EINVAL;
-    total += v * units[i].ms;
-    s = end + strlen(units[i].unit);
-  }
-  *ms = (int64_t)total;
-  return BERTH_OK;
 }
 
 void prov_lease_name(const char *provisioner, char *out, size_t outsize)
@@ -294,8 +253,10 @@ static bool parse_num(const char *flag, const char *v, double min, double max,
 
 static bool parse_dur(const char *flag, const char *v, int64_t *out, FILE *err)
 {
-  if (prov_duration_parse(v, out) != BERTH_OK) {
-    fprintf(err, "berth-provisioner: %s: '%s' is not a duration\n", flag, v);
+  berth_error_t e;
+
+  if (berth_duration_parse(flag, v, 0, out, &e) != BERTH_OK) {
+    fprintf(err, "berth-provisioner: %s\n", e.message);
     return false;
   }
   return true;
@@ -476,7 +437,10 @@ prov_parse_result_t prov_options_parse(int argc, char **argv,
   defaults(opt);
   if (!from_env(opt, errout))
     return PROV_PARSE_EXIT_USAGE;
-  optind = 1;
+  /* 0, not 1: glibc then forgets where it was inside the last argv (a
+   * parse that stopped in "-hvx" would resume at "vx" in memory that may
+   * be gone); found by tests/fuzz options. */
+  optind = 0;
   while ((c = getopt_long(argc, argv, "hVv:", longopts, NULL)) != -1) {
     if (c == 'h') {
       usage(out);

@@ -75,10 +75,6 @@ prov_parse_result_t prov_options_parse(int argc, char **argv,
 
 void prov_options_cleanup(prov_options_t *opt);
 
-/* Parse a Go duration ("15s", "1m30s", "500ms", "2h") or a plain number
- * of seconds into milliseconds. */
-berth_status_t prov_duration_parse(const char *s, int64_t *ms);
-
 /* The Lease name for a provisioner name: '/' becomes '-', as the
  * sig-storage library does ("example.com/nfs" -> "example.com-nfs"). */
 void prov_lease_name(const char *provisioner, char *out, size_t outsize);

@@ -49,7 +49,7 @@
 
 #include "claim.h"
 #include "pv.h"
-#include "quantity.h"
+#include "berth/quantity.h"
 
 #include "berth/clock.h"
 #include "berth/log.h"
@@ -677,7 +677,7 @@ static json_t *resize_wanted(claim_ctx_t *x, uint64_t *want)
   cap = json_string_value(json_object_get(
       json_object_get(json_object_get(pv, "spec"), "capacity"), "storage"));
   by = berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by");
-  if (cap == NULL || prov_quantity_parse(cap, &have) != BERTH_OK ||
+  if (cap == NULL || berth_quantity_parse(cap, &have, NULL) != BERTH_OK ||
       *want <= have || by == NULL || strcmp(by, x->prov) != 0) {
     json_decref(pv);
     return NULL;
@@ -745,7 +745,7 @@ static prov_result_t claim_resize(claim_ctx_t *x)
     return PROV_DONE;
   st = berth_backend_expand(x->be, pv, want, &got, &err);
   if (st == BERTH_OK) {
-    prov_quantity_format(got, size, sizeof(size));
+    berth_quantity_format(got, size, sizeof(size));
     st = resize_record(x, vol, size, &err);
   }
   if (st == BERTH_OK) {

@@ -48,7 +48,8 @@ berth_status_t berth_k8s_lease_update(berth_k8s_client_t *c, const char *ns,
                                       berth_k8s_lease_t *out,
                                       berth_error_t *err);
 
-/* Read a Lease object's fields into *out (malformed times: BERTH_EPARSE). */
+/* Read a Lease object's fields into *out (malformed times, or counts that
+ * are not an int32 >= 0: BERTH_EPARSE). */
 berth_status_t berth_k8s_lease_from_json(const json_t *obj,
                                          berth_k8s_lease_t *out,
                                          berth_error_t *err);

@@ -1,4 +1,5 @@
 /* coordination.k8s.io/v1 Leases, see include/berth/k8s_lease.h. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,25 @@ static berth_status_t opt_time(const json_t *spec, const char *field,
   return BERTH_OK;
 }
 
+/* An optional int32 field (the API's type for both counts) into *out, 0
+ * when absent. Anything else is refused, so that a hostile server's
+ * 2^63-1 cannot overflow the arithmetic done on it (seconds * 1000). */
+static berth_status_t opt_int32(const json_t *spec, const char *field,
+                                long long *out, berth_error_t *err)
+{
+  const json_t *v = json_object_get(spec, field);
+
+  *out = 0;
+  if (v == NULL || json_is_null(v))
+    return BERTH_OK;
+  if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+      json_integer_value(v) > INT32_MAX)
+    return berth_error_set(err, BERTH_EPARSE,
+                           "lease: spec.%s: not an int32 >= 0", field);
+  *out = json_integer_value(v);
+  return BERTH_OK;
+}
+
 berth_status_t berth_k8s_lease_from_json(const json_t *obj,
                                          berth_k8s_lease_t *out,
                                          berth_error_t *err)
@@ -33,11 +53,11 @@ berth_status_t berth_k8s_lease_from_json(const json_t *obj,
   s = json_string_value(json_object_get(spec, "holderIdentity"));
   berth_strlcpy(l.holder_identity, s != NULL ? s : "",
                 sizeof(l.holder_identity));
-  l.lease_duration_seconds = json_integer_value(
-    json_object_get(spec, "leaseDurationSeconds"));
-  l.lease_transitions = json_integer_value(
-    json_object_get(spec, "leaseTransitions"));
-  if ((st = opt_time(spec, "acquireTime", &l.acquire_time_ms, err)) !=
+  if ((st = opt_int32(spec, "leaseDurationSeconds",
+                      &l.lease_duration_seconds, err)) != BERTH_OK ||
+      (st = opt_int32(spec, "leaseTransitions", &l.lease_transitions,
+                      err)) != BERTH_OK ||
+      (st = opt_time(spec, "acquireTime", &l.acquire_time_ms, err)) !=
         BERTH_OK ||
       (st = opt_time(spec, "renewTime", &l.renew_time_ms, err)) != BERTH_OK)
     return st;

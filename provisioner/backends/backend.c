@@ -329,32 +329,6 @@ const char *berth_backend_parameter(const json_t *parameters, const char *key)
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* The length of the valid UTF-8 sequence at s (at most len bytes), or 0
- * when the bytes there are not one. ASCII gives 1. */
-static size_t bbe_utf8_len(const unsigned char *s, size_t len)
-{
-  size_t n;
-  size_t i;
-
-  if (s[0] < 0x80)
-    return 1;
-  if (s[0] >= 0xc2 && s[0] <= 0xdf)
-    n = 2;
-  else if (s[0] >= 0xe0 && s[0] <= 0xef)
-    n = 3;
-  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-    n = 4;
-  else
-    return 0;
-  if (n > len)
-    return 0;
-  for (i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-  }
-  return n;
-}
-
 void berth_backend_quote(const char *s, size_t len, char *out, size_t outsize)
 {
   static const char hex[] = "0123456789abcdef";
@@ -370,7 +344,7 @@ void berth_backend_quote(const char *s, size_t len, char *out, size_t outsize)
   }
   out[o++] = '"';
   while (i < len) {
-    size_t n = bbe_utf8_len(u + i, len - i);
+    size_t n = berth_utf8_len(u + i, len - i);
     bool escape = n == 0 || u[i] < 0x20 || u[i] == 0x7f;
     size_t need = escape ? 4 : n + (u[i] == '"' || u[i] == '\\');
 

@@ -114,6 +114,12 @@ const char *berth__nfsb_on_delete_name(berth__nfsb_on_delete_t v);
 berth_status_t berth__nfsb_on_delete_parse(const char *s,
                                            berth__nfsb_on_delete_t *out);
 
+/* Check a server host, len bytes at host: a host name, an IPv4 address,
+ * or an IPv6 address bare or in brackets. *v6 tells an IPv6 address.
+ * BERTH_EINVAL otherwise ("[]", "[", "]", "[::1", "a..b", "h:2049"). */
+berth_status_t berth__nfsb_host_check(const char *host, size_t len,
+                                      bool *v6);
+
 /* Split a libnfs URL into the PV's server (host, without port or
  * brackets) and the export path (without the query), both new strings. A
  * URL that is not nfs://host/path[?args] gives BERTH_EINVAL. */

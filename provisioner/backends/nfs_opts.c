@@ -5,6 +5,9 @@
 
 #include "berth/buf.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +75,21 @@ static char *nfsb_trim_path(const char *path, size_t len)
   return strndup(path, len);
 }
 
+/* A port: 1 to 5 digits, 1 to 65535, from p up to end. */
+static bool nfsb_port_ok(const char *p, const char *end)
+{
+  long v = 0;
+
+  if (p == end || end - p > 5)
+    return false;
+  for (; p < end; p++) {
+    if (*p < '0' || *p > '9')
+      return false;
+    v = v * 10 + (*p - '0');
+  }
+  return v >= 1 && v <= 65535;
+}
+
 berth_status_t berth__nfsb_url_split(const char *url, char **server,
                                      char **path, berth_error_t *err)
 {
@@ -98,19 +116,30 @@ berth_status_t berth__nfsb_url_split(const char *url, char **server,
     goto done;
   }
   hlen = (size_t)(slash - host);
-  if (host[0] == '[') {
-    /* [IPv6]:port: the PV wants the bare address. */
-    const char *close = memchr(host, ']', hlen);
+  {
+    /* host, [IPv6], then an optional :port; the PV wants the bare
+     * address. */
+    const char *close = host[0] == '[' ? memchr(host, ']', hlen) : NULL;
+    const char *colon = close != NULL ? close + 1 : memchr(host, ':', hlen);
+    size_t name_len = close != NULL    ? (size_t)(close + 1 - host)
+                      : colon != NULL ? (size_t)(colon - host)
+                                      : hlen;
+    bool v6;
 
-    if (close == NULL || close == host + 1) {
-      st = berth_error_set(err, BERTH_EINVAL, "url: bad [address]");
+    if (colon == slash)
+      colon = NULL;
+    if (berth__nfsb_host_check(host, name_len, &v6) != BERTH_OK ||
+        (host[0] == '[') != (close != NULL) ||
+        (colon != NULL &&
+         (*colon != ':' || !nfsb_port_ok(colon + 1, slash)))) {
+      st = berth_error_set(err, BERTH_EINVAL,
+                           "url: the server is not a host name, an IPv4 "
+                           "address or a [bracketed IPv6] address, with an "
+                           "optional :port");
       goto done;
     }
-    s = strndup(host + 1, (size_t)(close - host - 1));
-  } else {
-    const char *colon = memchr(host, ':', hlen);
-
-    s = strndup(host, colon != NULL ? (size_t)(colon - host) : hlen);
+    s = close != NULL ? strndup(host + 1, name_len - 2)
+                      : strndup(host, name_len);
   }
   if (end == NULL)
     end = slash + strlen(slash);
@@ -138,15 +167,75 @@ done:
   return st;
 }
 
-/* A host name or an IP address (IPv6 bare or in brackets). */
-static bool nfsb_server_ok(const char *s)
+/* One DNS label of a host name: 1 to 63 letters, digits, '-' or '_'
+ * (RFC 1123 section 2.1, and '_' as some resolvers allow), not starting or
+ * ending with '-'. */
+static bool nfsb_label_ok(const char *s, size_t n)
 {
-  size_t n = strlen(s);
+  size_t i;
 
+  if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+    return false;
+  for (i = 0; i < n; i++) {
+    if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+      return false;
+  }
+  return true;
+}
+
+/* A host name: labels joined by '.', an optional final '.', at most 253
+ * bytes, the last label not all digits (so "10.0.0.256" is neither an
+ * address nor a name). */
+static bool nfsb_name_ok(const char *s, size_t n)
+{
+  size_t start = 0;
+  size_t i;
+
+  if (n > 0 && s[n - 1] == '.')
+    n--;
   if (n == 0 || n > 253)
     return false;
-  return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                   "0123456789.-_:[]") == n;
+  for (i = 0; i <= n; i++) {
+    if (i < n && s[i] != '.')
+      continue;
+    if (!nfsb_label_ok(s + start, i - start))
+      return false;
+    if (i == n && strspn(s + start, "0123456789") >= i - start)
+      return false;
+    start = i + 1;
+  }
+  return true;
+}
+
+/* An address of family af, written in full in s (n bytes). */
+static bool nfsb_addr_ok(int af, const char *s, size_t n)
+{
+  char buf[INET6_ADDRSTRLEN];
+  unsigned char addr[sizeof(struct in6_addr)];
+
+  if (n == 0 || n >= sizeof(buf))
+    return false;
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  return inet_pton(af, buf, addr) == 1;
+}
+
+berth_status_t berth__nfsb_host_check(const char *host, size_t len,
+                                      bool *v6)
+{
+  if (len >= 2 && host[0] == '[' && host[len - 1] == ']' &&
+      nfsb_addr_ok(AF_INET6, host + 1, len - 2)) {
+    *v6 = true;
+    return BERTH_OK;
+  }
+  if (memchr(host, ':', len) != NULL && nfsb_addr_ok(AF_INET6, host, len)) {
+    *v6 = true;
+    return BERTH_OK;
+  }
+  *v6 = false;
+  if (nfsb_addr_ok(AF_INET, host, len) || nfsb_name_ok(host, len))
+    return BERTH_OK;
+  return BERTH_EINVAL;
 }
 
 /* server + share (+ nfsvers) -> url, server, export_path. */
@@ -156,12 +245,13 @@ static berth_status_t nfsb_export_from_parts(const char *server,
                                              berth_error_t *err)
 {
   berth_status_t st = BERTH_OK;
-  bool v6 = strchr(server, ':') != NULL && server[0] != '[';
   size_t n = strlen(server);
+  bool v6 = false;
 
-  if (!nfsb_server_ok(server)) {
+  if (berth__nfsb_host_check(server, n, &v6) != BERTH_OK) {
     st = berth_error_set(err, BERTH_EINVAL,
-                         "server: expected a host name or an IP address");
+                         "server: expected a host name, an IPv4 address or "
+                         "an IPv6 address (bare or in brackets)");
     goto done;
   }
   if (share[0] != '/' || nfsb_has_control(share) || nfsb_has_dots(share) ||
@@ -176,8 +266,10 @@ static berth_status_t nfsb_export_from_parts(const char *server,
   else
     out->server = strdup(server);
   out->export_path = nfsb_trim_path(share, strlen(share));
-  out->url = berth_strdup_printf("nfs://%s%s%s%s%s", v6 ? "[" : "", server,
-                                 v6 ? "]" : "", out->export_path,
+  out->url = berth_strdup_printf("nfs://%s%s%s%s%s",
+                                 v6 && server[0] != '[' ? "[" : "", server,
+                                 v6 && server[0] != '[' ? "]" : "",
+                                 out->export_path,
                                  vers == 4   ? "?version=4"
                                  : vers == 3 ? "?version=3"
                                              : "");

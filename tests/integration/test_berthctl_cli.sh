@@ -59,6 +59,9 @@ t 2 "flag of another command" "flag --delete does not apply to 'claims'" -- clai
 t 2 "bad output" 'allowed formats are: json,name,table,wide,yaml' -- claims -o xml
 t 2 "missing value" 'flag needs an argument' -- claims -n
 t 2 "bad duration" 'is not a duration' -- orphans --min-age soon
+t 2 "NaN duration" 'min-age.*is not a duration' -- orphans --min-age nanms
+t 2 "huge duration" 'min-age' -- orphans --min-age 1e300s
+t 2 "huge timeout" 'request-timeout' -- claims --request-timeout 1e300
 t 2 "bad provisioner" 'wants NAME=BACKEND' -- claims --provisioner berth.io/nfs
 t 2 "yes without delete" 'go with --delete' -- orphans --yes
 t 2 "describe without type" 'needs what to describe' -- describe

@@ -385,6 +385,28 @@ static void test_efs_json(void **state)
   berth_efs_mount_target_list_cleanup(&ml);
   assert_int_equal(berth_efs_parse_mount_targets("[]", 2, &ml, &err),
                    BERTH_EPARSE);
+  /* A CreationTime no int64 of milliseconds holds is refused, not
+   * converted (undefined behaviour in C). */
+  {
+    static const char *const huge[] = {"1e300", "-1e300", "9.3e15",
+                                       "-9.3e15", NULL};
+    char doc[256];
+    size_t i;
+
+    for (i = 0; huge[i] != NULL; i++) {
+      snprintf(doc, sizeof(doc),
+               "{\"FileSystems\":[{\"FileSystemId\":\"fs-1\","
+               "\"CreationTime\":%s}]}",
+               huge[i]);
+      berth_error_clear(&err);
+      if (berth_efs_parse_file_systems(doc, strlen(doc), &fl, &err) !=
+          BERTH_EPARSE) {
+        berth_efs_file_system_list_cleanup(&fl);
+        fail_msg("CreationTime %s accepted", huge[i]);
+      }
+      assert_non_null(strstr(err.message, "CreationTime"));
+    }
+  }
 }
 
 int main(void)

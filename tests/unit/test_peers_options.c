@@ -17,34 +17,6 @@
 #include "options.h"
 #include "status.h"
 
-static void test_durations(void **state)
-{
-  int64_t ms = -1;
-
-  (void)state;
-  assert_int_equal(peers_duration_parse("250ms", &ms), BERTH_OK);
-  assert_int_equal(ms, 250);
-  assert_int_equal(peers_duration_parse("1.5s", &ms), BERTH_OK);
-  assert_int_equal(ms, 1500);
-  assert_int_equal(peers_duration_parse("2", &ms), BERTH_OK);
-  assert_int_equal(ms, 2000);
-  assert_int_equal(peers_duration_parse("0", &ms), BERTH_OK);
-  assert_int_equal(ms, 0);
-  assert_int_equal(peers_duration_parse("2m", &ms), BERTH_OK);
-  assert_int_equal(ms, 120000);
-  assert_int_equal(peers_duration_parse("1h", &ms), BERTH_OK);
-  assert_int_equal(ms, 3600000);
-  ms = 77;
-  assert_int_equal(peers_duration_parse("-1s", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("1d", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("s", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("25h", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("nan", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("1 s", &ms), BERTH_EPARSE);
-  assert_int_equal(ms, 77);
-}
-
 static void test_bools(void **state)
 {
   bool b = false;
@@ -72,6 +44,65 @@ static peers_parse_result_t parse(peers_options_t *o, char **argv)
   r = peers_options_parse(argc, argv, o, devnull, devnull);
   fclose(devnull);
   return r;
+}
+
+/* --timeout VALUE through the real option parser (which uses libberth's
+ * one duration parser): true and the value in ms, or false. */
+static bool timeout_flag(const char *value, int64_t *ms)
+{
+  char *argv[] = {"berth-peers", "-service", "web", "--once", "--timeout",
+                  (char *)value, NULL};
+  peers_options_t o;
+  bool ok = parse(&o, argv) == PEERS_PARSE_RUN;
+
+  if (ok)
+    *ms = o.timeout_ms;
+  peers_options_cleanup(&o);
+  return ok;
+}
+
+static void test_durations(void **state)
+{
+  static const struct {
+    const char *in;
+    int64_t ms;
+  } ok[] = {
+      {"250ms", 250}, {"1.5s", 1500}, {"2", 2000},       {"0", 0},
+      {"2m", 120000}, {"1h", 3600000}, {"24h", 86400000},
+  };
+  /* Issue 14: "\t-5s" was -4999 ms through strtod's white space. */
+  static const char *const bad[] = {"-1s", "1d", "s", "", "25h", "nan",
+                                    "1 s", "\t-5s", "\n-5s", "1e300",
+                                    "infs", NULL};
+  int64_t ms;
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    ms = -1;
+    if (!timeout_flag(ok[i].in, &ms) || ms != ok[i].ms)
+      fail_msg("--timeout %s: %lld ms, want %lld", ok[i].in, (long long)ms,
+               (long long)ok[i].ms);
+  }
+  for (i = 0; bad[i] != NULL; i++) {
+    if (timeout_flag(bad[i], &ms))
+      fail_msg("--timeout '%s' accepted as %lld ms", bad[i], (long long)ms);
+  }
+}
+
+/* The same command line parsed twice in one process gives the same
+ * result: getopt's state inside the last argv ("-h-A" stopped after 'h')
+ * is reset (found by tests/fuzz options: corpus/options/peers-twice). */
+static void test_parse_twice(void **state)
+{
+  char *argv[] = {"berth-peers", "-h-A", NULL};
+  peers_options_t o;
+
+  (void)state;
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_EXIT_OK);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_EXIT_OK);
+  peers_options_cleanup(&o);
 }
 
 static void test_peer_finder_flags(void **state)
@@ -300,6 +331,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_durations),
+    cmocka_unit_test(test_parse_twice),
     cmocka_unit_test(test_bools),
     cmocka_unit_test(test_peer_finder_flags),
     cmocka_unit_test(test_kmodules_flags),

@@ -1,4 +1,5 @@
-/* Unit tests: Kubernetes quantities (provisioner/quantity.c). */
+/* Unit tests: Kubernetes quantities (lib/util/quantity.c), exact as
+ * resource.Quantity reads them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "quantity.h"
+#include "berth/quantity.h"
 
 static void test_parse(void **state)
 {
@@ -32,6 +33,27 @@ static void test_parse(void **state)
       {".5Ki", 512},
       {"1Ei", 1152921504606846976ULL},
       {"1.000000001G", 1000000001},
+      /* 41 fraction digits: more than a 128-bit divisor holds. */
+      {"0.0333333333333333333333333333333333333333", 1},
+      {"0.00000000000000000000000000000000000000001Ki", 1},
+      {"1000000000000000000000000000000000000000e-39", 1},
+      {"0.5e1", 5},
+      {"5.e3", 5000},
+      {"5.k", 5000},
+      {"1e+3", 1000},
+      {"1000e-3", 1},
+      {"1001e-3", 2},
+      {"7Ei", 8070450532247928832ULL},
+      {"9223372036854775807", 9223372036854775807ULL},
+      {"9.223372036854775807E", 9223372036854775807ULL},
+      {"8191.999999999999999Pi", 9223372036854775807ULL},
+      {"-0", 0},
+      {"0e2147483647", 0},
+      {"1e-2147483648", 1},
+      {"000000000000000000000000000001Ki", 1024},
+      {"1n", 1},
+      {"1000000000n", 1},
+      {"1000000001n", 2},
   };
   static const char *const bad[] = {
       "",
@@ -47,6 +69,38 @@ static void test_parse(void **state)
       "99999999999999999999",
       "20Ei",
       "1Gi ",
+      "1E\n\n9",
+      "1e 9",
+      "1e\t9",
+      "1e+ 9",
+      "1e",
+      "1e+",
+      "1e-",
+      "1ee3",
+      "1e3.5",
+      "1e2147483648",
+      "1e-2147483649",
+      "8Ei",
+      "9223372036854775808",
+      "9.223372036854775808E",
+      "-1",
+      "-0.001m",
+      "+",
+      "-",
+      ".",
+      "+.",
+      ".Ki",
+      " 1",
+      "\t1",
+      "1\n",
+      "1K",
+      "1KI",
+      "1Mi1",
+      "0x10",
+      "1,5",
+      "inf",
+      "nan",
+      "1e3Ki",
       NULL,
   };
   uint64_t v;
@@ -55,7 +109,7 @@ static void test_parse(void **state)
   (void)state;
   for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
     v = 12345;
-    if (prov_quantity_parse(ok[i].in, &v) != BERTH_OK)
+    if (berth_quantity_parse(ok[i].in, &v, NULL) != BERTH_OK)
       fail_msg("%s: refused", ok[i].in);
     if (v != ok[i].want)
       fail_msg("%s: %llu, want %llu", ok[i].in, (unsigned long long)v,
@@ -63,11 +117,11 @@ static void test_parse(void **state)
   }
   for (i = 0; bad[i] != NULL; i++) {
     v = 7;
-    if (prov_quantity_parse(bad[i], &v) == BERTH_OK)
+    if (berth_quantity_parse(bad[i], &v, NULL) == BERTH_OK)
       fail_msg("'%s' accepted as %llu", bad[i], (unsigned long long)v);
     assert_int_equal(v, 7);
   }
-  assert_int_equal(prov_quantity_parse(NULL, &v), BERTH_EINVAL);
+  assert_int_equal(berth_quantity_parse(NULL, &v, NULL), BERTH_EINVAL);
 }
 
 static void test_format(void **state)
@@ -75,15 +129,15 @@ static void test_format(void **state)
   char out[32];
 
   (void)state;
-  prov_quantity_format(10737418240ULL, out, sizeof(out));
+  berth_quantity_format(10737418240ULL, out, sizeof(out));
   assert_string_equal(out, "10Gi");
-  prov_quantity_format(1610612736ULL, out, sizeof(out));
+  berth_quantity_format(1610612736ULL, out, sizeof(out));
   assert_string_equal(out, "1536Mi");
-  prov_quantity_format(1000, out, sizeof(out));
+  berth_quantity_format(1000, out, sizeof(out));
   assert_string_equal(out, "1000");
-  prov_quantity_format(0, out, sizeof(out));
+  berth_quantity_format(0, out, sizeof(out));
   assert_string_equal(out, "0");
-  prov_quantity_format(1024, out, sizeof(out));
+  berth_quantity_format(1024, out, sizeof(out));
   assert_string_equal(out, "1Ki");
 }
 
