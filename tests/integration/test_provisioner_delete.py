@@ -2,7 +2,8 @@
 """berth-provisioner: deleting claims honours the class.
 
     archiveOnDelete "false"      directory removed (recursively, a symlink in
-                                 it removed, never followed)
+                                 it removed, never followed), not archived:
+                                 no archived-* but the two archives below
     archiveOnDelete default      renamed archived-<dir>
     onDelete "retain"            directory kept, PV deleted
     reclaimPolicy Retain         PV Released and kept, no finalizer; the
@@ -92,6 +93,11 @@ def main(binary, procs):
           "default/blue" in have, "nested archive: %s" % sorted(x for x in have if "nested" in x))
     check("web/c-nested-rm" not in have and "web" in have, "nested delete")
     check("outside/precious" in have, "a symlink was followed: outside/precious is gone")
+    # Archiving also makes the original name go: only the classes that
+    # archive may leave an archived-* anywhere in the export.
+    archives = sorted(x for x in have if os.path.basename(x).startswith("archived-"))
+    check(archives == sorted(["archived-" + dirs["c-archive"], "archived-c-nested"]),
+          "archives in the export: %s, want only those of c-archive and c-nested" % archives)
     log("export as the classes say: %d entries" % len(have))
 
     kubectl("delete", "pv", pv["c-retain"], "--wait=false")
