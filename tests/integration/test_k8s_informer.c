@@ -420,13 +420,52 @@ static void test_resync_and_cluster_scope(void **state)
   pthread_mutex_destroy(&seen.lock);
 }
 
+static long last_request_seq(void)
+{
+  json_t *r = tk_admin("GET", "/requests?limit=1", NULL);
+  json_t *items = json_object_get(r, "items");
+  long seq = (long)json_integer_value(json_object_get(
+      json_array_get(items, json_array_size(items) - 1), "seq"));
+
+  json_decref(r);
+  return seq;
+}
+
+/* The informer's list requests after seq: how many asked for pages of
+ * `limit`, and how many of those continued one. */
+static void count_pages(long seq, const char *limit, int *pages, int *continued)
+{
+  char path[160];
+  json_t *r;
+  json_t *item;
+  size_t i;
+
+  snprintf(path, sizeof(path),
+           "/requests?verb=list&resource=configmaps&limit=1000&since=%ld", seq);
+  r = tk_admin("GET", path, NULL);
+  *pages = *continued = 0;
+  json_array_foreach(json_object_get(r, "items"), i, item)
+  {
+    const char *q = json_string_value(json_object_get(item, "query"));
+    if (q == NULL || strstr(q, limit) == NULL)
+      continue;
+    (*pages)++;
+    if (strstr(q, "continue=") != NULL)
+      (*continued)++;
+  }
+  json_decref(r);
+}
+
 static void test_paged_sync(void **state)
 {
   berth_k8s_informer_options_t opts;
+  berth_k8s_informer_handlers_t h;
   berth_k8s_informer_t *inf = NULL;
   berth_error_t err;
   seen_t seen;
   match_t m;
+  long seq;
+  int pages, continued;
 
   (void)state;
   memset(&seen, 0, sizeof(seen));
@@ -436,16 +475,31 @@ static void test_paged_sync(void **state)
   opts.resource = cms;
   opts.namespace_name = NS;
   opts.page_size = 3;
-  assert_int_equal(berth_k8s_informer_create(client, &opts, NULL, &inf, &err),
+  /* Handlers build the shadow from what the informer delivers: the
+   * cache and the notifications are both checked against the truth. */
+  memset(&h, 0, sizeof(h));
+  h.on_add = on_add;
+  h.on_update = on_update;
+  h.on_delete = on_delete;
+  h.ctx = &seen;
+  seq = last_request_seq();
+  assert_int_equal(berth_k8s_informer_create(client, &opts, &h, &inf, &err),
                    BERTH_OK);
   assert_int_equal(berth_k8s_informer_start(inf, &err), BERTH_OK);
   assert_true(berth_k8s_informer_wait_for_sync(inf, 20000));
   m.inf = inf;
   m.seen = &seen;
   m.truth = fresh_list(NULL);
-  json_object_update(seen.shadow, m.truth); /* no handlers to check */
   assert_true(json_object_size(m.truth) > 10);
   assert_true(tk_poll(cache_matches, &m, 20000));
+  /* The sync was paged: more than one list of 3, continued. */
+  count_pages(seq, "limit=3", &pages, &continued);
+  if (pages < (int)(json_object_size(m.truth) + 2) / 3 || continued < 1)
+    fail_msg("%d lists with limit=3 (%d continued) for %zu objects: the "
+             "informer did not page",
+             pages, continued, json_object_size(m.truth));
+  assert_int_equal(seen.duplicates, 0);
+  assert_int_equal(seen.spurious, 0);
   json_decref(m.truth);
   berth_k8s_informer_destroy(inf);
   json_decref(seen.shadow);
