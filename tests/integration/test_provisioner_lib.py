@@ -401,7 +401,11 @@ def run(main):
         main(sys.argv[1], procs)
         for p in procs:
             if p.alive():
-                p.stop()
+                # SIGTERM drains and exits 0: anything else is a failure
+                # (a crash at shutdown, a hang, a leak reported at exit).
+                rc = p.stop()
+                check(rc == 0, "%s: exit status %s on SIGTERM, want 0:\n%s"
+                      % (p.name, rc, p.tail(20)))
             errs = p.sanitizer_errors()
             check(not errs, "%s: sanitizer reports:\n%s" % (p.name, "\n".join(errs[:10])))
         log("PASS")
