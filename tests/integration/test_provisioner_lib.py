@@ -166,6 +166,7 @@ class Created:
                 if isinstance(e, urllib.error.HTTPError):
                     self.error = "watch: HTTP %d" % e.code
                     return
+                time.sleep(0.1)  # not a synchronisation: no hot loop when the server is gone
 
     def get(self, name, timeout=10):
         """The object named name as created (Failure when the watch never

@@ -18,6 +18,7 @@
 
 #include "event.h"
 #include "hooks.h"
+#include "../integration/test_timing.h"
 
 /* Log lines captured from the hook runner. */
 typedef struct captured {
@@ -263,7 +264,7 @@ static void test_run_timeout_kills_group(void **state)
   assert_int_equal(peers_hook_run(&r, &res, &err), BERTH_ETIMEOUT);
   took = berth_clock_monotonic_ms(NULL) - t0;
   assert_true(took >= 300);
-  assert_true(took < 3000);
+  assert_true(took < test_bound_ms(3000));
   assert_int_equal(res.exit_code, -1);
   assert_int_equal(res.signal, SIGTERM);
   assert_non_null(strstr(err.message, "timeout"));
@@ -282,7 +283,7 @@ static void test_run_cancel(void **state)
   assert_int_equal(write(p[1], "x", 1), 1);
   r.cancel_fd = p[0];
   assert_int_equal(peers_hook_run(&r, NULL, NULL), BERTH_ECANCELED);
-  assert_true(berth_clock_monotonic_ms(NULL) - t0 < 1000);
+  assert_true(berth_clock_monotonic_ms(NULL) - t0 < test_bound_ms(1000));
   close(p[0]);
   close(p[1]);
 }
@@ -299,7 +300,7 @@ static void test_run_leftover_child(void **state)
   (void)state;
   assert_int_equal(peers_hook_run(&r, &res, NULL), BERTH_OK);
   assert_int_equal(res.exit_code, 0);
-  assert_true(berth_clock_monotonic_ms(NULL) - t0 < 2000);
+  assert_true(berth_clock_monotonic_ms(NULL) - t0 < test_bound_ms(2000));
   assert_int_equal(count_lines("line=bye"), 1);
 }
 
