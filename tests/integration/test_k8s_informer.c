@@ -187,6 +187,16 @@ static void create_cm(const char *name, const char *value)
   json_decref(obj);
 }
 
+static void create_labelled(const char *name, const char *group)
+{
+  berth_error_t err;
+  json_t *obj = tk_configmap(NS, name, "v0", group);
+
+  if (berth_k8s_create(client, cms, NS, obj, NULL, &err) != BERTH_OK)
+    fail_msg("create %s: %s", name, err.message);
+  json_decref(obj);
+}
+
 static void set_value(const char *name, const char *value)
 {
   berth_error_t err;
@@ -422,6 +432,77 @@ static void test_resync_and_cluster_scope(void **state)
   pthread_mutex_destroy(&seen.lock);
 }
 
+/* The history the informer's version was in is gone for real (not a
+ * fault on one watch): while its watches fail, objects change and the
+ * server compacts; the informer must list again to see the changes. */
+static void test_relist_after_history_lost(void **state)
+{
+  berth_k8s_informer_options_t opts;
+  berth_k8s_informer_handlers_t h;
+  berth_k8s_informer_stats_t before, after;
+  berth_k8s_informer_t *inf = NULL;
+  berth_error_t err;
+  seen_t seen;
+  match_t m;
+  char name[32];
+  int i;
+
+  (void)state;
+  memset(&seen, 0, sizeof(seen));
+  pthread_mutex_init(&seen.lock, NULL);
+  seen.shadow = json_object();
+  for (i = 0; i < 6; i++) {
+    snprintf(name, sizeof(name), "lost-%d", i);
+    create_labelled(name, "lost");
+  }
+  memset(&opts, 0, sizeof(opts));
+  opts.resource = cms;
+  opts.namespace_name = NS;
+  opts.label_selector = "group=lost";
+  memset(&h, 0, sizeof(h));
+  h.on_add = on_add;
+  h.on_update = on_update;
+  h.on_delete = on_delete;
+  h.ctx = &seen;
+  assert_int_equal(berth_k8s_informer_create(client, &opts, &h, &inf, &err),
+                   BERTH_OK);
+  assert_int_equal(berth_k8s_informer_start(inf, &err), BERTH_OK);
+  assert_true(berth_k8s_informer_wait_for_sync(inf, 20000));
+  berth_k8s_informer_get_stats(inf, &before);
+
+  /* Watches fail (500) while objects change and the history goes. */
+  tk_fault("{\"kind\":\"error\",\"verb\":\"watch\",\"resource\":"
+           "\"configmaps\"}");
+  close_watches();
+  for (i = 6; i < 9; i++) {
+    snprintf(name, sizeof(name), "lost-%d", i);
+    create_labelled(name, "lost");
+  }
+  set_value("lost-1", "v1");
+  delete_cm("lost-2");
+  delete_cm("lost-3");
+  json_decref(tk_admin("POST", "/compact", "{\"keep\":0}"));
+  tk_clear_faults();
+
+  /* Only a relist can bring these changes: their events are gone. */
+  m.inf = inf;
+  m.seen = &seen;
+  m.truth = fresh_list("group=lost");
+  assert_int_equal(json_object_size(m.truth), 7);
+  if (!tk_poll(cache_matches, &m, 20000))
+    fail_msg("the informer never caught up after its history was lost");
+  berth_k8s_informer_get_stats(inf, &after);
+  assert_true(after.relists > before.relists);
+  assert_true(after.lists > before.lists);
+  assert_int_equal(seen.duplicates, 0);
+  assert_int_equal(seen.spurious, 0);
+  json_decref(m.truth);
+  berth_k8s_informer_destroy(inf);
+  json_decref(seen.shadow);
+  pthread_mutex_destroy(&seen.lock);
+}
+
+/* The sequence number of the API server's last logged request. */
 static long last_request_seq(void)
 {
   json_t *r = tk_admin("GET", "/requests?limit=1", NULL);
@@ -514,6 +595,7 @@ int main(void)
     cmocka_unit_test(test_storm),
     cmocka_unit_test(test_resync_and_cluster_scope),
     cmocka_unit_test(test_paged_sync),
+    cmocka_unit_test(test_relist_after_history_lost),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
