@@ -6,7 +6,7 @@ import json
 import re
 import urllib.request
 
-from test_provisioner_lib import Failure, Provisioner, env, storage_class
+from test_provisioner_lib import Failure, Provisioner, check, env, storage_class
 
 EBS = "berth.io/ebs"
 DRIVER = "ebs.csi.aws.com"
@@ -122,7 +122,6 @@ def expected_disk(params, requested_bytes):
 def check_disk(pv, sclass, claim_obj):
     """Every parameter of sclass against the emulator's disk behind pv (a PV
     berth made for claim_obj) and the PV's csi source. The disk."""
-    from test_provisioner_lib import check
     params = sclass.get("parameters") or {}
     name = pv["metadata"]["name"]
     csi = pv["spec"]["csi"]
