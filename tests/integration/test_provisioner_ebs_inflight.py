@@ -14,6 +14,9 @@ backend call was in flight (the AWS emulator keeps the new disk
   3. A new leader provisions both claims with the disks already made (the
      ClientToken and the tags find them): one disk per claim, PVs as
      created naming their claims.
+  4. The PV already saved (by a leader before, say) while the call was in
+     flight: the save's 409 AlreadyExists means saved: no
+     ProvisioningFailed, the claim Bound and no longer guarded.
 
     test_provisioner_ebs_inflight.py BERTH-PROVISIONER
         (under bed.py run k8s nfs aws)
@@ -23,10 +26,11 @@ import json
 import sys
 import time
 
-from test_provisioner_ebs_lib import (EBS, aws_admin, aws_faults, check_disks, ebs_class,
-                                      ebs_provisioner, volumes)
+from test_provisioner_ebs_lib import (DRIVER, EBS, aws_admin, aws_faults, check_disks,
+                                      ebs_class, ebs_provisioner, volumes)
 from test_provisioner_lib import (API, Created, check, check_created_pv, claim, create,
-                                  kubectl, log, phase, poll, run, wait_bound)
+                                  events_for, kubectl, log, phase, poll, run, wait_bound,
+                                  wait_unguarded)
 
 LEASE = "berth.io-ebs"
 
@@ -125,6 +129,32 @@ def main(binary, procs):
     check(EBS in api.pv("pvc-" + api.claim("two")["metadata"]["uid"])["metadata"]
           ["annotations"].get("pv.kubernetes.io/provisioned-by", ""), "provisioned-by")
     log("replica-c provisioned both with the disks made before: %s" % sorted(disks))
+
+    # 4. The PV is there before the save: 409 is success.
+    aws_faults(stuck_creating=True)
+    create(claim("three", "slow", modes=modes))
+    disk3 = blocked_on("three")
+    c3 = api.claim("three")
+    pv3 = "pvc-" + c3["metadata"]["uid"]
+    create({"apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": {"name": pv3,
+                         "annotations": {"pv.kubernetes.io/provisioned-by": EBS}},
+            "spec": {"capacity": {"storage": "1Gi"}, "accessModes": list(modes),
+                     "persistentVolumeReclaimPolicy": "Delete",
+                     "storageClassName": "slow",
+                     "claimRef": {"kind": "PersistentVolumeClaim", "namespace": "default",
+                                  "name": "three", "uid": c3["metadata"]["uid"]},
+                     "csi": {"driver": DRIVER, "volumeHandle": disk3["VolumeId"],
+                             "fsType": "ext4"}}})
+    aws_admin("POST", "/unstick")
+    poll(lambda: 'msg="provisioned volume" claim=default/three ' in c.log_text(), 30,
+         "replica-c to take its 409 as saved")
+    wait_bound(api, ["three"], 30)
+    wait_unguarded(api)
+    failed = events_for(api, "three", "ProvisioningFailed")
+    check(not failed, "a 409 on the PV create taken as a failure: %s"
+          % [e.get("message") for e in failed])
+    log("PV saved before the call returned: the 409 taken as saved, claim Bound")
 
 
 if __name__ == "__main__":
