@@ -8,6 +8,8 @@
     onDelete "retain"            directory kept, PV deleted
     reclaimPolicy Retain         PV Released and kept, no finalizer; the
                                  directory kept, also after the PV is deleted
+    a Delete PV that lost our finalizer (by hand, an older berth) gets it
+    back before its claim goes, so that its storage is reclaimed
     nested pathPattern           ${.PVC.namespace}/${.PVC.annotations.team}/
                                  ${.PVC.name}: nested directories made;
                                  archived as archived-<leaf> at the root;
@@ -16,6 +18,7 @@
     test_provisioner_delete.py BERTH-PROVISIONER   (under bed.py run k8s nfs)
 """
 
+import json
 import os
 import sys
 
@@ -76,6 +79,15 @@ def main(binary, procs):
     poll(lambda: p.metrics().get(usage % "bytes") == 300 and p.metrics().get(usage % "files") == 6,
          20, "usage metrics of c-keep: 300 bytes in 6 entries")
     log("usage measured: 300 bytes, 6 entries (the symlink counted, not followed)")
+
+    # A Delete PV without our finalizer: berth puts it back.
+    strip = api.pv(pv["c-remove"])
+    others = [f for f in strip["metadata"].get("finalizers", []) if f != PV_FINALIZER]
+    kubectl("patch", "pv", pv["c-remove"], "--type=merge",
+            "-p", json.dumps({"metadata": {"finalizers": others or None}}))
+    poll(lambda: PV_FINALIZER in (api.pv(pv["c-remove"])["metadata"].get("finalizers") or []),
+         20, "%s back on %s" % (PV_FINALIZER, pv["c-remove"]))
+    log("a Delete PV that lost %s got it back" % PV_FINALIZER)
 
     kubectl("delete", "pvc", "--all", "--wait=false")
     gone = [pv[n] for n in names if n != "c-retain"]

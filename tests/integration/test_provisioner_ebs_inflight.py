@@ -147,13 +147,14 @@ def main(binary, procs):
                      "csi": {"driver": DRIVER, "volumeHandle": disk3["VolumeId"],
                              "fsType": "ext4"}}})
     aws_admin("POST", "/unstick")
-    poll(lambda: 'msg="provisioned volume" claim=default/three ' in c.log_text(), 30,
-         "replica-c to take its 409 as saved")
-    wait_bound(api, ["three"], 30)
-    wait_unguarded(api)
+    poll(lambda: 'msg="provisioned volume" claim=default/three ' in c.log_text() or
+         events_for(api, "three", "ProvisioningFailed"), 30,
+         "replica-c to save three's PV")
     failed = events_for(api, "three", "ProvisioningFailed")
     check(not failed, "a 409 on the PV create taken as a failure: %s"
           % [e.get("message") for e in failed])
+    wait_bound(api, ["three"], 30)
+    wait_unguarded(api)
     log("PV saved before the call returned: the 409 taken as saved, claim Bound")
 
 
