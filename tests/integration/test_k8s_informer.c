@@ -539,6 +539,96 @@ static void count_pages(long seq, const char *limit, int *pages, int *continued)
   json_decref(r);
 }
 
+/* The first watch request after sequence number seq (its query), waited
+ * for; NULL when none came. Free it. */
+static char *next_watch_query(long seq)
+{
+  char path[160];
+  char *q = NULL;
+  int64_t deadline = tk_now() + 20000;
+
+  snprintf(path, sizeof(path),
+           "/requests?verb=watch&resource=configmaps&limit=1000&since=%ld",
+           seq);
+  while (q == NULL && tk_now() < deadline) {
+    json_t *r = tk_admin("GET", path, NULL);
+    json_t *first = json_array_get(json_object_get(r, "items"), 0);
+    const char *s = json_string_value(json_object_get(first, "query"));
+    if (s != NULL)
+      q = strdup(s);
+    json_decref(r);
+    if (q == NULL)
+      berth_clock_sleep_ms(NULL, 50); /* polling the log, with a deadline */
+  }
+  return q;
+}
+
+/* A watch resumes from the last version its events (and bookmarks)
+ * brought, not from the list's: the server's request log says which
+ * version the next watch asked for. */
+static void test_resume_version(void **state)
+{
+  berth_k8s_informer_options_t opts;
+  berth_k8s_informer_handlers_t h;
+  berth_k8s_informer_t *inf = NULL;
+  berth_error_t err;
+  seen_t seen;
+  match_t m;
+  const char *rvq;
+  char *q;
+  long last = 0, asked;
+  const char *k;
+  json_t *v;
+  long seq;
+
+  (void)state;
+  memset(&seen, 0, sizeof(seen));
+  pthread_mutex_init(&seen.lock, NULL);
+  seen.shadow = json_object();
+  create_labelled("resume-0", "resume");
+  memset(&opts, 0, sizeof(opts));
+  opts.resource = cms;
+  opts.namespace_name = NS;
+  opts.label_selector = "group=resume";
+  memset(&h, 0, sizeof(h));
+  h.on_add = on_add;
+  h.on_update = on_update;
+  h.on_delete = on_delete;
+  h.ctx = &seen;
+  assert_int_equal(berth_k8s_informer_create(client, &opts, &h, &inf, &err),
+                   BERTH_OK);
+  assert_int_equal(berth_k8s_informer_start(inf, &err), BERTH_OK);
+  assert_true(berth_k8s_informer_wait_for_sync(inf, 20000));
+  /* Changes after the list, seen through the watch. */
+  create_labelled("resume-1", "resume");
+  create_labelled("resume-2", "resume");
+  set_value("resume-0", "v1");
+  m.inf = inf;
+  m.seen = &seen;
+  m.truth = fresh_list("group=resume");
+  assert_true(tk_poll(cache_matches, &m, 20000));
+  json_object_foreach(m.truth, k, v) {
+    if (json_integer_value(v) > last)
+      last = (long)json_integer_value(v);
+  }
+  seq = last_request_seq();
+  close_watches();
+  q = next_watch_query(seq);
+  if (q == NULL)
+    fail_msg("the informer did not watch again after its watch closed");
+  rvq = strstr(q, "resourceVersion=");
+  asked = rvq != NULL ? atol(rvq + strlen("resourceVersion=")) : -1;
+  if (asked < last)
+    fail_msg("the watch resumed from %ld, before the last change seen (%ld): "
+             "%s",
+             asked, last, q);
+  free(q);
+  json_decref(m.truth);
+  berth_k8s_informer_destroy(inf);
+  json_decref(seen.shadow);
+  pthread_mutex_destroy(&seen.lock);
+}
+
 static void test_paged_sync(void **state)
 {
   berth_k8s_informer_options_t opts;
@@ -596,6 +686,7 @@ int main(void)
     cmocka_unit_test(test_resync_and_cluster_scope),
     cmocka_unit_test(test_paged_sync),
     cmocka_unit_test(test_relist_after_history_lost),
+    cmocka_unit_test(test_resume_version),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
