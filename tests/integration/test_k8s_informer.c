@@ -539,9 +539,9 @@ static void count_pages(long seq, const char *limit, int *pages, int *continued)
   json_decref(r);
 }
 
-/* The first watch request after sequence number seq (its query), waited
- * for; NULL when none came. Free it. */
-static char *next_watch_query(long seq)
+/* The first watch request after sequence number seq whose query holds
+ * `mark` (its query), waited for; NULL when none came. Free it. */
+static char *next_watch_query(long seq, const char *mark)
 {
   char path[160];
   char *q = NULL;
@@ -552,10 +552,14 @@ static char *next_watch_query(long seq)
            seq);
   while (q == NULL && tk_now() < deadline) {
     json_t *r = tk_admin("GET", path, NULL);
-    json_t *first = json_array_get(json_object_get(r, "items"), 0);
-    const char *s = json_string_value(json_object_get(first, "query"));
-    if (s != NULL)
-      q = strdup(s);
+    json_t *item;
+    size_t i;
+    json_array_foreach(json_object_get(r, "items"), i, item)
+    {
+      const char *s = json_string_value(json_object_get(item, "query"));
+      if (q == NULL && s != NULL && strstr(s, mark) != NULL)
+        q = strdup(s);
+    }
     json_decref(r);
     if (q == NULL)
       berth_clock_sleep_ms(NULL, 50); /* polling the log, with a deadline */
@@ -613,7 +617,7 @@ static void test_resume_version(void **state)
   }
   seq = last_request_seq();
   close_watches();
-  q = next_watch_query(seq);
+  q = next_watch_query(seq, "labelSelector=group%3Dresume");
   if (q == NULL)
     fail_msg("the informer did not watch again after its watch closed");
   rvq = strstr(q, "resourceVersion=");
