@@ -439,6 +439,8 @@ static void wait_idle(prov_controller_t *c, int64_t deadline_ms)
 
 void prov_controller_stop(prov_controller_t *c, int64_t drain_ms)
 {
+  char n[16];
+  int busy;
   int i;
 
   if (c == NULL || c->stopped)
@@ -448,6 +450,17 @@ void prov_controller_stop(prov_controller_t *c, int64_t drain_ms)
   wait_idle(c, berth_clock_monotonic_ms(NULL) + drain_ms);
   /* Whatever is still running after the drain must not write any more. */
   atomic_store(&c->active, false);
+  pthread_mutex_lock(&c->lock);
+  busy = c->busy_workers;
+  pthread_mutex_unlock(&c->lock);
+  if (busy > 0) {
+    /* Said after the store: from this line on nothing in flight is saved
+     * (the claims' next leader repairs them). */
+    snprintf(n, sizeof(n), "%d", busy);
+    berth_log(BERTH_LOG_WARN,
+              "drain timed out; work in flight will not be saved", "workers", n,
+              NULL);
+  }
   for (i = 0; i < c->nworkers; i++)
     pthread_join(c->workers[i], NULL);
   prov_usage_stop(c->usage);

@@ -46,7 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(gib > 0 && (uint64_t)gib >= (bytes + (1ULL << 30) - 1) >> 30,
                "%llu bytes in %lld GiB", (unsigned long long)bytes,
                (long long)gib);
-    FUZZ_CHECK(berth_ebs_iops(&p, gib) >= 0, "negative IOPS");
+    {
+      int64_t iops = -1;
+
+      /* Limits a size cannot meet are refused with a message; an answer
+       * is never negative. */
+      if (berth_ebs_iops(&p, gib, &iops, &err) == BERTH_OK)
+        FUZZ_CHECK(iops >= 0, "negative IOPS");
+      else
+        FUZZ_CHECK(err.message[0] != '\0', "IOPS refused without a message");
+    }
     FUZZ_CHECK(p.n_tag_specs <= BERTH_EBS_MAX_EXTRA_TAGS, "tags");
     for (i = 0; i < p.n_tag_specs; i++) {
       char out[300];

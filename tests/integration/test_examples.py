@@ -19,6 +19,7 @@ StatefulSets make no claims; what is checked is what the API server keeps.
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -145,11 +146,16 @@ def wordpress(ns, path, cls, provisioner, params):
 
 
 def peers_accepts(binary, args, hostname):
-    """binary + the manifest's args: still running after 1 s (a bad flag
-    exits 2 at once). DNS goes to a port where nothing answers."""
+    """binary + the manifest's args parse: berth-peers gets as far as its
+    "starting" line (printed once the options are parsed and the identity,
+    hooks and resolver are set up), with the identity and mode the args
+    ask for; then SIGTERM stops it with exit 0. A flag it rejects makes it
+    exit 2 before that line, however slowly. DNS goes to a port where
+    nothing answers."""
     if binary is None:
         return
     tmp = tempfile.mkdtemp(prefix="examples-")
+    p = None
     try:
         a = []
         for x in args:
@@ -159,15 +165,35 @@ def peers_accepts(binary, args, hostname):
                 x = x.replace(d, tmp + "/")
             a.append(x)
         env = dict(os.environ, POD_NAMESPACE="default", HOSTNAME=hostname)
-        p = subprocess.Popen([binary, *a, "--dns-server", "127.0.0.1:9"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            out = p.communicate(timeout=1.0)[0]
-            raise Failure("berth-peers %s: exited %d at once:\n%s" % (" ".join(args), p.returncode, out))
-        except subprocess.TimeoutExpired:
-            p.terminate()
-            p.communicate(timeout=10)
+        out_path = os.path.join(tmp, "out.log")
+        with open(out_path, "w") as out:
+            p = subprocess.Popen([binary, *a, "--dns-server", "127.0.0.1:9"], env=env,
+                                 stdout=out, stderr=subprocess.STDOUT)
+
+        def output():
+            with open(out_path) as f:
+                return f.read()
+
+        def started():
+            if p.poll() is not None:
+                raise Failure("berth-peers %s: exited %d before starting:\n%s"
+                              % (" ".join(args), p.returncode, output()))
+            return re.search(r'msg=starting .*', output()) or \
+                re.search(r'msg="starting".*', output())
+        line = poll(started, 30, "berth-peers %s to start" % " ".join(args)).group(0)
+        mode = "once" if "--once" in args else "sidecar"
+        check(" self=%s." % hostname in line and " mode=%s" % mode in line and
+              " namespace_from=" in line,
+              "berth-peers %s: started as %r, want self %s, mode %s"
+              % (" ".join(args), line, hostname, mode))
+        p.terminate()
+        rc = p.wait(timeout=30)
+        check(rc == 0, "berth-peers %s: SIGTERM exit %d, want 0:\n%s"
+              % (" ".join(args), rc, output()))
     finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

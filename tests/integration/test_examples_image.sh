@@ -8,11 +8,12 @@
 # image's berthctl (doctor) and berth-provisioner (/readyz) reach the API
 # server over HTTPS with the image's libcurl and OpenSSL.
 #
-#   test_examples_image.sh SOURCE_DIR      (as root; exit 77: skipped)
+#   test_examples_image.sh SOURCE_DIR      (as root, with umoci: scripts/setup
+#                                           installs it; without either it fails)
 set -eu
 src=$1
-[ "$(id -u)" -eq 0 ] || { echo "skip: needs root (chroot, umoci)"; exit 77; }
-command -v umoci >/dev/null || { echo "skip: umoci not installed (apt-get install umoci)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root (chroot, umoci)"; exit 1; }
+command -v umoci >/dev/null || { echo "FAIL: umoci not installed (scripts/setup installs it)"; exit 1; }
 t0=$(date +%s%N)
 ms() { echo $(( ($(date +%s%N) - t0) / 1000000 )); }
 tmp=$(mktemp -d)

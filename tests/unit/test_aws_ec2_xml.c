@@ -1,6 +1,6 @@
 /* Unit tests: EC2 answer parsers (lib/aws/ec2_xml.c) on real EC2 bodies
- * from the shared test data ($BERTH_SHARED_TESTDATA/aws/: libcloud's and
- * botocore's fixtures), compared field by field with botocore's own
+ * from tests/data/aws/ (libcloud's and botocore's fixtures; see its
+ * NOTICE), compared field by field with botocore's own
  * parsed results (the .json beside each botocore .xml); hostile XML; and
  * the EFS JSON parsers on the shapes of botocore's EFS model. A missing
  * data directory is a failure. */
@@ -19,7 +19,7 @@
 #include "berth/aws_ec2.h"
 #include "berth/aws_efs.h"
 
-#define AWSDATA BERTH_SHARED_TESTDATA "/aws"
+#define AWSDATA BERTH_TEST_DATA "/aws"
 
 static char *slurp(const char *rel, size_t *len)
 {
@@ -31,7 +31,7 @@ static char *slurp(const char *rel, size_t *len)
   snprintf(path, sizeof(path), "%s/%s", AWSDATA, rel);
   f = fopen(path, "rb");
   if (f == NULL)
-    fail_msg("cannot open %s (the shared test data is missing?)", path);
+    fail_msg("cannot open %s (tests/data/aws is part of the checkout)", path);
   fseek(f, 0, SEEK_END);
   n = ftell(f);
   fseek(f, 0, SEEK_SET);

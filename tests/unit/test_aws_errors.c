@@ -1,5 +1,5 @@
 /* Unit tests: AWS error bodies and codes (lib/aws/errors.c) on real error
- * bodies from the shared test data ($BERTH_SHARED_TESTDATA/aws/) and on
+ * bodies from tests/data/aws/ (see its NOTICE) and on
  * EFS's JSON shape; the code -> berth status map; throttling codes. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,14 +13,14 @@
 #include "aws_int.h"
 #include "berth/aws.h"
 
-#define AWSDATA BERTH_SHARED_TESTDATA "/aws"
+#define AWSDATA BERTH_TEST_DATA "/aws"
 
 static char *slurp(const char *path, size_t *len)
 {
   char *s = NULL;
 
   if (berth__aws_read_file(path, 1 << 20, &s) != BERTH_OK)
-    fail_msg("cannot read %s (the shared test data is missing?)", path);
+    fail_msg("cannot read %s (tests/data/aws is part of the checkout)", path);
   *len = strlen(s);
   return s;
 }

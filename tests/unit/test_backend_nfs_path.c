@@ -314,6 +314,13 @@ static void test_path_check_and_leaf(void **state)
     assert_int_equal(berth__nfsb_path_check(bad[i], "test", &err),
                      BERTH_EINVAL);
   assert_int_equal(berth__nfsb_path_check(NULL, "test", &err), BERTH_EINVAL);
+  /* The error says why, in the user's terms. */
+  assert_int_equal(berth__nfsb_path_check("/etc/x", "test", &err),
+                   BERTH_EINVAL);
+  assert_non_null(strstr(err.message, "absolute path \"/etc/x\""));
+  assert_int_equal(berth__nfsb_path_check("a/../b", "test", &err),
+                   BERTH_EINVAL);
+  assert_non_null(strstr(err.message, "component 2 is \"..\""));
   assert_string_equal(berth__nfsb_leaf("a/b/c"), "c");
   assert_string_equal(berth__nfsb_leaf("c"), "c");
 }
