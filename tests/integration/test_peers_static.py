@@ -42,6 +42,7 @@ MIRROR = os.environ.get("BERTH_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 MUSL_LIBC = "/usr/lib/x86_64-linux-musl/libc.so"
 RESOLV = ("search default.svc.cluster.local svc.cluster.local cluster.local\n"
           "nameserver 127.0.0.1\noptions ndots:5\n")
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 ARGS = ["-service=web", "-ns=default", "--hostname", "web-1", "--once",
         "--timeout", "20s", "--interval", "100ms"]
 
@@ -56,7 +57,7 @@ def peers_in(root, binary, extra):
     """Run `binary` (a path inside root) chrooted, with the bed's DNS."""
     env = {"PATH": "/usr/bin:/bin", "BERTH_DNS_SERVER":
            os.environ["BERTH_DNS_SERVER"]}
-    return run(["chroot", root, binary] + ARGS + extra, env=env)
+    return run([CHROOT, root, binary] + ARGS + extra, env=env)
 
 
 def check_ran(p, what):
@@ -188,7 +189,7 @@ def test_musl_root(static, dynamic, tmp, hook_src):
     check(not [f for d, _, fs in os.walk(root) for f in fs
                if f.startswith(("libc.so.6", "ld-linux"))], "glibc in root")
     shutil.copy(dynamic, os.path.join(root, "bin", "berth-peers-dynamic"))
-    p = run(["chroot", root, "/bin/berth-peers-dynamic", "--version"])
+    p = run([CHROOT, root, "/bin/berth-peers-dynamic", "--version"])
     check(p.returncode != 0, "the dynamic berth-peers ran on musl")
     os.unlink(os.path.join(root, "bin", "berth-peers-dynamic"))
     work = os.path.join(root, "work-dir")
