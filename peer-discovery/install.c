@@ -29,8 +29,8 @@ static bool write_all(int fd, const char *buf, size_t n)
 }
 
 /* Copy in to out; *size gets the bytes. */
-static berth_status_t copy_fd(int in, int out, const char *src,
-                              long long *size, berth_error_t *err)
+static berth_status_t copy_fd(int in, int out, const char *src, long long *size,
+                              berth_error_t *err)
 {
   char buf[65536];
   long long total = 0;
@@ -64,8 +64,7 @@ berth_status_t peers_install_copy(const char *src, const char *dir,
   berth_buf_init(&tmp);
   berth_buf_init(&dst);
   if (stat(dir, &st) != 0) {
-    rc = berth_error_set(err, BERTH_EINVAL, "%s: %s (mount the shared "
-                         "emptyDir there)", dir, strerror(errno));
+    rc = berth_error_set(err, BERTH_EINVAL, "%s: %s", dir, strerror(errno));
     goto done;
   }
   if (!S_ISDIR(st.st_mode)) {
@@ -73,7 +72,7 @@ berth_status_t peers_install_copy(const char *src, const char *dir,
     goto done;
   }
   if ((rc = berth_buf_appendf(&tmp, "%s/.%s.%ld", dir, PEERS_INSTALL_NAME,
-                             (long)getpid())) != BERTH_OK ||
+                              (long)getpid())) != BERTH_OK ||
       (rc = berth_buf_appendf(&dst, "%s/%s", dir, PEERS_INSTALL_NAME)) !=
           BERTH_OK)
     goto done;
@@ -85,8 +84,8 @@ berth_status_t peers_install_copy(const char *src, const char *dir,
   }
   /* A leftover from an earlier, killed run of this pid is replaced. */
   (void)unlink(berth_buf_str(&tmp));
-  out = open(berth_buf_str(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-             0755);
+  out =
+      open(berth_buf_str(&tmp), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
   if (out < 0) {
     rc = berth_error_set(err, BERTH_EIO, "create %s: %s", berth_buf_str(&tmp),
                          strerror(errno));
@@ -177,9 +176,9 @@ int peers_install_main(int argc, char **argv, FILE *out, FILE *errout)
   char *src = NULL;
   int rc;
 
-  if (argc == 3 && (strcmp(argv[2], "-h") == 0 ||
-                    strcmp(argv[2], "--help") == 0 ||
-                    strcmp(argv[2], "-help") == 0)) {
+  if (argc == 3 &&
+      (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0 ||
+       strcmp(argv[2], "-help") == 0)) {
     install_usage(out);
     rc = 0;
     goto done;
