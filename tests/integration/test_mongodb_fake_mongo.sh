@@ -1,6 +1,7 @@
 #!/bin/sh
 # A fake mongosh and mongod (by the name it is called as) for
-# test_mongodb_hook.py: every call is appended to $FAKE_MONGO/calls, and
+# test_mongodb_hook.py: every call is appended to $FAKE_MONGO/calls (and to
+# calls.<the hook's $BERTH_SELF>, one member's own), and
 # mongosh answers the scripts that examples/mongodb's on-start.sh sends
 # from a model of one replica set kept in $FAKE_MONGO: `primary` (its
 # host:port) and `members` (host:port list). A member is "already in a
@@ -8,9 +9,10 @@
 set -u
 state=$FAKE_MONGO
 name=$(basename "$0")
-printf '%s' "$name" >> "$state/calls"
-for a in "$@"; do printf ' [%s]' "$a" >> "$state/calls"; done
-echo >> "$state/calls"
+line=$name
+for a in "$@"; do line="$line [$a]"; done
+echo "$line" >> "$state/calls"
+echo "$line" >> "$state/calls.${BERTH_SELF:-none}"
 [ "$name" = mongosh ] || exit 0
 host=""
 js=""

@@ -89,9 +89,11 @@ class Bed:
         running.append(p)
         return p
 
-    def calls(self):
+    def calls(self, i=None):
+        """Every call, or member i's own."""
+        name = "calls" if i is None else "calls.mongo-%d.%s" % (i, SVC)
         try:
-            with open(os.path.join(self.state, "calls")) as f:
+            with open(os.path.join(self.state, name)) as f:
                 return f.read().splitlines()
         except FileNotFoundError:
             return []
@@ -126,11 +128,11 @@ def test_bootstrap(static, running):
     check(init == [("localhost:27017",
                     "print(rs.initiate({_id: 'rs0', members: [{_id: 0, host: '%s'}]}).ok)"
                     % member(0))], "rs.initiate: %s" % init)
-    mongods = [c for c in b.calls() if c.startswith("mongod")]
+    mongods = [c for c in b.calls(0) if c.startswith("mongod")]
     check("[--replSet] [rs0]" in mongods[0] and "[--dbpath] [/data/db]" in mongods[0]
           and "[--fork]" in mongods[0], "temporary mongod: %s" % mongods)
-    check(mongods[-1] == "mongod [--dbpath] [/data/db] [--shutdown]",
-          "mongod not stopped: %s" % mongods)
+    check(len(mongods) == 2 and mongods[-1] == "mongod [--dbpath] [/data/db] [--shutdown]",
+          "mongo-0's temporary mongod not stopped: %s" % mongods)
 
     check(m1.wait_exit(10) == 0, "mongo-1's bootstrap after mongo-0")
     m1.wait_log(r'line="on-start: added %s on %s"' % (re.escape(member(1)),
