@@ -344,6 +344,21 @@ static berth_status_t setup_http(app_t *a, berth_error_t *err)
   return st;
 }
 
+/* The mode: --once; "on-start" when -on-start is all there is to do (no
+ * -on-change, --render or --http-endpoint), in which case, as peer-finder,
+ * the program exits once on-start has succeeded, which is what lets the
+ * init container `berth-peers -on-start=... -service=...` finish; else the
+ * sidecar, which loops until SIGTERM. */
+static const char *app_mode(const peers_options_t *opt)
+{
+  if (opt->once)
+    return "once";
+  if (opt->on_start != NULL && opt->on_change == NULL && opt->nrenders == 0 &&
+      opt->http_endpoint == NULL)
+    return "on-start";
+  return "sidecar";
+}
+
 static berth_status_t setup(app_t *a, berth_error_t *err)
 {
   peers_resolver_opts_t ropts = {a->opt->dns_server, a->opt->port_name,
@@ -365,7 +380,7 @@ static berth_status_t setup(app_t *a, berth_error_t *err)
             "service", peers_resolver_srv_name(a->res), "namespace_from",
             a->id.ns_source, "domain_from", a->id.domain_source, "dns_server",
             a->opt->dns_server ? a->opt->dns_server : "resolv.conf", "mode",
-            a->opt->once ? "once" : "sidecar", NULL);
+            app_mode(a->opt), NULL);
   return setup_http(a, err);
 }
 
@@ -417,8 +432,8 @@ static int loop(app_t *a)
     deadline = start + a->opt->timeout_ms;
   while (!a->stopping) {
     step(a, &next_query);
-    if (a->opt->once && a->ctl.started) {
-      berth_log(BERTH_LOG_INFO, "done", "mode", "once", NULL);
+    if (strcmp(app_mode(a->opt), "sidecar") != 0 && a->ctl.started) {
+      berth_log(BERTH_LOG_INFO, "done", "mode", app_mode(a->opt), NULL);
       return 0;
     }
     if (now_ms() >= deadline) {

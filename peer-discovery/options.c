@@ -192,7 +192,13 @@ static void usage(FILE *out)
       "  --log-level LEVEL      error, warn, info (default), debug or trace\n"
       "  --log-format FORMAT    logfmt (default) or json\n"
       "  -h, --help             show this help and exit\n"
-      "  -V, --version          show the version and exit\n",
+      "  -V, --version          show the version and exit\n"
+      "Subcommand:\n"
+      "  berth-peers install DIR\n"
+      "                         copy the static berth-peers to "
+      "DIR/berth-peers\n"
+      "                         (the init container of the peer-finder "
+      "pattern)\n",
       out);
 }
 
@@ -316,8 +322,18 @@ static bool apply(int c, const char *arg, peers_options_t *opt, FILE *errout)
     opt->dns_server = arg;
     return true;
   case OPT_HTTP:
+#ifdef BERTH_PEERS_STATIC
+    /* libmicrohttpd is not linked into the static build (install.h). */
+    fprintf(errout, "berth-peers: --http-endpoint is not available in the "
+                    "static build (berth-peers-static, the copy that "
+                    "`berth-peers install` makes); run the image's dynamic "
+                    "berth-peers as a sidecar for /peers, /readyz and "
+                    "/metrics\n");
+    return false;
+#else
     opt->http_endpoint = arg;
     return true;
+#endif
   case OPT_RENDER:
     return add_render(opt, arg, errout);
   case OPT_ADDRESSES:

@@ -245,7 +245,45 @@ def check_all(peers_bin=None):
     apply("mongo", d)
     svc = get("service", "mongo", "mongo")
     check(svc["spec"]["clusterIP"] == "None", "mongo: Service not headless")
+    check(svc["spec"].get("publishNotReadyAddresses") is True,
+          "mongo: members must be in DNS during their init containers")
     sts = get("statefulset", "mongo", "mongo")
+    check(sts["spec"]["serviceName"] == "mongo", "mongo serviceName")
+    spec = sts["spec"]["template"]["spec"]
+    install = container(spec, "install", init=True)
+    check(install["command"] == ["berth-peers", "install", "/work-dir"],
+          "mongo install command %s" % install["command"])
+    check(install["image"].startswith("berth:"), "mongo install image %s" % install["image"])
+    boot = container(spec, "bootstrap", init=True)
+    check(boot["image"].startswith("mongo:"), "bootstrap runs in %s" % boot["image"])
+    check(boot["command"] == ["/work-dir/berth-peers"], "bootstrap command %s" % boot["command"])
+    check(boot["args"] == ["-on-start=/work-dir/on-start.sh", "-service=mongo"],
+          "bootstrap args %s" % boot["args"])
+    peers_accepts(peers_bin, boot["args"], "mongo-0")
+    mounts = {m["mountPath"]: m for m in boot["volumeMounts"]}
+    check(mounts["/work-dir/on-start.sh"].get("subPath") == "on-start.sh",
+          "on-start.sh not mounted from the ConfigMap")
+    check(container(spec, "mongod")["args"][:2] == ["--replSet", "rs0"],
+          "mongod's set name")
+    env = {e["name"]: e.get("value") for e in boot["env"]}
+    check(env.get("REPLICA_SET") == "rs0", "bootstrap REPLICA_SET %s" % env)
+    cm = get("configmap", "mongo-init", "mongo")
+    check(sorted(cm["data"]) == ["on-start.sh"], "mongo-init keys")
+    check("rs.initiate" in cm["data"]["on-start.sh"] and "rs.add" in cm["data"]["on-start.sh"],
+          "on-start.sh initiates and adds")
+    vct = sts["spec"]["volumeClaimTemplates"]
+    check([v["spec"]["storageClassName"] for v in vct] == ["berth-nfs"], "mongo vct class")
+    mark(*files(d))
+    log("mongodb: install + bootstrap init containers, berth-peers %s in the mongo image"
+        % " ".join(boot["args"]))
+
+    # The no-shell option: a berth-peers sidecar renders the document.
+    d = os.path.join(EX, "mongodb", "render")
+    namespace("mongo-render")
+    apply("mongo-render", d)
+    svc = get("service", "mongo", "mongo-render")
+    check(svc["spec"]["clusterIP"] == "None", "mongo: Service not headless")
+    sts = get("statefulset", "mongo", "mongo-render")
     check(sts["spec"]["serviceName"] == "mongo", "mongo serviceName")
     spec = sts["spec"]["template"]["spec"]
     peers = container(spec, "peers")
@@ -258,13 +296,13 @@ def check_all(peers_bin=None):
           "mongod's set name is not the rendered one")
     rs = container(spec, "rs-config")
     check(rs["command"] == ["/bin/sh", "/scripts/init-rs.sh"], "rs-config command")
-    cm = get("configmap", "mongo-scripts", "mongo")
+    cm = get("configmap", "mongo-scripts", "mongo-render")
     check(sorted(cm["data"]) == ["init-rs.sh", "reconfig.sh"], "mongo-scripts keys")
     check("/config/rs.json" in cm["data"]["init-rs.sh"], "init-rs.sh reads /config/rs.json")
     vct = sts["spec"]["volumeClaimTemplates"]
     check([v["spec"]["storageClassName"] for v in vct] == ["berth-nfs"], "mongo vct class")
     mark(*files(d))
-    log("mongodb: headless Service, StatefulSet, berth-peers sidecar %s, "
+    log("mongodb/render: headless Service, StatefulSet, berth-peers sidecar %s, "
         "volumeClaimTemplates on berth-nfs" % " ".join(peers["args"]))
 
     d = os.path.join(EX, "zookeeper")

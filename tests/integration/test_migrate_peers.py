@@ -6,7 +6,8 @@ with 12 members:
 
   - contrib: -on-start=CMD -service=web -ns=default (-domain): the hook
     gets the peers on stdin in numeric ordinal order (web-2 before web-10;
-    peer-finder sorted them as text);
+    peer-finder sorted them as text), and the program exits 0 after it,
+    as peer-finder does without -on-change (its init-container pattern);
   - kmodules: -address-type=DNS plus -selector, -kubeconfig, -master,
     -hosts-file and klog's -v 3, -alsologtostderr, -log_dir: accepted
     (-hosts-file is not -h, -v is not the version), the API-only ones
@@ -51,7 +52,10 @@ def test_contrib_example(binary, running):
           "peers not in numeric ordinal order: %s" % peers)
     check(env.get("BERTH_SELF") == member(0) and env.get("BERTH_ORDINAL") == "0",
           "BERTH_*: %s" % {k: v for k, v in env.items() if k.startswith("BERTH_")})
-    p.terminate(within=1.0)
+    # With -on-start alone peer-finder exits after it (its init-container
+    # pattern); so does berth-peers.
+    check(p.wait_exit(5) == 0, "exit status after on-start")
+    p.wait_log(r'msg=done mode=on-start', 1)
 
 
 def test_kmodules_example(binary, running):
