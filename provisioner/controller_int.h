@@ -14,6 +14,7 @@
 #include "events.h"
 #include "map.h"
 #include "queue.h"
+#include "trim.h"
 
 /* The custom index of the PV informer: PVs by spec.storageClassName. */
 #define PROV_INDEX_CLASS "class"
@@ -30,6 +31,8 @@ struct prov_controller {
   berth_k8s_informer_t *claims;
   berth_k8s_informer_t *volumes;
   berth_k8s_informer_t *classes;
+  prov_trim_t trim; /* the informers' transforms' context */
+  atomic_bool volumes_started; /* the PV informer, once the claims synced */
   pthread_t *workers;
   int nworkers;
   int busy_workers;    /* under lock, for the drain */

@@ -1,10 +1,13 @@
 /* The informer's cache: objects by "namespace/name", plus a label index and
  * custom indexes. See lib/k8s/informer_int.h.
  *
- * jansson objects are the hash tables: the store maps key -> object, and
- * each index maps value -> { key -> object }. Cached objects are shared
- * (reference counted, never modified), so the same json_t sits in the
- * store and in every index set that names it. */
+ * jansson objects are the hash tables: the store maps key -> entry, and
+ * each index maps value -> { key -> true }; reads find the entries in the
+ * store. An entry is the object itself (shared, reference counted, never
+ * modified) or, in a compact cache, the object's compact JSON text in a
+ * jansson string: a jansson tree takes about seven times the memory of its
+ * text (a hash table with eight buckets per object, a node per value), so
+ * a cache of thousands of objects is kept as text and decoded on read. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,13 +26,14 @@ typedef struct {
   char *name;
   berth_k8s_index_fn fn;
   void *ctx;
-  json_t *map; /* value -> { key -> object } */
+  json_t *map; /* value -> { key -> true } */
 } index_t;
 
 struct berth__k8s_cache {
-  json_t *store; /* key -> object */
+  json_t *store; /* key -> object, or its text when compact */
   bool index_labels;
-  json_t *labels; /* "k=v" -> { key -> object } */
+  bool compact;
+  json_t *labels; /* "k=v" -> { key -> true } */
   index_t idx[MAX_INDEXES];
   size_t nidx;
 };
@@ -70,7 +74,7 @@ static void values_cleanup(berth_k8s_index_values_t *values)
   memset(values, 0, sizeof(*values));
 }
 
-berth_status_t berth__k8s_cache_create(bool index_labels,
+berth_status_t berth__k8s_cache_create(bool index_labels, bool compact,
                                        berth__k8s_cache_t **out)
 {
   berth__k8s_cache_t *c = calloc(1, sizeof(*c));
@@ -80,6 +84,7 @@ berth_status_t berth__k8s_cache_create(bool index_labels,
   c->store = json_object();
   c->labels = json_object();
   c->index_labels = index_labels;
+  c->compact = compact;
   if (c->store == NULL || c->labels == NULL) {
     berth__k8s_cache_destroy(c);
     return BERTH_ENOMEM;
@@ -144,13 +149,41 @@ char *berth__k8s_cache_key(const json_t *obj)
   return berth_strdup_printf("%s/%s", ns, name);
 }
 
-/* Add or remove (obj NULL) key in map[value]. */
+/* The object of a store entry: a new reference (decoded anew from the text
+ * of a compact entry), or NULL. */
+static json_t *entry_object(const berth__k8s_cache_t *c, json_t *entry)
+{
+  if (entry == NULL)
+    return NULL;
+  if (!c->compact)
+    return json_incref(entry);
+  return json_loadb(json_string_value(entry), json_string_length(entry), 0,
+                    NULL);
+}
+
+/* The store entry for obj: obj itself (a new reference) or its text. */
+static json_t *make_entry(const berth__k8s_cache_t *c, json_t *obj)
+{
+  char *text;
+  json_t *s;
+
+  if (!c->compact)
+    return json_incref(obj);
+  text = json_dumps(obj, JSON_COMPACT);
+  if (text == NULL)
+    return NULL;
+  s = json_string_nocheck(text);
+  free(text);
+  return s;
+}
+
+/* Add or remove (add false) key in map[value]. */
 static berth_status_t set_member(json_t *map, const char *value,
-                                 const char *key, json_t *obj)
+                                 const char *key, bool add)
 {
   json_t *set = json_object_get(map, value);
 
-  if (obj == NULL) {
+  if (!add) {
     if (set != NULL) {
       json_object_del(set, key);
       if (json_object_size(set) == 0)
@@ -163,12 +196,13 @@ static berth_status_t set_member(json_t *map, const char *value,
     if (set == NULL || json_object_set_new(map, value, set) != 0)
       return BERTH_ENOMEM;
   }
-  return json_object_set(set, key, obj) == 0 ? BERTH_OK : BERTH_ENOMEM;
+  return json_object_set_new(set, key, json_true()) == 0 ? BERTH_OK
+                                                         : BERTH_ENOMEM;
 }
 
 /* Index (add true) or unindex obj under key in every index. */
 static berth_status_t reindex(berth__k8s_cache_t *c, const char *key,
-                              json_t *obj, bool add)
+                              const json_t *obj, bool add)
 {
   json_t *labels;
   const char *k;
@@ -189,8 +223,7 @@ static berth_status_t reindex(berth__k8s_cache_t *c, const char *key,
       berth_buf_reset(&pair);
       if (berth_buf_appendf(&pair, "%s=%s", k, json_string_value(v)) !=
             BERTH_OK ||
-          set_member(c->labels, berth_buf_str(&pair), key,
-                     add ? obj : NULL) != BERTH_OK)
+          set_member(c->labels, berth_buf_str(&pair), key, add) != BERTH_OK)
         st = BERTH_ENOMEM;
     }
   }
@@ -201,8 +234,7 @@ static berth_status_t reindex(berth__k8s_cache_t *c, const char *key,
       continue;
     }
     for (j = 0; j < values.n; j++)
-      if (set_member(c->idx[i].map, values.v[j], key, add ? obj : NULL) !=
-          BERTH_OK)
+      if (set_member(c->idx[i].map, values.v[j], key, add) != BERTH_OK)
         st = BERTH_ENOMEM;
   }
   values_cleanup(&values);
@@ -210,23 +242,35 @@ static berth_status_t reindex(berth__k8s_cache_t *c, const char *key,
   return st;
 }
 
-json_t *berth__k8s_cache_get(berth__k8s_cache_t *c, const char *key)
+bool berth__k8s_cache_has(const berth__k8s_cache_t *c, const char *key)
 {
-  return json_object_get(c->store, key);
+  return json_object_get(c->store, key) != NULL;
+}
+
+json_t *berth__k8s_cache_get(const berth__k8s_cache_t *c, const char *key)
+{
+  return entry_object(c, json_object_get(c->store, key));
 }
 
 berth_status_t berth__k8s_cache_put(berth__k8s_cache_t *c, const char *key,
                                     json_t *obj, json_t **old)
 {
-  json_t *prev = json_object_get(c->store, key);
+  json_t *prev = berth__k8s_cache_get(c, key);
+  json_t *entry = make_entry(c, obj);
   berth_status_t st;
 
   *old = NULL;
-  if (prev != NULL) {
-    json_incref(prev);
-    reindex(c, key, prev, false);
+  if (entry == NULL || (json_object_get(c->store, key) != NULL &&
+                        prev == NULL)) {
+    json_decref(entry);
+    json_decref(prev);
+    return BERTH_ENOMEM;
   }
-  if (json_object_set(c->store, key, obj) != 0) {
+  if (prev != NULL)
+    reindex(c, key, prev, false);
+  if (json_object_set_new(c->store, key, entry) != 0) {
+    if (prev != NULL)
+      reindex(c, key, prev, true);
     json_decref(prev);
     return BERTH_ENOMEM;
   }
@@ -239,11 +283,10 @@ berth_status_t berth__k8s_cache_put(berth__k8s_cache_t *c, const char *key,
 
 json_t *berth__k8s_cache_del(berth__k8s_cache_t *c, const char *key)
 {
-  json_t *prev = json_object_get(c->store, key);
+  json_t *prev = berth__k8s_cache_get(c, key);
 
   if (prev == NULL)
     return NULL;
-  json_incref(prev);
   reindex(c, key, prev, false);
   json_object_del(c->store, key);
   return prev;
@@ -276,8 +319,9 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The members of a { key -> object } set as an array sorted by key. */
-static json_t *sorted_values(const json_t *set)
+/* The objects of the keys of set (the store, or an index's set) as an
+ * array sorted by key. */
+static json_t *sorted_values(const berth__k8s_cache_t *c, const json_t *set)
 {
   size_t n = json_object_size(set);
   const char **keys = NULL;
@@ -299,7 +343,8 @@ static json_t *sorted_values(const json_t *set)
     keys[i++] = k;
   qsort(keys, n, sizeof(*keys), cmp_str);
   for (i = 0; i < n; i++) {
-    if (json_array_append(out, json_object_get(set, keys[i])) != 0) {
+    v = berth__k8s_cache_get(c, keys[i]);
+    if (v == NULL || json_array_append_new(out, v) != 0) {
       json_decref(out);
       out = NULL;
       break;
@@ -311,7 +356,7 @@ static json_t *sorted_values(const json_t *set)
 
 json_t *berth__k8s_cache_list(const berth__k8s_cache_t *c)
 {
-  return sorted_values(c->store);
+  return sorted_values(c, c->store);
 }
 
 json_t *berth__k8s_cache_by_label(const berth__k8s_cache_t *c,
@@ -319,16 +364,12 @@ json_t *berth__k8s_cache_by_label(const berth__k8s_cache_t *c,
 {
   char *pair = berth_strdup_printf("%s=%s", key, value);
   json_t *set;
-  json_t *out;
 
   if (pair == NULL)
     return NULL;
   set = json_object_get(c->labels, pair);
   free(pair);
-  if (set == NULL)
-    return json_array();
-  out = sorted_values(set);
-  return out;
+  return set != NULL ? sorted_values(c, set) : json_array();
 }
 
 json_t *berth__k8s_cache_by_index(const berth__k8s_cache_t *c,
@@ -341,7 +382,7 @@ json_t *berth__k8s_cache_by_index(const berth__k8s_cache_t *c,
     if (strcmp(c->idx[i].name, name) != 0)
       continue;
     set = json_object_get(c->idx[i].map, value);
-    return set != NULL ? sorted_values(set) : json_array();
+    return set != NULL ? sorted_values(c, set) : json_array();
   }
   return NULL;
 }

@@ -12,10 +12,13 @@
 #include <pthread.h>
 
 #include "berth/k8s_informer.h"
+#include "berth/k8s_watch.h"
 
 typedef struct berth__k8s_cache berth__k8s_cache_t;
 
-berth_status_t berth__k8s_cache_create(bool index_labels,
+/* A compact cache keeps each object as its compact JSON text and decodes
+ * it on every read (see informer_cache.c). */
+berth_status_t berth__k8s_cache_create(bool index_labels, bool compact,
                                        berth__k8s_cache_t **out);
 void berth__k8s_cache_destroy(berth__k8s_cache_t *c);
 
@@ -28,10 +31,15 @@ berth_status_t berth__k8s_cache_add_index(berth__k8s_cache_t *c,
  * NULL (out of memory or no name) otherwise. free() it. */
 char *berth__k8s_cache_key(const json_t *obj);
 
-/* The object under key, borrowed, or NULL. */
-json_t *berth__k8s_cache_get(berth__k8s_cache_t *c, const char *key);
+/* The object under key, a new reference (a fresh copy in a compact
+ * cache), or NULL. */
+json_t *berth__k8s_cache_get(const berth__k8s_cache_t *c, const char *key);
 
-/* Store obj (the cache takes a new reference) under key, reindexing it;
+/* true when key is cached (no decoding). */
+bool berth__k8s_cache_has(const berth__k8s_cache_t *c, const char *key);
+
+/* Store obj (the cache takes a new reference, or its text) under key,
+ * reindexing it;
  * the replaced object, if any, is handed to the caller in *old (a
  * reference the caller now owns) or NULL. */
 berth_status_t berth__k8s_cache_put(berth__k8s_cache_t *c, const char *key,
@@ -80,6 +88,8 @@ struct berth_k8s_informer {
   long watch_timeout_s;
   long idle_timeout_ms;
   berth_k8s_informer_handlers_t h;
+  berth_k8s_transform_fn transform;
+  void *transform_ctx;
 
   pthread_mutex_t lock; /* everything below */
   pthread_cond_t cond;  /* queue, sync and stop changes */
@@ -95,6 +105,34 @@ struct berth_k8s_informer {
   pthread_t watcher;
   pthread_t dispatcher;
 };
+
+/* ---- Changes into the cache (informer_apply.c) ----------------------- */
+
+/* Apply one watch event (ADDED, MODIFIED, DELETED; obj is the informer's
+ * own, which the transform may change) to the cache through the transform
+ * and queue its notification; the caller holds inf->lock. */
+void berth__k8s_informer_apply(berth_k8s_informer_t *inf,
+                               berth_k8s_event_type_t type, json_t *obj);
+
+/* A relist in progress: what each listed object will do to the cache,
+ * kept small (only objects that pass the transform, or that are cached). */
+typedef struct berth__k8s_relist {
+  json_t *staged; /* key -> transformed object, null (drop), false (same) */
+} berth__k8s_relist_t;
+
+void berth__k8s_relist_init(berth__k8s_relist_t *r);
+void berth__k8s_relist_cleanup(berth__k8s_relist_t *r);
+
+/* Stage the items of one list page (obj's are the informer's own); the
+ * caller holds inf->lock. BERTH_ENOMEM when out of memory. */
+berth_status_t berth__k8s_relist_page(berth_k8s_informer_t *inf,
+                                      berth__k8s_relist_t *r, json_t *items);
+
+/* Make the cache equal to the staged list, queueing only the differences
+ * (adds, updates, deletes of vanished or no longer passing objects); the
+ * caller holds inf->lock. */
+void berth__k8s_relist_commit(berth_k8s_informer_t *inf,
+                              berth__k8s_relist_t *r);
 
 /* Queue a notification (references taken) and wake the dispatcher; the
  * caller holds inf->lock. */
