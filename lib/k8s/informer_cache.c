@@ -157,8 +157,9 @@ static json_t *entry_object(const berth__k8s_cache_t *c, json_t *entry)
     return NULL;
   if (!c->compact)
     return json_incref(entry);
-  return json_loadb(json_string_value(entry), json_string_length(entry), 0,
-                    NULL);
+  /* Strings may hold NUL (\u0000), as the server's JSON may. */
+  return json_loadb(json_string_value(entry), json_string_length(entry),
+                    JSON_ALLOW_NUL, NULL);
 }
 
 /* The store entry for obj: obj itself (a new reference) or its text. */

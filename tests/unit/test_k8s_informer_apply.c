@@ -260,6 +260,36 @@ static void test_no_transform(void **state)
   berth_k8s_informer_destroy(inf);
 }
 
+/* A compact cache gives back exactly what was stored, strings with NUL
+ * bytes (a hostile annotation) included. */
+static void test_compact_round_trip(void **state)
+{
+  berth_k8s_informer_t *inf = informer(true);
+  json_t *o = obj("n", "1", true);
+  json_t *want;
+  json_t *cached;
+  char got[256];
+
+  (void)state;
+  json_object_set_new(json_object_get(o, "metadata"), "annotations",
+                      json_pack("{s:s#, s:s}", "dir", "x\0../etc", (size_t)9,
+                                "note", "caf\xc3\xa9 \"quoted\"\n"));
+  json_object_set_new(json_object_get(o, "spec"), "n", json_integer(-7));
+  json_object_set_new(json_object_get(o, "spec"), "big",
+                      json_integer(9007199254740993LL));
+  berth__k8s_informer_apply(inf, BERTH_K8S_EVENT_ADDED, o);
+  want = json_deep_copy(o);
+  json_object_del(json_object_get(want, "metadata"), "managedFields");
+  cached = berth_k8s_informer_get(inf, "ns", "n");
+  assert_non_null(cached);
+  assert_true(json_equal(cached, want));
+  json_decref(cached);
+  json_decref(want);
+  json_decref(o);
+  notes(inf, got, sizeof(got));
+  berth_k8s_informer_destroy(inf);
+}
+
 /* Indexes of a compact cache find the objects again. */
 static berth_status_t by_size(void *ctx, const json_t *o,
                               berth_k8s_index_values_t *values)
@@ -331,6 +361,7 @@ int main(void)
     cmocka_unit_test(test_relist),
     cmocka_unit_test(test_no_transform),
     cmocka_unit_test(test_compact_index),
+    cmocka_unit_test(test_compact_round_trip),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
