@@ -20,7 +20,8 @@ and through what the provisioner does.
 import sys
 
 from test_provisioner_lib import (API, CLAIM_FINALIZER, PROVISIONER, Provisioner, admin,
-                                  apply, check, claim, create, events_for, fault, kubectl,
+                                  apply, check, claim, clear_faults, create, events_for,
+                                  fault, kubectl,
                                   log, poll, run, storage_class, v3_url, wait_bound)
 
 OTHER = "example.com/other"
@@ -110,16 +111,23 @@ def main(binary, procs):
     # A claim made while the watches are away, behind an expired history.
     lists = p.metrics()[LISTS]
     succeeded = len(events_for(api, "mine-1", "ProvisioningSucceeded"))
-    # The watches come back 3 s late; meanwhile the claim is made and the
-    # history dropped, so they find it expired and relist.
-    fault(kind="latency", ms=3000, verb="watch", count=6)
+    # The claims' watch is closed and cannot come back (500) until the
+    # claim is made and the history dropped: it then finds its version
+    # expired and relists.
+    fault(kind="error", code=500, verb="watch", resource="persistentvolumeclaims")
     admin("POST", "/watches/close")
+    poll(lambda: admin("GET", "/requests?verb=watch&resource=persistentvolumeclaims"
+                       "&limit=0")["matchedByCode"].get("500", 0) > 0, 20,
+         "the claims' watch refused")
     api.request("POST", "/api/v1/namespaces/default/persistentvolumeclaims",
                 claim("late", "mine"))
     admin("POST", "/compact", {"keep": 0})
+    clear_faults()
     wait_bound(api, ["late"], 30)
     m = p.metrics()
-    check(m[LISTS] > lists, "no relist of the claims (lists %s -> %s)" % (lists, m[LISTS]))
+    check(m[LISTS] > lists, "no relist of the claims (lists %s -> %s); requests: %s"
+          % (lists, m[LISTS], [(i["verb"], i["query"], i["code"], i["ms"]) for i in admin(
+              "GET", "/requests?resource=persistentvolumeclaims&limit=12")["items"]]))
     poll(lambda: p.metrics()[CLAIMS] == 4 and p.metrics()[PVS] == 4, 10,
          "late and its PV cached")
     check(len(events_for(api, "mine-1", "ProvisioningSucceeded")) == succeeded,
