@@ -5,6 +5,7 @@
 #include "controller_int.h"
 
 #include "claim.h"
+#include "memory.h"
 
 #include "berth/log.h"
 
@@ -493,6 +494,26 @@ void prov_controller_destroy(prov_controller_t *c)
   pthread_cond_destroy(&c->idle);
   pthread_mutex_destroy(&c->lock);
   free(c);
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+void prov_controller_release_memory(prov_controller_t *c)
+{
+  berth_k8s_informer_t *infs[] = {c->claims, c->volumes, c->classes};
+  berth_k8s_informer_stats_t s;
+  prov_queue_stats_t q;
+  uint64_t work;
+  size_t i;
+
+  prov_queue_get_stats(c->queue, &q);
+  work = q.adds + q.retries;
+  for (i = 0; i < sizeof(infs) / sizeof(infs[0]); i++) {
+    berth_k8s_informer_get_stats(infs[i], &s);
+    work += s.lists + s.events;
+  }
+  prov_memory_maybe_trim(&c->trim_state, work, q.ready + q.processing > 0,
+                         berth_clock_monotonic_ms(NULL));
 }
 
 /* ---- scrape-time gauges ------------------------------------------------ */

@@ -31,6 +31,11 @@ prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
 berth_status_t prov_controller_start_informers(prov_controller_t *c,
                                                berth_error_t *err);
 
+/* Hand the heap's free memory back to the system once the controller has
+ * been quiet for a second after work (lists, events, keys); see memory.h.
+ * Call it periodically from one thread (the main loop). */
+void prov_controller_release_memory(prov_controller_t *c);
+
 /* true once every informer has its first list. Starts the PV informer
  * once the claims have theirs (its transform keeps the PVs bound to our
  * claims); any thread may call it. */

@@ -13,6 +13,7 @@
 #include "controller.h"
 #include "events.h"
 #include "map.h"
+#include "memory.h"
 #include "queue.h"
 #include "trim.h"
 
@@ -33,6 +34,7 @@ struct prov_controller {
   berth_k8s_informer_t *classes;
   prov_trim_t trim; /* the informers' transforms' context */
   atomic_bool volumes_started; /* the PV informer, once the claims synced */
+  prov_memory_trim_t trim_state; /* prov_controller_release_memory's */
   pthread_t *workers;
   int nworkers;
   int busy_workers;    /* under lock, for the drain */

@@ -16,6 +16,7 @@ void prov_trim_common(json_t *obj)
   json_t *ann = json_object_get(meta, "annotations");
 
   json_object_del(meta, "managedFields");
+  json_object_del(meta, "creationTimestamp");
   json_object_del(ann, ANN_LAST_APPLIED);
   if (ann != NULL && json_object_size(ann) == 0)
     json_object_del(meta, "annotations");
@@ -31,10 +32,12 @@ json_t *prov_trim_claim(void *trim, json_t *obj)
 {
   const prov_trim_t *t = trim;
 
-  if (prov_obj_has_finalizer(obj, PROV_CLAIM_FINALIZER) ||
-      t->is_ours(t->ctx, prov_claim_provisioner(obj)))
-    return keep(obj);
-  return NULL;
+  if (!prov_obj_has_finalizer(obj, PROV_CLAIM_FINALIZER) &&
+      !t->is_ours(t->ctx, prov_claim_provisioner(obj)))
+    return NULL;
+  /* No reconciler reads a claim's status (the PV controller writes it). */
+  json_object_del(obj, "status");
+  return keep(obj);
 }
 
 json_t *prov_trim_volume(void *trim, json_t *obj)
@@ -49,8 +52,11 @@ json_t *prov_trim_volume(void *trim, json_t *obj)
                  berth_k8s_obj_annotation(obj, PROV_ANN_PROVISIONED_BY)) ||
       berth_k8s_obj_annotation(obj, BERTH_ANN_PV_GID) != NULL ||
       (t->claim_cached != NULL && ns != NULL && name != NULL &&
-       t->claim_cached(t->ctx, ns, name)))
+       t->claim_cached(t->ctx, ns, name))) {
+    /* Of the status, the reconcilers read the phase. */
+    json_object_del(json_object_get(obj, "status"), "lastPhaseTransitionTime");
     return keep(obj);
+  }
   return NULL;
 }
 

@@ -4,8 +4,10 @@
  * Claims and PVs that are not ours are not cached at all: a cluster where
  * berth serves a few claims among many pays for the few. Ours are kept
  * whole but for what no reconciler reads (managedFields, kubectl's
- * last-applied-configuration), because pathPattern may name any of the
- * claim's annotations and labels, and the backends read the claim's spec.
+ * last-applied-configuration, creationTimestamp, a claim's status, a PV's
+ * lastPhaseTransitionTime), because pathPattern may name any of the
+ * claim's annotations and labels, and the backends read the claim's spec
+ * and the PV's.
  *
  *  - a claim is ours when its storage-provisioner annotation (GA, else
  *    beta) names one of our provisioners, or when it holds our guard
@@ -40,8 +42,9 @@ json_t *prov_trim_claim(void *trim, json_t *obj);
 json_t *prov_trim_volume(void *trim, json_t *obj);
 json_t *prov_trim_class(void *trim, json_t *obj);
 
-/* Remove from obj what no reconciler reads: metadata.managedFields and
- * the kubectl.kubernetes.io/last-applied-configuration annotation. */
+/* Remove from obj what no reconciler reads of any object:
+ * metadata.managedFields, metadata.creationTimestamp and the
+ * kubectl.kubernetes.io/last-applied-configuration annotation. */
 void prov_trim_common(json_t *obj);
 
 #endif /* BERTH_PROV_TRIM_H */

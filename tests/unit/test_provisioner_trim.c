@@ -34,9 +34,10 @@ static prov_trim_t trim = {is_ours, claim_cached, NULL};
 static json_t *claim(const char *ga, const char *beta, const char *fin)
 {
   json_t *c = json_pack(
-    "{s:{s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s}, s:[{s:s}], s:[s]}, "
+    "{s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s}, s:[{s:s}], s:[s]}, "
     "s:{s:s, s:[s]}, s:{s:s}}",
-    "metadata", "name", "c", "namespace", "team", "uid", "u1", "annotations",
+    "metadata", "name", "c", "namespace", "team", "uid", "u1",
+    "creationTimestamp", "2026-01-02T03:04:05Z", "annotations",
     LAST, "{\"big\": true}", "owner", "db", "labels", "tier", "gold",
     "managedFields", "manager", "kubectl", "finalizers",
     "kubernetes.io/pvc-protection", "spec", "storageClassName", "nfs",
@@ -81,6 +82,8 @@ static void test_claim_ours(void **state)
   /* Cut: what no reconciler reads. */
   assert_null(json_object_get(meta, "managedFields"));
   assert_null(json_object_get(json_object_get(meta, "annotations"), LAST));
+  assert_null(json_object_get(meta, "creationTimestamp"));
+  assert_null(json_object_get(t, "status"));
   /* Kept: what pathPattern, the reconcilers and the backends read. */
   assert_string_equal(json_string_value(json_object_get(
                         json_object_get(meta, "annotations"), "owner")),
@@ -112,11 +115,13 @@ static void test_claim_which(void **state)
 static json_t *volume(const char *by, const char *gid, const char *ref_ns,
                       const char *ref_name)
 {
-  json_t *v = json_pack("{s:{s:s, s:{s:s}, s:[{s:s}]}, s:{s:s, s:{s:s}}}",
+  json_t *v = json_pack("{s:{s:s, s:{s:s}, s:[{s:s}]}, s:{s:s, s:{s:s}}, "
+                        "s:{s:s, s:s}}",
                         "metadata", "name", "pv1", "annotations", LAST, "{}",
                         "managedFields", "manager", "x", "spec",
                         "storageClassName", "nfs", "capacity", "storage",
-                        "1Gi");
+                        "1Gi", "status", "phase", "Bound",
+                        "lastPhaseTransitionTime", "2026-01-02T03:04:05Z");
   json_t *ann = json_object_get(json_object_get(v, "metadata"), "annotations");
 
   if (by != NULL)
@@ -142,6 +147,12 @@ static void test_volume_which(void **state)
   assert_null(json_object_get(
     json_object_get(json_object_get(t, "metadata"), "annotations"), LAST));
   assert_non_null(json_object_get(json_object_get(t, "spec"), "capacity"));
+  /* The phase is read (reclaim, usage); its time is not. */
+  assert_string_equal(json_string_value(json_object_get(
+                        json_object_get(t, "status"), "phase")),
+                      "Bound");
+  assert_null(json_object_get(json_object_get(t, "status"),
+                              "lastPhaseTransitionTime"));
   json_decref(t);
   json_decref(v);
   assert_false(kept(prov_trim_volume, volume("example.com/other", NULL, NULL,

@@ -1,0 +1,37 @@
+/* berth-provisioner: allocator settings and heap trimming; see memory.h. */
+#include "memory.h"
+
+#include <stdlib.h>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+/* Quiet this long after work before trimming: a burst is over. */
+#define QUIET_MS 1000
+
+void prov_memory_init(void)
+{
+#ifdef __GLIBC__
+  /* Two arenas: the threads mostly wait on the network, so contention is
+   * low, and the memory freed by one thread is reused by the next. */
+  if (getenv("MALLOC_ARENA_MAX") == NULL && getenv("GLIBC_TUNABLES") == NULL)
+    mallopt(M_ARENA_MAX, PROV_ARENAS);
+#endif
+}
+
+void prov_memory_maybe_trim(prov_memory_trim_t *t, uint64_t work, bool busy,
+                            int64_t now_ms)
+{
+  if (work != t->seen) {
+    t->seen = work;
+    t->changed_ms = now_ms;
+    return;
+  }
+  if (busy || work == t->trimmed || now_ms - t->changed_ms < QUIET_MS)
+    return;
+  t->trimmed = work;
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
+}
