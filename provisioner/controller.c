@@ -4,6 +4,7 @@
  * reconcile_volume.c. */
 #include "controller_int.h"
 
+#include "backends/backend.h"
 #include "claim.h"
 #include "memory.h"
 
@@ -218,14 +219,20 @@ static void class_updated(void *ctx, json_t *old_obj, json_t *new_obj)
   class_changed(ctx, new_obj);
 }
 
-static berth_status_t index_by_class(void *ctx, const json_t *obj,
-                                     berth_k8s_index_values_t *values)
+static berth_status_t index_by_class_gid(void *ctx, const json_t *obj,
+                                         berth_k8s_index_values_t *values)
 {
   const char *cls = json_string_value(
       json_object_get(json_object_get(obj, "spec"), "storageClassName"));
+  const char *gid = berth_k8s_obj_annotation(obj, BERTH_ANN_PV_GID);
+  char value[512];
 
   (void)ctx;
-  return cls != NULL ? berth_k8s_index_values_add(values, cls) : BERTH_OK;
+  /* A class name never holds '/' (it is a DNS subdomain). */
+  if (cls == NULL || gid == NULL ||
+      snprintf(value, sizeof(value), "%s/%s", cls, gid) >= (int)sizeof(value))
+    return BERTH_OK;
+  return berth_k8s_index_values_add(values, value);
 }
 
 /* ---- life cycle ------------------------------------------------------- */
@@ -284,8 +291,8 @@ static berth_status_t make_informers(prov_controller_t *c, berth_error_t *err)
     st = make_informer(c, &berth_k8s_res_persistentvolumes, &hv,
                        prov_trim_volume, &c->volumes, err);
   if (st == BERTH_OK)
-    st = berth_k8s_informer_add_index(c->volumes, PROV_INDEX_CLASS,
-                                      index_by_class, NULL, err);
+    st = berth_k8s_informer_add_index(c->volumes, PROV_INDEX_CLASS_GID,
+                                      index_by_class_gid, NULL, err);
   if (st == BERTH_OK)
     st = make_informer(c, &berth_k8s_res_storageclasses, &hs, prov_trim_class,
                        &c->classes, err);

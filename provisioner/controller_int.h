@@ -17,8 +17,10 @@
 #include "queue.h"
 #include "trim.h"
 
-/* The custom index of the PV informer: PVs by spec.storageClassName. */
-#define PROV_INDEX_CLASS "class"
+/* The custom index of the PV informer: "<spec.storageClassName>/<gid>"
+ * for PVs that record a gid (BERTH_ANN_PV_GID), so that the gids used in
+ * a class are read from the index's values without decoding any PV. */
+#define PROV_INDEX_CLASS_GID "class-gid"
 
 typedef struct prov_usage prov_usage_t;
 

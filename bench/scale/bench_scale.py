@@ -34,6 +34,8 @@ second. Prints key=value lines:
   bytes_per_foreign_object  (rss - rss_own) / 2N
   idle_cpu_ms               user+system CPU used during the idle minute
   cached_*                  the informers' objects gauges in step 3
+  smaps_*                   step 3's resident memory after the idle minute,
+                            by kind (smaps.py)
 """
 
 import json
@@ -204,6 +206,9 @@ def main():
     print("idle_s=%d" % IDLE_S)
     print("idle_cpu_ms=%d" % (p.cpu_ms() - cpu0))
     print("rss_idle_kib=%d" % p.status("VmRSS"))
+    sys.stdout.flush()
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 "smaps.py"), str(p.proc.pid)], check=True)
     p.stop()
     print("bytes_per_own_object=%d" % ((rss_own - rss_base) * 1024 // (2 * m)))
     print("bytes_per_foreign_object=%d" % ((rss - rss_own) * 1024 // (2 * n)))

@@ -169,6 +169,13 @@ json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
 json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf,
                                     const char *name, const char *value);
 
+/* The values index `name` holds now (for at least one cached object), as a
+ * new array of strings; NULL when there is no such index or out of
+ * memory. Reads no object: an index whose values carry what a caller needs
+ * answers without decoding a compact cache. */
+json_t *berth_k8s_informer_index_values(berth_k8s_informer_t *inf,
+                                        const char *name);
+
 /* Number of cached objects. */
 size_t berth_k8s_informer_count(berth_k8s_informer_t *inf);
 

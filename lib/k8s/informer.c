@@ -290,6 +290,7 @@ berth_status_t berth_k8s_informer_create(
     inf->h = *handlers;
   inf->transform = opts->transform;
   inf->transform_ctx = opts->transform_ctx;
+  inf->compact = opts->compact;
   if (!dup_opt(opts->resource->namespaced ? opts->namespace_name : NULL,
                &inf->ns) ||
       !dup_opt(opts->label_selector, &inf->label_selector) ||
@@ -464,7 +465,7 @@ json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf)
   pthread_mutex_lock(&inf->lock);
   out = berth__k8s_cache_list(inf->cache);
   pthread_mutex_unlock(&inf->lock);
-  return out;
+  return berth__k8s_cache_decode(inf->compact, out);
 }
 
 json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
@@ -477,7 +478,7 @@ json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
   pthread_mutex_lock(&inf->lock);
   out = berth__k8s_cache_by_label(inf->cache, key, value);
   pthread_mutex_unlock(&inf->lock);
-  return out;
+  return berth__k8s_cache_decode(inf->compact, out);
 }
 
 json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf,
@@ -489,6 +490,19 @@ json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf,
     return NULL;
   pthread_mutex_lock(&inf->lock);
   out = berth__k8s_cache_by_index(inf->cache, name, value);
+  pthread_mutex_unlock(&inf->lock);
+  return berth__k8s_cache_decode(inf->compact, out);
+}
+
+json_t *berth_k8s_informer_index_values(berth_k8s_informer_t *inf,
+                                        const char *name)
+{
+  json_t *out;
+
+  if (name == NULL)
+    return NULL;
+  pthread_mutex_lock(&inf->lock);
+  out = berth__k8s_cache_index_values(inf->cache, name);
   pthread_mutex_unlock(&inf->lock);
   return out;
 }

@@ -149,6 +149,14 @@ char *berth__k8s_cache_key(const json_t *obj)
   return berth_strdup_printf("%s/%s", ns, name);
 }
 
+/* The object of a compact entry's text: a new tree, or NULL. */
+static json_t *entry_object_text(const json_t *entry)
+{
+  /* Strings may hold NUL (\u0000), as the server's JSON may. */
+  return json_loadb(json_string_value(entry), json_string_length(entry),
+                    JSON_ALLOW_NUL, NULL);
+}
+
 /* The object of a store entry: a new reference (decoded anew from the text
  * of a compact entry), or NULL. */
 static json_t *entry_object(const berth__k8s_cache_t *c, json_t *entry)
@@ -157,9 +165,7 @@ static json_t *entry_object(const berth__k8s_cache_t *c, json_t *entry)
     return NULL;
   if (!c->compact)
     return json_incref(entry);
-  /* Strings may hold NUL (\u0000), as the server's JSON may. */
-  return json_loadb(json_string_value(entry), json_string_length(entry),
-                    JSON_ALLOW_NUL, NULL);
+  return entry_object_text(entry);
 }
 
 /* The store entry for obj: obj itself (a new reference) or its text. */
@@ -320,8 +326,8 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The objects of the keys of set (the store, or an index's set) as an
- * array sorted by key. */
+/* The store entries of the keys of set (the store, or an index's set) as
+ * an array sorted by key; berth__k8s_cache_decode makes them objects. */
 static json_t *sorted_values(const berth__k8s_cache_t *c, const json_t *set)
 {
   size_t n = json_object_size(set);
@@ -344,8 +350,8 @@ static json_t *sorted_values(const berth__k8s_cache_t *c, const json_t *set)
     keys[i++] = k;
   qsort(keys, n, sizeof(*keys), cmp_str);
   for (i = 0; i < n; i++) {
-    v = berth__k8s_cache_get(c, keys[i]);
-    if (v == NULL || json_array_append_new(out, v) != 0) {
+    v = json_object_get(c->store, keys[i]);
+    if (v == NULL || json_array_append(out, v) != 0) {
       json_decref(out);
       out = NULL;
       break;
@@ -353,6 +359,46 @@ static json_t *sorted_values(const berth__k8s_cache_t *c, const json_t *set)
   }
   free(keys);
   return out;
+}
+
+json_t *berth__k8s_cache_decode(bool compact, json_t *entries)
+{
+  json_t *obj;
+  size_t i;
+
+  if (!compact || entries == NULL)
+    return entries;
+  for (i = 0; i < json_array_size(entries); i++) {
+    obj = entry_object_text(json_array_get(entries, i));
+    if (obj == NULL || json_array_set_new(entries, i, obj) != 0) {
+      json_decref(entries);
+      return NULL;
+    }
+  }
+  return entries;
+}
+
+json_t *berth__k8s_cache_index_values(const berth__k8s_cache_t *c,
+                                      const char *name)
+{
+  json_t *out;
+  const char *k;
+  json_t *v;
+  size_t i;
+
+  for (i = 0; i < c->nidx; i++) {
+    if (strcmp(c->idx[i].name, name) != 0)
+      continue;
+    out = json_array();
+    json_object_foreach(c->idx[i].map, k, v) {
+      if (out != NULL && json_array_append_new(out, json_string(k)) != 0) {
+        json_decref(out);
+        out = NULL;
+      }
+    }
+    return out;
+  }
+  return NULL;
 }
 
 json_t *berth__k8s_cache_list(const berth__k8s_cache_t *c)

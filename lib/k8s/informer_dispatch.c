@@ -65,6 +65,7 @@ static void resync(berth_k8s_informer_t *inf)
   all = berth__k8s_cache_list(inf->cache);
   inf->stats.resyncs++;
   pthread_mutex_unlock(&inf->lock);
+  all = berth__k8s_cache_decode(inf->compact, all);
   json_array_foreach(all, i, obj) {
     if (inf->stopping)
       break;

@@ -54,13 +54,25 @@ size_t berth__k8s_cache_count(const berth__k8s_cache_t *c);
 /* Every key, as a new array of strings. */
 json_t *berth__k8s_cache_keys(const berth__k8s_cache_t *c);
 
-/* New array of new references: all objects sorted by key; by label
- * "key=value"; by a custom index. NULL for an unknown index or no memory. */
+/* New array of new references to the store's entries (objects, or their
+ * text in a compact cache: see berth__k8s_cache_decode): all sorted by
+ * key; by label "key=value"; by a custom index. NULL for an unknown index
+ * or no memory. Entries never change, so they may be decoded without the
+ * informer's lock. */
 json_t *berth__k8s_cache_list(const berth__k8s_cache_t *c);
 json_t *berth__k8s_cache_by_label(const berth__k8s_cache_t *c,
                                   const char *key, const char *value);
 json_t *berth__k8s_cache_by_index(const berth__k8s_cache_t *c,
                                   const char *name, const char *value);
+
+/* Turn an array of entries into objects, in place (compact: the cache's
+ * mode). Consumes entries; returns them, or NULL when out of memory. */
+json_t *berth__k8s_cache_decode(bool compact, json_t *entries);
+
+/* The values a custom index holds now, as a new array of strings; NULL for
+ * an unknown index or no memory. */
+json_t *berth__k8s_cache_index_values(const berth__k8s_cache_t *c,
+                                      const char *name);
 
 /* ---- The informer (informer.c, informer_dispatch.c) ---------------- */
 
@@ -90,6 +102,7 @@ struct berth_k8s_informer {
   berth_k8s_informer_handlers_t h;
   berth_k8s_transform_fn transform;
   void *transform_ctx;
+  bool compact;
 
   pthread_mutex_t lock; /* everything below */
   pthread_cond_t cond;  /* queue, sync and stop changes */

@@ -12,7 +12,9 @@ and through what the provisioner does.
     cached; the claim is not provisioned a second time;
   - a claim of ours made while the watches are away, behind a watch
     history that expired (410), arrives by the relist and is provisioned;
-    nothing else is delivered again.
+    nothing else is delivered again;
+  - after a restart, the gids recorded on a class's PVs (read from the PV
+    cache's class-gid index) are not handed out again.
 
     test_provisioner_ours.py BERTH-PROVISIONER   (under bed.py run k8s nfs)
 """
@@ -133,6 +135,19 @@ def main(binary, procs):
     check(len(events_for(api, "mine-1", "ProvisioningSucceeded")) == succeeded,
           "mine-1 provisioned again after the relist")
     log("relist after 410: the new claim provisioned, nothing else again")
+
+    apply(storage_class("gids", {"url": v3_url(), "archiveOnDelete": "false",
+                                 "gidRangeStart": "5000", "gidRangeEnd": "5002"}))
+    create(claim("g1", "gids"), claim("g2", "gids"))
+    wait_bound(api, ["g1", "g2"], 30)
+    check(p.stop() == 0, "SIGTERM exit")
+    p.start()
+    create(claim("g3", "gids"))
+    wait_bound(api, ["g3"], 30)
+    gids = [api.pv(api.claim(n)["spec"]["volumeName"])["metadata"]["annotations"]
+            .get("pv.beta.kubernetes.io/gid") for n in ("g1", "g2", "g3")]
+    check(sorted(gids) == ["5000", "5001", "5002"], "gids %s" % gids)
+    log("gids after a restart: %s" % gids)
 
 
 if __name__ == "__main__":
