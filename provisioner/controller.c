@@ -585,4 +585,5 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
   informer_family(c, out, 0);
   informer_family(c, out, 1);
   informer_family(c, out, 2);
+  prov_memory_collect(out);
 }

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "berth/buf.h"
+
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -17,6 +19,22 @@ void prov_memory_init(void)
    * low, and the memory freed by one thread is reused by the next. */
   if (getenv("MALLOC_ARENA_MAX") == NULL && getenv("GLIBC_TUNABLES") == NULL)
     mallopt(M_ARENA_MAX, PROV_ARENAS);
+#endif
+}
+
+void prov_memory_collect(berth_buf_t *out)
+{
+#ifdef __GLIBC__
+  struct mallinfo2 mi = mallinfo2();
+
+  berth_buf_appendf(out,
+                    "# TYPE berth_provisioner_heap_bytes gauge\n"
+                    "berth_provisioner_heap_bytes{state=\"in_use\"} %zu\n"
+                    "berth_provisioner_heap_bytes{state=\"free\"} %zu\n"
+                    "berth_provisioner_heap_bytes{state=\"mmapped\"} %zu\n",
+                    mi.uordblks, mi.fordblks, mi.hblkhd);
+#else
+  (void)out;
 #endif
 }
 

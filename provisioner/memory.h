@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "berth/buf.h"
+
 /* At start, before any thread: at most PROV_ARENAS malloc arenas, unless
  * MALLOC_ARENA_MAX (or GLIBC_TUNABLES) says otherwise. No-op off glibc. */
 void prov_memory_init(void);
@@ -31,6 +33,11 @@ typedef struct prov_memory_trim {
 
 void prov_memory_maybe_trim(prov_memory_trim_t *t, uint64_t work, bool busy,
                             int64_t now_ms);
+
+/* The allocator's figures as metrics: berth_provisioner_heap_bytes with
+ * state in_use (allocated), free (held by malloc, not in use: what
+ * fragmentation costs) and mmapped (large blocks). glibc only. */
+void prov_memory_collect(berth_buf_t *out);
 
 #define PROV_ARENAS 2
 

@@ -17,8 +17,8 @@ provisioner processes, one after another, on one bed:
            settles, then idles for IDLE_S seconds (60).
 
 "Settled" means /readyz answers 200 (lease held, every informer listed),
-the work queue is empty, and the resident set stayed the same for one
-second. Prints key=value lines:
+the work queue is empty, and the resident set stayed the same for three
+seconds (the provisioner trims its heap one second after work). Prints key=value lines:
 
   populate_*_ms             creating the objects (scale-populate)
   settle_own_s              provisioning the M claims (step 2)
@@ -33,6 +33,8 @@ second. Prints key=value lines:
   bytes_per_own_object      (rss_own - rss_base) / 2M  (claims and PVs)
   bytes_per_foreign_object  (rss - rss_own) / 2N
   idle_cpu_ms               user+system CPU used during the idle minute
+  heap_*_kib                step 3's malloc figures (in use, free inside
+                            the heap, mmapped), from its metrics
   cached_*                  the informers' objects gauges in step 3
   smaps_*                   step 3's resident memory after the idle minute,
                             by kind (smaps.py)
@@ -126,7 +128,7 @@ class Prov:
                 rss = self.status("VmRSS")
                 if rss != last:
                     last, stable_since = rss, time.monotonic()
-                elif time.monotonic() - stable_since >= 1.0:
+                elif time.monotonic() - stable_since >= 3.0:
                     return settled_at - self.t0
             else:
                 last = None
@@ -183,6 +185,10 @@ def main():
     p.settle(120)
     rss_own = p.status("VmRSS")
     print("rss_own_kib=%d" % rss_own)
+    mt = p.metrics()
+    print("heap_own_in_use_kib=%d heap_own_free_kib=%d" % (
+        mt.get('berth_provisioner_heap_bytes{state="in_use"}', -1024) // 1024,
+        mt.get('berth_provisioner_heap_bytes{state="free"}', -1024) // 1024))
     p.stop()
 
     populate(tool, "foreign", n)
@@ -196,6 +202,9 @@ def main():
     print("peak_rss_kib=%d" % p.status("VmHWM"))
     print("threads=%d" % p.status("Threads"))
     mt = p.metrics()
+    for st in ("in_use", "free", "mmapped"):
+        print("heap_%s_kib=%d" % (st, mt.get('berth_provisioner_heap_bytes{state="%s"}' % st,
+                                             -1024) // 1024))
     for res in ("persistentvolumeclaims", "persistentvolumes", "storageclasses"):
         print("cached_%s=%d" % (res, mt.get(
             'berth_provisioner_informer_objects{resource="%s"}' % res, -1)))
