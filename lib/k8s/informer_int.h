@@ -14,6 +14,37 @@
 #include "berth/k8s_informer.h"
 #include "berth/k8s_watch.h"
 
+/* ---- The compact store (informer_store.c): key -> JSON text, kept in
+ * blocks mapped apart from malloc's heap. Not thread-safe. ---------- */
+
+typedef struct berth__k8s_store berth__k8s_store_t;
+
+berth_status_t berth__k8s_store_create(berth__k8s_store_t **out);
+void berth__k8s_store_destroy(berth__k8s_store_t *s);
+
+/* The text of key (borrowed until the store changes) and its length, or
+ * NULL. */
+const char *berth__k8s_store_get(const berth__k8s_store_t *s, const char *key,
+                                 size_t *len);
+
+/* Store a copy of text (len bytes) under key (copied), replacing any. */
+berth_status_t berth__k8s_store_put(berth__k8s_store_t *s, const char *key,
+                                    const char *text, size_t len);
+
+/* Remove key; false when it was not there. */
+bool berth__k8s_store_del(berth__k8s_store_t *s, const char *key);
+
+size_t berth__k8s_store_count(const berth__k8s_store_t *s);
+
+/* Iterate: *pos starts at 0; true with the next key and text (borrowed). */
+bool berth__k8s_store_at(const berth__k8s_store_t *s, size_t *pos,
+                         const char **key, const char **text, size_t *len);
+
+/* Bytes mapped (blocks and the table). */
+size_t berth__k8s_store_mapped(const berth__k8s_store_t *s);
+
+/* ---- The cache (informer_cache.c) ------------------------------------ */
+
 typedef struct berth__k8s_cache berth__k8s_cache_t;
 
 /* A compact cache keeps each object as its compact JSON text and decodes

@@ -1,5 +1,6 @@
 /* Unit tests: the informer's changes to its cache through a transform
- * (lib/k8s/informer_apply.c), without a server: watch events and relists
+ * (lib/k8s/informer_apply.c) and the compact store (informer_store.c),
+ * without a server: watch events and relists
  * are applied to an informer that is never started, and the queued
  * notifications are read back. Objects that stop passing the transform
  * leave the cache with a delete; objects that start passing come in with
@@ -329,6 +330,84 @@ static void test_compact_index(void **state)
   berth_k8s_informer_destroy(inf);
 }
 
+/* The compact store against a reference (a jansson object): random puts,
+ * replacements and deletes over a few thousand keys, texts of every size
+ * (some bigger than a block), with lookups, counts and full iterations
+ * checked as it goes; deleting most keys must give memory back. */
+static void test_store(void **state)
+{
+  berth__k8s_store_t *s = NULL;
+  json_t *ref = json_object();
+  char key[64];
+  char *text = malloc(200000);
+  unsigned seed = 12345;
+  size_t peak = 0;
+  size_t pos;
+  size_t len;
+  size_t seen;
+  const char *k;
+  const char *t;
+  int round;
+  int i;
+
+  (void)state;
+  assert_int_equal(berth__k8s_store_create(&s), BERTH_OK);
+  for (round = 0; round < 20000; round++) {
+    int n;
+    seed = seed * 1103515245u + 12345u;
+    n = (int)((seed >> 8) % 3000);
+    snprintf(key, sizeof(key), "ns-%d/claim-%d", n % 7, n);
+    if ((seed >> 4) % 4 == 0) {
+      bool had = json_object_get(ref, key) != NULL;
+      assert_int_equal(berth__k8s_store_del(s, key), had);
+      json_object_del(ref, key);
+    } else {
+      size_t tl = (seed >> 12) % 1500;
+      if ((seed >> 3) % 997 == 0)
+        tl = 100000 + tl; /* bigger than a block */
+      for (i = 0; i < (int)tl; i++)
+        text[i] = (char)('a' + (i + n + round) % 26);
+      text[tl] = '\0';
+      assert_int_equal(berth__k8s_store_put(s, key, text, tl), BERTH_OK);
+      json_object_set_new(ref, key, json_stringn(text, tl));
+    }
+    if (round % 1000 == 0 || round == 19999) {
+      const char *rk;
+      json_t *rv;
+      assert_int_equal(berth__k8s_store_count(s), json_object_size(ref));
+      json_object_foreach(ref, rk, rv) {
+        t = berth__k8s_store_get(s, rk, &len);
+        assert_non_null(t);
+        assert_int_equal(len, json_string_length(rv));
+        assert_memory_equal(t, json_string_value(rv), len);
+      }
+      pos = 0;
+      seen = 0;
+      while (berth__k8s_store_at(s, &pos, &k, &t, &len)) {
+        assert_non_null(json_object_get(ref, k));
+        seen++;
+      }
+      assert_int_equal(seen, json_object_size(ref));
+    }
+    if (berth__k8s_store_mapped(s) > peak)
+      peak = berth__k8s_store_mapped(s);
+  }
+  /* Keep one key in ten: compaction brings the mapping down. */
+  for (i = 0; i < 3000; i++) {
+    if (i % 10 == 0)
+      continue;
+    snprintf(key, sizeof(key), "ns-%d/claim-%d", i % 7, i);
+    berth__k8s_store_del(s, key);
+    json_object_del(ref, key);
+  }
+  assert_int_equal(berth__k8s_store_count(s), json_object_size(ref));
+  assert_true(berth__k8s_store_mapped(s) < peak / 3);
+  assert_null(berth__k8s_store_get(s, "ns-1/claim-1", NULL));
+  berth__k8s_store_destroy(s);
+  json_decref(ref);
+  free(text);
+}
+
 static int setup(void **state)
 {
   berth_k8s_config_t cfg;
@@ -362,6 +441,7 @@ int main(void)
     cmocka_unit_test(test_no_transform),
     cmocka_unit_test(test_compact_index),
     cmocka_unit_test(test_compact_round_trip),
+    cmocka_unit_test(test_store),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
