@@ -17,8 +17,16 @@ void prov_memory_init(void)
 #ifdef __GLIBC__
   /* Two arenas: the threads mostly wait on the network, so contention is
    * low, and the memory freed by one thread is reused by the next. */
-  if (getenv("MALLOC_ARENA_MAX") == NULL && getenv("GLIBC_TUNABLES") == NULL)
+  if (getenv("GLIBC_TUNABLES") != NULL)
+    return;
+  if (getenv("MALLOC_ARENA_MAX") == NULL)
     mallopt(M_ARENA_MAX, PROV_ARENAS);
+  /* A fixed threshold: blocks this big (list pages, response bodies) are
+   * mapped and unmapped on free. glibc's default raises the threshold to
+   * the largest block freed so far, after which such blocks come from
+   * the heap and leave holes there. */
+  if (getenv("MALLOC_MMAP_THRESHOLD_") == NULL)
+    mallopt(M_MMAP_THRESHOLD, PROV_MMAP_THRESHOLD);
 #endif
 }
 

@@ -17,8 +17,10 @@
 
 #include "berth/buf.h"
 
-/* At start, before any thread: at most PROV_ARENAS malloc arenas, unless
- * MALLOC_ARENA_MAX (or GLIBC_TUNABLES) says otherwise. No-op off glibc. */
+/* At start, before any thread: at most PROV_ARENAS malloc arenas and a
+ * fixed mmap threshold of PROV_MMAP_THRESHOLD, unless MALLOC_ARENA_MAX,
+ * MALLOC_MMAP_THRESHOLD_ (or GLIBC_TUNABLES) say otherwise. No-op off
+ * glibc. */
 void prov_memory_init(void);
 
 /* The process's steps of work so far (any counter that grows when work
@@ -40,5 +42,6 @@ void prov_memory_maybe_trim(prov_memory_trim_t *t, uint64_t work, bool busy,
 void prov_memory_collect(berth_buf_t *out);
 
 #define PROV_ARENAS 2
+#define PROV_MMAP_THRESHOLD (128 * 1024)
 
 #endif /* BERTH_PROV_MEMORY_H */
