@@ -43,8 +43,7 @@ json_t *prov_trim_claim(void *trim, json_t *obj)
 json_t *prov_trim_volume(void *trim, json_t *obj)
 {
   const prov_trim_t *t = trim;
-  json_t *ref =
-      json_object_get(json_object_get(obj, "spec"), "claimRef");
+  json_t *ref = json_object_get(json_object_get(obj, "spec"), "claimRef");
   const char *ns = json_string_value(json_object_get(ref, "namespace"));
   const char *name = json_string_value(json_object_get(ref, "name"));
 

@@ -71,12 +71,12 @@ static json_t *foreign_claim(int i)
   snprintf(name, sizeof(name), "fc-%06d", i);
   snprintf(ns, sizeof(ns), "scale-f-%d", i % NAMESPACES);
   return applied(json_pack(
-    "{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, "
-    "s:{s:[s], s:{s:{s:s}}, s:s, s:s}}",
-    "apiVersion", "v1", "kind", "PersistentVolumeClaim", "metadata", "name",
-    name, "namespace", ns, "labels", "app", "other", "tier", "db", "spec",
-    "accessModes", "ReadWriteOnce", "resources", "requests", "storage",
-    "10Gi", "storageClassName", "other", "volumeMode", "Filesystem"));
+      "{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, "
+      "s:{s:[s], s:{s:{s:s}}, s:s, s:s}}",
+      "apiVersion", "v1", "kind", "PersistentVolumeClaim", "metadata", "name",
+      name, "namespace", ns, "labels", "app", "other", "tier", "db", "spec",
+      "accessModes", "ReadWriteOnce", "resources", "requests", "storage",
+      "10Gi", "storageClassName", "other", "volumeMode", "Filesystem"));
 }
 
 static json_t *foreign_volume(int i)
@@ -91,15 +91,15 @@ static json_t *foreign_volume(int i)
   snprintf(ns, sizeof(ns), "scale-f-%d", i % NAMESPACES);
   snprintf(handle, sizeof(handle), "vol-0a1b2c3d4e5f%06d", i);
   return applied(json_pack(
-    "{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s}, s:[s], s:s, s:s, "
-    "s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s}}}",
-    "apiVersion", "v1", "kind", "PersistentVolume", "metadata", "name", name,
-    "annotations", "pv.kubernetes.io/provisioned-by", OTHER, "spec",
-    "capacity", "storage", "10Gi", "accessModes", "ReadWriteOnce",
-    "persistentVolumeReclaimPolicy", "Delete", "storageClassName", "other",
-    "claimRef", "apiVersion", "v1", "kind", "PersistentVolumeClaim",
-    "namespace", ns, "name", claim, "csi", "driver", "ebs.csi.aws.com",
-    "volumeHandle", handle, "fsType", "ext4"));
+      "{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s}, s:[s], s:s, s:s, "
+      "s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s}}}",
+      "apiVersion", "v1", "kind", "PersistentVolume", "metadata", "name", name,
+      "annotations", "pv.kubernetes.io/provisioned-by", OTHER, "spec",
+      "capacity", "storage", "10Gi", "accessModes", "ReadWriteOnce",
+      "persistentVolumeReclaimPolicy", "Delete", "storageClassName", "other",
+      "claimRef", "apiVersion", "v1", "kind", "PersistentVolumeClaim",
+      "namespace", ns, "name", claim, "csi", "driver", "ebs.csi.aws.com",
+      "volumeHandle", handle, "fsType", "ext4"));
 }
 
 static json_t *own_claim(int i)
@@ -108,11 +108,11 @@ static json_t *own_claim(int i)
 
   snprintf(name, sizeof(name), "own-%05d", i);
   return applied(json_pack(
-    "{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:[s], s:{s:{s:s}}, s:s}}",
-    "apiVersion", "v1", "kind", "PersistentVolumeClaim", "metadata", "name",
-    name, "namespace", "scale-own", "labels", "app", "scale", "spec",
-    "accessModes", "ReadWriteMany", "resources", "requests", "storage", "1Gi",
-    "storageClassName", "scale-nfs"));
+      "{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:[s], s:{s:{s:s}}, s:s}}",
+      "apiVersion", "v1", "kind", "PersistentVolumeClaim", "metadata", "name",
+      name, "namespace", "scale-own", "labels", "app", "scale", "spec",
+      "accessModes", "ReadWriteMany", "resources", "requests", "storage", "1Gi",
+      "storageClassName", "scale-nfs"));
 }
 
 typedef struct {
@@ -184,8 +184,8 @@ int main(int argc, char **argv)
   char ns[32];
   int i;
 
-  if (argc != 4 || (strcmp(argv[1], "foreign") != 0 &&
-                    strcmp(argv[1], "own") != 0)) {
+  if (argc != 4 ||
+      (strcmp(argv[1], "foreign") != 0 && strcmp(argv[1], "own") != 0)) {
     fprintf(stderr, "usage: scale-populate foreign|own N THREADS\n");
     return 2;
   }
@@ -200,15 +200,15 @@ int main(int argc, char **argv)
       snprintf(ns, sizeof(ns), "scale-f-%d", i);
       namespace(c, ns);
     }
-    failed = create_all(c, &berth_k8s_res_persistentvolumes, foreign_volume,
-                        n, threads);
+    failed = create_all(c, &berth_k8s_res_persistentvolumes, foreign_volume, n,
+                        threads);
     failed += create_all(c, &berth_k8s_res_persistentvolumeclaims,
                          foreign_claim, n, threads);
     n *= 2;
   } else {
     namespace(c, "scale-own");
-    failed = create_all(c, &berth_k8s_res_persistentvolumeclaims, own_claim,
-                        n, threads);
+    failed = create_all(c, &berth_k8s_res_persistentvolumeclaims, own_claim, n,
+                        threads);
   }
   printf("populate_%s_objects=%d\npopulate_%s_ms=%lld\n", argv[1], n, argv[1],
          (long long)(berth_clock_monotonic_ms(NULL) - start));

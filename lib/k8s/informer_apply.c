@@ -40,8 +40,8 @@ static void store(berth_k8s_informer_t *inf, const char *key, json_t *t)
     if (old != NULL)
       berth__k8s_informer_enqueue(inf, NOTE_DELETE, NULL, old);
   } else if (berth__k8s_cache_put(inf->cache, key, t, &old) != BERTH_OK) {
-    berth_log(BERTH_LOG_ERROR, "k8s informer: cache update failed",
-              "resource", inf->res.resource, "key", key, NULL);
+    berth_log(BERTH_LOG_ERROR, "k8s informer: cache update failed", "resource",
+              inf->res.resource, "key", key, NULL);
   } else {
     berth__k8s_informer_enqueue(inf, old != NULL ? NOTE_UPDATE : NOTE_ADD, old,
                                 t);
@@ -57,8 +57,10 @@ void berth__k8s_informer_apply(berth_k8s_informer_t *inf,
   json_t *t;
 
   if (key == NULL) {
-    berth_log(BERTH_LOG_WARN, "k8s informer: event for an object without a "
-              "name skipped", "resource", inf->res.resource, NULL);
+    berth_log(BERTH_LOG_WARN,
+              "k8s informer: event for an object without a "
+              "name skipped",
+              "resource", inf->res.resource, NULL);
     return;
   }
   if (type == BERTH_K8S_EVENT_DELETED) {
@@ -67,8 +69,7 @@ void berth__k8s_informer_apply(berth_k8s_informer_t *inf,
       /* The final state as the transform keeps it, else the last one we
        * cached. */
       t = transformed(inf, obj);
-      berth__k8s_informer_enqueue(inf, NOTE_DELETE, NULL,
-                                  t != NULL ? t : cur);
+      berth__k8s_informer_enqueue(inf, NOTE_DELETE, NULL, t != NULL ? t : cur);
       json_decref(t);
     }
     json_decref(cur);
@@ -110,7 +111,8 @@ berth_status_t berth__k8s_relist_page(berth_k8s_informer_t *inf,
 
   if (r->staged == NULL)
     return BERTH_ENOMEM;
-  json_array_foreach(items, i, item) {
+  json_array_foreach(items, i, item)
+  {
     key = berth__k8s_cache_key(item);
     if (key == NULL)
       continue;
@@ -134,8 +136,7 @@ berth_status_t berth__k8s_relist_page(berth_k8s_informer_t *inf,
   return st;
 }
 
-void berth__k8s_relist_commit(berth_k8s_informer_t *inf,
-                              berth__k8s_relist_t *r)
+void berth__k8s_relist_commit(berth_k8s_informer_t *inf, berth__k8s_relist_t *r)
 {
   json_t *keys = berth__k8s_cache_keys(inf->cache);
   json_t *item;
@@ -144,12 +145,14 @@ void berth__k8s_relist_commit(berth_k8s_informer_t *inf,
   json_t *v;
   size_t i;
 
-  json_object_foreach(r->staged, k, v) {
+  json_object_foreach(r->staged, k, v)
+  {
     if (json_is_false(v))
       continue;
     store(inf, k, json_is_null(v) ? NULL : v);
   }
-  json_array_foreach(keys, i, item) {
+  json_array_foreach(keys, i, item)
+  {
     k = json_string_value(item);
     if (json_object_get(r->staged, k) != NULL)
       continue;

@@ -49,7 +49,7 @@ struct berth__k8s_store {
   block_t *blocks; /* the first is the one appended to */
   size_t used;     /* over all blocks, headers included */
   size_t dead;
-  bool fresh;      /* the next record starts a new block */
+  bool fresh; /* the next record starts a new block */
 };
 
 static uint64_t hash_key(const char *k)
@@ -76,8 +76,8 @@ static block_t *block_new(size_t need)
   need += (sizeof(block_t) + 7) & ~(size_t)7;
   if (need > size)
     size = (need + 4095) & ~(size_t)4095;
-  b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-           -1, 0);
+  b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+           0);
   if (b == MAP_FAILED)
     return NULL;
   b->next = NULL;
@@ -182,8 +182,7 @@ void berth__k8s_store_destroy(berth__k8s_store_t *s)
 }
 
 /* The slot of key, or the empty slot where it would go. */
-static slot_t *find(const berth__k8s_store_t *s, const char *key,
-                    uint64_t h)
+static slot_t *find(const berth__k8s_store_t *s, const char *key, uint64_t h)
 {
   size_t mask = s->nslots - 1;
   size_t i = (size_t)h & mask;
@@ -281,8 +280,7 @@ berth_status_t berth__k8s_store_put(berth__k8s_store_t *s, const char *key,
   if (klen > UINT32_MAX || len > UINT32_MAX)
     return BERTH_ETOOBIG;
   /* At most half full, so that probes stay short. */
-  if ((s->count + 1) * 2 > s->nslots &&
-      grow(s, s->nslots * 2) != BERTH_OK)
+  if ((s->count + 1) * 2 > s->nslots && grow(s, s->nslots * 2) != BERTH_OK)
     return BERTH_ENOMEM;
   r = rec_make(s, key, klen, text, len, &b);
   if (r == NULL)

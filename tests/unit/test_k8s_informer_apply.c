@@ -28,7 +28,7 @@ static int transforms;
 static json_t *mine_only(void *ctx, json_t *obj)
 {
   const char *v = json_string_value(json_object_get(
-    json_object_get(json_object_get(obj, "metadata"), "labels"), "mine"));
+      json_object_get(json_object_get(obj, "metadata"), "labels"), "mine"));
 
   (void)ctx;
   transforms++;
@@ -42,9 +42,9 @@ static json_t *obj(const char *name, const char *rv, bool mine)
 {
   return json_pack("{s:{s:s, s:s, s:s, s:{s:s}, s:[{s:s}]}, s:{s:s}}",
                    "metadata", "name", name, "namespace", "ns",
-                   "resourceVersion", rv, "labels", "mine",
-                   mine ? "yes" : "no", "managedFields", "manager", "kubectl",
-                   "spec", "size", "1Gi");
+                   "resourceVersion", rv, "labels", "mine", mine ? "yes" : "no",
+                   "managedFields", "manager", "kubectl", "spec", "size",
+                   "1Gi");
 }
 
 static berth_k8s_informer_t *informer(bool compact)
@@ -123,10 +123,10 @@ static void test_transitions(bool compact)
   cached = berth_k8s_informer_get(inf, "ns", "a");
   assert_non_null(cached);
   assert_string_equal(berth_k8s_obj_resource_version(cached), "2");
-  assert_null(json_object_get(json_object_get(cached, "metadata"),
-                              "managedFields"));
+  assert_null(
+      json_object_get(json_object_get(cached, "metadata"), "managedFields"));
   assert_string_equal(json_string_value(json_object_get(
-                        json_object_get(cached, "spec"), "size")),
+                          json_object_get(cached, "spec"), "size")),
                       "1Gi");
   json_decref(cached);
   /* Stays ours: an update; a replay of the same version: nothing, and
@@ -255,8 +255,8 @@ static void test_no_transform(void **state)
                    BERTH_OK);
   relist(inf, page(1, "x", "1", 0), NULL);
   cached = berth_k8s_informer_get(inf, "ns", "x");
-  assert_non_null(json_object_get(json_object_get(cached, "metadata"),
-                                  "managedFields"));
+  assert_non_null(
+      json_object_get(json_object_get(cached, "metadata"), "managedFields"));
   json_decref(cached);
   berth_k8s_informer_destroy(inf);
 }
@@ -297,8 +297,8 @@ static berth_status_t by_size(void *ctx, const json_t *o,
 {
   (void)ctx;
   return berth_k8s_index_values_add(
-    values, json_string_value(json_object_get(json_object_get(o, "spec"),
-                                              "size")));
+      values,
+      json_string_value(json_object_get(json_object_get(o, "spec"), "size")));
 }
 
 static void test_compact_index(void **state)
@@ -309,9 +309,8 @@ static void test_compact_index(void **state)
   char got[256];
 
   (void)state;
-  assert_int_equal(berth_k8s_informer_add_index(inf, "size", by_size, NULL,
-                                                &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_informer_add_index(inf, "size", by_size, NULL, &err), BERTH_OK);
   relist(inf, page(3, "a", "1", 1, "b", "1", 1, "c", "1", 0), NULL);
   notes(inf, got, sizeof(got));
   found = berth_k8s_informer_by_index(inf, "size", "1Gi");
@@ -375,7 +374,8 @@ static void test_store(void **state)
       const char *rk;
       json_t *rv;
       assert_int_equal(berth__k8s_store_count(s), json_object_size(ref));
-      json_object_foreach(ref, rk, rv) {
+      json_object_foreach(ref, rk, rv)
+      {
         t = berth__k8s_store_get(s, rk, &len);
         assert_non_null(t);
         assert_int_equal(len, json_string_length(rv));
@@ -435,13 +435,13 @@ static int teardown(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_transitions_tree),
-    cmocka_unit_test(test_transitions_compact),
-    cmocka_unit_test(test_relist),
-    cmocka_unit_test(test_no_transform),
-    cmocka_unit_test(test_compact_index),
-    cmocka_unit_test(test_compact_round_trip),
-    cmocka_unit_test(test_store),
+      cmocka_unit_test(test_transitions_tree),
+      cmocka_unit_test(test_transitions_compact),
+      cmocka_unit_test(test_relist),
+      cmocka_unit_test(test_no_transform),
+      cmocka_unit_test(test_compact_index),
+      cmocka_unit_test(test_compact_round_trip),
+      cmocka_unit_test(test_store),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -34,14 +34,14 @@ static prov_trim_t trim = {is_ours, claim_cached, NULL};
 static json_t *claim(const char *ga, const char *beta, const char *fin)
 {
   json_t *c = json_pack(
-    "{s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s}, s:[{s:s}], s:[s]}, "
-    "s:{s:s, s:[s]}, s:{s:s}}",
-    "metadata", "name", "c", "namespace", "team", "uid", "u1",
-    "creationTimestamp", "2026-01-02T03:04:05Z", "annotations",
-    LAST, "{\"big\": true}", "owner", "db", "labels", "tier", "gold",
-    "managedFields", "manager", "kubectl", "finalizers",
-    "kubernetes.io/pvc-protection", "spec", "storageClassName", "nfs",
-    "accessModes", "ReadWriteOnce", "status", "phase", "Pending");
+      "{s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s}, s:[{s:s}], s:[s]}, "
+      "s:{s:s, s:[s]}, s:{s:s}}",
+      "metadata", "name", "c", "namespace", "team", "uid", "u1",
+      "creationTimestamp", "2026-01-02T03:04:05Z", "annotations", LAST,
+      "{\"big\": true}", "owner", "db", "labels", "tier", "gold",
+      "managedFields", "manager", "kubectl", "finalizers",
+      "kubernetes.io/pvc-protection", "spec", "storageClassName", "nfs",
+      "accessModes", "ReadWriteOnce", "status", "phase", "Pending");
   json_t *ann = json_object_get(json_object_get(c, "metadata"), "annotations");
 
   if (ga != NULL)
@@ -51,8 +51,8 @@ static json_t *claim(const char *ga, const char *beta, const char *fin)
                         json_string(beta));
   if (fin != NULL)
     json_array_append_new(
-      json_object_get(json_object_get(c, "metadata"), "finalizers"),
-      json_string(fin));
+        json_object_get(json_object_get(c, "metadata"), "finalizers"),
+        json_string(fin));
   return c;
 }
 
@@ -86,10 +86,10 @@ static void test_claim_ours(void **state)
   assert_null(json_object_get(t, "status"));
   /* Kept: what pathPattern, the reconcilers and the backends read. */
   assert_string_equal(json_string_value(json_object_get(
-                        json_object_get(meta, "annotations"), "owner")),
+                          json_object_get(meta, "annotations"), "owner")),
                       "db");
   assert_string_equal(json_string_value(json_object_get(
-                        json_object_get(meta, "labels"), "tier")),
+                          json_object_get(meta, "labels"), "tier")),
                       "gold");
   assert_string_equal(json_string_value(json_object_get(meta, "uid")), "u1");
   assert_int_equal(json_array_size(json_object_get(meta, "finalizers")), 1);
@@ -108,20 +108,20 @@ static void test_claim_which(void **state)
   /* The GA annotation wins over the beta one, as the reconciler reads. */
   assert_false(kept(prov_trim_claim, claim("example.com/other", OURS, NULL)));
   /* Our guard keeps a claim whose class moved away: it needs cleaning. */
-  assert_true(kept(prov_trim_claim, claim("example.com/other", NULL,
-                                          PROV_CLAIM_FINALIZER)));
+  assert_true(kept(prov_trim_claim,
+                   claim("example.com/other", NULL, PROV_CLAIM_FINALIZER)));
 }
 
 static json_t *volume(const char *by, const char *gid, const char *ref_ns,
                       const char *ref_name)
 {
-  json_t *v = json_pack("{s:{s:s, s:{s:s}, s:[{s:s}]}, s:{s:s, s:{s:s}}, "
-                        "s:{s:s, s:s}}",
-                        "metadata", "name", "pv1", "annotations", LAST, "{}",
-                        "managedFields", "manager", "x", "spec",
-                        "storageClassName", "nfs", "capacity", "storage",
-                        "1Gi", "status", "phase", "Bound",
-                        "lastPhaseTransitionTime", "2026-01-02T03:04:05Z");
+  json_t *v =
+      json_pack("{s:{s:s, s:{s:s}, s:[{s:s}]}, s:{s:s, s:{s:s}}, "
+                "s:{s:s, s:s}}",
+                "metadata", "name", "pv1", "annotations", LAST, "{}",
+                "managedFields", "manager", "x", "spec", "storageClassName",
+                "nfs", "capacity", "storage", "1Gi", "status", "phase", "Bound",
+                "lastPhaseTransitionTime", "2026-01-02T03:04:05Z");
   json_t *ann = json_object_get(json_object_get(v, "metadata"), "annotations");
 
   if (by != NULL)
@@ -129,9 +129,9 @@ static json_t *volume(const char *by, const char *gid, const char *ref_ns,
   if (gid != NULL)
     json_object_set_new(ann, "pv.beta.kubernetes.io/gid", json_string(gid));
   if (ref_ns != NULL)
-    json_object_set_new(json_object_get(v, "spec"), "claimRef",
-                        json_pack("{s:s, s:s}", "namespace", ref_ns, "name",
-                                  ref_name));
+    json_object_set_new(
+        json_object_get(v, "spec"), "claimRef",
+        json_pack("{s:s, s:s}", "namespace", ref_ns, "name", ref_name));
   return v;
 }
 
@@ -145,33 +145,33 @@ static void test_volume_which(void **state)
   assert_non_null(t);
   assert_null(json_object_get(json_object_get(t, "metadata"), "managedFields"));
   assert_null(json_object_get(
-    json_object_get(json_object_get(t, "metadata"), "annotations"), LAST));
+      json_object_get(json_object_get(t, "metadata"), "annotations"), LAST));
   assert_non_null(json_object_get(json_object_get(t, "spec"), "capacity"));
   /* The phase is read (reclaim, usage); its time is not. */
-  assert_string_equal(json_string_value(json_object_get(
-                        json_object_get(t, "status"), "phase")),
-                      "Bound");
-  assert_null(json_object_get(json_object_get(t, "status"),
-                              "lastPhaseTransitionTime"));
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(t, "status"), "phase")),
+      "Bound");
+  assert_null(
+      json_object_get(json_object_get(t, "status"), "lastPhaseTransitionTime"));
   json_decref(t);
   json_decref(v);
-  assert_false(kept(prov_trim_volume, volume("example.com/other", NULL, NULL,
-                                             NULL)));
+  assert_false(
+      kept(prov_trim_volume, volume("example.com/other", NULL, NULL, NULL)));
   assert_false(kept(prov_trim_volume, volume(NULL, NULL, NULL, NULL)));
   /* Bound to one of our claims: ours, whoever made it. */
-  assert_true(kept(prov_trim_volume, volume("example.com/other", NULL, "team",
-                                            "ours")));
-  assert_false(kept(prov_trim_volume, volume("example.com/other", NULL,
-                                             "team", "theirs")));
+  assert_true(kept(prov_trim_volume,
+                   volume("example.com/other", NULL, "team", "ours")));
+  assert_false(kept(prov_trim_volume,
+                    volume("example.com/other", NULL, "team", "theirs")));
   /* A recorded gid counts against the class's range. */
   assert_true(kept(prov_trim_volume, volume(NULL, "5000", NULL, NULL)));
 }
 
 static void test_class(void **state)
 {
-  json_t *c = json_pack("{s:{s:s, s:{s:s}}, s:s}", "metadata", "name", "nfs",
-                        "annotations", LAST, "{}", "provisioner",
-                        "example.com/other");
+  json_t *c =
+      json_pack("{s:{s:s, s:{s:s}}, s:s}", "metadata", "name", "nfs",
+                "annotations", LAST, "{}", "provisioner", "example.com/other");
   json_t *t = prov_trim_class(&trim, c);
 
   (void)state;
@@ -187,10 +187,10 @@ static void test_class(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_claim_ours),
-    cmocka_unit_test(test_claim_which),
-    cmocka_unit_test(test_volume_which),
-    cmocka_unit_test(test_class),
+      cmocka_unit_test(test_claim_ours),
+      cmocka_unit_test(test_claim_which),
+      cmocka_unit_test(test_volume_which),
+      cmocka_unit_test(test_class),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
