@@ -123,6 +123,8 @@ berth_status_t berth__k8s_relist_page(berth_k8s_informer_t *inf,
       t = transformed(inf, item);
       if (t == NULL && cur != NULL)
         t = json_null();
+      else if (t != NULL && inf->compact)
+        t = berth__k8s_text_of(t);
     }
     /* Neither cached nor passing: nothing to remember. */
     if (t != NULL && json_object_set_new(r->staged, key, t) != 0)
@@ -140,6 +142,7 @@ void berth__k8s_relist_commit(berth_k8s_informer_t *inf, berth__k8s_relist_t *r)
 {
   json_t *keys = berth__k8s_cache_keys(inf->cache);
   json_t *item;
+  json_t *obj;
   json_t *old;
   const char *k;
   json_t *v;
@@ -149,6 +152,20 @@ void berth__k8s_relist_commit(berth_k8s_informer_t *inf, berth__k8s_relist_t *r)
   {
     if (json_is_false(v))
       continue;
+    if (json_is_string(v)) {
+      /* Staged as text (compact): one tree at a time. */
+      obj = berth__k8s_object_of(json_incref(v));
+      if (obj == NULL) {
+        berth_log(BERTH_LOG_ERROR,
+                  "k8s informer: out of memory, change "
+                  "lost",
+                  "resource", inf->res.resource, "key", k, NULL);
+        continue;
+      }
+      store(inf, k, obj);
+      json_decref(obj);
+      continue;
+    }
     store(inf, k, json_is_null(v) ? NULL : v);
   }
   json_array_foreach(keys, i, item)

@@ -159,10 +159,19 @@ void berth__k8s_informer_apply(berth_k8s_informer_t *inf,
                                berth_k8s_event_type_t type, json_t *obj);
 
 /* A relist in progress: what each listed object will do to the cache,
- * kept small (only objects that pass the transform, or that are cached). */
+ * kept small (only objects that pass the transform, or that are cached;
+ * in a compact informer as text). */
 typedef struct berth__k8s_relist {
-  json_t *staged; /* key -> transformed object, null (drop), false (same) */
+  json_t *staged; /* key -> transformed object (or its text), null (drop),
+                   * false (same) */
 } berth__k8s_relist_t;
+
+/* obj as compact JSON text in a jansson string (consumes obj), and back
+ * (consumes the string); NULL when out of memory. A compact informer
+ * stages relists and queues notifications as text, decoded one at a time:
+ * a list of thousands that all pass costs their text, not their trees. */
+json_t *berth__k8s_text_of(json_t *obj);
+json_t *berth__k8s_object_of(json_t *text);
 
 void berth__k8s_relist_init(berth__k8s_relist_t *r);
 void berth__k8s_relist_cleanup(berth__k8s_relist_t *r);
