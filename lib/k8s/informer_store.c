@@ -101,6 +101,25 @@ static void block_unlink(berth__k8s_store_t *s, block_t *b)
   munmap(b, b->size);
 }
 
+static bool block_empty(const block_t *b)
+{
+  return b->dead == b->used - ((sizeof(block_t) + 7) & ~(size_t)7);
+}
+
+/* Unmap every block but the current one that holds no live record (one
+ * whose records all died while it was current). */
+static void release_empty(berth__k8s_store_t *s)
+{
+  block_t *b = s->blocks != NULL ? s->blocks->next : NULL;
+  block_t *next;
+
+  for (; b != NULL; b = next) {
+    next = b->next;
+    if (block_empty(b))
+      block_unlink(s, b);
+  }
+}
+
 /* Room for a record of size bytes: in the current block, else a new one
  * (which becomes current). */
 static rec_t *rec_alloc(berth__k8s_store_t *s, size_t size, block_t **out)
@@ -116,6 +135,7 @@ static rec_t *rec_alloc(berth__k8s_store_t *s, size_t size, block_t **out)
     b->next = s->blocks;
     s->blocks = b;
     s->used += b->used;
+    release_empty(s);
   }
   r = (rec_t *)((char *)b + b->used);
   b->used += size;
@@ -127,12 +147,11 @@ static rec_t *rec_alloc(berth__k8s_store_t *s, size_t size, block_t **out)
 static void rec_free(berth__k8s_store_t *s, rec_t *r, block_t *b)
 {
   size_t size = rec_size(r->klen, r->tlen);
-  size_t header = (sizeof(block_t) + 7) & ~(size_t)7;
 
   b->dead += size;
   s->dead += size;
   /* An empty block goes back, unless it is the one being filled. */
-  if (b->dead == b->used - header && b != s->blocks)
+  if (block_empty(b) && b != s->blocks)
     block_unlink(s, b);
 }
 
@@ -248,6 +267,7 @@ static void compact(berth__k8s_store_t *s)
     sl->r = r;
     sl->b = b;
   }
+  release_empty(s);
 }
 
 static void maybe_compact(berth__k8s_store_t *s)

@@ -412,8 +412,35 @@ static void test_store(void **state)
   assert_int_equal(berth__k8s_store_count(s), json_object_size(ref));
   assert_true(berth__k8s_store_mapped(s) < peak / 3);
   assert_null(berth__k8s_store_get(s, "ns-1/claim-1", NULL));
+  /* Everything deleted: one block (the current one) and the table. */
+  for (i = 0; i < 3000; i++) {
+    snprintf(key, sizeof(key), "ns-%d/claim-%d", i % 7, i);
+    berth__k8s_store_del(s, key);
+  }
+  assert_int_equal(berth__k8s_store_count(s), 0);
+  assert_true(berth__k8s_store_mapped(s) <= 64 * 1024 + 8192 * 24);
   berth__k8s_store_destroy(s);
   json_decref(ref);
+  free(text);
+}
+
+/* A block whose records all died while it was being filled goes back once
+ * a new block takes over. */
+static void test_store_dead_block(void **state)
+{
+  berth__k8s_store_t *s = NULL;
+  char *text = calloc(1, 60 * 1024 + 1);
+
+  (void)state;
+  memset(text, 'x', 60 * 1024);
+  assert_int_equal(berth__k8s_store_create(&s), BERTH_OK);
+  assert_int_equal(berth__k8s_store_put(s, "a", text, 60 * 1024), BERTH_OK);
+  assert_true(berth__k8s_store_del(s, "a"));
+  assert_int_equal(berth__k8s_store_put(s, "b", text, 10 * 1024), BERTH_OK);
+  /* One block of 64 KiB and the table of 64 slots. */
+  assert_true(berth__k8s_store_mapped(s) < 2 * 64 * 1024);
+  assert_non_null(berth__k8s_store_get(s, "b", NULL));
+  berth__k8s_store_destroy(s);
   free(text);
 }
 
@@ -451,6 +478,7 @@ int main(void)
       cmocka_unit_test(test_compact_index),
       cmocka_unit_test(test_compact_round_trip),
       cmocka_unit_test(test_store),
+      cmocka_unit_test(test_store_dead_block),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
