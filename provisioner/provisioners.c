@@ -34,15 +34,15 @@ static berth_status_t make_nfs(const prov_options_t *opt, berth_backend_t **out,
 
 /* EBS: the AWS client comes from the environment (region, credentials,
  * AWS_ENDPOINT_URL); BERTH_CLUSTER_ID adds the kubernetes.io/cluster/<id>
- * tag to every disk. */
+ * tag to every disk, --extra-tags its tags. */
 static berth_status_t make_ebs(const prov_options_t *opt, berth_backend_t **out,
                                berth_error_t *err)
 {
   berth_backend_ebs_config_t cfg;
 
-  (void)opt;
   memset(&cfg, 0, sizeof(cfg));
   cfg.cluster_id = getenv("BERTH_CLUSTER_ID");
+  cfg.extra_tags = opt->extra_tags;
   return berth_backend_ebs_create(&cfg, out, err);
 }
 

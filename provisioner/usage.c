@@ -45,8 +45,7 @@ static bool pause_ms(prov_usage_t *u, int64_t ms)
 static void measure(prov_usage_t *u, const json_t *pv)
 {
   prov_controller_t *c = u->c;
-  berth_backend_t *be = prov_provisioners_find(
-      c->provs, berth_k8s_obj_annotation(pv, PROV_ANN_PROVISIONED_BY));
+  berth_backend_t *be = prov_volume_backend(c, pv);
   const char *phase = json_string_value(
       json_object_get(json_object_get(pv, "status"), "phase"));
   const char *cls = json_string_value(

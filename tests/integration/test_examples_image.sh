@@ -2,17 +2,19 @@
 # scripts/image: builds the OCI layout (Release build of its own, under a
 # temporary --out), which umoci reads back: the configuration (user 65532,
 # no entrypoint, CMD berth-provisioner), a root filesystem holding the three
-# programs, each of which runs (--version) chrooted into the unpacked image
+# programs (and berth-peers-static, which `berth-peers install` copies),
+# each of which runs (--version) chrooted into the unpacked image
 # as uid 65532 with only the image's libraries; berth-peers also loads
 # libmicrohttpd (dlopen) and answers /healthz. Under the bed (k8s), the
 # image's berthctl (doctor) and berth-provisioner (/readyz) reach the API
 # server over HTTPS with the image's libcurl and OpenSSL.
 #
-#   test_examples_image.sh SOURCE_DIR      (as root; exit 77: skipped)
+#   test_examples_image.sh SOURCE_DIR      (as root, with umoci: scripts/setup
+#                                           installs it; without either it fails)
 set -eu
 src=$1
-[ "$(id -u)" -eq 0 ] || { echo "skip: needs root (chroot, umoci)"; exit 77; }
-command -v umoci >/dev/null || { echo "skip: umoci not installed (apt-get install umoci)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root (chroot, umoci)"; exit 1; }
+command -v umoci >/dev/null || { echo "FAIL: umoci not installed (scripts/setup installs it)"; exit 1; }
 t0=$(date +%s%N)
 ms() { echo $(( ($(date +%s%N) - t0) / 1000000 )); }
 tmp=$(mktemp -d)
@@ -53,6 +55,20 @@ grep -q '^nonroot:x:65532:65532:' "$r/etc/passwd" || fail "no nonroot user"
 extra=$(cd "$r" && find . -type f ! -path './usr/local/bin/*' ! -path './usr/lib/*' \
           ! -path './usr/lib64/*' ! -path './etc/*' | sort)
 [ -z "$extra" ] || fail "unexpected files: $extra"
+
+# The install init container: the image's berth-peers copies
+# berth-peers-static (no program interpreter: fully static) into a
+# directory shared with the next container.
+[ -x "$r/usr/local/bin/berth-peers-static" ] || fail "no berth-peers-static"
+readelf -l "$r/usr/local/bin/berth-peers-static" | grep -q 'INTERP' &&
+  fail "berth-peers-static is dynamically linked"
+mkdir "$r/tmp/work-dir" && chown 65532:65532 "$r/tmp/work-dir"
+chroot --userspec=65532:65532 "$r" /usr/local/bin/berth-peers install /tmp/work-dir ||
+  fail "berth-peers install in the image"
+cmp -s "$r/tmp/work-dir/berth-peers" "$r/usr/local/bin/berth-peers-static" ||
+  fail "berth-peers install did not copy berth-peers-static"
+rm -rf "$r/tmp/work-dir"
+echo "in the image: berth-peers install /tmp/work-dir copies the static berth-peers"
 
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 chroot --userspec=65532:65532 "$r" /usr/local/bin/berth-peers -service=web -ns=default \

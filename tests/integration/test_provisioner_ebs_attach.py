@@ -16,7 +16,7 @@ VolumeAttachment deleted and the node's volumesAttached empty.
 import hashlib
 import sys
 
-from test_provisioner_ebs_lib import (DRIVER, aws_admin, ebs_class,
+from test_provisioner_ebs_lib import (DRIVER, aws_admin, check_disks, ebs_class,
                                       ebs_provisioner, node, pod, volumes)
 from test_provisioner_lib import (API, check, claim, create, delete_pods, log,
                                   poll, run, wait_bound)
@@ -44,6 +44,7 @@ def main(binary, procs):
     create(claim("data", "gp3", modes=("ReadWriteOnce",)))
     create(pod("one", "node-a", "data"))
     wait_bound(api, ["data"], 30)
+    check(check_disks(api) == 1, "the class's parameters on the disk")
     pv = api.claim("data")["spec"]["volumeName"]
     handle = api.pv(pv)["spec"]["csi"]["volumeHandle"]
     want = "csi-" + hashlib.sha256((handle + DRIVER + "node-a").encode()).hexdigest()
