@@ -98,8 +98,8 @@ def berth(binary, adopt):
 def main(binary, procs):
     api = API()
     root = export_dir()
-    create(nfs_client_class(NFS_SUBDIR), ebs_sc_class(EBS_CSI), efs_sc_class(EFS_CSI),
-           node("node-a", ZONE))
+    node("node-a", ZONE)
+    create(nfs_client_class(NFS_SUBDIR), ebs_sc_class(EBS_CSI), efs_sc_class(EFS_CSI))
     o1, d1 = nfs_subdir_volume(api, "old-1", "nfs-client", "127.0.0.1", "/export")
     o2, d2 = nfs_subdir_volume(api, "old-2", "nfs-client", "127.0.0.1", "/export")
     e1, vid = ebs_csi_volume(api, "old-ebs", "ebs-sc", ZONE)

@@ -271,9 +271,10 @@ def main(binary, procs):
     topo_c = [{"matchLabelExpressions": [{"key": "topology.ebs.csi.aws.com/zone",
                                           "values": ["us-east-1c"]}]}]
     nfs_url = env("BERTH_NFS_URL")
-    create(node("node-a", "us-east-1a"), node("node-b", "us-east-1b"),
-           node("node-c", "us-east-1c"),
-           ebs_class("plain", {}),
+    for name, zone in (("node-a", "us-east-1a"), ("node-b", "us-east-1b"),
+                       ("node-c", "us-east-1c")):
+        node(name, zone)
+    create(ebs_class("plain", {}),
            ebs_class("multi", {"type": "io2", "iops": "2000"}),
            ebs_class("fmt", {"blockSize": "4096"}),
            ebs_class("only-c", {}, allowedTopologies=topo_c),
