@@ -48,12 +48,14 @@ json_t *prov_trim_volume(void *trim, json_t *obj)
   const char *name = json_string_value(json_object_get(ref, "name"));
 
   const char *by = berth_k8s_obj_annotation(obj, PROV_ANN_PROVISIONED_BY);
+  const char *to = berth_k8s_obj_annotation(obj, PROV_ANN_MIGRATED_TO);
 
   /* Ours as prov_volume_backend decides: provisioned by us, handed over
-   * to us (migrated-to), or made by a tool whose volumes we adopt. */
-  if (t->is_ours(t->ctx, by) ||
-      t->is_ours(t->ctx, berth_k8s_obj_annotation(obj, PROV_ANN_MIGRATED_TO)) ||
-      (t->is_adopted != NULL && t->is_adopted(t->ctx, by)) ||
+   * to us (migrated-to), or made by (or migrated to) a tool whose
+   * volumes we adopt. */
+  if (t->is_ours(t->ctx, by) || t->is_ours(t->ctx, to) ||
+      (t->is_adopted != NULL &&
+       (t->is_adopted(t->ctx, by) || t->is_adopted(t->ctx, to))) ||
       berth_k8s_obj_annotation(obj, BERTH_ANN_PV_GID) != NULL ||
       (t->claim_cached != NULL && ns != NULL && name != NULL &&
        t->claim_cached(t->ctx, ns, name))) {

@@ -9,7 +9,11 @@
  * ours when its StorageClass now names one of our provisioners, so that
  * switching a class's provisioner: line to berth does not leave the old
  * tool's volumes Released with their storage leaked. The class decides
- * which backend, because the PV was made for that class. */
+ * which backend, because the PV was made for that class. An in-tree
+ * volume counts as made by the driver CSI migration hands it to: the
+ * PV controller (re)writes migrated-to with the CSI driver's name
+ * (kubernetes.io/aws-ebs becomes ebs.csi.aws.com) whatever it said, so
+ * adopting ebs.csi.aws.com adopts the migrated in-tree volumes too. */
 #include "controller_int.h"
 
 #include "claim.h"
@@ -48,12 +52,12 @@ static berth_backend_t *class_backend(prov_controller_t *c, const json_t *pv)
 berth_backend_t *prov_volume_backend(prov_controller_t *c, const json_t *pv)
 {
   const char *by = berth_k8s_obj_annotation(pv, PROV_ANN_PROVISIONED_BY);
+  const char *to = berth_k8s_obj_annotation(pv, PROV_ANN_MIGRATED_TO);
   berth_backend_t *be = prov_provisioners_find(c->provs, by);
 
   if (be == NULL)
-    be = prov_provisioners_find(
-        c->provs, berth_k8s_obj_annotation(pv, PROV_ANN_MIGRATED_TO));
-  if (be == NULL && adopted_name(c->opt, by))
+    be = prov_provisioners_find(c->provs, to);
+  if (be == NULL && (adopted_name(c->opt, by) || adopted_name(c->opt, to)))
     be = class_backend(c, pv);
   return be;
 }

@@ -104,14 +104,16 @@ def main(binary, procs):
     o2, d2 = nfs_subdir_volume(api, "old-2", "nfs-client", "127.0.0.1", "/export")
     e1, vid = ebs_csi_volume(api, "old-ebs", "ebs-sc", ZONE)
     f1, apid = efs_csi_volume(api, "old-efs", "efs-sc", FS)
-    # An in-tree volume handed to berth by CSI migration's annotation.
+    # An in-tree volume handed by CSI migration to ebs.csi.aws.com (the
+    # real PV controller writes migrated-to with the CSI driver's name,
+    # whatever it said), which berth adopts.
     uid = old_claim(api, "old-intree", "ebs-sc", size="4Gi", modes=("ReadWriteOnce",))
     intree_vid = aws("ec2").create_volume(AvailabilityZone=ZONE, Size=4,
                                           VolumeType="gp2")["VolumeId"]
     create({"apiVersion": "v1", "kind": "PersistentVolume",
             "metadata": {"name": "pvc-" + uid, "annotations": {
                 "pv.kubernetes.io/provisioned-by": "kubernetes.io/aws-ebs",
-                "pv.kubernetes.io/migrated-to": EBS}},
+                "pv.kubernetes.io/migrated-to": EBS_CSI}},
             "spec": {"capacity": {"storage": "4Gi"}, "accessModes": ["ReadWriteOnce"],
                      "persistentVolumeReclaimPolicy": "Delete", "storageClassName": "ebs-sc",
                      "awsElasticBlockStore": {"volumeID": "aws://%s/%s" % (ZONE, intree_vid),

@@ -21,7 +21,7 @@ and through what the provisioner does.
 
 import sys
 
-from test_provisioner_lib import (API, CLAIM_FINALIZER, PROVISIONER, Provisioner, admin,
+from test_provisioner_lib import (API, CLAIM_FINALIZER, PROVISIONER, Failure, Provisioner, admin,
                                   apply, check, claim, clear_faults, create, events_for,
                                   fault, kubectl,
                                   log, poll, run, storage_class, v3_url, wait_bound)
@@ -138,8 +138,12 @@ def main(binary, procs):
     check(m[LISTS] > lists, "no relist of the claims (lists %s -> %s); requests: %s"
           % (lists, m[LISTS], [(i["verb"], i["query"], i["code"], i["ms"]) for i in admin(
               "GET", "/requests?resource=persistentvolumeclaims&limit=12")["items"]]))
-    poll(lambda: p.metrics()[CLAIMS] == 4 and p.metrics()[PVS] == 4, 10,
-         "late and its PV cached")
+    try:
+        poll(lambda: p.metrics()[CLAIMS] == 4 and p.metrics()[PVS] == 4, 10,
+             "late and its PV cached")
+    except Failure as e:
+        raise Failure("%s: %s claims, %s PVs cached" % (e, p.metrics()[CLAIMS],
+                                                        p.metrics()[PVS]))
     check(len(events_for(api, "mine-1", "ProvisioningSucceeded")) == succeeded,
           "mine-1 provisioned again after the relist")
     log("relist after 410: the new claim provisioned, nothing else again")

@@ -181,6 +181,13 @@ static void test_volume_which(void **state)
       json_object_get(json_object_get(v, "metadata"), "annotations"),
       PROV_ANN_MIGRATED_TO, json_string(OURS));
   assert_true(kept(prov_trim_volume, v));
+  /* An in-tree volume migrated to a tool we adopt: the PV controller
+   * writes migrated-to with that tool's name, not ours. */
+  v = volume("kubernetes.io/aws-ebs", NULL, NULL, NULL);
+  json_object_set_new(
+      json_object_get(json_object_get(v, "metadata"), "annotations"),
+      PROV_ANN_MIGRATED_TO, json_string(OLD));
+  assert_true(kept(prov_trim_volume, v));
 }
 
 static void test_class(void **state)
