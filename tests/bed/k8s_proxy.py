@@ -481,6 +481,9 @@ class Handler(BaseHTTPRequestHandler):
         drop = app.faults.take("watch-drop", info)
         ctype = (resp.getheader("Content-Type") or "").lower()
         proto = "protobuf" in ctype
+        # A kept-alive connection serves watch after watch: a close asked
+        # for an earlier one must not end this one.
+        self._stop = False
         self._up_sock = self._conn.sock
         app.track(self, True)
         sent = 0
