@@ -1,6 +1,6 @@
 /* berthctl: what the command files share.
  *
- * Layout (one file per command group, as ../shared/DESIGN.md asks):
+ * Layout (one file per command group, as CONTRIBUTING.md asks):
  *
  *   main.c        the command table, dispatch, help
  *   options.c     the command line: one flag table, kubectl's rules
