@@ -355,13 +355,14 @@ static int run_version(ctl_ctx_t *ctx)
         ctl_backends[i]->name);
   if (ctx->opt->output == CTL_OUT_JSON || ctx->opt->output == CTL_OUT_YAML) {
     doc =
-        json_pack("{s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "backends",
+        json_pack("{s:s,s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "commit",
+                  berth_build_commit(), "backends",
                   berth_buf_str(&built), "notBuilt", berth_buf_str(&not_built));
     rc = ctl_print_doc(ctx, doc);
     json_decref(doc);
   } else {
-    fprintf(ctx->out, "berthctl %s\nbackends: %s", BERTH_VERSION,
-            berth_buf_str(&built));
+    fprintf(ctx->out, "berthctl %s (commit %s)\nbackends: %s", BERTH_VERSION,
+            berth_build_commit(), berth_buf_str(&built));
     if (not_built.len > 0)
       fprintf(ctx->out, " (%s: not built yet)", berth_buf_str(&not_built));
     fputc('\n', ctx->out);
@@ -422,7 +423,7 @@ int main(int argc, char **argv)
   }
   set_log_level(opt.verbosity);
   if (opt.version && opt.command == NULL) {
-    printf("berthctl %s\n", BERTH_VERSION);
+    printf("berthctl %s (commit %s)\n", BERTH_VERSION, berth_build_commit());
     rc = CTL_EXIT_OK;
     goto done;
   }

@@ -296,6 +296,24 @@ static void app_cleanup(app_t *a)
   berth_k8s_client_destroy(a->client);
 }
 
+/* The startup line: every provisioner served, as NAME=BACKEND, so that
+ * an operator sees at once which classes this replica answers for. */
+static void log_started(const prov_options_t *opt)
+{
+  berth_buf_t served;
+  size_t i;
+
+  berth_buf_init(&served);
+  for (i = 0; i < opt->nbindings; i++)
+    berth_buf_appendf(&served, "%s%s=%s", i > 0 ? "," : "",
+                      opt->bindings[i].name, opt->bindings[i].backend);
+  berth_log(BERTH_LOG_INFO, "berth-provisioner started", "version",
+            BERTH_VERSION, "commit", berth_build_commit(), "provisioners",
+            served.len > 0 ? berth_buf_str(&served) : "", "leader_election",
+            opt->leader_elect ? "on" : "off", NULL);
+  berth_buf_cleanup(&served);
+}
+
 int prov_app_run(const prov_options_t *opt)
 {
   app_t a;
@@ -309,9 +327,7 @@ int prov_app_run(const prov_options_t *opt)
     berth_log(BERTH_LOG_ERROR, "cannot start", "error", err.message, NULL);
     goto done;
   }
-  berth_log(BERTH_LOG_INFO, "berth-provisioner started", "version",
-            BERTH_VERSION, "provisioner", opt->bindings[0].name,
-            "leader_election", opt->leader_elect ? "on" : "off", NULL);
+  log_started(opt);
   while (wait_signal() == 0) {
     if (!advance(&a))
       goto done;

@@ -446,7 +446,8 @@ prov_parse_result_t prov_options_parse(int argc, char **argv,
       return PROV_PARSE_EXIT_OK;
     }
     if (c == 'V') {
-      fprintf(out, "berth-provisioner %s\n", BERTH_VERSION);
+      fprintf(out, "berth-provisioner %s (commit %s)\n", BERTH_VERSION,
+              berth_build_commit());
       return PROV_PARSE_EXIT_OK;
     }
     if (c == '?' || !apply(opt, c, optarg, errout)) {
