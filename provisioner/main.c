@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "check.h"
 #include "options.h"
 
 #include "berth/log.h"
@@ -43,6 +44,10 @@ int main(int argc, char **argv)
     goto done;
   case PROV_PARSE_RUN:
     break;
+  }
+  if (opt.check_config) {
+    rc = prov_check_config(&opt, stdout, stderr);
+    goto done;
   }
   berth_log_set_level(opt.log_level);
   berth_log_set_format(opt.log_format);

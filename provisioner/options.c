@@ -27,7 +27,8 @@ enum {
   OPT_USAGE,
   OPT_DRAIN,
   OPT_LOG_LEVEL,
-  OPT_LOG_FORMAT
+  OPT_LOG_FORMAT,
+  OPT_CHECK_CONFIG
 };
 
 static const struct option longopts[] = {
@@ -53,6 +54,7 @@ static const struct option longopts[] = {
     {"drain-timeout", required_argument, NULL, OPT_DRAIN},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -66,12 +68,14 @@ static void usage(FILE *out)
       "Provision PersistentVolumes for the claims whose StorageClass names "
       "one\n"
       "of our provisioners: NFS sub-directories through libnfs (no mount, no\n"
-      "privileges), exactly once, crash-safe, leader-elected.\n"
+      "privileges), EBS disks (with their attacher and resizer), EFS access\n"
+      "points or directories; exactly once, crash-safe, leader-elected.\n"
       "\n"
       "Options:\n"
       "  --provisioner NAME=BACKEND  serve StorageClasses whose provisioner "
       "is\n"
-      "                       NAME with BACKEND (nfs); repeatable. Without "
+      "                       NAME with BACKEND (nfs, ebs or efs); repeatable.\n"
+      "                       Without "
       "it:\n"
       "                       PROVISIONER_NAME=NAME with the nfs backend\n"
       "  --kubeconfig FILE    kubeconfig (default: $KUBECONFIG, in-cluster,\n"
@@ -99,6 +103,8 @@ static void usage(FILE *out)
       "  --log-level LEVEL, -v LEVEL  error, warn, info (default), debug,\n"
       "                       trace, or klog's numbers (0-2 info, 3-4 debug)\n"
       "  --log-format FORMAT  logfmt (default) or json\n"
+      "  --check-config       check the flags and environment, print what\n"
+      "                       would be served and exit (0: good, 2: not)\n"
       "  -h, --help           show this help and exit\n"
       "  -V, --version        show the version and exit\n"
       "\n"
@@ -389,6 +395,9 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
   case OPT_LOG_LEVEL:
   case 'v':
     return parse_level(arg, opt, err);
+  case OPT_CHECK_CONFIG:
+    opt->check_config = true;
+    return true;
   case OPT_LOG_FORMAT:
     if (berth_log_format_parse(arg, &opt->log_format) != BERTH_OK) {
       fprintf(err, "berth-provisioner: --log-format: logfmt or json\n");

@@ -47,6 +47,7 @@ typedef struct prov_options {
   int64_t drain_ms;          /* longest SIGTERM drain */
   berth_log_level_t log_level;
   berth_log_format_t log_format;
+  bool check_config; /* --check-config: validate, print, exit */
 } prov_options_t;
 
 typedef enum prov_parse_result {

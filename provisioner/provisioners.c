@@ -65,6 +65,26 @@ static const struct {
     {"efs", make_efs},
 };
 
+berth_status_t prov_provisioners_check(const prov_options_t *opt,
+                                       berth_error_t *err)
+{
+  size_t i;
+  size_t k;
+
+  for (i = 0; i < opt->nbindings; i++) {
+    for (k = 0; k < sizeof(factories) / sizeof(factories[0]); k++) {
+      if (strcmp(factories[k].kind, opt->bindings[i].backend) == 0)
+        break;
+    }
+    if (k == sizeof(factories) / sizeof(factories[0]))
+      return berth_error_set(err, BERTH_EINVAL,
+                             "provisioner %s: unknown backend '%s' (this "
+                             "build has: nfs, ebs, efs)",
+                             opt->bindings[i].name, opt->bindings[i].backend);
+  }
+  return BERTH_OK;
+}
+
 static berth_status_t make_backend(const prov_options_t *opt,
                                    const prov_binding_t *b,
                                    berth_backend_t **out, berth_error_t *err)
