@@ -6,6 +6,8 @@
  * next to the informers' caches. */
 #include "metrics.h"
 
+#include "berth/process.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,8 @@ struct prov_metrics {
   family_t api;
   family_t backend;
   family_t usage;
+  family_t rest;     /* rest_client_requests_total{code,method} */
+  family_t rest_lat; /* rest_client_request_duration_seconds{verb} */
   prov_metrics_collect_fn collect;
   void *collect_ctx;
 };
@@ -151,6 +155,8 @@ void prov_metrics_destroy(prov_metrics_t *m)
   family_cleanup(&m->api);
   family_cleanup(&m->backend);
   family_cleanup(&m->usage);
+  family_cleanup(&m->rest);
+  family_cleanup(&m->rest_lat);
   pthread_mutex_destroy(&m->lock);
   free(m);
 }
@@ -210,6 +216,21 @@ void prov_metrics_backend(prov_metrics_t *m, const char *backend,
 {
   outcome(m, &m->backend, labels2("backend", backend, "operation", op), ok,
           seconds, true);
+}
+
+void prov_metrics_rest(void *ctx, const char *method, long code,
+                       double seconds)
+{
+  prov_metrics_t *m = ctx;
+  char c[24];
+
+  if (code > 0)
+    snprintf(c, sizeof(c), "%ld", code);
+  else
+    berth_strlcpy(c, "<error>", sizeof(c)); /* client-go's word */
+  outcome(m, &m->rest, labels2("code", c, "method", method), true, 0, false);
+  outcome(m, &m->rest_lat, labels2("verb", method, NULL, NULL), true, seconds,
+          false);
 }
 
 void prov_metrics_usage(prov_metrics_t *m, const char *pv, const char *cls,
@@ -324,7 +345,15 @@ berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)
   prov_metrics_collect_fn collect;
   void *ctx;
 
+  berth_build_info_format(out, "berth_build_info", "berth-provisioner");
+  berth_process_metrics_format(out);
   pthread_mutex_lock(&m->lock);
+  counters(out, &m->rest, "rest_client_requests_total",
+           "Number of HTTP requests to the Kubernetes API, partitioned by "
+           "status code and method.",
+           false);
+  histograms(out, &m->rest_lat, "rest_client_request_duration_seconds",
+             "Request latency in seconds to the Kubernetes API, by verb.");
   counters(
       out, &m->provision, "controller_persistentvolumeclaim_provision_total",
       "Total number of persistent volumes provisioned successfully.", false);
