@@ -518,6 +518,87 @@ static void workqueue_hist(berth_buf_t *out, const char *name,
                     PROV_WORKQUEUE_NAME, (unsigned long long)h->count);
 }
 
+/* creationTimestamp ("2026-12-06T07:45:28Z", as the API server writes
+ * it) in seconds since the epoch, or -1. */
+static int64_t created_s(const json_t *obj)
+{
+  const char *ts = json_string_value(json_object_get(
+      json_object_get(obj, "metadata"), "creationTimestamp"));
+  struct tm tm;
+  char z = '\0';
+
+  memset(&tm, 0, sizeof(tm));
+  if (ts == NULL ||
+      sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon,
+             &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 ||
+      z != 'Z')
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (int64_t)timegm(&tm);
+}
+
+typedef struct pending {
+  const char *cls; /* borrowed from the listed claims */
+  unsigned long n;
+  int64_t oldest_s;
+} pending_t;
+
+/* Our claims that are not Bound yet, by class: how many, and the age of
+ * the oldest (the "claims pending too long" alert). */
+static void pending_claims(prov_controller_t *c, berth_buf_t *out)
+{
+  pending_t p[64];
+  size_t np = 0;
+  size_t i;
+  size_t k;
+  json_t *claims = berth_k8s_informer_list(c->claims);
+  json_t *cl;
+  int64_t now = berth_clock_realtime_ms(NULL) / 1000;
+  int64_t t;
+  const char *phase;
+  const char *cls;
+
+  json_array_foreach(claims, i, cl)
+  {
+    phase = json_string_value(
+        json_object_get(json_object_get(cl, "status"), "phase"));
+    cls = prov_claim_class(cl);
+    if (phase == NULL || strcmp(phase, "Pending") != 0 || cls == NULL ||
+        prov_provisioners_find(c->provs, prov_claim_provisioner(cl)) == NULL)
+      continue;
+    for (k = 0; k < np && strcmp(p[k].cls, cls) != 0; k++)
+      ;
+    if (k == np && np == sizeof(p) / sizeof(p[0]))
+      continue; /* more classes than anyone has: the first 64 tell enough */
+    if (k == np)
+      p[np++] = (pending_t){cls, 0, 0};
+    p[k].n++;
+    t = created_s(cl);
+    if (t > 0 && now - t > p[k].oldest_s)
+      p[k].oldest_s = now - t;
+  }
+  berth_buf_append_str(out, "# HELP berth_provisioner_claims_pending Claims "
+                            "of ours not Bound yet, by class.\n"
+                            "# TYPE berth_provisioner_claims_pending gauge\n");
+  for (k = 0; k < np; k++) {
+    berth_buf_append_str(out, "berth_provisioner_claims_pending{class=\"");
+    prov_metrics_escape(out, p[k].cls);
+    berth_buf_appendf(out, "\"} %lu\n", p[k].n);
+  }
+  berth_buf_append_str(
+      out, "# HELP berth_provisioner_claim_pending_oldest_seconds Age of the "
+           "oldest claim of ours not Bound yet, by class.\n"
+           "# TYPE berth_provisioner_claim_pending_oldest_seconds gauge\n");
+  for (k = 0; k < np; k++) {
+    berth_buf_append_str(
+        out, "berth_provisioner_claim_pending_oldest_seconds{class=\"");
+    prov_metrics_escape(out, p[k].cls);
+    berth_buf_appendf(out, "\"} %lld\n", (long long)p[k].oldest_s);
+  }
+  json_decref(claims);
+}
+
 /* client-go's workqueue metrics, with its names and help texts, so that
  * the dashboards written for Kubernetes controllers read berth too. */
 static void workqueue_families(berth_buf_t *out, const prov_queue_stats_t *q)
@@ -599,4 +680,5 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
   informer_family(c, out, 1);
   informer_family(c, out, 2);
   workqueue_families(out, &q);
+  pending_claims(c, out);
 }

@@ -30,6 +30,7 @@ typedef struct series {
   uint64_t failed;
   uint64_t bytes; /* usage only */
   uint64_t files;
+  uint64_t capacity; /* usage only: the PV's capacity */
   hist_t hist;
 } series_t;
 
@@ -234,7 +235,7 @@ void prov_metrics_rest(void *ctx, const char *method, long code,
 }
 
 void prov_metrics_usage(prov_metrics_t *m, const char *pv, const char *cls,
-                        uint64_t bytes, uint64_t files)
+                        uint64_t bytes, uint64_t files, uint64_t capacity)
 {
   series_t *s;
 
@@ -243,6 +244,7 @@ void prov_metrics_usage(prov_metrics_t *m, const char *pv, const char *cls,
   if (s != NULL) {
     s->bytes = bytes;
     s->files = files;
+    s->capacity = capacity;
   }
   pthread_mutex_unlock(&m->lock);
 }
@@ -338,6 +340,12 @@ static void usage_gauges(berth_buf_t *out, const family_t *f)
   for (i = 0; i < f->n; i++)
     berth_buf_appendf(out, "berth_provisioner_volume_usage_files{%s} %llu\n",
                       f->s[i].labels, (unsigned long long)f->s[i].files);
+  header(out, "berth_provisioner_volume_capacity_bytes", "gauge",
+         "The capacity of a measured volume (its PV's), to compare usage "
+         "with: NFS directories are not held to it.");
+  for (i = 0; i < f->n; i++)
+    berth_buf_appendf(out, "berth_provisioner_volume_capacity_bytes{%s} %llu\n",
+                      f->s[i].labels, (unsigned long long)f->s[i].capacity);
 }
 
 berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)

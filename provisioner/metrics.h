@@ -13,6 +13,7 @@
  *   berth_provisioner_backend_errors_total{backend,operation}
  *   berth_provisioner_volume_usage_bytes{persistentvolume,class}
  *   berth_provisioner_volume_usage_files{persistentvolume,class}
+ *   berth_provisioner_volume_capacity_bytes{persistentvolume,class}
  * and what operators of any Kubernetes controller expect:
  *   berth_build_info{program,version,revision}, process_* (process.h),
  *   rest_client_requests_total{code,method},
@@ -67,7 +68,7 @@ void prov_metrics_backend(prov_metrics_t *m, const char *backend,
 
 /* The measured usage of a PV; prov_metrics_usage_forget drops it. */
 void prov_metrics_usage(prov_metrics_t *m, const char *pv, const char *cls,
-                        uint64_t bytes, uint64_t files);
+                        uint64_t bytes, uint64_t files, uint64_t capacity);
 void prov_metrics_usage_forget(prov_metrics_t *m, const char *pv);
 
 /* Successful provisions so far (all classes), for logs and tests. */

@@ -7,6 +7,7 @@
 #include "controller_int.h"
 
 #include "claim.h"
+#include "quantity.h"
 
 #include "berth/log.h"
 #include "berth/buf.h"
@@ -66,6 +67,18 @@ static bool pause_ms(prov_usage_t *u, int64_t ms)
   return go;
 }
 
+/* The PV's spec.capacity.storage in bytes, or 0. */
+static uint64_t capacity(const json_t *pv)
+{
+  const char *q = json_string_value(json_object_get(
+      json_object_get(json_object_get(pv, "spec"), "capacity"), "storage"));
+  uint64_t bytes = 0;
+
+  if (q == NULL || prov_quantity_parse(q, &bytes) != BERTH_OK)
+    return 0;
+  return bytes;
+}
+
 static void measure(prov_usage_t *u, const json_t *pv)
 {
   prov_controller_t *c = u->c;
@@ -104,7 +117,7 @@ static void measure(prov_usage_t *u, const json_t *pv)
                        st == BERTH_OK, prov_seconds_since(t0));
   if (st == BERTH_OK)
     prov_metrics_usage(c->metrics, berth_k8s_obj_name(pv), cls, us.bytes,
-                       us.files);
+                       us.files, capacity(pv));
   else
     berth_log(BERTH_LOG_WARN, "cannot measure volume usage", "pv",
               berth_k8s_obj_name(pv), "backend", berth_backend_name(be),

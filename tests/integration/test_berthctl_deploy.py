@@ -216,7 +216,7 @@ def check_runs(docs, overlay):
     """The Deployment's container, run through --check-config as the pod
     would run it: it must start, serving exactly the provisioners of the
     overlay's StorageClasses, with the Lease in the pod's namespace."""
-    dep = one(docs, "Deployment", "berth-provisioner")
+    dep = one(docs, "Deployment")
     c = [x for x in dep["spec"]["template"]["spec"]["containers"]
          if x["name"] == "provisioner"][0]
     env = container_env(docs, dep, c)
