@@ -28,30 +28,39 @@ static int run_help(ctl_ctx_t *ctx);
 const ctl_command_t ctl_commands[] = {
     {"claims", "claim,pvc,pvcs", ctl_run_claims, LIST_FLAGS | CTL_F_ALL_NS,
      "list the claims of berth's classes, with their backend state",
-     "claims [-n NS | -A] [-l SELECTOR] [-o FORMAT]",
-     "Lists the PersistentVolumeClaims of berth's StorageClasses with what\n"
-     "the backend says, not only what the API says: where the volume's\n"
-     "storage is (for NFS, the directory on the export), whether it exists\n"
-     "(STATE: exists, missing, error), and what it holds (USED bytes,\n"
-     "FILES). -o wide adds the export and the provisioner; -o json and\n"
-     "-o yaml give everything, backend details included.\n"
+     "claims [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT] [--sort-by PATH]",
+     "Lists the PersistentVolumeClaims of berth's StorageClasses (only those\n"
+     "named, when NAMEs are given) with what the backend says, not only what\n"
+     "the API says: whether the volume's storage exists (STATE: exists,\n"
+     "missing, error) and what it holds (USED). -o wide adds the access\n"
+     "modes, the backend, where the storage is (for NFS, the directory on\n"
+     "the export), FILES, the export and the provisioner. -o json and -o yaml\n"
+     "print a v1 List of the claims as the API gives them, each with what\n"
+     "the backend says under \"berth\"; -o jsonpath= and -o custom-columns=\n"
+     "read that List as kubectl's do. Exits 1 when a NAME is not found or a\n"
+     "backend could not be asked (the rest is printed first).\n"
      "\n"
      "Examples:\n"
      "  berthctl claims\n"
-     "  berthctl claims -A -l app=mongo -o wide\n"
+     "  berthctl claims -n shop data-mongo-0\n"
+     "  berthctl claims -A -l app=mongo -o wide --sort-by .metadata.name\n"
+     "  berthctl claims -o jsonpath='{.items[*].berth.location}'\n"
+     "  berthctl claims -o custom-columns=NAME:.metadata.name,USED:.berth.usage.bytes\n"
      "  berthctl claims -n team -o json --no-usage\n"},
     {"volumes", "volume,pv,pvs", ctl_run_volumes, LIST_FLAGS | CTL_F_ALL_NS,
      "list the volumes of berth's classes, with their backend state",
-     "volumes [-l SELECTOR] [-o FORMAT]",
+     "volumes [NAME...] [-l SELECTOR] [-o FORMAT] [--sort-by PATH]",
      "Lists the PersistentVolumes of berth's StorageClasses (and those berth\n"
      "made under a provisioner name it was not told about) with their\n"
      "backend state, as 'berthctl claims' does for claims. PersistentVolumes\n"
      "belong to no namespace: -n and -A change nothing here.\n"
      "\n"
+     "Exits 1 when a NAME is not found or a backend could not be asked.\n"
+     "\n"
      "Examples:\n"
      "  berthctl volumes\n"
-     "  berthctl volumes -o wide\n"
-     "  berthctl volumes -o name\n"},
+     "  berthctl volumes -o wide --sort-by .spec.capacity.storage\n"
+     "  berthctl volumes -o=name\n"},
     {"describe", NULL, ctl_run_describe, CTL_F_USAGE,
      "show everything about one claim or volume, with Events",
      "describe claim|volume NAME... [-n NS]",
@@ -108,7 +117,7 @@ const ctl_command_t ctl_commands[] = {
      "Examples:\n"
      "  berthctl delete pvc-0a1b2c3d-...\n"
      "  berthctl delete restore-1 --purge --yes\n"},
-    {"attach", NULL, ctl_run_attach, CTL_F_NODE | CTL_F_FORCE | CTL_F_YES,
+    {"attach", NULL, ctl_run_attach, CTL_F_NODE | CTL_F_YES,
      "attach an EBS volume to a node",
      "attach VOLUME --node NODE [--yes | --dry-run]",
      "Attaches a PersistentVolume's EBS disk to a node's EC2 instance (its\n"

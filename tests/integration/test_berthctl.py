@@ -181,36 +181,76 @@ def test_listings(api):
     expect("volumes.txt", norm_table(out, sort=True))
     out, _ = ctl("pvc", "-n", "team", "-o", "name")
     check(out == "persistentvolumeclaim/data-c\n", "claims -o name: %r" % out)
+    out, _ = ctl("pvc", "-n", "team", "-o=name")
+    check(out == "persistentvolumeclaim/data-c\n", "claims -o=name: %r" % out)
+    # NAME arguments filter, as kubectl get's; a name not found is exit 1.
+    out, _ = ctl("claims", "data-b", "-o", "name")
+    check(out == "persistentvolumeclaim/data-b\n", "claims data-b: %r" % out)
+    out, err = ctl("claims", "data-b", "nope", "-o", "name", rc=1)
+    check(out == "persistentvolumeclaim/data-b\n" and
+          'persistentvolumeclaims "nope" not found' in err, "claims data-b nope: %r %r" % (out, err))
+    # The default table is no wider than kubectl get pvc's for the same
+    # claims; -o wide has the rest.
+    out, _ = ctl("claims", "--no-usage")
+    kout = kubectl("get", "pvc", "data-a", "data-b").stdout
+    width = max(len(l) for l in out.splitlines())
+    kwidth = max(len(l) for l in kout.splitlines())
+    check(width <= kwidth and "LOCATION" not in out,
+          "claims: %d columns, kubectl get pvc %d:\n%s\n%s" % (width, kwidth, out, kout))
+    out, _ = ctl("claims", "-o", "wide", "--no-usage")
+    check(all(h in out.splitlines()[0] for h in ("ACCESS MODES", "BACKEND", "LOCATION", "FILES",
+                                                 "SOURCE", "PROVISIONER")),
+          "claims -o wide header: %s" % out.splitlines()[0])
+    # --sort-by, -o jsonpath=, -o custom-columns= as kubectl's.
+    out, _ = ctl("claims", "-A", "--sort-by", "{.spec.resources.requests.storage}",
+                 "-o", "jsonpath={range .items[*]}{.metadata.name}={.spec.resources.requests.storage}{\"\\n\"}{end}")
+    check(out.splitlines()[-1] == "data-b=2Gi" and len(out.splitlines()) == 3,
+          "claims --sort-by storage -o jsonpath: %r" % out)
+    out, _ = ctl("claims", "-A", "--sort-by", ".metadata.name", "-o",
+                 "jsonpath={.items[*].metadata.name}")
+    check(out == "data-a data-b data-c", "claims -o jsonpath names: %r" % out)
+    out, _ = ctl("claims", "-A", "--sort-by", ".metadata.name", "-o",
+                 "custom-columns=NAME:.metadata.name,STATE:.berth.state,USED:.berth.usage.bytes")
+    rows = [l.split() for l in out.splitlines()]
+    check(rows[0] == ["NAME", "STATE", "USED"] and rows[2] == ["data-b", "exists", "4102"],
+          "claims -o custom-columns:\n" + out)
+    out, _ = ctl("claims", "-A", "-o", "jsonpath={.items[?(@.metadata.namespace==\"team\")].metadata.name}")
+    check(out == "data-c", "claims -o jsonpath filter: %r" % out)
+    _, err = ctl("claims", "-o", "jsonpath={.items[", rc=2)
+    check("jsonpath" in err, "a bad jsonpath: %r" % err)
     out, _ = ctl("volumes", "-o", "name")
     check(len(out.splitlines()) == 3 and all(l.startswith("persistentvolume/pvc-")
                                              for l in out.splitlines()),
           "volumes -o name: %r" % out)
-    # -o json: everything, the backend's view included.
+    # -o json: a v1 List of the claims as the API gives them, each with
+    # the backend's view under "berth".
     out, _ = ctl("claims", "-A", "-o", "json")
     doc = json.loads(out)
-    check(doc["kind"] == "ClaimList" and len(doc["items"]) == 3, "claims -o json: %s" % out)
-    items = {i["name"]: i for i in doc["items"]}
+    check(doc["apiVersion"] == "v1" and doc["kind"] == "List" and len(doc["items"]) == 3,
+          "claims -o json: %s" % out)
+    items = {i["metadata"]["name"]: i for i in doc["items"]}
     b = items["data-b"]
-    check(b["phase"] == "Bound" and b["storageClass"] == "berth-nested" and
-          b["provisioner"] == PROVISIONER and b["capacity"] == "2Gi", "data-b: %s" % b)
-    be = b["backend"]
+    check(b["apiVersion"] == "v1" and b["kind"] == "PersistentVolumeClaim" and
+          b["status"]["phase"] == "Bound" and b["spec"]["storageClassName"] == "berth-nested" and
+          b["status"]["capacity"]["storage"] == "2Gi", "data-b: %s" % b)
+    be = b["berth"]
     check(be["name"] == "nfs" and be["location"] == "default/data-b" and
           be["state"] == "exists" and be["usage"] == {"bytes": 4102, "files": 3,
                                                        "truncated": False},
           "data-b backend: %s" % be)
     check(be["details"]["mode"] == "0750" and be["details"]["onDelete"] == "archive",
           "data-b details: %s" % be["details"])
-    check(items["data-a"]["backend"]["details"]["onDelete"] == "delete",
-          "data-a details: %s" % items["data-a"]["backend"])
+    check(items["data-a"]["berth"]["details"]["onDelete"] == "delete",
+          "data-a details: %s" % items["data-a"]["berth"])
     # -o yaml is the same document.
     out, _ = ctl("claims", "-A", "-o", "yaml")
     if yaml is not None:
         check(yaml.safe_load(out) == doc, "claims -o yaml differs from -o json:\n" + out)
     else:
         log("note: no python3-yaml: -o yaml checked by its lines only")
-    check(out.startswith("kind: ClaimList\nitems:\n- namespace: default\n") and
-          "    state: exists\n" in out and '      mode: "0750"\n' in out and
-          'creationTimestamp: "' in out, "claims -o yaml:\n" + out)
+    check(out.startswith("apiVersion: v1\nitems:\n- apiVersion: v1\n") and
+          "kind: List\n" in out and "    state: exists\n" in out and
+          '      mode: "0750"\n' in out, "claims -o yaml:\n" + out)
     out, _ = ctl("volumes", "-o", "wide")
     check("SOURCE" in out.splitlines()[0] and "PROVISIONER" in out.splitlines()[0],
           "volumes -o wide header: %s" % out.splitlines()[0])

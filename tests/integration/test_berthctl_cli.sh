@@ -38,7 +38,7 @@ export HOME="$tmp"
 
 t 0 "help" '^Usage: berthctl COMMAND' -- --help
 t 2 "no command" '^Usage: berthctl COMMAND' --
-t 0 "version flag" '^berthctl [0-9]+\.[0-9]+\.[0-9]+$' -- --version
+t 0 "version flag" '^berthctl [0-9]+\.[0-9]+\.[0-9]+ \(commit [0-9a-z-]+\)$' -- --version
 t 0 "version" 'backends: nfs, ebs, efs$' -- version
 t 0 "version json" '"berthctl": "[0-9.]+"' -- version -o json
 t 0 "options" '--kubeconfig FILE' -- options
@@ -56,7 +56,12 @@ t 2 "unknown command" 'unknown command "clams".*|Did you mean' -- clams
 t 2 "did you mean" 'Did you mean this' -- clams
 t 2 "unknown flag" 'unknown flag: --nope' -- claims --nope
 t 2 "flag of another command" "flag --delete does not apply to 'claims'" -- claims --delete
-t 2 "bad output" 'allowed formats are: json,name,table,wide,yaml' -- claims -o xml
+t 2 "attach --node empty" 'attach needs --node NODE' -- attach pvc-1 --node ""
+t 2 "attach has no --force" "flag --force does not apply to 'attach'" -- attach pvc-1 --node n --force
+t 0 "detach --force help" 'force the detach' -- detach --help
+t 2 "bad jsonpath" 'jsonpath' -- claims -o 'jsonpath={.items['
+t 2 "bad custom-columns" 'unable to match a printer' -- claims -o custom-columns=
+t 2 "bad output" 'allowed formats are: custom-columns,json,jsonpath,name,table,wide,yaml' -- claims -o xml
 t 2 "missing value" 'flag needs an argument' -- claims -n
 t 2 "bad duration" 'is not a duration' -- orphans --min-age soon
 t 2 "bad provisioner" 'wants NAME=BACKEND' -- claims --provisioner berth.io/nfs
