@@ -151,18 +151,22 @@ const ctl_command_t ctl_commands[] = {
      "  berthctl peers mongo -n db\n"
      "  berthctl peers web --dns-server 10.96.0.10:53 -o json\n"
      "  berthctl peers zk --member zk-2 --render zookeeper\n"},
-    {"doctor", NULL, ctl_run_doctor, 0,
+    {"doctor", NULL, ctl_run_doctor, CTL_F_OUTPUT,
      "check the kubeconfig, API access, RBAC and each class's backend",
-     "doctor",
+     "doctor [-o json|yaml]",
      "Checks, one line each, what berth and berthctl need: the kubeconfig,\n"
-     "the API server and the credentials, RBAC, berth's provisioners (and\n"
-     "their leader Lease), and for each berth StorageClass that its\n"
-     "parameters are valid and its backend answers. Says how to fix each\n"
-     "failure; exit status 1 when a check failed.\n"
+     "the API server and the credentials, RBAC, berth's provisioners and\n"
+     "their leader Lease (named as berth-provisioner names it: after the\n"
+     "first --provisioner of the Deployment that serves it, or its\n"
+     "--leader-election-name; a Lease without a live holder is a failure),\n"
+     "and for each berth StorageClass that its parameters are valid and its\n"
+     "backend answers. Says how to fix each failure; exit status 1 when a\n"
+     "check failed. -o json and -o yaml give the checks as a document.\n"
      "\n"
      "Examples:\n"
      "  berthctl doctor\n"
-     "  berthctl doctor --context prod --nfs-url nfs://filer/export\n"},
+     "  berthctl doctor --context prod --nfs-url nfs://filer/export\n"
+     "  berthctl doctor -o json\n"},
     {"version", NULL, run_version, CTL_F_OUTPUT,
      "show the version and the backends built in", "version [-o json|yaml]",
      "Shows berthctl's version and which backends it was built with.\n"
