@@ -419,11 +419,19 @@ def test_doctor(prov):
     env = {"NFS_URL": os.environ["BERTH_NFS_URL"]}
     out, _ = ctl("doctor", env=env)
     expect("doctor.txt", norm_doctor(out))
-    # Without the default export, the nested class cannot be checked: a
-    # warning that says how, not a failure.
+    # Not told the default export, berthctl finds it where claims does:
+    # the PVs berth made for the nested class (which names none) record it.
     out, _ = ctl("doctor", env={"NFS_URL": ""})
-    check("warn  StorageClass berth-nested: nfs: StorageClass berth-nested names no export"
-          in out and "pass --nfs-url URL" in out, "doctor without NFS_URL:\n" + out)
+    check("ok    StorageClass berth-nested: nfs: export " + os.environ["BERTH_NFS_URL"]
+          in out, "doctor without NFS_URL:\n" + out)
+    told, _ = ctl("orphans", "--no-usage", "--archived")
+    out, err = ctl("orphans", "--no-usage", "--archived", env={"NFS_URL": ""})
+    check(norm_table(out) == norm_table(told) and "archived-" in out and "no export" not in err,
+          "orphans without NFS_URL:\n%s\nwith it:\n%s\n%s" % (out, told, err))
+    out, _ = ctl("provision", "--class", "berth-nested", "--size", "1Mi", "--name",
+                 "found-export", "--dry-run", env={"NFS_URL": ""})
+    check("found-export" in out and "no export" not in out,
+          "provision --dry-run without NFS_URL:\n" + out)
     # A dead export fails, with the fix.
     out, _ = ctl("doctor", "--nfs-url", "nfs://127.0.0.1/nope?nfsport=1&mountport=1",
                  "--request-timeout", "2s", rc=1)
