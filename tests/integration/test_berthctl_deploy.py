@@ -14,10 +14,9 @@ ConfigMaps it names, $(VAR) expanded as the kubelet does) go through
 `berth-provisioner --check-config`, which must accept them and name
 exactly the provisioners the overlay's StorageClasses use.
 
-The test API server does not serve apps/v1, rbac.authorization.k8s.io/v1
-or policy/v1: objects of those kinds are checked here, field by field,
-and counted as "not served" in the log (they are applied too as soon as
-the server serves them).
+Objects of a kind the bed's API server does not serve (from discovery)
+are checked here field by field and counted as "not served" in the log;
+today it serves every kind deploy/ uses.
 """
 
 import json
