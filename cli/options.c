@@ -61,7 +61,8 @@ static const flag_t flags[] = {
     {"namespace", 'n', required_argument, 'n', 0, "NS",
      "the namespace (default: the context's)"},
     {"provisioner", 0, required_argument, OPT_PROVISIONER, 0, "NAME=BACKEND",
-     "berth's provisioner NAME serves BACKEND (nfs); repeatable; default:\n"
+     "berth's provisioner NAME serves BACKEND (nfs, ebs or efs);\n"
+     "repeatable; default:\n"
      "found from StorageClasses and PVs ($BERTHCTL_PROVISIONERS too)"},
     {"nfs-url", 0, required_argument, OPT_NFS_URL, 0, "URL",
      "the nfs backend's default export, as berth-provisioner's NFS_URL\n"
