@@ -67,7 +67,8 @@ enum {
   CTL_F_NODE = 1u << 9,      /* --node */
   CTL_F_PEERS = 1u << 10,    /* --dns-server, --domain, --port-name, --as,
                                 --render */
-  CTL_F_ARCHIVED = 1u << 11  /* --archived */
+  CTL_F_ARCHIVED = 1u << 11, /* --archived */
+  CTL_F_SORT = 1u << 12      /* --sort-by */
 };
 
 typedef struct ctl_options {
@@ -263,8 +264,13 @@ void ctl_table_print(const ctl_table_t *t, FILE *out, bool headers);
 /* Print a JSON document as kubectl does: JSON indented by 4, or YAML. */
 void ctl_print_json(FILE *out, const json_t *doc);
 berth_status_t ctl_print_yaml(FILE *out, const json_t *doc);
-/* Print doc as opt->output says (json or yaml). */
+/* Print doc as opt->output says (json, yaml, or jsonpath= and
+ * custom-columns= over it). */
 int ctl_print_doc(ctl_ctx_t *ctx, const json_t *doc);
+
+/* true when -o asks for a document (json, yaml, jsonpath=,
+ * custom-columns=): what ctl_print_doc prints. */
+bool ctl_output_is_doc(const ctl_ctx_t *ctx);
 
 /* ---- listing.c: kubectl's output of lists ---------------------------------
  */
@@ -283,6 +289,10 @@ bool ctl_list_check_output(const ctl_options_t *opt, FILE *err);
  * custom-columns) that ctl_list_print prints; table and wide are the
  * command's. */
 bool ctl_list_structured(const ctl_ctx_t *ctx);
+
+/* -o jsonpath= over doc, or -o custom-columns= over its "items" (or doc
+ * itself as the one row). */
+int ctl_list_print_doc(ctl_ctx_t *ctx, const json_t *doc);
 
 /* Print items (Kubernetes objects with apiVersion, kind and metadata) as
  * a v1 List in the form -o asks for. The exit status. */

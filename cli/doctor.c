@@ -566,12 +566,13 @@ int ctl_run_doctor(ctl_ctx_t *ctx)
   d.ctx = ctx;
   if (ctx->opt->nargs > 0)
     return ctl_usage_error(ctx, "doctor takes no arguments");
-  if (ctx->opt->output == CTL_OUT_JSON || ctx->opt->output == CTL_OUT_YAML) {
+  if (ctl_output_is_doc(ctx)) {
     d.checks = json_array();
     if (d.checks == NULL)
       return ctl_fail(ctx, "out of memory");
   } else if (ctx->opt->output != CTL_OUT_TABLE) {
-    return ctl_usage_error(ctx, "doctor prints a report, -o json or -o yaml");
+    return ctl_usage_error(ctx, "doctor prints a report, or -o json, yaml, "
+                                "jsonpath= or custom-columns=");
   }
   if (check_config(&d) && check_api(&d)) {
     check_rbac(&d);

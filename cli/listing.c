@@ -257,6 +257,28 @@ static int print_jsonpath(ctl_ctx_t *ctx, const json_t *list)
   return rc;
 }
 
+bool ctl_output_is_doc(const ctl_ctx_t *ctx)
+{
+  return ctx->opt->output == CTL_OUT_JSON || ctx->opt->output == CTL_OUT_YAML ||
+         ctx->opt->output == CTL_OUT_JSONPATH ||
+         ctx->opt->output == CTL_OUT_CUSTOM_COLUMNS;
+}
+
+int ctl_list_print_doc(ctl_ctx_t *ctx, const json_t *doc)
+{
+  json_t *rows;
+  int rc;
+
+  if (ctx->opt->output == CTL_OUT_JSONPATH)
+    return print_jsonpath(ctx, doc);
+  rows = json_is_array(json_object_get(doc, "items"))
+             ? json_incref(json_object_get(doc, "items"))
+             : json_pack("[O]", doc);
+  rc = print_columns(ctx, rows);
+  json_decref(rows);
+  return rc;
+}
+
 int ctl_list_print(ctl_ctx_t *ctx, const json_t *items)
 {
   json_t *list;

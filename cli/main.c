@@ -23,7 +23,7 @@ static int run_version(ctl_ctx_t *ctx);
 static int run_options(ctl_ctx_t *ctx);
 static int run_help(ctl_ctx_t *ctx);
 
-#define LIST_FLAGS (CTL_F_SELECTOR | CTL_F_OUTPUT | CTL_F_USAGE)
+#define LIST_FLAGS (CTL_F_SELECTOR | CTL_F_OUTPUT | CTL_F_USAGE | CTL_F_SORT)
 
 const ctl_command_t ctl_commands[] = {
     {"claims", "claim,pvc,pvcs", ctl_run_claims, LIST_FLAGS | CTL_F_ALL_NS,
@@ -366,7 +366,7 @@ static int run_version(ctl_ctx_t *ctx)
         ctl_backends[i]->not_built ? &not_built : &built, "%s%s",
         (ctl_backends[i]->not_built ? not_built.len : built.len) ? ", " : "",
         ctl_backends[i]->name);
-  if (ctx->opt->output == CTL_OUT_JSON || ctx->opt->output == CTL_OUT_YAML) {
+  if (ctl_output_is_doc(ctx)) {
     doc =
         json_pack("{s:s,s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "commit",
                   berth_build_commit(), "backends",

@@ -81,7 +81,7 @@ static const flag_t flags[] = {
     {"output", 'o', required_argument, 'o', CTL_F_OUTPUT, "FORMAT",
      "table (default), wide, json, yaml, name, jsonpath=TEMPLATE or\n"
      "custom-columns=HEADER:PATH[,HEADER:PATH...]"},
-    {"sort-by", 0, required_argument, OPT_SORT_BY, CTL_F_OUTPUT, "PATH",
+    {"sort-by", 0, required_argument, OPT_SORT_BY, CTL_F_SORT, "PATH",
      "sort the list by a JSONPath into each object (e.g.\n"
      ".metadata.creationTimestamp, {.spec.resources.requests.storage})"},
     {"no-headers", 0, no_argument, OPT_NO_HEADERS, CTL_F_OUTPUT, NULL,

@@ -304,13 +304,21 @@ def test_orphans(api):
     out, _ = ctl("orphans")
     expect("orphans.txt", norm_table(out))
     out, _ = ctl("orphans", "--min-age", "0", "--no-usage", "-o", "json")
-    found = {(o["kind"], o["name"]): o for o in json.loads(out)["items"]}
+    doc = json.loads(out)
+    check(doc["kind"] == "List" and all(o["kind"] == "Orphan" for o in doc["items"]),
+          "orphans -o json: %s" % out)
+    found = {(o["spec"]["type"], o["metadata"]["name"]): o["status"] for o in doc["items"]}
     check(set(found) == {("directory", "stray-1"), ("directory", "team/ghost"),
                          ("volume", "manual-1"), ("volume", pv_a)},
           "orphans -o json: %s" % sorted(found))
     check(found[("volume", pv_a)]["claim"] == "default/data-a" and
           not found[("volume", pv_a)]["deletable"] and found[("volume", "manual-1")]["deletable"],
           "orphans -o json: %s" % found)
+    out, _ = ctl("orphans", "--min-age", "0", "--no-usage", "-o",
+                 "custom-columns=TYPE:.spec.type,NAME:.metadata.name,DELETABLE:.status.deletable",
+                 "--no-headers")
+    check(sorted(l.split()[1] for l in out.splitlines()) ==
+          sorted(["stray-1", "team/ghost", "manual-1", pv_a]), "orphans custom-columns:\n" + out)
     # --delete needs an answer: closed stdin is "no".
     out, err = ctl("orphans", "--delete", "--min-age", "0", rc=1)
     check("nothing done; pass --yes" in err, "orphans --delete without an answer: " + err)
