@@ -86,7 +86,7 @@ c() { COMP_WORDS=("\$@"); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); _berthctl; ec
 [ "\$(c berthctl cl)" = "claims" ] || echo "bad: commands: \$(c berthctl cl)"
 [ "\$(c berthctl claims --all)" = "--all-namespaces" ] || echo "bad: flags: \$(c berthctl claims --all)"
 [ "\$(c berthctl pvc --no-h)" = "--no-headers" ] || echo "bad: alias flags: \$(c berthctl pvc --no-h)"
-[ "\$(c berthctl claims -o '')" = "table wide json yaml name" ] || echo "bad: -o: \$(c berthctl claims -o '')"
+[ "\$(c berthctl claims -o '')" = "table wide json yaml name jsonpath= custom-columns=" ] || echo "bad: -o: \$(c berthctl claims -o '')"
 [ "\$(c berthctl -n ns describe '')" = "claim volume" ] || echo "bad: describe: \$(c berthctl -n ns describe '')"
 [ "\$(c berthctl --context x orph)" = "orphans" ] || echo "bad: after a flag: \$(c berthctl --context x orph)"
 [ "\$(c berthctl completion '')" = "bash zsh" ] || echo "bad: completion: \$(c berthctl completion '')"
