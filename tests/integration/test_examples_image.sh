@@ -28,6 +28,8 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
+# The source label comes from BERTH_SOURCE_URL (else git's origin).
+export BERTH_SOURCE_URL=https://git.example.org/berth.git
 "$src/scripts/image" --out "$tmp/out" --archive >"$tmp/image.log" 2>&1 ||
   { tail -n 30 "$tmp/image.log"; fail "scripts/image failed"; }
 grep '^image:' "$tmp/image.log"
@@ -111,7 +113,7 @@ lab = cfg["config"]["Labels"]
 when = datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 assert lab["org.opencontainers.image.revision"] == rev, lab
 assert lab["org.opencontainers.image.licenses"] == "Apache-2.0", lab
-assert lab.get("org.opencontainers.image.source") not in (None, "", "unknown"), lab
+assert lab.get("org.opencontainers.image.source") == os.environ["BERTH_SOURCE_URL"], lab
 assert lab["org.opencontainers.image.created"] == when and cfg["created"] == when, (lab, cfg["created"])
 assert all(h.get("created") == when for h in cfg["history"]), cfg["history"]
 print("labels:", {k.split(".")[-1]: v for k, v in lab.items()})
