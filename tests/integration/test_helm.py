@@ -197,6 +197,9 @@ def main(argv):
         r = helm("template", "b", CHART, "--set", "nfs.enabled=false", ok=False)
         check(r.returncode != 0 and "enable at least one backend" in r.stderr,
               "no backend: %s" % r.stderr)
+        r = helm("template", "b", CHART, "--set", "leaderElection.enabled=false", ok=False)
+        check(r.returncode != 0 and "needs leaderElection.enabled" in r.stderr,
+              "two replicas without election: %s" % r.stderr)
         check_rules()
         install_and_provision(deploy.PROVISIONER, procs, uninstall)
         for p in procs:
