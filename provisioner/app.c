@@ -272,6 +272,25 @@ static int wait_signal(void)
   return sigtimedwait(&set, NULL, &ts) > 0 ? 1 : 0;
 }
 
+/* Every backend's call counters at 0 from the start (rate() misses the
+ * first increment of a series born at 1); usage only where it is
+ * measured. */
+static void init_backend_series(app_t *a)
+{
+  static const char *const ops[] = {"validate", "provision", "delete"};
+  berth_backend_t *be;
+  size_t i;
+  size_t k;
+
+  for (i = 0; i < prov_provisioners_count(a->provs); i++) {
+    be = prov_provisioners_find(a->provs, prov_provisioners_name(a->provs, i));
+    for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+      prov_metrics_backend_init(a->metrics, berth_backend_name(be), ops[k]);
+    if (berth_backend_can_measure_usage(be))
+      prov_metrics_backend_init(a->metrics, berth_backend_name(be), "usage");
+  }
+}
+
 static berth_status_t app_start(app_t *a, berth_error_t *err)
 {
   berth_status_t st;
@@ -286,6 +305,7 @@ static berth_status_t app_start(app_t *a, berth_error_t *err)
   if (st != BERTH_OK)
     return st;
   prov_metrics_set_collector(a->metrics, app_collect, a);
+  init_backend_series(a);
   st = prov_controller_create(a->opt, a->client, a->provs, a->metrics, &a->ctl,
                               err);
   if (st == BERTH_OK)

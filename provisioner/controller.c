@@ -201,6 +201,9 @@ static void class_changed(void *ctx, json_t *obj)
   if (prov_provisioners_find(c->provs, prov_class_provisioner(obj)) == NULL ||
       name == NULL)
     return;
+  /* Its counters exist from now on, at 0: a rate() sees the first
+   * failure too (a series born at 1 shows no increase). */
+  prov_metrics_class_init(c->metrics, name);
   claims = berth_k8s_informer_list(c->claims);
   json_array_foreach(claims, i, claim)
   {

@@ -191,6 +191,22 @@ static void outcome(prov_metrics_t *m, family_t *f, char *labels, bool ok,
   pthread_mutex_unlock(&m->lock);
 }
 
+void prov_metrics_class_init(prov_metrics_t *m, const char *cls)
+{
+  pthread_mutex_lock(&m->lock);
+  series_get(&m->provision, labels2("class", cls, NULL, NULL));
+  series_get(&m->del, labels2("class", cls, NULL, NULL));
+  pthread_mutex_unlock(&m->lock);
+}
+
+void prov_metrics_backend_init(prov_metrics_t *m, const char *backend,
+                               const char *op)
+{
+  pthread_mutex_lock(&m->lock);
+  series_get(&m->backend, labels2("backend", backend, "operation", op));
+  pthread_mutex_unlock(&m->lock);
+}
+
 void prov_metrics_provision(prov_metrics_t *m, const char *cls, bool ok,
                             double seconds)
 {

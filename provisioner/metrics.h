@@ -52,6 +52,15 @@ void prov_metrics_provision(prov_metrics_t *m, const char *cls, bool ok,
 void prov_metrics_delete(prov_metrics_t *m, const char *cls, bool ok,
                          double seconds);
 
+/* Make the provision and delete series of class cls, at 0, if missing:
+ * counters that exist before their first increment, as Prometheus's
+ * rate() and increase() need. */
+void prov_metrics_class_init(prov_metrics_t *m, const char *cls);
+
+/* The same for backend's calls of op ("provision"). */
+void prov_metrics_backend_init(prov_metrics_t *m, const char *backend,
+                               const char *op);
+
 /* An API request by the controller: verb ("get", "create", "update",
  * "patch", "delete") and HTTP code (0: no answer). */
 void prov_metrics_api(prov_metrics_t *m, const char *verb, long code);

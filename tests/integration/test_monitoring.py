@@ -199,7 +199,11 @@ def main(argv):
         procs.append(standby.start())
         poll(lambda: 'leader_election_master_status{name="berth.io-nfs"} 0' in
              standby.http("/metrics"), 30, "the standby's metrics")
-        before = samples(leader.http("/metrics"))
+        # The classes' counters exist at 0 once the leader has seen them.
+        before = poll(lambda: (lambda m: m if all(
+            'controller_persistentvolumeclaim_provision_failed_total{class="%s"}' % c in m
+            for c in ("mon-nfs", "mon-bad", "mon-ebs")) else None)(
+                samples(leader.http("/metrics"))), 30, "the classes' zero counters")
         t0 = time.monotonic()
 
         started = [ln for ln in leader.log_text().splitlines() if "berth-provisioner started" in ln]
