@@ -10,6 +10,9 @@
 #
 # No ENTRYPOINT: the command is the program, so one image serves all
 # three (CMD is berth-provisioner; a sidecar sets `command: [berth-peers]`).
+# berth-peers-static (no libraries at all) is what the init container
+# `command: [berth-peers, install, /work-dir]` copies into a shared
+# emptyDir, for a hook that runs in another image (peer-finder's pattern).
 
 # --- build: Debian bookworm with the -dev packages --------------------------
 FROM debian:bookworm AS build
@@ -29,7 +32,7 @@ ENV BERTH_GIT_COMMIT=${REVISION} SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH}
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBERTH_SANITIZE= \
       -DBERTH_WERROR=OFF -DBERTH_BUILD_TESTS=OFF -DBERTH_BUILD_EXAMPLES=OFF \
  && cmake --build /build -j "$(nproc)" \
-      --target berth-provisioner berth-peers berthctl \
+      --target berth-provisioner berth-peers berth-peers-static berthctl \
  && scripts/image --assemble /build /rootfs
 
 # --- runtime: nothing but the root filesystem assembled above ---------------

@@ -17,6 +17,7 @@
  *   attach.c      attach, detach (they wait for the EBS backend)
  *   peers.c       peers
  *   doctor.c      doctor
+ *   rollback.c    rollback: lift berth's marks before switching back
  *   completion.c  completion bash|zsh
  *
  * Cross-file names start with ctl_ (berth-peers uses peers_, the
@@ -68,7 +69,8 @@ enum {
   CTL_F_PEERS = 1u << 10,    /* --dns-server, --domain, --port-name, --as,
                                 --render */
   CTL_F_ARCHIVED = 1u << 11, /* --archived */
-  CTL_F_SORT = 1u << 12      /* --sort-by */
+  CTL_F_SORT = 1u << 12,     /* --sort-by */
+  CTL_F_TO = 1u << 13        /* --to */
 };
 
 typedef struct ctl_options {
@@ -110,6 +112,7 @@ typedef struct ctl_options {
   const char *port_name;
   const char *as_host;
   const char *render;
+  const char *to; /* rollback --to: the provisioner berth's PVs go back to */
   /* The command and its arguments. */
   const char *command;
   char **args;
@@ -142,8 +145,8 @@ const char *const *ctl_options_flag_names(unsigned flags, bool global);
  * NULL-terminated (for completion). */
 const char *const *ctl_options_value_flags(void);
 
-/* Parse a duration ("30s", "5m", "1h30m", "0") into ms. */
-bool ctl_duration_parse(const char *s, int64_t *out_ms);
+/* The longest duration a flag takes (berth_duration_parse): a year. */
+#define CTL_DURATION_MAX_MS ((int64_t)365 * 24 * 3600 * 1000)
 
 /* ---- the context -----------------------------------------------------------
  */
@@ -221,6 +224,7 @@ int ctl_run_attach(ctl_ctx_t *ctx);
 int ctl_run_detach(ctl_ctx_t *ctx);
 int ctl_run_peers(ctl_ctx_t *ctx);
 int ctl_run_doctor(ctl_ctx_t *ctx);
+int ctl_run_rollback(ctl_ctx_t *ctx);
 int ctl_run_completion(ctl_ctx_t *ctx);
 
 /* Delete the PersistentVolume name and then lift the provisioner's
@@ -313,11 +317,6 @@ int64_t ctl_time_parse(const char *ts);
 /* Bytes in IEC units, one decimal when < 10: "0", "512B", "1.5Ki",
  * "20Mi". */
 void ctl_bytes_human(uint64_t bytes, char *out, size_t size);
-
-/* A Kubernetes quantity ("1Gi", "500M", "1.5Gi", "1e9") in bytes. */
-bool ctl_quantity_parse(const char *s, uint64_t *out);
-/* Bytes as a canonical quantity: "1Gi", "1500Mi", or plain bytes. */
-void ctl_quantity_format(uint64_t bytes, char *out, size_t size);
 
 /* kubectl's access mode abbreviations: "RWO,RWX". */
 void ctl_access_modes(const json_t *modes, char *out, size_t size);

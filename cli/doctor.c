@@ -372,6 +372,65 @@ static bool lease_from_deployments(doc_t *d, const char *prov, lease_ref_t *out)
   return found;
 }
 
+/* Without a Lease: the Endpoints lock berth-provisioner elects on when
+ * its RBAC forbids Leases (nfs-subdir-external-provisioner's Role grants
+ * endpoints only). true when one was found and reported. */
+static bool check_endpoints_lock(doc_t *d, const char *what, const char *ns,
+                                 const char *lock_name, const char *fs)
+{
+  berth_k8s_list_options_t lo;
+  json_t *list = NULL;
+  json_t *rec = NULL;
+  const json_t *ep;
+  const char *text;
+  bool found = false;
+
+  memset(&lo, 0, sizeof(lo));
+  lo.field_selector = fs;
+  if (berth_k8s_list(d->ctx->k8s, &berth_k8s_res_endpoints,
+                     ns[0] != '\0' ? ns : NULL, &lo, &list, NULL) != BERTH_OK)
+    goto done;
+  ep = json_array_get(json_object_get(list, "items"), 0);
+  text = ep != NULL ? berth_k8s_obj_annotation(
+                          ep, "control-plane.alpha.kubernetes.io/leader")
+                    : NULL;
+  rec = text != NULL ? json_loads(text, 0, NULL) : NULL;
+  if (rec == NULL)
+    goto done;
+  found = true;
+  {
+    const char *holder =
+        json_string_value(json_object_get(rec, "holderIdentity"));
+    int64_t renewed =
+        ctl_time_parse(json_string_value(json_object_get(rec, "renewTime")));
+    json_int_t dur =
+        json_integer_value(json_object_get(rec, "leaseDurationSeconds"));
+    char age[32];
+
+    if (renewed >= 0)
+      ctl_duration_human(d->ctx->now_s - renewed, age, sizeof(age));
+    else
+      snprintf(age, sizeof(age), "never");
+    if (holder == NULL || holder[0] == '\0' || renewed < 0 ||
+        d->ctx->now_s - renewed > (int64_t)(dur > 0 ? dur : 15))
+      report(d, "fail", what,
+             "no berth-provisioner replica renews the lock: is "
+             "berth-provisioner running? (its logs say why)",
+             "Endpoints lock %s/%s has no live holder (renewed %s ago): "
+             "nothing provisions or deletes volumes",
+             berth_k8s_obj_namespace(ep), lock_name, age);
+    else
+      report(d, "ok", what, NULL,
+             "leader %s (Endpoints lock %s/%s, renewed %s ago: its RBAC "
+             "grants no Leases, as nfs-subdir's; examples/migrate/README.md)",
+             holder, berth_k8s_obj_namespace(ep), lock_name, age);
+  }
+done:
+  json_decref(rec);
+  json_decref(list);
+  return found;
+}
+
 /* The provisioner's leader Lease, named as berth-provisioner names it
  * (lease_from_deployments), else the one named after prov itself in any
  * namespace; a Lease without a live holder means nothing provisions. */
@@ -414,7 +473,9 @@ static void check_lease(doc_t *d, const char *prov)
     return;
   }
   lease = json_array_get(json_object_get(list, "items"), 0);
-  if (lease == NULL) {
+  if (lease == NULL && check_endpoints_lock(d, what, ref.ns, ref.name, fs)) {
+    /* reported */
+  } else if (lease == NULL) {
     report(d, "fail", what,
            "start berth-provisioner (kubectl apply -k deploy/overlays/nfs, or "
            "helm install berth deploy/helm/berth), then look at its logs: "

@@ -3,6 +3,8 @@
 #include "ctl.h"
 #include "jsonpath.h"
 
+#include "berth/quantity.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,57 +35,6 @@ bool ctl_list_named(const ctl_ctx_t *ctx, const json_t *obj)
       return true;
   }
   return false;
-}
-
-bool ctl_list_check_output(const ctl_options_t *opt, FILE *err)
-{
-  ctl_jsonpath_t *jp = NULL;
-  char msg[256];
-  char *spec;
-  char *save = NULL;
-  char *col;
-  bool ok = true;
-
-  if (opt->sort_by != NULL) {
-    if (!ctl_jsonpath_parse_expr(opt->sort_by, &jp, msg, sizeof(msg))) {
-      fprintf(err, "error: --sort-by %s: %s\n", opt->sort_by, msg);
-      return false;
-    }
-    ctl_jsonpath_destroy(jp);
-  }
-  if (opt->output == CTL_OUT_JSONPATH) {
-    ok = ctl_jsonpath_parse(opt->output_arg, &jp, msg, sizeof(msg));
-    if (!ok)
-      fprintf(err, "error: error parsing jsonpath %s: %s\n", opt->output_arg,
-              msg);
-    ctl_jsonpath_destroy(jp);
-    return ok;
-  }
-  if (opt->output != CTL_OUT_CUSTOM_COLUMNS)
-    return true;
-  spec = strdup(opt->output_arg);
-  if (spec == NULL)
-    return false;
-  for (col = strtok_r(spec, ",", &save); ok && col != NULL;
-       col = strtok_r(NULL, ",", &save)) {
-    char *colon = strchr(col, ':');
-
-    if (colon == NULL || colon == col || colon[1] == '\0') {
-      fprintf(err,
-              "error: custom-columns format: expected HEADER:PATH pairs "
-              "separated by ',', got \"%s\"\n",
-              col);
-      ok = false;
-    } else if (!ctl_jsonpath_parse_expr(colon + 1, &jp, msg, sizeof(msg))) {
-      fprintf(err, "error: custom-columns %s: %s\n", col, msg);
-      ok = false;
-    } else {
-      ctl_jsonpath_destroy(jp);
-    }
-    jp = NULL;
-  }
-  free(spec);
-  return ok;
 }
 
 /* ---- --sort-by ------------------------------------------------------------ */
@@ -124,7 +75,7 @@ static void key_of(const ctl_jsonpath_t *jp, json_t *obj, sort_key_t *k)
       k->is_num = true;
       k->num = json_number_value(v);
     } else if (k->text != NULL && isdigit((unsigned char)k->text[0]) &&
-               ctl_quantity_parse(k->text, &bytes)) {
+               berth_quantity_parse(k->text, &bytes, NULL) == BERTH_OK) {
       /* A quantity ("1Gi" after "500Mi") sorts by its value. */
       k->is_num = true;
       k->num = (double)bytes;

@@ -167,6 +167,28 @@ const ctl_command_t ctl_commands[] = {
      "  berthctl doctor\n"
      "  berthctl doctor --context prod --nfs-url nfs://filer/export\n"
      "  berthctl doctor -o json\n"},
+    {"rollback", NULL, ctl_run_rollback, CTL_F_TO | CTL_F_YES,
+     "lift berth's finalizers and annotations before switching back",
+     "rollback [--to OLD-PROVISIONER] [--yes | --dry-run]",
+     "Before a class goes back to the tool berth replaced, stop\n"
+     "berth-provisioner, then run this, so that no volume or claim is left\n"
+     "with a finalizer nobody removes. On berth's PersistentVolumes (and on\n"
+     "PVs of OLD-PROVISIONER that berth adopted) it removes the finalizer\n"
+     "external-provisioner.volume.kubernetes.io/finalizer (kept on csi PVs\n"
+     "of --to's own driver, whose external-provisioner handles it) and the\n"
+     "*.berth.io/* annotations; with --to it sets\n"
+     "pv.kubernetes.io/provisioned-by to OLD-PROVISIONER, so that the old\n"
+     "tool reclaims them, and re-points Pending claims'\n"
+     "volume.kubernetes.io/storage-provisioner. On every claim it removes\n"
+     "berth's provisioner.berth.io/provisioning finalizer. Each change is\n"
+     "a patch conditional on the object's resourceVersion.\n"
+     "\n"
+     "Examples:\n"
+     "  berthctl rollback --dry-run\n"
+     "  berthctl rollback --to k8s-sigs.io/nfs-subdir-external-provisioner "
+     "--yes\n"
+     "  berthctl rollback --to ebs.csi.aws.com --provisioner "
+     "berth.io/ebs=ebs\n"},
     {"version", NULL, run_version, CTL_F_OUTPUT,
      "show the version and the backends built in", "version [-o json|yaml]",
      "Shows berthctl's version and which backends it was built with.\n"

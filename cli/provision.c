@@ -11,6 +11,7 @@
 #include "ctl_backend.h"
 
 #include "berth/json.h"
+#include "berth/quantity.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
@@ -121,7 +122,7 @@ static json_t *build_pv(const ctl_ctx_t *ctx, const char *pv_name,
   json_t *pv;
   char cap[32];
 
-  ctl_quantity_format(bytes, cap, sizeof(cap));
+  berth_quantity_format(bytes, cap, sizeof(cap));
   if (policy == NULL)
     policy = "Delete";
   if (res->annotations != NULL)
@@ -199,7 +200,7 @@ int ctl_run_provision(ctl_ctx_t *ctx)
                            "name (lower-case letters, digits, '-' and '.')",
                            opt->name);
   if (opt->size != NULL &&
-      (!ctl_quantity_parse(opt->size, &bytes) || bytes == 0))
+      (berth_quantity_parse(opt->size, &bytes, NULL) != BERTH_OK || bytes == 0))
     return ctl_usage_error(ctx,
                            "--size: '%s' is not a size (e.g. 1Gi, "
                            "500Mi)",
@@ -250,7 +251,7 @@ int ctl_run_provision(ctl_ctx_t *ctx)
 
     berth_json_opt_string(claim, "spec.resources.requests.storage", NULL, &want,
                           NULL);
-    if (want != NULL && !ctl_quantity_parse(want, &bytes))
+    if (want != NULL && berth_quantity_parse(want, &bytes, NULL) != BERTH_OK)
       bytes = 0;
   }
   if (bytes == 0) {
@@ -289,7 +290,7 @@ int ctl_run_provision(ctl_ctx_t *ctx)
                   pv_name);
     goto done;
   }
-  ctl_quantity_format(bytes, size, sizeof(size));
+  berth_quantity_format(bytes, size, sizeof(size));
   snprintf(prompt, sizeof(prompt),
            "Provision a %s volume %s of StorageClass %s (backend %s)%s%s%s%s?",
            size, pv_name, opt->class_name, ops->name,

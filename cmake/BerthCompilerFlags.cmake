@@ -21,3 +21,14 @@ if(BERTH_SANITIZE)
                       -fno-sanitize-recover=all)
   add_link_options(-fsanitize=${BERTH_SANITIZE})
 endif()
+
+# Fuzzing (scripts/fuzz): coverage instrumentation for everything, so that
+# libFuzzer sees into libberth, not only into the targets; the targets
+# themselves link -fsanitize=fuzzer (tests/fuzz/CMakeLists.txt).
+if(BERTH_FUZZ)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "BERTH_FUZZ needs clang (CC=clang); scripts/fuzz "
+                        "configures it")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

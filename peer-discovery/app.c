@@ -146,6 +146,10 @@ static peers_view_t view_of(const app_t *a)
   v.peers = &a->ctl.settled;
   v.first = a->ctl.settle_count <= 1;
   v.addresses = a->opt->addresses;
+  v.family = strcmp(a->opt->address_type, "IPv4") == 0 ||
+                     strcmp(a->opt->address_type, "IPv6") == 0
+                 ? a->opt->address_type
+                 : NULL;
   return v;
 }
 
@@ -237,7 +241,12 @@ static void log_hook_end(app_t *a, const char *label, berth_status_t st,
 static void run_hook(app_t *a, peers_hook_kind_t kind)
 {
   const char *label = kind == PEERS_HOOK_START ? "on-start" : "on-change";
-  peers_event_t ev = {label, &a->id, &a->ctl.settled, &a->ctl.hooked};
+  peers_event_t ev = {label,
+                      &a->id,
+                      &a->ctl.settled,
+                      &a->ctl.hooked,
+                      a->opt->address_type,
+                      getenv("POD_IP")};
   peers_view_t v = view_of(a);
   peers_hook_req_t req;
   peers_hook_result_t res = {-1, 0, 0};
@@ -335,6 +344,21 @@ static berth_status_t setup_http(app_t *a, berth_error_t *err)
   return st;
 }
 
+/* The mode: --once; "on-start" when -on-start is all there is to do (no
+ * -on-change, --render or --http-endpoint), in which case, as peer-finder,
+ * the program exits once on-start has succeeded, which is what lets the
+ * init container `berth-peers -on-start=... -service=...` finish; else the
+ * sidecar, which loops until SIGTERM. */
+static const char *app_mode(const peers_options_t *opt)
+{
+  if (opt->once)
+    return "once";
+  if (opt->on_start != NULL && opt->on_change == NULL && opt->nrenders == 0 &&
+      opt->http_endpoint == NULL)
+    return "on-start";
+  return "sidecar";
+}
+
 static berth_status_t setup(app_t *a, berth_error_t *err)
 {
   peers_resolver_opts_t ropts = {a->opt->dns_server, a->opt->port_name,
@@ -356,7 +380,7 @@ static berth_status_t setup(app_t *a, berth_error_t *err)
             "service", peers_resolver_srv_name(a->res), "namespace_from",
             a->id.ns_source, "domain_from", a->id.domain_source, "dns_server",
             a->opt->dns_server ? a->opt->dns_server : "resolv.conf", "mode",
-            a->opt->once ? "once" : "sidecar", NULL);
+            app_mode(a->opt), NULL);
   return setup_http(a, err);
 }
 
@@ -408,8 +432,8 @@ static int loop(app_t *a)
     deadline = start + a->opt->timeout_ms;
   while (!a->stopping) {
     step(a, &next_query);
-    if (a->opt->once && a->ctl.started) {
-      berth_log(BERTH_LOG_INFO, "done", "mode", "once", NULL);
+    if (strcmp(app_mode(a->opt), "sidecar") != 0 && a->ctl.started) {
+      berth_log(BERTH_LOG_INFO, "done", "mode", app_mode(a->opt), NULL);
       return 0;
     }
     if (now_ms() >= deadline) {

@@ -5,14 +5,16 @@
 
 #include "berth/buf.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const event_keys[] = {
-    "BERTH_EVENT",      "BERTH_SELF",      "BERTH_ORDINAL", "BERTH_PEERS",
-    "BERTH_PEER_COUNT", "BERTH_PRIMARY",   "BERTH_ADDED",   "BERTH_REMOVED",
-    "BERTH_SERVICE",    "BERTH_NAMESPACE", "BERTH_DOMAIN",
+    "BERTH_EVENT",       "BERTH_SELF",      "BERTH_ORDINAL", "BERTH_PEERS",
+    "BERTH_PEER_COUNT",  "BERTH_PRIMARY",   "BERTH_ADDED",   "BERTH_REMOVED",
+    "BERTH_SERVICE",     "BERTH_NAMESPACE", "BERTH_DOMAIN",  "HOST_ADDRESS",
+    "HOST_ADDRESS_TYPE", "POD_IP",          "POD_IP_TYPE",
 };
 
 #define EVENT_KEYS (sizeof(event_keys) / sizeof(event_keys[0]))
@@ -28,6 +30,56 @@ static bool is_event_key(const char *entry)
       return true;
   }
   return false;
+}
+
+/* "IPv4" or "IPv6" for a text address, "" for anything else. */
+static const char *ip_type(const char *a)
+{
+  unsigned char buf[16];
+
+  if (a == NULL)
+    return "";
+  if (inet_pton(AF_INET, a, buf) == 1)
+    return "IPv4";
+  if (inet_pton(AF_INET6, a, buf) == 1)
+    return "IPv6";
+  return "";
+}
+
+/* This member's first address of family ("IPv4", "IPv6", or NULL for
+ * any), or NULL. Borrowed. */
+static const char *self_addr(const peers_event_t *ev, const char *family)
+{
+  const peers_member_t *m = peers_set_find(ev->peers, ev->self->fqdn);
+  size_t i;
+
+  for (i = 0; m != NULL && i < m->naddrs; i++) {
+    if (family == NULL || strcmp(ip_type(m->addrs[i]), family) == 0)
+      return m->addrs[i];
+  }
+  return NULL;
+}
+
+/* kmodules/peer-finder's HOST_ADDRESS, HOST_ADDRESS_TYPE, POD_IP and
+ * POD_IP_TYPE into vals[0..3]. */
+static void host_values(const peers_event_t *ev, char **vals)
+{
+  const char *type = ev->address_type != NULL ? ev->address_type : "DNS";
+  const char *host;
+  const char *pod;
+
+  if (strcmp(type, "DNS") == 0) {
+    host = ev->self->fqdn;
+    pod = ip_type(ev->pod_ip)[0] != '\0' ? ev->pod_ip : self_addr(ev, NULL);
+  } else {
+    host = self_addr(ev, strcmp(type, "IP") == 0 ? NULL : type);
+    pod = host;
+  }
+  vals[0] = berth_strdup_printf("HOST_ADDRESS=%s", host != NULL ? host : "");
+  vals[1] = berth_strdup_printf(
+      "HOST_ADDRESS_TYPE=%s", strcmp(type, "DNS") == 0 ? "DNS" : ip_type(host));
+  vals[2] = berth_strdup_printf("POD_IP=%s", pod != NULL ? pod : "");
+  vals[3] = berth_strdup_printf("POD_IP_TYPE=%s", ip_type(pod));
 }
 
 /* The values, in the order of event_keys, as "KEY=value" strings. */
@@ -62,6 +114,7 @@ static berth_status_t event_values(const peers_event_t *ev, char **vals)
     vals[8] = berth_strdup_printf("BERTH_SERVICE=%s", ev->self->service);
     vals[9] = berth_strdup_printf("BERTH_NAMESPACE=%s", ev->self->ns);
     vals[10] = berth_strdup_printf("BERTH_DOMAIN=%s", ev->self->domain);
+    host_values(ev, vals + 11);
     for (i = 0; i < EVENT_KEYS; i++)
       if (vals[i] == NULL)
         st = BERTH_ENOMEM;

@@ -13,6 +13,15 @@
  *   BERTH_REMOVED     peers gone since the last successful run
  *   BERTH_SERVICE, BERTH_NAMESPACE, BERTH_DOMAIN   the parts of the names
  *
+ * and kmodules/peer-finder's, by -address-type:
+ *
+ *   HOST_ADDRESS       DNS: BERTH_SELF; IP: this member's first address
+ *                      (IPv4 first); IPv4, IPv6: its first of that family
+ *   HOST_ADDRESS_TYPE  DNS, IPv4 or IPv6
+ *   POD_IP             DNS: $POD_IP (the downward API's), else this
+ *                      member's first address; otherwise HOST_ADDRESS
+ *   POD_IP_TYPE        IPv4 or IPv6 ("" when there is no address)
+ *
  * Every value is made from names checked by peers_name_normalize, so none
  * holds anything but letters, digits, '-', '.' and ','. */
 #ifndef BERTH_PEERS_EVENT_H
@@ -28,6 +37,8 @@ typedef struct peers_event {
   const peers_identity_t *self;
   const peers_set_t *peers;  /* the membership now, sorted */
   const peers_set_t *before; /* at the last successful run */
+  const char *address_type;  /* DNS, IP, IPv4, IPv6 (NULL: DNS) */
+  const char *pod_ip;        /* berth-peers' own $POD_IP, or NULL */
 } peers_event_t;
 
 /* Build the hook's environment: base (may be NULL) without any variable

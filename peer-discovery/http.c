@@ -6,7 +6,9 @@
 #include "berth/log.h"
 
 #include <arpa/inet.h>
+#ifndef BERTH_PEERS_STATIC
 #include <dlfcn.h>
+#endif
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -45,6 +47,22 @@ struct peers_http {
 };
 
 /* dlsym into *fn; false when the symbol is missing. */
+#ifdef BERTH_PEERS_STATIC
+/* The static build has no libmicrohttpd (options.c refuses the flag; this
+ * is the second line of defence). */
+static berth_status_t mhd_load(mhd_api_t *api, berth_error_t *err)
+{
+  (void)api;
+  return berth_error_set(err, BERTH_EINVAL,
+                         "--http-endpoint is not available in the static "
+                         "build");
+}
+
+static void mhd_unload(mhd_api_t *api)
+{
+  (void)api;
+}
+#else
 static bool mhd_sym(void *lib, const char *name, void *fn)
 {
   void *p = dlsym(lib, name);
@@ -77,6 +95,13 @@ static berth_status_t mhd_load(mhd_api_t *api, berth_error_t *err)
   }
   return BERTH_OK;
 }
+
+static void mhd_unload(mhd_api_t *api)
+{
+  dlclose(api->lib);
+  api->lib = NULL;
+}
+#endif
 
 berth_status_t peers_endpoint_parse(const char *s, struct sockaddr_storage *ss,
                                     socklen_t *len, berth_error_t *err)
@@ -239,7 +264,7 @@ berth_status_t peers_http_start(const char *endpoint, peers_status_t *status,
       (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
       MHD_OPTION_END);
   if (h->daemon == NULL) {
-    dlclose(h->mhd.lib);
+    mhd_unload(&h->mhd);
     free(h);
     return berth_error_set(err, BERTH_EIO, "cannot listen on %s", endpoint);
   }
@@ -255,6 +280,6 @@ void peers_http_stop(peers_http_t *h)
   if (h == NULL)
     return;
   h->mhd.stop_daemon(h->daemon);
-  dlclose(h->mhd.lib);
+  mhd_unload(&h->mhd);
   free(h);
 }

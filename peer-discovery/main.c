@@ -3,7 +3,8 @@
  * Entry point: options (options.h), signals, then the loop (app.h). Both
  * -flag and --flag spellings are accepted because peer-finder, which
  * berth-peers replaces, uses Go's -flag style. SIGTERM and SIGINT make the
- * loop stop at once (a running hook is stopped too) and exit 0. */
+ * loop stop at once (a running hook is stopped too) and exit 0.
+ * `berth-peers install DIR` is the init container's copy (install.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "install.h"
 #include "options.h"
 
 static int stop_pipe[2] = {-1, -1};
@@ -49,6 +51,8 @@ int main(int argc, char **argv)
   peers_options_t opt;
   int rc;
 
+  if (argc >= 2 && strcmp(argv[1], "install") == 0)
+    return peers_install_main(argc, argv, stdout, stderr);
   switch (peers_options_parse(argc, argv, &opt, stdout, stderr)) {
   case PEERS_PARSE_EXIT_OK:
     rc = 0;

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "berth/buf.h"
+#include "berth/duration.h"
 #include "berth/log.h"
 #include "berth/version.h"
 
@@ -33,7 +34,11 @@ enum {
   OPT_RENDER,
   OPT_HTTP,
   OPT_LOG_LEVEL,
-  OPT_LOG_FORMAT
+  OPT_LOG_FORMAT,
+  OPT_ADDRESS_TYPE,
+  OPT_KLOG_V,
+  OPT_IGNORED_ARG, /* accepted, takes a value, ignored (logged) */
+  OPT_IGNORED_BOOL /* accepted, a Go boolean, ignored (logged) */
 };
 
 static const struct option long_opts[] = {
@@ -59,10 +64,71 @@ static const struct option long_opts[] = {
     {"http-endpoint", required_argument, NULL, OPT_HTTP},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    /* kmodules/peer-finder's own flags. */
+    {"address-type", required_argument, NULL, OPT_ADDRESS_TYPE},
+    {"selector", required_argument, NULL, OPT_IGNORED_ARG},
+    {"kubeconfig", required_argument, NULL, OPT_IGNORED_ARG},
+    {"master", required_argument, NULL, OPT_IGNORED_ARG},
+    {"hosts-file", required_argument, NULL, OPT_IGNORED_ARG},
+    /* klog's (kmodules) and glog's (contrib) flags, which both
+     * peer-finders take. -v is the verbosity, never the version. */
+    {"v", required_argument, NULL, OPT_KLOG_V},
+    {"vmodule", required_argument, NULL, OPT_IGNORED_ARG},
+    {"log_dir", required_argument, NULL, OPT_IGNORED_ARG},
+    {"log_file", required_argument, NULL, OPT_IGNORED_ARG},
+    {"log_file_max_size", required_argument, NULL, OPT_IGNORED_ARG},
+    {"stderrthreshold", required_argument, NULL, OPT_IGNORED_ARG},
+    {"log_backtrace_at", required_argument, NULL, OPT_IGNORED_ARG},
+    {"logtostderr", optional_argument, NULL, OPT_IGNORED_BOOL},
+    {"alsologtostderr", optional_argument, NULL, OPT_IGNORED_BOOL},
+    {"skip_headers", optional_argument, NULL, OPT_IGNORED_BOOL},
+    {"skip_log_headers", optional_argument, NULL, OPT_IGNORED_BOOL},
+    {"add_dir_header", optional_argument, NULL, OPT_IGNORED_BOOL},
+    {"one_output", optional_argument, NULL, OPT_IGNORED_BOOL},
+    {"legacy_stderr_threshold_behavior", optional_argument, NULL,
+     OPT_IGNORED_BOOL},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+
+/* Why a peer-finder flag that berth-peers accepts changes nothing. */
+static const struct {
+  const char *flag;
+  const char *why;
+} ignored_why[] = {
+    {"selector", "berth-peers finds peers in the Service's DNS records, not "
+                 "through the API; -address-type IP gives their addresses"},
+    {"kubeconfig", "berth-peers does not talk to the API server (DNS only)"},
+    {"master", "berth-peers does not talk to the API server (DNS only)"},
+    {"hosts-file", "berth-peers writes no hosts file: peer names resolve "
+                   "through cluster DNS (kmodules writes it only with "
+                   "-selector)"},
+    {"logtostderr", "berth-peers always logs to stderr"},
+    {"alsologtostderr", "berth-peers always logs to stderr"},
+    {"log_dir", "berth-peers logs to stderr only"},
+    {"log_file", "berth-peers logs to stderr only"},
+    {"log_file_max_size", "berth-peers logs to stderr only"},
+    {"stderrthreshold", "berth-peers logs to stderr only (--log-level)"},
+    {"vmodule", "berth-peers has one verbosity (-v or --log-level)"},
+    {NULL, "a klog/glog formatting flag; berth-peers logs logfmt or JSON "
+           "(--log-format)"},
+};
+
+/* Log, once parsing is done (so in the chosen format), each accepted flag
+ * that berth-peers does not act on, with the reason. */
+static void log_ignored(const char *flag, const char *value)
+{
+  size_t i;
+
+  for (i = 0; ignored_why[i].flag != NULL; i++) {
+    if (strcmp(ignored_why[i].flag, flag) == 0)
+      break;
+  }
+  berth_log(BERTH_LOG_INFO, "peer-finder flag accepted and ignored", "flag",
+            flag, "value", value != NULL ? value : "true", "reason",
+            ignored_why[i].why, NULL);
+}
 
 static void usage(FILE *out)
 {
@@ -83,6 +149,15 @@ static void usage(FILE *out)
       "  -domain ZONE           cluster zone (default from resolv.conf, then\n"
       "                         cluster.local)\n"
       "  -addresses             give peers as addresses instead of names\n"
+      "  -address-type TYPE     DNS (default): names; IP, IPv4, IPv6: "
+      "addresses;\n"
+      "                         sets HOST_ADDRESS(_TYPE), POD_IP(_TYPE) for "
+      "hooks\n"
+      "  -v N                   klog verbosity: 0-2 info, 3-4 debug, 5+ "
+      "trace\n"
+      "  -selector, -kubeconfig, -master, -hosts-file, -log_dir, "
+      "-alsologtostderr,\n"
+      "  and klog's other flags are accepted and ignored (logged, with why)\n"
       "Identity and DNS:\n"
       "  --hostname NAME        own host name (default $HOSTNAME, "
       "gethostname)\n"
@@ -117,7 +192,13 @@ static void usage(FILE *out)
       "  --log-level LEVEL      error, warn, info (default), debug or trace\n"
       "  --log-format FORMAT    logfmt (default) or json\n"
       "  -h, --help             show this help and exit\n"
-      "  -V, --version          show the version and exit\n",
+      "  -V, --version          show the version and exit\n"
+      "Subcommand:\n"
+      "  berth-peers install DIR\n"
+      "                         copy the static berth-peers to "
+      "DIR/berth-peers\n"
+      "                         (the init container of the peer-finder "
+      "pattern)\n",
       out);
 }
 
@@ -136,35 +217,6 @@ berth_status_t peers_bool_parse(const char *s, bool *out)
   return BERTH_EPARSE;
 }
 
-berth_status_t peers_duration_parse(const char *s, int64_t *out_ms)
-{
-  static const struct {
-    const char *unit;
-    double ms;
-  } units[] = {
-      {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000},
-  };
-  char *end = NULL;
-  double v;
-  size_t i;
-
-  if (s == NULL || *s == '\0' || *s == '-' || *s == '+' || *s == ' ')
-    return BERTH_EPARSE;
-  v = strtod(s, &end);
-  if (end == s || !isfinite(v))
-    return BERTH_EPARSE;
-  for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-    if (strcmp(end, units[i].unit) != 0)
-      continue;
-    v *= units[i].ms;
-    if (v > 86400000.0)
-      return BERTH_EPARSE;
-    *out_ms = (int64_t)(v + 0.5);
-    return BERTH_OK;
-  }
-  return BERTH_EPARSE;
-}
-
 static void set_defaults(peers_options_t *opt)
 {
   memset(opt, 0, sizeof(*opt));
@@ -174,6 +226,7 @@ static void set_defaults(peers_options_t *opt)
   if (opt->dns_server != NULL && *opt->dns_server == '\0')
     opt->dns_server = NULL;
   opt->wait_self = true;
+  opt->address_type = "DNS";
   opt->interval_ms = PEERS_DEFAULT_INTERVAL_MS;
   opt->hook_timeout_ms = PEERS_DEFAULT_HOOK_TIMEOUT_MS;
   opt->hook_backoff_ms = PEERS_DEFAULT_HOOK_BACKOFF_MS;
@@ -201,12 +254,14 @@ static bool add_render(peers_options_t *opt, const char *arg, FILE *errout)
 static bool duration_opt(const char *name, const char *arg, int64_t *out,
                          FILE *errout)
 {
-  if (peers_duration_parse(arg, out) == BERTH_OK)
+  char flag[32];
+  berth_error_t err;
+
+  snprintf(flag, sizeof(flag), "--%s", name);
+  if (berth_duration_parse(flag, arg, PEERS_DURATION_MAX_MS, out, &err) ==
+      BERTH_OK)
     return true;
-  fprintf(errout,
-          "berth-peers: --%s: '%s' is not a duration (250ms, 2s, "
-          "1m)\n",
-          name, arg);
+  fprintf(errout, "berth-peers: %s\n", err.message);
   return false;
 }
 
@@ -216,6 +271,22 @@ static bool bool_opt(const char *name, const char *arg, bool *out, FILE *errout)
     return true;
   fprintf(errout, "berth-peers: --%s: '%s' is not true or false\n", name, arg);
   return false;
+}
+
+/* klog's -v N: 0-2 info, 3-4 debug, 5 and more trace (as
+ * berth-provisioner reads it). */
+static bool klog_v(const char *arg, FILE *errout)
+{
+  long long n;
+
+  if (berth_str_to_ll(arg, 0, 100, &n) != BERTH_OK) {
+    fprintf(errout, "berth-peers: -v: '%s' is not a verbosity (0-100)\n", arg);
+    return false;
+  }
+  berth_log_set_level(n <= 2   ? BERTH_LOG_INFO
+                      : n <= 4 ? BERTH_LOG_DEBUG
+                               : BERTH_LOG_TRACE);
+  return true;
 }
 
 /* Apply one option; false after printing an error. */
@@ -251,12 +322,36 @@ static bool apply(int c, const char *arg, peers_options_t *opt, FILE *errout)
     opt->dns_server = arg;
     return true;
   case OPT_HTTP:
+#ifdef BERTH_PEERS_STATIC
+    /* libmicrohttpd is not linked into the static build (install.h). */
+    fprintf(errout, "berth-peers: --http-endpoint is not available in the "
+                    "static build (berth-peers-static, the copy that "
+                    "`berth-peers install` makes); run the image's dynamic "
+                    "berth-peers as a sidecar for /peers, /readyz and "
+                    "/metrics\n");
+    return false;
+#else
     opt->http_endpoint = arg;
     return true;
+#endif
   case OPT_RENDER:
     return add_render(opt, arg, errout);
   case OPT_ADDRESSES:
     return bool_opt("addresses", arg, &opt->addresses, errout);
+  case OPT_ADDRESS_TYPE:
+    /* kmodules/peer-finder's values, compared exactly as it does. */
+    if (strcmp(arg, "DNS") != 0 && strcmp(arg, "IP") != 0 &&
+        strcmp(arg, "IPv4") != 0 && strcmp(arg, "IPv6") != 0) {
+      fprintf(errout,
+              "berth-peers: -address-type: '%s': DNS, IP, IPv4 or IPv6\n", arg);
+      return false;
+    }
+    opt->address_type = arg;
+    if (strcmp(arg, "DNS") != 0)
+      opt->addresses = true;
+    return true;
+  case OPT_KLOG_V:
+    return klog_v(arg, errout);
   case OPT_ONCE:
     return bool_opt("once", arg, &opt->once, errout);
   case OPT_WAIT_SELF:
@@ -327,12 +422,31 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
                                          peers_options_t *opt, FILE *out,
                                          FILE *errout)
 {
+  const char *ign_flag[32];
+  const char *ign_value[32];
+  size_t nign = 0;
+  size_t i;
+  bool b;
+  int li = -1;
   int c;
 
   set_defaults(opt);
-  optind = 1;
+  /* 0, not 1: glibc then forgets where it was inside the last argv (a
+   * parse that stopped in "-h-A" would resume there, in memory that may be
+   * gone); found by tests/fuzz options. */
+  optind = 0;
   opterr = 1;
-  while ((c = getopt_long_only(argc, argv, "hV", long_opts, NULL)) != -1) {
+  while ((c = getopt_long_only(argc, argv, "hV", long_opts, &li)) != -1) {
+    if (c == OPT_IGNORED_ARG || c == OPT_IGNORED_BOOL) {
+      if (c == OPT_IGNORED_BOOL &&
+          !bool_opt(long_opts[li].name, optarg, &b, errout))
+        return PEERS_PARSE_EXIT_USAGE;
+      if (nign < 32) {
+        ign_flag[nign] = long_opts[li].name;
+        ign_value[nign++] = optarg;
+      }
+      continue;
+    }
     if (c == 'h') {
       usage(out);
       return PEERS_PARSE_EXIT_OK;
@@ -352,7 +466,11 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
     fprintf(errout, "berth-peers: unexpected argument '%s'\n", argv[optind]);
     return PEERS_PARSE_EXIT_USAGE;
   }
-  return check(opt, errout) ? PEERS_PARSE_RUN : PEERS_PARSE_EXIT_USAGE;
+  if (!check(opt, errout))
+    return PEERS_PARSE_EXIT_USAGE;
+  for (i = 0; i < nign; i++)
+    log_ignored(ign_flag[i], ign_value[i]);
+  return PEERS_PARSE_RUN;
 }
 
 void peers_options_cleanup(peers_options_t *opt)

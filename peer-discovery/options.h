@@ -2,7 +2,11 @@
  *
  * Every option may be spelled -flag or --flag (getopt_long_only), with its
  * value as the next argument or after '=', so that peer-finder's
- * "-on-start=/on-start.sh -service=mongo" keeps working. Durations are a
+ * "-on-start=/on-start.sh -service=mongo" keeps working. Every flag of the
+ * Kubernetes contrib peer-finder and of kmodules/peer-finder is accepted
+ * (with klog's and glog's: -v N is the verbosity); those that cannot mean
+ * anything here (-selector, -kubeconfig, -master, -hosts-file, log files)
+ * are logged as ignored, with the reason. Durations are a
  * number with a unit ("250ms", "1.5s", "2m", "1h"), or bare seconds. */
 #ifndef BERTH_PEERS_OPTIONS_H
 #define BERTH_PEERS_OPTIONS_H
@@ -22,6 +26,7 @@ typedef struct peers_options {
   const char *on_start; /* borrowed from argv */
   const char *on_change;
   bool addresses;
+  const char *address_type; /* -address-type: DNS (default), IP, IPv4, IPv6 */
   const char *port_name;
   bool once;
   int64_t timeout_ms; /* --once: 0 waits for ever */
@@ -60,9 +65,8 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
 /* Free what opt owns (the render specs). Accepts NULL. */
 void peers_options_cleanup(peers_options_t *opt);
 
-/* Parse a duration into ms. BERTH_EPARSE when it is not one, or is
- * negative or over a day. */
-berth_status_t peers_duration_parse(const char *s, int64_t *out_ms);
+/* The longest duration any option takes: a day. */
+#define PEERS_DURATION_MAX_MS ((int64_t)24 * 3600 * 1000)
 
 /* Parse a Go-style boolean ("true", "false", "1", "0", "t", "f"); NULL
  * (no value given) is true. */

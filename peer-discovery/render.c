@@ -283,9 +283,24 @@ static berth_status_t render_elasticsearch(const peers_render_spec_t *spec,
   return st;
 }
 
+/* m's first address of family ("IPv4", "IPv6" or NULL for any), or NULL.
+ * Addresses are canonical text: IPv6 ones, and only they, hold ':'. */
+static const char *first_addr(const peers_member_t *m, const char *family)
+{
+  size_t i;
+
+  for (i = 0; i < m->naddrs; i++) {
+    bool v6 = strchr(m->addrs[i], ':') != NULL;
+    if (family == NULL || v6 == (strcmp(family, "IPv6") == 0))
+      return m->addrs[i];
+  }
+  return NULL;
+}
+
 berth_status_t peers_render_lines(const peers_view_t *view, berth_buf_t *out)
 {
   const peers_member_t *m;
+  const char *a;
   berth_status_t st = BERTH_OK;
   size_t i;
 
@@ -293,8 +308,8 @@ berth_status_t peers_render_lines(const peers_view_t *view, berth_buf_t *out)
     m = &view->peers->items[i];
     if (!view->addresses)
       st = berth_buf_appendf(out, "%s\n", m->name);
-    else if (m->naddrs > 0)
-      st = berth_buf_appendf(out, "%s\n", m->addrs[0]);
+    else if ((a = first_addr(m, view->family)) != NULL)
+      st = berth_buf_appendf(out, "%s\n", a);
   }
   return st;
 }

@@ -63,6 +63,8 @@ typedef struct peers_view {
   const peers_set_t *peers; /* sorted */
   bool first;               /* the first membership this process settled */
   bool addresses;           /* -addresses: peers as addresses */
+  const char *family;       /* -address-type IPv4 or IPv6: addresses of
+                               that family only; NULL: any (IPv4 first) */
 } peers_view_t;
 
 /* Parse a --render argument into *out (clean it up with
@@ -85,8 +87,9 @@ berth_status_t peers_render(const peers_render_spec_t *spec,
                             berth_buf_t *extra, berth_error_t *err);
 
 /* The peers as the hooks get them: one per line, each line ended by
- * '\n'; with view->addresses, each member's first address (IPv4 first)
- * instead of its name, leaving out members without one. */
+ * '\n'; with view->addresses, each member's first address (IPv4 first;
+ * of view->family only, when set) instead of its name, leaving out
+ * members without one. */
 berth_status_t peers_render_lines(const peers_view_t *view, berth_buf_t *out);
 
 /* The membership as a JSON document (pretty-printed, keys in a fixed

@@ -120,11 +120,11 @@ static void reject(peers_resolver_t *r, const char *name, const char *why)
 }
 
 /* true when name is "<one label>.<service fqdn>". */
-static bool in_service(const peers_resolver_t *r, const char *name)
+static bool in_service(const char *service_fqdn, const char *name)
 {
   size_t host = peers_name_host_len(name);
 
-  return name[host] == '.' && strcmp(name + host + 1, r->id->service_fqdn) == 0;
+  return name[host] == '.' && strcmp(name + host + 1, service_fqdn) == 0;
 }
 
 static addr_cache_t *cache_find(peers_resolver_t *r, const char *name)
@@ -229,10 +229,16 @@ static bool cancelled(const peers_resolver_t *r)
          (pfd.revents & POLLIN) != 0;
 }
 
-/* Add each acceptable SRV target to out. */
-static berth_status_t add_targets(peers_resolver_t *r,
-                                  const berth_dns_srv_list_t *srv,
-                                  peers_set_t *out)
+/* The rejection callback of peers_srv_members for a resolver. */
+static void reject_cb(void *ctx, const char *name, const char *why)
+{
+  reject(ctx, name, why);
+}
+
+berth_status_t peers_srv_members(const char *service_fqdn,
+                                 const berth_dns_srv_list_t *srv,
+                                 peers_set_t *out, peers_reject_fn reject_fn,
+                                 void *ctx)
 {
   berth_error_t why;
   berth_status_t st = BERTH_OK;
@@ -243,10 +249,10 @@ static berth_status_t add_targets(peers_resolver_t *r,
     berth_error_clear(&why);
     st = peers_name_normalize(srv->items[i].target, &name, &why);
     if (st == BERTH_EINVAL) {
-      reject(r, srv->items[i].target, why.message);
+      reject_fn(ctx, srv->items[i].target, why.message);
       st = BERTH_OK;
-    } else if (st == BERTH_OK && !in_service(r, name)) {
-      reject(r, name, "not a member name of the service");
+    } else if (st == BERTH_OK && !in_service(service_fqdn, name)) {
+      reject_fn(ctx, name, "not a member name of the service");
     } else if (st == BERTH_OK) {
       st = peers_set_add(out, name, srv->items[i].port, NULL, NULL);
     }
@@ -271,7 +277,7 @@ berth_status_t peers_resolve(peers_resolver_t *r, int64_t now, peers_set_t *out,
       r->failures++;
     goto done;
   }
-  st = add_targets(r, srv, out);
+  st = peers_srv_members(r->id->service_fqdn, srv, out, reject_cb, r);
   for (i = 0; i < out->count && st == BERTH_OK; i++)
     st = cancelled(r) ? BERTH_ECANCELED
                       : member_addrs(r, &out->items[i], now, err);

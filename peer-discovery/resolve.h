@@ -56,4 +56,16 @@ berth_status_t peers_resolve(peers_resolver_t *r, int64_t now, peers_set_t *out,
 void peers_resolver_counts(const peers_resolver_t *r, uint64_t *queries,
                            uint64_t *failures);
 
+/* Receives an SRV target that is not a member, and why. */
+typedef void (*peers_reject_fn)(void *ctx, const char *name, const char *why);
+
+/* The members an SRV answer names, added to out: each target checked and
+ * normalised (peers_name_normalize) and kept only when it is
+ * "<one label>.<service_fqdn>"; the others go to reject_fn. What
+ * peers_resolve does with every answer; no I/O. */
+berth_status_t peers_srv_members(const char *service_fqdn,
+                                 const berth_dns_srv_list_t *srv,
+                                 peers_set_t *out, peers_reject_fn reject_fn,
+                                 void *ctx);
+
 #endif /* BERTH_PEERS_RESOLVE_H */

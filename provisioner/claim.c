@@ -1,7 +1,7 @@
 /* berth-provisioner: reading claims, classes and nodes, see claim.h. */
 #include "claim.h"
 
-#include "quantity.h"
+#include "berth/quantity.h"
 
 #include "backends/backend.h"
 #include "berth/k8s.h"
@@ -138,7 +138,7 @@ berth_status_t prov_claim_request(const json_t *claim, uint64_t *bytes,
     return berth_error_set(err, BERTH_EINVAL,
                            "claim: spec.resources.requests.storage is "
                            "missing");
-  if (prov_quantity_parse(s, &b) != BERTH_OK)
+  if (berth_quantity_parse(s, &b, NULL) != BERTH_OK)
     return berth_error_set(err, BERTH_EINVAL,
                            "claim: spec.resources.requests.storage: invalid "
                            "quantity");

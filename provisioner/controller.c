@@ -163,9 +163,7 @@ static void volume_changed(void *ctx, json_t *obj)
 {
   prov_controller_t *c = ctx;
 
-  if (prov_provisioners_find(
-          c->provs, berth_k8s_obj_annotation(obj, PROV_ANN_PROVISIONED_BY)) !=
-      NULL)
+  if (prov_volume_backend(c, obj) != NULL)
     prov_enqueue_volume(c, berth_k8s_obj_name(obj));
 }
 
@@ -187,6 +185,21 @@ static void volume_deleted(void *ctx, json_t *obj)
   prov_metrics_usage_forget(c->metrics, berth_k8s_obj_name(obj));
   prov_done_remove(c, 'v', berth_k8s_obj_uid(obj));
   prov_done_remove(c, 'f', berth_k8s_obj_uid(obj));
+}
+
+/* A class of ours appeared: another tool's PVs of that class may be ours
+ * now (--adopt-provisioner), even if they were seen before the class. */
+static void adopt_class_volumes(prov_controller_t *c, const char *cls)
+{
+  json_t *pvs = berth_k8s_informer_by_index(c->volumes, PROV_INDEX_CLASS, cls);
+  json_t *pv;
+  size_t i;
+
+  json_array_foreach(pvs, i, pv)
+  {
+    volume_changed(c, pv);
+  }
+  json_decref(pvs);
 }
 
 /* A class of ours appeared or changed: its waiting claims get a go. */
@@ -212,6 +225,8 @@ static void class_changed(void *ctx, json_t *obj)
       claim_changed(c, claim);
   }
   json_decref(claims);
+  if (prov_volume_adoption(c))
+    adopt_class_volumes(c, name);
 }
 
 static void class_updated(void *ctx, json_t *old_obj, json_t *new_obj)
@@ -279,6 +294,7 @@ prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
   if (c == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
   c->opt = opt;
+  c->pv_finalizer = true;
   c->client = client;
   c->provs = provs;
   c->metrics = metrics;
@@ -375,6 +391,7 @@ berth_status_t prov_controller_start_workers(prov_controller_t *c,
   int n = c->opt->workers > 0 ? c->opt->workers : 1;
   int i;
 
+  prov_api_probe_access(c);
   c->workers = calloc((size_t)n, sizeof(*c->workers));
   if (c->workers == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
@@ -425,6 +442,8 @@ static void wait_idle(prov_controller_t *c, int64_t deadline_ms)
 
 void prov_controller_stop(prov_controller_t *c, int64_t drain_ms)
 {
+  char n[16];
+  int busy;
   int i;
 
   if (c == NULL || c->stopped)
@@ -434,6 +453,17 @@ void prov_controller_stop(prov_controller_t *c, int64_t drain_ms)
   wait_idle(c, berth_clock_monotonic_ms(NULL) + drain_ms);
   /* Whatever is still running after the drain must not write any more. */
   atomic_store(&c->active, false);
+  pthread_mutex_lock(&c->lock);
+  busy = c->busy_workers;
+  pthread_mutex_unlock(&c->lock);
+  if (busy > 0) {
+    /* Said after the store: from this line on nothing in flight is saved
+     * (the claims' next leader repairs them). */
+    snprintf(n, sizeof(n), "%d", busy);
+    berth_log(BERTH_LOG_WARN,
+              "drain timed out; work in flight will not be saved", "workers", n,
+              NULL);
+  }
   for (i = 0; i < c->nworkers; i++)
     pthread_join(c->workers[i], NULL);
   prov_usage_stop(c->usage);

@@ -40,6 +40,14 @@ struct prov_controller {
   pthread_mutex_t lock; /* done, busy_workers */
   prov_map_t done;      /* see prov_done_has */
   prov_usage_t *usage;
+  /* What RBAC grants, learned at start (prov_api_probe_access) and from
+   * 403s: nfs-subdir-external-provisioner's ClusterRole grants claims
+   * update but not patch, and PVs neither. */
+  atomic_bool claim_patch_forbidden; /* claims: update instead of patch */
+  atomic_bool pv_patch_forbidden;    /* PVs: update instead of patch */
+  bool pv_finalizer; /* false: PVs cannot be patched nor updated, so they
+                        are made without the PV finalizer (it could never
+                        be removed) */
 };
 
 /* What a sync asks of the queue. */
@@ -52,6 +60,15 @@ typedef enum prov_result {
 prov_result_t prov_sync_claim(prov_controller_t *c, const char *ns,
                               const char *name);
 prov_result_t prov_sync_volume(prov_controller_t *c, const char *name);
+
+/* The backend that owns pv (provisioned-by or migrated-to names one of
+ * our provisioners, or an --adopt-provisioner name made it and its class
+ * names ours), or NULL (volume_owner.c). Borrowed. */
+berth_backend_t *prov_volume_backend(prov_controller_t *c, const json_t *pv);
+
+/* true when --adopt-provisioner names another tool: PVs may become ours
+ * when their class appears. */
+bool prov_volume_adoption(const prov_controller_t *c);
 
 /* true while side effects are allowed (we lead and are not stopping). */
 bool prov_active(prov_controller_t *c);
@@ -79,11 +96,20 @@ void prov_api_note(prov_controller_t *c, const char *verb, berth_status_t st,
 /* Add (present) or remove finalizer name on obj (a claim or PV; only its
  * namespace and name are read: the cache may be behind our own writes, so
  * the caller decides whether the patch is needed) with one strategic
- * merge patch. A missing object is BERTH_OK when removing. */
+ * merge patch, or, where RBAC forbids patch, a GET and a PUT conditional
+ * on the version read (BERTH_ECONFLICT: retry). A missing object is
+ * BERTH_OK when removing. */
 berth_status_t prov_api_set_finalizer(prov_controller_t *c,
                                       const berth_k8s_resource_t *res,
                                       const json_t *obj, const char *name,
                                       bool present, berth_error_t *err);
+
+/* Learn what RBAC lets us write before the workers start: a PATCH and a
+ * PUT of PVs and claims under a name that does not exist are 404 when
+ * allowed and 403 when forbidden (authorization comes before the
+ * lookup), so nothing changes. Sets the fields above and logs what berth
+ * does instead. */
+void prov_api_probe_access(prov_controller_t *c);
 
 /* GET with metrics. */
 berth_status_t prov_api_get(prov_controller_t *c,

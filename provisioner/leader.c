@@ -38,6 +38,7 @@ struct prov_leader {
   int64_t expiry_ms;    /* when the other holder's lease runs out */
   int64_t last_renew_ms;
   char last_holder[256]; /* for logging changes only */
+  bool endpoints;        /* Leases forbidden: the Endpoints lock instead */
 };
 
 static int64_t mono(void)
@@ -54,6 +55,39 @@ static void lease_log(prov_leader_t *l, berth_log_level_t lvl, const char *msg,
   berth_log(lvl, msg, "lease", lease, "identity", l->identity, k, v, NULL);
 }
 
+/* RBAC forbids Leases (nfs-subdir-external-provisioner's leader-locking
+ * Role grants Endpoints only): lock the Endpoints object of the same
+ * name instead, as client-go's "endpoints" lock did, which also excludes
+ * that tool's own replicas while both run. */
+static bool fall_back(prov_leader_t *l, berth_status_t st,
+                      const berth_error_t *err)
+{
+  if (st != BERTH_EFORBIDDEN || l->endpoints)
+    return false;
+  l->endpoints = true;
+  l->have_record = false;
+  l->observed_rv[0] = '\0';
+  lease_log(l, BERTH_LOG_WARN,
+            "Leases are forbidden: electing on the Endpoints lock of the same "
+            "name instead (grant coordination.k8s.io leases get, create, "
+            "update to use a Lease)",
+            "error", err->message);
+  return true;
+}
+
+static berth_status_t lock_get(prov_leader_t *l, berth_k8s_lease_t *out,
+                               berth_error_t *err)
+{
+  berth_status_t st;
+
+  if (l->endpoints)
+    return berth_k8s_endpoints_lock_get(l->client, l->ns, l->name, out, err);
+  st = berth_k8s_lease_get(l->client, l->ns, l->name, out, err);
+  if (fall_back(l, st, err))
+    st = berth_k8s_endpoints_lock_get(l->client, l->ns, l->name, out, err);
+  return st;
+}
+
 /* Write rec (ours now) conditionally on its resourceVersion. */
 static attempt_t write_record(prov_leader_t *l, berth_k8s_lease_t *rec,
                               bool create)
@@ -62,9 +96,16 @@ static attempt_t write_record(prov_leader_t *l, berth_k8s_lease_t *rec,
   berth_error_t err;
   berth_status_t st;
 
-  st = create
-           ? berth_k8s_lease_create(l->client, l->ns, l->name, rec, &out, &err)
-           : berth_k8s_lease_update(l->client, l->ns, l->name, rec, &out, &err);
+  if (l->endpoints)
+    st = berth_k8s_endpoints_lock_write(l->client, l->ns, l->name, rec, create,
+                                        &out, &err);
+  else
+    st = create ? berth_k8s_lease_create(l->client, l->ns, l->name, rec, &out,
+                                         &err)
+                : berth_k8s_lease_update(l->client, l->ns, l->name, rec, &out,
+                                         &err);
+  if (st != BERTH_OK && fall_back(l, st, &err))
+    return ATTEMPT_ERROR; /* the next attempt reads the Endpoints lock */
   if (st != BERTH_OK) {
     if (st != BERTH_ECONFLICT && st != BERTH_EEXIST)
       lease_log(l, BERTH_LOG_WARN, "lease write failed", "error", err.message);
@@ -97,7 +138,7 @@ static attempt_t read_and_try(prov_leader_t *l)
   berth_status_t st;
   int64_t ld;
 
-  st = berth_k8s_lease_get(l->client, l->ns, l->name, &cur, &err);
+  st = lock_get(l, &cur, &err);
   if (st == BERTH_ENOTFOUND) {
     memset(&cur, 0, sizeof(cur));
     claim_record(l, &cur, berth_clock_realtime_ms(NULL));

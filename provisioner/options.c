@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "berth/buf.h"
+#include "berth/duration.h"
 #include "berth/version.h"
 
 #include <ctype.h>
@@ -28,11 +29,14 @@ enum {
   OPT_DRAIN,
   OPT_LOG_LEVEL,
   OPT_LOG_FORMAT,
-  OPT_CHECK_CONFIG
+  OPT_CHECK_CONFIG,
+  OPT_ADOPT,
+  OPT_EXTRA_TAGS
 };
 
 static const struct option longopts[] = {
     {"provisioner", required_argument, NULL, OPT_PROVISIONER},
+    {"adopt-provisioner", required_argument, NULL, OPT_ADOPT},
     {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
     {"context", required_argument, NULL, OPT_CONTEXT},
     {"kube-api-qps", required_argument, NULL, OPT_QPS},
@@ -55,6 +59,7 @@ static const struct option longopts[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+    {"extra-tags", required_argument, NULL, OPT_EXTRA_TAGS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -78,6 +83,9 @@ static void usage(FILE *out)
       "                       Without "
       "it:\n"
       "                       PROVISIONER_NAME=NAME with the nfs backend\n"
+      "  --adopt-provisioner OLD  treat PVs provisioned by OLD (another\n"
+      "                       tool) whose class now names one of ours as\n"
+      "                       ours: reclaimed by our rules; repeatable\n"
       "  --kubeconfig FILE    kubeconfig (default: $KUBECONFIG, in-cluster,\n"
       "                       ~/.kube/config)\n"
       "  --context NAME       kubeconfig context\n"
@@ -103,6 +111,8 @@ static void usage(FILE *out)
       "  --log-level LEVEL, -v LEVEL  error, warn, info (default), debug,\n"
       "                       trace, or klog's numbers (0-2 info, 3-4 debug)\n"
       "  --log-format FORMAT  logfmt (default) or json\n"
+      "  --extra-tags K=V,K2=V2  tags on every EBS disk (aws-ebs-csi-driver's\n"
+      "                       flag)\n"
       "  --check-config       check the flags and environment, print what\n"
       "                       would be served and exit (0: good, 2: not)\n"
       "  -h, --help           show this help and exit\n"
@@ -111,50 +121,8 @@ static void usage(FILE *out)
       "Environment (nfs-subdir-external-provisioner): PROVISIONER_NAME,\n"
       "NFS_SERVER, NFS_PATH, ENABLE_LEADER_ELECTION; NFS_URL (libnfs URL) as\n"
       "the nfs backend's default export instead of NFS_SERVER/NFS_PATH.\n"
-      "Durations: 500ms, 15s, 1m30s, or plain seconds.\n",
+      "Durations: 500ms, 15s, 1m30s, or plain seconds (no sign).\n",
       PROV_DEFAULT_WORKERS, PROV_DEFAULT_HTTP_ENDPOINT);
-}
-
-berth_status_t prov_duration_parse(const char *s, int64_t *ms)
-{
-  static const struct {
-    const char *unit;
-    double ms;
-  } units[] = {
-      {"ms", 1},
-      {"s", 1000},
-      {"m", 60000},
-      {"h", 3600000},
-  };
-  double total = 0;
-  char *end;
-  size_t i;
-
-  if (s == NULL || *s == '\0')
-    return BERTH_EINVAL;
-  total = strtod(s, &end);
-  if (end != s && *end == '\0' && total >= 0) {
-    *ms = (int64_t)(total * 1000);
-    return BERTH_OK;
-  }
-  total = 0;
-  while (*s != '\0') {
-    double v = strtod(s, &end);
-    if (end == s || v < 0 || !isalpha((unsigned char)*end))
-      return BERTH_EINVAL;
-    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-      size_t n = strlen(units[i].unit);
-      if (strncmp(end, units[i].unit, n) == 0 &&
-          !isalpha((unsigned char)end[n]))
-        break;
-    }
-    if (i == sizeof(units) / sizeof(units[0]))
-      return BERTH_EINVAL;
-    total += v * units[i].ms;
-    s = end + strlen(units[i].unit);
-  }
-  *ms = (int64_t)total;
-  return BERTH_OK;
 }
 
 void prov_lease_name(const char *provisioner, char *out, size_t outsize)
@@ -243,6 +211,30 @@ static bool parse_binding(prov_options_t *opt, const char *arg, FILE *err)
   return add_binding(opt, arg, (size_t)(eq - arg), eq + 1);
 }
 
+/* --adopt-provisioner OLD: a name another tool wrote in
+ * pv.kubernetes.io/provisioned-by. */
+static bool add_adopt(prov_options_t *opt, const char *arg, FILE *err)
+{
+  char **a;
+
+  if (!valid_provisioner_name(arg, strlen(arg))) {
+    fprintf(err,
+            "berth-provisioner: --adopt-provisioner: '%s' is not a valid "
+            "provisioner name\n",
+            arg);
+    return false;
+  }
+  a = realloc(opt->adopt, (opt->nadopt + 1) * sizeof(*a));
+  if (a == NULL)
+    return false;
+  opt->adopt = a;
+  a[opt->nadopt] = strdup(arg);
+  if (a[opt->nadopt] == NULL)
+    return false;
+  opt->nadopt++;
+  return true;
+}
+
 static bool set_str(char **dst, const char *v)
 {
   free(*dst);
@@ -267,8 +259,10 @@ static bool parse_num(const char *flag, const char *v, double min, double max,
 
 static bool parse_dur(const char *flag, const char *v, int64_t *out, FILE *err)
 {
-  if (prov_duration_parse(v, out) != BERTH_OK) {
-    fprintf(err, "berth-provisioner: %s: '%s' is not a duration\n", flag, v);
+  berth_error_t e;
+
+  if (berth_duration_parse(flag, v, 0, out, &e) != BERTH_OK) {
+    fprintf(err, "berth-provisioner: %s\n", e.message);
     return false;
   }
   return true;
@@ -342,6 +336,8 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
   switch (c) {
   case OPT_PROVISIONER:
     return parse_binding(opt, arg, err);
+  case OPT_ADOPT:
+    return add_adopt(opt, arg, err);
   case OPT_KUBECONFIG:
     return set_str(&opt->kubeconfig, arg);
   case OPT_CONTEXT:
@@ -398,6 +394,8 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
   case OPT_CHECK_CONFIG:
     opt->check_config = true;
     return true;
+  case OPT_EXTRA_TAGS:
+    return set_str(&opt->extra_tags, arg);
   case OPT_LOG_FORMAT:
     if (berth_log_format_parse(arg, &opt->log_format) != BERTH_OK) {
       fprintf(err, "berth-provisioner: --log-format: logfmt or json\n");
@@ -448,7 +446,10 @@ prov_parse_result_t prov_options_parse(int argc, char **argv,
   defaults(opt);
   if (!from_env(opt, errout))
     return PROV_PARSE_EXIT_USAGE;
-  optind = 1;
+  /* 0, not 1: glibc then forgets where it was inside the last argv (a
+   * parse that stopped in "-hvx" would resume at "vx" in memory that may
+   * be gone); found by tests/fuzz options. */
+  optind = 0;
   while ((c = getopt_long(argc, argv, "hVv:", longopts, NULL)) != -1) {
     if (c == 'h') {
       usage(out);
@@ -484,7 +485,11 @@ void prov_options_cleanup(prov_options_t *opt)
     free(opt->bindings[i].backend);
   }
   free(opt->bindings);
+  for (i = 0; i < opt->nadopt; i++)
+    free(opt->adopt[i]);
+  free(opt->adopt);
   json_decref(opt->nfs_defaults);
+  free(opt->extra_tags);
   free(opt->kubeconfig);
   free(opt->context);
   free(opt->le_namespace);

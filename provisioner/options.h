@@ -29,6 +29,8 @@ typedef struct prov_binding {
 typedef struct prov_options {
   prov_binding_t *bindings;
   size_t nbindings;
+  char **adopt; /* --adopt-provisioner: another tool's provisioner names */
+  size_t nadopt;
   json_t *nfs_defaults; /* {"server":..,"share":..} or {"url":..}, or NULL */
   char *kubeconfig;
   char *context;
@@ -48,6 +50,7 @@ typedef struct prov_options {
   berth_log_level_t log_level;
   berth_log_format_t log_format;
   bool check_config; /* --check-config: validate, print, exit */
+  char *extra_tags;  /* --extra-tags "k=v,k2=v2" for EBS disks, or NULL */
 } prov_options_t;
 
 typedef enum prov_parse_result {
@@ -72,10 +75,6 @@ prov_parse_result_t prov_options_parse(int argc, char **argv,
                                        FILE *errout);
 
 void prov_options_cleanup(prov_options_t *opt);
-
-/* Parse a Go duration ("15s", "1m30s", "500ms", "2h") or a plain number
- * of seconds into milliseconds. */
-berth_status_t prov_duration_parse(const char *s, int64_t *ms);
 
 /* The Lease name for a provisioner name: '/' becomes '-', as the
  * sig-storage library does ("example.com/nfs" -> "example.com-nfs"). */

@@ -34,15 +34,15 @@ static berth_status_t make_nfs(const prov_options_t *opt, berth_backend_t **out,
 
 /* EBS: the AWS client comes from the environment (region, credentials,
  * AWS_ENDPOINT_URL); BERTH_CLUSTER_ID adds the kubernetes.io/cluster/<id>
- * tag to every disk. */
+ * tag to every disk, --extra-tags its tags. */
 static berth_status_t make_ebs(const prov_options_t *opt, berth_backend_t **out,
                                berth_error_t *err)
 {
   berth_backend_ebs_config_t cfg;
 
-  (void)opt;
   memset(&cfg, 0, sizeof(cfg));
   cfg.cluster_id = getenv("BERTH_CLUSTER_ID");
+  cfg.extra_tags = opt->extra_tags;
   return berth_backend_ebs_create(&cfg, out, err);
 }
 
@@ -81,6 +81,16 @@ berth_status_t prov_provisioners_check(const prov_options_t *opt,
                              "provisioner %s: unknown backend '%s' (this "
                              "build has: nfs, ebs, efs)",
                              opt->bindings[i].name, opt->bindings[i].backend);
+  }
+  /* --extra-tags as the EBS backend will read it, so that --check-config
+   * refuses what start would. */
+  if (opt->extra_tags != NULL) {
+    json_t *tags = NULL;
+    berth_status_t st = berth_ebs_parse_extra_tags(opt->extra_tags, &tags, err);
+
+    json_decref(tags);
+    if (st != BERTH_OK)
+      return st;
   }
   return BERTH_OK;
 }

@@ -2,7 +2,7 @@
 #include "pv.h"
 
 #include "claim.h"
-#include "quantity.h"
+#include "berth/quantity.h"
 
 #include "berth/buf.h"
 #include "berth/k8s.h"
@@ -73,7 +73,7 @@ static json_t *pv_spec(const prov_pv_input_t *in, const char *policy)
       in->requested != NULL)
     berth_strlcpy(cap, in->requested, sizeof(cap));
   else
-    prov_quantity_format(in->result->capacity_bytes, cap, sizeof(cap));
+    berth_quantity_format(in->result->capacity_bytes, cap, sizeof(cap));
   spec = json_pack("{s:{s:s}, s:s, s:s, s:s?, s:o}", "capacity", "storage", cap,
                    "persistentVolumeReclaimPolicy", policy, "volumeMode",
                    mode != NULL ? mode : "Filesystem", "storageClassName", sc,

@@ -49,7 +49,7 @@
 
 #include "claim.h"
 #include "pv.h"
-#include "quantity.h"
+#include "berth/quantity.h"
 
 #include "berth/clock.h"
 #include "berth/log.h"
@@ -106,6 +106,42 @@ static berth_status_t set_guard(claim_ctx_t *x, bool present,
   return st;
 }
 
+/* The failure may come from the node the scheduler chose (its zone has
+ * no capacity or no support, or it is outside the class's topology):
+ * remove volume.kubernetes.io/selected-node so that the scheduler chooses
+ * again, as sig-storage-lib-external-provisioner does for
+ * ProvisioningReschedule. An update conditional on the cached
+ * resourceVersion, as the library's, so that a newer choice is never
+ * undone; a conflict means the claim changed and is synced again. */
+static void reschedule(claim_ctx_t *x)
+{
+  const char *node = prov_claim_selected_node(x->claim);
+  json_t *copy, *ann;
+  berth_error_t err;
+  berth_status_t st;
+
+  if (node == NULL || !prov_class_wait_for_consumer(x->sclass) ||
+      !prov_active(x->c))
+    return;
+  copy = json_deep_copy(x->claim);
+  ann = json_object_get(json_object_get(copy, "metadata"), "annotations");
+  if (copy == NULL || json_object_del(ann, PROV_ANN_SELECTED_NODE) != 0) {
+    json_decref(copy);
+    return;
+  }
+  st = berth_k8s_update(x->c->client, &berth_k8s_res_persistentvolumeclaims,
+                        berth_k8s_obj_namespace(x->claim), copy, NULL, &err);
+  prov_api_note(x->c, "update", st, &err);
+  json_decref(copy);
+  if (st == BERTH_OK)
+    log_claim(x, BERTH_LOG_INFO,
+              "removed the selected node: the scheduler chooses again", "node",
+              node);
+  else
+    log_claim(x, BERTH_LOG_WARN, "cannot remove the selected node", "error",
+              err.message);
+}
+
 /* A failed attempt: Warning Event (aggregated by the recorder), log,
  * metrics. A request that will never work (BERTH_EINVAL) wrote nothing:
  * the claim's guard finalizer goes too. */
@@ -129,6 +165,8 @@ static prov_result_t claim_fail(claim_ctx_t *x, berth_status_t st,
   log_claim(x, BERTH_LOG_WARN, "provisioning failed", "error", msg);
   prov_metrics_provision(x->c->metrics, class_name(x), false,
                          prov_seconds_since(x->start_ms));
+  if (berth_backend_error_reschedules(err))
+    reschedule(x);
   return PROV_RETRY;
 }
 
@@ -146,13 +184,48 @@ static berth_status_t check_topology(claim_ctx_t *x, berth_error_t *err)
   if (st == BERTH_ENOTFOUND)
     st = berth_error_set(err, BERTH_EINVAL, "selected node \"%s\" not found",
                          node_name);
-  else if (st == BERTH_OK && !prov_class_allows_node(x->sclass, node))
+  else if (st == BERTH_OK && !prov_class_allows_node(x->sclass, node)) {
     st = berth_error_set(err, BERTH_EINVAL,
                          "selected node \"%s\" is not in the class's "
                          "allowedTopologies",
                          node_name);
+    berth_error_set_reason(err, BERTH_REASON_NODE_CHOICE);
+  }
   json_decref(node);
   return st;
+}
+
+static void fill_request(claim_ctx_t *x, berth_provision_request_t *req);
+
+/* A claim with a data source (a VolumeSnapshot, a PVC to clone, a
+ * populator's object) wants a volume that holds that data. No backend
+ * fills volumes from a data source yet, so the claim is refused, as the
+ * external provisioner library refuses it for a provisioner without the
+ * capability, instead of Binding an empty volume that looks restored. */
+static berth_status_t check_data_source(claim_ctx_t *x, berth_error_t *err)
+{
+  static const char *const fields[] = {"dataSourceRef", "dataSource"};
+  json_t *spec = json_object_get(x->claim, "spec");
+  size_t i;
+
+  for (i = 0; i < 2; i++) {
+    json_t *ds = json_object_get(spec, fields[i]);
+    const char *kind = json_string_value(json_object_get(ds, "kind"));
+    const char *name = json_string_value(json_object_get(ds, "name"));
+    char qk[80], qn[80];
+
+    if (ds == NULL || json_is_null(ds))
+      continue;
+    berth_backend_quote(kind != NULL ? kind : "",
+                        kind != NULL ? strlen(kind) : 0, qk, sizeof(qk));
+    berth_backend_quote(name != NULL ? name : "",
+                        name != NULL ? strlen(name) : 0, qn, sizeof(qn));
+    return berth_error_set(err, BERTH_EINVAL,
+                           "claim spec.%s (kind %s, name %s): the %s backend "
+                           "cannot fill a volume from a data source",
+                           fields[i], qk, qn, berth_backend_name(x->be));
+  }
+  return BERTH_OK;
 }
 
 /* The class's parameters and the claim's own fields: what a repeat of the
@@ -175,6 +248,13 @@ static berth_status_t claim_check(claim_ctx_t *x, berth_error_t *err)
   st = prov_claim_access_modes(x->claim, &x->modes, err);
   if (st == BERTH_OK)
     st = prov_claim_request(x->claim, &x->req_bytes, &x->req_text, err);
+  if (st == BERTH_OK)
+    st = check_data_source(x, err);
+  if (st == BERTH_OK) {
+    berth_provision_request_t req;
+    fill_request(x, &req);
+    st = berth_backend_check_claim(x->be, &req, err);
+  }
   return st;
 }
 
@@ -203,6 +283,9 @@ static void used_gids(claim_ctx_t *x, uint32_t **out, size_t *n)
 
 static void fill_request(claim_ctx_t *x, berth_provision_request_t *req)
 {
+  const char *mode = json_string_value(
+      json_object_get(json_object_get(x->claim, "spec"), "volumeMode"));
+
   memset(req, 0, sizeof(*req));
   req->claim_namespace = berth_k8s_obj_namespace(x->claim);
   req->claim_name = berth_k8s_obj_name(x->claim);
@@ -213,6 +296,84 @@ static void fill_request(claim_ctx_t *x, berth_provision_request_t *req)
   req->access_modes = x->modes;
   req->selected_node = prov_claim_selected_node(x->claim);
   req->parameters = class_parameters(x);
+  req->mount_options = json_object_get(x->sclass, "mountOptions");
+  req->block = mode != NULL && strcmp(mode, "Block") == 0;
+}
+
+/* The zones a volume may go to when no node was selected (Immediate
+ * binding), sorted: the zone values of the class's allowedTopologies,
+ * else the zones of the cluster's nodes, as the external provisioner's
+ * requisite topology. */
+#define ZONES_MAX 32
+typedef struct zone_list {
+  char buf[ZONES_MAX][64];
+  const char *names[ZONES_MAX];
+  size_t n;
+} zone_list_t;
+
+static bool is_zone_key(const char *k)
+{
+  return k != NULL &&
+         (strcmp(k, "topology.ebs.csi.aws.com/zone") == 0 ||
+          strcmp(k, "topology.kubernetes.io/zone") == 0 ||
+          strcmp(k, "failure-domain.beta.kubernetes.io/zone") == 0);
+}
+
+static void zone_add(zone_list_t *zl, const char *z)
+{
+  size_t i, j;
+
+  if (z == NULL || z[0] == '\0' || strlen(z) >= sizeof(zl->buf[0]) ||
+      zl->n >= ZONES_MAX)
+    return;
+  for (i = 0; i < zl->n && strcmp(zl->names[i], z) < 0; i++)
+    ;
+  if (i < zl->n && strcmp(zl->names[i], z) == 0)
+    return;
+  snprintf(zl->buf[zl->n], sizeof(zl->buf[0]), "%s", z);
+  for (j = zl->n; j > i; j--)
+    zl->names[j] = zl->names[j - 1];
+  zl->names[i] = zl->buf[zl->n];
+  zl->n++;
+}
+
+static void claim_zones(claim_ctx_t *x, zone_list_t *zl)
+{
+  json_t *term, *expr, *v, *nodes = NULL, *n;
+  size_t i, j, k;
+  berth_error_t err;
+  berth_status_t st;
+
+  json_array_foreach(json_object_get(x->sclass, "allowedTopologies"), i, term)
+  {
+    json_array_foreach(json_object_get(term, "matchLabelExpressions"), j, expr)
+    {
+      if (!is_zone_key(json_string_value(json_object_get(expr, "key"))))
+        continue;
+      json_array_foreach(json_object_get(expr, "values"), k, v)
+          zone_add(zl, json_string_value(v));
+    }
+  }
+  if (zl->n > 0)
+    return;
+  st = berth_k8s_list_all(x->c->client, &berth_k8s_res_nodes, NULL, NULL,
+                          &nodes, &err);
+  prov_api_note(x->c, "list", st, &err);
+  if (st != BERTH_OK) {
+    /* Without the nodes the backend falls back to the region's first
+     * zone; say why. */
+    log_claim(x, BERTH_LOG_WARN, "cannot list the nodes' zones", "error",
+              err.message);
+    return;
+  }
+  json_array_foreach(json_object_get(nodes, "items"), i, n)
+  {
+    const char *z = berth_k8s_obj_label(n, "topology.ebs.csi.aws.com/zone");
+    if (z == NULL)
+      z = berth_k8s_obj_label(n, "topology.kubernetes.io/zone");
+    zone_add(zl, z);
+  }
+  json_decref(nodes);
 }
 
 /* Backend provision, timed. */
@@ -227,7 +388,9 @@ static berth_status_t backend_provision(claim_ctx_t *x,
 
   json_t *node = NULL;
   berth_error_t nerr;
+  zone_list_t zl;
 
+  memset(&zl, 0, sizeof(zl));
   fill_request(x, &req);
   used_gids(x, &gids, &req.n_used_gids);
   req.used_gids = gids;
@@ -238,6 +401,12 @@ static berth_status_t backend_provision(claim_ctx_t *x,
                    &nerr) != BERTH_OK)
     node = NULL;
   req.node = node;
+  if (req.selected_node == NULL &&
+      strcmp(berth_backend_name(x->be), "ebs") == 0) {
+    claim_zones(x, &zl);
+    req.zones = zl.names;
+    req.n_zones = zl.n;
+  }
   st = berth_backend_provision(x->be, &req, res, err);
   json_decref(node);
   free(gids);
@@ -251,6 +420,7 @@ static berth_status_t build_pv(claim_ctx_t *x,
                                berth_error_t *err)
 {
   prov_pv_input_t in;
+  berth_status_t st;
 
   memset(&in, 0, sizeof(in));
   in.pv_name = x->pv_name;
@@ -260,7 +430,12 @@ static berth_status_t build_pv(claim_ctx_t *x,
   in.result = res;
   in.requested_bytes = x->req_bytes;
   in.requested = x->req_text;
-  return prov_pv_build(&in, pv, err);
+  st = prov_pv_build(&in, pv, err);
+  /* RBAC that lets us neither patch nor update PVs (nfs-subdir's) could
+   * never remove the finalizer: make the PV without it. */
+  if (st == BERTH_OK && !x->c->pv_finalizer)
+    json_object_del(json_object_get(*pv, "metadata"), "finalizers");
+  return st;
 }
 
 /* Delete the storage of pv (never saved) with the backend. */
@@ -502,7 +677,7 @@ static json_t *resize_wanted(claim_ctx_t *x, uint64_t *want)
   cap = json_string_value(json_object_get(
       json_object_get(json_object_get(pv, "spec"), "capacity"), "storage"));
   by = berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by");
-  if (cap == NULL || prov_quantity_parse(cap, &have) != BERTH_OK ||
+  if (cap == NULL || berth_quantity_parse(cap, &have, NULL) != BERTH_OK ||
       *want <= have || by == NULL || strcmp(by, x->prov) != 0) {
     json_decref(pv);
     return NULL;
@@ -570,7 +745,7 @@ static prov_result_t claim_resize(claim_ctx_t *x)
     return PROV_DONE;
   st = berth_backend_expand(x->be, pv, want, &got, &err);
   if (st == BERTH_OK) {
-    prov_quantity_format(got, size, sizeof(size));
+    berth_quantity_format(got, size, sizeof(size));
     st = resize_record(x, vol, size, &err);
   }
   if (st == BERTH_OK) {

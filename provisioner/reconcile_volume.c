@@ -1,16 +1,19 @@
 /* berth-provisioner: the PV state machine.
  *
- * A PV is ours when pv.kubernetes.io/provisioned-by names one of our
- * provisioners. Each sync reads it from the informer's cache and takes the
- * first step that applies; each step is idempotent, so a crash anywhere is
- * repaired by the next sync:
+ * A PV is ours when pv.kubernetes.io/provisioned-by or migrated-to names
+ * one of our provisioners, or it is adopted (volume_owner.c). Each sync reads
+ * it from the informer's cache and takes the first step that applies; each step
+ * is idempotent, so a crash anywhere is repaired by the next sync:
  *
  *   RETAIN     reclaim policy other than Delete: the storage stays; our
  *              finalizer (F = external-provisioner.volume.kubernetes.io/
  *              finalizer) must not hold the PV, so it is dropped if there.
  *   GUARD      reclaim policy Delete, not Released, F missing (a PV from an
  *              older provisioner): add F, so that the PV cannot go before
- *              its storage (as the sig-storage library).
+ *              its storage (as the sig-storage library). Not when RBAC
+ *              lets us neither patch nor update PVs (nfs-subdir's): F
+ *              could never be removed; the storage goes first, then the
+ *              PV, as the library without AddFinalizer.
  *   (wait)     not Released yet: nothing to do.
  *   RECLAIM    Released with reclaim policy Delete:
  *                1. backend delete: remove, archive or keep the storage as
@@ -65,8 +68,10 @@ static prov_result_t set_guard(vol_ctx_t *x, bool present)
   berth_error_t err;
 
   if (!prov_active(x->c) ||
-      prov_obj_has_finalizer(x->pv, PROV_PV_FINALIZER) == present)
-    return PROV_DONE; /* the cache is current enough: nothing of ours */
+      prov_obj_has_finalizer(x->pv, PROV_PV_FINALIZER) == present ||
+      (present && !x->c->pv_finalizer))
+    return PROV_DONE; /* the cache is current enough: nothing of ours; or
+                         RBAC would not let us remove it again */
   if (prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumes, x->pv,
                              PROV_PV_FINALIZER, present, &err) == BERTH_OK)
     return PROV_DONE;
@@ -147,7 +152,8 @@ static prov_result_t reclaim(vol_ctx_t *x)
   if (!prov_obj_deleting(x->pv))
     st = prov_api_delete_pv(x->c, x->name, berth_k8s_obj_uid(x->pv), &after,
                             &err);
-  if (st == BERTH_OK)
+  if (st == BERTH_OK &&
+      (x->c->pv_finalizer || prov_obj_has_finalizer(x->pv, PROV_PV_FINALIZER)))
     st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumes, x->pv,
                                 PROV_PV_FINALIZER, false, &err);
   json_decref(after);
@@ -189,8 +195,7 @@ prov_result_t prov_sync_volume(prov_controller_t *c, const char *name)
   x.pv = berth_k8s_informer_get(c->volumes, NULL, name);
   if (x.pv == NULL)
     return PROV_DONE;
-  x.be = prov_provisioners_find(
-      c->provs, berth_k8s_obj_annotation(x.pv, PROV_ANN_PROVISIONED_BY));
+  x.be = prov_volume_backend(c, x.pv);
   x.cls = json_string_value(
       json_object_get(json_object_get(x.pv, "spec"), "storageClassName"));
   if (x.cls != NULL)

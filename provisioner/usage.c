@@ -7,7 +7,7 @@
 #include "controller_int.h"
 
 #include "claim.h"
-#include "quantity.h"
+#include "berth/quantity.h"
 
 #include "berth/log.h"
 #include "berth/buf.h"
@@ -74,7 +74,7 @@ static uint64_t capacity(const json_t *pv)
       json_object_get(json_object_get(pv, "spec"), "capacity"), "storage"));
   uint64_t bytes = 0;
 
-  if (q == NULL || prov_quantity_parse(q, &bytes) != BERTH_OK)
+  if (q == NULL || berth_quantity_parse(q, &bytes, NULL) != BERTH_OK)
     return 0;
   return bytes;
 }
@@ -82,8 +82,7 @@ static uint64_t capacity(const json_t *pv)
 static void measure(prov_usage_t *u, const json_t *pv)
 {
   prov_controller_t *c = u->c;
-  berth_backend_t *be = prov_provisioners_find(
-      c->provs, berth_k8s_obj_annotation(pv, PROV_ANN_PROVISIONED_BY));
+  berth_backend_t *be = prov_volume_backend(c, pv);
   const char *phase = json_string_value(
       json_object_get(json_object_get(pv, "status"), "phase"));
   const char *cls = json_string_value(

@@ -97,6 +97,12 @@ char *berth_str_trim(char *s);
 berth_status_t berth_str_to_ll(const char *s, long long min, long long max,
                                long long *out);
 
+/* The length (1 to 4) of the well-formed UTF-8 sequence at s, which has
+ * len > 0 bytes, or 0 when the bytes there are not one: RFC 3629's
+ * grammar, so overlong forms, UTF-16 surrogates (U+D800..U+DFFF) and code
+ * points above U+10FFFF are refused. ASCII gives 1. */
+size_t berth_utf8_len(const unsigned char *s, size_t len);
+
 /* Overwrite n bytes at p with zeros in a way the compiler cannot remove:
  * for secrets (keys, tokens) before their memory is freed. */
 void berth_memzero(void *p, size_t n);

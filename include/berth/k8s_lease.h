@@ -48,10 +48,30 @@ berth_status_t berth_k8s_lease_update(berth_k8s_client_t *c, const char *ns,
                                       berth_k8s_lease_t *out,
                                       berth_error_t *err);
 
-/* Read a Lease object's fields into *out (malformed times: BERTH_EPARSE). */
+/* Read a Lease object's fields into *out (malformed times, or counts that
+ * are not an int32 >= 0: BERTH_EPARSE). */
 berth_status_t berth_k8s_lease_from_json(const json_t *obj,
                                          berth_k8s_lease_t *out,
                                          berth_error_t *err);
+
+/* The Endpoints lock of client-go's leader election before Leases
+ * (resourcelock "endpoints"): the same record, kept as JSON in the
+ * control-plane.alpha.kubernetes.io/leader annotation of the Endpoints
+ * object ns/name. For clients whose RBAC grants Endpoints but not Leases
+ * (nfs-subdir-external-provisioner's leader-locking Role), and which must
+ * exclude its replicas that lock the same object. Same semantics as the
+ * Lease functions above; write creates (create true) or updates
+ * conditionally on in->resource_version. */
+berth_status_t berth_k8s_endpoints_lock_get(berth_k8s_client_t *c,
+                                            const char *ns, const char *name,
+                                            berth_k8s_lease_t *out,
+                                            berth_error_t *err);
+berth_status_t berth_k8s_endpoints_lock_write(berth_k8s_client_t *c,
+                                              const char *ns, const char *name,
+                                              const berth_k8s_lease_t *in,
+                                              bool create,
+                                              berth_k8s_lease_t *out,
+                                              berth_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -91,7 +91,10 @@ typedef berth_status_t (*berth_nfs_readdir_fn)(void *ctx, const char *name,
  * berth_nfs_destroy. Every call on the handle, and the mount itself, gives
  * up after BERTH_NFS_DEFAULT_TIMEOUT_MS. A malformed URL gives BERTH_EPARSE,
  * an unknown export BERTH_ENOTFOUND, a server that cannot be reached
- * BERTH_ETRANSPORT or BERTH_ETIMEOUT. *out is set only on success. */
+ * BERTH_ETRANSPORT or BERTH_ETIMEOUT. *out is set only on success. A URL
+ * with version=3 or version=4 speaks that version; one without is
+ * negotiated: NFSv3, and when the server refuses it (an NFSv4-only
+ * export) NFSv4.0; berth_nfs_version tells which. */
 berth_status_t berth_nfs_connect(const char *url, berth_nfs_t **out,
                                  berth_error_t *err);
 

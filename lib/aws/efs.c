@@ -269,6 +269,10 @@ berth_status_t berth_efs_parse_access_points(const char *json, size_t len,
   return st;
 }
 
+/* The largest |CreationTime| in seconds whose milliseconds fit int64_t
+ * with room to spare (about 291,000 years). */
+#define CREATION_TIME_MAX_S 9.2e15
+
 static berth_status_t fill_fs(const json_t *o, void *item, berth_error_t *err)
 {
   berth_efs_file_system_t *fs = item;
@@ -315,8 +319,16 @@ static berth_status_t fill_fs(const json_t *o, void *item, berth_error_t *err)
    * "timestamp" in JSON protocols). */
   t = json_object_get(o, "CreationTime");
   if (st == BERTH_OK && t != NULL) {
-    if (json_is_number(t))
-      fs->creation_time_ms = (int64_t)(json_number_value(t) * 1000.0);
+    /* A double converts to int64_t only within range (C11 6.3.1.4); a
+     * broken or hostile endpoint's 1e300 is refused, not converted. */
+    double secs = json_is_number(t) ? json_number_value(t) : 0.0;
+
+    if (json_is_number(t) && secs >= -CREATION_TIME_MAX_S &&
+        secs <= CREATION_TIME_MAX_S)
+      fs->creation_time_ms = (int64_t)(secs * 1000.0);
+    else if (json_is_number(t))
+      st = berth_error_set(err, BERTH_EPARSE,
+                           "CreationTime: %g is out of range", secs);
     else if (!json_is_null(t))
       st = berth_error_set(err, BERTH_EPARSE,
                            "CreationTime: expected number, got %s",

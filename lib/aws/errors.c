@@ -159,12 +159,14 @@ berth_status_t berth_aws_error_status(const char *code, long http_code)
              : berth_http_status_to_berth(http_code);
 }
 
-/* Copy s into out, white space runs collapsed to one space, trimmed, and
- * secrets in running text redacted (a server may echo what it got). */
+/* Copy s into out, white space runs collapsed to one space, trimmed,
+ * secrets in running text redacted (a server may echo what it got), and
+ * only printable UTF-8 kept. */
 static void copy_clean(char *out, size_t size, const char *s)
 {
   berth_buf_t raw, red;
   size_t i = 0;
+  size_t o = 0;
   bool space = false;
 
   if (size == 0)
@@ -185,9 +187,25 @@ static void copy_clean(char *out, size_t size, const char *s)
   }
   if (berth_redact(berth_buf_str(&raw), &red) != BERTH_OK)
     berth_buf_reset(&red);
-  for (i = 0; i + 1 < size && i < red.len; i++)
-    out[i] = red.data[i];
-  out[i] = '\0';
+  /* Control bytes (a terminal escape, DEL) and bytes that are not UTF-8
+   * become '?', and the copy ends on a whole character, so that code and
+   * message are one printable line that logs and Events can carry. */
+  for (i = 0; i < red.len;) {
+    const unsigned char *u = (const unsigned char *)red.data + i;
+    size_t n = *u < 0x20 || *u == 0x7f ? 0 : berth_utf8_len(u, red.len - i);
+
+    if (o + (n == 0 ? 1 : n) + 1 > size)
+      break;
+    if (n == 0) {
+      out[o++] = '?';
+      i++;
+    } else {
+      memcpy(out + o, u, n);
+      o += n;
+      i += n;
+    }
+  }
+  out[o] = '\0';
   berth_buf_cleanup(&raw);
   berth_buf_cleanup(&red);
 }

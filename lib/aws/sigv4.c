@@ -583,6 +583,35 @@ static berth_status_t add_out_header(berth_sigv4_result_t *r, const char *name,
   return BERTH_OK;
 }
 
+/* true when s has no control byte (and none of the bytes in forbidden):
+ * safe inside one header line. */
+static bool header_text_ok(const char *s, const char *forbidden)
+{
+  for (; *s != '\0'; s++) {
+    if ((unsigned char)*s < 0x20 || *s == 0x7f ||
+        strchr(forbidden, *s) != NULL)
+      return false;
+  }
+  return true;
+}
+
+/* A request header's value: no control byte but tab, except a line
+ * break followed by a space or tab (an obsolete folded line, RFC 9112
+ * section 5.2, which the official suite signs); a break followed by
+ * anything else would start a new header. NULL is an empty value. */
+static bool header_value_ok(const char *v)
+{
+  for (; v != NULL && *v != '\0'; v++) {
+    unsigned char c = (unsigned char)*v;
+
+    if (c == '\n' && (v[1] == ' ' || v[1] == '\t'))
+      continue;
+    if ((c < 0x20 && c != '\t') || c == 0x7f)
+      return false;
+  }
+  return true;
+}
+
 berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
                                 const berth_sigv4_params_t *params,
                                 berth_sigv4_result_t *out, berth_error_t *err)
@@ -634,6 +663,19 @@ berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
     st = berth_error_set(err, BERTH_EINVAL, "sigv4: no region or service");
     goto done;
   }
+  /* What goes into the Authorization and X-Amz-Security-Token headers
+   * comes from configuration or a credentials endpoint: a control byte
+   * there would start a header line of its own. */
+  if (!header_text_ok(cred->access_key_id, "/, ") ||
+      !header_text_ok(params->region, "/, ") ||
+      !header_text_ok(params->service, "/, ") ||
+      (cred->session_token != NULL &&
+       !header_text_ok(cred->session_token, ""))) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "sigv4: the access key id, region, service or "
+                         "session token has a control byte or a delimiter");
+    goto done;
+  }
   if (berth_sigv4_format_date(params->time_ms, r.amz_date) != BERTH_OK) {
     st = berth_error_set(err, BERTH_EINVAL, "sigv4: time out of range");
     goto done;
@@ -678,6 +720,12 @@ berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
 
     if (h->name == NULL || *h->name == '\0') {
       st = berth_error_set(err, BERTH_EINVAL, "sigv4: empty header name");
+      goto done;
+    }
+    if (!header_text_ok(h->name, ": ") || !header_value_ok(h->value)) {
+      st = berth_error_set(err, BERTH_EINVAL,
+                           "sigv4: a header name or value has a control "
+                           "byte");
       goto done;
     }
     if (strcasecmp(h->name, "host") == 0)

@@ -6,6 +6,7 @@
  * loop. Every ares status is converted to a berth_status_t in exactly one
  * place, dns_status_from_ares. */
 #include "berth/dns.h"
+#include "dns_int.h"
 
 #include "berth/buf.h"
 #include "berth/clock.h"
@@ -491,6 +492,24 @@ static berth_status_t dns_srv_from_reply(const struct ares_srv_reply *reply,
 
 done:
   berth_dns_srv_list_free(list);
+  return st;
+}
+
+berth_status_t berth__dns_srv_parse(const unsigned char *abuf, int alen,
+                                    const char *name,
+                                    berth_dns_srv_list_t **out,
+                                    berth_error_t *err)
+{
+  struct ares_srv_reply *srv = NULL;
+  int status = ares_parse_srv_reply(abuf, alen, &srv);
+  berth_status_t st;
+
+  if (status != ARES_SUCCESS)
+    st = dns_status_from_ares(status, "resolve SRV", name, err);
+  else
+    st = dns_srv_from_reply(srv, name, out, err);
+  if (srv != NULL)
+    ares_free_data(srv);
   return st;
 }
 

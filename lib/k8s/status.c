@@ -101,7 +101,9 @@ berth_status_t berth_k8s_status_decode_json(long http_code,
     retry = json_object_get(details, "retryAfterSeconds");
     if (retry_after_ms != NULL && json_is_integer(retry) &&
         json_integer_value(retry) >= 0)
-      *retry_after_ms = (int64_t)json_integer_value(retry) * 1000;
+      *retry_after_ms = json_integer_value(retry) > INT64_MAX / 1000
+                            ? INT64_MAX / 1000 * 1000
+                            : (int64_t)json_integer_value(retry) * 1000;
   }
   if (c >= 200 && c < 300 && (outcome == NULL ||
                               strcmp(outcome, "Failure") != 0)) {

@@ -5,8 +5,14 @@
  * strings, except that plain (unquoted) "", "~" and "null" become JSON
  * null, as sigs.k8s.io/yaml (which client-go uses) reads them. Typed
  * fields (booleans) are interpreted by the reader of each field. Aliases
- * are followed with a bound on depth and on the number of nodes produced,
- * so a "billion laughs" document fails instead of eating memory. */
+ * are followed with a bound on depth, on the number of nodes produced and
+ * on the bytes produced, so a "billion laughs" document fails at once
+ * instead of eating memory, whether it repeats many small nodes or a few
+ * long scalars. Kubeconfig files use no aliases; the byte bound (a few
+ * bytes per node plus the scalars' bytes, against a budget of
+ * OUTPUT_PER_BYTE times the file's size plus OUTPUT_BASE) is far above
+ * what any document without aliases can produce. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,10 +23,18 @@
 
 #define MAX_DEPTH 64
 #define MAX_NODES 1000000
+/* Each node counts NODE_COST bytes besides its scalar or key text. A file
+ * of len bytes without aliases produces less than 2 nodes and 1 byte of
+ * text per byte, so 32 * len + 1 MiB is never reached without them. */
+#define NODE_COST 8
+#define OUTPUT_PER_BYTE 32
+#define OUTPUT_BASE (1024 * 1024)
 
 typedef struct {
   yaml_document_t *doc;
   size_t produced;
+  size_t bytes;  /* output so far, counted as above */
+  size_t budget; /* the most output allowed */
   const char *path;
   berth_error_t *err;
 } conv_t;
@@ -35,6 +49,26 @@ static berth_status_t fail(conv_t *cv, yaml_node_t *node, const char *what)
                          node != NULL ? (unsigned long)node->start_mark.line + 1
                                       : 0UL,
                          what);
+}
+
+/* Count n more bytes of output; false past the budget. */
+static bool spend(conv_t *cv, size_t n)
+{
+  if (n > cv->budget - cv->bytes)
+    return false;
+  cv->bytes += n;
+  return true;
+}
+
+static berth_status_t too_big(conv_t *cv, yaml_node_t *node)
+{
+  char msg[160];
+
+  snprintf(msg, sizeof(msg),
+           "aliases expand the document beyond %zu bytes (a kubeconfig "
+           "needs no aliases)",
+           cv->budget);
+  return fail(cv, node, msg);
 }
 
 static berth_status_t convert_scalar(yaml_node_t *node, json_t **out)
@@ -68,6 +102,10 @@ static berth_status_t convert_mapping(conv_t *cv, yaml_node_t *node,
     key = yaml_document_get_node(cv->doc, pair->key);
     if (key == NULL || key->type != YAML_SCALAR_NODE) {
       st = fail(cv, key, "a mapping key is not a string");
+      goto done;
+    }
+    if (!spend(cv, key->data.scalar.length + NODE_COST)) {
+      st = too_big(cv, key);
       goto done;
     }
     if (json_object_get(obj, (const char *)key->data.scalar.value) != NULL) {
@@ -108,6 +146,10 @@ static berth_status_t convert(conv_t *cv, yaml_node_t *node, int depth,
     return fail(cv, node, "nested too deeply");
   if (++cv->produced > MAX_NODES)
     return fail(cv, node, "too many nodes (alias expansion?)");
+  if (!spend(cv, NODE_COST + (node->type == YAML_SCALAR_NODE
+                                  ? node->data.scalar.length
+                                  : 0)))
+    return too_big(cv, node);
   switch (node->type) {
   case YAML_SCALAR_NODE:
     st = convert_scalar(node, out);
@@ -178,6 +220,10 @@ berth_status_t berth__k8s_yaml_to_json(const char *path, const char *text,
   } else {
     cv.doc = &doc;
     cv.produced = 0;
+    cv.bytes = 0;
+    cv.budget = len > (SIZE_MAX - OUTPUT_BASE) / OUTPUT_PER_BYTE
+                    ? SIZE_MAX
+                    : len * OUTPUT_PER_BYTE + OUTPUT_BASE;
     cv.path = path;
     cv.err = err;
     st = convert(&cv, root, 0, &value);

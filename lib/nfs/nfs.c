@@ -172,24 +172,68 @@ static berth_nfs_type_t bnfs_type_from_mode(uint64_t mode)
   return type;
 }
 
-/* True when the URL's query asks for NFSv4 ("version=4"). libnfs has parsed
- * it already and set its context; it has no getter, so look ourselves. */
-static bool bnfs_url_is_v4(const char *url)
+/* The URL's "version=" argument: 3, 4, or 0 when it has none. libnfs has
+ * parsed it already and set its context; it has no getter, so look
+ * ourselves. */
+static int bnfs_url_version(const char *url)
 {
   const char *q = strchr(url, '?');
 
   while (q != NULL) {
     q++;
     if (strncmp(q, "version=", 8) == 0)
-      return q[8] == '4' && (q[9] == '\0' || q[9] == '&');
+      return q[8] == '4' && (q[9] == '\0' || q[9] == '&') ? 4 : 3;
     q = strchr(q, '&');
   }
-  return false;
+  return 0;
 }
 
+static berth_status_t bnfs_connect_once(const char *url, int timeout_ms,
+                                        berth_nfs_t **out, berth_error_t *err);
+
+/* A URL that names no version is negotiated, as mount.nfs does when no
+ * nfsvers is given: it tries the versions in turn and keeps the first the
+ * server accepts. mount.nfs starts at v4; berth starts at v3, whose
+ * support in libnfs is the fuller (libnfs speaks NFSv4.0 only, and its
+ * v4 chmod and chown need a workaround, below), and so that servers that
+ * serve both keep the version berth always used. A server that does not
+ * serve v3 (an NFSv4-only export: no MOUNT service) is then reached over
+ * v4. A timeout is not retried: an unreachable server would cost twice. */
 berth_status_t berth_nfs_connect_timeout(const char *url, int timeout_ms,
                                          berth_nfs_t **out,
                                          berth_error_t *err)
+{
+  berth_error_t err3;
+  berth_status_t st;
+  char *url4 = NULL;
+
+  if (url == NULL || bnfs_url_version(url) != 0)
+    return bnfs_connect_once(url, timeout_ms, out, err);
+  berth_error_clear(&err3);
+  st = bnfs_connect_once(url, timeout_ms, out, &err3);
+  if (st == BERTH_OK || st == BERTH_ETIMEOUT || st == BERTH_EINVAL ||
+      st == BERTH_EPARSE || st == BERTH_ENOMEM) {
+    if (st != BERTH_OK && err != NULL)
+      *err = err3;
+    return st;
+  }
+  url4 = berth_strdup_printf("%s%sversion=4", url,
+                             strchr(url, '?') != NULL ? "&" : "?");
+  if (url4 == NULL)
+    return berth_error_set(err, BERTH_ENOMEM, "nfs connect: out of memory");
+  st = bnfs_connect_once(url4, timeout_ms, out, err);
+  if (st != BERTH_OK && err != NULL) {
+    char prefix[sizeof(err3.message) + 16];
+
+    snprintf(prefix, sizeof(prefix), "NFSv3: %s; NFSv4", err3.message);
+    berth_error_prefix(err, prefix);
+  }
+  free(url4);
+  return st;
+}
+
+static berth_status_t bnfs_connect_once(const char *url, int timeout_ms,
+                                        berth_nfs_t **out, berth_error_t *err)
 {
   berth_status_t st = BERTH_OK;
   berth_nfs_t *nfs = NULL;
@@ -239,7 +283,7 @@ berth_status_t berth_nfs_connect_timeout(const char *url, int timeout_ms,
                            : "expected nfs://server/path[?arg=value...]");
     goto done;
   }
-  nfs->version = bnfs_url_is_v4(url) ? 4 : 3;
+  nfs->version = bnfs_url_version(url) == 4 ? 4 : 3;
   nfs->export_path = strdup(parsed->path);
   if (nfs->export_path == NULL) {
     st = berth_error_set(err, BERTH_ENOMEM, "nfs connect: out of memory");

@@ -92,6 +92,41 @@ berth_status_t berth_str_to_ll(const char *s, long long min, long long max,
   return BERTH_OK;
 }
 
+size_t berth_utf8_len(const unsigned char *s, size_t len)
+{
+  unsigned char lo = 0x80; /* the second byte's range (RFC 3629 section 4) */
+  unsigned char hi = 0xbf;
+  size_t n;
+  size_t i;
+
+  if (s[0] < 0x80)
+    return 1;
+  if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+    n = 2;
+  } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+    n = 3;
+    if (s[0] == 0xe0)
+      lo = 0xa0; /* below is overlong */
+    else if (s[0] == 0xed)
+      hi = 0x9f; /* above are the surrogates */
+  } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+    n = 4;
+    if (s[0] == 0xf0)
+      lo = 0x90; /* below is overlong */
+    else if (s[0] == 0xf4)
+      hi = 0x8f; /* above is past U+10FFFF */
+  } else {
+    return 0; /* a continuation byte, 0xc0/0xc1 (overlong) or 0xf5.. */
+  }
+  if (n > len || s[1] < lo || s[1] > hi)
+    return 0;
+  for (i = 2; i < n; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+  }
+  return n;
+}
+
 void berth_memzero(void *p, size_t n)
 {
   volatile unsigned char *v = p;

@@ -4,6 +4,7 @@
 
 #include "berth/buf.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *berth_backend_name(const berth_backend_t *be)
@@ -66,6 +67,17 @@ bool berth_backend_can_measure_usage(const berth_backend_t *be)
   return be != NULL && be->ops->usage != NULL;
 }
 
+berth_status_t berth_backend_check_claim(berth_backend_t *be,
+                                         const berth_provision_request_t *req,
+                                         berth_error_t *err)
+{
+  if (be == NULL || req == NULL)
+    return berth_error_set(err, BERTH_EINVAL, "check: no backend or request");
+  if (be->ops->check_claim == NULL)
+    return BERTH_OK;
+  return be->ops->check_claim(be, req, err);
+}
+
 bool berth_backend_can_expand(const berth_backend_t *be)
 {
   return be != NULL && be->ops->expand != NULL;
@@ -125,6 +137,120 @@ unsigned berth_access_mode_parse(const char *name)
   return 0;
 }
 
+/* StorageClass parameters of the tools berth replaces, by tool, so that a
+ * key refused by one backend can be named as another tool's. */
+static const char *const bbe_nfs_subdir_keys[] = {
+    "archiveOnDelete",
+    "onDelete",
+    "pathPattern",
+    NULL,
+};
+static const char *const bbe_ebs_keys[] = {
+    "type",
+    "iops",
+    "iopsPerGB",
+    "allowAutoIOPSPerGBIncrease",
+    "throughput",
+    "encrypted",
+    "kmsKeyId",
+    "blockExpress",
+    "blockSize",
+    "inodeSize",
+    "bytesPerInode",
+    "numberOfInodes",
+    "ext4BigAlloc",
+    "ext4ClusterSize",
+    "ext4EncryptionSupport",
+    "allowAutoIOPSIncreaseOnModify",
+    "volumeInitializationRate",
+    "blockAttachUntilInitialized",
+    "outpostArn",
+    "fsType",
+    "csi.storage.k8s.io/fstype",
+    NULL,
+};
+static const char *const bbe_efs_keys[] = {
+    "provisioningMode",
+    "fileSystemId",
+    "directoryPerms",
+    "gidRangeStart",
+    "gidRangeEnd",
+    "basePath",
+    "subPathPattern",
+    "ensureUniqueDirectory",
+    "reuseAccessPoint",
+    "az",
+    NULL,
+};
+
+/* The known key that key spells in another case, or NULL. */
+static const char *bbe_case_twin(const char *key, const char *const *known)
+{
+  for (; *known != NULL; known++) {
+    if (berth_str_case_eq(key, *known))
+      return *known;
+  }
+  return NULL;
+}
+/* The in-tree kubernetes.io/aws-ebs plugin's zone keys, gone in CSI. */
+static const char *const bbe_intree_keys[] = {"zone", "zones", NULL};
+
+static bool bbe_in(const char *key, const char *const *list)
+{
+  for (; *list != NULL; list++) {
+    if (berth_str_case_eq(key, *list))
+      return true;
+  }
+  return false;
+}
+
+const char *berth_backend_foreign_key(const char *backend, const char *key)
+{
+  bool ebs = strcmp(backend, "ebs") == 0;
+  bool efs = strncmp(backend, "efs", 3) == 0;
+  bool nfs = strncmp(backend, "nfs", 3) == 0;
+
+  if (key == NULL)
+    return NULL;
+  if (efs && strcmp(key, "az") == 0)
+    return "aws-efs-csi-driver uses it only to pick the mount target of a "
+           "cross-account mount (awsRoleArn secret), which berth does not "
+           "support";
+  if (berth_str_has_prefix(key, "csi.storage.k8s.io/") &&
+      strstr(key, "secret") != NULL)
+    return "a CSI external-provisioner secret parameter; berth does not "
+           "take secrets from the class (it uses its own credentials)";
+  if (!ebs && (bbe_in(key, bbe_ebs_keys) ||
+               berth_str_has_prefix(key, "tagSpecification_")))
+    return "a parameter of aws-ebs-csi-driver, for an EBS provisioner of "
+           "berth, not this one";
+  if (!efs && bbe_in(key, bbe_efs_keys))
+    return "a parameter of aws-efs-csi-driver, for an EFS provisioner of "
+           "berth, not this one";
+  if (!nfs && !efs && bbe_in(key, bbe_nfs_subdir_keys))
+    return "a parameter of nfs-subdir-external-provisioner, for an NFS "
+           "provisioner of berth, not this one";
+  if (bbe_in(key, bbe_intree_keys))
+    return "a parameter of the in-tree kubernetes.io/aws-ebs plugin that no "
+           "CSI driver takes; use the class's allowedTopologies";
+  return NULL;
+}
+
+bool berth_backend_error_reschedules(const berth_error_t *err)
+{
+  static const char *const codes[] = {
+      BERTH_REASON_NODE_CHOICE,  "InsufficientVolumeCapacity", "Unsupported",
+      "InvalidAvailabilityZone", "InvalidZone.NotFound",
+  };
+  size_t i;
+
+  for (i = 0; err != NULL && i < sizeof(codes) / sizeof(codes[0]); i++) {
+    if (strcmp(err->reason, codes[i]) == 0)
+      return true;
+  }
+  return false;
+}
+
 static bool bbe_is_known(const char *key, const char *const *known)
 {
   for (; *known != NULL; known++) {
@@ -162,14 +288,27 @@ berth_status_t berth_backend_check_parameters(const char *backend,
   }
   json_object_foreach((json_t *)parameters, key, value) {
     if (!bbe_is_known(key, known)) {
-      char quoted[80];
+      const char *other = berth_backend_foreign_key(backend, key);
+      const char *twin = bbe_case_twin(key, known);
+      char quoted[80], hint[160];
 
       bbe_list(known, &list);
       berth_backend_quote(key, strlen(key), quoted, sizeof(quoted));
+      /* nfs-subdir and aws-efs-csi-driver read their keys exactly (Go map
+       * lookups), so a key in another case would be ignored there; here
+       * it is refused, with the spelling that works. */
+      if (twin != NULL && other == NULL) {
+        snprintf(hint, sizeof(hint),
+                 "keys are case-sensitive, as in the tool this backend "
+                 "replaces: write %s",
+                 twin);
+        other = hint;
+      }
       st = berth_error_set(err, BERTH_EINVAL,
-                           "%s: unknown StorageClass parameter %s "
+                           "%s: unknown StorageClass parameter %s%s%s "
                            "(known: %s)",
-                           backend, quoted, berth_buf_str(&list));
+                           backend, quoted, other != NULL ? ": " : "",
+                           other != NULL ? other : "", berth_buf_str(&list));
       goto done;
     }
     /* StorageClass parameters are map[string]string; a string holding a
@@ -199,32 +338,6 @@ const char *berth_backend_parameter(const json_t *parameters, const char *key)
   return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* The length of the valid UTF-8 sequence at s (at most len bytes), or 0
- * when the bytes there are not one. ASCII gives 1. */
-static size_t bbe_utf8_len(const unsigned char *s, size_t len)
-{
-  size_t n;
-  size_t i;
-
-  if (s[0] < 0x80)
-    return 1;
-  if (s[0] >= 0xc2 && s[0] <= 0xdf)
-    n = 2;
-  else if (s[0] >= 0xe0 && s[0] <= 0xef)
-    n = 3;
-  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-    n = 4;
-  else
-    return 0;
-  if (n > len)
-    return 0;
-  for (i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-  }
-  return n;
-}
-
 void berth_backend_quote(const char *s, size_t len, char *out, size_t outsize)
 {
   static const char hex[] = "0123456789abcdef";
@@ -240,7 +353,7 @@ void berth_backend_quote(const char *s, size_t len, char *out, size_t outsize)
   }
   out[o++] = '"';
   while (i < len) {
-    size_t n = bbe_utf8_len(u + i, len - i);
+    size_t n = berth_utf8_len(u + i, len - i);
     bool escape = n == 0 || u[i] < 0x20 || u[i] == 0x7f;
     size_t need = escape ? 4 : n + (u[i] == '"' || u[i] == '\\');
 

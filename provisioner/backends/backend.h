@@ -80,6 +80,14 @@ typedef struct berth_provision_request {
                                   existing PVs of the class, for backends
                                   that allocate gids; may be NULL */
   size_t n_used_gids;
+  const json_t *mount_options; /* the StorageClass's mountOptions (an
+                                  array of strings), or NULL */
+  bool block;               /* spec.volumeMode is Block */
+  const char *const *zones; /* without a selected node: the zones the
+                               volume may go to (the class's
+                               allowedTopologies, else the zones of the
+                               cluster's nodes), sorted; may be NULL */
+  size_t n_zones;
 } berth_provision_request_t;
 
 /* What a provision made. Initialise with berth_provision_result_init;
@@ -126,7 +134,7 @@ typedef struct berth_usage {
 
 typedef struct berth_backend berth_backend_t;
 
-/* The vtable. Every member but expand is required. */
+/* The vtable. Every member but expand and check_claim is required. */
 typedef struct berth_backend_ops {
   const char *name; /* "nfs", "efs", "ebs" */
   berth_status_t (*validate)(berth_backend_t *be, const json_t *parameters,
@@ -148,6 +156,12 @@ typedef struct berth_backend_ops {
   berth_status_t (*expand)(berth_backend_t *be, const json_t *pv,
                            uint64_t new_bytes, uint64_t *out_bytes,
                            berth_error_t *err);
+  /* Optional (NULL: every claim shape is fine): refuse, without I/O, a
+   * claim the backend cannot serve (volume mode, access modes) with
+   * BERTH_EINVAL and a message naming the claim field. */
+  berth_status_t (*check_claim)(berth_backend_t *be,
+                                const berth_provision_request_t *req,
+                                berth_error_t *err);
 } berth_backend_ops_t;
 
 /* A backend instance. Each backend's own state embeds this as its first
@@ -181,6 +195,13 @@ berth_status_t berth_backend_delete(berth_backend_t *be,
                                     const berth_delete_request_t *req,
                                     berth_delete_outcome_t *out,
                                     berth_error_t *err);
+
+/* Check the claim's shape (req->block, req->access_modes) against what
+ * the backend can serve, with the class parameters in req->parameters; no
+ * I/O. BERTH_EINVAL with a message naming the field when it cannot. */
+berth_status_t berth_backend_check_claim(berth_backend_t *be,
+                                         const berth_provision_request_t *req,
+                                         berth_error_t *err);
 
 /* true when the backend can grow its volumes (berth_backend_expand). */
 bool berth_backend_can_expand(const berth_backend_t *be);
@@ -222,12 +243,33 @@ unsigned berth_access_mode_parse(const char *name);
 
 /* Helpers for backends' validate: parameters must be NULL or an object
  * whose values are all strings, and every key must be in known (a
- * NULL-terminated list). The message names the first offending key and,
- * for an unknown one, lists the known ones. */
+ * NULL-terminated list; compared exactly, nfs-subdir's way). The message
+ * names the first offending key and, for an unknown one, which tool it
+ * belongs to (berth_backend_foreign_key) and the known ones. */
 berth_status_t berth_backend_check_parameters(const char *backend,
                                               const json_t *parameters,
                                               const char *const *known,
                                               berth_error_t *err);
+
+/* When key (any case) is a StorageClass parameter of another tool that
+ * backend does not take, a static phrase naming that tool ("a parameter of
+ * nfs-subdir-external-provisioner"), so that an Event can say why the key
+ * is refused; else NULL. backend is "nfs", "efs" or "ebs". */
+const char *berth_backend_foreign_key(const char *backend, const char *key);
+
+/* The reason (berth_error_t.reason) a backend or the controller sets when
+ * provisioning failed because of the node the scheduler chose (its zone
+ * has no capacity, is not supported, or has no topology label): the claim
+ * should go back to the scheduler. */
+#define BERTH_REASON_NODE_CHOICE "NodeChoice"
+
+/* true when err says the failure may be caused by the node choice, so
+ * that the controller removes volume.kubernetes.io/selected-node and lets
+ * the scheduler choose again (sig-storage-lib-external-provisioner's
+ * ProvisioningReschedule): BERTH_REASON_NODE_CHOICE, or the EC2 codes for
+ * a zone without capacity or support (InsufficientVolumeCapacity,
+ * Unsupported, InvalidAvailabilityZone, InvalidZone.NotFound). */
+bool berth_backend_error_reschedules(const berth_error_t *err);
 
 /* The string value of parameter key, or NULL when absent (or parameters
  * is NULL). Borrowed. Call berth_backend_check_parameters first. */

@@ -1,7 +1,8 @@
 /* The EBS backend: the vtable of backends/backend.h over EC2 volumes (see
  * backends/ebs.h for the parameters and guarantees).
  *
- * Provision: parameters -> zone (the selected node's topology labels) ->
+ * Provision: parameters and the claim's shape (access modes, Block) ->
+ * zone (the selected node's topology labels, else req->zones) ->
  * find a disk already tagged for this PV, or CreateVolume with a
  * ClientToken derived from the PV name (EC2's idempotency:
  * https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html)
@@ -14,6 +15,7 @@
 
 #include "berth/aws.h"
 #include "berth/aws_ec2.h"
+#include "berth/buf.h"
 #include "berth/clock.h"
 
 #include <stdio.h>
@@ -29,6 +31,8 @@ typedef struct ebsb_backend {
   berth_backend_t base; /* first: the vtable */
   berth_aws_t *aws;
   char *cluster_tag; /* "kubernetes.io/cluster/<id>", or NULL */
+  char *cluster_id;  /* <id>, or NULL */
+  json_t *extra_tags; /* --extra-tags, an object of strings */
   int create_timeout_ms;
   int delete_timeout_ms;
 } ebsb_backend_t;
@@ -44,18 +48,41 @@ ebsb_validate(berth_backend_t *be, const json_t *parameters, berth_error_t *err)
   return berth_ebs_params_parse(parameters, &p, err);
 }
 
+static berth_status_t ebsb_check_claim(berth_backend_t *be,
+                                       const berth_provision_request_t *req,
+                                       berth_error_t *err)
+{
+  berth_ebs_params_t p;
+  berth_status_t st;
+
+  (void)be;
+  st = berth_ebs_params_parse(req->parameters, &p, err);
+  if (st == BERTH_OK)
+    st = berth_ebs_check_claim(&p, req->access_modes, req->block, err);
+  return st;
+}
+
 /* ---- provision --------------------------------------------------------- */
 
-/* The zone for the disk: the selected node's, or (Immediate binding) the
- * region's first zone. New string in out. */
+/* The zone for the disk. WaitForFirstConsumer: the selected node's.
+ * Immediate: one of req->zones (the class's allowedTopologies, else the
+ * zones of the cluster's nodes: the external provisioner's requisite
+ * topology), spread by claim name as it spreads its preferred topology;
+ * with no zone known at all, the region's first zone. A node without a
+ * zone label is a node choice the scheduler should make again. */
 static berth_status_t ebsb_zone(ebsb_backend_t *b,
                                 const berth_provision_request_t *req, char *out,
                                 size_t size, berth_error_t *err)
 {
   const char *z;
+  berth_status_t st;
 
   if (req->selected_node == NULL) {
-    snprintf(out, size, "%sa", berth_aws_region(b->aws));
+    if (req->n_zones > 0)
+      snprintf(out, size, "%s",
+               berth_ebs_pick_zone(req->zones, req->n_zones, req->claim_name));
+    else
+      snprintf(out, size, "%sa", berth_aws_region(b->aws));
     return BERTH_OK;
   }
   if (req->node == NULL)
@@ -64,12 +91,15 @@ static berth_status_t ebsb_zone(ebsb_backend_t *b,
                            "read",
                            req->selected_node);
   z = berth_ebs_node_zone(req->node);
-  if (z == NULL)
-    return berth_error_set(err, BERTH_EINVAL,
-                           "ebs: the selected node \"%.100s\" has no zone "
-                           "label (" BERTH_EBS_TOPOLOGY_KEY
-                           " or topology.kubernetes.io/zone)",
-                           req->selected_node);
+  if (z == NULL) {
+    st = berth_error_set(err, BERTH_EINVAL,
+                         "ebs: the selected node \"%.100s\" has no zone "
+                         "label (" BERTH_EBS_TOPOLOGY_KEY
+                         " or topology.kubernetes.io/zone)",
+                         req->selected_node);
+    berth_error_set_reason(err, BERTH_REASON_NODE_CHOICE);
+    return st;
+  }
   if (strlen(z) >= size)
     return berth_error_set(err, BERTH_EINVAL, "ebs: zone label too long");
   snprintf(out, size, "%s", z);
@@ -110,19 +140,20 @@ static berth_status_t ebsb_find(ebsb_backend_t *b, const char *pv_name,
   return st;
 }
 
-/* CreateVolume with the claim's tags and the PV's ClientToken. */
-static berth_status_t ebsb_create(ebsb_backend_t *b,
-                                  const berth_provision_request_t *req,
-                                  const berth_ebs_params_t *p, const char *zone,
-                                  berth_ec2_volume_t *out, berth_error_t *err)
+#define EBS_MAX_TAGS (12 + BERTH_EBS_MAX_EXTRA_TAGS + 50)
+
+/* The tags every disk gets, as the driver sets them: its own, the claim's
+ * (--extra-create-metadata), the cluster's (--cluster-id / --k8s-tag-
+ * cluster-id), allowAutoIOPSIncreaseOnModify's, then --extra-tags. */
+static size_t ebsb_base_tags(ebsb_backend_t *b,
+                             const berth_provision_request_t *req,
+                             const berth_ebs_params_t *p, char *name_tag,
+                             size_t name_size, char *ratio, size_t ratio_size,
+                             berth_aws_kv_t *tags)
 {
-  berth_aws_kv_t tags[6 + BERTH_EBS_MAX_EXTRA_TAGS];
-  char keys[BERTH_EBS_MAX_EXTRA_TAGS][128];
-  char vals[BERTH_EBS_MAX_EXTRA_TAGS][EBS_TAG_VALUE_MAX];
-  berth_ec2_create_volume_params_t cp;
-  char token[65];
-  size_t n = 0, i;
-  berth_status_t st;
+  size_t n = 0;
+  const char *k;
+  json_t *v;
 
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_VOLUME_NAME, req->pv_name};
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PVC_NAME, req->claim_name};
@@ -130,8 +161,43 @@ static berth_status_t ebsb_create(ebsb_backend_t *b,
       (berth_aws_kv_t){BERTH_EBS_TAG_PVC_NAMESPACE, req->claim_namespace};
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PV_NAME, req->pv_name};
   tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_CLUSTER, "true"};
-  if (b->cluster_tag != NULL)
+  if (b->cluster_tag != NULL) {
+    snprintf(name_tag, name_size, "%s-dynamic-%s", b->cluster_id, req->pv_name);
     tags[n++] = (berth_aws_kv_t){b->cluster_tag, "owned"};
+    tags[n++] = (berth_aws_kv_t){"Name", name_tag};
+    tags[n++] = (berth_aws_kv_t){"KubernetesCluster", b->cluster_id};
+  }
+  if (p->allow_iops_increase_on_modify && p->iops_per_gb != 0) {
+    snprintf(ratio, ratio_size, "%lld", (long long)p->iops_per_gb);
+    tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_AUTO_IOPS, "true"};
+    tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_IOPS_PER_GB, ratio};
+  }
+  json_object_foreach(b->extra_tags, k, v)
+  {
+    if (n >= 12 + 50)
+      break;
+    tags[n++] = (berth_aws_kv_t){k, json_string_value(v)};
+  }
+  return n;
+}
+
+/* CreateVolume with the claim's tags and the PV's ClientToken. */
+static berth_status_t ebsb_create(ebsb_backend_t *b,
+                                  const berth_provision_request_t *req,
+                                  const berth_ebs_params_t *p, const char *zone,
+                                  berth_ec2_volume_t *out, berth_error_t *err)
+{
+  berth_aws_kv_t tags[EBS_MAX_TAGS];
+  char keys[BERTH_EBS_MAX_EXTRA_TAGS][128];
+  char vals[BERTH_EBS_MAX_EXTRA_TAGS][EBS_TAG_VALUE_MAX];
+  char name_tag[256], ratio[32];
+  berth_ec2_create_volume_params_t cp;
+  char token[65];
+  size_t n, i;
+  berth_status_t st;
+
+  n = ebsb_base_tags(b, req, p, name_tag, sizeof(name_tag), ratio,
+                     sizeof(ratio), tags);
   for (i = 0; i < p->n_tag_specs; i++) {
     const char *spec = p->tag_specs[i], *eq = strchr(spec, '=');
     size_t kl = (size_t)(eq - spec);
@@ -152,10 +218,17 @@ static berth_status_t ebsb_create(ebsb_backend_t *b,
   cp.availability_zone = zone;
   cp.size_gib = berth_ebs_size_gib(p, req->requested_bytes);
   cp.volume_type = p->type;
-  cp.iops = berth_ebs_iops(p, cp.size_gib);
+  st = berth_ebs_iops(p, cp.size_gib, &cp.iops, err);
+  if (st != BERTH_OK)
+    return st;
   cp.throughput = p->throughput;
   cp.encrypted = p->encrypted;
   cp.kms_key_id = p->kms_key_id;
+  cp.outpost_arn = p->outpost_arn;
+  /* ReadWriteMany Block on io1/io2 (berth_ebs_check_claim refused the
+   * rest): Multi-Attach, as the driver for MULTI_NODE_MULTI_WRITER. */
+  cp.multi_attach_enabled =
+      req->block && (req->access_modes & BERTH_ACCESS_RWX) != 0;
   cp.client_token = token;
   cp.tags = tags;
   cp.tag_count = n;
@@ -214,6 +287,29 @@ static json_t *ebsb_affinity(const char *zone)
                    "operator", "In", "values", zone);
 }
 
+/* The PV's csi source: the driver, the volume, the fsType (file systems
+ * only, as the external provisioner) and the mkfs options for the node
+ * plugin. New reference, NULL when out of memory. */
+static json_t *ebsb_source(const berth_ebs_params_t *p, bool block,
+                           const char *volume_id)
+{
+  json_t *attrs = berth_ebs_volume_attributes(p);
+  json_t *csi = json_pack("{s:s,s:s}", "driver", BERTH_EBS_DRIVER,
+                          "volumeHandle", volume_id);
+  int rc = attrs == NULL || csi == NULL;
+
+  if (rc == 0 && !block)
+    rc |= json_object_set_new(csi, "fsType", json_string(p->fstype));
+  if (rc == 0 && json_object_size(attrs) > 0)
+    rc |= json_object_set(csi, "volumeAttributes", attrs);
+  json_decref(attrs);
+  if (rc != 0) {
+    json_decref(csi);
+    return NULL;
+  }
+  return json_pack("{s:o}", "csi", csi);
+}
+
 static berth_status_t ebsb_provision(berth_backend_t *be,
                                      const berth_provision_request_t *req,
                                      berth_provision_result_t *out,
@@ -231,6 +327,8 @@ static berth_status_t ebsb_provision(berth_backend_t *be,
   berth_provision_result_init(&res);
   st = berth_ebs_params_parse(req->parameters, &p, err);
   if (st == BERTH_OK)
+    st = berth_ebs_check_claim(&p, req->access_modes, req->block, err);
+  if (st == BERTH_OK)
     st = ebsb_zone(b, req, zone, sizeof(zone), err);
   if (st != BERTH_OK)
     goto done;
@@ -242,8 +340,7 @@ static berth_status_t ebsb_provision(berth_backend_t *be,
   if (st != BERTH_OK)
     goto done;
   vz = vol.availability_zone != NULL ? vol.availability_zone : zone;
-  res.source = json_pack("{s:{s:s,s:s,s:s}}", "csi", "driver", BERTH_EBS_DRIVER,
-                         "volumeHandle", vol.volume_id, "fsType", p.fstype);
+  res.source = ebsb_source(&p, req->block, vol.volume_id);
   res.annotations = json_pack("{s:s,s:s}", BERTH_EBS_ANN_VOLUME_ID,
                               vol.volume_id, BERTH_EBS_ANN_ZONE, vz);
   res.node_affinity = ebsb_affinity(vz);
@@ -270,8 +367,20 @@ static const char *ebsb_pv_volume_id(const json_t *pv)
   const char *id = json_string_value(json_object_get(csi, "volumeHandle"));
   json_t *ann = json_object_get(json_object_get(pv, "metadata"), "annotations");
 
+  json_t *intree =
+      json_object_get(json_object_get(pv, "spec"), "awsElasticBlockStore");
+  const char *slash;
+
   if (drv != NULL && strcmp(drv, BERTH_EBS_DRIVER) == 0 && id != NULL)
     return id;
+  /* An in-tree kubernetes.io/aws-ebs PV handed over to us
+   * (pv.kubernetes.io/migrated-to): volumeID is "vol-..." or
+   * "aws://<zone>/vol-...", as the CSI migration translator reads it. */
+  id = json_string_value(json_object_get(intree, "volumeID"));
+  if (id != NULL) {
+    slash = strrchr(id, '/');
+    return slash != NULL ? slash + 1 : id;
+  }
   return json_string_value(json_object_get(ann, BERTH_EBS_ANN_VOLUME_ID));
 }
 
@@ -377,6 +486,36 @@ static berth_status_t ebsb_modification(ebsb_backend_t *b, const char *id,
   return BERTH_OK;
 }
 
+/* The IOPS a disk growing to size_gib keeps when it was made with
+ * allowAutoIOPSIncreaseOnModify and iopsPerGB (its tags say so, as
+ * upstream records them): iopsPerGB times the new size, capped as at
+ * creation; 0 when the disk keeps its IOPS. */
+static int64_t ebsb_auto_iops(const berth_ec2_volume_t *v, int64_t size_gib)
+{
+  berth_ebs_params_t p;
+  const char *on = NULL, *ratio = NULL;
+  long long r;
+  int64_t iops = 0;
+  size_t i;
+
+  for (i = 0; i < v->tag_count; i++) {
+    if (strcmp(v->tags[i].key, BERTH_EBS_TAG_AUTO_IOPS) == 0)
+      on = v->tags[i].value;
+    else if (strcmp(v->tags[i].key, BERTH_EBS_TAG_IOPS_PER_GB) == 0)
+      ratio = v->tags[i].value;
+  }
+  if (on == NULL || strcmp(on, "true") != 0 || ratio == NULL ||
+      v->volume_type == NULL || berth_str_to_ll(ratio, 1, 1000, &r) != BERTH_OK)
+    return 0;
+  memset(&p, 0, sizeof(p));
+  p.type = v->volume_type;
+  p.iops_per_gb = r;
+  p.allow_iops_increase = true;
+  if (berth_ebs_iops(&p, size_gib, &iops, NULL) != BERTH_OK)
+    return 0;
+  return iops;
+}
+
 berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
                                         uint64_t new_bytes, uint64_t *out_bytes,
                                         berth_error_t *err)
@@ -385,7 +524,7 @@ berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
   const char *id = ebsb_pv_volume_id(pv);
   int64_t want = (int64_t)((new_bytes + EBS_GIB - 1) / EBS_GIB);
   int64_t deadline = berth_clock_monotonic_ms(NULL) + b->create_timeout_ms;
-  int64_t pause = 100, size = 0, target = 0;
+  int64_t pause = 100, size = 0, target = 0, auto_iops = 0;
   bool sent = false;
   char state[32];
   berth_status_t st;
@@ -400,6 +539,7 @@ berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
     memset(&v, 0, sizeof(v));
     st = berth_ec2_describe_volume(b->aws, id, &v, err);
     size = v.size_gib;
+    auto_iops = ebsb_auto_iops(&v, want);
     berth_ec2_volume_cleanup(&v);
     if (st == BERTH_OK)
       st = ebsb_modification(b, id, state, sizeof(state), &target, err);
@@ -415,6 +555,7 @@ berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
       memset(&mp, 0, sizeof(mp));
       mp.volume_id = id;
       mp.size_gib = want;
+      mp.iops = auto_iops;
       st = berth_ec2_modify_volume(b->aws, &mp, NULL, err);
       if (st == BERTH_OK)
         sent = true;
@@ -448,14 +589,22 @@ static void ebsb_destroy(berth_backend_t *be)
 
   berth_aws_destroy(b->aws);
   free(b->cluster_tag);
+  free(b->cluster_id);
+  json_decref(b->extra_tags);
   free(b);
 }
 
 static const berth_backend_ops_t ebsb_ops = {
-    "ebs",        ebsb_validate, ebsb_provision,         ebsb_delete,
+    "ebs",
+    ebsb_validate,
+    ebsb_provision,
+    ebsb_delete,
     /* No usage: a block device's contents are only visible to the node
      * that mounts it (berth_backend_can_measure_usage says so). */
-    NULL,         ebsb_destroy,  berth_backend_ebs_expand,
+    NULL,
+    ebsb_destroy,
+    berth_backend_ebs_expand,
+    ebsb_check_claim,
 };
 
 berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
@@ -483,6 +632,17 @@ berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
       return berth_error_set(err, BERTH_ENOMEM, "out of memory");
     }
     snprintf(b->cluster_tag, n, "kubernetes.io/cluster/%s", cfg->cluster_id);
+    b->cluster_id = strdup(cfg->cluster_id);
+    if (b->cluster_id == NULL) {
+      ebsb_destroy(&b->base);
+      return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+    }
+  }
+  st = berth_ebs_parse_extra_tags(cfg != NULL ? cfg->extra_tags : NULL,
+                                  &b->extra_tags, err);
+  if (st != BERTH_OK) {
+    ebsb_destroy(&b->base);
+    return st;
   }
   berth_aws_options_init(&opts);
   st = berth_aws_create(&opts, &b->aws, err);

@@ -18,6 +18,7 @@
 #include "berth/buf.h"
 #include "berth/clock.h"
 
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ typedef struct efsb_opts {
   bool ensure_unique;
   const char *server;
   const char *url;
+  bool reuse_ap;
 } efsb_opts_t;
 
 static const char *const efsb_known[] = {"provisioningMode",
@@ -61,7 +63,7 @@ static const char *const efsb_known[] = {"provisioningMode",
                                          "url",
                                          "onDelete",
                                          "archiveOnDelete",
-                                         "az",
+                                         "reuseAccessPoint",
                                          NULL};
 
 /* ---- parameters -------------------------------------------------------- */
@@ -78,6 +80,25 @@ static berth_status_t efsb_id(const char *key, const char *v, uint32_t *out,
                            key, v);
   *out = (uint32_t)n;
   return BERTH_OK;
+}
+
+/* Go's strconv.ParseBool, which the driver uses for its flags. */
+static berth_status_t efsb_bool(const char *key, const char *v, bool *out,
+                                berth_error_t *err)
+{
+  static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+  static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
+  size_t i;
+
+  for (i = 0; i < 6; i++) {
+    if (strcmp(v, yes[i]) == 0 || strcmp(v, no[i]) == 0) {
+      *out = strcmp(v, yes[i]) == 0;
+      return BERTH_OK;
+    }
+  }
+  return berth_error_set(err, BERTH_EINVAL,
+                         "efs: parameter %s: \"%.40s\" is not true or false",
+                         key, v);
 }
 
 static bool efsb_octal_ok(const char *s)
@@ -150,17 +171,17 @@ static berth_status_t efsb_opts_parse(const json_t *params, efsb_opts_t *o,
     return berth_error_set(err, BERTH_EINVAL,
                            "efs: parameter gidRangeStart is above "
                            "gidRangeEnd");
-  if ((v = berth_backend_parameter(params, "ensureUniqueDirectory")) != NULL) {
-    if (berth_str_case_eq(v, "true"))
-      o->ensure_unique = true;
-    else if (berth_str_case_eq(v, "false"))
-      o->ensure_unique = false;
-    else
-      return berth_error_set(err, BERTH_EINVAL,
-                             "efs: parameter ensureUniqueDirectory: \"%.40s\" "
-                             "is not true or false",
-                             v);
-  }
+  if ((v = berth_backend_parameter(params, "ensureUniqueDirectory")) != NULL &&
+      (st = efsb_bool("ensureUniqueDirectory", v, &o->ensure_unique, err)) !=
+          BERTH_OK)
+    return st;
+  if ((v = berth_backend_parameter(params, "reuseAccessPoint")) != NULL &&
+      (st = efsb_bool("reuseAccessPoint", v, &o->reuse_ap, err)) != BERTH_OK)
+    return st;
+  if (o->dir_mode && v != NULL)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "efs: parameter reuseAccessPoint is for efs-ap "
+                           "only");
   if (!o->dir_mode && o->fs_id == NULL)
     return berth_error_set(err, BERTH_EINVAL,
                            "efs: parameter fileSystemId is required for "
@@ -304,13 +325,15 @@ static berth_status_t efsb_nfs_params(efsb_backend_t *b, const json_t *params,
     rc |= json_object_set_new(np, "share", json_string("/"));
     rc |= json_object_set_new(np, "nfsvers", json_string("4"));
   }
-  if (o.base_path != NULL || o.pattern != NULL) {
+  {
+    /* aws-efs-csi-driver's efs-dir makes <basePath>/<PV name>; berth also
+     * takes a subPathPattern there. */
     const char *bp = o.base_path != NULL ? o.base_path : "";
     while (*bp == '/')
       bp++;
-    snprintf(pat, sizeof(pat), "%s%s%s", bp, bp[0] != '\0' ? "/" : "",
-             o.pattern != NULL ? o.pattern
-                               : "${.PVC.namespace}-${.PVC.name}-${.PV.name}");
+    snprintf(pat, sizeof(pat), "%s%s%s", bp,
+             bp[0] != '\0' && bp[strlen(bp) - 1] != '/' ? "/" : "",
+             o.pattern != NULL ? o.pattern : "${.PV.name}");
     rc |= json_object_set_new(np, "pathPattern", json_string(pat));
   }
   for (i = 0; pass[i] != NULL; i++)
@@ -408,6 +431,22 @@ static berth_status_t efsb_scan(efsb_backend_t *b, const char *fs_id,
   return BERTH_OK;
 }
 
+/* hex(sha256(s)), 64 characters + NUL. */
+static void efsb_sha256_hex(const char *s, char out[65])
+{
+  static const char hex[] = "0123456789abcdef";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0, i;
+
+  if (EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) != 1)
+    len = 0;
+  for (i = 0; i < len && i < 32; i++) {
+    out[2 * i] = hex[md[i] >> 4];
+    out[2 * i + 1] = hex[md[i] & 15];
+  }
+  out[2 * i] = '\0';
+}
+
 static berth_status_t efsb_make_ap(efsb_backend_t *b,
                                    const berth_provision_request_t *req,
                                    const efsb_opts_t *o,
@@ -423,21 +462,37 @@ static berth_status_t efsb_make_ap(efsb_backend_t *b,
   const char *bp;
   berth_status_t st;
 
-  snprintf(token, sizeof(token), "%s", req->pv_name);
-  st = berth_efs_expand_path(o->pattern != NULL ? o->pattern : "${.PV.name}",
-                             req->claim_name, req->claim_namespace,
-                             req->pv_name, sub, sizeof(sub), err);
-  if (st != BERTH_OK) {
-    berth_error_prefix(err, "efs: subPathPattern");
-    return BERTH_EINVAL;
-  }
+  /* reuseAccessPoint: the driver's ClientToken is a hash of the claim's
+   * name, so that a claim of the same name (another cluster, a restored
+   * one) finds the access point again. */
+  if (o->reuse_ap)
+    efsb_sha256_hex(req->claim_name, token);
+  else
+    snprintf(token, sizeof(token), "%s", req->pv_name);
   bp = o->base_path != NULL ? o->base_path : "";
   while (*bp == '/')
     bp++;
-  snprintf(root, sizeof(root), "/%s%s%s%s%s", bp,
-           bp[0] != '\0' && bp[strlen(bp) - 1] != '/' ? "/" : "",
-           sub[0] == '/' ? sub + 1 : sub, o->ensure_unique ? "-" : "",
-           o->ensure_unique ? req->claim_uid : "");
+  if (o->pattern == NULL) {
+    /* As the driver: <basePath>/<PV name>, nothing appended. */
+    snprintf(root, sizeof(root), "/%s%s%s", bp,
+             bp[0] != '\0' && bp[strlen(bp) - 1] != '/' ? "/" : "",
+             req->pv_name);
+  } else {
+    st =
+        berth_efs_expand_path(o->pattern, req->claim_name, req->claim_namespace,
+                              req->pv_name, sub, sizeof(sub), err);
+    if (st != BERTH_OK) {
+      berth_error_prefix(err, "efs: subPathPattern");
+      return BERTH_EINVAL;
+    }
+    /* ensureUniqueDirectory (default true) appends an id to the pattern's
+     * directory: the driver a random UUID, berth the claim's uid, so a
+     * repeat finds the same directory. */
+    snprintf(root, sizeof(root), "/%s%s%s%s%s", bp,
+             bp[0] != '\0' && bp[strlen(bp) - 1] != '/' ? "/" : "",
+             sub[0] == '/' ? sub + 1 : sub, o->ensure_unique ? "-" : "",
+             o->ensure_unique ? req->claim_uid : "");
+  }
   pthread_mutex_lock(&b->lock);
   st = efsb_scan(b, o->fs_id, token, ap, &has, &used, &n_used, err);
   if (st == BERTH_OK && !has) {
@@ -641,9 +696,29 @@ static void efsb_destroy(berth_backend_t *be)
   free(b);
 }
 
+/* EFS is a file system: a Block claim is refused (the driver offers
+ * only mount access; nfs-subdir refuses Block too). */
+static berth_status_t efsb_check_claim(berth_backend_t *be,
+                                       const berth_provision_request_t *req,
+                                       berth_error_t *err)
+{
+  (void)be;
+  if (req->block)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "efs: spec.volumeMode Block is not supported (EFS "
+                           "is a file system)");
+  return BERTH_OK;
+}
+
 static const berth_backend_ops_t efsb_ops = {
-    "efs", efsb_validate, efsb_provision, efsb_delete, efsb_usage, efsb_destroy,
+    "efs",
+    efsb_validate,
+    efsb_provision,
+    efsb_delete,
+    efsb_usage,
+    efsb_destroy,
     NULL, /* EFS grows by itself */
+    efsb_check_claim,
 };
 
 berth_status_t berth_backend_efs_create(berth_backend_t **out,

@@ -226,6 +226,8 @@ static berth_status_t nfsb_provision(berth_backend_t *be,
   }
   st = berth__nfsb_opts_parse(b->defaults, req->parameters, &opts, err);
   if (st == BERTH_OK)
+    st = berth__nfsb_url_mount_version(&opts.url, req->mount_options, err);
+  if (st == BERTH_OK)
     st = nfsb_claim_path(req, &opts, &rel, err);
   if (st != BERTH_OK)
     goto done;
@@ -391,6 +393,11 @@ static berth_status_t nfsb_target(nfsb_backend_t *b, const json_t *pv,
    * it: a delete must never leave the export either. */
   if (st == BERTH_OK)
     st = berth__nfsb_path_check(t->rel, "the PV's directory", err);
+  /* Connect with the version the PV's pods mount with. */
+  if (st == BERTH_OK)
+    st = berth__nfsb_url_mount_version(
+        &t->url, json_object_get(json_object_get(pv, "spec"), "mountOptions"),
+        err);
 
 done:
   return st;
@@ -564,9 +571,24 @@ static void nfsb_destroy(berth_backend_t *be)
   free(b);
 }
 
+/* A directory is a file system, never a block device: a Block claim is
+ * refused, as nfs-subdir-external-provisioner refuses it. */
+static berth_status_t nfsb_check_claim(berth_backend_t *be,
+                                       const berth_provision_request_t *req,
+                                       berth_error_t *err)
+{
+  (void)be;
+  if (req->block)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "nfs: spec.volumeMode Block is not supported (an "
+                           "NFS directory is a file system)");
+  return BERTH_OK;
+}
+
 static const berth_backend_ops_t nfsb_ops = {
   "nfs", nfsb_validate, nfsb_provision, nfsb_delete, nfsb_usage,
   nfsb_destroy, NULL, /* NFS directories have no size to grow */
+  nfsb_check_claim,
 };
 
 /* Defaults that name an export must name a valid one; the rest is

@@ -99,10 +99,26 @@ berth_status_t berth__nfsb_opts_parse(const json_t *defaults,
                                       berth_error_t *err);
 void berth__nfsb_opts_cleanup(berth__nfsb_opts_t *opts);
 
+/* Make *url (owned, replaced) speak the NFS version that mount_options (a
+ * StorageClass's or PV's mountOptions: nfsvers=N or vers=N, as nfs(5);
+ * may be NULL) name, so that berth's own connection uses the version the
+ * pods mount with. A URL without version= gets one; one that names
+ * another version is BERTH_EINVAL, as is a version berth cannot speak.
+ * No version option: *url unchanged (then negotiated at connect). */
+berth_status_t berth__nfsb_url_mount_version(char **url,
+                                             const json_t *mount_options,
+                                             berth_error_t *err);
+
 /* "delete", "retain", "archive" and back. */
 const char *berth__nfsb_on_delete_name(berth__nfsb_on_delete_t v);
 berth_status_t berth__nfsb_on_delete_parse(const char *s,
                                            berth__nfsb_on_delete_t *out);
+
+/* Check a server host, len bytes at host: a host name, an IPv4 address,
+ * or an IPv6 address bare or in brackets. *v6 tells an IPv6 address.
+ * BERTH_EINVAL otherwise ("[]", "[", "]", "[::1", "a..b", "h:2049"). */
+berth_status_t berth__nfsb_host_check(const char *host, size_t len,
+                                      bool *v6);
 
 /* Split a libnfs URL into the PV's server (host, without port or
  * brackets) and the export path (without the query), both new strings. A

@@ -5,6 +5,9 @@
 
 #include "berth/buf.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +75,21 @@ static char *nfsb_trim_path(const char *path, size_t len)
   return strndup(path, len);
 }
 
+/* A port: 1 to 5 digits, 1 to 65535, from p up to end. */
+static bool nfsb_port_ok(const char *p, const char *end)
+{
+  long v = 0;
+
+  if (p == end || end - p > 5)
+    return false;
+  for (; p < end; p++) {
+    if (*p < '0' || *p > '9')
+      return false;
+    v = v * 10 + (*p - '0');
+  }
+  return v >= 1 && v <= 65535;
+}
+
 berth_status_t berth__nfsb_url_split(const char *url, char **server,
                                      char **path, berth_error_t *err)
 {
@@ -98,19 +116,30 @@ berth_status_t berth__nfsb_url_split(const char *url, char **server,
     goto done;
   }
   hlen = (size_t)(slash - host);
-  if (host[0] == '[') {
-    /* [IPv6]:port: the PV wants the bare address. */
-    const char *close = memchr(host, ']', hlen);
+  {
+    /* host, [IPv6], then an optional :port; the PV wants the bare
+     * address. */
+    const char *close = host[0] == '[' ? memchr(host, ']', hlen) : NULL;
+    const char *colon = close != NULL ? close + 1 : memchr(host, ':', hlen);
+    size_t name_len = close != NULL    ? (size_t)(close + 1 - host)
+                      : colon != NULL ? (size_t)(colon - host)
+                                      : hlen;
+    bool v6;
 
-    if (close == NULL || close == host + 1) {
-      st = berth_error_set(err, BERTH_EINVAL, "url: bad [address]");
+    if (colon == slash)
+      colon = NULL;
+    if (berth__nfsb_host_check(host, name_len, &v6) != BERTH_OK ||
+        (host[0] == '[') != (close != NULL) ||
+        (colon != NULL &&
+         (*colon != ':' || !nfsb_port_ok(colon + 1, slash)))) {
+      st = berth_error_set(err, BERTH_EINVAL,
+                           "url: the server is not a host name, an IPv4 "
+                           "address or a [bracketed IPv6] address, with an "
+                           "optional :port");
       goto done;
     }
-    s = strndup(host + 1, (size_t)(close - host - 1));
-  } else {
-    const char *colon = memchr(host, ':', hlen);
-
-    s = strndup(host, colon != NULL ? (size_t)(colon - host) : hlen);
+    s = close != NULL ? strndup(host + 1, name_len - 2)
+                      : strndup(host, name_len);
   }
   if (end == NULL)
     end = slash + strlen(slash);
@@ -138,15 +167,75 @@ done:
   return st;
 }
 
-/* A host name or an IP address (IPv6 bare or in brackets). */
-static bool nfsb_server_ok(const char *s)
+/* One DNS label of a host name: 1 to 63 letters, digits, '-' or '_'
+ * (RFC 1123 section 2.1, and '_' as some resolvers allow), not starting or
+ * ending with '-'. */
+static bool nfsb_label_ok(const char *s, size_t n)
 {
-  size_t n = strlen(s);
+  size_t i;
 
+  if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+    return false;
+  for (i = 0; i < n; i++) {
+    if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_')
+      return false;
+  }
+  return true;
+}
+
+/* A host name: labels joined by '.', an optional final '.', at most 253
+ * bytes, the last label not all digits (so "10.0.0.256" is neither an
+ * address nor a name). */
+static bool nfsb_name_ok(const char *s, size_t n)
+{
+  size_t start = 0;
+  size_t i;
+
+  if (n > 0 && s[n - 1] == '.')
+    n--;
   if (n == 0 || n > 253)
     return false;
-  return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                   "0123456789.-_:[]") == n;
+  for (i = 0; i <= n; i++) {
+    if (i < n && s[i] != '.')
+      continue;
+    if (!nfsb_label_ok(s + start, i - start))
+      return false;
+    if (i == n && strspn(s + start, "0123456789") >= i - start)
+      return false;
+    start = i + 1;
+  }
+  return true;
+}
+
+/* An address of family af, written in full in s (n bytes). */
+static bool nfsb_addr_ok(int af, const char *s, size_t n)
+{
+  char buf[INET6_ADDRSTRLEN];
+  unsigned char addr[sizeof(struct in6_addr)];
+
+  if (n == 0 || n >= sizeof(buf))
+    return false;
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  return inet_pton(af, buf, addr) == 1;
+}
+
+berth_status_t berth__nfsb_host_check(const char *host, size_t len,
+                                      bool *v6)
+{
+  if (len >= 2 && host[0] == '[' && host[len - 1] == ']' &&
+      nfsb_addr_ok(AF_INET6, host + 1, len - 2)) {
+    *v6 = true;
+    return BERTH_OK;
+  }
+  if (memchr(host, ':', len) != NULL && nfsb_addr_ok(AF_INET6, host, len)) {
+    *v6 = true;
+    return BERTH_OK;
+  }
+  *v6 = false;
+  if (nfsb_addr_ok(AF_INET, host, len) || nfsb_name_ok(host, len))
+    return BERTH_OK;
+  return BERTH_EINVAL;
 }
 
 /* server + share (+ nfsvers) -> url, server, export_path. */
@@ -156,12 +245,13 @@ static berth_status_t nfsb_export_from_parts(const char *server,
                                              berth_error_t *err)
 {
   berth_status_t st = BERTH_OK;
-  bool v6 = strchr(server, ':') != NULL && server[0] != '[';
   size_t n = strlen(server);
+  bool v6 = false;
 
-  if (!nfsb_server_ok(server)) {
+  if (berth__nfsb_host_check(server, n, &v6) != BERTH_OK) {
     st = berth_error_set(err, BERTH_EINVAL,
-                         "server: expected a host name or an IP address");
+                         "server: expected a host name, an IPv4 address or "
+                         "an IPv6 address (bare or in brackets)");
     goto done;
   }
   if (share[0] != '/' || nfsb_has_control(share) || nfsb_has_dots(share) ||
@@ -176,9 +266,13 @@ static berth_status_t nfsb_export_from_parts(const char *server,
   else
     out->server = strdup(server);
   out->export_path = nfsb_trim_path(share, strlen(share));
-  out->url = berth_strdup_printf("nfs://%s%s%s%s%s", v6 ? "[" : "", server,
-                                 v6 ? "]" : "", out->export_path,
-                                 vers == 4 ? "?version=4" : "");
+  out->url = berth_strdup_printf("nfs://%s%s%s%s%s",
+                                 v6 && server[0] != '[' ? "[" : "", server,
+                                 v6 && server[0] != '[' ? "]" : "",
+                                 out->export_path,
+                                 vers == 4   ? "?version=4"
+                                 : vers == 3 ? "?version=3"
+                                             : "");
   if (out->server == NULL || out->export_path == NULL || out->url == NULL)
     st = berth_error_set(err, BERTH_ENOMEM, "server: out of memory");
 
@@ -192,7 +286,7 @@ static berth_status_t nfsb_parse_vers(const char *s, int *out,
   berth_status_t st = BERTH_OK;
 
   if (s == NULL)
-    *out = 3;
+    *out = 0; /* not given: negotiated when connecting */
   else if (strcmp(s, "3") == 0)
     *out = 3;
   else if (strcmp(s, "4") == 0 || strcmp(s, "4.0") == 0)
@@ -216,7 +310,7 @@ static berth_status_t nfsb_parse_export(const json_t *src,
   const char *share = berth_backend_parameter(src, "share");
   const char *vers_s = nfsb_get(src, params, "nfsvers");
   berth_status_t st;
-  int vers = 3;
+  int vers = 0;
 
   st = nfsb_parse_vers(vers_s, &vers, err);
   if (st != BERTH_OK)
@@ -470,4 +564,84 @@ berth_status_t berth__nfsb_on_delete_parse(const char *s,
     }
   }
   return BERTH_EINVAL;
+}
+
+/* ---- mountOptions ------------------------------------------------------ */
+
+/* The version named by one mount option, nfs(5)'s nfsvers=N or vers=N
+ * (N: 3, 4, 4.0, 4.1, 4.2): 3 or 4; 0 for any other option; -1 for a
+ * version berth cannot speak. */
+static int nfsb_option_version(const char *o)
+{
+  const char *v = NULL;
+
+  if (strncmp(o, "nfsvers=", 8) == 0)
+    v = o + 8;
+  else if (strncmp(o, "vers=", 5) == 0)
+    v = o + 5;
+  if (v == NULL)
+    return 0;
+  if (strcmp(v, "3") == 0)
+    return 3;
+  if (strcmp(v, "4") == 0 || strcmp(v, "4.0") == 0 || strcmp(v, "4.1") == 0 ||
+      strcmp(v, "4.2") == 0)
+    return 4;
+  return -1;
+}
+
+/* The version in a libnfs URL's version= argument, or 0. */
+static int nfsb_url_version(const char *url)
+{
+  const char *q = strchr(url, '?');
+
+  while (q != NULL) {
+    q++;
+    if (strncmp(q, "version=", 8) == 0)
+      return q[8] == '4' ? 4 : 3;
+    q = strchr(q, '&');
+  }
+  return 0;
+}
+
+berth_status_t berth__nfsb_url_mount_version(char **url,
+                                             const json_t *mount_options,
+                                             berth_error_t *err)
+{
+  int want = 0;
+  int have;
+  size_t i;
+  json_t *o;
+  char *u;
+
+  json_array_foreach(mount_options, i, o)
+  {
+    const char *s = json_string_value(o);
+    int v = s != NULL ? nfsb_option_version(s) : 0;
+
+    if (v < 0)
+      return berth_error_set(err, BERTH_EINVAL,
+                             "mountOptions: %.64s: berth speaks NFS "
+                             "versions 3 and 4 (4.x as 4.0)",
+                             s);
+    if (v > 0)
+      want = v; /* the last one wins, as for mount(8) */
+  }
+  if (want == 0)
+    return BERTH_OK;
+  have = nfsb_url_version(*url);
+  if (have != 0 && have != want)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "mountOptions ask for NFSv%d but the class's "
+                           "export says NFSv%d (nfsvers or the url's "
+                           "version=): make them agree",
+                           want, have);
+  if (have != 0)
+    return BERTH_OK;
+  u = berth_strdup_printf("%s%sversion=%d", *url,
+                          strchr(*url, '?') != NULL ? "&" : "?", want);
+  if (u == NULL)
+    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  free(*url);
+  *url = u;
+  return BERTH_OK;
 }

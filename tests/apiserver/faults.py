@@ -221,6 +221,14 @@ class AdminHandler(BaseHTTPRequestHandler):
             if head == "watches" and len(parts) > 1 and parts[1] == "close" and method == "POST":
                 n = app.close_watches()
                 return self._reply(200, {"closed": n})
+            if head == "tokens" and method == "POST":
+                # {"token": T, "user": U}: T authenticates as U from now on
+                # (service-account users are then authorized by RBAC).
+                tok, user = str(body["token"]), str(body["user"])
+                if not tok or "," in tok or not user:
+                    return self._reply(400, {"error": "token and user are required"})
+                app.tokens[tok] = user
+                return self._reply(201, {"user": user})
             if head == "state" and method == "GET":
                 return self._reply(200, app.state())
             if head == "idle" and method == "POST":

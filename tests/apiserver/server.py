@@ -28,7 +28,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import VERSION, errors, faults as faultsmod, protobuf, resources, tables
+from . import VERSION, errors, faults as faultsmod, protobuf, rbac, resources, tables
 from .errors import APIError
 from .store import Expired, dumps
 
@@ -218,6 +218,12 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 info["verb"] = "get" if method == "GET" else method.lower()
             app.apply_faults(info)
+            if ri is not None and not ri.get("bad") and \
+                    not rbac.allowed(app.store, user, info):
+                raise errors.APIError(403, "Forbidden", rbac.forbidden_message(user, info),
+                                      {"name": info.get("name") or "",
+                                       "group": info.get("group") or "",
+                                       "kind": info.get("resource") or ""})
             if ri is None:
                 self._non_resource(method, u.path)
             elif ri.get("bad"):

@@ -1,5 +1,5 @@
 """Unit tests of the API server's pure parts (no server needed): quantities,
-selectors, JSON/merge/strategic patches, tables.
+selectors, JSON/merge/strategic patches, tables, RBAC decisions.
 
     /usr/bin/python3 tests/apiserver/test_units.py
 """
@@ -9,7 +9,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from apiserver import patch, quantity, selector, tables  # noqa: E402
+from apiserver import patch, quantity, rbac, selector, store, tables  # noqa: E402
 
 
 class Quantity(unittest.TestCase):
@@ -116,6 +116,63 @@ class Tables(unittest.TestCase):
         row = tables.row("PersistentVolumeClaim", pvc, now=1735689600 + 90)
         self.assertEqual(row["cells"], ["d", "Bound", "v", "1Gi", "RWO,RWX", "sc", "<unset>", "90s", "Filesystem"])
         self.assertEqual(row["object"]["kind"], "PartialObjectMetadata")
+
+
+class RBAC(unittest.TestCase):
+    SA = "system:serviceaccount:default:prov"
+
+    def setUp(self):
+        self.st = store.Store()
+        G = "rbac.authorization.k8s.io/"
+        for storage, obj in [
+            (G + "clusterroles", {"metadata": {"name": "runner"}, "rules": [
+                {"apiGroups": [""], "resources": ["persistentvolumes"],
+                 "verbs": ["get", "create", "delete"]},
+                {"apiGroups": ["storage.k8s.io"], "resources": ["storageclasses"],
+                 "verbs": ["*"]},
+                {"apiGroups": [""], "resources": ["pods/status"], "verbs": ["get"]},
+                {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"],
+                 "resourceNames": ["one"]}]}),
+            (G + "clusterrolebindings", {"metadata": {"name": "b"}, "roleRef": {
+                "kind": "ClusterRole", "name": "runner"}, "subjects": [
+                {"kind": "ServiceAccount", "name": "prov", "namespace": "default"}]}),
+            (G + "roles", {"metadata": {"name": "lock", "namespace": "default"}, "rules": [
+                {"apiGroups": [""], "resources": ["endpoints"], "verbs": ["get", "update"]}]}),
+            (G + "rolebindings", {"metadata": {"name": "lock", "namespace": "default"},
+                                  "roleRef": {"kind": "Role", "name": "lock"}, "subjects": [
+                {"kind": "ServiceAccount", "name": "prov", "namespace": "default"}]})]:
+            self.st.create(storage, obj)
+
+    def ok(self, verb, resource, group="", ns=None, name=None, sub=None, user=None):
+        return rbac.allowed(self.st, user or self.SA, {
+            "verb": verb, "resource": resource, "group": group, "namespace": ns,
+            "name": name, "subresource": sub})
+
+    def test_decisions(self):
+        self.assertTrue(self.ok("create", "persistentvolumes"))
+        self.assertFalse(self.ok("patch", "persistentvolumes", name="x"))
+        self.assertFalse(self.ok("update", "persistentvolumes", name="x"))
+        self.assertTrue(self.ok("watch", "storageclasses", "storage.k8s.io"))
+        self.assertFalse(self.ok("get", "storageclasses"))  # wrong group
+        self.assertTrue(self.ok("get", "pods", ns="x", name="p", sub="status"))
+        self.assertFalse(self.ok("get", "pods", ns="x", name="p"))
+        self.assertTrue(self.ok("get", "configmaps", ns="x", name="one"))
+        self.assertFalse(self.ok("get", "configmaps", ns="x", name="two"))
+        self.assertFalse(self.ok("list", "configmaps", ns="x"))
+        # The Role grants in its namespace only.
+        self.assertTrue(self.ok("update", "endpoints", ns="default", name="l"))
+        self.assertFalse(self.ok("update", "endpoints", ns="other", name="l"))
+        self.assertFalse(self.ok("create", "leases", "coordination.k8s.io", ns="default"))
+        # Another service account gets nothing; other users everything.
+        self.assertFalse(self.ok("get", "persistentvolumes", user="system:serviceaccount:x:prov"))
+        self.assertTrue(self.ok("delete", "nodes", user="admin"))
+
+    def test_message(self):
+        m = rbac.forbidden_message(self.SA, {"verb": "patch", "resource": "persistentvolumes",
+                                             "group": "", "name": "pv1"})
+        self.assertEqual(m, 'persistentvolumes "pv1" is forbidden: User "%s" cannot patch '
+                            'resource "persistentvolumes" in API group "" at the cluster '
+                            'scope' % self.SA)
 
 
 if __name__ == "__main__":

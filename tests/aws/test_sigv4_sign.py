@@ -4,7 +4,7 @@ compare its output with the suite's signed requests, byte for byte.
 
     test_sigv4_sign.py SIGV4_SIGN_BINARY SUITE_DIR
 
-SUITE_DIR is $BERTH_SHARED_TESTDATA/sigv4/v4. Every case runs in header
+SUITE_DIR is tests/data/sigv4/v4 (in the checkout). Every case runs in header
 mode and, with --presign, in query mode; the --print variants are checked
 on one case. A missing suite is a failure, not a skip.
 """
@@ -51,7 +51,7 @@ def main():
     binary, suite = sys.argv[1], sys.argv[2]
     if not os.path.isdir(suite):
         print("FAIL: the AWS SigV4 test suite is missing: %s is not a "
-              "directory (configure with -DBERTH_SHARED_TESTDATA=...)" % suite,
+              "directory (it is part of the checkout: tests/data/sigv4/v4)" % suite,
               file=sys.stderr)
         return 1
     cases = sorted(d for d in os.listdir(suite) if not d.startswith("."))

@@ -16,6 +16,16 @@ Exports:
     BERTH_NFS_PID         ganesha's pid, for tests that make it stop
                           answering (SIGSTOP, then SIGCONT)
 
+NFSv4 only: with BERTH_BED_NFS_VERSIONS=4 in the environment (default
+"3,4") ganesha serves NFSv4 alone (Protocols = 4, no MOUNT service), as
+servers configured v4-only do; BERTH_NFS_URL then names the export with
+the ports but no version (nfs://127.0.0.1/export?nfsport=N&mountport=M,
+the MOUNT port unanswered), for clients that must negotiate. With
+BERTH_BED_NFS_PORT=2049 (only in a bed of its own network namespace, as
+`bed.py run` gives each test) ganesha takes the standard port, so that a
+client given only a server and a path (nfs-subdir's NFS_SERVER and
+NFS_PATH) reaches NFSv4 as a kernel mount would.
+
 rpcbind: ganesha registers its NFSv3 and MOUNT programs with the portmapper
 and exits when it cannot, so an rpcbind must run on the fixed port 111.
 Clients here never ask it (the URLs carry the ports). A running rpcbind is
@@ -55,7 +65,7 @@ NFS_CORE_PARAM {{
     MNT_Port = {mnt_port};
     NLM_Port = {nlm_port};
     Rquota_Port = {rquota_port};
-    Protocols = 3, 4;
+    Protocols = {protocols};
     Enable_NLM = false;
     Enable_RQUOTA = false;
     Enable_UDP = false;
@@ -84,7 +94,7 @@ EXPORT {{
     Pseudo = "{pseudo}";
     Access_Type = RW;
     Squash = No_Root_Squash;
-    Protocols = 3, 4;
+    Protocols = {protocols};
     Transports = TCP;
     SecType = sys;
     FSAL {{
@@ -96,6 +106,14 @@ LOG {{
     Default_Log_Level = EVENT;
 }}
 """
+
+
+def _versions():
+    """The NFS versions to serve: BERTH_BED_NFS_VERSIONS, "3,4" or "4"."""
+    v = os.environ.get("BERTH_BED_NFS_VERSIONS", "3,4").replace(" ", "")
+    if v not in ("3,4", "4"):
+        raise bedlib.BedError("BERTH_BED_NFS_VERSIONS: \"3,4\" or \"4\", not %r" % v)
+    return v
 
 
 def _plugins_dir():
@@ -283,7 +301,12 @@ def _start_ganesha(workdir, export_dir):
     plugins = _plugins_dir()
     for attempt in range(1, ATTEMPTS + 1):
         ports = {}
+        fixed = os.environ.get("BERTH_BED_NFS_PORT")
+        if fixed:
+            ports["nfs_port"] = int(fixed)
         for key in ("nfs_port", "mnt_port", "nlm_port", "rquota_port"):
+            if key in ports:
+                continue
             port = bedlib.free_port()
             while port in ports.values():
                 port = bedlib.free_port()
@@ -293,6 +316,7 @@ def _start_ganesha(workdir, export_dir):
                                 ccache_dir=ccache,
                                 export_dir=export_dir, pseudo=PSEUDO,
                                 dbus_prefix="berthbed%d" % ports["nfs_port"],
+                                protocols=_versions().replace(",", ", "),
                                 **ports))
         proc = bedlib.spawn([ganesha, "-F", "-f", conf, "-L", log,
                              "-p", pidfile, "-N", "NIV_EVENT"], out)
@@ -302,6 +326,8 @@ def _start_ganesha(workdir, export_dir):
             if _export_failed(log):
                 raise bedlib.BedError("ganesha.nfsd could not set up the "
                                       "export" + _log_excerpt(log))
+            if _versions() == "4":
+                return _probe(v4)
             return _probe(v3) and _probe(v4)
 
         try:

@@ -31,9 +31,14 @@ port=${BERTH_DNS_SERVER##*:}
 answer=$(dig +short +time=2 +tries=2 @127.0.0.1 -p "$port" SRV web.default.svc.cluster.local)
 [ "$(printf '%s\n' "$answer" | grep -c .)" -ge 3 ] || fail "dig SRV gave: $answer"
 
-# Listening sockets of the bed's processes are on 127.0.0.1 only.
+# Listening sockets of the bed's processes are on 127.0.0.1 only (ss
+# comes with iproute2, which scripts/setup installs: without it this check
+# would pass by seeing nothing, so its absence fails).
+command -v ss >/dev/null || fail "ss not found (iproute2; scripts/setup installs it)"
+listening=$(ss -H -ltnup) || fail "ss -ltnup exited $?"
+printf '%s\n' "$listening" | grep -q "pid=" || fail "ss shows no listening process: $listening"
 for pid in $pids; do
-  if ss -H -ltnup 2>/dev/null | grep "pid=$pid," | grep -vE '127\.0\.0\.1\]?:|\[::1\]:' ; then
+  if printf '%s\n' "$listening" | grep "pid=$pid," | grep -vE '127\.0\.0\.1\]?:|\[::1\]:' ; then
     fail "pid $pid listens beyond loopback"
   fi
 done

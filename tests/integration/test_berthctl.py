@@ -10,13 +10,17 @@ against dnsmasq (ordering, render, errors); doctor, healthy and broken.
         (under bed.py run k8s nfs dns)
 
 BERTHCTL_UPDATE=1 rewrites the expected files in DATA-DIR instead of
-comparing (review the diff before committing it).
+comparing (review the diff before committing it). The expected files are
+berthctl's own output, so the listings are also checked against an
+independent oracle: what kubectl says of the claims and volumes, and what
+the export holds (walked on the server's side).
 """
 
 import json
 import os
 import signal
 import re
+import stat
 import subprocess
 import sys
 import time
@@ -26,10 +30,9 @@ from test_provisioner_lib import (API, PROVISIONER, Failure, Provisioner,  # noq
                                   apply, check, claim, events_for, export_dir,
                                   kubectl, log, poll, storage_class, wait_bound)
 
-try:  # python3-yaml, where installed: checks -o yaml against -o json
-    import yaml  # noqa: E402
-except ImportError:
-    yaml = None
+# python3-yaml checks -o yaml against -o json; scripts/setup installs it,
+# so its absence fails the test (an ImportError here), never shrinks it.
+import yaml  # noqa: E402
 
 BERTHCTL = None
 DATA = None
@@ -245,10 +248,7 @@ def test_listings(api):
           "data-a details: %s" % items["data-a"]["berth"])
     # -o yaml is the same document.
     out, _ = ctl("claims", "-A", "-o", "yaml")
-    if yaml is not None:
-        check(yaml.safe_load(out) == doc, "claims -o yaml differs from -o json:\n" + out)
-    else:
-        log("note: no python3-yaml: -o yaml checked by its lines only")
+    check(yaml.safe_load(out) == doc, "claims -o yaml differs from -o json:\n" + out)
     check(out.startswith("apiVersion: v1\nitems:\n- apiVersion: v1\n") and
           "kind: List\n" in out and "    state: exists\n" in out and
           '      mode: "0750"\n' in out, "claims -o yaml:\n" + out)
@@ -261,6 +261,89 @@ def test_listings(api):
     out, err = ctl("claims", "-n", "empty")
     check(out == "" and "No claims of berth's classes found in empty namespace" in err,
           "claims -n empty: %r %r" % (out, err))
+
+
+# --- the oracle: kubectl's view and the export's contents ---------------------------
+
+ABBREV = {"ReadWriteOnce": "RWO", "ReadWriteMany": "RWX", "ReadOnlyMany": "ROX",
+          "ReadWriteOncePod": "RWOP"}
+
+
+def walk_usage(path):
+    """(bytes in regular files, entries) below path, as the export holds
+    them: the server's side, symlinks not followed."""
+    size = entries = 0
+    for d, dirs, files in os.walk(path):
+        for n in dirs + files:
+            entries += 1
+            st = os.lstat(os.path.join(d, n))
+            if stat.S_ISREG(st.st_mode):
+                size += st.st_size
+    return size, entries
+
+
+def kubectl_json(*args):
+    return json.loads(kubectl("get", *args, "-o", "json").stdout)["items"]
+
+
+def berth_claims():
+    """kubectl's claims of berth's classes: {(namespace, name): claim}."""
+    ours = {c["metadata"]["name"] for c in kubectl_json("storageclass")
+            if c["provisioner"] == PROVISIONER}
+    return {(c["metadata"]["namespace"], c["metadata"]["name"]): c
+            for c in kubectl_json("pvc", "-A") if c["spec"].get("storageClassName") in ours}
+
+
+def test_oracle(api):
+    root = export_dir()
+    want = berth_claims()
+    pvs = {p["metadata"]["name"]: p for p in kubectl_json("pv")}
+    # -o wide: every column (the default table is kubectl's narrow one).
+    out, _ = ctl("claims", "-A", "-o", "wide")
+    rows = [l.split() for l in out.splitlines()[1:]]
+    got = {(r[0], r[1]): r for r in rows}
+    check(set(got) == set(want), "claims -A lists %s, kubectl %s" % (sorted(got), sorted(want)))
+    for key, c in want.items():
+        (ns, name, status, volume, capacity, modes, cls, backend, loc, state, _, files,
+         *_) = got[key]
+        pv = pvs[c["spec"]["volumeName"]]
+        check(status == c["status"]["phase"] and volume == c["spec"]["volumeName"] and
+              capacity == c["status"]["capacity"]["storage"] and
+              cls == c["spec"]["storageClassName"] and
+              modes == ",".join(ABBREV[m] for m in c["spec"]["accessModes"]),
+              "claims -A row %s differs from kubectl: %s" % (key, got[key]))
+        # The location is the PV's directory on the export, and it is there.
+        check(pv["spec"]["nfs"]["path"] == "/export/" + loc and backend == "nfs",
+              "%s: location %s, the PV says %s" % (key, loc, pv["spec"]["nfs"]["path"]))
+        check(os.path.isdir(os.path.join(root, loc)) == (state == "exists"),
+              "%s: state %s, but the export %s %s" % (key, state,
+                                                     "has" if state != "exists" else "lacks",
+                                                     loc))
+        check(int(files) == walk_usage(os.path.join(root, loc))[1],
+              "%s: %s files, the export holds %d entries" % (key, files,
+                                                            walk_usage(os.path.join(root, loc))[1]))
+    out, _ = ctl("claims", "-A", "-o", "json")
+    for i in json.loads(out)["items"]:
+        be = i["berth"]
+        size, entries = walk_usage(os.path.join(root, be["location"]))
+        check(be["usage"]["bytes"] == size and be["usage"]["files"] == entries,
+              "%s/%s usage %s, the export holds %d bytes in %d entries"
+              % (i["metadata"]["namespace"], i["metadata"]["name"], be["usage"], size,
+                 entries))
+    out, _ = ctl("volumes", "-o", "wide")
+    rows = {l.split()[0]: l.split() for l in out.splitlines()[1:]}
+    mine = {n: p for n, p in pvs.items() if (p["spec"].get("claimRef") or {}).get("name") and
+            (p["spec"]["claimRef"]["namespace"], p["spec"]["claimRef"]["name"]) in want}
+    check(set(rows) == set(mine), "volumes lists %s, kubectl %s" % (sorted(rows), sorted(mine)))
+    for n, p in mine.items():
+        r = rows[n]
+        ref = p["spec"]["claimRef"]
+        check(r[1] == p["spec"]["capacity"]["storage"] and
+              r[3] == p["spec"]["persistentVolumeReclaimPolicy"] and
+              r[4] == p["status"]["phase"] and r[5] == "%s/%s" % (ref["namespace"], ref["name"]) and
+              r[6] == p["spec"]["storageClassName"],
+              "volumes row %s differs from kubectl: %s" % (n, r))
+    log("claims and volumes agree with kubectl and with the export (%d claims)" % len(want))
 
 
 def test_describe(api):
@@ -472,7 +555,8 @@ def test_doctor(prov):
     kubectl("delete", "deployment", "-n", "team", "berth-provisioner")
     check("see above" not in out and "the error above" not in out, "doctor: " + out)
     # The provisioner stopped: its Lease has no live holder, a failure.
-    prov.stop()
+    rc = prov.stop()
+    check(rc == 0, "berth-provisioner: exit status %s on SIGTERM, want 0" % rc)
     out, _ = ctl("doctor", env=env, rc=1)
     check("fail  provisioner %s: Lease" % PROVISIONER in out and "no live holder" in out and
           "fix: no berth-provisioner replica renews the Lease" in out,
@@ -517,6 +601,7 @@ def main(argv):
         prov = setup(api, binary, procs)
         timings.append(("setup", time.monotonic() - t))
         for name, fn in (("listings", lambda: test_listings(api)),
+                         ("oracle", lambda: test_oracle(api)),
                          ("describe", lambda: test_describe(api)),
                          ("orphans", lambda: test_orphans(api)),
                          ("provision/delete", lambda: test_provision_delete(api)),
@@ -529,7 +614,8 @@ def main(argv):
             log("ok: %s (%.1f s)" % (name, timings[-1][1]))
         for p in procs:
             if p.alive():
-                p.stop()
+                rc = p.stop()
+                check(rc == 0, "%s: exit status %s on SIGTERM, want 0" % (p.name, rc))
             errs = p.sanitizer_errors()
             check(not errs, "%s: sanitizer reports:\n%s" % (p.name, "\n".join(errs[:10])))
         log("PASS (%s)" % ", ".join("%s %.1f s" % x for x in timings))

@@ -15,7 +15,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_provisioner_ebs_lib import (EBS, aws_admin, ebs_class,  # noqa: E402
+from test_provisioner_ebs_lib import (EBS, aws_admin, check_disks, ebs_class,  # noqa: E402
                                       node, volumes)
 from test_provisioner_lib import (API, Failure, Provisioner, check,  # noqa: E402
                                   claim, create, log, poll, storage_class,
@@ -64,6 +64,7 @@ def main(binary, procs):
            claim("gone", "keep", modes=("ReadWriteOnce",)),
            claim("efsap", "ap"), claim("efsdir", "dir"))
     wait_bound(api, ["data", "gone", "efsap", "efsdir"], 30)
+    check(check_disks(api) == 2, "the classes' parameters on the disks")
     pv = api.claim("data")["spec"]["volumeName"]
     vol_id = api.pv(pv)["spec"]["csi"]["volumeHandle"]
     poll(lambda: (disk(vol_id) or {}).get("State") == "available", 20,

@@ -34,7 +34,8 @@ PROVISIONER = None
 # in the ClusterRole is a privilege too many (and any missing one a bug).
 PROVISIONER_RULES = {
     ("", "persistentvolumes"): {"get", "list", "watch", "create", "delete", "patch"},
-    ("", "persistentvolumeclaims"): {"get", "list", "watch", "patch"},
+    # update: the reschedule (the selected node removed), as the library.
+    ("", "persistentvolumeclaims"): {"get", "list", "watch", "patch", "update"},
     ("storage.k8s.io", "storageclasses"): {"get", "list", "watch"},
     ("", "events"): {"create", "patch"},
     ("", "nodes"): {"get"},

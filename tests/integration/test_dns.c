@@ -24,6 +24,7 @@
 #include "berth/buf.h"
 #include "berth/clock.h"
 #include "berth/dns.h"
+#include "test_timing.h"
 
 extern char **environ;
 
@@ -317,8 +318,9 @@ static void test_nxdomain(void **state)
       berth_dns_resolve_addrs(f->dns, name, AF_UNSPEC, &addrs, &err),
       BERTH_ENOTFOUND);
   elapsed = berth_clock_monotonic_ms(NULL) - t0;
-  /* An answer, not a timeout: well under one try's timeout. */
-  assert_true(elapsed < TEST_TIMEOUT_MS);
+  /* An answer, not a timeout: the reason says NXDOMAIN (a clock bound
+   * would fail on a loaded machine and prove no more). */
+  print_message("NXDOMAIN after %lld ms\n", (long long)elapsed);
   assert_null(addrs);
   assert_int_equal(err.status, BERTH_ENOTFOUND);
   assert_string_equal(err.reason, "NXDOMAIN");
@@ -328,7 +330,7 @@ static void test_nxdomain(void **state)
   assert_int_equal(berth_dns_resolve_srv(f->dns, name, &list, &err),
                    BERTH_ENOTFOUND);
   elapsed = berth_clock_monotonic_ms(NULL) - t0;
-  assert_true(elapsed < TEST_TIMEOUT_MS);
+  print_message("NXDOMAIN after %lld ms\n", (long long)elapsed);
   assert_null(list);
   assert_string_equal(err.reason, "NXDOMAIN");
 
@@ -407,7 +409,7 @@ static void test_down_then_up(void **state)
              err.message);
   assert_null(addrs);
   assert_int_equal(err.status, st);
-  assert_true(elapsed < 3000);
+  assert_true(elapsed < test_bound_ms(3000));
 
   berth_error_clear(&err);
   t0 = berth_clock_monotonic_ms(NULL);
@@ -417,7 +419,7 @@ static void test_down_then_up(void **state)
     fail_msg("resolve SRV with the server down gave %s: %s",
              berth_status_name(st), err.message);
   assert_null(list);
-  assert_true(elapsed < 3000);
+  assert_true(elapsed < test_bound_ms(3000));
 
   bed_ctl_dns("up", NULL, NULL);
 
@@ -472,7 +474,7 @@ static void test_deadline_bounds_a_silent_server(void **state)
   elapsed = berth_clock_monotonic_ms(NULL) - t0;
   assert_null(addrs);
   assert_int_equal(err.status, BERTH_ETIMEOUT);
-  assert_true(elapsed >= 250 && elapsed < 1500);
+  assert_true(elapsed >= 250 && elapsed < test_bound_ms(1500));
 
   berth_error_clear(&err);
   t0 = berth_clock_monotonic_ms(NULL);
@@ -481,7 +483,7 @@ static void test_deadline_bounds_a_silent_server(void **state)
       BERTH_ETIMEOUT);
   elapsed = berth_clock_monotonic_ms(NULL) - t0;
   assert_null(list);
-  assert_true(elapsed >= 250 && elapsed < 1500);
+  assert_true(elapsed >= 250 && elapsed < test_bound_ms(1500));
 
   berth_dns_destroy(dns);
   close(fd);

@@ -29,7 +29,8 @@ import time
 
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.M | re.S)
 DOCS = ["README.md", "CONTRIBUTING.md", "deploy/README.md", "deploy/helm/berth/README.md",
-        "provisioner/README.md", "peer-discovery/README.md", "examples/README.md"]
+        "provisioner/README.md", "peer-discovery/README.md", "examples/README.md",
+        "examples/migrate/README.md"]
 
 
 def blocks(src):

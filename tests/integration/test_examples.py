@@ -19,6 +19,7 @@ StatefulSets make no claims; what is checked is what the API server keeps.
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -145,11 +146,16 @@ def wordpress(ns, path, cls, provisioner, params):
 
 
 def peers_accepts(binary, args, hostname):
-    """binary + the manifest's args: still running after 1 s (a bad flag
-    exits 2 at once). DNS goes to a port where nothing answers."""
+    """binary + the manifest's args parse: berth-peers gets as far as its
+    "starting" line (printed once the options are parsed and the identity,
+    hooks and resolver are set up), with the identity and mode the args
+    ask for; then SIGTERM stops it with exit 0. A flag it rejects makes it
+    exit 2 before that line, however slowly. DNS goes to a port where
+    nothing answers."""
     if binary is None:
         return
     tmp = tempfile.mkdtemp(prefix="examples-")
+    p = None
     try:
         a = []
         for x in args:
@@ -159,15 +165,35 @@ def peers_accepts(binary, args, hostname):
                 x = x.replace(d, tmp + "/")
             a.append(x)
         env = dict(os.environ, POD_NAMESPACE="default", HOSTNAME=hostname)
-        p = subprocess.Popen([binary, *a, "--dns-server", "127.0.0.1:9"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            out = p.communicate(timeout=1.0)[0]
-            raise Failure("berth-peers %s: exited %d at once:\n%s" % (" ".join(args), p.returncode, out))
-        except subprocess.TimeoutExpired:
-            p.terminate()
-            p.communicate(timeout=10)
+        out_path = os.path.join(tmp, "out.log")
+        with open(out_path, "w") as out:
+            p = subprocess.Popen([binary, *a, "--dns-server", "127.0.0.1:9"], env=env,
+                                 stdout=out, stderr=subprocess.STDOUT)
+
+        def output():
+            with open(out_path) as f:
+                return f.read()
+
+        def started():
+            if p.poll() is not None:
+                raise Failure("berth-peers %s: exited %d before starting:\n%s"
+                              % (" ".join(args), p.returncode, output()))
+            return re.search(r'msg=starting .*', output()) or \
+                re.search(r'msg="starting".*', output())
+        line = poll(started, 30, "berth-peers %s to start" % " ".join(args)).group(0)
+        mode = "once" if "--once" in args else "sidecar"
+        check(" self=%s." % hostname in line and " mode=%s" % mode in line and
+              " namespace_from=" in line,
+              "berth-peers %s: started as %r, want self %s, mode %s"
+              % (" ".join(args), line, hostname, mode))
+        p.terminate()
+        rc = p.wait(timeout=30)
+        check(rc == 0, "berth-peers %s: SIGTERM exit %d, want 0:\n%s"
+              % (" ".join(args), rc, output()))
     finally:
+        if p is not None and p.poll() is None:
+            p.kill()
+            p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -219,7 +245,45 @@ def check_all(peers_bin=None):
     apply("mongo", d)
     svc = get("service", "mongo", "mongo")
     check(svc["spec"]["clusterIP"] == "None", "mongo: Service not headless")
+    check(svc["spec"].get("publishNotReadyAddresses") is True,
+          "mongo: members must be in DNS during their init containers")
     sts = get("statefulset", "mongo", "mongo")
+    check(sts["spec"]["serviceName"] == "mongo", "mongo serviceName")
+    spec = sts["spec"]["template"]["spec"]
+    install = container(spec, "install", init=True)
+    check(install["command"] == ["berth-peers", "install", "/work-dir"],
+          "mongo install command %s" % install["command"])
+    check(install["image"].startswith("berth:"), "mongo install image %s" % install["image"])
+    boot = container(spec, "bootstrap", init=True)
+    check(boot["image"].startswith("mongo:"), "bootstrap runs in %s" % boot["image"])
+    check(boot["command"] == ["/work-dir/berth-peers"], "bootstrap command %s" % boot["command"])
+    check(boot["args"] == ["-on-start=/work-dir/on-start.sh", "-service=mongo"],
+          "bootstrap args %s" % boot["args"])
+    peers_accepts(peers_bin, boot["args"], "mongo-0")
+    mounts = {m["mountPath"]: m for m in boot["volumeMounts"]}
+    check(mounts["/work-dir/on-start.sh"].get("subPath") == "on-start.sh",
+          "on-start.sh not mounted from the ConfigMap")
+    check(container(spec, "mongod")["args"][:2] == ["--replSet", "rs0"],
+          "mongod's set name")
+    env = {e["name"]: e.get("value") for e in boot["env"]}
+    check(env.get("REPLICA_SET") == "rs0", "bootstrap REPLICA_SET %s" % env)
+    cm = get("configmap", "mongo-init", "mongo")
+    check(sorted(cm["data"]) == ["on-start.sh"], "mongo-init keys")
+    check("rs.initiate" in cm["data"]["on-start.sh"] and "rs.add" in cm["data"]["on-start.sh"],
+          "on-start.sh initiates and adds")
+    vct = sts["spec"]["volumeClaimTemplates"]
+    check([v["spec"]["storageClassName"] for v in vct] == ["berth-nfs"], "mongo vct class")
+    mark(*files(d))
+    log("mongodb: install + bootstrap init containers, berth-peers %s in the mongo image"
+        % " ".join(boot["args"]))
+
+    # The no-shell option: a berth-peers sidecar renders the document.
+    d = os.path.join(EX, "mongodb", "render")
+    namespace("mongo-render")
+    apply("mongo-render", d)
+    svc = get("service", "mongo", "mongo-render")
+    check(svc["spec"]["clusterIP"] == "None", "mongo: Service not headless")
+    sts = get("statefulset", "mongo", "mongo-render")
     check(sts["spec"]["serviceName"] == "mongo", "mongo serviceName")
     spec = sts["spec"]["template"]["spec"]
     peers = container(spec, "peers")
@@ -232,13 +296,13 @@ def check_all(peers_bin=None):
           "mongod's set name is not the rendered one")
     rs = container(spec, "rs-config")
     check(rs["command"] == ["/bin/sh", "/scripts/init-rs.sh"], "rs-config command")
-    cm = get("configmap", "mongo-scripts", "mongo")
+    cm = get("configmap", "mongo-scripts", "mongo-render")
     check(sorted(cm["data"]) == ["init-rs.sh", "reconfig.sh"], "mongo-scripts keys")
     check("/config/rs.json" in cm["data"]["init-rs.sh"], "init-rs.sh reads /config/rs.json")
     vct = sts["spec"]["volumeClaimTemplates"]
     check([v["spec"]["storageClassName"] for v in vct] == ["berth-nfs"], "mongo vct class")
     mark(*files(d))
-    log("mongodb: headless Service, StatefulSet, berth-peers sidecar %s, "
+    log("mongodb/render: headless Service, StatefulSet, berth-peers sidecar %s, "
         "volumeClaimTemplates on berth-nfs" % " ".join(peers["args"]))
 
     d = os.path.join(EX, "zookeeper")

@@ -2,7 +2,8 @@
 # scripts/image: builds the OCI layout (Release build of its own, under a
 # temporary --out), which umoci reads back: the configuration (user 65532,
 # no entrypoint, CMD berth-provisioner), a root filesystem holding the three
-# programs, each of which runs (--version) chrooted into the unpacked image
+# programs (and berth-peers-static, which `berth-peers install` copies),
+# each of which runs (--version) chrooted into the unpacked image
 # as uid 65532 with only the image's libraries; berth-peers also loads
 # libmicrohttpd (dlopen) and answers /healthz. Under the bed (k8s), the
 # image's berthctl (doctor) and berth-provisioner (/readyz) reach the API
@@ -14,7 +15,9 @@
 # (skopeo copy oci:DIR:berth:VERSION, as scripts/image's header says), and
 # a second build of the same commit gives the same digest (reproducible).
 #
-#   test_examples_image.sh SOURCE_DIR      (as root)
+#   test_examples_image.sh SOURCE_DIR      (as root, with umoci and skopeo:
+#                                           scripts/setup installs them;
+#                                           without any of them it fails)
 set -eu
 src=$1
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: needs root (chroot, umoci)"; exit 1; }
@@ -124,6 +127,20 @@ skopeo copy --quiet "oci:$tmp/out/oci:berth:$version" "dir:$tmp/copied" ||
   fail "skopeo copy oci:...:berth:$version"
 [ -s "$tmp/copied/manifest.json" ] || fail "skopeo copied no manifest"
 echo "skopeo copy oci:OUT/oci:berth:$version works"
+
+# The install init container: the image's berth-peers copies
+# berth-peers-static (no program interpreter: fully static) into a
+# directory shared with the next container.
+[ -x "$r/usr/local/bin/berth-peers-static" ] || fail "no berth-peers-static"
+readelf -l "$r/usr/local/bin/berth-peers-static" | grep -q 'INTERP' &&
+  fail "berth-peers-static is dynamically linked"
+mkdir "$r/tmp/work-dir" && chown 65532:65532 "$r/tmp/work-dir"
+chroot --userspec=65532:65532 "$r" /usr/local/bin/berth-peers install /tmp/work-dir ||
+  fail "berth-peers install in the image"
+cmp -s "$r/tmp/work-dir/berth-peers" "$r/usr/local/bin/berth-peers-static" ||
+  fail "berth-peers install did not copy berth-peers-static"
+rm -rf "$r/tmp/work-dir"
+echo "in the image: berth-peers install /tmp/work-dir copies the static berth-peers"
 
 # Reproducible: packaging again (a later second, the files installed
 # anew) gives the same manifest digest.

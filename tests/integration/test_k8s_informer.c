@@ -14,6 +14,7 @@
 
 #include "berth/k8s_informer.h"
 #include "test_k8s_common.h"
+#include "test_timing.h"
 
 #define NS "storm"
 
@@ -180,6 +181,16 @@ static void create_cm(const char *name, const char *value)
 {
   berth_error_t err;
   json_t *obj = tk_configmap(NS, name, value, "storm");
+
+  if (berth_k8s_create(client, cms, NS, obj, NULL, &err) != BERTH_OK)
+    fail_msg("create %s: %s", name, err.message);
+  json_decref(obj);
+}
+
+static void create_labelled(const char *name, const char *group)
+{
+  berth_error_t err;
+  json_t *obj = tk_configmap(NS, name, "v0", group);
 
   if (berth_k8s_create(client, cms, NS, obj, NULL, &err) != BERTH_OK)
     fail_msg("create %s: %s", name, err.message);
@@ -370,7 +381,8 @@ static void test_storm(void **state)
 
   start = tk_now();
   berth_k8s_informer_destroy(inf);
-  assert_true(tk_now() - start < 3000);
+  /* Destroy stops the watch at once, not at its timeout (minutes). */
+  assert_true(tk_now() - start < test_bound_ms(3000));
   json_decref(seen.shadow);
   pthread_mutex_destroy(&seen.lock);
 }
@@ -420,13 +432,217 @@ static void test_resync_and_cluster_scope(void **state)
   pthread_mutex_destroy(&seen.lock);
 }
 
-static void test_paged_sync(void **state)
+/* The history the informer's version was in is gone for real (not a
+ * fault on one watch): while its watches fail, objects change and the
+ * server compacts; the informer must list again to see the changes. */
+static void test_relist_after_history_lost(void **state)
 {
   berth_k8s_informer_options_t opts;
+  berth_k8s_informer_handlers_t h;
+  berth_k8s_informer_stats_t before, after;
   berth_k8s_informer_t *inf = NULL;
   berth_error_t err;
   seen_t seen;
   match_t m;
+  char name[32];
+  int i;
+
+  (void)state;
+  memset(&seen, 0, sizeof(seen));
+  pthread_mutex_init(&seen.lock, NULL);
+  seen.shadow = json_object();
+  for (i = 0; i < 6; i++) {
+    snprintf(name, sizeof(name), "lost-%d", i);
+    create_labelled(name, "lost");
+  }
+  memset(&opts, 0, sizeof(opts));
+  opts.resource = cms;
+  opts.namespace_name = NS;
+  opts.label_selector = "group=lost";
+  memset(&h, 0, sizeof(h));
+  h.on_add = on_add;
+  h.on_update = on_update;
+  h.on_delete = on_delete;
+  h.ctx = &seen;
+  assert_int_equal(berth_k8s_informer_create(client, &opts, &h, &inf, &err),
+                   BERTH_OK);
+  assert_int_equal(berth_k8s_informer_start(inf, &err), BERTH_OK);
+  assert_true(berth_k8s_informer_wait_for_sync(inf, 20000));
+  berth_k8s_informer_get_stats(inf, &before);
+
+  /* Watches fail (500) while objects change and the history goes. */
+  tk_fault("{\"kind\":\"error\",\"verb\":\"watch\",\"resource\":"
+           "\"configmaps\"}");
+  close_watches();
+  for (i = 6; i < 9; i++) {
+    snprintf(name, sizeof(name), "lost-%d", i);
+    create_labelled(name, "lost");
+  }
+  set_value("lost-1", "v1");
+  delete_cm("lost-2");
+  delete_cm("lost-3");
+  json_decref(tk_admin("POST", "/compact", "{\"keep\":0}"));
+  tk_clear_faults();
+
+  /* Only a relist can bring these changes: their events are gone. */
+  m.inf = inf;
+  m.seen = &seen;
+  m.truth = fresh_list("group=lost");
+  assert_int_equal(json_object_size(m.truth), 7);
+  if (!tk_poll(cache_matches, &m, 20000))
+    fail_msg("the informer never caught up after its history was lost");
+  berth_k8s_informer_get_stats(inf, &after);
+  assert_true(after.relists > before.relists);
+  assert_true(after.lists > before.lists);
+  assert_int_equal(seen.duplicates, 0);
+  assert_int_equal(seen.spurious, 0);
+  json_decref(m.truth);
+  berth_k8s_informer_destroy(inf);
+  json_decref(seen.shadow);
+  pthread_mutex_destroy(&seen.lock);
+}
+
+/* The sequence number of the API server's last logged request. */
+static long last_request_seq(void)
+{
+  json_t *r = tk_admin("GET", "/requests?limit=1", NULL);
+  json_t *items = json_object_get(r, "items");
+  long seq = (long)json_integer_value(json_object_get(
+      json_array_get(items, json_array_size(items) - 1), "seq"));
+
+  json_decref(r);
+  return seq;
+}
+
+/* The informer's list requests after seq: how many asked for pages of
+ * `limit`, and how many of those continued one. */
+static void count_pages(long seq, const char *limit, int *pages, int *continued)
+{
+  char path[160];
+  json_t *r;
+  json_t *item;
+  size_t i;
+
+  snprintf(path, sizeof(path),
+           "/requests?verb=list&resource=configmaps&limit=1000&since=%ld", seq);
+  r = tk_admin("GET", path, NULL);
+  *pages = *continued = 0;
+  json_array_foreach(json_object_get(r, "items"), i, item)
+  {
+    const char *q = json_string_value(json_object_get(item, "query"));
+    if (q == NULL || strstr(q, limit) == NULL)
+      continue;
+    (*pages)++;
+    if (strstr(q, "continue=") != NULL)
+      (*continued)++;
+  }
+  json_decref(r);
+}
+
+/* The first watch request after sequence number seq whose query holds
+ * `mark` (its query), waited for; NULL when none came. Free it. */
+static char *next_watch_query(long seq, const char *mark)
+{
+  char path[160];
+  char *q = NULL;
+  int64_t deadline = tk_now() + 20000;
+
+  snprintf(path, sizeof(path),
+           "/requests?verb=watch&resource=configmaps&limit=1000&since=%ld",
+           seq);
+  while (q == NULL && tk_now() < deadline) {
+    json_t *r = tk_admin("GET", path, NULL);
+    json_t *item;
+    size_t i;
+    json_array_foreach(json_object_get(r, "items"), i, item)
+    {
+      const char *s = json_string_value(json_object_get(item, "query"));
+      if (q == NULL && s != NULL && strstr(s, mark) != NULL)
+        q = strdup(s);
+    }
+    json_decref(r);
+    if (q == NULL)
+      berth_clock_sleep_ms(NULL, 50); /* polling the log, with a deadline */
+  }
+  return q;
+}
+
+/* A watch resumes from the last version its events (and bookmarks)
+ * brought, not from the list's: the server's request log says which
+ * version the next watch asked for. */
+static void test_resume_version(void **state)
+{
+  berth_k8s_informer_options_t opts;
+  berth_k8s_informer_handlers_t h;
+  berth_k8s_informer_t *inf = NULL;
+  berth_error_t err;
+  seen_t seen;
+  match_t m;
+  const char *rvq;
+  char *q;
+  long last = 0, asked;
+  const char *k;
+  json_t *v;
+  long seq;
+
+  (void)state;
+  memset(&seen, 0, sizeof(seen));
+  pthread_mutex_init(&seen.lock, NULL);
+  seen.shadow = json_object();
+  create_labelled("resume-0", "resume");
+  memset(&opts, 0, sizeof(opts));
+  opts.resource = cms;
+  opts.namespace_name = NS;
+  opts.label_selector = "group=resume";
+  memset(&h, 0, sizeof(h));
+  h.on_add = on_add;
+  h.on_update = on_update;
+  h.on_delete = on_delete;
+  h.ctx = &seen;
+  assert_int_equal(berth_k8s_informer_create(client, &opts, &h, &inf, &err),
+                   BERTH_OK);
+  assert_int_equal(berth_k8s_informer_start(inf, &err), BERTH_OK);
+  assert_true(berth_k8s_informer_wait_for_sync(inf, 20000));
+  /* Changes after the list, seen through the watch. */
+  create_labelled("resume-1", "resume");
+  create_labelled("resume-2", "resume");
+  set_value("resume-0", "v1");
+  m.inf = inf;
+  m.seen = &seen;
+  m.truth = fresh_list("group=resume");
+  assert_true(tk_poll(cache_matches, &m, 20000));
+  json_object_foreach(m.truth, k, v) {
+    if (json_integer_value(v) > last)
+      last = (long)json_integer_value(v);
+  }
+  seq = last_request_seq();
+  close_watches();
+  q = next_watch_query(seq, "labelSelector=group%3Dresume");
+  if (q == NULL)
+    fail_msg("the informer did not watch again after its watch closed");
+  rvq = strstr(q, "resourceVersion=");
+  asked = rvq != NULL ? atol(rvq + strlen("resourceVersion=")) : -1;
+  if (asked < last)
+    fail_msg("the watch resumed from %ld, before the last change seen (%ld): "
+             "%s",
+             asked, last, q);
+  free(q);
+  json_decref(m.truth);
+  berth_k8s_informer_destroy(inf);
+  json_decref(seen.shadow);
+  pthread_mutex_destroy(&seen.lock);
+}
+
+static void test_paged_sync(void **state)
+{
+  berth_k8s_informer_options_t opts;
+  berth_k8s_informer_handlers_t h;
+  berth_k8s_informer_t *inf = NULL;
+  berth_error_t err;
+  seen_t seen;
+  match_t m;
+  long seq;
+  int pages, continued;
 
   (void)state;
   memset(&seen, 0, sizeof(seen));
@@ -436,16 +652,31 @@ static void test_paged_sync(void **state)
   opts.resource = cms;
   opts.namespace_name = NS;
   opts.page_size = 3;
-  assert_int_equal(berth_k8s_informer_create(client, &opts, NULL, &inf, &err),
+  /* Handlers build the shadow from what the informer delivers: the
+   * cache and the notifications are both checked against the truth. */
+  memset(&h, 0, sizeof(h));
+  h.on_add = on_add;
+  h.on_update = on_update;
+  h.on_delete = on_delete;
+  h.ctx = &seen;
+  seq = last_request_seq();
+  assert_int_equal(berth_k8s_informer_create(client, &opts, &h, &inf, &err),
                    BERTH_OK);
   assert_int_equal(berth_k8s_informer_start(inf, &err), BERTH_OK);
   assert_true(berth_k8s_informer_wait_for_sync(inf, 20000));
   m.inf = inf;
   m.seen = &seen;
   m.truth = fresh_list(NULL);
-  json_object_update(seen.shadow, m.truth); /* no handlers to check */
   assert_true(json_object_size(m.truth) > 10);
   assert_true(tk_poll(cache_matches, &m, 20000));
+  /* The sync was paged: more than one list of 3, continued. */
+  count_pages(seq, "limit=3", &pages, &continued);
+  if (pages < (int)(json_object_size(m.truth) + 2) / 3 || continued < 1)
+    fail_msg("%d lists with limit=3 (%d continued) for %zu objects: the "
+             "informer did not page",
+             pages, continued, json_object_size(m.truth));
+  assert_int_equal(seen.duplicates, 0);
+  assert_int_equal(seen.spurious, 0);
   json_decref(m.truth);
   berth_k8s_informer_destroy(inf);
   json_decref(seen.shadow);
@@ -458,6 +689,8 @@ int main(void)
     cmocka_unit_test(test_storm),
     cmocka_unit_test(test_resync_and_cluster_scope),
     cmocka_unit_test(test_paged_sync),
+    cmocka_unit_test(test_relist_after_history_lost),
+    cmocka_unit_test(test_resume_version),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);

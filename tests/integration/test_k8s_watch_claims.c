@@ -114,6 +114,27 @@ static void close_watches(void)
   json_decref(tk_admin("POST", "/watches/close", "{}"));
 }
 
+/* The claim lists the API server has answered so far. */
+static long lists(void)
+{
+  long n = tk_requests("list", "persistentvolumeclaims");
+
+  if (n < 0)
+    fail_msg("the bed's request log did not answer");
+  return n;
+}
+
+/* The program relisted: a list since `before`. */
+static void expect_relist(long before, const char *why)
+{
+  int64_t deadline = tk_now() + 20000;
+
+  while (lists() <= before && tk_now() < deadline)
+    read_available(50);
+  if (lists() <= before)
+    fail_msg("watch-claims did not list again after %s", why);
+}
+
 static void test_watch_claims(void **state)
 {
   char *argv[] = { (char *)program, NULL };
@@ -121,6 +142,8 @@ static void test_watch_claims(void **state)
   int pipefd[2];
   int status = 0;
   int64_t deadline;
+  pid_t waited = 0;
+  long before;
 
   (void)state;
   berth_buf_init(&output);
@@ -152,10 +175,12 @@ static void test_watch_claims(void **state)
 
   /* 410 on the next watch, and changes made meanwhile: the relist
    * reports what differs, including a claim created and one deleted. */
+  before = lists();
   tk_fault("{\"kind\":\"watch-gone\",\"resource\":\"persistentvolumeclaims\","
            "\"count\":1}");
   json_decref(tk_admin("POST", "/compact", "{\"keep\":0}"));
   close_watches();
+  expect_relist(before, "a 410 ERROR event");
   claim("c3", "slow");
   unclaim("c2");
   set_phase("c3", "Lost");
@@ -165,9 +190,11 @@ static void test_watch_claims(void **state)
   expect("DELETED  default/c2");
 
   /* HTTP 410 and an aborted connection. */
+  before = lists();
   tk_fault("{\"kind\":\"watch-gone\",\"http\":true,\"resource\":"
            "\"persistentvolumeclaims\",\"count\":1}");
   close_watches();
+  expect_relist(before, "an HTTP 410");
   unclaim("c1");
   expect("DELETED  default/c1 phase=Bound class=fast");
   tk_fault("{\"kind\":\"watch-drop\",\"resource\":\"persistentvolumeclaims\","
@@ -193,8 +220,16 @@ static void test_watch_claims(void **state)
   /* SIGINT: it stops and exits 0. */
   kill(child, SIGINT);
   deadline = tk_now() + 10000;
-  while (waitpid(child, &status, WNOHANG) == 0 && tk_now() < deadline)
+  while ((waited = waitpid(child, &status, WNOHANG)) == 0 &&
+         tk_now() < deadline)
     read_available(20);
+  if (waited != child) {
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    child = -1;
+    fail_msg("watch-claims did not exit within 10 s of SIGINT (waitpid: %d)",
+             (int)waited);
+  }
   assert_true(WIFEXITED(status));
   assert_int_equal(WEXITSTATUS(status), 0);
   child = -1;

@@ -8,6 +8,7 @@ import os
 import re
 import time
 
+from test_timing import bound
 from test_peers_lib import (Peers, Recorder, bed_ctl, check, main, member,
                             poll, quiet_for)
 
@@ -71,7 +72,12 @@ def test_hanging_hook_is_killed(binary, running):
     took = time.monotonic() - t0
     check("on-start: on-start ran over its timeout of 500 ms and was killed"
           in line, line)
-    check(0.3 <= took <= 2.5, "killed after %.2f s, want about 0.5" % took)
+    # The lower bound is berth's own measure from the spawn (duration_ms):
+    # the recorder writes its first line some time after the spawn, so the
+    # test's clock cannot tell an early kill on a loaded machine.
+    ran = int(re.search(r"duration_ms=(\d+)", line).group(1))
+    check(500 <= ran <= bound(2500), "killed after %d ms, want about 500" % ran)
+    check(took <= bound(2.5), "killed %.2f s after the hook started" % took)
     check(gone(hung["pid"]), "the hung hook (pid %d) is still there" %
           hung["pid"])
     rec.wait_runs(2, 5)

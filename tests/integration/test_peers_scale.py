@@ -92,7 +92,10 @@ def check_query_rate(p, port):
     quiet_for(lambda: False, 1.0, "")
     q1 = p.metric(port, "berth_peers_dns_queries_total")
     polls = (time.monotonic() - t0) / 0.1
-    check(polls / 2 <= q1 - q0 <= polls + 1 + 12,
+    # The property is the ceiling (no address query per poll); a loaded
+    # machine polls less often than every 0.1 s, so the floor is only
+    # that it polled at all.
+    check(1 <= q1 - q0 <= polls + 1 + 12,
           "%d DNS queries in %.0f polls" % (q1 - q0, polls))
 
 

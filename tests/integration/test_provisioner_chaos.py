@@ -6,7 +6,8 @@ random moments and started again (10 times, as a Deployment would; the
 restarted container keeps its identity, so it takes its Lease back at
 once). Then: 200/200 claims Bound, exactly 200 directories, no PV without
 its directory, no directory without its PV, no claim still guarded by our
-finalizer. The random seed is printed (BERTH_TEST_SEED replays a run).
+finalizer; every PV, as berth created it (read from a watch, before the
+PV controller completes it), names its claim with the claim's uid. The random seed is printed (BERTH_TEST_SEED replays a run).
 
     test_provisioner_chaos.py BERTH-PROVISIONER   (under bed.py run k8s nfs)
 """
@@ -17,8 +18,9 @@ import sys
 import threading
 import time
 
-from test_provisioner_lib import (API, Provisioner, apply, check, claim, create, export_dir,
-                                  log, run, storage_class, v3_url, wait_bound, wait_unguarded)
+from test_provisioner_lib import (API, Created, Provisioner, apply, check, check_created_pv,
+                                  claim, create, export_dir, log, run, storage_class, v3_url,
+                                  wait_bound, wait_unguarded)
 
 N = 200
 KILLS = 10
@@ -31,6 +33,7 @@ def main(binary, procs):
     api = API()
     root = export_dir()
     apply(storage_class("chaos", {"url": v3_url(), "archiveOnDelete": "false"}))
+    created = Created(api)
     p = Provisioner(binary, "p", Provisioner.FAST_LEASE +
                     ["--leader-election-identity", "chaos-0", "--worker-threads", "8"])
     procs.append(p)
@@ -63,8 +66,7 @@ def main(binary, procs):
         check(d in dirs, "PV %s without its directory %s" % (name, d))
         check(pv["spec"]["nfs"]["path"] == "/export/" + d, "PV %s path" % name)
         ref = pv["spec"]["claimRef"]
-        check(claims[ref["name"]]["metadata"]["uid"] == ref["uid"] and
-              name == "pvc-" + ref["uid"], "PV %s claimRef" % name)
+        check_created_pv(created, name, claims[ref["name"]])
         pv_dirs.add(d)
     check(dirs == pv_dirs, "directories without a PV: %s" % sorted(dirs - pv_dirs)[:5])
     log("exactly %d directories, one per PV, one PV per claim" % N)

@@ -2,7 +2,8 @@
 """berth-provisioner: 50 claims across two StorageClasses on two exports
 (NFSv3 at the export's root, NFSv4 at a sub-directory exported as its own
 share) are all Bound, with exactly one directory each, the class's mode and
-owner, a PV exactly as the protocol wants it, Events, metrics; SIGTERM
+owner, a PV exactly as the protocol wants it (checked as berth created it,
+read from a watch, and as it is now), Events, metrics; SIGTERM
 drains, exits 0 and releases the Lease.
 
     test_provisioner_classes.py BERTH-PROVISIONER   (under bed.py run k8s nfs)
@@ -12,25 +13,30 @@ import os
 import stat
 import sys
 
-from test_provisioner_lib import (API, PROVISIONER, PV_FINALIZER, Provisioner, apply,
-                                  check, claim, create, events_for, export_dir, kubectl,
+from test_provisioner_lib import (API, PROVISIONER, PV_FINALIZER, Created, Provisioner,
+                                  apply, check, check_created_pv, claim, create, events_for, export_dir, kubectl,
                                   log, poll, run, storage_class, v3_url, v4_url,
                                   wait_bound, wait_unguarded)
 
 N = 25
 
 
-def check_pv(api, c, cls, policy="Delete"):
+def check_pv(api, created, c, cls, policy="Delete"):
     md = c["metadata"]
     pv_name = "pvc-" + md["uid"]
     check(c["spec"].get("volumeName") == pv_name,
           "claim %s bound to %s, want %s" % (md["name"], c["spec"].get("volumeName"), pv_name))
-    pv = api.pv(pv_name)
+    first = check_created_pv(created, pv_name, c)
+    check_fields(first, cls, policy)
+    return check_fields(api.pv(pv_name), cls, policy)
+
+
+def check_fields(pv, cls, policy):
+    pv_name = pv["metadata"]["name"]
     s = pv["spec"]
     ref = s["claimRef"]
-    check((ref["namespace"], ref["name"], ref["uid"]) == (md["namespace"], md["name"], md["uid"])
-          and ref.get("resourceVersion") and ref.get("kind") == "PersistentVolumeClaim",
-          "PV %s claimRef %s" % (pv_name, ref))
+    check(bool(ref.get("uid")) and pv_name == "pvc-" + ref["uid"]
+          and ref.get("kind") == "PersistentVolumeClaim", "PV %s claimRef %s" % (pv_name, ref))
     check(s["capacity"]["storage"] == "1Gi", "PV capacity %s" % s["capacity"])
     check(s["accessModes"] == ["ReadWriteMany"], "PV accessModes %s" % s["accessModes"])
     check(s.get("volumeMode") == "Filesystem", "PV volumeMode %s" % s.get("volumeMode"))
@@ -53,6 +59,7 @@ def main(binary, procs):
           storage_class("nfs-v4", {"url": v4_url("/export/second"), "directoryPerms": "0750",
                                    "uid": "1000", "gid": "2000"},
                         mountOptions=["nfsvers=4.1"]))
+    created = Created(api)
     p = Provisioner(binary, "p", Provisioner.FAST_LEASE)
     procs.append(p)
     p.start()
@@ -74,7 +81,7 @@ def main(binary, procs):
           "want %d + %d directories, have %d + %d" % (N, N, len(dirs_a), len(dirs_b)))
     for c in api.claims():
         if c["metadata"]["name"] in a:
-            pv = check_pv(api, c, "nfs-v3")
+            pv = check_pv(api, created, c, "nfs-v3")
             d = "default-%s-%s" % (c["metadata"]["name"], pv["metadata"]["name"])
             check(d in dirs_a, "directory %s missing" % d)
             check(pv["spec"]["nfs"] == {"server": "127.0.0.1", "path": "/export/" + d},
@@ -83,7 +90,7 @@ def main(binary, procs):
             check(stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o777,
                   "%s mode %o" % (d, st.st_mode))
     for c in api.claims("team"):
-        pv = check_pv(api, c, "nfs-v4")
+        pv = check_pv(api, created, c, "nfs-v4")
         d = "team-%s-%s" % (c["metadata"]["name"], pv["metadata"]["name"])
         check(d in dirs_b, "directory %s missing" % d)
         check(pv["spec"]["nfs"]["path"] == "/export/second/" + d, "PV nfs %s" % pv["spec"]["nfs"])

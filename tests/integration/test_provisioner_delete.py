@@ -2,11 +2,14 @@
 """berth-provisioner: deleting claims honours the class.
 
     archiveOnDelete "false"      directory removed (recursively, a symlink in
-                                 it removed, never followed)
+                                 it removed, never followed), not archived:
+                                 no archived-* but the two archives below
     archiveOnDelete default      renamed archived-<dir>
     onDelete "retain"            directory kept, PV deleted
     reclaimPolicy Retain         PV Released and kept, no finalizer; the
                                  directory kept, also after the PV is deleted
+    a Delete PV that lost our finalizer (by hand, an older berth) gets it
+    back before its claim goes, so that its storage is reclaimed
     nested pathPattern           ${.PVC.namespace}/${.PVC.annotations.team}/
                                  ${.PVC.name}: nested directories made;
                                  archived as archived-<leaf> at the root;
@@ -15,6 +18,7 @@
     test_provisioner_delete.py BERTH-PROVISIONER   (under bed.py run k8s nfs)
 """
 
+import json
 import os
 import sys
 
@@ -76,6 +80,15 @@ def main(binary, procs):
          20, "usage metrics of c-keep: 300 bytes in 6 entries")
     log("usage measured: 300 bytes, 6 entries (the symlink counted, not followed)")
 
+    # A Delete PV without our finalizer: berth puts it back.
+    strip = api.pv(pv["c-remove"])
+    others = [f for f in strip["metadata"].get("finalizers", []) if f != PV_FINALIZER]
+    kubectl("patch", "pv", pv["c-remove"], "--type=merge",
+            "-p", json.dumps({"metadata": {"finalizers": others or None}}))
+    poll(lambda: PV_FINALIZER in (api.pv(pv["c-remove"])["metadata"].get("finalizers") or []),
+         20, "%s back on %s" % (PV_FINALIZER, pv["c-remove"]))
+    log("a Delete PV that lost %s got it back" % PV_FINALIZER)
+
     kubectl("delete", "pvc", "--all", "--wait=false")
     gone = [pv[n] for n in names if n != "c-retain"]
     poll(lambda: all(api.pv(x) is None for x in gone), 60, "the Delete PVs gone")
@@ -92,6 +105,11 @@ def main(binary, procs):
           "default/blue" in have, "nested archive: %s" % sorted(x for x in have if "nested" in x))
     check("web/c-nested-rm" not in have and "web" in have, "nested delete")
     check("outside/precious" in have, "a symlink was followed: outside/precious is gone")
+    # Archiving also makes the original name go: only the classes that
+    # archive may leave an archived-* anywhere in the export.
+    archives = sorted(x for x in have if os.path.basename(x).startswith("archived-"))
+    check(archives == sorted(["archived-" + dirs["c-archive"], "archived-c-nested"]),
+          "archives in the export: %s, want only those of c-archive and c-nested" % archives)
     log("export as the classes say: %d entries" % len(have))
 
     kubectl("delete", "pv", pv["c-retain"], "--wait=false")

@@ -7,7 +7,13 @@ AWS emulator:
     Bound; the PV is a csi volume (ebs.csi.aws.com, vol-..., xfs) with a
     nodeAffinity for us-east-1b; the disk in the emulator has that zone,
     type, IOPS, throughput, size and the claim's tags;
-  - an Immediate gp2 claim -> Bound in the region's first zone;
+  - an Immediate gp2 claim -> Bound in one of the nodes' zones (stable
+    per claim name: us-east-1a for "imm");
+  - encrypted classes (a KMS key named, and EC2's default key) and an io1
+    class with iopsPerGB raised to the type's minimum;
+  - every parameter of every class checked on the disk the emulator made
+    (test_provisioner_ebs_lib.check_disk: an oracle of its own), so that a
+    parameter parsed but not passed to CreateVolume fails;
   - an unknown parameter -> a ProvisioningFailed Event naming it, no disk;
   - claims deleted -> PVs and disks deleted.
 
@@ -16,12 +22,13 @@ AWS emulator:
 
 import sys
 
-from test_provisioner_ebs_lib import (DRIVER, aws_state, ebs_class,
-                                      ebs_provisioner, node, pod, volumes)
+from test_provisioner_ebs_lib import (DRIVER, aws_state, check_disk, check_disks,
+                                      ebs_class, ebs_provisioner, node, pod, volumes)
 from test_provisioner_lib import (API, check, claim, create, events_for,
                                   kubectl, log, phase, poll, run, wait_bound)
 
 GIB = 1024 ** 3
+KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def main(binary, procs):
@@ -32,9 +39,14 @@ def main(binary, procs):
                               "tagSpecification_2":
                                   "claim={{ .PVCNamespace }}/{{ .PVCName }}",
                               "tagSpecification_3": "pv={{.PVName}}",
-                              "csi.storage.k8s.io/fstype": "xfs"},
+                              "csi.storage.k8s.io/fstype": "xfs",
+                              "encrypted": "true", "kmsKeyId": KMS_KEY},
                      binding="WaitForFirstConsumer"),
            ebs_class("plain", {"type": "gp2"}),
+           ebs_class("secret", {"encrypted": "true", "csi.storage.k8s.io/fstype": "ext3"}),
+           ebs_class("perf", {"type": "io1", "iopsPerGB": "10",
+                              "allowAutoIOPSPerGBIncrease": "true",
+                              "tagSpecification_1": "owner={{ .PVCNamespace }}"}),
            ebs_class("bad", {"type": "gp3", "colour": "blue"}))
     p = ebs_provisioner(binary)
     procs.append(p)
@@ -42,9 +54,12 @@ def main(binary, procs):
     modes = ("ReadWriteOnce",)
     create(claim("data", "fast", size="10Gi", modes=modes),
            claim("imm", "plain", size="1500Mi", modes=modes),
-           claim("bad1", "bad", modes=modes))
+           claim("bad1", "bad", modes=modes),
+           claim("enc", "secret", size="3Gi", modes=modes),
+           claim("io", "perf", size="4Gi", modes=modes))
 
-    # Immediate: Bound in the first zone, size rounded up to whole GiB.
+    # Immediate: Bound in a node's zone (the claim name picks it: a), size
+    # rounded up to whole GiB.
     wait_bound(api, ["imm"], 30)
     pv = api.pv(api.claim("imm")["spec"]["volumeName"])
     vid = pv["spec"]["csi"]["volumeHandle"]
@@ -55,6 +70,14 @@ def main(binary, procs):
     check(pv["spec"]["capacity"]["storage"] in ("2Gi", str(2 * GIB)),
           "imm capacity: %s" % pv["spec"]["capacity"])
     log("Immediate gp2 claim Bound: %s in %s" % (vid, v[0]["AvailabilityZone"]))
+    wait_bound(api, ["enc", "io"], 30)
+    enc = check_disk(api.pv(api.claim("enc")["spec"]["volumeName"]),
+                     api.get("/apis/storage.k8s.io/v1/storageclasses/secret"), api.claim("enc"))
+    check(enc["Encrypted"] and enc["KmsKeyId"], "enc: not encrypted: %s" % enc)
+    io = check_disk(api.pv(api.claim("io")["spec"]["volumeName"]),
+                    api.get("/apis/storage.k8s.io/v1/storageclasses/perf"), api.claim("io"))
+    check(io["Iops"] == 100 and io["VolumeType"] == "io1", "io: %s" % io)
+    log("encrypted (EC2's default key) and io1 (iopsPerGB raised to 100) disks as classed")
 
     e = poll(lambda: [x for x in events_for(api, "bad1", "ProvisioningFailed")
                       if "colour" in x.get("message", "")], 30,
@@ -95,12 +118,17 @@ def main(binary, procs):
             "team": "storage", "claim": "default/data", "pv": pv_name}
     for k, val in want.items():
         check(v["Tags"].get(k) == val, "tag %s=%r, want %r" % (k, v["Tags"].get(k), val))
+    check(v["Encrypted"] and v["KmsKeyId"] == KMS_KEY, "data: encryption %s %s"
+          % (v["Encrypted"], v["KmsKeyId"]))
     log("gp3 claim Bound: %s in us-east-1b with %d tags" % (v["VolumeId"], len(v["Tags"])))
+    n = check_disks(api)
+    check(n == 4, "the oracle checked %d disks, want 4 (data, imm, enc, io)" % n)
+    log("every parameter of every class found on its %d disks" % n)
 
     # Deletion: the PVs and the disks go.
-    ids = [v["VolumeId"], vid]
+    ids = [v["VolumeId"], vid, enc["VolumeId"], io["VolumeId"]]
     kubectl("delete", "pod", "use-data", "--wait=false")
-    kubectl("delete", "pvc", "data", "imm", "bad1", "--wait=false")
+    kubectl("delete", "pvc", "data", "imm", "bad1", "enc", "io", "--wait=false")
 
     def gone():
         st = aws_state()

@@ -14,7 +14,7 @@ disk available again) and the VolumeAttachment deleted.
 import hashlib
 import sys
 
-from test_provisioner_ebs_lib import (DRIVER, aws_admin, ebs_class,
+from test_provisioner_ebs_lib import (DRIVER, aws_admin, check_disks, ebs_class,
                                       ebs_provisioner, node, pod, volumes)
 from test_provisioner_lib import (API, check, claim, create, kubectl, log,
                                   poll, run, wait_bound)
@@ -37,6 +37,7 @@ def main(binary, procs):
     create(claim("data", "gp3", modes=("ReadWriteOnce",)))
     create(pod("one", "node-a", "data"))
     wait_bound(api, ["data"], 30)
+    check(check_disks(api) == 1, "the class's parameters on the disk")
     pv = api.claim("data")["spec"]["volumeName"]
     want = "csi-" + hashlib.sha256((pv + DRIVER + "node-a").encode()).hexdigest()
     va = poll(lambda: [v for v in vas(api) if v["metadata"]["name"] == want], 20,

@@ -15,7 +15,7 @@
 
 import sys
 
-from test_provisioner_ebs_lib import (aws_admin, aws_faults, ebs_class,
+from test_provisioner_ebs_lib import (aws_admin, aws_faults, check_disks, ebs_class,
                                       ebs_provisioner, volumes)
 from test_provisioner_lib import (API, check, claim, create, log, poll, run,
                                   wait_bound)
@@ -56,6 +56,7 @@ def main(binary, procs):
     handles = {api.pv(api.claim(n)["spec"]["volumeName"])["spec"]["csi"]["volumeHandle"]
                for n in names}
     check(handles == {v["VolumeId"] for v in vs}, "PV handles == disks")
+    check(check_disks(api) == N, "the class's parameters on every disk")
     log("storm: %d/%d Bound, %d disks; faults %s" % (N, N, len(vs), c.get("faults")))
 
     # Crash after CreateVolume, while the disk is creating.

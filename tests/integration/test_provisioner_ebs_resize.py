@@ -11,8 +11,8 @@ FileSystemResizeRequired Event; growing it again works the same way.
 import json
 import sys
 
-from test_provisioner_ebs_lib import ebs_class, ebs_provisioner, volumes
-from test_provisioner_lib import (API, claim, create, events_for, kubectl, log,
+from test_provisioner_ebs_lib import check_disks, ebs_class, ebs_provisioner, volumes
+from test_provisioner_lib import (API, check, claim, create, events_for, kubectl, log,
                                   poll, run, wait_bound)
 
 
@@ -39,6 +39,7 @@ def main(binary, procs):
     p.start()
     create(claim("data", "grow", size="2Gi", modes=("ReadWriteOnce",)))
     wait_bound(api, ["data"], 30)
+    check(check_disks(api) == 1, "the class's parameters on the disk")
     log("Bound at 2Gi")
     grow("data", "5Gi")
     poll(lambda: resized(api, "data", 5), 30,

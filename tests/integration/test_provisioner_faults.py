@@ -160,8 +160,9 @@ def main(binary, procs):
         phase_unsaved(api, root)
     finally:
         clear_faults()
-        p.stop()
+        rc = p.stop()
         g.stop()
+    check(rc == 0, "SIGTERM after the faults: exit %s, want 0" % rc)
     wait_unguarded(api)
     dirs = set(os.listdir(root))
     check(len(dirs) == len(names), "%d directories for %d claims" % (len(dirs), len(names)))

@@ -5,7 +5,8 @@ Annotation values that would climb out of the export ("../x", "a/../../b"),
 absolute paths, ".", "..", empty components, control characters, a
 component longer than 255 bytes, a component that is a symbolic link on the
 server, a claim name so long that the default directory name is too long,
-and class patterns that climb out: each claim gets a ProvisioningFailed
+class patterns that climb out, and a claim with a selector (which an
+external provisioner refuses, as the PV it makes could not match): each claim gets a ProvisioningFailed
 Event, stays Pending, holds no finalizer of ours between attempts and can
 be deleted at once, and the export's listing is exactly what it was. A
 benign value in the same class is provisioned, to show the pattern works.
@@ -48,6 +49,9 @@ def main(binary, procs):
         v = "x" * 300 if v == "LONG" else v
         claims.append(claim("h-%02d" % i, "hostile", annotations={"dir": v}))
     claims.append(claim("n" * 230, "plain"))
+    sel = claim("selector", "plain")
+    sel["spec"]["selector"] = {"matchLabels": {"disk": "fast"}}
+    claims.append(sel)
     for i in range(len(data["patterns"])):
         claims.append(claim("pat-%d" % i, "pattern-%d" % i))
     names = [c["metadata"]["name"] for c in claims]
@@ -60,6 +64,9 @@ def main(binary, procs):
         e = poll(lambda n=n: events_for(api, n, "ProvisioningFailed"), 30,
                  "ProvisioningFailed on %s" % n[:20])
         log("refused %-8s %s" % (n[:8], e[0]["message"][:110]))
+    check("claim Selector is not supported" in
+          events_for(api, "selector", "ProvisioningFailed")[0]["message"],
+          "selector: %s" % events_for(api, "selector", "ProvisioningFailed")[0]["message"])
     for n in names:
         check(phase(api.claim(n)) == "Pending", "%s: phase %s" % (n[:20], phase(api.claim(n))))
     # Each retry (1 s, 2 s, 4 s, ... apart) puts the guard on for the few

@@ -3,12 +3,14 @@
 
   - A leads, B stands by (B ready as a standby, leader gauge 0, no writes);
   - A is SIGKILLed in the middle of 60 claims: B takes the Lease over within
-    one lease duration of the kill (plus the retry period it polls with),
-    and finishes; every claim Bound, exactly one directory each, and no
+    one lease duration of the kill (plus the retry period it polls with,
+    and a scheduling allowance scaled for sanitizer builds, always short of
+    a second lease duration), and finishes; every claim Bound, exactly one directory each, and no
     claim provisioned twice: the API server saw exactly one PV create per
     claim (201), no 409, and no claim is logged as provisioned by both;
-  - SIGTERM on the leader releases the Lease: a new replica takes over at
-    once, without waiting for it to expire;
+  - SIGTERM on the leader releases the Lease: a standby (already running,
+    so that its start is not counted) takes over at once, measured from
+    the leader's exit, well before a lease duration;
   - a leader that finds the Lease taken by another (here: written by hand)
     stops at once and exits 1.
 
@@ -24,6 +26,7 @@ import time
 from test_provisioner_lib import (API, Provisioner, admin, apply, check, claim, create,
                                   export_dir, kubectl, log, poll, run, storage_class, v3_url,
                                   wait_bound)
+from test_timing import bound
 
 LEASE = "berth.io-nfs"
 LEASE_S = 4.0
@@ -69,7 +72,11 @@ def main(binary, procs):
     took = time.monotonic() - killed
     log("replica-b took the Lease %.2f s after the kill (lease %.1f s, retry %.1f s)"
         % (took, LEASE_S, RETRY_S))
-    check(took <= LEASE_S + RETRY_S, "takeover took %.2f s" % took)
+    # The property is "one lease duration"; the allowance covers the API
+    # round trips and scheduling of a loaded machine, and stays below a
+    # second lease duration so that a replica that waits twice still fails.
+    limit = LEASE_S + RETRY_S + min(bound(1.0), LEASE_S - RETRY_S)
+    check(took <= limit, "takeover took %.2f s, want <= %.2f" % (took, limit))
     wait_bound(api, names, 60)
     check(len(os.listdir(root)) == len(names), "%d directories, want %d" %
           (len(os.listdir(root)), len(names)))
@@ -84,16 +91,19 @@ def main(binary, procs):
     log("all Bound; one PV create per claim; %d by replica-a, %d by replica-b"
         % (len(provisioned_by(a)), len(provisioned_by(b))))
 
-    rc = b.stop()
-    check(rc == 0, "replica-b SIGTERM exit %s" % rc)
-    check(holder(api) == "", "lease not released: %r" % holder(api))
     c = replica(binary, "replica-c")
     procs.append(c)
-    started = time.monotonic()
     c.start()
-    poll(lambda: holder(api) == "replica-c", 10, "replica-c to lead")
-    took = time.monotonic() - started
+    poll(lambda: "standing by" in c.log_text(), 20, "replica-c to stand by")
+    rc = b.stop()
+    released = time.monotonic()
+    check(rc == 0, "replica-b SIGTERM exit %s" % rc)
+    poll(lambda: holder(api) == "replica-c", 10, "replica-c to lead", interval=0.02)
+    took = time.monotonic() - released
+    # Not a scaled bound: "at once" means before the lease would have
+    # expired, which is what a replica that ignored the release would wait.
     check(took < LEASE_S, "after a release the takeover took %.2f s" % took)
+    check("lease released" in b.log_text(), "replica-b did not release its Lease")
     create(claim("after-handover", "ha"))
     wait_bound(api, ["after-handover"], 30)
     log("released Lease taken over in %.2f s; new claims Bound" % took)
@@ -110,7 +120,11 @@ def main(binary, procs):
     poll(steal, 10, "the Lease written to another holder")
     rc = c.wait(timeout=10)
     check(rc == 1, "a leader that lost the Lease must exit 1, got %s" % rc)
-    check("leadership lost" in c.log_text(), "no 'leadership lost' in the log")
+    # For the reason that happened: another holder, seen at the next renew
+    # (not the renew deadline running out later).
+    check('msg="exiting: leadership lost" reason="another replica holds the lease"'
+          in c.log_text(),
+          "no 'leadership lost' for another holder in the log:\n%s" % c.tail(10))
     log("a replica that lost its Lease stopped and exited 1")
 
 

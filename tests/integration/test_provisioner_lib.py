@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -125,6 +126,70 @@ class API:
 
     def lease(self, name, ns="default"):
         return self.get("/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s" % (ns, name))
+
+
+class Created:
+    """Every object of a resource as it was first written, read from a
+    watch that starts (from a list's resourceVersion) before the test
+    makes anything: the PV berth created, not what a controller completed
+    later (the PV controller fills a claimRef's uid in, for one)."""
+
+    def __init__(self, api, path="/api/v1/persistentvolumes"):
+        self.api, self.path = api, path
+        self.lock = threading.Lock()
+        self.first = {}
+        self.error = None
+        self.rv = api.get(path)["metadata"]["resourceVersion"]
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            url = "%s%s?watch=1&allowWatchBookmarks=true&timeoutSeconds=1800&" \
+                  "resourceVersion=%s" % (self.api.url, self.path, self.rv)
+            req = urllib.request.Request(url, headers={"Authorization": "Bearer " +
+                                                       self.api.token})
+            try:
+                with urllib.request.urlopen(req, context=self.api.ctx, timeout=3600) as r:
+                    for line in r:
+                        ev = json.loads(line)
+                        obj = ev["object"]
+                        if ev["type"] == "ERROR":
+                            self.error = "watch ERROR: %s" % obj.get("message")
+                            return
+                        self.rv = obj["metadata"]["resourceVersion"]
+                        if ev["type"] == "ADDED":
+                            with self.lock:
+                                self.first.setdefault(obj["metadata"]["name"], obj)
+            except (OSError, ValueError) as e:
+                # A stream the server ended: watch on from the last version.
+                if isinstance(e, urllib.error.HTTPError):
+                    self.error = "watch: HTTP %d" % e.code
+                    return
+                time.sleep(0.1)  # not a synchronisation: no hot loop when the server is gone
+
+    def get(self, name, timeout=10):
+        """The object named name as created (Failure when the watch never
+        saw it)."""
+        def seen():
+            check(self.error is None, "watching %s: %s" % (self.path, self.error))
+            with self.lock:
+                return self.first.get(name)
+        return poll(seen, timeout, "%s in the watch of %s" % (name, self.path))
+
+
+def check_created_pv(created, pv_name, claim_obj):
+    """The PV as berth created it is bound to claim_obj: name, namespace and
+    uid in its claimRef, named pvc-<uid>."""
+    pv = created.get(pv_name)
+    ref = pv["spec"].get("claimRef") or {}
+    md = claim_obj["metadata"]
+    check(ref.get("kind") == "PersistentVolumeClaim" and ref.get("name") == md["name"] and
+          ref.get("namespace") == md["namespace"] and ref.get("uid") == md["uid"] and
+          pv_name == "pvc-" + md["uid"],
+          "PV %s as berth created it: claimRef %s, want %s/%s uid %s"
+          % (pv_name, ref, md["namespace"], md["name"], md["uid"]))
+    return pv
 
 
 def admin(method, path, body=None):
@@ -337,7 +402,11 @@ def run(main):
         main(sys.argv[1], procs)
         for p in procs:
             if p.alive():
-                p.stop()
+                # SIGTERM drains and exits 0: anything else is a failure
+                # (a crash at shutdown, a hang, a leak reported at exit).
+                rc = p.stop()
+                check(rc == 0, "%s: exit status %s on SIGTERM, want 0:\n%s"
+                      % (p.name, rc, p.tail(20)))
             errs = p.sanitizer_errors()
             check(not errs, "%s: sanitizer reports:\n%s" % (p.name, "\n".join(errs[:10])))
         log("PASS")

@@ -1,6 +1,6 @@
 /* Unit tests: EC2 answer parsers (lib/aws/ec2_xml.c) on real EC2 bodies
- * from the shared test data ($BERTH_SHARED_TESTDATA/aws/: libcloud's and
- * botocore's fixtures), compared field by field with botocore's own
+ * from tests/data/aws/ (libcloud's and botocore's fixtures; see its
+ * NOTICE), compared field by field with botocore's own
  * parsed results (the .json beside each botocore .xml); hostile XML; and
  * the EFS JSON parsers on the shapes of botocore's EFS model. A missing
  * data directory is a failure. */
@@ -19,7 +19,7 @@
 #include "berth/aws_ec2.h"
 #include "berth/aws_efs.h"
 
-#define AWSDATA BERTH_SHARED_TESTDATA "/aws"
+#define AWSDATA BERTH_TEST_DATA "/aws"
 
 static char *slurp(const char *rel, size_t *len)
 {
@@ -31,7 +31,7 @@ static char *slurp(const char *rel, size_t *len)
   snprintf(path, sizeof(path), "%s/%s", AWSDATA, rel);
   f = fopen(path, "rb");
   if (f == NULL)
-    fail_msg("cannot open %s (the shared test data is missing?)", path);
+    fail_msg("cannot open %s (tests/data/aws is part of the checkout)", path);
   fseek(f, 0, SEEK_END);
   n = ftell(f);
   fseek(f, 0, SEEK_SET);
@@ -385,6 +385,28 @@ static void test_efs_json(void **state)
   berth_efs_mount_target_list_cleanup(&ml);
   assert_int_equal(berth_efs_parse_mount_targets("[]", 2, &ml, &err),
                    BERTH_EPARSE);
+  /* A CreationTime no int64 of milliseconds holds is refused, not
+   * converted (undefined behaviour in C). */
+  {
+    static const char *const huge[] = {"1e300", "-1e300", "9.3e15",
+                                       "-9.3e15", NULL};
+    char doc[256];
+    size_t i;
+
+    for (i = 0; huge[i] != NULL; i++) {
+      snprintf(doc, sizeof(doc),
+               "{\"FileSystems\":[{\"FileSystemId\":\"fs-1\","
+               "\"CreationTime\":%s}]}",
+               huge[i]);
+      berth_error_clear(&err);
+      if (berth_efs_parse_file_systems(doc, strlen(doc), &fl, &err) !=
+          BERTH_EPARSE) {
+        berth_efs_file_system_list_cleanup(&fl);
+        fail_msg("CreationTime %s accepted", huge[i]);
+      }
+      assert_non_null(strstr(err.message, "CreationTime"));
+    }
+  }
 }
 
 int main(void)

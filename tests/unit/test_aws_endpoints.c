@@ -1,6 +1,6 @@
 /* Unit tests: endpoint resolution (lib/aws/endpoints.c) against botocore's
- * endpoint rule-set tests for EC2, EFS and STS, read where they lie:
- * $BERTH_SHARED_TESTDATA/aws/endpoint-tests-botocore/. Every case must
+ * endpoint rule-set tests for EC2, EFS and STS, in the checkout:
+ * tests/data/aws/endpoint-tests-botocore/. Every case must
  * give the expected URL (and signing region, where the case names one) or
  * the expected error. A missing directory is a failure. */
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 
 #include "berth/aws.h"
 
-#define DIR BERTH_SHARED_TESTDATA "/aws/endpoint-tests-botocore"
+#define DIR BERTH_TEST_DATA "/aws/endpoint-tests-botocore"
 
 static void run_file(const char *file, berth_aws_service_t service,
                      size_t min_cases)
@@ -30,7 +30,7 @@ static void run_file(const char *file, berth_aws_service_t service,
   snprintf(path, sizeof(path), "%s/%s", DIR, file);
   doc = json_load_file(path, 0, &jerr);
   if (doc == NULL)
-    fail_msg("cannot read %s: %s (the shared test data is missing?)", path,
+    fail_msg("cannot read %s: %s (tests/data/aws is part of the checkout)", path,
              jerr.text);
   cases = json_object_get(doc, "testCases");
   assert_true(json_is_array(cases));

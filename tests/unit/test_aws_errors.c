@@ -1,5 +1,5 @@
 /* Unit tests: AWS error bodies and codes (lib/aws/errors.c) on real error
- * bodies from the shared test data ($BERTH_SHARED_TESTDATA/aws/) and on
+ * bodies from tests/data/aws/ (see its NOTICE) and on
  * EFS's JSON shape; the code -> berth status map; throttling codes. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,14 +13,14 @@
 #include "aws_int.h"
 #include "berth/aws.h"
 
-#define AWSDATA BERTH_SHARED_TESTDATA "/aws"
+#define AWSDATA BERTH_TEST_DATA "/aws"
 
 static char *slurp(const char *path, size_t *len)
 {
   char *s = NULL;
 
   if (berth__aws_read_file(path, 1 << 20, &s) != BERTH_OK)
-    fail_msg("cannot read %s (the shared test data is missing?)", path);
+    fail_msg("cannot read %s (tests/data/aws is part of the checkout)", path);
   *len = strlen(s);
   return s;
 }
@@ -89,6 +89,34 @@ static void test_json_bodies(void **state)
       BERTH_EPARSE);
 }
 
+/* Control bytes from a hostile or broken endpoint (a terminal escape,
+ * DEL) never reach code or message, and a message cut to fit stays valid
+ * UTF-8 (found by tests/fuzz aws_xml: corpus/aws_xml/error-json-del). */
+static void test_control_bytes(void **state)
+{
+  const char *body = "{\"__type\":\"co.amaz\\u007fna\",\"message\":"
+                     "\"red \\u001b[31m\\u0007 text\"}";
+  const char *utf8 = "{\"code\":\"X\",\"message\":\"aaaaaa\\u00e9\"}";
+  char c[64], m[128];
+  char small[8];
+  size_t i;
+
+  (void)state;
+  assert_int_equal(
+      berth_aws_parse_error(body, strlen(body), c, sizeof(c), m, sizeof(m)),
+      BERTH_OK);
+  for (i = 0; c[i] != '\0'; i++)
+    assert_true((unsigned char)c[i] >= 0x20 && c[i] != 0x7f);
+  for (i = 0; m[i] != '\0'; i++)
+    assert_true((unsigned char)m[i] >= 0x20 && m[i] != 0x7f);
+  assert_non_null(strstr(m, "red "));
+  /* "aaaaaa" and half of the two bytes of U+00E9 fit in 8: the half goes. */
+  assert_int_equal(berth_aws_parse_error(utf8, strlen(utf8), c, sizeof(c),
+                                         small, sizeof(small)),
+                   BERTH_OK);
+  assert_string_equal(small, "aaaaaa");
+}
+
 /* A server echoing a signature or token back: redacted in the message. */
 static void test_message_redacted(void **state)
 {
@@ -153,6 +181,7 @@ int main(void)
       cmocka_unit_test(test_real_bodies),
       cmocka_unit_test(test_json_bodies),
       cmocka_unit_test(test_message_redacted),
+      cmocka_unit_test(test_control_bytes),
       cmocka_unit_test(test_status_map),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,6 +113,53 @@ static void test_errors_name_no_secret(void **state)
   berth_sigv4_result_cleanup(NULL);
 }
 
+/* A control byte in what goes into a header (access key id, region,
+ * service, session token, a request header) would let credentials from a
+ * hostile IMDS or container endpoint inject a header line: refused (found
+ * by tests/fuzz sigv4: corpus/sigv4/region-control-byte). */
+static void test_no_header_injection(void **state)
+{
+  berth_sigv4_params_t p;
+  berth_sigv4_credentials_t c;
+  berth_sigv4_request_t r;
+  berth_sigv4_result_t res;
+  berth_error_t err;
+  const berth_sigv4_header_t crlf_value[] = {{"Host", "h"},
+                                             {"X-A", "1\r\nX-Evil: 2"}};
+  const berth_sigv4_header_t crlf_name[] = {{"Host", "h"},
+                                            {"X-A\r\nX-Evil", "1"}};
+
+  (void)state;
+  setup_params(&p, &c);
+  memset(&r, 0, sizeof(r));
+  r.method = "GET";
+  r.path = "/";
+  r.headers = host_only;
+  r.header_count = 1;
+  p.region = "us-east-1\x02";
+  assert_int_equal(berth_sigv4_sign(&r, &p, &res, &err), BERTH_EINVAL);
+  assert_non_null(strstr(err.message, "region"));
+  p.region = "us-east-1\r\nX-Evil: 1";
+  assert_int_equal(berth_sigv4_sign(&r, &p, &res, &err), BERTH_EINVAL);
+  p.region = "us-east-1";
+  p.service = "ec2\n";
+  assert_int_equal(berth_sigv4_sign(&r, &p, &res, &err), BERTH_EINVAL);
+  p.service = "ec2";
+  c.access_key_id = "AKID\r\nX-Evil: 1";
+  assert_int_equal(berth_sigv4_sign(&r, &p, &res, &err), BERTH_EINVAL);
+  c.access_key_id = "AKIDEXAMPLE";
+  c.session_token = "FQoGZXIv\r\nX-Evil: 1";
+  assert_int_equal(berth_sigv4_sign(&r, &p, &res, &err), BERTH_EINVAL);
+  assert_null(strstr(err.message, "FQoGZXIv"));
+  c.session_token = NULL;
+  r.headers = crlf_value;
+  r.header_count = 2;
+  assert_int_equal(berth_sigv4_sign(&r, &p, &res, &err), BERTH_EINVAL);
+  r.headers = crlf_name;
+  assert_int_equal(berth_sigv4_sign(&r, &p, &res, &err), BERTH_EINVAL);
+  berth_sigv4_result_cleanup(&res);
+}
+
 /* The suite's get-vanilla signature, with the key derived here and passed
  * in, must be the same as with the key derived inside. */
 static void test_signing_key_cache(void **state)
@@ -244,6 +291,7 @@ int main(void)
       cmocka_unit_test(test_dates),
       cmocka_unit_test(test_uri_encode),
       cmocka_unit_test(test_errors_name_no_secret),
+      cmocka_unit_test(test_no_header_injection),
       cmocka_unit_test(test_signing_key_cache),
       cmocka_unit_test(test_flags),
       cmocka_unit_test(test_s3_flags),

@@ -1,6 +1,6 @@
 /* Unit tests: SigV4 (lib/aws/sigv4.c) against the official AWS SigV4 test
- * suite, read where it lies: $BERTH_SHARED_TESTDATA/sigv4/v4/<case>/
- * (aws-c-auth's layout; see that folder's README.md). Every case runs
+ * suite in the checkout: tests/data/sigv4/v4/<case>/ (aws-c-auth's
+ * layout; origin and license in tests/data/sigv4/NOTICE). Every case runs
  * twice, once signing with the Authorization header and once as a
  * presigned URL, and must match byte for byte: canonical request, string
  * to sign, signature and the whole signed request. A missing suite is a
@@ -21,7 +21,7 @@
 #include "berth/json.h"
 #include "berth/sigv4.h"
 
-#define SUITE_DIR BERTH_SHARED_TESTDATA "/sigv4/v4"
+#define SUITE_DIR BERTH_TEST_DATA "/sigv4/v4"
 #define SUITE_CASES 38
 #define MAX_HEADERS 32
 
@@ -319,8 +319,7 @@ int main(void)
   if (d == NULL) {
     fprintf(stderr,
             "FAIL: the AWS SigV4 test suite is missing: cannot open %s "
-            "(configure with -DBERTH_SHARED_TESTDATA=<dir holding "
-            "sigv4/v4>)\n",
+            "(it is part of the checkout: tests/data/sigv4/v4)\n",
             SUITE_DIR);
     return 1;
   }

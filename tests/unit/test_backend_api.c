@@ -230,14 +230,60 @@ static void test_closed_export(void **state)
   berth_backend_destroy(be);
 }
 
+/* Keys of the other tools are named in the refusal; the errors that send
+ * a claim back to the scheduler are recognised. */
+static void test_foreign_keys_and_reschedule(void **state)
+{
+  static const struct {
+    const char *backend, *key, *word; /* word NULL: not foreign */
+  } cases[] = {
+      {"nfs", "type", "aws-ebs-csi-driver"},
+      {"nfs", "KMSKEYID", "aws-ebs-csi-driver"},
+      {"nfs", "tagSpecification_1", "aws-ebs-csi-driver"},
+      {"nfs", "provisioningMode", "aws-efs-csi-driver"},
+      {"ebs", "archiveOnDelete", "nfs-subdir"},
+      {"ebs", "basePath", "aws-efs-csi-driver"},
+      {"efs", "az", "cross-account"},
+      {"efs", "iops", "aws-ebs-csi-driver"},
+      {"ebs", "csi.storage.k8s.io/node-stage-secret-name", "secret"},
+      {"ebs", "zones", "allowedTopologies"},
+      {"ebs", "type", NULL},
+      {"nfs", "pathPattern", NULL},
+      {"efs", "archiveOnDelete", NULL},
+      {"nfs", "colour", NULL},
+  };
+  berth_error_t err;
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *got = berth_backend_foreign_key(cases[i].backend, cases[i].key);
+    if (cases[i].word == NULL
+            ? got != NULL
+            : got == NULL || strstr(got, cases[i].word) == NULL)
+      fail_msg("%s on %s: %s", cases[i].key, cases[i].backend,
+               got != NULL ? got : "(not foreign)");
+  }
+  berth_error_clear(&err);
+  assert_false(berth_backend_error_reschedules(&err));
+  berth_error_set_reason(&err, "InsufficientVolumeCapacity");
+  assert_true(berth_backend_error_reschedules(&err));
+  berth_error_set_reason(&err, BERTH_REASON_NODE_CHOICE);
+  assert_true(berth_backend_error_reschedules(&err));
+  berth_error_set_reason(&err, "VolumeLimitExceeded");
+  assert_false(berth_backend_error_reschedules(&err));
+  assert_false(berth_backend_error_reschedules(NULL));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_hostile_claims_no_io),
-    cmocka_unit_test(test_invalid_class_no_io),
-    cmocka_unit_test(test_hostile_pvs_no_io),
-    cmocka_unit_test(test_retain_no_io),
-    cmocka_unit_test(test_closed_export),
+      cmocka_unit_test(test_hostile_claims_no_io),
+      cmocka_unit_test(test_invalid_class_no_io),
+      cmocka_unit_test(test_hostile_pvs_no_io),
+      cmocka_unit_test(test_retain_no_io),
+      cmocka_unit_test(test_closed_export),
+      cmocka_unit_test(test_foreign_keys_and_reschedule),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

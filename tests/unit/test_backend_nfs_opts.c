@@ -107,6 +107,59 @@ static void test_params_cases(void **state)
   json_decref(root);
 }
 
+/* The class's mountOptions set the version of berth's own connection. */
+static void test_mount_version(void **state)
+{
+  static const struct {
+    const char *url;
+    const char *options; /* JSON array */
+    const char *want;    /* the URL after, or NULL: BERTH_EINVAL */
+  } cases[] = {
+      {"nfs://h/e", "[\"nfsvers=4.1\"]", "nfs://h/e?version=4"},
+      {"nfs://h/e?nfsport=2", "[\"hard\", \"vers=4\"]",
+       "nfs://h/e?nfsport=2&version=4"},
+      {"nfs://h/e", "[\"vers=3\"]", "nfs://h/e?version=3"},
+      {"nfs://h/e", "[\"nfsvers=4.2\", \"nfsvers=3\"]",
+       "nfs://h/e?version=3"},
+      {"nfs://h/e", "[\"hard\", \"timeo=600\"]", "nfs://h/e"},
+      {"nfs://h/e", "[]", "nfs://h/e"},
+      {"nfs://h/e?version=4", "[\"nfsvers=4.0\"]", "nfs://h/e?version=4"},
+      {"nfs://h/e?version=3", "[\"nfsvers=4.1\"]", NULL},
+      {"nfs://h/e", "[\"nfsvers=2\"]", NULL},
+      {"nfs://h/e", "[\"vers=5\"]", NULL},
+  };
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    json_t *o = json_loads(cases[i].options, 0, NULL);
+    char *url = strdup(cases[i].url);
+    berth_error_t err;
+    berth_status_t st;
+
+    berth_error_clear(&err);
+    st = berth__nfsb_url_mount_version(&url, o, &err);
+    if (cases[i].want == NULL) {
+      if (st != BERTH_EINVAL)
+        fail_msg("%s %s: %s, expected BERTH_EINVAL", cases[i].url,
+                 cases[i].options, berth_status_name(st));
+    } else if (st != BERTH_OK || strcmp(url, cases[i].want) != 0) {
+      fail_msg("%s %s: %s %s, expected %s", cases[i].url, cases[i].options,
+               berth_status_name(st), url, cases[i].want);
+    }
+    free(url);
+    json_decref(o);
+  }
+  /* No options at all (a PV without mountOptions). */
+  {
+    char *url = strdup("nfs://h/e");
+    assert_int_equal(berth__nfsb_url_mount_version(&url, NULL, NULL),
+                     BERTH_OK);
+    assert_string_equal(url, "nfs://h/e");
+    free(url);
+  }
+}
+
 /* validate through the vtable: the defaults given at create apply; an
  * unknown parameter is named, with the known ones listed. */
 static void test_validate_vtable(void **state)
@@ -182,6 +235,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_params_cases),
+    cmocka_unit_test(test_mount_version),
     cmocka_unit_test(test_validate_vtable),
     cmocka_unit_test(test_on_delete_names),
     cmocka_unit_test(test_access_modes),

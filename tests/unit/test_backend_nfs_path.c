@@ -314,13 +314,20 @@ static void test_path_check_and_leaf(void **state)
     assert_int_equal(berth__nfsb_path_check(bad[i], "test", &err),
                      BERTH_EINVAL);
   assert_int_equal(berth__nfsb_path_check(NULL, "test", &err), BERTH_EINVAL);
+  /* The error says why, in the user's terms. */
+  assert_int_equal(berth__nfsb_path_check("/etc/x", "test", &err),
+                   BERTH_EINVAL);
+  assert_non_null(strstr(err.message, "absolute path \"/etc/x\""));
+  assert_int_equal(berth__nfsb_path_check("a/../b", "test", &err),
+                   BERTH_EINVAL);
+  assert_non_null(strstr(err.message, "component 2 is \"..\""));
   assert_string_equal(berth__nfsb_leaf("a/b/c"), "c");
   assert_string_equal(berth__nfsb_leaf("c"), "c");
 }
 
 static void test_quote(void **state)
 {
-  char out[16];
+  char out[24];
 
   (void)state;
   berth_backend_quote("ab", 2, out, sizeof(out));
@@ -337,6 +344,23 @@ static void test_quote(void **state)
   /* Invalid UTF-8 is escaped. */
   berth_backend_quote("\xff", 1, out, sizeof(out));
   assert_string_equal(out, "\"\\xff\"");
+  /* Overlong forms, UTF-16 surrogates and code points above U+10FFFF are
+   * not UTF-8 (RFC 3629 section 3): every byte of them is escaped. */
+  berth_backend_quote("\xc0\xaf", 2, out, sizeof(out));
+  assert_string_equal(out, "\"\\xc0\\xaf\"");
+  berth_backend_quote("\xe0\x80\xaf", 3, out, sizeof(out));
+  assert_string_equal(out, "\"\\xe0\\x80\\xaf\"");
+  berth_backend_quote("\xed\xa0\x80", 3, out, sizeof(out));
+  assert_string_equal(out, "\"\\xed\\xa0\\x80\"");
+  berth_backend_quote("\xf4\x90\x80", 3, out, sizeof(out));
+  assert_string_equal(out, "\"\\xf4\\x90\\x80\"");
+  berth_backend_quote("\xf0\x80\x80", 3, out, sizeof(out));
+  assert_string_equal(out, "\"\\xf0\\x80\\x80\"");
+  /* The largest code point and the last before the surrogates pass. */
+  berth_backend_quote("\xf4\x8f\xbf\xbf", 4, out, sizeof(out));
+  assert_string_equal(out, "\"\xf4\x8f\xbf\xbf\"");
+  berth_backend_quote("\xed\x9f\xbf", 3, out, sizeof(out));
+  assert_string_equal(out, "\"\xed\x9f\xbf\"");
 }
 
 int main(void)

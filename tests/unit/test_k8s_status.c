@@ -96,6 +96,17 @@ static void test_causes_and_retry_after(void **state)
   assert_string_equal(err.message,
                       "Internal error occurred: etcdserver: request timed out");
   assert_true(retry == 1000);
+  /* A retryAfterSeconds no int64 of milliseconds holds is capped, never
+   * multiplied past INT64_MAX (undefined behaviour). */
+  {
+    static const char body[] =
+        "{\"kind\":\"Status\",\"status\":\"Failure\",\"code\":429,"
+        "\"details\":{\"retryAfterSeconds\":9223372036854775807}}";
+    assert_int_equal(berth_k8s_status_decode(429, body, sizeof(body) - 1,
+                                             &retry, &err),
+                     BERTH_ETHROTTLED);
+    assert_true(retry == INT64_MAX / 1000 * 1000);
+  }
 }
 
 static void test_not_a_status(void **state)

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "event.h"
 #include "hooks.h"
+#include "../integration/test_timing.h"
 
 /* Log lines captured from the hook runner. */
 typedef struct captured {
@@ -102,7 +104,7 @@ static void test_event_env(void **state)
   peers_set_t before;
   peers_event_t ev;
   char *base[] = { "PATH=/usr/bin", "BERTH_PEERS=stale", "HOME=/root",
-                   "BERTH_ADDEDX=kept", NULL };
+                   "BERTH_ADDEDX=kept", "POD_IP=stale", NULL };
   char **env = NULL;
   size_t i;
   const char *want[] = {
@@ -121,7 +123,12 @@ static void test_event_env(void **state)
     "BERTH_SERVICE=db",
     "BERTH_NAMESPACE=ns1",
     "BERTH_DOMAIN=cluster.local",
+    "HOST_ADDRESS=db-1.db.ns1.svc.cluster.local",
+    "HOST_ADDRESS_TYPE=DNS",
+    "POD_IP=10.1.2.3",
+    "POD_IP_TYPE=IPv4",
   };
+  peers_member_t *self = NULL;
 
   (void)state;
   memset(&o, 0, sizeof(o));
@@ -133,19 +140,36 @@ static void test_event_env(void **state)
   peers_set_init(&now);
   peers_set_init(&before);
   peers_set_add(&now, "db-10.db.ns1.svc.cluster.local", 0, NULL, NULL);
-  peers_set_add(&now, "db-1.db.ns1.svc.cluster.local", 0, NULL, NULL);
+  peers_set_add(&now, "db-1.db.ns1.svc.cluster.local", 0, &self, NULL);
+  assert_int_equal(peers_member_add_addr(self, "fd00::1"), BERTH_OK);
+  assert_int_equal(peers_member_add_addr(self, "10.0.0.1"), BERTH_OK);
   peers_set_add(&now, "db-0.db.ns1.svc.cluster.local", 0, NULL, NULL);
   peers_set_sort(&now);
   peers_set_add(&before, "db-0.db.ns1.svc.cluster.local", 0, NULL, NULL);
   peers_set_add(&before, "db-1.db.ns1.svc.cluster.local", 0, NULL, NULL);
   peers_set_add(&before, "db-2.db.ns1.svc.cluster.local", 0, NULL, NULL);
-  ev = (peers_event_t){ "on-change", &id, &now, &before };
+  /* kmodules' DNS address type: POD_IP from the downward API. */
+  ev = (peers_event_t){ "on-change", &id, &now, &before, "DNS", "10.1.2.3" };
   assert_int_equal(peers_event_env(&ev, base, &env), BERTH_OK);
   for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
     assert_non_null(env[i]);
     assert_string_equal(env[i], want[i]);
   }
   assert_null(env[i]);
+  peers_argv_free(env);
+  /* IP: the first address (IPv4 first); IPv6: the first of that family. */
+  ev.address_type = "IP";
+  assert_int_equal(peers_event_env(&ev, base, &env), BERTH_OK);
+  assert_string_equal(env[i - 4], "HOST_ADDRESS=10.0.0.1");
+  assert_string_equal(env[i - 3], "HOST_ADDRESS_TYPE=IPv4");
+  assert_string_equal(env[i - 2], "POD_IP=10.0.0.1");
+  peers_argv_free(env);
+  ev.address_type = "IPv6";
+  assert_int_equal(peers_event_env(&ev, base, &env), BERTH_OK);
+  assert_string_equal(env[i - 4], "HOST_ADDRESS=fd00::1");
+  assert_string_equal(env[i - 3], "HOST_ADDRESS_TYPE=IPv6");
+  assert_string_equal(env[i - 2], "POD_IP=fd00::1");
+  assert_string_equal(env[i - 1], "POD_IP_TYPE=IPv6");
   peers_argv_free(env);
   peers_set_cleanup(&now);
   peers_set_cleanup(&before);
@@ -244,30 +268,77 @@ static void test_run_not_found(void **state)
   assert_int_equal(peers_hook_run(&r, NULL, NULL), BERTH_ENOTFOUND);
 }
 
+/* True once pid is gone (or a zombie, which its new parent reaps). */
+static bool process_gone(pid_t pid)
+{
+  char path[64], buf[256];
+  const char *st;
+  FILE *f;
+  size_t n;
+
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  f = fopen(path, "r");
+  if (f == NULL)
+    return true;
+  n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  st = strrchr(buf, ')');
+  return st != NULL && (st[2] == 'Z' || st[2] == 'X');
+}
+
 static void test_run_timeout_kills_group(void **state)
 {
   /* The hook and its child both ignore nothing: SIGTERM ends them. A
-   * second process that ignores SIGTERM is ended by SIGKILL. */
+   * second process that ignores SIGTERM (it writes its pid to $0) is
+   * ended by SIGKILL to the whole group. */
+  char pidfile[] = "/tmp/berth-hook-pid-XXXXXX";
   char *argv[] = { "sh", "-c",
-                   "echo started; (trap '' TERM; sleep 30) & sleep 30", NULL };
+                   "echo started; sh -c 'trap \"\" TERM; echo $$ >\"$0\"; "
+                   "exec sleep 30' \"$0\" & sleep 30",
+                   pidfile, NULL };
   peers_hook_req_t r = req_for(argv, NULL);
   peers_hook_result_t res;
   berth_error_t err;
-  int64_t t0 = berth_clock_monotonic_ms(NULL);
-  int64_t took;
+  int64_t t0, took, deadline;
+  long pid = 0;
+  FILE *f;
+  int fd;
 
   (void)state;
-  r.timeout_ms = 300;
+  fd = mkstemp(pidfile);
+  assert_true(fd >= 0);
+  close(fd);
+  r.timeout_ms = 1000;
   r.grace_ms = 200;
   berth_error_clear(&err);
+  t0 = berth_clock_monotonic_ms(NULL);
   assert_int_equal(peers_hook_run(&r, &res, &err), BERTH_ETIMEOUT);
   took = berth_clock_monotonic_ms(NULL) - t0;
-  assert_true(took >= 300);
-  assert_true(took < 3000);
+  assert_true(took >= 1000);
+  assert_true(took < test_bound_ms(4000));
   assert_int_equal(res.exit_code, -1);
   assert_int_equal(res.signal, SIGTERM);
   assert_non_null(strstr(err.message, "timeout"));
   assert_int_equal(count_lines("line=started"), 1);
+  /* The process that ignored SIGTERM is gone too. */
+  f = fopen(pidfile, "r");
+  assert_non_null(f);
+  if (fscanf(f, "%ld", &pid) != 1)
+    pid = 0;
+  fclose(f);
+  unlink(pidfile);
+  if (pid <= 0)
+    fail_msg("the SIGTERM-ignoring child did not start within the timeout");
+  deadline = berth_clock_monotonic_ms(NULL) + test_bound_ms(2000);
+  while (!process_gone((pid_t)pid) && berth_clock_monotonic_ms(NULL) < deadline)
+    berth_clock_sleep_ms(NULL, 10);
+  if (!process_gone((pid_t)pid)) {
+    kill((pid_t)pid, SIGKILL);
+    fail_msg("pid %ld, started by the hook and ignoring SIGTERM, outlived "
+             "the hook's timeout",
+             pid);
+  }
 }
 
 static void test_run_cancel(void **state)
@@ -282,7 +353,7 @@ static void test_run_cancel(void **state)
   assert_int_equal(write(p[1], "x", 1), 1);
   r.cancel_fd = p[0];
   assert_int_equal(peers_hook_run(&r, NULL, NULL), BERTH_ECANCELED);
-  assert_true(berth_clock_monotonic_ms(NULL) - t0 < 1000);
+  assert_true(berth_clock_monotonic_ms(NULL) - t0 < test_bound_ms(1000));
   close(p[0]);
   close(p[1]);
 }
@@ -299,7 +370,7 @@ static void test_run_leftover_child(void **state)
   (void)state;
   assert_int_equal(peers_hook_run(&r, &res, NULL), BERTH_OK);
   assert_int_equal(res.exit_code, 0);
-  assert_true(berth_clock_monotonic_ms(NULL) - t0 < 2000);
+  assert_true(berth_clock_monotonic_ms(NULL) - t0 < test_bound_ms(2000));
   assert_int_equal(count_lines("line=bye"), 1);
 }
 

@@ -11,37 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "berth/log.h"
+
 #include "http.h"
 #include "options.h"
 #include "status.h"
-
-static void test_durations(void **state)
-{
-  int64_t ms = -1;
-
-  (void)state;
-  assert_int_equal(peers_duration_parse("250ms", &ms), BERTH_OK);
-  assert_int_equal(ms, 250);
-  assert_int_equal(peers_duration_parse("1.5s", &ms), BERTH_OK);
-  assert_int_equal(ms, 1500);
-  assert_int_equal(peers_duration_parse("2", &ms), BERTH_OK);
-  assert_int_equal(ms, 2000);
-  assert_int_equal(peers_duration_parse("0", &ms), BERTH_OK);
-  assert_int_equal(ms, 0);
-  assert_int_equal(peers_duration_parse("2m", &ms), BERTH_OK);
-  assert_int_equal(ms, 120000);
-  assert_int_equal(peers_duration_parse("1h", &ms), BERTH_OK);
-  assert_int_equal(ms, 3600000);
-  ms = 77;
-  assert_int_equal(peers_duration_parse("-1s", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("1d", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("s", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("25h", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("nan", &ms), BERTH_EPARSE);
-  assert_int_equal(peers_duration_parse("1 s", &ms), BERTH_EPARSE);
-  assert_int_equal(ms, 77);
-}
 
 static void test_bools(void **state)
 {
@@ -72,6 +46,65 @@ static peers_parse_result_t parse(peers_options_t *o, char **argv)
   return r;
 }
 
+/* --timeout VALUE through the real option parser (which uses libberth's
+ * one duration parser): true and the value in ms, or false. */
+static bool timeout_flag(const char *value, int64_t *ms)
+{
+  char *argv[] = {"berth-peers", "-service", "web", "--once", "--timeout",
+                  (char *)value, NULL};
+  peers_options_t o;
+  bool ok = parse(&o, argv) == PEERS_PARSE_RUN;
+
+  if (ok)
+    *ms = o.timeout_ms;
+  peers_options_cleanup(&o);
+  return ok;
+}
+
+static void test_durations(void **state)
+{
+  static const struct {
+    const char *in;
+    int64_t ms;
+  } ok[] = {
+      {"250ms", 250}, {"1.5s", 1500}, {"2", 2000},       {"0", 0},
+      {"2m", 120000}, {"1h", 3600000}, {"24h", 86400000},
+  };
+  /* Issue 14: "\t-5s" was -4999 ms through strtod's white space. */
+  static const char *const bad[] = {"-1s", "1d", "s", "", "25h", "nan",
+                                    "1 s", "\t-5s", "\n-5s", "1e300",
+                                    "infs", NULL};
+  int64_t ms;
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    ms = -1;
+    if (!timeout_flag(ok[i].in, &ms) || ms != ok[i].ms)
+      fail_msg("--timeout %s: %lld ms, want %lld", ok[i].in, (long long)ms,
+               (long long)ok[i].ms);
+  }
+  for (i = 0; bad[i] != NULL; i++) {
+    if (timeout_flag(bad[i], &ms))
+      fail_msg("--timeout '%s' accepted as %lld ms", bad[i], (long long)ms);
+  }
+}
+
+/* The same command line parsed twice in one process gives the same
+ * result: getopt's state inside the last argv ("-h-A" stopped after 'h')
+ * is reset (found by tests/fuzz options: corpus/options/peers-twice). */
+static void test_parse_twice(void **state)
+{
+  char *argv[] = {"berth-peers", "-h-A", NULL};
+  peers_options_t o;
+
+  (void)state;
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_EXIT_OK);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_EXIT_OK);
+  peers_options_cleanup(&o);
+}
+
 static void test_peer_finder_flags(void **state)
 {
   /* peer-finder's Go spelling, as in its StatefulSet examples. */
@@ -91,6 +124,51 @@ static void test_peer_finder_flags(void **state)
   assert_true(o.wait_self);
   assert_false(o.once);
   assert_int_equal(o.interval_ms, PEERS_DEFAULT_INTERVAL_MS);
+  peers_options_cleanup(&o);
+}
+
+/* Every flag of kmodules/peer-finder (with klog's) and of the contrib
+ * peer-finder parses; -hosts-file is not -h (help), -v N is the
+ * verbosity, not -V (version); -address-type IP gives addresses. */
+static void test_kmodules_flags(void **state)
+{
+  char *argv[] = { "berth-peers", "-hosts-file", "/etc/hosts",
+                   "-address-type=IP", "-selector", "app=db",
+                   "-kubeconfig=/k", "-master", "https://10.0.0.1",
+                   "-alsologtostderr", "-logtostderr=true", "-v", "3",
+                   "-log_dir", "/tmp", "-stderrthreshold=2", "-vmodule=x=2",
+                   "-skip_headers=false", "-service=mongo", "-ns", "db",
+                   "-on-start", "/on-start.sh", NULL };
+  char *v_eq[] = { "berth-peers", "-v=5", "--service", "web", "--once",
+                   NULL };
+  char *bad_type[] = { "berth-peers", "-address-type", "dns", "-service",
+                       "web", "--once", NULL };
+  char *bad_bool[] = { "berth-peers", "-alsologtostderr=maybe", "-service",
+                       "web", "--once", NULL };
+  char *bad_v[] = { "berth-peers", "-v", "loud", "-service", "web", "--once",
+                    NULL };
+  peers_options_t o;
+
+  (void)state;
+  assert_int_equal(parse(&o, argv), PEERS_PARSE_RUN);
+  assert_string_equal(o.id.service, "mongo");
+  assert_string_equal(o.on_start, "/on-start.sh");
+  assert_string_equal(o.address_type, "IP");
+  assert_true(o.addresses);
+  assert_true(berth_log_enabled(BERTH_LOG_DEBUG));
+  assert_false(berth_log_enabled(BERTH_LOG_TRACE));
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, v_eq), PEERS_PARSE_RUN);
+  assert_true(berth_log_enabled(BERTH_LOG_TRACE));
+  assert_string_equal(o.address_type, "DNS");
+  assert_false(o.addresses);
+  peers_options_cleanup(&o);
+  berth_log_set_level(BERTH_LOG_INFO);
+  assert_int_equal(parse(&o, bad_type), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, bad_bool), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, bad_v), PEERS_PARSE_EXIT_USAGE);
   peers_options_cleanup(&o);
 }
 
@@ -253,8 +331,10 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_durations),
+    cmocka_unit_test(test_parse_twice),
     cmocka_unit_test(test_bools),
     cmocka_unit_test(test_peer_finder_flags),
+    cmocka_unit_test(test_kmodules_flags),
     cmocka_unit_test(test_berth_flags),
     cmocka_unit_test(test_bad_flags),
     cmocka_unit_test(test_endpoint_parse),

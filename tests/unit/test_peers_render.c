@@ -128,6 +128,18 @@ static void test_expected_files(void **state)
   check(f, "lines:/x", EXPECTED "lines.txt", NULL);
   f->view.addresses = true;
   check(f, "lines:/x", EXPECTED "addresses.txt", NULL);
+  f->view.family = "IPv6"; /* -address-type IPv6 */
+  {
+    berth_buf_t out;
+    berth_buf_init(&out);
+    f->view.peers = &f->peers;
+    assert_int_equal(peers_render_lines(&f->view, &out), BERTH_OK);
+    assert_non_null(strstr(berth_buf_str(&out), "fd00:10:244::a\nfd00:10:244::b\n"));
+    assert_null(strstr(berth_buf_str(&out), "10.244.0."));
+    berth_buf_cleanup(&out);
+  }
+  f->view.family = NULL;
+  f->view.addresses = false;
 }
 
 static void test_options(void **state)

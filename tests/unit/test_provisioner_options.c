@@ -195,6 +195,21 @@ static void test_usage_errors(void **state)
   prov_options_cleanup(&o);
 }
 
+/* --usage-interval VALUE through the real option parser: true and the
+ * value in ms, or false. */
+static bool usage_flag(const char *value, int64_t *ms)
+{
+  const char *args[] = {"--provisioner", "a=nfs", "--usage-interval", value,
+                        NULL};
+  prov_options_t o;
+  bool ok = parse(&o, args) == PROV_PARSE_RUN;
+
+  if (ok)
+    *ms = o.usage_interval_ms;
+  prov_options_cleanup(&o);
+  return ok;
+}
+
 static void test_durations_and_lease_name(void **state)
 {
   static const struct {
@@ -204,19 +219,27 @@ static void test_durations_and_lease_name(void **state)
       {"15s", 15000}, {"1m30s", 90000}, {"500ms", 500}, {"2h", 7200000},
       {"10", 10000},  {"0.5", 500},     {"1.5s", 1500}, {"0", 0},
   };
-  static const char *const bad[] = {"", "s", "5x", "-1s", "1s5", "ms", NULL};
+  /* Issue 14: 1e300, infs and nanms became INT64_MIN and were accepted,
+   * turning usage measurement off. */
+  static const char *const bad[] = {"", "s", "5x", "-1s", "1s5", "ms",
+                                    "1e300", "1e300s", "infs", "nanms",
+                                    "inf", " 5s", "5s ", "+5s", "1e3s",
+                                    NULL};
   char name[64];
   int64_t ms;
   size_t i;
 
   (void)state;
   for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-    assert_int_equal(prov_duration_parse(ok[i].in, &ms), BERTH_OK);
-    assert_int_equal(ms, ok[i].ms);
+    ms = -1;
+    if (!usage_flag(ok[i].in, &ms) || ms != ok[i].ms)
+      fail_msg("--usage-interval %s: %lld ms, want %lld", ok[i].in,
+               (long long)ms, (long long)ok[i].ms);
   }
   for (i = 0; bad[i] != NULL; i++) {
-    if (prov_duration_parse(bad[i], &ms) == BERTH_OK)
-      fail_msg("duration '%s' accepted", bad[i]);
+    if (usage_flag(bad[i], &ms))
+      fail_msg("--usage-interval '%s' accepted as %lld ms", bad[i],
+               (long long)ms);
   }
   prov_lease_name("k8s-sigs.io/nfs-subdir-external-provisioner", name,
                   sizeof(name));

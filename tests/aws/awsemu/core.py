@@ -67,6 +67,7 @@ DEFAULT_FAULTS = {
     "error_next": 0,        # 5xx for exactly the next N API requests
     "stuck_creating": False,  # new volumes stay "creating"
     "stuck_attaching": False, # new attachments stay "attaching"
+    "zone_errors": {},      # zone -> EC2 error code CreateVolume answers there
     "services": [],         # restrict faults to these ("ec2", "efs", "sts")
     "actions": [],          # restrict faults to these actions
     "imds_hop_limit": False,  # IMDS token PUT never answers (hop limit 1)

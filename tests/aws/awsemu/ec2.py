@@ -208,6 +208,7 @@ def volume_view(emu, v):
         "SnapshotId": v["snapshot"], "Tags": dict(v["tags"]),
         "CreateTime": iso(v["created"]), "Root": v["root"],
         "MultiAttachEnabled": v["multi_attach"],
+        "OutpostArn": v.get("outpost"),
         "Attachments": [{"InstanceId": a["instance"], "Device": a["device"],
                          "State": attachment_state(emu, a)}
                         for a in v["attachments"]],
@@ -265,6 +266,8 @@ def volume_fields(emu, v, with_attachments=True, state=None):
             x("throughput", v["throughput"]), x("encrypted", v["encrypted"]),
             x("kmsKeyId", v["kms"]),
             x("multiAttachEnabled", v["multi_attach"])]
+    if v.get("outpost"):
+        out.append(x("outpostArn", v["outpost"]))
     if v["tags"]:
         out.append(tag_set(v["tags"]))
     return "".join(out)
@@ -339,6 +342,14 @@ def create_volume(emu, params):
     if zone not in emu.zones:
         raise ApiError("InvalidParameterValue",
                        "Invalid availability zone: [%s]" % zone)
+    # A zone fault: EC2's answer when a zone cannot take the volume.
+    code = (emu.faults.get("zone_errors") or {}).get(zone)
+    if code:
+        raise ApiError(code, "There is no capacity for the volume in the "
+                             "Availability Zone %s (injected fault)." % zone
+                       if code == "InsufficientVolumeCapacity" else
+                       "The requested Availability Zone %s is not supported "
+                       "for this request (injected fault)." % zone)
     vtype = params.get("VolumeType", "gp2")
     if vtype not in VOLUME_TYPES:
         raise ApiError("InvalidParameterValue",
@@ -360,11 +371,15 @@ def create_volume(emu, params):
         if iops is None:
             raise ApiError("MissingParameter", "The request must contain the "
                                                "parameter iops")
-        if not 100 <= iops <= (50 if vtype == "io1" else 500) * size:
+        # io1: 64,000 IOPS and 50 per GiB; io2 (all Block Express now):
+        # 256,000 IOPS and 1,000 per GiB.
+        ratio, top = (50, 64000) if vtype == "io1" else (1000, 256000)
+        if not 100 <= iops <= min(top, ratio * size):
             raise ApiError("InvalidParameterValue",
                            "Iops to volume size ratio of %d is too high; "
-                           "maximum is %d." % (iops // size,
-                                               50 if vtype == "io1" else 500))
+                           "maximum is %d." % (iops // size, ratio)
+                           if iops > 100 else
+                           "The parameter iops must be at least 100")
     elif vtype == "gp3":
         if iops is not None and not 3000 <= iops <= 16000:
             raise ApiError("InvalidParameterValue",
@@ -427,6 +442,12 @@ def create_volume(emu, params):
                        (emu.region, emu.account) if encrypted else None)
     v["snapshot"] = snapshot
     v["multi_attach"] = bool_param(params, "MultiAttachEnabled") or False
+    if v["multi_attach"] and vtype not in ("io1", "io2"):
+        del emu.volumes[v["id"]]
+        raise ApiError("InvalidParameterCombination",
+                       "Multi-Attach is supported only on io1 and io2 "
+                       "volumes.")
+    v["outpost"] = params.get("OutpostArn")
     v["tags"] = tags
     v["ready"] = (None if emu.faults["stuck_creating"] else
                   emu.now() + emu.config["create_delay_ms"] / 1000)
