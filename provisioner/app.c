@@ -257,6 +257,8 @@ static bool advance(app_t *a)
   }
   if (a->leader != NULL)
     prov_leader_check(a->leader);
+  if (p != PHASE_STANDBY)
+    prov_controller_release_memory(a->ctl);
   return true;
 }
 

@@ -25,6 +25,8 @@
 #define PROV_ANN_SELECTED_NODE "volume.kubernetes.io/selected-node"
 /* Set on every PV we make: whose it is. */
 #define PROV_ANN_PROVISIONED_BY "pv.kubernetes.io/provisioned-by"
+/* A PV handed over to another provisioner (CSI migration writes it). */
+#define PROV_ANN_MIGRATED_TO "pv.kubernetes.io/migrated-to"
 /* On PVs with reclaim policy Delete: the storage goes before the PV. */
 #define PROV_PV_FINALIZER "external-provisioner.volume.kubernetes.io/finalizer"
 /* On claims while their storage exists without a saved PV, so that a

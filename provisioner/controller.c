@@ -4,7 +4,9 @@
  * reconcile_volume.c. */
 #include "controller_int.h"
 
+#include "backends/backend.h"
 #include "claim.h"
+#include "memory.h"
 
 #include "berth/log.h"
 
@@ -235,6 +237,22 @@ static void class_updated(void *ctx, json_t *old_obj, json_t *new_obj)
   class_changed(ctx, new_obj);
 }
 
+static berth_status_t index_by_class_gid(void *ctx, const json_t *obj,
+                                         berth_k8s_index_values_t *values)
+{
+  const char *cls = json_string_value(
+      json_object_get(json_object_get(obj, "spec"), "storageClassName"));
+  const char *gid = berth_k8s_obj_annotation(obj, BERTH_ANN_PV_GID);
+  char value[512];
+
+  (void)ctx;
+  /* A class name never holds '/' (it is a DNS subdomain). */
+  if (cls == NULL || gid == NULL ||
+      snprintf(value, sizeof(value), "%s/%s", cls, gid) >= (int)sizeof(value))
+    return BERTH_OK;
+  return berth_k8s_index_values_add(values, value);
+}
+
 static berth_status_t index_by_class(void *ctx, const json_t *obj,
                                      berth_k8s_index_values_t *values)
 {
@@ -247,9 +265,33 @@ static berth_status_t index_by_class(void *ctx, const json_t *obj,
 
 /* ---- life cycle ------------------------------------------------------- */
 
+static bool trim_is_ours(void *ctx, const char *name)
+{
+  prov_controller_t *c = ctx;
+
+  return name != NULL && prov_provisioners_find(c->provs, name) != NULL;
+}
+
+static bool trim_is_adopted(void *ctx, const char *name)
+{
+  return prov_volume_adopted_name(ctx, name);
+}
+
+/* The PV informer's transform reads the claims' cache; the claims'
+ * transform never reads the PVs', so the two locks never cross. */
+static bool trim_claim_cached(void *ctx, const char *ns, const char *name)
+{
+  prov_controller_t *c = ctx;
+
+  return c->claims != NULL && berth_k8s_informer_has(c->claims, ns, name);
+}
+
+/* Every informer keeps only what the controller reads (trim.h), as text
+ * (compact): the memory goes to the claims and PVs that are ours. */
 static berth_status_t make_informer(prov_controller_t *c,
                                     const berth_k8s_resource_t *res,
                                     const berth_k8s_informer_handlers_t *h,
+                                    berth_k8s_transform_fn transform,
                                     berth_k8s_informer_t **out,
                                     berth_error_t *err)
 {
@@ -258,6 +300,9 @@ static berth_status_t make_informer(prov_controller_t *c,
   memset(&o, 0, sizeof(o));
   o.resource = res;
   o.resync_ms = RESYNC_MS;
+  o.transform = transform;
+  o.transform_ctx = &c->trim;
+  o.compact = true;
   return berth_k8s_informer_create(c->client, &o, h, out, err);
 }
 
@@ -270,16 +315,24 @@ static berth_status_t make_informers(prov_controller_t *c, berth_error_t *err)
   berth_k8s_informer_handlers_t hs = {class_changed, class_updated, NULL, c};
   berth_status_t st;
 
-  st = make_informer(c, &berth_k8s_res_persistentvolumeclaims, &hc, &c->claims,
-                     err);
+  c->trim.is_ours = trim_is_ours;
+  c->trim.claim_cached = trim_claim_cached;
+  c->trim.is_adopted = trim_is_adopted;
+  c->trim.ctx = c;
+  st = make_informer(c, &berth_k8s_res_persistentvolumeclaims, &hc,
+                     prov_trim_claim, &c->claims, err);
   if (st == BERTH_OK)
-    st = make_informer(c, &berth_k8s_res_persistentvolumes, &hv, &c->volumes,
-                       err);
+    st = make_informer(c, &berth_k8s_res_persistentvolumes, &hv,
+                       prov_trim_volume, &c->volumes, err);
+  if (st == BERTH_OK)
+    st = berth_k8s_informer_add_index(c->volumes, PROV_INDEX_CLASS_GID,
+                                      index_by_class_gid, NULL, err);
   if (st == BERTH_OK)
     st = berth_k8s_informer_add_index(c->volumes, PROV_INDEX_CLASS,
                                       index_by_class, NULL, err);
   if (st == BERTH_OK)
-    st = make_informer(c, &berth_k8s_res_storageclasses, &hs, &c->classes, err);
+    st = make_informer(c, &berth_k8s_res_storageclasses, &hs, prov_trim_class,
+                       &c->classes, err);
   return st;
 }
 
@@ -300,6 +353,7 @@ prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
   c->metrics = metrics;
   atomic_init(&c->active, true);
   atomic_init(&c->running, false);
+  atomic_init(&c->volumes_started, false);
   pthread_mutex_init(&c->lock, NULL);
   pthread_cond_init(&c->idle, NULL);
   prov_map_init(&c->done);
@@ -324,10 +378,10 @@ berth_status_t prov_controller_start_informers(prov_controller_t *c,
 {
   berth_status_t st;
 
-  /* Classes first: claims that arrive find their class cached. */
+  /* Classes first: claims that arrive find their class cached. The PVs
+   * come once the claims are cached (prov_controller_synced), so that
+   * their transform knows which claims are ours. */
   st = berth_k8s_informer_start(c->classes, err);
-  if (st == BERTH_OK)
-    st = berth_k8s_informer_start(c->volumes, err);
   if (st == BERTH_OK)
     st = berth_k8s_informer_start(c->claims, err);
   return st;
@@ -335,9 +389,19 @@ berth_status_t prov_controller_start_informers(prov_controller_t *c,
 
 bool prov_controller_synced(prov_controller_t *c)
 {
+  berth_error_t err;
+
+  if (!berth_k8s_informer_has_synced(c->claims))
+    return false;
+  /* Any thread may ask (the main loop, /readyz): one of them starts it. */
+  if (!atomic_exchange(&c->volumes_started, true) &&
+      berth_k8s_informer_start(c->volumes, &err) != BERTH_OK) {
+    berth_log(BERTH_LOG_ERROR, "cannot start the PV informer", "error",
+              err.message, NULL);
+    return false;
+  }
   return berth_k8s_informer_has_synced(c->classes) &&
-         berth_k8s_informer_has_synced(c->volumes) &&
-         berth_k8s_informer_has_synced(c->claims);
+         berth_k8s_informer_has_synced(c->volumes);
 }
 
 /* One key: the claim or volume state machine, then the queue's verdict. */
@@ -489,6 +553,26 @@ void prov_controller_destroy(prov_controller_t *c)
   pthread_cond_destroy(&c->idle);
   pthread_mutex_destroy(&c->lock);
   free(c);
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+void prov_controller_release_memory(prov_controller_t *c)
+{
+  berth_k8s_informer_t *infs[] = {c->claims, c->volumes, c->classes};
+  berth_k8s_informer_stats_t s;
+  prov_queue_stats_t q;
+  uint64_t work;
+  size_t i;
+
+  prov_queue_get_stats(c->queue, &q);
+  work = q.adds + q.retries;
+  for (i = 0; i < sizeof(infs) / sizeof(infs[0]); i++) {
+    berth_k8s_informer_get_stats(infs[i], &s);
+    work += s.lists + s.events;
+  }
+  prov_memory_maybe_trim(&c->trim_state, work, q.ready + q.processing > 0,
+                         berth_clock_monotonic_ms(NULL));
 }
 
 /* ---- scrape-time gauges ------------------------------------------------ */
@@ -714,4 +798,5 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
   informer_family(c, out, 2);
   workqueue_families(out, &q);
   pending_claims(c, out);
+  prov_memory_collect(out);
 }

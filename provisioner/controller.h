@@ -26,11 +26,19 @@ prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
                        prov_provisioners_t *provs, prov_metrics_t *metrics,
                        prov_controller_t **out, berth_error_t *err);
 
-/* Start the informers (first lists, then watches). */
+/* Start the informers (first lists, then watches): classes and claims
+ * now, PVs once the claims are cached (see prov_controller_synced). */
 berth_status_t prov_controller_start_informers(prov_controller_t *c,
                                                berth_error_t *err);
 
-/* true once every informer has its first list. */
+/* Hand the heap's free memory back to the system once the controller has
+ * been quiet for a second after work (lists, events, keys); see memory.h.
+ * Call it periodically from one thread (the main loop). */
+void prov_controller_release_memory(prov_controller_t *c);
+
+/* true once every informer has its first list. Starts the PV informer
+ * once the claims have theirs (its transform keeps the PVs bound to our
+ * claims); any thread may call it. */
 bool prov_controller_synced(prov_controller_t *c);
 
 /* Start the workers (after the informers synced). */

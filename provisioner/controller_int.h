@@ -13,9 +13,18 @@
 #include "controller.h"
 #include "events.h"
 #include "map.h"
+#include "memory.h"
 #include "queue.h"
+#include "trim.h"
 
-/* The custom index of the PV informer: PVs by spec.storageClassName. */
+/* The custom index of the PV informer: "<spec.storageClassName>/<gid>"
+ * for PVs that record a gid (BERTH_ANN_PV_GID), so that the gids used in
+ * a class are read from the index's values without decoding any PV. */
+#define PROV_INDEX_CLASS_GID "class-gid"
+
+/* The PV informer's index by spec.storageClassName: when a class of ours
+ * appears, the PVs another tool made for it are adopted
+ * (--adopt-provisioner). */
 #define PROV_INDEX_CLASS "class"
 
 typedef struct prov_usage prov_usage_t;
@@ -30,6 +39,9 @@ struct prov_controller {
   berth_k8s_informer_t *claims;
   berth_k8s_informer_t *volumes;
   berth_k8s_informer_t *classes;
+  prov_trim_t trim; /* the informers' transforms' context */
+  atomic_bool volumes_started; /* the PV informer, once the claims synced */
+  prov_memory_trim_t trim_state; /* prov_controller_release_memory's */
   pthread_t *workers;
   int nworkers;
   int busy_workers;    /* under lock, for the drain */
@@ -69,6 +81,9 @@ berth_backend_t *prov_volume_backend(prov_controller_t *c, const json_t *pv);
 /* true when --adopt-provisioner names another tool: PVs may become ours
  * when their class appears. */
 bool prov_volume_adoption(const prov_controller_t *c);
+
+/* true when name (may be NULL) is an --adopt-provisioner name. */
+bool prov_volume_adopted_name(const prov_controller_t *c, const char *name);
 
 /* true while side effects are allowed (we lead and are not stopping). */
 bool prov_active(prov_controller_t *c);

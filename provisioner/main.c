@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "check.h"
+#include "memory.h"
 #include "options.h"
 
 #include "berth/log.h"
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
   prov_options_t opt;
   int rc;
 
+  prov_memory_init();
   switch (prov_options_parse(argc, argv, &opt, stdout, stderr)) {
   case PROV_PARSE_EXIT_OK:
     rc = 0;

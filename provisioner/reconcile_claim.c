@@ -258,26 +258,29 @@ static berth_status_t claim_check(claim_ctx_t *x, berth_error_t *err)
   return st;
 }
 
-/* The gids recorded on the class's PVs, for backends that allocate them.
- * New array in *out (free it). */
+/* The gids recorded on the class's PVs, for backends that allocate them,
+ * from the PV informer's class-gid index. New array in *out (free it). */
 static void used_gids(claim_ctx_t *x, uint32_t **out, size_t *n)
 {
-  json_t *pvs = berth_k8s_informer_by_index(x->c->volumes, PROV_INDEX_CLASS,
-                                            class_name(x));
-  uint32_t *g = calloc(json_array_size(pvs) + 1, sizeof(*g));
-  json_t *pv;
+  json_t *vals =
+      berth_k8s_informer_index_values(x->c->volumes, PROV_INDEX_CLASS_GID);
+  const char *cls = class_name(x);
+  size_t len = cls != NULL ? strlen(cls) : 0;
+  uint32_t *g = calloc(json_array_size(vals) + 1, sizeof(*g));
+  json_t *v;
   size_t i;
-  long long v;
+  long long gid;
 
   *n = 0;
-  json_array_foreach(pvs, i, pv)
+  json_array_foreach(vals, i, v)
   {
-    const char *s = berth_k8s_obj_annotation(pv, BERTH_ANN_PV_GID);
-    if (g != NULL && s != NULL &&
-        berth_str_to_ll(s, 0, 4294967295LL, &v) == BERTH_OK)
-      g[(*n)++] = (uint32_t)v;
+    const char *s = json_string_value(v);
+    if (g != NULL && cls != NULL && strncmp(s, cls, len) == 0 &&
+        s[len] == '/' &&
+        berth_str_to_ll(s + len + 1, 0, 4294967295LL, &gid) == BERTH_OK)
+      g[(*n)++] = (uint32_t)gid;
   }
-  json_decref(pvs);
+  json_decref(vals);
   *out = g;
 }
 

@@ -17,8 +17,6 @@
 
 #include <string.h>
 
-#define PROV_ANN_MIGRATED_TO "pv.kubernetes.io/migrated-to"
-
 static bool adopted_name(const prov_options_t *opt, const char *name)
 {
   size_t i;
@@ -63,4 +61,9 @@ berth_backend_t *prov_volume_backend(prov_controller_t *c, const json_t *pv)
 bool prov_volume_adoption(const prov_controller_t *c)
 {
   return c->opt->nadopt > 0;
+}
+
+bool prov_volume_adopted_name(const prov_controller_t *c, const char *name)
+{
+  return adopted_name(c->opt, name);
 }

@@ -3,9 +3,14 @@
  *   informer-bench populate CLAIMS VOLUMES THREADS
  *       create CLAIMS PersistentVolumeClaims (in 10 namespaces) and VOLUMES
  *       PersistentVolumes through the API, THREADS at a time, unthrottled
- *   informer-bench sync
+ *   informer-bench sync [whole|trimmed|foreign]
  *       list+watch every claim and volume into two informers; print the
- *       time until both are synced, the objects cached and the peak RSS
+ *       time until both are synced, the objects cached, the resident and
+ *       peak RSS. whole (the default): objects cached as they come;
+ *       trimmed: a transform drops managedFields and kubectl's
+ *       last-applied-configuration and the cache is compact (text);
+ *       foreign: a transform keeps nothing, as for objects of another
+ *       provisioner
  *   informer-bench churn N
  *       sync, then patch N claims from another client and time how long
  *       the informer takes to see every change (end-to-end events/s)
@@ -17,10 +22,15 @@
  * starts the test API server. Figures go to standard output as
  * "key=value" lines. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "berth/clock.h"
 #include "berth/k8s.h"
@@ -47,6 +57,46 @@ static berth_k8s_client_t *client(double qps)
   }
   berth_k8s_config_cleanup(&cfg);
   return c;
+}
+
+/* VmRSS, after handing free heap memory back (malloc_trim) when trim. */
+static long rss_kib(bool trim)
+{
+  char line[256];
+  long v = -1;
+  FILE *f;
+
+#ifdef __GLIBC__
+  if (trim)
+    malloc_trim(0);
+#else
+  (void)trim;
+#endif
+  f = fopen("/proc/self/status", "r");
+  while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+    if (strncmp(line, "VmRSS:", 6) == 0)
+      v = atol(line + 6);
+  if (f != NULL)
+    fclose(f);
+  return v;
+}
+
+static json_t *trimmed(void *ctx, json_t *obj)
+{
+  json_t *meta = json_object_get(obj, "metadata");
+
+  (void)ctx;
+  json_object_del(meta, "managedFields");
+  json_object_del(json_object_get(meta, "annotations"),
+                  "kubectl.kubernetes.io/last-applied-configuration");
+  return json_incref(obj);
+}
+
+static json_t *foreign(void *ctx, json_t *obj)
+{
+  (void)ctx;
+  (void)obj;
+  return NULL;
 }
 
 static long peak_rss_kib(void)
@@ -179,7 +229,7 @@ static void count_update(void *ctx, json_t *old_obj, json_t *new_obj)
   pthread_mutex_unlock(&n->lock);
 }
 
-static int sync_and_churn(int churn)
+static int sync_and_churn(int churn, const char *mode)
 {
   berth_k8s_client_t *c = client(0);
   berth_k8s_informer_options_t o;
@@ -201,6 +251,16 @@ static int sync_and_churn(int churn)
   h.ctx = &n;
   memset(&o, 0, sizeof(o));
   o.index_labels = true;
+  if (strcmp(mode, "trimmed") == 0) {
+    o.transform = trimmed;
+    o.compact = true;
+  } else if (strcmp(mode, "foreign") == 0) {
+    o.transform = foreign;
+  } else if (strcmp(mode, "whole") != 0) {
+    fprintf(stderr, "informer-bench: unknown mode %s\n", mode);
+    return 2;
+  }
+  printf("mode=%s\n", mode);
   start = berth_clock_monotonic_ms(NULL);
   o.resource = &berth_k8s_res_persistentvolumeclaims;
   if (berth_k8s_informer_create(c, &o, &h, &claims, &err) != BERTH_OK ||
@@ -217,9 +277,11 @@ static int sync_and_churn(int churn)
   }
   synced = berth_clock_monotonic_ms(NULL) - start;
   printf("sync_ms=%lld\ncached_claims=%zu\ncached_volumes=%zu\n"
-         "peak_rss_kib_before=%ld\npeak_rss_kib_synced=%ld\n",
+         "peak_rss_kib_before=%ld\npeak_rss_kib_synced=%ld\n"
+         "rss_kib_synced=%ld\nrss_kib_synced_trimmed=%ld\n",
          (long long)synced, berth_k8s_informer_count(claims),
-         berth_k8s_informer_count(volumes), rss_before, peak_rss_kib());
+         berth_k8s_informer_count(volumes), rss_before, peak_rss_kib(),
+         rss_kib(false), rss_kib(true));
   if (churn > 0) {
     berth_k8s_client_t *w = client(-1);
     json_t *patch;
@@ -349,13 +411,13 @@ int main(int argc, char **argv)
 {
   if (argc == 5 && strcmp(argv[1], "populate") == 0)
     return populate(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-  if (argc == 2 && strcmp(argv[1], "sync") == 0)
-    return sync_and_churn(0);
+  if ((argc == 2 || argc == 3) && strcmp(argv[1], "sync") == 0)
+    return sync_and_churn(0, argc == 3 ? argv[2] : "whole");
   if (argc == 3 && strcmp(argv[1], "churn") == 0)
-    return sync_and_churn(atoi(argv[2]));
+    return sync_and_churn(atoi(argv[2]), "whole");
   if (argc == 3 && strcmp(argv[1], "decode") == 0)
     return decode(atoi(argv[2]));
   fprintf(stderr, "usage: informer-bench populate CLAIMS VOLUMES THREADS | "
-                  "sync | churn N | decode N\n");
+                  "sync [whole|trimmed|foreign] | churn N | decode N\n");
   return 2;
 }

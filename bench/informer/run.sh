@@ -32,5 +32,7 @@ echo "claims=$claims volumes=$volumes"
 "$build/informer-bench" decode 200000
 exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s -- /bin/sh -c "
   '$build/informer-bench' populate $claims $volumes 8 &&
-  '$build/informer-bench' sync &&
+  '$build/informer-bench' sync whole &&
+  '$build/informer-bench' sync trimmed &&
+  '$build/informer-bench' sync foreign &&
   '$build/informer-bench' churn $churn"

@@ -27,7 +27,13 @@
  *
  * Cached objects are shared and immutable: never modify a json_t the
  * informer gives you (handlers' arguments or cache reads); json_deep_copy()
- * it first. */
+ * it first.
+ *
+ * Memory: a transform (as client-go's SetTransform) trims each object, or
+ * leaves it out, before it enters the cache; a compact cache keeps the
+ * objects as compact JSON text (jansson trees take about seven times
+ * their text) and decodes them on every read. Lists are taken page by
+ * page, each page transformed before the next is fetched. */
 #ifndef BERTH_K8S_INFORMER_H
 #define BERTH_K8S_INFORMER_H
 
@@ -57,6 +63,21 @@ typedef struct berth_k8s_informer_handlers {
   void *ctx;
 } berth_k8s_informer_handlers_t;
 
+/* A transform: called on every object the informer receives (list items,
+ * watch events) before it enters the cache, on the informer's watch thread
+ * with its lock held, so it must be quick and must not read this
+ * informer's cache (reading another informer's is fine if that one's
+ * transform never reads this one). obj is the informer's own freshly
+ * decoded object: the transform may change it in place. It returns what to
+ * cache, a new reference (obj itself, changed or not, or a smaller copy),
+ * or NULL to cache nothing: the object is then handled as if it did not
+ * exist. As with client-go's FilteringResourceEventHandler, an object that
+ * starts to pass is delivered as an add, and one that stops passing as a
+ * delete (with its last cached state). It must depend on obj alone, or on
+ * state that changes only together with obj, since a cached object at the
+ * same resourceVersion is not transformed again. */
+typedef json_t *(*berth_k8s_transform_fn)(void *ctx, json_t *obj);
+
 typedef struct berth_k8s_informer_options {
   const berth_k8s_resource_t *resource; /* required; borrowed: must outlive
                                          * the informer */
@@ -69,6 +90,10 @@ typedef struct berth_k8s_informer_options {
   long idle_timeout_ms;         /* a watch silent this long is reopened;
                                  * 0: 5 minutes */
   bool index_labels;            /* keep the label index */
+  berth_k8s_transform_fn transform; /* NULL: cache objects whole */
+  void *transform_ctx;
+  bool compact;                 /* keep objects as text; every read and
+                                 * handler argument is a fresh copy */
 } berth_k8s_informer_options_t;
 
 /* Values a custom index function gives for one object. */
@@ -126,6 +151,11 @@ void berth_k8s_informer_destroy(berth_k8s_informer_t *inf);
 json_t *berth_k8s_informer_get(berth_k8s_informer_t *inf, const char *ns,
                                const char *name);
 
+/* true when ns/name (ns NULL or "" for cluster-scoped) is cached; cheaper
+ * than berth_k8s_informer_get on a compact cache. */
+bool berth_k8s_informer_has(berth_k8s_informer_t *inf, const char *ns,
+                            const char *name);
+
 /* Every cached object, as a new array (json_decref() it) sorted by key. */
 json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf);
 
@@ -138,6 +168,13 @@ json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
  * index or out of memory. */
 json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf,
                                     const char *name, const char *value);
+
+/* The values index `name` holds now (for at least one cached object), as a
+ * new array of strings; NULL when there is no such index or out of
+ * memory. Reads no object: an index whose values carry what a caller needs
+ * answers without decoding a compact cache. */
+json_t *berth_k8s_informer_index_values(berth_k8s_informer_t *inf,
+                                        const char *name);
 
 /* Number of cached objects. */
 size_t berth_k8s_informer_count(berth_k8s_informer_t *inf);

@@ -23,81 +23,6 @@
 #define BACKOFF_CAP_MS 30000
 
 
-static bool same_version(const json_t *a, const json_t *b)
-{
-  const char *ra = berth_k8s_obj_resource_version(a);
-  const char *rb = berth_k8s_obj_resource_version(b);
-
-  return ra != NULL && rb != NULL && strcmp(ra, rb) == 0;
-}
-
-/* Apply one change to the cache and queue its notification; the caller
- * holds the lock. */
-static void apply(berth_k8s_informer_t *inf, berth_k8s_event_type_t type,
-                  json_t *obj)
-{
-  char *key = berth__k8s_cache_key(obj);
-  json_t *cur;
-  json_t *old = NULL;
-
-  if (key == NULL) {
-    berth_log(BERTH_LOG_WARN, "k8s informer: event for an object without a "
-              "name skipped", "resource", inf->res.resource, NULL);
-    return;
-  }
-  cur = berth__k8s_cache_get(inf->cache, key);
-  if (type == BERTH_K8S_EVENT_DELETED) {
-    old = berth__k8s_cache_del(inf->cache, key);
-    if (old != NULL)
-      berth__k8s_informer_enqueue(inf, NOTE_DELETE, NULL, obj);
-  } else if (cur != NULL && same_version(cur, obj)) {
-    /* Already known at this version (a replay): nothing changed. */
-  } else if (berth__k8s_cache_put(inf->cache, key, obj, &old) != BERTH_OK) {
-    berth_log(BERTH_LOG_ERROR, "k8s informer: cache update failed",
-              "resource", inf->res.resource, "key", key, NULL);
-  } else {
-    berth__k8s_informer_enqueue(inf, old != NULL ? NOTE_UPDATE : NOTE_ADD, old, obj);
-  }
-  json_decref(old);
-  free(key);
-}
-
-/* Make the cache equal to a fresh list, queueing the differences. */
-static void replace(berth_k8s_informer_t *inf, json_t *items)
-{
-  json_t *seen = json_object();
-  json_t *keys;
-  json_t *item;
-  json_t *old;
-  size_t i;
-  char *key;
-
-  pthread_mutex_lock(&inf->lock);
-  json_array_foreach(items, i, item) {
-    key = berth__k8s_cache_key(item);
-    if (key == NULL)
-      continue;
-    if (seen != NULL)
-      json_object_set_new(seen, key, json_true());
-    free(key);
-    apply(inf, BERTH_K8S_EVENT_MODIFIED, item);
-  }
-  keys = berth__k8s_cache_keys(inf->cache);
-  json_array_foreach(keys, i, item) {
-    const char *k = json_string_value(item);
-    if (seen == NULL || json_object_get(seen, k) != NULL)
-      continue;
-    /* Gone while we were not watching: deliver the last state we had. */
-    old = berth__k8s_cache_del(inf->cache, k);
-    if (old != NULL)
-      berth__k8s_informer_enqueue(inf, NOTE_DELETE, NULL, old);
-    json_decref(old);
-  }
-  pthread_mutex_unlock(&inf->lock);
-  json_decref(keys);
-  json_decref(seen);
-}
-
 static void set_rv(berth_k8s_informer_t *inf, const char *rv)
 {
   if (rv != NULL && rv[0] != '\0')
@@ -126,30 +51,88 @@ static bool pause_ms(berth_k8s_informer_t *inf, int64_t ms)
   return stop;
 }
 
+/* One page; true when it was the last (no continue token). */
+static bool last_page(const json_t *page)
+{
+  const char *cont = json_string_value(
+    json_object_get(json_object_get(page, "metadata"), "continue"));
+
+  return cont == NULL || cont[0] == '\0';
+}
+
+/* List page by page (as client-go's pager), each page staged through the
+ * transform before the next is fetched, then make the cache equal to the
+ * list. When a continue token expires (410) the list restarts once without
+ * paging, as the pager does. */
 static berth_status_t list_into_cache(berth_k8s_informer_t *inf,
                                       berth_error_t *err)
 {
   berth_k8s_list_options_t lo;
-  json_t *list = NULL;
+  berth__k8s_relist_t r;
+  json_t *page = NULL;
+  char *cont = NULL;
+  char rv[64] = "";
+  const char *meta_rv;
+  bool restarted = false;
   berth_status_t st;
 
   memset(&lo, 0, sizeof(lo));
   lo.label_selector = inf->label_selector;
   lo.field_selector = inf->field_selector;
   lo.limit = inf->page_size;
-  st = berth_k8s_list_all(inf->client, &inf->res, inf->ns, &lo, &list, err);
-  if (st != BERTH_OK)
-    return st;
-  replace(inf, json_object_get(list, "items"));
+  berth__k8s_relist_init(&r);
+  for (;;) {
+    lo.continue_token = cont;
+    st = berth_k8s_list(inf->client, &inf->res, inf->ns, &lo, &page, err);
+    if (st == BERTH_EGONE && cont != NULL && !restarted) {
+      restarted = true;
+      free(cont);
+      cont = NULL;
+      lo.limit = 0;
+      berth__k8s_relist_cleanup(&r);
+      berth__k8s_relist_init(&r);
+      continue;
+    }
+    if (st != BERTH_OK)
+      goto done;
+    /* Later pages carry the same snapshot version; keep the newest. */
+    meta_rv = json_string_value(json_object_get(
+      json_object_get(page, "metadata"), "resourceVersion"));
+    if (meta_rv != NULL)
+      berth_strlcpy(rv, meta_rv, sizeof(rv));
+    pthread_mutex_lock(&inf->lock);
+    st = berth__k8s_relist_page(inf, &r, json_object_get(page, "items"));
+    pthread_mutex_unlock(&inf->lock);
+    if (st != BERTH_OK) {
+      st = berth_error_set(err, st, "k8s informer: out of memory");
+      goto done;
+    }
+    free(cont);
+    cont = NULL;
+    if (last_page(page))
+      break;
+    cont = strdup(json_string_value(
+      json_object_get(json_object_get(page, "metadata"), "continue")));
+    json_decref(page);
+    page = NULL;
+    if (cont == NULL) {
+      st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
+      goto done;
+    }
+  }
   pthread_mutex_lock(&inf->lock);
-  set_rv(inf, json_string_value(json_object_get(
-                json_object_get(list, "metadata"), "resourceVersion")));
+  berth__k8s_relist_commit(inf, &r);
+  set_rv(inf, rv);
   inf->stats.lists++;
   inf->synced = true;
   pthread_cond_broadcast(&inf->cond);
   pthread_mutex_unlock(&inf->lock);
-  json_decref(list);
-  return BERTH_OK;
+
+done:
+  json_decref(page);
+  free(cont);
+  berth__k8s_relist_cleanup(&r);
+  return st;
 }
 
 typedef struct {
@@ -170,7 +153,7 @@ static berth_status_t on_event(void *ctx, berth_k8s_event_type_t type,
     inf->stats.bookmarks++;
   } else {
     inf->stats.events++;
-    apply(inf, type, obj);
+    berth__k8s_informer_apply(inf, type, obj);
   }
   set_rv(inf, berth_k8s_obj_resource_version(obj));
   pthread_mutex_unlock(&inf->lock);
@@ -305,11 +288,15 @@ berth_status_t berth_k8s_informer_create(
                                                    : DEFAULT_IDLE_MS;
   if (handlers != NULL)
     inf->h = *handlers;
+  inf->transform = opts->transform;
+  inf->transform_ctx = opts->transform_ctx;
+  inf->compact = opts->compact;
   if (!dup_opt(opts->resource->namespaced ? opts->namespace_name : NULL,
                &inf->ns) ||
       !dup_opt(opts->label_selector, &inf->label_selector) ||
       !dup_opt(opts->field_selector, &inf->field_selector) ||
-      berth__k8s_cache_create(opts->index_labels, &inf->cache) != BERTH_OK) {
+      berth__k8s_cache_create(opts->index_labels, opts->compact,
+                              &inf->cache) != BERTH_OK) {
     st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
     goto done;
   }
@@ -447,11 +434,28 @@ json_t *berth_k8s_informer_get(berth_k8s_informer_t *inf, const char *ns,
     return NULL;
   pthread_mutex_lock(&inf->lock);
   obj = berth__k8s_cache_get(inf->cache, key);
-  if (obj != NULL)
-    json_incref(obj);
   pthread_mutex_unlock(&inf->lock);
   free(key);
   return obj;
+}
+
+bool berth_k8s_informer_has(berth_k8s_informer_t *inf, const char *ns,
+                            const char *name)
+{
+  char *key;
+  bool has;
+
+  if (name == NULL)
+    return false;
+  key = ns != NULL && ns[0] != '\0' ? berth_strdup_printf("%s/%s", ns, name)
+                                    : strdup(name);
+  if (key == NULL)
+    return false;
+  pthread_mutex_lock(&inf->lock);
+  has = berth__k8s_cache_has(inf->cache, key);
+  pthread_mutex_unlock(&inf->lock);
+  free(key);
+  return has;
 }
 
 json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf)
@@ -461,7 +465,7 @@ json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf)
   pthread_mutex_lock(&inf->lock);
   out = berth__k8s_cache_list(inf->cache);
   pthread_mutex_unlock(&inf->lock);
-  return out;
+  return berth__k8s_cache_decode(inf->compact, out);
 }
 
 json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
@@ -474,7 +478,7 @@ json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
   pthread_mutex_lock(&inf->lock);
   out = berth__k8s_cache_by_label(inf->cache, key, value);
   pthread_mutex_unlock(&inf->lock);
-  return out;
+  return berth__k8s_cache_decode(inf->compact, out);
 }
 
 json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf,
@@ -486,6 +490,19 @@ json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf,
     return NULL;
   pthread_mutex_lock(&inf->lock);
   out = berth__k8s_cache_by_index(inf->cache, name, value);
+  pthread_mutex_unlock(&inf->lock);
+  return berth__k8s_cache_decode(inf->compact, out);
+}
+
+json_t *berth_k8s_informer_index_values(berth_k8s_informer_t *inf,
+                                        const char *name)
+{
+  json_t *out;
+
+  if (name == NULL)
+    return NULL;
+  pthread_mutex_lock(&inf->lock);
+  out = berth__k8s_cache_index_values(inf->cache, name);
   pthread_mutex_unlock(&inf->lock);
   return out;
 }

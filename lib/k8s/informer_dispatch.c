@@ -8,6 +8,48 @@
 #include "berth/log.h"
 #include "informer_int.h"
 
+json_t *berth__k8s_text_of(json_t *obj)
+{
+  char *text = json_dumps(obj, JSON_COMPACT);
+  json_t *s = text != NULL ? json_string_nocheck(text) : NULL;
+
+  free(text);
+  json_decref(obj);
+  return s;
+}
+
+json_t *berth__k8s_object_of(json_t *text)
+{
+  json_t *obj;
+
+  if (text == NULL)
+    return NULL;
+  /* Strings may hold NUL (\u0000), as the server's JSON may. */
+  obj = json_loadb(json_string_value(text), json_string_length(text),
+                   JSON_ALLOW_NUL, NULL);
+  json_decref(text);
+  return obj;
+}
+
+/* What a notification keeps of obj: obj, or in a compact informer its
+ * text (decoded when the handlers run, so that a burst queued behind a
+ * slow handler, or behind a relist's commit, costs text, not trees). */
+static json_t *note_object(berth_k8s_informer_t *inf, json_t *obj)
+{
+  if (obj == NULL)
+    return NULL;
+  if (!inf->compact)
+    return json_incref(obj);
+  return berth__k8s_text_of(json_incref(obj));
+}
+
+static json_t *note_decode(berth_k8s_informer_t *inf, json_t *obj)
+{
+  if (obj == NULL || !inf->compact)
+    return obj;
+  return berth__k8s_object_of(obj);
+}
+
 static void note_free(berth__k8s_note_t *n)
 {
   json_decref(n->old_obj);
@@ -27,8 +69,15 @@ void berth__k8s_informer_enqueue(berth_k8s_informer_t *inf,
     return;
   }
   n->type = type;
-  n->old_obj = old_obj != NULL ? json_incref(old_obj) : NULL;
-  n->new_obj = new_obj != NULL ? json_incref(new_obj) : NULL;
+  n->old_obj = note_object(inf, old_obj);
+  n->new_obj = note_object(inf, new_obj);
+  if ((old_obj != NULL && n->old_obj == NULL) ||
+      (new_obj != NULL && n->new_obj == NULL)) {
+    berth_log(BERTH_LOG_ERROR, "k8s informer: out of memory, notification "
+              "lost", "resource", inf->res.resource, NULL);
+    note_free(n);
+    return;
+  }
   if (inf->tail != NULL)
     inf->tail->next = n;
   else
@@ -65,6 +114,7 @@ static void resync(berth_k8s_informer_t *inf)
   all = berth__k8s_cache_list(inf->cache);
   inf->stats.resyncs++;
   pthread_mutex_unlock(&inf->lock);
+  all = berth__k8s_cache_decode(inf->compact, all);
   json_array_foreach(all, i, obj) {
     if (inf->stopping)
       break;
@@ -80,6 +130,7 @@ void *berth__k8s_informer_dispatch(void *arg)
   int64_t next_resync = berth_clock_monotonic_ms(NULL) + inf->resync_ms;
   struct timespec ts;
   berth__k8s_note_t *n;
+  bool had_old;
   int64_t now;
 
   pthread_mutex_lock(&inf->lock);
@@ -90,7 +141,14 @@ void *berth__k8s_informer_dispatch(void *arg)
       if (inf->head == NULL)
         inf->tail = NULL;
       pthread_mutex_unlock(&inf->lock);
-      notify(inf, n);
+      had_old = n->old_obj != NULL;
+      n->old_obj = note_decode(inf, n->old_obj);
+      n->new_obj = note_decode(inf, n->new_obj);
+      if (n->new_obj != NULL && (n->old_obj != NULL || !had_old))
+        notify(inf, n);
+      else
+        berth_log(BERTH_LOG_ERROR, "k8s informer: out of memory, "
+                  "notification lost", "resource", inf->res.resource, NULL);
       note_free(n);
       pthread_mutex_lock(&inf->lock);
       continue;

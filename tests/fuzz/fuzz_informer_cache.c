@@ -4,7 +4,9 @@
  * key, DELETED removes it. A plain model (a JSON object from key to
  * object) is kept beside it. Invariants: same count, same object under
  * every key, the list sorted by key and complete, a label look-up returns
- * exactly the objects with that label. */
+ * exactly the objects with that label. The cache keeps whole objects
+ * here (identity is what the model compares); the compact store is
+ * checked against a reference map in test_k8s_informer_apply. */
 #include <string.h>
 
 #include "berth/json.h"
@@ -56,7 +58,10 @@ static void check(state_t *s)
              "%zu cached, %zu in the model", berth__k8s_cache_count(s->cache),
              json_object_size(s->model));
   json_object_foreach(s->model, key, obj) {
-    FUZZ_CHECK(berth__k8s_cache_get(s->cache, key) == obj, "get %s", key);
+    json_t *got = berth__k8s_cache_get(s->cache, key); /* a new reference */
+
+    FUZZ_CHECK(got == obj, "get %s", key);
+    json_decref(got);
   }
   if (list == NULL)
     return;
@@ -119,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   fuzz_quiet_logs();
   s.model = json_object();
-  if (s.model == NULL || berth__k8s_cache_create(true, &s.cache) != BERTH_OK) {
+  if (s.model == NULL || berth__k8s_cache_create(true, false, &s.cache) != BERTH_OK) {
     json_decref(s.model);
     return 0;
   }

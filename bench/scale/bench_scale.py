@@ -1,0 +1,233 @@
+#!/usr/bin/python3
+"""bench/scale: berth-provisioner's memory and idle cost among many
+claims and PVs that are not its own.
+
+    bench_scale.py BERTH-PROVISIONER SCALE-POPULATE N M [PROVISIONER FLAGS...]
+
+Runs under tests/bed/bed.py run k8s nfs (see run.sh). Three fresh
+provisioner processes, one after another, on one bed:
+
+  1. base: only the StorageClasses exist.
+  2. own:  M claims of berth's class ("scale-nfs", NFS on the bed's
+           ganesha) are created; a provisioner makes their volumes
+           (settle_own_s: start to the last claim Bound and unguarded) and
+           stops; a fresh one starts over the M bound claims and M PVs.
+  3. all:  N claims and N PVs of another provisioner (bound pairs of class
+           "other") are added; a fresh provisioner starts over everything,
+           settles, then idles for IDLE_S seconds (60).
+
+"Settled" means /readyz answers 200 (lease held, every informer listed),
+the work queue is empty, and the resident set stayed the same for three
+seconds (the provisioner trims its heap one second after work). Prints key=value lines:
+
+  populate_*_ms             creating the objects (scale-populate)
+  settle_own_s              provisioning the M claims (step 2)
+  rss_base_kib              step 1, settled
+  rss_own_kib               step 2's fresh process, settled
+  settle_s                  step 3: start to settled, with N + N + 2M
+  rss_kib                   step 3, settled (the headline figure)
+  rss_idle_kib              step 3, after the idle minute
+  peak_rss_kib              step 3's VmHWM (the lists in flight)
+  rss_anon_kib, rss_file_kib  step 3's resident set: heap and stacks
+                            versus mapped files (shared libraries)
+  bytes_per_own_object      (rss_own - rss_base) / 2M  (claims and PVs)
+  bytes_per_foreign_object  (rss - rss_own) / 2N
+  idle_cpu_ms               user+system CPU used during the idle minute
+  heap_*_kib                step 3's malloc figures (in use, free inside
+                            the heap, mmapped), from its metrics
+  cached_*                  the informers' objects gauges in step 3
+  smaps_*                   step 3's resident memory after the idle minute,
+                            by kind (smaps.py)
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "integration"))
+from test_provisioner_lib import API, admin, apply, storage_class, v3_url  # noqa: E402
+
+IDLE_S = int(os.environ.get("IDLE_S", "60"))
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class Prov:
+    def __init__(self, binary, flags, name):
+        self.log = os.path.join(os.environ.get("TMPDIR", "/tmp"), "scale-%s.log" % name)
+        argv = [binary, "--provisioner", "berth.io/nfs=nfs", "--http-endpoint",
+                "127.0.0.1:0", "--usage-interval", "0", "--kube-api-qps", "2000",
+                "--kube-api-burst", "4000"] + flags
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(argv, stdout=open(self.log, "w"),
+                                     stderr=subprocess.STDOUT)
+        self.port = None
+
+    def status(self, key):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def smaps(self, key):
+        with open("/proc/%d/smaps_rollup" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+        return 0
+
+    def cpu_ms(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 // TICK
+
+    def http(self, path):
+        if self.port is None:
+            for line in open(self.log):
+                if "http endpoint listening" in line:
+                    self.port = int(line.rsplit("port=", 1)[1].split()[0])
+            if self.port is None:
+                return None, ""
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (self.port, path),
+                                        timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, ""
+        except OSError:
+            return None, ""
+
+    def metrics(self):
+        out = {}
+        for line in self.http("/metrics")[1].splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.rpartition(" ")
+                out[k] = float(v)
+        return out
+
+    def settle(self, timeout, pred=lambda: True):
+        """Poll until settled (see the top); seconds since the start."""
+        deadline = time.monotonic() + timeout
+        last = None
+        stable_since = settled_at = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit("the provisioner exited; see %s" % self.log)
+            ready = self.http("/readyz")[0] == 200
+            m = self.metrics() if ready else {}
+            busy = m.get("berth_provisioner_queue_depth", 1) + \
+                m.get("berth_provisioner_queue_in_flight", 1)
+            if ready and busy == 0 and pred():
+                if last is None:
+                    settled_at = time.monotonic()
+                rss = self.status("VmRSS")
+                if rss != last:
+                    last, stable_since = rss, time.monotonic()
+                elif time.monotonic() - stable_since >= 3.0:
+                    return settled_at - self.t0
+            else:
+                last = None
+            time.sleep(0.1)
+        raise SystemExit("not settled within %d s; see %s" % (timeout, self.log))
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def all_bound(api, m):
+    claims = api.claims("scale-own")
+    done = [c for c in claims
+            if (c.get("status") or {}).get("phase") == "Bound" and
+            "provisioner.berth.io/provisioning" not in (c["metadata"].get("finalizers") or [])]
+    return len(done) == m
+
+
+def populate(tool, what, n):
+    out = subprocess.run([tool, what, str(n), "8"], check=True, capture_output=True,
+                         text=True).stdout
+    sys.stdout.write(out)
+    # The server's PV controller binds the pairs after they are created:
+    # wait until its queue is empty (in slices: the admin call times out).
+    t = time.monotonic()
+    while not admin("POST", "/idle", {"timeout": 20}).get("idle"):
+        if time.monotonic() - t > 1800:
+            raise SystemExit("the test server's controllers are still busy")
+    print("populate_%s_bind_ms=%d" % (what, (time.monotonic() - t) * 1000))
+
+
+def main():
+    binary, tool, n, m, flags = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
+        int(sys.argv[4]), sys.argv[5:]
+    api = API()
+    print("foreign_pairs=%d own_claims=%d" % (n, m))
+    print("provisioner_flags=%s" % " ".join(flags))
+    apply(storage_class("scale-nfs", {"url": v3_url(), "archiveOnDelete": "false"}),
+          {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+           "metadata": {"name": "other"}, "provisioner": "example.com/other"})
+
+    p = Prov(binary, flags, "base")
+    p.settle(120)
+    rss_base = p.status("VmRSS")
+    print("rss_base_kib=%d" % rss_base)
+    p.stop()
+
+    populate(tool, "own", m)
+    p = Prov(binary, flags, "own")
+    print("settle_own_s=%.2f" % p.settle(600, lambda: all_bound(api, m)))
+    print("rss_own_provisioned_kib=%d" % p.status("VmRSS"))
+    print("peak_rss_own_provisioned_kib=%d" % p.status("VmHWM"))
+    p.stop()
+    p = Prov(binary, flags, "own2")
+    p.settle(120)
+    rss_own = p.status("VmRSS")
+    print("rss_own_kib=%d" % rss_own)
+    mt = p.metrics()
+    print("heap_own_in_use_kib=%d heap_own_free_kib=%d" % (
+        mt.get('berth_provisioner_heap_bytes{state="in_use"}', -1024) // 1024,
+        mt.get('berth_provisioner_heap_bytes{state="free"}', -1024) // 1024))
+    p.stop()
+
+    populate(tool, "foreign", n)
+    p = Prov(binary, flags, "all")
+    print("settle_s=%.2f" % p.settle(1800))
+    rss = p.status("VmRSS")
+    anon = p.smaps("Anonymous")
+    print("rss_kib=%d" % rss)
+    print("rss_anon_kib=%d" % anon)
+    print("rss_file_kib=%d" % (rss - anon))
+    print("peak_rss_kib=%d" % p.status("VmHWM"))
+    print("threads=%d" % p.status("Threads"))
+    mt = p.metrics()
+    for st in ("in_use", "free", "mmapped"):
+        print("heap_%s_kib=%d" % (st, mt.get('berth_provisioner_heap_bytes{state="%s"}' % st,
+                                             -1024) // 1024))
+    for res in ("persistentvolumeclaims", "persistentvolumes", "storageclasses"):
+        print("cached_%s=%d" % (res, mt.get(
+            'berth_provisioner_informer_objects{resource="%s"}' % res, -1)))
+    cpu0 = p.cpu_ms()
+    # The idle minute is the measurement itself (CPU used while nothing
+    # changes), not a wait for something.
+    time.sleep(IDLE_S)
+    print("idle_s=%d" % IDLE_S)
+    print("idle_cpu_ms=%d" % (p.cpu_ms() - cpu0))
+    print("rss_idle_kib=%d" % p.status("VmRSS"))
+    sys.stdout.flush()
+    subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 "smaps.py"), str(p.proc.pid)], check=True)
+    p.stop()
+    print("bytes_per_own_object=%d" % ((rss_own - rss_base) * 1024 // (2 * m)))
+    print("bytes_per_foreign_object=%d" % ((rss - rss_own) * 1024 // (2 * n)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# bench/scale: berth-provisioner's resident memory, time to settle and idle
+# CPU among N claims + N PVs of another provisioner and M claims of its own
+# (release build, the bed's test API server and ganesha). Not part of the
+# test run.
+#
+#   bench/scale/run.sh [N [M [PROVISIONER FLAGS...]]]     # 10000 1000
+#
+# Builds berth-provisioner and scale-populate without sanitizers into
+# build-scale-rel/ (Release), or uses BERTH_PROVISIONER if set (to measure
+# another build), starts the bed (tests/bed/bed.py run k8s nfs) and runs
+# bench_scale.py in it.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build="$root/build-scale-rel"
+n=${1:-10000}
+m=${2:-1000}
+shift 2 || shift $# || true
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+  -DBERTH_BUILD_TESTS=OFF -DBERTH_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$build" --target berth-provisioner -j2 >/dev/null
+libs=$(pkg-config --libs libcurl jansson libcrypto libnfs libcares yaml-0.1 \
+       expat libmicrohttpd)
+cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra \
+  -I"$root/include" -I"$build/include" \
+  "$root/bench/scale/scale-populate.c" "$build/lib/libberth.a" \
+  $libs -lpthread -o "$build/scale-populate"
+prov=${BERTH_PROVISIONER:-$build/provisioner/berth-provisioner}
+
+echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x $(nproc)"
+echo "provisioner=$prov"
+exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s nfs -- \
+  /usr/bin/python3 "$root/bench/scale/bench_scale.py" "$prov" \
+  "$build/scale-populate" "$n" "$m" "$@"
