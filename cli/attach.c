@@ -39,8 +39,8 @@ static int run(ctl_ctx_t *ctx, bool attach)
 
   if (opt->nargs != 1)
     return ctl_usage_error(ctx, "%s needs one VOLUME", what);
-  if (opt->node == NULL)
-    return ctl_usage_error(ctx, "%s needs --node NODE", what);
+  if (opt->node == NULL || opt->node[0] == '\0')
+    return ctl_usage_error(ctx, "%s needs --node NODE (a node's name)", what);
   name = opt->args[0];
   if (strncmp(name, "persistentvolume/", 17) == 0)
     name += 17;

@@ -38,6 +38,7 @@ typedef struct ctl_nfs {
   ctl_backend_t base; /* first */
   json_t *defaults;   /* the default export, as parameters, or NULL */
   const char *defaults_from;
+  char found_from[320]; /* where the default export was found */
   nfs_conn_t *conns;
   size_t nconns;
   int timeout_ms;
@@ -882,6 +883,120 @@ static json_t *default_export(const ctl_ctx_t *ctx)
   return NULL;
 }
 
+static const berth_k8s_resource_t nfs_res_deployments = {
+    "apps", "v1", "deployments", "Deployment", true,
+};
+
+/* The environment berth-provisioner's container gets (env values and the
+ * ConfigMaps of envFrom), as the kubelet makes it: a new object. */
+static json_t *container_env(ctl_ctx_t *ctx, const char *ns, const json_t *c)
+{
+  json_t *env = json_object();
+  const json_t *e;
+  const char *k;
+  json_t *v;
+  size_t i;
+
+  json_array_foreach(json_object_get(c, "envFrom"), i, e)
+  {
+    const char *cm = json_string_value(
+        json_object_get(json_object_get(e, "configMapRef"), "name"));
+    json_t *obj = NULL;
+
+    if (cm != NULL && berth_k8s_get(ctx->k8s, &berth_k8s_res_configmaps, ns,
+                                    cm, &obj, NULL) == BERTH_OK) {
+      json_object_foreach(json_object_get(obj, "data"), k, v)
+        json_object_set(env, k, v);
+    }
+    json_decref(obj);
+  }
+  json_array_foreach(json_object_get(c, "env"), i, e)
+  {
+    v = json_object_get(e, "value");
+    if (json_is_string(v))
+      json_object_set(env, ctl_nz(json_string_value(json_object_get(e, "name"))),
+                      v);
+  }
+  return env;
+}
+
+/* The default export from the environment of a berth-provisioner
+ * Deployment that runs the nfs backend (deploy/'s ConfigMap, the chart's
+ * env), as parameters; NULL when none says. *from: where. */
+static json_t *export_from_deployments(ctl_ctx_t *ctx, char *from, size_t size)
+{
+  json_t *list = NULL;
+  json_t *found = NULL;
+  const json_t *dep;
+  const json_t *c;
+  size_t i;
+  size_t j;
+
+  if (ctx->k8s == NULL ||
+      berth_k8s_list_all(ctx->k8s, &nfs_res_deployments, NULL, NULL, &list,
+                         NULL) != BERTH_OK)
+    return NULL;
+  json_array_foreach(json_object_get(list, "items"), i, dep)
+  {
+    json_array_foreach(
+        json_object_get(json_object_get(json_object_get(json_object_get(dep,
+                                                                        "spec"),
+                                                        "template"),
+                                        "spec"),
+                        "containers"),
+        j, c)
+    {
+      const char *cmd = json_string_value(json_array_get(json_object_get(c, "command"), 0));
+      json_t *env;
+      const char *url;
+      const char *server;
+      const char *path;
+
+      if (found != NULL || cmd == NULL || strstr(cmd, "berth-provisioner") == NULL)
+        continue;
+      env = container_env(ctx, berth_k8s_obj_namespace(dep), c);
+      url = json_string_value(json_object_get(env, "NFS_URL"));
+      server = json_string_value(json_object_get(env, "NFS_SERVER"));
+      path = json_string_value(json_object_get(env, "NFS_PATH"));
+      if (url != NULL && url[0] != '\0')
+        found = json_pack("{s:s}", "url", url);
+      else if (server != NULL && server[0] != '\0' && path != NULL)
+        found = json_pack("{s:s,s:s}", "server", server, "share", path);
+      if (found != NULL)
+        snprintf(from, size, "Deployment %s/%s",
+                 ctl_nz(berth_k8s_obj_namespace(dep)),
+                 ctl_nz(berth_k8s_obj_name(dep)));
+      json_decref(env);
+    }
+  }
+  json_decref(list);
+  return found;
+}
+
+/* The default export from a PV berth's nfs backend made for a class that
+ * names no export: its recorded export is the default it got. */
+static json_t *export_from_pvs(ctl_ctx_t *ctx, char *from, size_t size)
+{
+  const json_t *pv;
+  size_t i;
+
+  if (ctx->reg == NULL)
+    return NULL;
+  json_array_foreach(ctl_registry_pvs(ctx->reg), i, pv)
+  {
+    const char *url = berth_k8s_obj_annotation(pv, BERTH_NFS_ANN_URL);
+    const json_t *sc = ctl_registry_class(
+        ctx->reg, json_string_value(json_object_get(json_object_get(pv, "spec"),
+                                                    "storageClassName")));
+
+    if (url != NULL && sc != NULL && !names_export(ctl_class_parameters(sc))) {
+      snprintf(from, size, "PersistentVolume %s", ctl_nz(berth_k8s_obj_name(pv)));
+      return json_pack("{s:s}", "url", url);
+    }
+  }
+  return NULL;
+}
+
 static berth_status_t nfs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
                                  berth_error_t *err)
 {
@@ -893,6 +1008,14 @@ static berth_status_t nfs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
   b->base.ops = &ctl_backend_nfs;
   b->defaults = default_export(ctx);
+  /* Not told: the provisioner's own configuration, else what its volumes
+   * recorded (as claims finds each volume's export on its PV). */
+  if (b->defaults == NULL)
+    b->defaults = export_from_deployments(ctx, b->found_from, sizeof(b->found_from));
+  if (b->defaults == NULL)
+    b->defaults = export_from_pvs(ctx, b->found_from, sizeof(b->found_from));
+  if (b->found_from[0] != '\0')
+    b->defaults_from = b->found_from;
   b->timeout_ms = ctx->opt->request_timeout_ms > 0
                       ? (int)ctx->opt->request_timeout_ms
                       : NFS_CTL_TIMEOUT_MS;

@@ -79,7 +79,13 @@ static json_t *camel_keys(const json_t *details)
       up = false;
     }
     key[n] = '\0';
-    json_object_set(out, key, v);
+    /* Booleans as booleans, as Kubernetes objects carry them. */
+    if (json_is_string(v) && (strcmp(json_string_value(v), "true") == 0 ||
+                              strcmp(json_string_value(v), "false") == 0))
+      json_object_set_new(out, key,
+                          json_boolean(json_string_value(v)[0] == 't'));
+    else
+      json_object_set(out, key, v);
   }
   return out;
 }
@@ -109,7 +115,8 @@ static json_t *backend_json(const ctl_volume_info_t *info)
   return b;
 }
 
-/* The backend columns: BACKEND LOCATION STATE USED FILES. */
+/* The backend columns: BACKEND LOCATION (wide), STATE, USED, FILES
+ * (wide). */
 static void backend_cells(ctl_table_t *t, const ctl_volume_info_t *info,
                           const ctl_backend_ops_t *ops)
 {
@@ -129,13 +136,62 @@ static void backend_cells(ctl_table_t *t, const ctl_volume_info_t *info,
   }
 }
 
-static void backend_columns(ctl_table_t *t)
+/* kubectl's default table is narrow (what fits 80 columns for the
+ * usual names): the backend's STATE and USED; -o wide adds BACKEND,
+ * LOCATION and FILES. */
+static void backend_columns(ctl_table_t *t, bool wide)
 {
-  ctl_table_column(t, "BACKEND", true);
-  ctl_table_column(t, "LOCATION", true);
+  ctl_table_column(t, "BACKEND", wide);
+  ctl_table_column(t, "LOCATION", wide);
   ctl_table_column(t, "STATE", true);
   ctl_table_column(t, "USED", true);
-  ctl_table_column(t, "FILES", true);
+  ctl_table_column(t, "FILES", wide);
+}
+
+/* The object as -o json|yaml|jsonpath print it: as the API server gave
+ * it (apiVersion and kind filled in: list items lack them), with what the
+ * backend says under "berth". New reference. */
+static json_t *list_item(const json_t *obj, const char *kind,
+                         const ctl_volume_info_t *info)
+{
+  json_t *item = json_pack("{s:s,s:s}", "apiVersion", "v1", "kind", kind);
+  const char *k;
+  json_t *v;
+
+  if (item == NULL)
+    return NULL;
+  /* apiVersion and kind first, as kubectl prints objects. */
+  json_object_foreach((json_t *)obj, k, v)
+  {
+    if (strcmp(k, "apiVersion") != 0 && strcmp(k, "kind") != 0)
+      json_object_set_new(item, k, json_deep_copy(v));
+  }
+  json_object_set_new(item, "berth", backend_json(info));
+  return item;
+}
+
+/* NAME arguments that matched nothing: kubectl's NotFound, exit 1. */
+static int not_found(ctl_ctx_t *ctx, const json_t *shown, const char *res)
+{
+  const json_t *o;
+  size_t i;
+  size_t j;
+  int rc = CTL_EXIT_OK;
+
+  for (i = 0; i < ctx->opt->nargs; i++) {
+    bool seen = false;
+
+    json_array_foreach(shown, j, o)
+      seen = seen || strcmp(ctl_nz(berth_k8s_obj_name(o)), ctx->opt->args[i]) == 0;
+    if (!seen) {
+      fprintf(ctx->err,
+              "Error from server (NotFound): %s \"%s\" not found (or not of "
+              "berth's classes)\n",
+              res, ctx->opt->args[i]);
+      rc = CTL_EXIT_ERROR;
+    }
+  }
+  return rc;
 }
 
 static const char *str_at(const json_t *o, const char *a, const char *b)
@@ -201,23 +257,75 @@ static bool want_usage(const ctl_ctx_t *ctx)
   return !ctx->opt->no_usage && ctx->opt->output != CTL_OUT_NAME;
 }
 
+/* Claims and volumes share the shape of a run: list, keep berth's (and
+ * the named), sort, ask the backends, print. */
+typedef struct listing {
+  ctl_table_t *t;
+  json_t *objs;  /* berth's objects to show, sorted */
+  json_t *items; /* -o json|yaml|...: the objects with "berth" */
+  warnings_t warns;
+  bool failed; /* a backend could not be asked */
+} listing_t;
+
+static bool listing_init(ctl_ctx_t *ctx, listing_t *l)
+{
+  memset(l, 0, sizeof(*l));
+  l->t = ctl_table_create();
+  l->objs = json_array();
+  l->items = json_array();
+  if (l->t == NULL || l->objs == NULL || l->items == NULL) {
+    ctl_fail(ctx, "out of memory");
+    return false;
+  }
+  return true;
+}
+
+static void listing_cleanup(listing_t *l)
+{
+  ctl_table_destroy(l->t);
+  json_decref(l->objs);
+  json_decref(l->items);
+}
+
+/* Print what was gathered; the exit status: 1 when a NAME was not found
+ * or a backend could not be asked (after printing all the rest). */
+static int listing_finish(ctl_ctx_t *ctx, listing_t *l, const char *what,
+                          const char *res, bool namespaced)
+{
+  int rc = CTL_EXIT_OK;
+
+  ctl_progress(ctx, NULL);
+  if (ctl_list_structured(ctx))
+    rc = ctl_list_print(ctx, l->items);
+  else if (json_array_size(l->objs) > 0)
+    ctl_table_print(l->t, ctx->out, !ctx->opt->no_headers);
+  if (json_array_size(l->objs) == 0 && ctx->opt->nargs == 0 &&
+      !ctl_list_structured(ctx))
+    no_resources(ctx, what, namespaced);
+  warn_flush(ctx, &l->warns);
+  if (not_found(ctx, l->objs, res) != CTL_EXIT_OK)
+    rc = CTL_EXIT_ERROR;
+  if (l->failed) {
+    fprintf(ctx->err, "error: a backend could not be asked (see the "
+                      "warnings above; berthctl doctor checks each)\n");
+    rc = CTL_EXIT_ERROR;
+  }
+  return rc;
+}
+
 int ctl_run_claims(ctl_ctx_t *ctx)
 {
   const ctl_options_t *opt = ctx->opt;
   berth_k8s_list_options_t lo;
-  ctl_table_t *t = NULL;
+  listing_t l;
   json_t *list = NULL;
-  json_t *doc_items = NULL;
-  warnings_t warns;
   berth_error_t err;
   berth_status_t st;
   const json_t *claim;
   bool wide = opt->output == CTL_OUT_WIDE;
-  size_t shown = 0;
   size_t i;
   int rc = CTL_EXIT_OK;
 
-  memset(&warns, 0, sizeof(warns));
   if (!ctl_registry_load(ctx))
     return CTL_EXIT_ERROR;
   memset(&lo, 0, sizeof(lo));
@@ -228,50 +336,51 @@ int ctl_run_claims(ctl_ctx_t *ctx)
                           &err);
   if (st != BERTH_OK)
     return ctl_kube_error(ctx, "list persistentvolumeclaims", st, &err);
-
-  t = ctl_table_create();
-  doc_items = json_array();
-  if (t == NULL || doc_items == NULL) {
-    rc = ctl_fail(ctx, "out of memory");
+  if (!listing_init(ctx, &l)) {
+    rc = CTL_EXIT_ERROR;
     goto done;
   }
-  ctl_table_column(t, "NAMESPACE", opt->all_namespaces);
-  ctl_table_column(t, "NAME", true);
-  ctl_table_column(t, "STATUS", true);
-  ctl_table_column(t, "VOLUME", true);
-  ctl_table_column(t, "CAPACITY", true);
-  ctl_table_column(t, "ACCESS MODES", true);
-  ctl_table_column(t, "STORAGECLASS", true);
-  backend_columns(t);
-  ctl_table_column(t, "AGE", true);
-  ctl_table_column(t, "SOURCE", wide);
-  ctl_table_column(t, "PROVISIONER", wide);
-
   json_array_foreach(json_object_get(list, "items"), i, claim)
+  {
+    const json_t *pv = NULL;
+
+    if (claim_backend(ctx, claim, &pv) != NULL && ctl_list_named(ctx, claim))
+      json_array_append(l.objs, (json_t *)claim);
+  }
+  if (!ctl_list_sort(ctx, l.objs)) {
+    rc = CTL_EXIT_USAGE;
+    goto done;
+  }
+  ctl_table_column(l.t, "NAMESPACE", opt->all_namespaces);
+  ctl_table_column(l.t, "NAME", true);
+  ctl_table_column(l.t, "STATUS", true);
+  ctl_table_column(l.t, "VOLUME", true);
+  ctl_table_column(l.t, "CAPACITY", true);
+  ctl_table_column(l.t, "ACCESS MODES", wide);
+  ctl_table_column(l.t, "STORAGECLASS", true);
+  backend_columns(l.t, wide);
+  ctl_table_column(l.t, "AGE", true);
+  ctl_table_column(l.t, "SOURCE", wide);
+  ctl_table_column(l.t, "PROVISIONER", wide);
+
+  json_array_foreach(l.objs, i, claim)
   {
     const json_t *pv = NULL;
     const ctl_backend_ops_t *ops = claim_backend(ctx, claim, &pv);
     const char *name = berth_k8s_obj_name(claim);
-    const char *ns = berth_k8s_obj_namespace(claim);
     const char *provisioner;
     ctl_volume_info_t info;
     char modes[64];
     char age[32];
 
-    if (ops == NULL)
-      continue;
-    shown++;
-    if (opt->output == CTL_OUT_NAME) {
-      fprintf(ctx->out, "persistentvolumeclaim/%s\n", name);
-      continue;
-    }
     ctl_volume_info_init(&info);
-    if (pv != NULL) {
-      ctl_progress(ctx, "asking the backends: %s (%zu)", name, shown);
+    if (pv != NULL && opt->output != CTL_OUT_NAME) {
+      ctl_progress(ctx, "asking the backends: %s (%zu)", name, i + 1);
       ctl_inspect_pv(ctx, ops, pv, want_usage(ctx), &info);
     }
     if (info.message != NULL)
-      warn_add(&warns, name, info.message);
+      warn_add(&l.warns, name, info.message);
+    l.failed = l.failed || (info.ops != NULL && info.state == CTL_STATE_ERROR);
     provisioner =
         pv != NULL
             ? berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by")
@@ -279,64 +388,38 @@ int ctl_run_claims(ctl_ctx_t *ctx)
     if (provisioner == NULL)
       provisioner = berth_k8s_obj_annotation(
           claim, "volume.kubernetes.io/storage-provisioner");
-    if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
-      json_t *item = json_pack(
-          "{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:O?,s:s?,s:s?,s:s?,s:o}",
-          "namespace", ns, "name", name, "uid", berth_k8s_obj_uid(claim),
-          "phase", str_at(claim, "status", "phase"), "volume",
-          str_at(claim, "spec", "volumeName"), "capacity",
-          json_string_value(json_object_get(
-              json_object_get(json_object_get(claim, "status"), "capacity"),
-              "storage")),
-          "accessModes",
-          json_object_get(json_object_get(claim, "spec"), "accessModes"),
-          "storageClass", claim_class(claim), "provisioner", provisioner,
-          "creationTimestamp", str_at(claim, "metadata", "creationTimestamp"),
-          "backend", backend_json(&info));
-
-      json_array_append_new(doc_items, item);
+    if (ctl_list_structured(ctx)) {
+      json_array_append_new(l.items,
+                            list_item(claim, "PersistentVolumeClaim", &info));
     } else {
       ctl_access_modes(
           json_object_get(json_object_get(claim, "status"), "accessModes"),
           modes, sizeof(modes));
       ctl_age(ctx, str_at(claim, "metadata", "creationTimestamp"), age,
               sizeof(age));
-      ctl_table_row(t);
-      ctl_table_cell(t, ns);
-      ctl_table_cell(t, name);
-      ctl_table_cell(t, str_at(claim, "status", "phase"));
-      ctl_table_cell(t, ctl_nz(str_at(claim, "spec", "volumeName")));
+      ctl_table_row(l.t);
+      ctl_table_cell(l.t, berth_k8s_obj_namespace(claim));
+      ctl_table_cell(l.t, name);
+      ctl_table_cell(l.t, str_at(claim, "status", "phase"));
+      ctl_table_cell(l.t, ctl_nz(str_at(claim, "spec", "volumeName")));
       ctl_table_cell(
-          t, ctl_nz(json_string_value(json_object_get(
-                 json_object_get(json_object_get(claim, "status"), "capacity"),
-                 "storage"))));
-      ctl_table_cell(t, modes);
-      ctl_table_cell(t, claim_class(claim));
-      backend_cells(t, &info, ops);
-      ctl_table_cell(t, age);
-      ctl_table_cell(t, info.source ? info.source : "-");
-      ctl_table_cell(t, provisioner ? provisioner : "-");
+          l.t,
+          ctl_nz(json_string_value(json_object_get(
+              json_object_get(json_object_get(claim, "status"), "capacity"),
+              "storage"))));
+      ctl_table_cell(l.t, modes);
+      ctl_table_cell(l.t, claim_class(claim));
+      backend_cells(l.t, &info, ops);
+      ctl_table_cell(l.t, age);
+      ctl_table_cell(l.t, info.source ? info.source : "-");
+      ctl_table_cell(l.t, provisioner ? provisioner : "-");
     }
     ctl_volume_info_cleanup(&info);
   }
-
-  ctl_progress(ctx, NULL);
-  if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
-    json_t *doc =
-        json_pack("{s:s,s:O}", "kind", "ClaimList", "items", doc_items);
-
-    rc = ctl_print_doc(ctx, doc);
-    json_decref(doc);
-  } else if (opt->output != CTL_OUT_NAME && shown > 0) {
-    ctl_table_print(t, ctx->out, !opt->no_headers);
-  }
-  if (shown == 0 && opt->output != CTL_OUT_JSON && opt->output != CTL_OUT_YAML)
-    no_resources(ctx, "claims", true);
-  warn_flush(ctx, &warns);
+  rc = listing_finish(ctx, &l, "claims", "persistentvolumeclaims", true);
 
 done:
-  ctl_table_destroy(t);
-  json_decref(doc_items);
+  listing_cleanup(&l);
   json_decref(list);
   return rc;
 }
@@ -345,20 +428,16 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
 {
   const ctl_options_t *opt = ctx->opt;
   berth_k8s_list_options_t lo;
-  ctl_table_t *t = NULL;
+  listing_t l;
   json_t *list = NULL;
-  json_t *doc_items = NULL;
   const json_t *pvs;
   const json_t *pv;
-  warnings_t warns;
   berth_error_t err;
   berth_status_t st;
   bool wide = opt->output == CTL_OUT_WIDE;
-  size_t shown = 0;
   size_t i;
   int rc = CTL_EXIT_OK;
 
-  memset(&warns, 0, sizeof(warns));
   if (!ctl_registry_load(ctx))
     return CTL_EXIT_ERROR;
   pvs = ctl_registry_pvs(ctx->reg);
@@ -372,25 +451,32 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
       return ctl_kube_error(ctx, "list persistentvolumes", st, &err);
     pvs = json_object_get(list, "items");
   }
-  t = ctl_table_create();
-  doc_items = json_array();
-  if (t == NULL || doc_items == NULL) {
-    rc = ctl_fail(ctx, "out of memory");
+  if (!listing_init(ctx, &l)) {
+    rc = CTL_EXIT_ERROR;
     goto done;
   }
-  ctl_table_column(t, "NAME", true);
-  ctl_table_column(t, "CAPACITY", true);
-  ctl_table_column(t, "ACCESS MODES", true);
-  ctl_table_column(t, "RECLAIM POLICY", true);
-  ctl_table_column(t, "STATUS", true);
-  ctl_table_column(t, "CLAIM", true);
-  ctl_table_column(t, "STORAGECLASS", true);
-  backend_columns(t);
-  ctl_table_column(t, "AGE", true);
-  ctl_table_column(t, "SOURCE", wide);
-  ctl_table_column(t, "PROVISIONER", wide);
-
   json_array_foreach(pvs, i, pv)
+  {
+    if (ctl_registry_pv_backend(ctx->reg, pv) != NULL && ctl_list_named(ctx, pv))
+      json_array_append(l.objs, (json_t *)pv);
+  }
+  if (!ctl_list_sort(ctx, l.objs)) {
+    rc = CTL_EXIT_USAGE;
+    goto done;
+  }
+  ctl_table_column(l.t, "NAME", true);
+  ctl_table_column(l.t, "CAPACITY", true);
+  ctl_table_column(l.t, "ACCESS MODES", wide);
+  ctl_table_column(l.t, "RECLAIM POLICY", wide);
+  ctl_table_column(l.t, "STATUS", true);
+  ctl_table_column(l.t, "CLAIM", true);
+  ctl_table_column(l.t, "STORAGECLASS", true);
+  backend_columns(l.t, wide);
+  ctl_table_column(l.t, "AGE", true);
+  ctl_table_column(l.t, "SOURCE", wide);
+  ctl_table_column(l.t, "PROVISIONER", wide);
+
+  json_array_foreach(l.objs, i, pv)
   {
     const ctl_backend_ops_t *ops = ctl_registry_pv_backend(ctx->reg, pv);
     const char *name = berth_k8s_obj_name(pv);
@@ -403,76 +489,45 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
     char modes[64];
     char age[32];
 
-    if (ops == NULL)
-      continue;
-    shown++;
-    if (opt->output == CTL_OUT_NAME) {
-      fprintf(ctx->out, "persistentvolume/%s\n", name);
-      continue;
-    }
     if (ref != NULL)
       snprintf(claim, sizeof(claim), "%s/%s",
                ctl_nz(str_at(ref, "namespace", NULL)),
                ctl_nz(str_at(ref, "name", NULL)));
     ctl_volume_info_init(&info);
-    ctl_progress(ctx, "asking the backends: %s (%zu)", name, shown);
-    ctl_inspect_pv(ctx, ops, pv, want_usage(ctx), &info);
+    if (opt->output != CTL_OUT_NAME) {
+      ctl_progress(ctx, "asking the backends: %s (%zu)", name, i + 1);
+      ctl_inspect_pv(ctx, ops, pv, want_usage(ctx), &info);
+    }
     if (info.message != NULL)
-      warn_add(&warns, name, info.message);
-    if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
-      json_t *item = json_pack(
-          "{s:s?,s:s?,s:s?,s:s?,s:O?,s:s?,s:s?,s:s?,s:s?,s:s?,s:o}", "name",
-          name, "uid", berth_k8s_obj_uid(pv), "phase",
-          str_at(pv, "status", "phase"), "capacity",
-          json_string_value(
-              json_object_get(json_object_get(spec, "capacity"), "storage")),
-          "accessModes", json_object_get(spec, "accessModes"), "reclaimPolicy",
-          str_at(spec, "persistentVolumeReclaimPolicy", NULL), "storageClass",
-          str_at(spec, "storageClassName", NULL), "claim",
-          claim[0] ? claim : NULL, "provisioner", provisioner,
-          "creationTimestamp", str_at(pv, "metadata", "creationTimestamp"),
-          "backend", backend_json(&info));
-
-      json_array_append_new(doc_items, item);
+      warn_add(&l.warns, name, info.message);
+    l.failed = l.failed || (info.ops != NULL && info.state == CTL_STATE_ERROR);
+    if (ctl_list_structured(ctx)) {
+      json_array_append_new(l.items, list_item(pv, "PersistentVolume", &info));
     } else {
       ctl_access_modes(json_object_get(spec, "accessModes"), modes,
                        sizeof(modes));
       ctl_age(ctx, str_at(pv, "metadata", "creationTimestamp"), age,
               sizeof(age));
-      ctl_table_row(t);
-      ctl_table_cell(t, name);
-      ctl_table_cell(t, json_string_value(json_object_get(
-                            json_object_get(spec, "capacity"), "storage")));
-      ctl_table_cell(t, modes);
-      ctl_table_cell(t, str_at(spec, "persistentVolumeReclaimPolicy", NULL));
-      ctl_table_cell(t, str_at(pv, "status", "phase"));
-      ctl_table_cell(t, claim);
-      ctl_table_cell(t, str_at(spec, "storageClassName", NULL));
-      backend_cells(t, &info, ops);
-      ctl_table_cell(t, age);
-      ctl_table_cell(t, info.source ? info.source : "-");
-      ctl_table_cell(t, provisioner ? provisioner : "-");
+      ctl_table_row(l.t);
+      ctl_table_cell(l.t, name);
+      ctl_table_cell(l.t, json_string_value(json_object_get(
+                              json_object_get(spec, "capacity"), "storage")));
+      ctl_table_cell(l.t, modes);
+      ctl_table_cell(l.t, str_at(spec, "persistentVolumeReclaimPolicy", NULL));
+      ctl_table_cell(l.t, str_at(pv, "status", "phase"));
+      ctl_table_cell(l.t, claim);
+      ctl_table_cell(l.t, str_at(spec, "storageClassName", NULL));
+      backend_cells(l.t, &info, ops);
+      ctl_table_cell(l.t, age);
+      ctl_table_cell(l.t, info.source ? info.source : "-");
+      ctl_table_cell(l.t, provisioner ? provisioner : "-");
     }
     ctl_volume_info_cleanup(&info);
   }
-
-  ctl_progress(ctx, NULL);
-  if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
-    json_t *doc =
-        json_pack("{s:s,s:O}", "kind", "VolumeList", "items", doc_items);
-
-    rc = ctl_print_doc(ctx, doc);
-    json_decref(doc);
-  } else if (opt->output != CTL_OUT_NAME && shown > 0) {
-    ctl_table_print(t, ctx->out, !opt->no_headers);
-  }
-  if (shown == 0 && opt->output != CTL_OUT_JSON && opt->output != CTL_OUT_YAML)
-    no_resources(ctx, "volumes", false);
-  warn_flush(ctx, &warns);
+  rc = listing_finish(ctx, &l, "volumes", "persistentvolumes", false);
 
 done:
-  ctl_table_destroy(t);
-  json_decref(doc_items);
+  listing_cleanup(&l);
   json_decref(list);
   return rc;
 }

@@ -1,6 +1,6 @@
 /* berthctl: what the command files share.
  *
- * Layout (one file per command group, as ../shared/DESIGN.md asks):
+ * Layout (one file per command group, as CONTRIBUTING.md asks):
  *
  *   main.c        the command table, dispatch, help
  *   options.c     the command line: one flag table, kubectl's rules
@@ -48,7 +48,9 @@ typedef enum ctl_output {
   CTL_OUT_WIDE,
   CTL_OUT_JSON,
   CTL_OUT_YAML,
-  CTL_OUT_NAME
+  CTL_OUT_NAME,
+  CTL_OUT_JSONPATH,      /* -o jsonpath=TEMPLATE (output_arg) */
+  CTL_OUT_CUSTOM_COLUMNS /* -o custom-columns=SPEC (output_arg) */
 } ctl_output_t;
 
 /* Command-specific flags, as bits: a command lists the ones it takes. */
@@ -67,7 +69,8 @@ enum {
   CTL_F_PEERS = 1u << 10,    /* --dns-server, --domain, --port-name, --as,
                                 --render */
   CTL_F_ARCHIVED = 1u << 11, /* --archived */
-  CTL_F_TO = 1u << 12        /* --to */
+  CTL_F_SORT = 1u << 12,     /* --sort-by */
+  CTL_F_TO = 1u << 13        /* --to */
 };
 
 typedef struct ctl_options {
@@ -86,6 +89,8 @@ typedef struct ctl_options {
   bool all_namespaces;
   const char *selector;
   ctl_output_t output;
+  const char *output_arg; /* the template of jsonpath= or custom-columns= */
+  const char *sort_by;    /* --sort-by PATH, or NULL */
   bool no_headers;
   bool no_usage;
   bool do_delete;
@@ -263,8 +268,43 @@ void ctl_table_print(const ctl_table_t *t, FILE *out, bool headers);
 /* Print a JSON document as kubectl does: JSON indented by 4, or YAML. */
 void ctl_print_json(FILE *out, const json_t *doc);
 berth_status_t ctl_print_yaml(FILE *out, const json_t *doc);
-/* Print doc as opt->output says (json or yaml). */
+/* Print doc as opt->output says (json, yaml, or jsonpath= and
+ * custom-columns= over it). */
 int ctl_print_doc(ctl_ctx_t *ctx, const json_t *doc);
+
+/* true when -o asks for a document (json, yaml, jsonpath=,
+ * custom-columns=): what ctl_print_doc prints. */
+bool ctl_output_is_doc(const ctl_ctx_t *ctx);
+
+/* ---- listing.c: kubectl's output of lists ---------------------------------
+ */
+
+/* Sort items (an array of objects) in place by --sort-by, as kubectl:
+ * numbers and quantities by value, the rest as strings; objects without
+ * the field first. Prints a usage error and returns false when the path
+ * is not one. */
+bool ctl_list_sort(ctl_ctx_t *ctx, json_t *items);
+
+/* Check -o jsonpath=, -o custom-columns= and --sort-by; false with a
+ * message on err when one is not valid. */
+bool ctl_list_check_output(const ctl_options_t *opt, FILE *err);
+
+/* true when -o asks for a structured form (json, yaml, name, jsonpath,
+ * custom-columns) that ctl_list_print prints; table and wide are the
+ * command's. */
+bool ctl_list_structured(const ctl_ctx_t *ctx);
+
+/* -o jsonpath= over doc, or -o custom-columns= over its "items" (or doc
+ * itself as the one row). */
+int ctl_list_print_doc(ctl_ctx_t *ctx, const json_t *doc);
+
+/* Print items (Kubernetes objects with apiVersion, kind and metadata) as
+ * a v1 List in the form -o asks for. The exit status. */
+int ctl_list_print(ctl_ctx_t *ctx, const json_t *items);
+
+/* true when args (the command's NAME arguments) name nothing, or name
+ * the object's metadata.name. */
+bool ctl_list_named(const ctl_ctx_t *ctx, const json_t *obj);
 
 /* kubectl's AGE: "45s", "3m20s", "5h", "12d". ts is RFC 3339; NULL or
  * unparsable gives "<unknown>". */
@@ -277,7 +317,6 @@ int64_t ctl_time_parse(const char *ts);
 /* Bytes in IEC units, one decimal when < 10: "0", "512B", "1.5Ki",
  * "20Mi". */
 void ctl_bytes_human(uint64_t bytes, char *out, size_t size);
-
 
 /* kubectl's access mode abbreviations: "RWO,RWX". */
 void ctl_access_modes(const json_t *modes, char *out, size_t size);

@@ -181,8 +181,9 @@ static void dw_backend(ctl_ctx_t *ctx, dwriter_t *w,
   }
   ctl_volume_info_init(&info);
   ctl_inspect_pv(ctx, ops, pv, !ctx->opt->no_usage, &info);
-  dw_add(w, 0, "Backend", "");
-  dw_add(w, 2, "Type", ops->name);
+  /* The backend's name on the section's line: its details may have a
+   * Type of their own (an EBS disk's gp3). */
+  dw_add(w, 0, "Backend", ops->name);
   json_object_foreach(info.details, k, v) dw_add(w, 2, k, json_string_value(v));
   if (info.has_usage) {
     ctl_bytes_human(info.usage.bytes, used, sizeof(used));

@@ -18,6 +18,7 @@ typedef struct doc {
   ctl_ctx_t *ctx;
   int failed;
   int warned;
+  json_t *checks; /* -o json|yaml: every report, printed at the end */
 } doc_t;
 
 static void report(doc_t *d, const char *status, const char *what,
@@ -31,14 +32,23 @@ static void report(doc_t *d, const char *status, const char *what,
                    const char *fix, const char *fmt, ...)
 {
   va_list ap;
+  char line[2048];
 
-  fprintf(d->ctx->out, "%-5s %s: ", status, what);
   va_start(ap, fmt);
-  vfprintf(d->ctx->out, fmt, ap);
+  vsnprintf(line, sizeof(line), fmt, ap);
   va_end(ap);
-  fputc('\n', d->ctx->out);
-  if (fix != NULL)
-    fprintf(d->ctx->out, "      fix: %s\n", fix);
+  if (d->checks != NULL) {
+    json_t *c = json_pack("{s:s,s:s,s:s}", "status", status, "check", what,
+                          "message", line);
+
+    if (c != NULL && fix != NULL)
+      json_object_set_new(c, "fix", json_string(fix));
+    json_array_append_new(d->checks, c);
+  } else {
+    fprintf(d->ctx->out, "%-5s %s: %s\n", status, what, line);
+    if (fix != NULL)
+      fprintf(d->ctx->out, "      fix: %s\n", fix);
+  }
   if (strcmp(status, "fail") == 0)
     d->failed++;
   else if (strcmp(status, "warn") == 0)
@@ -69,7 +79,7 @@ static bool check_config(doc_t *d)
            st == BERTH_ENOTFOUND
                ? "set KUBECONFIG, pass --kubeconfig FILE, or create "
                  "~/.kube/config"
-               : "fix the field named above, or pick another context with "
+               : "fix the field this message names, or pick another context with "
                  "--context",
            "%s", msg(&err, st));
     return false;
@@ -113,7 +123,10 @@ static bool check_api(doc_t *d)
   berth_status_t st;
 
   if (!ctl_kube_connect(ctx)) {
-    report(d, "fail", "API client", "see the error above", "cannot be made");
+    report(d, "fail", "API client",
+           "check the kubeconfig's server, certificate-authority and user "
+           "(kubectl config view --minify shows them)",
+           "cannot be made");
     return false;
   }
   memset(&lo, 0, sizeof(lo));
@@ -216,10 +229,153 @@ static void check_rbac(doc_t *d)
   berth_buf_cleanup(&denied);
 }
 
+/* Where berth-provisioner keeps the Lease of a provisioner name. */
+typedef struct lease_ref {
+  char ns[254];   /* "": any namespace */
+  char name[256];
+  char from[320]; /* how it was found, for the report */
+  bool elected;   /* false: that Deployment runs without election */
+} lease_ref_t;
+
+static const berth_k8s_resource_t res_deployments = {
+    "apps", "v1", "deployments", "Deployment", true,
+};
+
+/* berth-provisioner's Lease name: '/' becomes '-' (as the sig-storage
+ * library and berth-provisioner's prov_lease_name). */
+static void lease_name_of(const char *prov, char *out, size_t size)
+{
+  char *p;
+
+  snprintf(out, size, "%s", prov);
+  for (p = out; *p != '\0'; p++) {
+    if (*p == '/')
+      *p = '-';
+  }
+}
+
+/* The value of flag in a container's args ("--flag=v" or "--flag v"), the
+ * first (or, with last, the last) one, or NULL. */
+static const char *arg_value(const json_t *args, const char *flag, size_t nth)
+{
+  size_t n = strlen(flag);
+  size_t i;
+  size_t seen = 0;
+  const char *a;
+
+  for (i = 0; i < json_array_size(args); i++) {
+    a = json_string_value(json_array_get(args, i));
+    if (a == NULL || strncmp(a, flag, n) != 0)
+      continue;
+    if (a[n] == '=' && seen++ == nth)
+      return a + n + 1;
+    if (a[n] == '\0' && i + 1 < json_array_size(args) && seen++ == nth)
+      return json_string_value(json_array_get(args, i + 1));
+  }
+  return NULL;
+}
+
+/* Does a berth-provisioner container serve prov? Its --provisioner flags,
+ * or PROVISIONER_NAME without them. *first: the name the Lease is named
+ * after. */
+static bool container_serves(const json_t *c, const char *prov,
+                             char *first, size_t size)
+{
+  const json_t *args = json_object_get(c, "args");
+  const char *v;
+  const json_t *e;
+  size_t i;
+  bool found = false;
+
+  for (i = 0; (v = arg_value(args, "--provisioner", i)) != NULL; i++) {
+    size_t n = strcspn(v, "=");
+
+    if (i == 0)
+      snprintf(first, size, "%.*s", (int)n, v);
+    if (strlen(prov) == n && strncmp(v, prov, n) == 0)
+      found = true;
+  }
+  if (i > 0)
+    return found;
+  json_array_foreach(json_object_get(c, "env"), i, e)
+  {
+    v = json_string_value(json_object_get(e, "value"));
+    if (v != NULL && strcmp(ctl_nz(json_string_value(json_object_get(e, "name"))),
+                            "PROVISIONER_NAME") == 0 &&
+        strcmp(v, prov) == 0) {
+      snprintf(first, size, "%s", v);
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool is_provisioner(const json_t *c)
+{
+  const json_t *cmd = json_object_get(c, "command");
+  const char *image = json_string_value(json_object_get(c, "image"));
+  const char *c0 = json_string_value(json_array_get(cmd, 0));
+
+  return (c0 != NULL && strstr(c0, "berth-provisioner") != NULL) ||
+         (c0 == NULL && image != NULL && strstr(image, "berth") != NULL);
+}
+
+/* The Lease of prov from the Deployment that runs it, as berth-provisioner
+ * names it; false when no Deployment (that berthctl may list) runs it. */
+static bool lease_from_deployments(doc_t *d, const char *prov, lease_ref_t *out)
+{
+  json_t *list = NULL;
+  const json_t *dep;
+  const json_t *c;
+  berth_error_t err;
+  size_t i;
+  size_t j;
+  bool found = false;
+
+  berth_error_clear(&err);
+  if (berth_k8s_list_all(d->ctx->k8s, &res_deployments, NULL, NULL, &list,
+                         &err) != BERTH_OK)
+    return false;
+  json_array_foreach(json_object_get(list, "items"), i, dep)
+  {
+    json_array_foreach(json_object_get(json_object_get(json_object_get(
+                           json_object_get(dep, "spec"), "template"), "spec"),
+                                       "containers"),
+                       j, c)
+    {
+      const json_t *args = json_object_get(c, "args");
+      char first[256] = "";
+      const char *v;
+
+      if (found || !is_provisioner(c) ||
+          !container_serves(c, prov, first, sizeof(first)))
+        continue;
+      found = true;
+      v = arg_value(args, "--leader-elect", 0);
+      out->elected = v == NULL || strcmp(v, "false") != 0;
+      v = arg_value(args, "--leader-election-name", 0);
+      if (v != NULL)
+        snprintf(out->name, sizeof(out->name), "%s", v);
+      else
+        lease_name_of(first, out->name, sizeof(out->name));
+      v = arg_value(args, "--leader-election-namespace", 0);
+      snprintf(out->ns, sizeof(out->ns), "%s",
+               v != NULL && strcmp(v, "$(POD_NAMESPACE)") != 0
+                   ? v
+                   : ctl_nz(berth_k8s_obj_namespace(dep)));
+      snprintf(out->from, sizeof(out->from), "Deployment %s/%s",
+               ctl_nz(berth_k8s_obj_namespace(dep)),
+               ctl_nz(berth_k8s_obj_name(dep)));
+    }
+  }
+  json_decref(list);
+  return found;
+}
+
 /* Without a Lease: the Endpoints lock berth-provisioner elects on when
  * its RBAC forbids Leases (nfs-subdir-external-provisioner's Role grants
  * endpoints only). true when one was found and reported. */
-static bool check_endpoints_lock(doc_t *d, const char *what,
+static bool check_endpoints_lock(doc_t *d, const char *what, const char *ns,
                                  const char *lock_name, const char *fs)
 {
   berth_k8s_list_options_t lo;
@@ -231,8 +387,8 @@ static bool check_endpoints_lock(doc_t *d, const char *what,
 
   memset(&lo, 0, sizeof(lo));
   lo.field_selector = fs;
-  if (berth_k8s_list(d->ctx->k8s, &berth_k8s_res_endpoints, NULL, &lo, &list,
-                     NULL) != BERTH_OK)
+  if (berth_k8s_list(d->ctx->k8s, &berth_k8s_res_endpoints,
+                     ns[0] != '\0' ? ns : NULL, &lo, &list, NULL) != BERTH_OK)
     goto done;
   ep = json_array_get(json_object_get(list, "items"), 0);
   text = ep != NULL ? berth_k8s_obj_annotation(
@@ -257,10 +413,11 @@ static bool check_endpoints_lock(doc_t *d, const char *what,
       snprintf(age, sizeof(age), "never");
     if (holder == NULL || holder[0] == '\0' || renewed < 0 ||
         d->ctx->now_s - renewed > (int64_t)(dur > 0 ? dur : 15))
-      report(d, "warn", what,
-             "no replica holds the lock: is berth-provisioner running? "
-             "(its logs say why)",
-             "Endpoints lock %s/%s has no live holder (renewed %s ago)",
+      report(d, "fail", what,
+             "no berth-provisioner replica renews the lock: is "
+             "berth-provisioner running? (its logs say why)",
+             "Endpoints lock %s/%s has no live holder (renewed %s ago): "
+             "nothing provisions or deletes volumes",
              berth_k8s_obj_namespace(ep), lock_name, age);
     else
       report(d, "ok", what, NULL,
@@ -274,8 +431,9 @@ done:
   return found;
 }
 
-/* The provisioner's leader Lease: "<name with '/' as '-'>", in whichever
- * namespace berth-provisioner runs. */
+/* The provisioner's leader Lease, named as berth-provisioner names it
+ * (lease_from_deployments), else the one named after prov itself in any
+ * namespace; a Lease without a live holder means nothing provisions. */
 static void check_lease(doc_t *d, const char *prov)
 {
   berth_k8s_list_options_t lo;
@@ -283,38 +441,49 @@ static void check_lease(doc_t *d, const char *prov)
   const json_t *lease;
   berth_error_t err;
   berth_status_t st;
-  char lease_name[256];
+  lease_ref_t ref;
   char fs[300];
   char what[320];
-  char *p;
 
-  snprintf(lease_name, sizeof(lease_name), "%s", prov);
-  for (p = lease_name; *p != '\0'; p++) {
-    if (*p == '/')
-      *p = '-';
+  memset(&ref, 0, sizeof(ref));
+  ref.elected = true;
+  if (!lease_from_deployments(d, prov, &ref)) {
+    lease_name_of(prov, ref.name, sizeof(ref.name));
+    snprintf(ref.from, sizeof(ref.from), "its name");
   }
-  snprintf(fs, sizeof(fs), "metadata.name=%s", lease_name);
-  snprintf(what, sizeof(what), "provisioner %s", prov);
+  snprintf(what, sizeof(what), "provisioner %s: Lease", prov);
+  if (!ref.elected) {
+    report(d, "ok", what, NULL,
+           "%s runs without leader election (--leader-elect=false): no Lease",
+           ref.from);
+    return;
+  }
+  snprintf(fs, sizeof(fs), "metadata.name=%s", ref.name);
   memset(&lo, 0, sizeof(lo));
   lo.field_selector = fs;
   berth_error_clear(&err);
-  st = berth_k8s_list(d->ctx->k8s, &berth_k8s_res_leases, NULL, &lo, &list,
-                      &err);
+  st = berth_k8s_list(d->ctx->k8s, &berth_k8s_res_leases,
+                      ref.ns[0] != '\0' ? ref.ns : NULL, &lo, &list, &err);
   if (st != BERTH_OK) {
-    report(d, "skip", what, NULL, "cannot list leases: %s", msg(&err, st));
+    report(d, "fail", what,
+           "grant your user list on leases (coordination.k8s.io), or run "
+           "berthctl doctor as a user who may",
+           "cannot list leases: %s", msg(&err, st));
     json_decref(list);
     return;
   }
   lease = json_array_get(json_object_get(list, "items"), 0);
-  if (lease == NULL && check_endpoints_lock(d, what, lease_name, fs)) {
+  if (lease == NULL && check_endpoints_lock(d, what, ref.ns, ref.name, fs)) {
     /* reported */
   } else if (lease == NULL) {
-    report(d, "warn", what,
-           "start berth-provisioner (kubectl apply -k deploy/overlays/nfs), "
-           "or look at its logs (kubectl -n berth logs "
-           "deploy/berth-provisioner); without leader election there is "
-           "no Lease and this is expected",
-           "no leader Lease %s in any namespace", lease_name);
+    report(d, "fail", what,
+           "start berth-provisioner (kubectl apply -k deploy/overlays/nfs, or "
+           "helm install berth deploy/helm/berth), then look at its logs: "
+           "kubectl -n berth logs deploy/berth-provisioner",
+           "no Lease %s%s%s (named after %s): berth-provisioner is not "
+           "running, so nothing provisions or deletes %s volumes",
+           ref.ns[0] != '\0' ? ref.ns : "", ref.ns[0] != '\0' ? "/" : "",
+           ref.name, ref.from, prov);
   } else {
     const json_t *spec = json_object_get(lease, "spec");
     const char *holder =
@@ -324,21 +493,26 @@ static void check_lease(doc_t *d, const char *prov)
     json_int_t dur =
         json_integer_value(json_object_get(spec, "leaseDurationSeconds"));
     char age[32];
+    char fix[512];
 
     if (renewed >= 0)
       ctl_duration_human(d->ctx->now_s - renewed, age, sizeof(age));
     else
       snprintf(age, sizeof(age), "never");
+    snprintf(fix, sizeof(fix),
+             "no berth-provisioner replica renews the Lease: kubectl -n %s "
+             "get pods -l app.kubernetes.io/name=berth-provisioner, and "
+             "kubectl -n %s logs deploy/berth-provisioner say why",
+             berth_k8s_obj_namespace(lease), berth_k8s_obj_namespace(lease));
     if (holder == NULL || holder[0] == '\0' || renewed < 0 ||
         d->ctx->now_s - renewed > (int64_t)(dur > 0 ? dur : 15))
-      report(d, "warn", what,
-             "no replica holds the Lease: is berth-provisioner running? "
-             "(kubectl -n berth get pods; its logs say why)",
-             "Lease %s/%s has no live holder (renewed %s ago)",
-             berth_k8s_obj_namespace(lease), lease_name, age);
+      report(d, "fail", what, fix,
+             "Lease %s/%s has no live holder (renewed %s ago): nothing "
+             "provisions or deletes %s volumes",
+             berth_k8s_obj_namespace(lease), ref.name, age, prov);
     else
       report(d, "ok", what, NULL, "leader %s (Lease %s/%s, renewed %s ago)",
-             holder, berth_k8s_obj_namespace(lease), lease_name, age);
+             holder, berth_k8s_obj_namespace(lease), ref.name, age);
   }
   json_decref(list);
 }
@@ -406,7 +580,10 @@ static void check_classes(doc_t *d)
     else
       report(d, "fail", what,
              st == BERTH_EINVAL || st == BERTH_ENOTFOUND
-                 ? "see above"
+                 ? "correct the StorageClass's parameters (kubectl get "
+                   "storageclass NAME -o yaml; README.md lists each "
+                   "backend's): a class's parameters cannot be changed, so "
+                   "create a new class"
                  : "make the backend reachable from here (berthctl talks to "
                    "it directly, as berth-provisioner does)",
              "%s: %s", ops->name, msg(&err, st));
@@ -450,6 +627,14 @@ int ctl_run_doctor(ctl_ctx_t *ctx)
   d.ctx = ctx;
   if (ctx->opt->nargs > 0)
     return ctl_usage_error(ctx, "doctor takes no arguments");
+  if (ctl_output_is_doc(ctx)) {
+    d.checks = json_array();
+    if (d.checks == NULL)
+      return ctl_fail(ctx, "out of memory");
+  } else if (ctx->opt->output != CTL_OUT_TABLE) {
+    return ctl_usage_error(ctx, "doctor prints a report, or -o json, yaml, "
+                                "jsonpath= or custom-columns=");
+  }
   if (check_config(&d) && check_api(&d)) {
     check_rbac(&d);
     if (ctl_registry_load(ctx)) {
@@ -458,10 +643,26 @@ int ctl_run_doctor(ctl_ctx_t *ctx)
       check_default_export(&d);
     } else {
       report(&d, "fail", "StorageClasses and PersistentVolumes",
-             "see the error above", "cannot be listed");
+             "grant your user list on storageclasses and persistentvolumes "
+             "(kubectl auth can-i list persistentvolumes)",
+             "cannot be listed");
     }
   }
-  fprintf(ctx->out, "%s: %d failed, %d warnings\n",
-          d.failed ? "problems found" : "all good", d.failed, d.warned);
+  if (d.checks != NULL) {
+    json_t *doc = json_pack("{s:s,s:s,s:o,s:i,s:i}", "apiVersion",
+                            "berth.io/v1alpha1", "kind", "DoctorReport",
+                            "checks", d.checks, "failed", d.failed,
+                            "warnings", d.warned);
+
+    d.checks = NULL;
+    if (doc == NULL || ctl_print_doc(ctx, doc) != CTL_EXIT_OK) {
+      json_decref(doc);
+      return ctl_fail(ctx, "out of memory");
+    }
+    json_decref(doc);
+  } else {
+    fprintf(ctx->out, "%s: %d failed, %d warnings\n",
+            d.failed ? "problems found" : "all good", d.failed, d.warned);
+  }
   return d.failed ? CTL_EXIT_ERROR : CTL_EXIT_OK;
 }

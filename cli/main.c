@@ -23,35 +23,44 @@ static int run_version(ctl_ctx_t *ctx);
 static int run_options(ctl_ctx_t *ctx);
 static int run_help(ctl_ctx_t *ctx);
 
-#define LIST_FLAGS (CTL_F_SELECTOR | CTL_F_OUTPUT | CTL_F_USAGE)
+#define LIST_FLAGS (CTL_F_SELECTOR | CTL_F_OUTPUT | CTL_F_USAGE | CTL_F_SORT)
 
 const ctl_command_t ctl_commands[] = {
     {"claims", "claim,pvc,pvcs", ctl_run_claims, LIST_FLAGS | CTL_F_ALL_NS,
      "list the claims of berth's classes, with their backend state",
-     "claims [-n NS | -A] [-l SELECTOR] [-o FORMAT]",
-     "Lists the PersistentVolumeClaims of berth's StorageClasses with what\n"
-     "the backend says, not only what the API says: where the volume's\n"
-     "storage is (for NFS, the directory on the export), whether it exists\n"
-     "(STATE: exists, missing, error), and what it holds (USED bytes,\n"
-     "FILES). -o wide adds the export and the provisioner; -o json and\n"
-     "-o yaml give everything, backend details included.\n"
+     "claims [NAME...] [-n NS | -A] [-l SELECTOR] [-o FORMAT] [--sort-by PATH]",
+     "Lists the PersistentVolumeClaims of berth's StorageClasses (only those\n"
+     "named, when NAMEs are given) with what the backend says, not only what\n"
+     "the API says: whether the volume's storage exists (STATE: exists,\n"
+     "missing, error) and what it holds (USED). -o wide adds the access\n"
+     "modes, the backend, where the storage is (for NFS, the directory on\n"
+     "the export), FILES, the export and the provisioner. -o json and -o yaml\n"
+     "print a v1 List of the claims as the API gives them, each with what\n"
+     "the backend says under \"berth\"; -o jsonpath= and -o custom-columns=\n"
+     "read that List as kubectl's do. Exits 1 when a NAME is not found or a\n"
+     "backend could not be asked (the rest is printed first).\n"
      "\n"
      "Examples:\n"
      "  berthctl claims\n"
-     "  berthctl claims -A -l app=mongo -o wide\n"
+     "  berthctl claims -n shop data-mongo-0\n"
+     "  berthctl claims -A -l app=mongo -o wide --sort-by .metadata.name\n"
+     "  berthctl claims -o jsonpath='{.items[*].berth.location}'\n"
+     "  berthctl claims -o custom-columns=NAME:.metadata.name,USED:.berth.usage.bytes\n"
      "  berthctl claims -n team -o json --no-usage\n"},
     {"volumes", "volume,pv,pvs", ctl_run_volumes, LIST_FLAGS | CTL_F_ALL_NS,
      "list the volumes of berth's classes, with their backend state",
-     "volumes [-l SELECTOR] [-o FORMAT]",
+     "volumes [NAME...] [-l SELECTOR] [-o FORMAT] [--sort-by PATH]",
      "Lists the PersistentVolumes of berth's StorageClasses (and those berth\n"
      "made under a provisioner name it was not told about) with their\n"
      "backend state, as 'berthctl claims' does for claims. PersistentVolumes\n"
      "belong to no namespace: -n and -A change nothing here.\n"
      "\n"
+     "Exits 1 when a NAME is not found or a backend could not be asked.\n"
+     "\n"
      "Examples:\n"
      "  berthctl volumes\n"
-     "  berthctl volumes -o wide\n"
-     "  berthctl volumes -o name\n"},
+     "  berthctl volumes -o wide --sort-by .spec.capacity.storage\n"
+     "  berthctl volumes -o=name\n"},
     {"describe", NULL, ctl_run_describe, CTL_F_USAGE,
      "show everything about one claim or volume, with Events",
      "describe claim|volume NAME... [-n NS]",
@@ -108,7 +117,7 @@ const ctl_command_t ctl_commands[] = {
      "Examples:\n"
      "  berthctl delete pvc-0a1b2c3d-...\n"
      "  berthctl delete restore-1 --purge --yes\n"},
-    {"attach", NULL, ctl_run_attach, CTL_F_NODE | CTL_F_FORCE | CTL_F_YES,
+    {"attach", NULL, ctl_run_attach, CTL_F_NODE | CTL_F_YES,
      "attach an EBS volume to a node",
      "attach VOLUME --node NODE [--yes | --dry-run]",
      "Attaches a PersistentVolume's EBS disk to a node's EC2 instance (its\n"
@@ -142,18 +151,22 @@ const ctl_command_t ctl_commands[] = {
      "  berthctl peers mongo -n db\n"
      "  berthctl peers web --dns-server 10.96.0.10:53 -o json\n"
      "  berthctl peers zk --member zk-2 --render zookeeper\n"},
-    {"doctor", NULL, ctl_run_doctor, 0,
+    {"doctor", NULL, ctl_run_doctor, CTL_F_OUTPUT,
      "check the kubeconfig, API access, RBAC and each class's backend",
-     "doctor",
+     "doctor [-o json|yaml]",
      "Checks, one line each, what berth and berthctl need: the kubeconfig,\n"
-     "the API server and the credentials, RBAC, berth's provisioners (and\n"
-     "their leader Lease), and for each berth StorageClass that its\n"
-     "parameters are valid and its backend answers. Says how to fix each\n"
-     "failure; exit status 1 when a check failed.\n"
+     "the API server and the credentials, RBAC, berth's provisioners and\n"
+     "their leader Lease (named as berth-provisioner names it: after the\n"
+     "first --provisioner of the Deployment that serves it, or its\n"
+     "--leader-election-name; a Lease without a live holder is a failure),\n"
+     "and for each berth StorageClass that its parameters are valid and its\n"
+     "backend answers. Says how to fix each failure; exit status 1 when a\n"
+     "check failed. -o json and -o yaml give the checks as a document.\n"
      "\n"
      "Examples:\n"
      "  berthctl doctor\n"
-     "  berthctl doctor --context prod --nfs-url nfs://filer/export\n"},
+     "  berthctl doctor --context prod --nfs-url nfs://filer/export\n"
+     "  berthctl doctor -o json\n"},
     {"rollback", NULL, ctl_run_rollback, CTL_F_TO | CTL_F_YES,
      "lift berth's finalizers and annotations before switching back",
      "rollback [--to OLD-PROVISIONER] [--yes | --dry-run]",
@@ -375,15 +388,16 @@ static int run_version(ctl_ctx_t *ctx)
         ctl_backends[i]->not_built ? &not_built : &built, "%s%s",
         (ctl_backends[i]->not_built ? not_built.len : built.len) ? ", " : "",
         ctl_backends[i]->name);
-  if (ctx->opt->output == CTL_OUT_JSON || ctx->opt->output == CTL_OUT_YAML) {
+  if (ctl_output_is_doc(ctx)) {
     doc =
-        json_pack("{s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "backends",
+        json_pack("{s:s,s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "commit",
+                  berth_build_commit(), "backends",
                   berth_buf_str(&built), "notBuilt", berth_buf_str(&not_built));
     rc = ctl_print_doc(ctx, doc);
     json_decref(doc);
   } else {
-    fprintf(ctx->out, "berthctl %s\nbackends: %s", BERTH_VERSION,
-            berth_buf_str(&built));
+    fprintf(ctx->out, "berthctl %s (commit %s)\nbackends: %s", BERTH_VERSION,
+            berth_build_commit(), berth_buf_str(&built));
     if (not_built.len > 0)
       fprintf(ctx->out, " (%s: not built yet)", berth_buf_str(&not_built));
     fputc('\n', ctx->out);
@@ -444,7 +458,7 @@ int main(int argc, char **argv)
   }
   set_log_level(opt.verbosity);
   if (opt.version && opt.command == NULL) {
-    printf("berthctl %s\n", BERTH_VERSION);
+    printf("berthctl %s (commit %s)\n", BERTH_VERSION, berth_build_commit());
     rc = CTL_EXIT_OK;
     goto done;
   }

@@ -22,6 +22,7 @@ enum {
   OPT_NFS_URL,
   OPT_REQUEST_TIMEOUT,
   OPT_NO_HEADERS,
+  OPT_SORT_BY,
   OPT_NO_USAGE,
   OPT_DELETE,
   OPT_ARCHIVE,
@@ -63,7 +64,8 @@ static const flag_t flags[] = {
     {"namespace", 'n', required_argument, 'n', 0, "NS",
      "the namespace (default: the context's)"},
     {"provisioner", 0, required_argument, OPT_PROVISIONER, 0, "NAME=BACKEND",
-     "berth's provisioner NAME serves BACKEND (nfs); repeatable; default:\n"
+     "berth's provisioner NAME serves BACKEND (nfs, ebs or efs);\n"
+     "repeatable; default:\n"
      "found from StorageClasses and PVs ($BERTHCTL_PROVISIONERS too)"},
     {"nfs-url", 0, required_argument, OPT_NFS_URL, 0, "URL",
      "the nfs backend's default export, as berth-provisioner's NFS_URL\n"
@@ -80,7 +82,11 @@ static const flag_t flags[] = {
     {"selector", 'l', required_argument, 'l', CTL_F_SELECTOR, "SELECTOR",
      "label selector (e.g. -l app=mongo,tier!=cache)"},
     {"output", 'o', required_argument, 'o', CTL_F_OUTPUT, "FORMAT",
-     "table (default), wide, json, yaml or name"},
+     "table (default), wide, json, yaml, name, jsonpath=TEMPLATE or\n"
+     "custom-columns=HEADER:PATH[,HEADER:PATH...]"},
+    {"sort-by", 0, required_argument, OPT_SORT_BY, CTL_F_SORT, "PATH",
+     "sort the list by a JSONPath into each object (e.g.\n"
+     ".metadata.creationTimestamp, {.spec.resources.requests.storage})"},
     {"no-headers", 0, no_argument, OPT_NO_HEADERS, CTL_F_OUTPUT, NULL,
      "print tables without the header line"},
     {"no-usage", 0, no_argument, OPT_NO_USAGE, CTL_F_USAGE, NULL,
@@ -117,7 +123,8 @@ static const flag_t flags[] = {
      "ReadWriteOnce, ReadOnlyMany, ReadWriteMany or\n"
      "ReadWriteOncePod (default: the claim's, else ReadWriteOnce)"},
     {"force", 0, no_argument, OPT_FORCE, CTL_F_FORCE, NULL,
-     "also when the volume is bound to a claim"},
+     "delete: also when the volume is bound to a claim; detach:\n"
+     "force the detach (the node may lose unwritten data)"},
     {"purge", 0, no_argument, OPT_PURGE, CTL_F_PURGE, NULL,
      "remove the data even if the class archives or retains it"},
     {"node", 0, required_argument, OPT_NODE, CTL_F_NODE, "NODE",
@@ -175,6 +182,14 @@ static bool parse_output(ctl_options_t *opt, const char *v)
   };
   size_t i;
 
+  /* "-o=name" reaches here as "=name": kubectl (pflag) takes it. */
+  if (v[0] == '=')
+    v++;
+  if (strncmp(v, "jsonpath=", 9) == 0 || strncmp(v, "custom-columns=", 15) == 0) {
+    opt->output = v[0] == 'j' ? CTL_OUT_JSONPATH : CTL_OUT_CUSTOM_COLUMNS;
+    opt->output_arg = strchr(v, '=') + 1;
+    return opt->output_arg[0] != '\0';
+  }
   for (i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
     if (strcmp(v, formats[i].name) == 0) {
       opt->output = formats[i].out;
@@ -255,13 +270,16 @@ static bool apply(ctl_options_t *opt, int id, const char *arg, FILE *err)
       fprintf(err,
               "error: unable to match a printer suitable for the "
               "output format \"%s\", allowed formats are: "
-              "json,name,table,wide,yaml\n",
+              "custom-columns,json,jsonpath,name,table,wide,yaml\n",
               arg);
       return false;
     }
     break;
   case OPT_NO_HEADERS:
     opt->no_headers = true;
+    break;
+  case OPT_SORT_BY:
+    opt->sort_by = arg[0] == '=' ? arg + 1 : arg;
     break;
   case OPT_NO_USAGE:
     opt->no_usage = true;
@@ -392,6 +410,9 @@ bool ctl_options_parse(int argc, char **argv, ctl_options_t *opt, FILE *err)
     ok = apply(opt, c, optarg, err);
   }
   if (!ok)
+    return false;
+  /* As kubectl: a bad template is a usage error before any request. */
+  if (!ctl_list_check_output(opt, err))
     return false;
   if (optind < argc) {
     opt->command = argv[optind++];

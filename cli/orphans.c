@@ -144,35 +144,38 @@ static void print_list(ctl_ctx_t *ctx, const ctl_orphans_t *list)
               list->items[i].name);
     return;
   }
-  if (opt->output == CTL_OUT_JSON || opt->output == CTL_OUT_YAML) {
+  if (ctl_list_structured(ctx)) {
+    /* Kubernetes-shaped: a v1 List of Orphan objects (what it is in spec,
+     * what is wrong in status), for -o json|yaml|jsonpath=|custom-columns=. */
     json_t *items = json_array();
-    json_t *doc;
 
     for (i = 0; i < list->n; i++) {
       const ctl_orphan_t *o = &list->items[i];
-      json_t *item =
-          json_pack("{s:s,s:s,s:s,s:s?,s:s?,s:s,s:b,s:b}", "kind", o->kind,
-                    "name", o->name, "backend", o->ops->name, "source",
-                    o->source, "location", o->location, "problem", o->problem,
-                    "recent", o->recent, "deletable", deletable(ctx, o));
+      json_t *status = json_pack("{s:s,s:b,s:b}", "problem", o->problem,
+                                 "recent", o->recent, "deletable",
+                                 deletable(ctx, o));
+      json_t *item = json_pack(
+          "{s:s,s:s,s:{s:s},s:{s:s,s:s,s:s?,s:s?},s:o}", "apiVersion",
+          "berth.io/v1alpha1", "kind", "Orphan", "metadata", "name", o->name,
+          "spec", "type", o->kind, "backend", o->ops->name, "source",
+          o->source, "location", o->location, "status", status);
 
       if (item == NULL)
         continue;
       if (o->pv_phase != NULL)
-        json_object_set_new(item, "phase", json_string(o->pv_phase));
+        json_object_set_new(status, "phase", json_string(o->pv_phase));
       if (o->claim != NULL)
-        json_object_set_new(item, "claim", json_string(o->claim));
+        json_object_set_new(status, "claim", json_string(o->claim));
       if (o->has_usage)
-        json_object_set_new(item, "usage",
+        json_object_set_new(status, "usage",
                             json_pack("{s:I,s:I,s:b}", "bytes",
                                       (json_int_t)o->usage.bytes, "files",
                                       (json_int_t)o->usage.files, "truncated",
                                       o->usage.truncated));
       json_array_append_new(items, item);
     }
-    doc = json_pack("{s:s,s:o}", "kind", "OrphanList", "items", items);
-    ctl_print_doc(ctx, doc);
-    json_decref(doc);
+    ctl_list_print(ctx, items);
+    json_decref(items);
     return;
   }
   if (list->n == 0 && ctl_registry_nprovisioners(ctx->reg) == 0) {

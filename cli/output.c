@@ -330,6 +330,9 @@ berth_status_t ctl_print_yaml(FILE *out, const json_t *doc)
 
 int ctl_print_doc(ctl_ctx_t *ctx, const json_t *doc)
 {
+  if (ctx->opt->output == CTL_OUT_JSONPATH ||
+      ctx->opt->output == CTL_OUT_CUSTOM_COLUMNS)
+    return ctl_list_print_doc(ctx, doc);
   if (ctx->opt->output == CTL_OUT_YAML) {
     if (ctl_print_yaml(ctx->out, doc) != BERTH_OK)
       return ctl_fail(ctx, "could not write YAML");

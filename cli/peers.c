@@ -128,7 +128,7 @@ static int print_view(ctl_ctx_t *ctx, const peers_identity_t *id,
       fprintf(ctx->out, "%s\n", set->items[i].name);
     return CTL_EXIT_OK;
   }
-  if (opt->output != CTL_OUT_JSON && opt->output != CTL_OUT_YAML) {
+  if (!ctl_output_is_doc(ctx)) {
     print_table(ctx, id, set);
     return CTL_EXIT_OK;
   }

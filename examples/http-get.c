@@ -124,7 +124,7 @@ int main(int argc, char **argv)
       rc = 0;
       goto done;
     case 'V':
-      printf("http-get %s\n", BERTH_VERSION);
+      printf("http-get %s (commit %s)\n", BERTH_VERSION, berth_build_commit());
       rc = 0;
       goto done;
     default:

@@ -376,7 +376,8 @@ int main(int argc, char **argv)
       rc = 0;
       goto done;
     case 'V':
-      printf("sigv4-sign (berth) %s\n", BERTH_VERSION);
+      printf("sigv4-sign (berth) %s (commit %s)\n", BERTH_VERSION,
+             berth_build_commit());
       rc = 0;
       goto done;
     default:

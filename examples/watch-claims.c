@@ -190,7 +190,8 @@ int main(int argc, char **argv)
       usage(stdout);
       return 0;
     case 'V':
-      printf("watch-claims (berth) %s\n", BERTH_VERSION);
+      printf("watch-claims (berth) %s (commit %s)\n", BERTH_VERSION,
+             berth_build_commit());
       return 0;
     default:
       usage(stderr);

@@ -1,6 +1,7 @@
 /* berth-peers: the HTTP endpoint, see http.h. */
 #include "http.h"
 
+#include "berth/process.h"
 #include "berth/buf.h"
 #include "berth/log.h"
 
@@ -184,7 +185,13 @@ static unsigned route(peers_http_t *h, const char *url, berth_buf_t *out,
   }
   if (strcmp(url, "/metrics") == 0) {
     *type = "text/plain; version=0.0.4; charset=utf-8";
-    return peers_metrics_format(&c, out) == BERTH_OK ? 200 : 500;
+    if (peers_metrics_format(&c, out) != BERTH_OK)
+      return 500;
+    /* What operators expect of any program: its build and its process
+     * (nothing of the latter where /proc is not mounted). */
+    berth_build_info_format(out, "berth_build_info", "berth-peers");
+    berth_process_metrics_format(out);
+    return 200;
   }
   berth_buf_append_str(out, "not found\n");
   return 404;

@@ -452,7 +452,8 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
       return PEERS_PARSE_EXIT_OK;
     }
     if (c == 'V') {
-      fprintf(out, "berth-peers %s\n", BERTH_VERSION);
+      fprintf(out, "berth-peers %s (commit %s)\n", BERTH_VERSION,
+              berth_build_commit());
       return PEERS_PARSE_EXIT_OK;
     }
     if (!apply(c, optarg, opt, errout)) {

@@ -45,6 +45,7 @@ typedef struct app {
   _Atomic(prov_controller_t *) live_ctl; /* for the HTTP thread */
   atomic_int phase;
   char identity[320];
+  char lease_name[256]; /* the Lease (or, without election, our name) */
 } app_t;
 
 /* ---- clients ------------------------------------------------------------ */
@@ -66,6 +67,8 @@ static berth_status_t make_clients(app_t *a, berth_error_t *err)
   berth_k8s_client_options_init(&ko);
   ko.qps = a->opt->qps;
   ko.burst = a->opt->burst;
+  ko.observe = prov_metrics_rest;
+  ko.observe_ctx = a->metrics;
   st = berth_k8s_client_create(&cfg, &ko, &a->client, err);
   if (st != BERTH_OK || !a->opt->leader_elect)
     goto done;
@@ -74,6 +77,8 @@ static berth_status_t make_clients(app_t *a, berth_error_t *err)
   berth_k8s_client_options_init(&ko);
   ko.qps = -1;
   ko.max_retries = -1;
+  ko.observe = prov_metrics_rest;
+  ko.observe_ctx = a->metrics;
   ko.timeout_ms = a->opt->renew_ms / 2 > 500 ? a->opt->renew_ms / 2 : 500;
   ko.connect_timeout_ms = ko.timeout_ms;
   st = berth_k8s_client_create(&cfg, &ko, &a->lease_client, err);
@@ -105,10 +110,24 @@ static void app_collect(void *ctx, berth_buf_t *out)
 {
   app_t *a = ctx;
 
+  int leading = atomic_load(&a->phase) != PHASE_STANDBY ? 1 : 0;
+
   berth_buf_appendf(out,
+                    "# HELP berth_provisioner_leader 1 when this replica "
+                    "leads (or runs without leader election).\n"
                     "# TYPE berth_provisioner_leader gauge\n"
                     "berth_provisioner_leader %d\n",
-                    atomic_load(&a->phase) != PHASE_STANDBY ? 1 : 0);
+                    leading);
+  /* client-go's leader election gauge, named by the Lease. */
+  berth_buf_appendf(out,
+                    "# HELP leader_election_master_status Gauge of if the "
+                    "reporting system is master of the relevant lease, 0 "
+                    "indicates backup, 1 indicates master. 'name' is the "
+                    "string used to identify the lease.\n"
+                    "# TYPE leader_election_master_status gauge\n"
+                    "leader_election_master_status{name=\"");
+  prov_metrics_escape(out, a->lease_name);
+  berth_buf_appendf(out, "\"} %d\n", leading);
   prov_controller_collect(atomic_load(&a->live_ctl), out);
 }
 
@@ -156,10 +175,7 @@ static berth_status_t start_leader(app_t *a, berth_error_t *err)
     gethostname(host, sizeof(host) - 1);
     snprintf(a->identity, sizeof(a->identity), "%s_%ld", host, (long)getpid());
   }
-  if (a->opt->le_name != NULL)
-    berth_strlcpy(name, a->opt->le_name, sizeof(name));
-  else
-    prov_lease_name(a->opt->bindings[0].name, name, sizeof(name));
+  berth_strlcpy(name, a->lease_name, sizeof(name));
   memset(&lo, 0, sizeof(lo));
   lo.namespace_name = a->opt->le_namespace;
   lo.name = name;
@@ -258,18 +274,40 @@ static int wait_signal(void)
   return sigtimedwait(&set, NULL, &ts) > 0 ? 1 : 0;
 }
 
+/* Every backend's call counters at 0 from the start (rate() misses the
+ * first increment of a series born at 1); usage only where it is
+ * measured. */
+static void init_backend_series(app_t *a)
+{
+  static const char *const ops[] = {"validate", "provision", "delete"};
+  berth_backend_t *be;
+  size_t i;
+  size_t k;
+
+  for (i = 0; i < prov_provisioners_count(a->provs); i++) {
+    be = prov_provisioners_find(a->provs, prov_provisioners_name(a->provs, i));
+    for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+      prov_metrics_backend_init(a->metrics, berth_backend_name(be), ops[k]);
+    if (berth_backend_can_measure_usage(be))
+      prov_metrics_backend_init(a->metrics, berth_backend_name(be), "usage");
+  }
+}
+
 static berth_status_t app_start(app_t *a, berth_error_t *err)
 {
   berth_status_t st;
 
+  /* The metrics first: the clients count their requests into them. */
+  st = prov_metrics_create(&a->metrics);
+  if (st != BERTH_OK)
+    return berth_error_set(err, st, "out of memory");
   st = make_clients(a, err);
   if (st == BERTH_OK)
     st = prov_provisioners_create(a->opt, &a->provs, err);
-  if (st == BERTH_OK)
-    st = prov_metrics_create(&a->metrics);
   if (st != BERTH_OK)
     return st;
   prov_metrics_set_collector(a->metrics, app_collect, a);
+  init_backend_series(a);
   st = prov_controller_create(a->opt, a->client, a->provs, a->metrics, &a->ctl,
                               err);
   if (st == BERTH_OK)
@@ -298,6 +336,24 @@ static void app_cleanup(app_t *a)
   berth_k8s_client_destroy(a->client);
 }
 
+/* The startup line: every provisioner served, as NAME=BACKEND, so that
+ * an operator sees at once which classes this replica answers for. */
+static void log_started(const prov_options_t *opt)
+{
+  berth_buf_t served;
+  size_t i;
+
+  berth_buf_init(&served);
+  for (i = 0; i < opt->nbindings; i++)
+    berth_buf_appendf(&served, "%s%s=%s", i > 0 ? "," : "",
+                      opt->bindings[i].name, opt->bindings[i].backend);
+  berth_log(BERTH_LOG_INFO, "berth-provisioner started", "version",
+            BERTH_VERSION, "commit", berth_build_commit(), "provisioners",
+            served.len > 0 ? berth_buf_str(&served) : "", "leader_election",
+            opt->leader_elect ? "on" : "off", NULL);
+  berth_buf_cleanup(&served);
+}
+
 int prov_app_run(const prov_options_t *opt)
 {
   app_t a;
@@ -306,14 +362,16 @@ int prov_app_run(const prov_options_t *opt)
 
   memset(&a, 0, sizeof(a));
   a.opt = opt;
+  if (opt->le_name != NULL)
+    berth_strlcpy(a.lease_name, opt->le_name, sizeof(a.lease_name));
+  else
+    prov_lease_name(opt->bindings[0].name, a.lease_name, sizeof(a.lease_name));
   berth_error_clear(&err);
   if (app_start(&a, &err) != BERTH_OK) {
     berth_log(BERTH_LOG_ERROR, "cannot start", "error", err.message, NULL);
     goto done;
   }
-  berth_log(BERTH_LOG_INFO, "berth-provisioner started", "version",
-            BERTH_VERSION, "provisioner", opt->bindings[0].name,
-            "leader_election", opt->leader_elect ? "on" : "off", NULL);
+  log_started(opt);
   while (wait_signal() == 0) {
     if (!advance(&a))
       goto done;

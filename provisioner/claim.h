@@ -2,7 +2,7 @@
  * claims, StorageClasses and nodes (pure functions over their JSON).
  *
  * The names are those of sig-storage-lib-external-provisioner and
- * kube-controller-manager; see ../shared/DESIGN.md. */
+ * kube-controller-manager; see CONTRIBUTING.md. */
 #ifndef BERTH_PROV_CLAIM_H
 #define BERTH_PROV_CLAIM_H
 

@@ -216,6 +216,9 @@ static void class_changed(void *ctx, json_t *obj)
   if (prov_provisioners_find(c->provs, prov_class_provisioner(obj)) == NULL ||
       name == NULL)
     return;
+  /* Its counters exist from now on, at 0: a rate() sees the first
+   * failure too (a series born at 1 shows no increase). */
+  prov_metrics_class_init(c->metrics, name);
   claims = berth_k8s_informer_list(c->claims);
   json_array_foreach(claims, i, claim)
   {
@@ -576,11 +579,18 @@ void prov_controller_release_memory(prov_controller_t *c)
 
 /* One family over the three informers: which = 0 objects, 1 lists,
  * 2 watches. */
+/* The work queue's name in the workqueue_* metrics. */
+#define PROV_WORKQUEUE_NAME "berth-provisioner"
+
 static void informer_family(prov_controller_t *c, berth_buf_t *out, int which)
 {
   static const char *const names[] = {"objects", "lists_total",
                                       "watches_total"};
   static const char *const types[] = {"gauge", "counter", "counter"};
+  static const char *const helps[] = {
+      "Objects in the informer's cache.",
+      "Lists the informer made (the first, and after 410 Gone).",
+      "Watches the informer opened."};
   berth_k8s_informer_t *infs[] = {c->claims, c->volumes, c->classes};
   const char *res[] = {"persistentvolumeclaims", "persistentvolumes",
                        "storageclasses"};
@@ -588,8 +598,10 @@ static void informer_family(prov_controller_t *c, berth_buf_t *out, int which)
   unsigned long long v;
   int i;
 
-  berth_buf_appendf(out, "# TYPE berth_provisioner_informer_%s %s\n",
-                    names[which], types[which]);
+  berth_buf_appendf(out,
+                    "# HELP berth_provisioner_informer_%s %s\n"
+                    "# TYPE berth_provisioner_informer_%s %s\n",
+                    names[which], helps[which], names[which], types[which]);
   for (i = 0; i < 3; i++) {
     berth_k8s_informer_get_stats(infs[i], &s);
     v = which == 0   ? (unsigned long long)berth_k8s_informer_count(infs[i])
@@ -599,6 +611,149 @@ static void informer_family(prov_controller_t *c, berth_buf_t *out, int which)
                       "berth_provisioner_informer_%s{resource=\"%s\"} %llu\n",
                       names[which], res[i], v);
   }
+}
+
+static void workqueue_hist(berth_buf_t *out, const char *name,
+                           const char *help, const prov_queue_hist_t *h)
+{
+  uint64_t cum = 0;
+  size_t b;
+
+  berth_buf_appendf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help,
+                    name);
+  for (b = 0; b < PROV_QUEUE_NBUCKETS; b++) {
+    cum += h->counts[b];
+    berth_buf_appendf(out, "%s_bucket{name=\"%s\",le=\"%g\"} %llu\n", name,
+                      PROV_WORKQUEUE_NAME, prov_queue_bucket_le[b],
+                      (unsigned long long)cum);
+  }
+  berth_buf_appendf(out,
+                    "%s_bucket{name=\"%s\",le=\"+Inf\"} %llu\n"
+                    "%s_sum{name=\"%s\"} %.6f\n%s_count{name=\"%s\"} %llu\n",
+                    name, PROV_WORKQUEUE_NAME, (unsigned long long)h->count,
+                    name, PROV_WORKQUEUE_NAME, h->sum, name,
+                    PROV_WORKQUEUE_NAME, (unsigned long long)h->count);
+}
+
+/* creationTimestamp ("2026-12-06T07:45:28Z", as the API server writes
+ * it) in seconds since the epoch, or -1. */
+static int64_t created_s(const json_t *obj)
+{
+  const char *ts = json_string_value(json_object_get(
+      json_object_get(obj, "metadata"), "creationTimestamp"));
+  struct tm tm;
+  char z = '\0';
+
+  memset(&tm, 0, sizeof(tm));
+  if (ts == NULL ||
+      sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon,
+             &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 ||
+      z != 'Z')
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (int64_t)timegm(&tm);
+}
+
+typedef struct pending {
+  const char *cls; /* borrowed from the listed claims */
+  unsigned long n;
+  int64_t oldest_s;
+} pending_t;
+
+/* Our claims that are not Bound yet, by class: how many, and the age of
+ * the oldest (the "claims pending too long" alert). */
+static void pending_claims(prov_controller_t *c, berth_buf_t *out)
+{
+  pending_t p[64];
+  size_t np = 0;
+  size_t i;
+  size_t k;
+  json_t *claims = berth_k8s_informer_list(c->claims);
+  json_t *cl;
+  int64_t now = berth_clock_realtime_ms(NULL) / 1000;
+  int64_t t;
+  const char *phase;
+  const char *cls;
+
+  json_array_foreach(claims, i, cl)
+  {
+    phase = json_string_value(
+        json_object_get(json_object_get(cl, "status"), "phase"));
+    cls = prov_claim_class(cl);
+    if (phase == NULL || strcmp(phase, "Pending") != 0 || cls == NULL ||
+        prov_provisioners_find(c->provs, prov_claim_provisioner(cl)) == NULL)
+      continue;
+    for (k = 0; k < np && strcmp(p[k].cls, cls) != 0; k++)
+      ;
+    if (k == np && np == sizeof(p) / sizeof(p[0]))
+      continue; /* more classes than anyone has: the first 64 tell enough */
+    if (k == np)
+      p[np++] = (pending_t){cls, 0, 0};
+    p[k].n++;
+    t = created_s(cl);
+    if (t > 0 && now - t > p[k].oldest_s)
+      p[k].oldest_s = now - t;
+  }
+  berth_buf_append_str(out, "# HELP berth_provisioner_claims_pending Claims "
+                            "of ours not Bound yet, by class.\n"
+                            "# TYPE berth_provisioner_claims_pending gauge\n");
+  for (k = 0; k < np; k++) {
+    berth_buf_append_str(out, "berth_provisioner_claims_pending{class=\"");
+    prov_metrics_escape(out, p[k].cls);
+    berth_buf_appendf(out, "\"} %lu\n", p[k].n);
+  }
+  berth_buf_append_str(
+      out, "# HELP berth_provisioner_claim_pending_oldest_seconds Age of the "
+           "oldest claim of ours not Bound yet, by class.\n"
+           "# TYPE berth_provisioner_claim_pending_oldest_seconds gauge\n");
+  for (k = 0; k < np; k++) {
+    berth_buf_append_str(
+        out, "berth_provisioner_claim_pending_oldest_seconds{class=\"");
+    prov_metrics_escape(out, p[k].cls);
+    berth_buf_appendf(out, "\"} %lld\n", (long long)p[k].oldest_s);
+  }
+  json_decref(claims);
+}
+
+/* client-go's workqueue metrics, with its names and help texts, so that
+ * the dashboards written for Kubernetes controllers read berth too. */
+static void workqueue_families(berth_buf_t *out, const prov_queue_stats_t *q)
+{
+  berth_buf_appendf(
+      out,
+      "# HELP workqueue_depth Current depth of workqueue\n"
+      "# TYPE workqueue_depth gauge\n"
+      "workqueue_depth{name=\"%s\"} %zu\n"
+      "# HELP workqueue_adds_total Total number of adds handled by "
+      "workqueue\n"
+      "# TYPE workqueue_adds_total counter\n"
+      "workqueue_adds_total{name=\"%s\"} %llu\n"
+      "# HELP workqueue_retries_total Total number of retries handled by "
+      "workqueue\n"
+      "# TYPE workqueue_retries_total counter\n"
+      "workqueue_retries_total{name=\"%s\"} %llu\n"
+      "# HELP workqueue_unfinished_work_seconds How many seconds of work "
+      "has been done that is in progress and hasn't been observed by "
+      "work_duration.\n"
+      "# TYPE workqueue_unfinished_work_seconds gauge\n"
+      "workqueue_unfinished_work_seconds{name=\"%s\"} %.3f\n"
+      "# HELP workqueue_longest_running_processor_seconds How many seconds "
+      "has the longest running processor for workqueue been running.\n"
+      "# TYPE workqueue_longest_running_processor_seconds gauge\n"
+      "workqueue_longest_running_processor_seconds{name=\"%s\"} %.3f\n",
+      PROV_WORKQUEUE_NAME, q->ready, PROV_WORKQUEUE_NAME,
+      (unsigned long long)q->adds, PROV_WORKQUEUE_NAME,
+      (unsigned long long)q->retries, PROV_WORKQUEUE_NAME, q->unfinished_s,
+      PROV_WORKQUEUE_NAME, q->longest_s);
+  workqueue_hist(out, "workqueue_queue_duration_seconds",
+                 "How long in seconds an item stays in workqueue before "
+                 "being requested.",
+                 &q->wait);
+  workqueue_hist(out, "workqueue_work_duration_seconds",
+                 "How long in seconds processing an item from workqueue "
+                 "takes.",
+                 &q->work);
 }
 
 void prov_controller_collect(void *ctx, berth_buf_t *out)
@@ -613,14 +768,21 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
   prov_events_get_stats(c->events, &ev);
   berth_buf_appendf(
       out,
+      "# HELP berth_provisioner_queue_depth Keys ready for a worker.\n"
       "# TYPE berth_provisioner_queue_depth gauge\n"
       "berth_provisioner_queue_depth %zu\n"
+      "# HELP berth_provisioner_queue_delayed Keys waiting for a backoff.\n"
       "# TYPE berth_provisioner_queue_delayed gauge\n"
       "berth_provisioner_queue_delayed %zu\n"
+      "# HELP berth_provisioner_queue_in_flight Keys held by workers.\n"
       "# TYPE berth_provisioner_queue_in_flight gauge\n"
       "berth_provisioner_queue_in_flight %zu\n"
+      "# HELP berth_provisioner_queue_retries_total Keys queued again "
+      "after a failure.\n"
       "# TYPE berth_provisioner_queue_retries_total counter\n"
       "berth_provisioner_queue_retries_total %llu\n"
+      "# HELP berth_provisioner_events_total Events on claims and volumes, "
+      "by outcome.\n"
       "# TYPE berth_provisioner_events_total counter\n"
       "berth_provisioner_events_total{outcome=\"created\"} %llu\n"
       "berth_provisioner_events_total{outcome=\"aggregated\"} %llu\n"
@@ -634,5 +796,7 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
   informer_family(c, out, 0);
   informer_family(c, out, 1);
   informer_family(c, out, 2);
+  workqueue_families(out, &q);
+  pending_claims(c, out);
   prov_memory_collect(out);
 }

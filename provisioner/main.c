@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "check.h"
 #include "memory.h"
 #include "options.h"
 
@@ -45,6 +46,10 @@ int main(int argc, char **argv)
     goto done;
   case PROV_PARSE_RUN:
     break;
+  }
+  if (opt.check_config) {
+    rc = prov_check_config(&opt, stdout, stderr);
+    goto done;
   }
   berth_log_set_level(opt.log_level);
   berth_log_set_format(opt.log_format);

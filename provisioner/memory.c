@@ -36,6 +36,8 @@ void prov_memory_collect(berth_buf_t *out)
   struct mallinfo2 mi = mallinfo2();
 
   berth_buf_appendf(out,
+                    "# HELP berth_provisioner_heap_bytes malloc's heap: bytes "
+                    "in use, free in the heap, and mapped apart.\n"
                     "# TYPE berth_provisioner_heap_bytes gauge\n"
                     "berth_provisioner_heap_bytes{state=\"in_use\"} %zu\n"
                     "berth_provisioner_heap_bytes{state=\"free\"} %zu\n"

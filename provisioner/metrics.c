@@ -6,6 +6,8 @@
  * next to the informers' caches. */
 #include "metrics.h"
 
+#include "berth/process.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ typedef struct series {
   uint64_t failed;
   uint64_t bytes; /* usage only */
   uint64_t files;
+  uint64_t capacity; /* usage only: the PV's capacity */
   hist_t hist;
 } series_t;
 
@@ -44,6 +47,8 @@ struct prov_metrics {
   family_t api;
   family_t backend;
   family_t usage;
+  family_t rest;     /* rest_client_requests_total{code,method} */
+  family_t rest_lat; /* rest_client_request_duration_seconds{verb} */
   prov_metrics_collect_fn collect;
   void *collect_ctx;
 };
@@ -151,6 +156,8 @@ void prov_metrics_destroy(prov_metrics_t *m)
   family_cleanup(&m->api);
   family_cleanup(&m->backend);
   family_cleanup(&m->usage);
+  family_cleanup(&m->rest);
+  family_cleanup(&m->rest_lat);
   pthread_mutex_destroy(&m->lock);
   free(m);
 }
@@ -184,6 +191,22 @@ static void outcome(prov_metrics_t *m, family_t *f, char *labels, bool ok,
   pthread_mutex_unlock(&m->lock);
 }
 
+void prov_metrics_class_init(prov_metrics_t *m, const char *cls)
+{
+  pthread_mutex_lock(&m->lock);
+  series_get(&m->provision, labels2("class", cls, NULL, NULL));
+  series_get(&m->del, labels2("class", cls, NULL, NULL));
+  pthread_mutex_unlock(&m->lock);
+}
+
+void prov_metrics_backend_init(prov_metrics_t *m, const char *backend,
+                               const char *op)
+{
+  pthread_mutex_lock(&m->lock);
+  series_get(&m->backend, labels2("backend", backend, "operation", op));
+  pthread_mutex_unlock(&m->lock);
+}
+
 void prov_metrics_provision(prov_metrics_t *m, const char *cls, bool ok,
                             double seconds)
 {
@@ -212,8 +235,23 @@ void prov_metrics_backend(prov_metrics_t *m, const char *backend,
           seconds, true);
 }
 
+void prov_metrics_rest(void *ctx, const char *method, long code,
+                       double seconds)
+{
+  prov_metrics_t *m = ctx;
+  char c[24];
+
+  if (code > 0)
+    snprintf(c, sizeof(c), "%ld", code);
+  else
+    berth_strlcpy(c, "<error>", sizeof(c)); /* client-go's word */
+  outcome(m, &m->rest, labels2("code", c, "method", method), true, 0, false);
+  outcome(m, &m->rest_lat, labels2("verb", method, NULL, NULL), true, seconds,
+          false);
+}
+
 void prov_metrics_usage(prov_metrics_t *m, const char *pv, const char *cls,
-                        uint64_t bytes, uint64_t files)
+                        uint64_t bytes, uint64_t files, uint64_t capacity)
 {
   series_t *s;
 
@@ -222,6 +260,7 @@ void prov_metrics_usage(prov_metrics_t *m, const char *pv, const char *cls,
   if (s != NULL) {
     s->bytes = bytes;
     s->files = files;
+    s->capacity = capacity;
   }
   pthread_mutex_unlock(&m->lock);
 }
@@ -317,6 +356,12 @@ static void usage_gauges(berth_buf_t *out, const family_t *f)
   for (i = 0; i < f->n; i++)
     berth_buf_appendf(out, "berth_provisioner_volume_usage_files{%s} %llu\n",
                       f->s[i].labels, (unsigned long long)f->s[i].files);
+  header(out, "berth_provisioner_volume_capacity_bytes", "gauge",
+         "The capacity of a measured volume (its PV's), to compare usage "
+         "with: NFS directories are not held to it.");
+  for (i = 0; i < f->n; i++)
+    berth_buf_appendf(out, "berth_provisioner_volume_capacity_bytes{%s} %llu\n",
+                      f->s[i].labels, (unsigned long long)f->s[i].capacity);
 }
 
 berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)
@@ -324,7 +369,15 @@ berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)
   prov_metrics_collect_fn collect;
   void *ctx;
 
+  berth_build_info_format(out, "berth_build_info", "berth-provisioner");
+  berth_process_metrics_format(out);
   pthread_mutex_lock(&m->lock);
+  counters(out, &m->rest, "rest_client_requests_total",
+           "Number of HTTP requests to the Kubernetes API, partitioned by "
+           "status code and method.",
+           false);
+  histograms(out, &m->rest_lat, "rest_client_request_duration_seconds",
+             "Request latency in seconds to the Kubernetes API, by verb.");
   counters(
       out, &m->provision, "controller_persistentvolumeclaim_provision_total",
       "Total number of persistent volumes provisioned successfully.", false);

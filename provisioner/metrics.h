@@ -13,6 +13,12 @@
  *   berth_provisioner_backend_errors_total{backend,operation}
  *   berth_provisioner_volume_usage_bytes{persistentvolume,class}
  *   berth_provisioner_volume_usage_files{persistentvolume,class}
+ *   berth_provisioner_volume_capacity_bytes{persistentvolume,class}
+ * and what operators of any Kubernetes controller expect:
+ *   berth_build_info{program,version,revision}, process_* (process.h),
+ *   rest_client_requests_total{code,method},
+ *   rest_client_request_duration_seconds{verb} histogram,
+ *   workqueue_* and leader_election_master_status (the collectors)
  * plus whatever the collector adds at each scrape (queue depth, leader,
  * informers: see controller.c).
  *
@@ -46,9 +52,24 @@ void prov_metrics_provision(prov_metrics_t *m, const char *cls, bool ok,
 void prov_metrics_delete(prov_metrics_t *m, const char *cls, bool ok,
                          double seconds);
 
+/* Make the provision and delete series of class cls, at 0, if missing:
+ * counters that exist before their first increment, as Prometheus's
+ * rate() and increase() need. */
+void prov_metrics_class_init(prov_metrics_t *m, const char *cls);
+
+/* The same for backend's calls of op ("provision"). */
+void prov_metrics_backend_init(prov_metrics_t *m, const char *backend,
+                               const char *op);
+
 /* An API request by the controller: verb ("get", "create", "update",
  * "patch", "delete") and HTTP code (0: no answer). */
 void prov_metrics_api(prov_metrics_t *m, const char *verb, long code);
+
+/* A Kubernetes API request (any client of the program): method ("GET"),
+ * HTTP code (0: no answer) and its latency; ctx is the prov_metrics_t.
+ * The signature of berth_k8s_client_options_t's observe. */
+void prov_metrics_rest(void *ctx, const char *method, long code,
+                       double seconds);
 
 /* A backend call (op: "validate", "provision", "delete", "usage"). */
 void prov_metrics_backend(prov_metrics_t *m, const char *backend,
@@ -56,7 +77,7 @@ void prov_metrics_backend(prov_metrics_t *m, const char *backend,
 
 /* The measured usage of a PV; prov_metrics_usage_forget drops it. */
 void prov_metrics_usage(prov_metrics_t *m, const char *pv, const char *cls,
-                        uint64_t bytes, uint64_t files);
+                        uint64_t bytes, uint64_t files, uint64_t capacity);
 void prov_metrics_usage_forget(prov_metrics_t *m, const char *pv);
 
 /* Successful provisions so far (all classes), for logs and tests. */

@@ -29,6 +29,7 @@ enum {
   OPT_DRAIN,
   OPT_LOG_LEVEL,
   OPT_LOG_FORMAT,
+  OPT_CHECK_CONFIG,
   OPT_ADOPT,
   OPT_EXTRA_TAGS
 };
@@ -57,6 +58,7 @@ static const struct option longopts[] = {
     {"drain-timeout", required_argument, NULL, OPT_DRAIN},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
     {"extra-tags", required_argument, NULL, OPT_EXTRA_TAGS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -71,12 +73,14 @@ static void usage(FILE *out)
       "Provision PersistentVolumes for the claims whose StorageClass names "
       "one\n"
       "of our provisioners: NFS sub-directories through libnfs (no mount, no\n"
-      "privileges), exactly once, crash-safe, leader-elected.\n"
+      "privileges), EBS disks (with their attacher and resizer), EFS access\n"
+      "points or directories; exactly once, crash-safe, leader-elected.\n"
       "\n"
       "Options:\n"
       "  --provisioner NAME=BACKEND  serve StorageClasses whose provisioner "
       "is\n"
-      "                       NAME with BACKEND (nfs); repeatable. Without "
+      "                       NAME with BACKEND (nfs, ebs or efs); repeatable.\n"
+      "                       Without "
       "it:\n"
       "                       PROVISIONER_NAME=NAME with the nfs backend\n"
       "  --adopt-provisioner OLD  treat PVs provisioned by OLD (another\n"
@@ -109,6 +113,8 @@ static void usage(FILE *out)
       "  --log-format FORMAT  logfmt (default) or json\n"
       "  --extra-tags K=V,K2=V2  tags on every EBS disk (aws-ebs-csi-driver's\n"
       "                       flag)\n"
+      "  --check-config       check the flags and environment, print what\n"
+      "                       would be served and exit (0: good, 2: not)\n"
       "  -h, --help           show this help and exit\n"
       "  -V, --version        show the version and exit\n"
       "\n"
@@ -385,6 +391,9 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
   case OPT_LOG_LEVEL:
   case 'v':
     return parse_level(arg, opt, err);
+  case OPT_CHECK_CONFIG:
+    opt->check_config = true;
+    return true;
   case OPT_EXTRA_TAGS:
     return set_str(&opt->extra_tags, arg);
   case OPT_LOG_FORMAT:
@@ -447,7 +456,8 @@ prov_parse_result_t prov_options_parse(int argc, char **argv,
       return PROV_PARSE_EXIT_OK;
     }
     if (c == 'V') {
-      fprintf(out, "berth-provisioner %s\n", BERTH_VERSION);
+      fprintf(out, "berth-provisioner %s (commit %s)\n", BERTH_VERSION,
+              berth_build_commit());
       return PROV_PARSE_EXIT_OK;
     }
     if (c == '?' || !apply(opt, c, optarg, errout)) {

@@ -49,7 +49,8 @@ typedef struct prov_options {
   int64_t drain_ms;          /* longest SIGTERM drain */
   berth_log_level_t log_level;
   berth_log_format_t log_format;
-  char *extra_tags; /* --extra-tags "k=v,k2=v2" for EBS disks, or NULL */
+  bool check_config; /* --check-config: validate, print, exit */
+  char *extra_tags;  /* --extra-tags "k=v,k2=v2" for EBS disks, or NULL */
 } prov_options_t;
 
 typedef enum prov_parse_result {

@@ -65,6 +65,36 @@ static const struct {
     {"efs", make_efs},
 };
 
+berth_status_t prov_provisioners_check(const prov_options_t *opt,
+                                       berth_error_t *err)
+{
+  size_t i;
+  size_t k;
+
+  for (i = 0; i < opt->nbindings; i++) {
+    for (k = 0; k < sizeof(factories) / sizeof(factories[0]); k++) {
+      if (strcmp(factories[k].kind, opt->bindings[i].backend) == 0)
+        break;
+    }
+    if (k == sizeof(factories) / sizeof(factories[0]))
+      return berth_error_set(err, BERTH_EINVAL,
+                             "provisioner %s: unknown backend '%s' (this "
+                             "build has: nfs, ebs, efs)",
+                             opt->bindings[i].name, opt->bindings[i].backend);
+  }
+  /* --extra-tags as the EBS backend will read it, so that --check-config
+   * refuses what start would. */
+  if (opt->extra_tags != NULL) {
+    json_t *tags = NULL;
+    berth_status_t st = berth_ebs_parse_extra_tags(opt->extra_tags, &tags, err);
+
+    json_decref(tags);
+    if (st != BERTH_OK)
+      return st;
+  }
+  return BERTH_OK;
+}
+
 static berth_status_t make_backend(const prov_options_t *opt,
                                    const prov_binding_t *b,
                                    berth_backend_t **out, berth_error_t *err)

@@ -18,6 +18,12 @@ berth_status_t prov_provisioners_create(const prov_options_t *opt,
                                         prov_provisioners_t **out,
                                         berth_error_t *err);
 
+/* Check, without making anything (no connection, no AWS lookup), that
+ * every binding in opt names a backend this build has. BERTH_EINVAL
+ * naming the first that does not. */
+berth_status_t prov_provisioners_check(const prov_options_t *opt,
+                                       berth_error_t *err);
+
 /* Free every backend. Accepts NULL. */
 void prov_provisioners_destroy(prov_provisioners_t *p);
 

@@ -1,6 +1,6 @@
 /* berth-provisioner: the PersistentVolume for a provisioned claim, built
  * exactly as the external provisioner protocol wants it (see
- * ../shared/DESIGN.md and sig-storage-lib-external-provisioner's
+ * CONTRIBUTING.md and sig-storage-lib-external-provisioner's
  * provisionClaimOperation):
  *
  *   metadata.name        pvc-<claim uid>

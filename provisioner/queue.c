@@ -24,6 +24,8 @@ typedef struct qitem {
   bool in_ready;
   unsigned failures;
   int64_t due_ms;  /* while in the heap */
+  int64_t ready_ms;   /* when it entered the ready FIFO */
+  int64_t started_ms; /* when a worker took it */
   size_t heap_idx; /* NO_HEAP when not delayed */
 } qitem_t;
 
@@ -41,8 +43,26 @@ struct prov_queue {
   size_t nprocessing;
   uint64_t adds;
   uint64_t retries;
+  prov_queue_hist_t wait;
+  prov_queue_hist_t work;
   bool shutdown;
 };
+
+const double prov_queue_bucket_le[PROV_QUEUE_NBUCKETS] = {
+    0.001, 0.01, 0.1, 1, 10, 60, 300, 3600};
+
+static void hist_observe(prov_queue_hist_t *h, int64_t ms)
+{
+  double s = (double)(ms > 0 ? ms : 0) / 1000.0;
+  size_t i;
+
+  for (i = 0; i < PROV_QUEUE_NBUCKETS && s > prov_queue_bucket_le[i]; i++)
+    ;
+  if (i < PROV_QUEUE_NBUCKETS)
+    h->counts[i]++;
+  h->count++;
+  h->sum += s;
+}
 
 static int64_t q_now(const prov_queue_t *q)
 {
@@ -156,6 +176,7 @@ static void ready_push(prov_queue_t *q, qitem_t *it)
   if (it->in_ready)
     return;
   it->in_ready = true;
+  it->ready_ms = q_now(q);
   it->next = NULL;
   if (q->tail != NULL)
     q->tail->next = it;
@@ -403,6 +424,8 @@ static bool take(prov_queue_t *q, char **key)
   }
   it->dirty = false;
   it->processing = true;
+  it->started_ms = q_now(q);
+  hist_observe(&q->wait, it->started_ms - it->ready_ms);
   q->nprocessing++;
   *key = copy;
   return true;
@@ -468,6 +491,7 @@ void prov_queue_done(prov_queue_t *q, const char *key)
   pthread_mutex_lock(&q->lock);
   it = item_get(q, key, false);
   if (it != NULL && it->processing) {
+    hist_observe(&q->work, q_now(q) - it->started_ms);
     it->processing = false;
     q->nprocessing--;
     if (it->dirty)
@@ -495,13 +519,43 @@ bool prov_queue_shutting_down(prov_queue_t *q)
   return s;
 }
 
+typedef struct running_ctx {
+  int64_t now_ms;
+  prov_queue_stats_t *out;
+} running_ctx_t;
+
+/* prov_map_each: add a held key's running time to the stats. */
+static void running_time(void *ctx, const char *key, void *value)
+{
+  running_ctx_t *run = ctx;
+  qitem_t *it = value;
+  double s;
+
+  (void)key;
+  if (!it->processing)
+    return;
+  s = (double)(run->now_ms - it->started_ms) / 1000.0;
+  run->out->unfinished_s += s;
+  if (s > run->out->longest_s)
+    run->out->longest_s = s;
+}
+
 void prov_queue_get_stats(prov_queue_t *q, prov_queue_stats_t *out)
 {
+  running_ctx_t run;
+
   pthread_mutex_lock(&q->lock);
   out->ready = q->nready;
   out->delayed = q->nheap;
   out->processing = q->nprocessing;
   out->adds = q->adds;
   out->retries = q->retries;
+  out->wait = q->wait;
+  out->work = q->work;
+  out->unfinished_s = 0;
+  out->longest_s = 0;
+  run.now_ms = q_now(q);
+  run.out = out;
+  prov_map_each(&q->items, running_time, &run);
   pthread_mutex_unlock(&q->lock);
 }

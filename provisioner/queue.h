@@ -40,12 +40,30 @@ typedef struct prov_queue_options {
   const berth_rand_t *rand;   /* borrowed */
 } prov_queue_options_t;
 
+/* Upper bounds (seconds) of the queue's latency histograms, as
+ * client-go's workqueue metrics (exponential, coarser at the low end: the
+ * queue's clock counts milliseconds). */
+#define PROV_QUEUE_NBUCKETS 8
+extern const double prov_queue_bucket_le[PROV_QUEUE_NBUCKETS];
+
+/* A histogram: per-bucket (not cumulative) counts, the total count and
+ * the sum of the observations in seconds. */
+typedef struct prov_queue_hist {
+  uint64_t counts[PROV_QUEUE_NBUCKETS];
+  uint64_t count;
+  double sum;
+} prov_queue_hist_t;
+
 typedef struct prov_queue_stats {
   size_t ready;      /* queued, waiting for a worker */
   size_t delayed;    /* waiting for their backoff or delay */
   size_t processing; /* held by workers */
   uint64_t adds;     /* keys queued (after deduplication) */
   uint64_t retries;  /* prov_queue_add_rate_limited calls */
+  prov_queue_hist_t wait; /* ready until a worker took it */
+  prov_queue_hist_t work; /* taken until prov_queue_done */
+  double unfinished_s;    /* sum of the running times of keys held now */
+  double longest_s;       /* the longest running time of a key held now */
 } prov_queue_stats_t;
 
 /* Create a queue into *out (set only on success). opts may be NULL. */

@@ -445,7 +445,7 @@ static berth_status_t build_pv(claim_ctx_t *x,
 static berth_status_t backend_delete(claim_ctx_t *x, const json_t *pv,
                                      berth_error_t *err)
 {
-  berth_delete_request_t req = {pv, class_parameters(x)};
+  berth_delete_request_t req = {pv, class_parameters(x), NULL, 0};
   int64_t t0 = berth_clock_monotonic_ms(NULL);
   berth_status_t st = berth_backend_delete(x->be, &req, NULL, err);
 

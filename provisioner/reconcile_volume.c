@@ -108,8 +108,9 @@ static prov_result_t reclaim_failed(vol_ctx_t *x, int64_t t0,
 /* RECLAIM 1: the backend, unless this process did it already. */
 static berth_status_t reclaim_storage(vol_ctx_t *x, berth_error_t *err)
 {
-  berth_delete_request_t req = {x->pv,
-                                json_object_get(x->sclass, "parameters")};
+  char where[1024] = "";
+  berth_delete_request_t req = {x->pv, json_object_get(x->sclass, "parameters"),
+                                where, sizeof(where)};
   berth_delete_outcome_t outcome = BERTH_DELETE_ABSENT;
   int64_t t0 = berth_clock_monotonic_ms(NULL);
   berth_status_t st;
@@ -122,8 +123,13 @@ static berth_status_t reclaim_storage(vol_ctx_t *x, berth_error_t *err)
   if (st != BERTH_OK)
     return st;
   prov_done_add(x->c, 'v', berth_k8s_obj_uid(x->pv));
-  log_vol(x, BERTH_LOG_INFO, "volume storage reclaimed", "outcome",
-          outcome_name(outcome));
+  if (outcome == BERTH_DELETE_ARCHIVED && where[0] != '\0')
+    berth_log(BERTH_LOG_INFO, "volume storage reclaimed", "pv", x->name,
+              "class", x->cls,
+              "outcome", outcome_name(outcome), "archived_to", where, NULL);
+  else
+    log_vol(x, BERTH_LOG_INFO, "volume storage reclaimed", "outcome",
+            outcome_name(outcome));
   return BERTH_OK;
 }
 

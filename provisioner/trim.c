@@ -28,6 +28,28 @@ static json_t *keep(json_t *obj)
   return json_incref(obj);
 }
 
+/* No reconciler reads a claim's status (the PV controller writes it) or
+ * its creation time, but /metrics does: the claims pending by class
+ * (status.phase) and the oldest one's age (creationTimestamp). Those two
+ * stay, the rest goes. */
+static json_t *keep_claim(json_t *obj)
+{
+  json_t *meta = json_object_get(obj, "metadata");
+  json_t *created = json_incref(json_object_get(meta, "creationTimestamp"));
+  json_t *phase =
+      json_incref(json_object_get(json_object_get(obj, "status"), "phase"));
+
+  json_object_del(obj, "status");
+  prov_trim_common(obj);
+  if (created != NULL && meta != NULL)
+    json_object_set_new(meta, "creationTimestamp", created);
+  else
+    json_decref(created);
+  if (phase != NULL)
+    json_object_set_new(obj, "status", json_pack("{s:o}", "phase", phase));
+  return json_incref(obj);
+}
+
 json_t *prov_trim_claim(void *trim, json_t *obj)
 {
   const prov_trim_t *t = trim;
@@ -35,9 +57,7 @@ json_t *prov_trim_claim(void *trim, json_t *obj)
   if (!prov_obj_has_finalizer(obj, PROV_CLAIM_FINALIZER) &&
       !t->is_ours(t->ctx, prov_claim_provisioner(obj)))
     return NULL;
-  /* No reconciler reads a claim's status (the PV controller writes it). */
-  json_object_del(obj, "status");
-  return keep(obj);
+  return keep_claim(obj);
 }
 
 json_t *prov_trim_volume(void *trim, json_t *obj)

@@ -4,8 +4,9 @@
  * Claims and PVs that are not ours are not cached at all: a cluster where
  * berth serves a few claims among many pays for the few. Ours are kept
  * whole but for what no reconciler reads (managedFields, kubectl's
- * last-applied-configuration, creationTimestamp, a claim's status, a PV's
- * lastPhaseTransitionTime), because pathPattern may name any of the
+ * last-applied-configuration, creationTimestamp but a claim's, a claim's
+ * status but its phase, a PV's lastPhaseTransitionTime: /metrics reads a
+ * pending claim's phase and age), because pathPattern may name any of the
  * claim's annotations and labels, and the backends read the claim's spec
  * and the PV's.
  *

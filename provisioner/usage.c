@@ -7,6 +7,10 @@
 #include "controller_int.h"
 
 #include "claim.h"
+#include "berth/quantity.h"
+
+#include "berth/log.h"
+#include "berth/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +23,28 @@ struct prov_usage {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   bool stop;
+  /* Backends (by name) already said to be unable to measure usage: said
+   * once in the log, never counted as errors. Only the usage thread
+   * touches it. */
+  char told[8][16];
+  size_t ntold;
 };
+
+/* Say once per backend kind that its volumes' usage is not measured. */
+static void tell_not_measurable(prov_usage_t *u, const char *backend,
+                                const char *why)
+{
+  size_t i;
+
+  for (i = 0; i < u->ntold; i++) {
+    if (strcmp(u->told[i], backend) == 0)
+      return;
+  }
+  if (u->ntold < sizeof(u->told) / sizeof(u->told[0]))
+    berth_strlcpy(u->told[u->ntold++], backend, sizeof(u->told[0]));
+  berth_log(BERTH_LOG_INFO, "usage not measured for this backend's volumes",
+            "backend", backend, "reason", why, NULL);
+}
 
 /* Wait ms or until stopped; false when stopped. */
 static bool pause_ms(prov_usage_t *u, int64_t ms)
@@ -42,6 +67,18 @@ static bool pause_ms(prov_usage_t *u, int64_t ms)
   return go;
 }
 
+/* The PV's spec.capacity.storage in bytes, or 0. */
+static uint64_t capacity(const json_t *pv)
+{
+  const char *q = json_string_value(json_object_get(
+      json_object_get(json_object_get(pv, "spec"), "capacity"), "storage"));
+  uint64_t bytes = 0;
+
+  if (q == NULL || berth_quantity_parse(q, &bytes, NULL) != BERTH_OK)
+    return 0;
+  return bytes;
+}
+
 static void measure(prov_usage_t *u, const json_t *pv)
 {
   prov_controller_t *c = u->c;
@@ -59,15 +96,33 @@ static void measure(prov_usage_t *u, const json_t *pv)
   if (be == NULL || phase == NULL || strcmp(phase, "Bound") != 0 ||
       !prov_active(c))
     return;
+  if (!berth_backend_can_measure_usage(be)) {
+    tell_not_measurable(u, berth_backend_name(be),
+                        "the backend cannot measure usage");
+    return;
+  }
+  berth_error_clear(&err);
   sclass = cls != NULL ? berth_k8s_informer_get(c->classes, NULL, cls) : NULL;
   t0 = berth_clock_monotonic_ms(NULL);
   st = berth_backend_usage(be, pv, json_object_get(sclass, "parameters"), &us,
                            &err);
+  if (st == BERTH_EPERM) {
+    /* This volume cannot be measured (an EFS access point): a property,
+     * not a failure of the backend. */
+    tell_not_measurable(u, berth_backend_name(be), err.message);
+    goto done;
+  }
   prov_metrics_backend(c->metrics, berth_backend_name(be), "usage",
                        st == BERTH_OK, prov_seconds_since(t0));
   if (st == BERTH_OK)
     prov_metrics_usage(c->metrics, berth_k8s_obj_name(pv), cls, us.bytes,
-                       us.files);
+                       us.files, capacity(pv));
+  else
+    berth_log(BERTH_LOG_WARN, "cannot measure volume usage", "pv",
+              berth_k8s_obj_name(pv), "backend", berth_backend_name(be),
+              "error", err.message, NULL);
+
+done:
   json_decref(sclass);
 }
 

@@ -165,6 +165,12 @@ typedef struct berth_k8s_client_options {
   const berth_clock_t *clock; /* NULL: the system clock */
   const berth_rand_t *rand;   /* NULL: the system random source */
   const char *user_agent;     /* NULL: "berth/<version>" */
+  /* Optional: called after every HTTP attempt of a request (retries
+   * included, watches not), from the requesting thread, with the method
+   * ("GET"), the HTTP status (0: no answer) and the seconds it took: what
+   * client-go's rest_client_* metrics count. */
+  void (*observe)(void *ctx, const char *method, long code, double seconds);
+  void *observe_ctx;
 } berth_k8s_client_options_t;
 
 /* Zero an options struct. */

@@ -45,6 +45,8 @@ struct berth_k8s_client {
   int64_t backoff_cap_ms;
   int64_t max_retry_after_ms;
   char *user_agent;
+  void (*observe)(void *ctx, const char *method, long code, double seconds);
+  void *observe_ctx;
   pthread_mutex_t lock; /* the pool and the stats */
   pool_entry_t *idle;
   size_t nidle;
@@ -121,6 +123,8 @@ berth_status_t berth_k8s_client_create(const berth_k8s_config_t *cfg,
   c->backoff_cap_ms = opts->backoff_cap_ms > 0
                         ? opts->backoff_cap_ms
                         : BERTH_K8S_DEFAULT_BACKOFF_CAP_MS;
+  c->observe = opts->observe;
+  c->observe_ctx = opts->observe_ctx;
   c->max_retry_after_ms = opts->max_retry_after_ms > 0
                             ? opts->max_retry_after_ms
                             : BERTH_K8S_DEFAULT_MAX_RETRY_AFTER_MS;
@@ -338,6 +342,7 @@ berth_status_t berth__k8s_request(berth_k8s_client_t *c,
   unsigned attempt = 0;
   int64_t retry_after;
   int64_t delay;
+  int64_t t0;
   json_t *doc = NULL;
   berth_status_t st;
 
@@ -372,7 +377,11 @@ berth_status_t berth__k8s_request(berth_k8s_client_t *c,
                               strcmp(req->method, "PUT") == 0 ||
                               strcmp(req->method, "PATCH") == 0))
       hreq.body = "";
+    t0 = berth_clock_monotonic_ms(c->clock);
     st = berth_http_do(conn->http, &hreq, &resp, err);
+    if (c->observe != NULL)
+      c->observe(c->observe_ctx, req->method, st == BERTH_OK ? resp.status : 0,
+                 (double)(berth_clock_monotonic_ms(c->clock) - t0) / 1000.0);
     pool_release(c, conn, st != BERTH_OK);
     conn = NULL;
     if (st != BERTH_OK) {

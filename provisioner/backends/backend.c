@@ -55,7 +55,16 @@ berth_status_t berth_backend_usage(berth_backend_t *be, const json_t *pv,
 {
   if (be == NULL || pv == NULL || out == NULL)
     return berth_error_set(err, BERTH_EINVAL, "usage: no backend, PV or out");
+  if (be->ops->usage == NULL)
+    return berth_error_set(err, BERTH_EPERM,
+                           "%s: usage is not measurable from the controller",
+                           be->ops->name);
   return be->ops->usage(be, pv, parameters, out, err);
+}
+
+bool berth_backend_can_measure_usage(const berth_backend_t *be)
+{
+  return be != NULL && be->ops->usage != NULL;
 }
 
 berth_status_t berth_backend_check_claim(berth_backend_t *be,

@@ -8,7 +8,8 @@
  *   validate   check a StorageClass's parameters, no I/O
  *   provision  make (or find) the storage for a claim, say how to mount it
  *   delete     remove, archive or keep the storage of a released volume
- *   usage      measure what a volume holds (bytes, files)
+ *   usage      measure what a volume holds (bytes, files); NULL when the
+ *              backend cannot (a capability, not an error)
  *
  * Idempotent by design: the controller may repeat any call after a crash
  * at any point. A backend derives every name from the claim and the PV
@@ -117,6 +118,11 @@ typedef struct berth_delete_request {
   const json_t *pv;         /* the PersistentVolume */
   const json_t *parameters; /* its StorageClass's parameters, or NULL when
                                the class is gone */
+  /* Optional (NULL: not wanted): a buffer of where_size bytes that a
+   * backend which archives fills with where the storage went (NFS: the
+   * archive directory's URL), so that the log line can say it. */
+  char *where;
+  size_t where_size;
 } berth_delete_request_t;
 
 /* What a volume holds, measured by a bounded walk. */
@@ -207,9 +213,16 @@ berth_status_t berth_backend_expand(berth_backend_t *be, const json_t *pv,
                                     uint64_t new_bytes, uint64_t *out_bytes,
                                     berth_error_t *err);
 
+/* true when the backend can measure its volumes' usage at all (the ops'
+ * usage is not NULL). EBS cannot: a disk's contents are only visible to
+ * the node that mounts it. */
+bool berth_backend_can_measure_usage(const berth_backend_t *be);
+
 /* Measure what the volume of pv (provisioned by this backend) holds. *out
  * is set only on success; a walk cut short by its limit is still a
- * success, with out->truncated set. */
+ * success, with out->truncated set. BERTH_EPERM means this volume cannot
+ * be measured (a backend without usage, an EFS access point): a fact
+ * about the volume, not a failure. */
 berth_status_t berth_backend_usage(berth_backend_t *be, const json_t *pv,
                                    const json_t *parameters,
                                    berth_usage_t *out, berth_error_t *err);

@@ -583,20 +583,6 @@ berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
 
 /* ---- usage, destroy ---------------------------------------------------- */
 
-static berth_status_t ebsb_usage(berth_backend_t *be, const json_t *pv,
-                                 const json_t *parameters, berth_usage_t *out,
-                                 berth_error_t *err)
-{
-  (void)be;
-  (void)pv;
-  (void)parameters;
-  (void)out;
-  /* A block device's contents are only visible to the node that mounts
-   * it. */
-  return berth_error_set(err, BERTH_EPERM,
-                         "ebs: usage is not measurable from the controller");
-}
-
 static void ebsb_destroy(berth_backend_t *be)
 {
   ebsb_backend_t *b = (ebsb_backend_t *)be;
@@ -609,8 +595,16 @@ static void ebsb_destroy(berth_backend_t *be)
 }
 
 static const berth_backend_ops_t ebsb_ops = {
-    "ebs",      ebsb_validate, ebsb_provision,           ebsb_delete,
-    ebsb_usage, ebsb_destroy,  berth_backend_ebs_expand, ebsb_check_claim,
+    "ebs",
+    ebsb_validate,
+    ebsb_provision,
+    ebsb_delete,
+    /* No usage: a block device's contents are only visible to the node
+     * that mounts it (berth_backend_can_measure_usage says so). */
+    NULL,
+    ebsb_destroy,
+    berth_backend_ebs_expand,
+    ebsb_check_claim,
 };
 
 berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,

@@ -256,6 +256,8 @@ typedef struct nfsb_target {
   berth__nfsb_on_delete_t on_delete;
   nfsb_backend_t *b;
   berth_delete_outcome_t outcome; /* delete: what it did */
+  char *where;                    /* delete: where an archive went */
+  size_t where_size;
   berth_usage_t usage;            /* usage: what it found */
 } nfsb_target_t;
 
@@ -453,6 +455,17 @@ done:
   return st;
 }
 
+/* The archive's URL: the export's URL without its query (ports, version)
+ * and the archive's name, for the log line that says where a deleted
+ * claim's data went. */
+static void nfsb_where(nfsb_target_t *t, const char *archive)
+{
+  size_t n = strcspn(t->url, "?");
+
+  snprintf(t->where, t->where_size, "%.*s%s%s", (int)n, t->url,
+           n > 0 && t->url[n - 1] == '/' ? "" : "/", archive);
+}
+
 static berth_status_t nfsb_delete_op(berth_nfs_t *nfs, void *ctx,
                                      berth_error_t *err)
 {
@@ -476,6 +489,8 @@ static berth_status_t nfsb_delete_op(berth_nfs_t *nfs, void *ctx,
     if (st == BERTH_OK)
       st = berth_nfs_rename(nfs, t->rel, archive, err);
     t->outcome = BERTH_DELETE_ARCHIVED;
+    if (st == BERTH_OK && t->where != NULL && t->where_size > 0)
+      nfsb_where(t, archive);
   }
 
 done:
@@ -495,6 +510,8 @@ static berth_status_t nfsb_delete(berth_backend_t *be,
   st = nfsb_target(b, req->pv, req->parameters, &t, err);
   if (st != BERTH_OK)
     goto done;
+  t.where = req->where;
+  t.where_size = req->where_size;
   if (t.on_delete == BERTH__NFSB_ON_DELETE_RETAIN) {
     t.outcome = BERTH_DELETE_RETAINED;
   } else {

@@ -124,7 +124,29 @@ def resolve_dir(args):
     return None
 
 
+def running_pids(d):
+    """The recorded server pids of the bed in d that still run."""
+    state = load_state(d) if d and os.path.isdir(d) else None
+    if state is None:
+        return []
+    return [p for c in state["components"].values() for p in c.get("pids", [])
+            if bedlib.pid_alive(p)]
+
+
 def cmd_start(args):
+    if not args.dir and os.path.exists(CURRENT):
+        # berth-bed.current names the bed a bare `stop` stops: a second bed
+        # must not take it over in silence (the first would be orphaned).
+        with open(CURRENT) as f:
+            cur = f.read().strip()
+        if running_pids(cur):
+            print("bed: a bed already runs in %s (its servers: pids %s); stop it "
+                  "first (scripts/bed stop), or start another with --dir DIR"
+                  % (cur, " ".join(str(p) for p in running_pids(cur))), file=sys.stderr)
+            return 1
+        print("bed: %s (in %s) names a bed that no longer runs: replacing it"
+              % (cur, CURRENT), file=sys.stderr)
+        stop_dir(cur)
     d = os.path.abspath(args.dir) if args.dir else tempfile.mkdtemp(prefix="berth-bed-")
     state = start(d, args.components or available())
     if not args.dir:
@@ -140,12 +162,23 @@ def cmd_stop(args):
     if d is None or not os.path.isdir(d):
         print("bed: nothing to stop", file=sys.stderr)
         return 0
+    state = load_state(d)
+    names = list(state["components"]) if state else []
+    pids = running_pids(d)
     stop_dir(d)
+    # Say what was stopped only once it is: every recorded server gone.
+    left = [p for p in pids if bedlib.pid_alive(p)]
     if os.path.exists(CURRENT):
         with open(CURRENT) as f:
             if f.read().strip() == d:
                 os.unlink(CURRENT)
-    print("bed: stopped %s" % d, file=sys.stderr)
+    if left:
+        print("bed: stopping %s: pids %s still run" % (d, " ".join(map(str, left))),
+              file=sys.stderr)
+        return 1
+    print("bed: stopped %s (%s; pids %s)" % (d, ", ".join(names) or "nothing",
+                                            " ".join(map(str, pids)) or "-"),
+          file=sys.stderr)
     return 0
 
 

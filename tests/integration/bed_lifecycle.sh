@@ -50,4 +50,25 @@ for pid in $pids; do
   fi
 done
 [ ! -e "$dir" ] || fail "$dir left behind"
+
+# A bed started without --dir is the one a bare `stop` stops: a second
+# start must refuse (naming the first) rather than take it over, and
+# `stop` stops exactly the first, saying so.
+first=$("$bed" start dns) || fail "bed start (no --dir) exited $?"
+first_dir=$(printf '%s\n' "$first" | sed -n "s/^export BERTH_BED_DIR=//p" | tr -d "'")
+[ -d "$first_dir" ] || fail "no BERTH_BED_DIR in: $first"
+first_pids=$(/usr/bin/python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(" ".join(str(p) for c in s["components"].values() for p in c["pids"]))' "$first_dir/state.json")
+if second=$("$bed" start dns 2>"$first_dir.err"); then
+  eval "$second"; "$bed" stop --dir "$BERTH_BED_DIR" 2>/dev/null
+  (unset BERTH_BED_DIR; "$bed" stop) 2>/dev/null
+  fail "a second bed start took over berth-bed.current"
+fi
+grep -q "$first_dir" "$first_dir.err" || fail "the refusal does not name $first_dir: $(cat "$first_dir.err")"
+rm -f "$first_dir.err"
+said=$(unset BERTH_BED_DIR; "$bed" stop 2>&1) || fail "bed stop exited $?: $said"
+case "$said" in *"stopped $first_dir"*) ;; *) fail "bed stop said: $said";; esac
+for pid in $first_pids; do
+  running "$pid" && fail "pid $pid of $first_dir still running after stop"
+done
+[ ! -e "$first_dir" ] || fail "$first_dir left behind"
 echo "ok: bed started, answered NFS and DNS, stopped ($pids)"

@@ -18,6 +18,7 @@ the export holds (walked on the server's side).
 
 import json
 import os
+import signal
 import re
 import stat
 import subprocess
@@ -184,33 +185,73 @@ def test_listings(api):
     expect("volumes.txt", norm_table(out, sort=True))
     out, _ = ctl("pvc", "-n", "team", "-o", "name")
     check(out == "persistentvolumeclaim/data-c\n", "claims -o name: %r" % out)
+    out, _ = ctl("pvc", "-n", "team", "-o=name")
+    check(out == "persistentvolumeclaim/data-c\n", "claims -o=name: %r" % out)
+    # NAME arguments filter, as kubectl get's; a name not found is exit 1.
+    out, _ = ctl("claims", "data-b", "-o", "name")
+    check(out == "persistentvolumeclaim/data-b\n", "claims data-b: %r" % out)
+    out, err = ctl("claims", "data-b", "nope", "-o", "name", rc=1)
+    check(out == "persistentvolumeclaim/data-b\n" and
+          'persistentvolumeclaims "nope" not found' in err, "claims data-b nope: %r %r" % (out, err))
+    # The default table is no wider than kubectl get pvc's for the same
+    # claims; -o wide has the rest.
+    out, _ = ctl("claims", "--no-usage")
+    kout = kubectl("get", "pvc", "data-a", "data-b").stdout
+    width = max(len(l) for l in out.splitlines())
+    kwidth = max(len(l) for l in kout.splitlines())
+    check(width <= kwidth and "LOCATION" not in out,
+          "claims: %d columns, kubectl get pvc %d:\n%s\n%s" % (width, kwidth, out, kout))
+    out, _ = ctl("claims", "-o", "wide", "--no-usage")
+    check(all(h in out.splitlines()[0] for h in ("ACCESS MODES", "BACKEND", "LOCATION", "FILES",
+                                                 "SOURCE", "PROVISIONER")),
+          "claims -o wide header: %s" % out.splitlines()[0])
+    # --sort-by, -o jsonpath=, -o custom-columns= as kubectl's.
+    out, _ = ctl("claims", "-A", "--sort-by", "{.spec.resources.requests.storage}",
+                 "-o", "jsonpath={range .items[*]}{.metadata.name}={.spec.resources.requests.storage}{\"\\n\"}{end}")
+    check(out.splitlines()[-1] == "data-b=2Gi" and len(out.splitlines()) == 3,
+          "claims --sort-by storage -o jsonpath: %r" % out)
+    out, _ = ctl("claims", "-A", "--sort-by", ".metadata.name", "-o",
+                 "jsonpath={.items[*].metadata.name}")
+    check(out == "data-a data-b data-c", "claims -o jsonpath names: %r" % out)
+    out, _ = ctl("claims", "-A", "--sort-by", ".metadata.name", "-o",
+                 "custom-columns=NAME:.metadata.name,STATE:.berth.state,USED:.berth.usage.bytes")
+    rows = [l.split() for l in out.splitlines()]
+    check(rows[0] == ["NAME", "STATE", "USED"] and rows[2] == ["data-b", "exists", "4102"],
+          "claims -o custom-columns:\n" + out)
+    out, _ = ctl("claims", "-A", "-o", "jsonpath={.items[?(@.metadata.namespace==\"team\")].metadata.name}")
+    check(out == "data-c", "claims -o jsonpath filter: %r" % out)
+    _, err = ctl("claims", "-o", "jsonpath={.items[", rc=2)
+    check("jsonpath" in err, "a bad jsonpath: %r" % err)
     out, _ = ctl("volumes", "-o", "name")
     check(len(out.splitlines()) == 3 and all(l.startswith("persistentvolume/pvc-")
                                              for l in out.splitlines()),
           "volumes -o name: %r" % out)
-    # -o json: everything, the backend's view included.
+    # -o json: a v1 List of the claims as the API gives them, each with
+    # the backend's view under "berth".
     out, _ = ctl("claims", "-A", "-o", "json")
     doc = json.loads(out)
-    check(doc["kind"] == "ClaimList" and len(doc["items"]) == 3, "claims -o json: %s" % out)
-    items = {i["name"]: i for i in doc["items"]}
+    check(doc["apiVersion"] == "v1" and doc["kind"] == "List" and len(doc["items"]) == 3,
+          "claims -o json: %s" % out)
+    items = {i["metadata"]["name"]: i for i in doc["items"]}
     b = items["data-b"]
-    check(b["phase"] == "Bound" and b["storageClass"] == "berth-nested" and
-          b["provisioner"] == PROVISIONER and b["capacity"] == "2Gi", "data-b: %s" % b)
-    be = b["backend"]
+    check(b["apiVersion"] == "v1" and b["kind"] == "PersistentVolumeClaim" and
+          b["status"]["phase"] == "Bound" and b["spec"]["storageClassName"] == "berth-nested" and
+          b["status"]["capacity"]["storage"] == "2Gi", "data-b: %s" % b)
+    be = b["berth"]
     check(be["name"] == "nfs" and be["location"] == "default/data-b" and
           be["state"] == "exists" and be["usage"] == {"bytes": 4102, "files": 3,
                                                        "truncated": False},
           "data-b backend: %s" % be)
     check(be["details"]["mode"] == "0750" and be["details"]["onDelete"] == "archive",
           "data-b details: %s" % be["details"])
-    check(items["data-a"]["backend"]["details"]["onDelete"] == "delete",
-          "data-a details: %s" % items["data-a"]["backend"])
+    check(items["data-a"]["berth"]["details"]["onDelete"] == "delete",
+          "data-a details: %s" % items["data-a"]["berth"])
     # -o yaml is the same document.
     out, _ = ctl("claims", "-A", "-o", "yaml")
     check(yaml.safe_load(out) == doc, "claims -o yaml differs from -o json:\n" + out)
-    check(out.startswith("kind: ClaimList\nitems:\n- namespace: default\n") and
-          "    state: exists\n" in out and '      mode: "0750"\n' in out and
-          'creationTimestamp: "' in out, "claims -o yaml:\n" + out)
+    check(out.startswith("apiVersion: v1\nitems:\n- apiVersion: v1\n") and
+          "kind: List\n" in out and "    state: exists\n" in out and
+          '      mode: "0750"\n' in out, "claims -o yaml:\n" + out)
     out, _ = ctl("volumes", "-o", "wide")
     check("SOURCE" in out.splitlines()[0] and "PROVISIONER" in out.splitlines()[0],
           "volumes -o wide header: %s" % out.splitlines()[0])
@@ -257,12 +298,14 @@ def test_oracle(api):
     root = export_dir()
     want = berth_claims()
     pvs = {p["metadata"]["name"]: p for p in kubectl_json("pv")}
-    out, _ = ctl("claims", "-A")
+    # -o wide: every column (the default table is kubectl's narrow one).
+    out, _ = ctl("claims", "-A", "-o", "wide")
     rows = [l.split() for l in out.splitlines()[1:]]
     got = {(r[0], r[1]): r for r in rows}
     check(set(got) == set(want), "claims -A lists %s, kubectl %s" % (sorted(got), sorted(want)))
     for key, c in want.items():
-        ns, name, status, volume, capacity, modes, cls, backend, loc, state, _, files, _ = got[key]
+        (ns, name, status, volume, capacity, modes, cls, backend, loc, state, _, files,
+         *_) = got[key]
         pv = pvs[c["spec"]["volumeName"]]
         check(status == c["status"]["phase"] and volume == c["spec"]["volumeName"] and
               capacity == c["status"]["capacity"]["storage"] and
@@ -281,12 +324,13 @@ def test_oracle(api):
                                                             walk_usage(os.path.join(root, loc))[1]))
     out, _ = ctl("claims", "-A", "-o", "json")
     for i in json.loads(out)["items"]:
-        be = i["backend"]
+        be = i["berth"]
         size, entries = walk_usage(os.path.join(root, be["location"]))
         check(be["usage"]["bytes"] == size and be["usage"]["files"] == entries,
               "%s/%s usage %s, the export holds %d bytes in %d entries"
-              % (i["namespace"], i["name"], be["usage"], size, entries))
-    out, _ = ctl("volumes")
+              % (i["metadata"]["namespace"], i["metadata"]["name"], be["usage"], size,
+                 entries))
+    out, _ = ctl("volumes", "-o", "wide")
     rows = {l.split()[0]: l.split() for l in out.splitlines()[1:]}
     mine = {n: p for n, p in pvs.items() if (p["spec"].get("claimRef") or {}).get("name") and
             (p["spec"]["claimRef"]["namespace"], p["spec"]["claimRef"]["name"]) in want}
@@ -343,13 +387,21 @@ def test_orphans(api):
     out, _ = ctl("orphans")
     expect("orphans.txt", norm_table(out))
     out, _ = ctl("orphans", "--min-age", "0", "--no-usage", "-o", "json")
-    found = {(o["kind"], o["name"]): o for o in json.loads(out)["items"]}
+    doc = json.loads(out)
+    check(doc["kind"] == "List" and all(o["kind"] == "Orphan" for o in doc["items"]),
+          "orphans -o json: %s" % out)
+    found = {(o["spec"]["type"], o["metadata"]["name"]): o["status"] for o in doc["items"]}
     check(set(found) == {("directory", "stray-1"), ("directory", "team/ghost"),
                          ("volume", "manual-1"), ("volume", pv_a)},
           "orphans -o json: %s" % sorted(found))
     check(found[("volume", pv_a)]["claim"] == "default/data-a" and
           not found[("volume", pv_a)]["deletable"] and found[("volume", "manual-1")]["deletable"],
           "orphans -o json: %s" % found)
+    out, _ = ctl("orphans", "--min-age", "0", "--no-usage", "-o",
+                 "custom-columns=TYPE:.spec.type,NAME:.metadata.name,DELETABLE:.status.deletable",
+                 "--no-headers")
+    check(sorted(l.split()[1] for l in out.splitlines()) ==
+          sorted(["stray-1", "team/ghost", "manual-1", pv_a]), "orphans custom-columns:\n" + out)
     # --delete needs an answer: closed stdin is "no".
     out, err = ctl("orphans", "--delete", "--min-age", "0", rc=1)
     check("nothing done; pass --yes" in err, "orphans --delete without an answer: " + err)
@@ -458,21 +510,56 @@ def test_doctor(prov):
     env = {"NFS_URL": os.environ["BERTH_NFS_URL"]}
     out, _ = ctl("doctor", env=env)
     expect("doctor.txt", norm_doctor(out))
-    # Without the default export, the nested class cannot be checked: a
-    # warning that says how, not a failure.
+    # Not told the default export, berthctl finds it where claims does:
+    # the PVs berth made for the nested class (which names none) record it.
     out, _ = ctl("doctor", env={"NFS_URL": ""})
-    check("warn  StorageClass berth-nested: nfs: StorageClass berth-nested names no export"
-          in out and "pass --nfs-url URL" in out, "doctor without NFS_URL:\n" + out)
+    check("ok    StorageClass berth-nested: nfs: export " + os.environ["BERTH_NFS_URL"]
+          in out, "doctor without NFS_URL:\n" + out)
+    told, _ = ctl("orphans", "--no-usage", "--archived")
+    out, err = ctl("orphans", "--no-usage", "--archived", env={"NFS_URL": ""})
+    check(norm_table(out) == norm_table(told) and "archived-" in out and "no export" not in err,
+          "orphans without NFS_URL:\n%s\nwith it:\n%s\n%s" % (out, told, err))
+    out, _ = ctl("provision", "--class", "berth-nested", "--size", "1Mi", "--name",
+                 "found-export", "--dry-run", env={"NFS_URL": ""})
+    check("found-export" in out and "no export" not in out,
+          "provision --dry-run without NFS_URL:\n" + out)
     # A dead export fails, with the fix.
     out, _ = ctl("doctor", "--nfs-url", "nfs://127.0.0.1/nope?nfsport=1&mountport=1",
                  "--request-timeout", "2s", rc=1)
     check("fail  StorageClass berth-nested" in out and "fail  nfs default export" in out and
           "nfs-ls" in out and "problems found: 2 failed" in out, "doctor, dead export:\n" + out)
-    # The provisioner stopped: its Lease has no live holder.
+    # -o json: the same checks as a document.
+    out, _ = ctl("doctor", "-o", "json", env=env)
+    rep = json.loads(out)
+    check(rep["kind"] == "DoctorReport" and rep["failed"] == 0 and
+          any(c["check"] == "provisioner %s: Lease" % PROVISIONER and c["status"] == "ok"
+              for c in rep["checks"]), "doctor -o json: %s" % out)
+    # The Lease as berth-provisioner names it: a Deployment that serves
+    # berth.io/nfs after another provisioner keeps its Lease under that
+    # one's name, in its namespace; none there is a failure with the fix.
+    dep = {"apiVersion": "apps/v1", "kind": "Deployment",
+           "metadata": {"name": "berth-provisioner", "namespace": "team"},
+           "spec": {"selector": {"matchLabels": {"app": "b"}},
+                    "template": {"metadata": {"labels": {"app": "b"}},
+                                 "spec": {"containers": [{
+                                     "name": "provisioner", "image": "berth:0.1.0",
+                                     "command": ["berth-provisioner"],
+                                     "args": ["--provisioner=example.com/first=nfs",
+                                              "--provisioner=" + PROVISIONER + "=nfs",
+                                              "--leader-election-namespace=$(POD_NAMESPACE)"]}]}}}}
+    kubectl("apply", "-f", "-", stdin=json.dumps(dep))
+    out, _ = ctl("doctor", env=env, rc=1)
+    check("fail  provisioner %s: Lease" % PROVISIONER in out and
+          "no Lease team/example.com-first (named after Deployment team/berth-provisioner)" in out
+          and "fix: start berth-provisioner" in out, "doctor, Lease of a Deployment:\n" + out)
+    kubectl("delete", "deployment", "-n", "team", "berth-provisioner")
+    check("see above" not in out and "the error above" not in out, "doctor: " + out)
+    # The provisioner stopped: its Lease has no live holder, a failure.
     rc = prov.stop()
     check(rc == 0, "berth-provisioner: exit status %s on SIGTERM, want 0" % rc)
-    out, _ = ctl("doctor", env=env)
-    check("warn  provisioner %s: Lease" % PROVISIONER in out and "no live holder" in out,
+    out, _ = ctl("doctor", env=env, rc=1)
+    check("fail  provisioner %s: Lease" % PROVISIONER in out and "no live holder" in out and
+          "fix: no berth-provisioner replica renews the Lease" in out,
           "doctor, provisioner stopped:\n" + out)
     # No API server at all.
     bad = os.path.join(os.environ["BERTH_BED_DIR"], "bad-kubeconfig")
@@ -487,6 +574,14 @@ def test_doctor(prov):
     check("fix: is the API server" in err, "claims, no API server: " + err)
     _, err = ctl("claims", "--kubeconfig", "/nonexistent", rc=1)
     check("fix: point berthctl at a cluster" in err, "claims, no kubeconfig: " + err)
+
+
+def test_nfs_down():
+    """The NFS server gone: claims still lists, warns, and exits 1."""
+    os.kill(int(os.environ["BERTH_NFS_PID"]), signal.SIGKILL)
+    out, err = ctl("claims", "-A", "--request-timeout", "2s", rc=1, timeout=60)
+    check("data-b" in out and "error" in out and "a backend could not be asked" in err,
+          "claims -A, NFS down: %r %r" % (out, err))
 
 
 def main(argv):
@@ -511,7 +606,8 @@ def main(argv):
                          ("orphans", lambda: test_orphans(api)),
                          ("provision/delete", lambda: test_provision_delete(api)),
                          ("peers", test_peers),
-                         ("doctor", lambda: test_doctor(prov))):
+                         ("doctor", lambda: test_doctor(prov)),
+                         ("nfs down", test_nfs_down)):
             t = time.monotonic()
             fn()
             timings.append((name, time.monotonic() - t))

@@ -75,8 +75,8 @@ def main(binary, procs):
     text = json.dumps(json.loads(out))
     for want in (vol_id, "available", "us-east-1a", "gp3"):
         check(want in text, "volumes -o json: no %r in\n%s" % (want, out))
-    out, _ = ctl("volumes")
-    check(vol_id in out and "exists" in out, "volumes: " + out)
+    out, _ = ctl("volumes", "-o", "wide")
+    check(vol_id in out and "exists" in out, "volumes -o wide: " + out)
     out, _ = ctl("describe", "volume", pv)
     check(vol_id in out and "us-east-1a" in out, "describe volume: " + out)
     log("volumes: %s available in us-east-1a" % vol_id)
@@ -85,7 +85,7 @@ def main(binary, procs):
     ap_pv = api.claim("efsap")["spec"]["volumeName"]
     ap_id = api.pv(ap_pv)["spec"]["csi"]["volumeHandle"].partition("::")[2]
     dir_pv = api.claim("efsdir")["spec"]["volumeName"]
-    vols = {v["name"]: v for v in
+    vols = {v["metadata"]["name"]: v for v in
             json.loads(ctl("volumes", "-o", "json")[0]).get("items", [])}
     text = json.dumps(vols.get(ap_pv))
     check(ap_id in text and FS in text and "exists" in text,

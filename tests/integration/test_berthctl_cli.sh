@@ -38,7 +38,7 @@ export HOME="$tmp"
 
 t 0 "help" '^Usage: berthctl COMMAND' -- --help
 t 2 "no command" '^Usage: berthctl COMMAND' --
-t 0 "version flag" '^berthctl [0-9]+\.[0-9]+\.[0-9]+$' -- --version
+t 0 "version flag" '^berthctl [0-9]+\.[0-9]+\.[0-9]+ \(commit [0-9a-z-]+\)$' -- --version
 t 0 "version" 'backends: nfs, ebs, efs$' -- version
 t 0 "version json" '"berthctl": "[0-9.]+"' -- version -o json
 t 0 "options" '--kubeconfig FILE' -- options
@@ -56,7 +56,12 @@ t 2 "unknown command" 'unknown command "clams".*|Did you mean' -- clams
 t 2 "did you mean" 'Did you mean this' -- clams
 t 2 "unknown flag" 'unknown flag: --nope' -- claims --nope
 t 2 "flag of another command" "flag --delete does not apply to 'claims'" -- claims --delete
-t 2 "bad output" 'allowed formats are: json,name,table,wide,yaml' -- claims -o xml
+t 2 "attach --node empty" 'attach needs --node NODE' -- attach pvc-1 --node ""
+t 2 "attach has no --force" "flag --force does not apply to 'attach'" -- attach pvc-1 --node n --force
+t 0 "detach --force help" 'force the detach' -- detach --help
+t 2 "bad jsonpath" 'jsonpath' -- claims -o 'jsonpath={.items['
+t 2 "bad custom-columns" 'unable to match a printer' -- claims -o custom-columns=
+t 2 "bad output" 'allowed formats are: custom-columns,json,jsonpath,name,table,wide,yaml' -- claims -o xml
 t 2 "missing value" 'flag needs an argument' -- claims -n
 t 2 "bad duration" 'is not a duration' -- orphans --min-age soon
 t 2 "NaN duration" 'min-age.*is not a duration' -- orphans --min-age nanms
@@ -84,7 +89,7 @@ c() { COMP_WORDS=("\$@"); COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1)); _berthctl; ec
 [ "\$(c berthctl cl)" = "claims" ] || echo "bad: commands: \$(c berthctl cl)"
 [ "\$(c berthctl claims --all)" = "--all-namespaces" ] || echo "bad: flags: \$(c berthctl claims --all)"
 [ "\$(c berthctl pvc --no-h)" = "--no-headers" ] || echo "bad: alias flags: \$(c berthctl pvc --no-h)"
-[ "\$(c berthctl claims -o '')" = "table wide json yaml name" ] || echo "bad: -o: \$(c berthctl claims -o '')"
+[ "\$(c berthctl claims -o '')" = "table wide json yaml name jsonpath= custom-columns=" ] || echo "bad: -o: \$(c berthctl claims -o '')"
 [ "\$(c berthctl -n ns describe '')" = "claim volume" ] || echo "bad: describe: \$(c berthctl -n ns describe '')"
 [ "\$(c berthctl --context x orph)" = "orphans" ] || echo "bad: after a flag: \$(c berthctl --context x orph)"
 [ "\$(c berthctl completion '')" = "bash zsh" ] || echo "bad: completion: \$(c berthctl completion '')"

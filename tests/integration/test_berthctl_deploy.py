@@ -6,11 +6,17 @@ context, a PodDisruptionBudget; the overlays' classes, identity and
 sidecar), and the objects of the kinds the bed's API server serves are
 applied to it, first with --dry-run=server, then for real, and read back.
 
-    test_berthctl_deploy.py DEPLOY-DIR        (under bed.py run k8s)
+    test_berthctl_deploy.py DEPLOY-DIR BERTH-PROVISIONER   (under bed.py run k8s)
 
-Objects of kinds the server does not serve would be checked here field by
-field only and counted as "not served" in the log; the bed's real
-kube-apiserver serves them all.
+Every overlay that runs berth-provisioner runs as it stands: its
+Deployment's container arguments and environment (fieldRefs, the
+ConfigMaps it names, $(VAR) expanded as the kubelet does) go through
+`berth-provisioner --check-config`, which must accept them and name
+exactly the provisioners the overlay's StorageClasses use.
+
+Objects of a kind the bed's API server does not serve (from discovery)
+are checked here field by field and counted as "not served" in the log;
+the bed's real kube-apiserver serves every kind deploy/ uses.
 """
 
 import json
@@ -22,6 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_provisioner_lib import Failure, check, log  # noqa: E402
 
 DEPLOY = None
+PROVISIONER = None
 
 # The verbs berth-provisioner uses, per (group, resource): any other verb
 # in the ClusterRole is a privilege too many (and any missing one a bug).
@@ -169,19 +176,100 @@ def check_base(docs, overlay):
     return dep, c
 
 
-def check_nfs(docs):
-    dep, c = check_base(docs, "nfs")
-    check("--provisioner=berth.io/nfs=nfs" in c["args"], "nfs: args %s" % c["args"])
+def container_env(docs, dep, c):
+    """The container's environment as the kubelet makes it: envFrom
+    ConfigMaps first, then env (values and the fieldRefs berth uses)."""
+    ns = dep["metadata"]["namespace"]
+    env = {}
+    for ef in c.get("envFrom", []):
+        cm = one(docs, "ConfigMap", ef["configMapRef"]["name"])
+        check(cm["metadata"].get("namespace") == ns, "ConfigMap %s in namespace %s"
+              % (cm["metadata"]["name"], cm["metadata"].get("namespace")))
+        env.update(cm.get("data", {}))
+    fields = {"metadata.name": dep["metadata"]["name"] + "-5d8f7c9b4-x2x7q",
+              "metadata.namespace": ns}
+    for e in c.get("env", []):
+        if "value" in e:
+            env[e["name"]] = e["value"]
+        else:
+            env[e["name"]] = fields[e["valueFrom"]["fieldRef"]["fieldPath"]]
+    return env
+
+
+def expand(arg, env):
+    """$(VAR) as the kubelet expands it in args ($$ is a literal $)."""
+    out, i = "", 0
+    while i < len(arg):
+        if arg.startswith("$$", i):
+            out, i = out + "$", i + 2
+        elif arg.startswith("$(", i) and ")" in arg[i:]:
+            j = arg.index(")", i)
+            name = arg[i + 2:j]
+            out += env.get(name, arg[i:j + 1])
+            i = j + 1
+        else:
+            out, i = out + arg[i], i + 1
+    return out
+
+
+def check_runs(docs, overlay):
+    """The Deployment's container, run through --check-config as the pod
+    would run it: it must start, serving exactly the provisioners of the
+    overlay's StorageClasses, with the Lease in the pod's namespace."""
+    dep = one(docs, "Deployment")
+    c = [x for x in dep["spec"]["template"]["spec"]["containers"]
+         if x["name"] == "provisioner"][0]
+    env = container_env(docs, dep, c)
+    args = [expand(a, env) for a in c.get("args", [])]
+    check(c["command"] == ["berth-provisioner"], "%s: command %s" % (overlay, c["command"]))
+    run_env = dict(env, PATH=os.environ.get("PATH", "/usr/bin:/bin"))
+    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in os.environ:
+            run_env[k] = os.environ[k]
+    r = subprocess.run([PROVISIONER, "--check-config"] + args, env=run_env,
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, "%s: the pod would exit %d: %s" % (overlay, r.returncode,
+                                                               r.stderr.strip()))
+    lines = r.stdout.splitlines()
+    check(lines and lines[-1] == "config ok", "%s: --check-config said %s" % (overlay, lines))
+    served = {ln.split()[1].split("=")[0] for ln in lines if ln.startswith("provisioner ")}
+    classes = {d["provisioner"] for d in docs if d["kind"] == "StorageClass"}
+    check(served == classes, "%s: serves %s, its classes name %s" % (overlay, served, classes))
+    check("leader-election lease berth/" in r.stdout, "%s: Lease: %s" % (overlay, r.stdout))
+    log("%s: runs: %s" % (overlay, "; ".join(lines)))
+    return lines
+
+
+def check_nfs(docs, overlay="nfs"):
+    dep, c = check_base(docs, overlay)
+    check("--provisioner=berth.io/nfs=nfs" in c["args"], "%s: args %s" % (overlay, c["args"]))
     cm_name = c["envFrom"][0]["configMapRef"]["name"]
     cm = one(docs, "ConfigMap", cm_name)
-    check(set(cm["data"]) == {"NFS_SERVER", "NFS_PATH"}, "nfs: ConfigMap %s" % cm["data"])
+    check(set(cm["data"]) == {"NFS_SERVER", "NFS_PATH"}, "%s: ConfigMap %s" % (overlay, cm["data"]))
     sc = one(docs, "StorageClass", "berth-nfs")
     check(sc["provisioner"] == "berth.io/nfs" and sc["reclaimPolicy"] == "Delete" and
-          sc["parameters"]["archiveOnDelete"] == "true", "nfs: StorageClass %s" % sc)
+          sc["parameters"]["archiveOnDelete"] == "true", "%s: StorageClass %s" % (overlay, sc))
+    lines = check_runs(docs, overlay)
+    check("nfs-export nfs.example.com:/export" in lines, "%s: export %s" % (overlay, lines))
 
 
-def check_aws(docs):
-    check_base(docs, "aws")
+def check_all(docs):
+    check_nfs(docs, "all")
+    check_aws(docs, "all")
+    dep = one(docs, "Deployment", "berth-provisioner")
+    c = dep["spec"]["template"]["spec"]["containers"][0]
+    flags = [a for a in c["args"] if a.startswith("--provisioner")]
+    check(flags == ["--provisioner=berth.io/nfs=nfs", "--provisioner=berth.io/ebs=ebs",
+                    "--provisioner=berth.io/efs=efs"], "all: provisioners %s" % flags)
+    check(len(one(docs, "ClusterRole", "berth-attacher-resizer")["rules"]) > 0, "all: RBAC")
+
+
+def check_aws(docs, overlay="aws"):
+    check_base(docs, overlay)
+    check_runs(docs, overlay)
+    dep = one(docs, "Deployment", "berth-provisioner")
+    env = container_env(docs, dep, dep["spec"]["template"]["spec"]["containers"][0])
+    check(env.get("AWS_REGION"), "%s: no AWS_REGION in %s" % (overlay, env))
     ebs = one(docs, "StorageClass", "berth-ebs-gp3")
     check(ebs["provisioner"] == "berth.io/ebs" and ebs["parameters"]["type"] == "gp3" and
           ebs["volumeBindingMode"] == "WaitForFirstConsumer", "aws: ebs class %s" % ebs)
@@ -259,7 +347,7 @@ def get(*args):
 def read_back(name):
     """Key fields as the server stored them, right after name's apply
     (the next overlay's apply changes the objects they share)."""
-    if name in ("base", "nfs", "aws"):
+    if name in ("base", "nfs", "aws", "all"):
         ns = get("namespace", "berth")
         check(ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted",
               "%s: namespace berth as stored" % name)
@@ -286,19 +374,21 @@ def read_back(name):
 
 def main(argv):
     global DEPLOY
-    if len(argv) != 2:
+    global PROVISIONER
+    if len(argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    DEPLOY = argv[1]
+    DEPLOY, PROVISIONER = argv[1], argv[2]
     try:
         overlays = sorted(os.listdir(os.path.join(DEPLOY, "overlays")))
-        check(overlays == ["aws", "nfs", "peers"], "overlays: %s" % overlays)
+        check(overlays == ["all", "aws", "nfs", "peers"], "overlays: %s" % overlays)
         rendered = {"base": render("base")}
         for o in overlays:
             rendered[o] = render(os.path.join("overlays", o))
         check_base(rendered["base"], "base")
         check_nfs(rendered["nfs"])
         check_aws(rendered["aws"])
+        check_all(rendered["all"])
         check_peers(rendered["peers"])
         log("rendered and checked: base, %s" % ", ".join(overlays))
         served = served_kinds()

@@ -51,6 +51,11 @@ def test_failing_hooks_are_retried(binary, running):
               run["env"]["BERTH_ADDED"])
     quiet_for(lambda: change.count() > 2, 0.5, "a run after the success")
     check(p.metric(port, "berth_peers_hook_runs_total") == 5, "runs")
+    # What any program exports: its build and its process.
+    check(p.metric(port, "process_open_fds") > 0 and
+          p.metric(port, "process_resident_memory_bytes") > 0, "process_* metrics")
+    _, body = p.get("/metrics", port)
+    check('berth_build_info{program="berth-peers",' in body, "build_info:\n" + body)
     check(p.metric(port, "berth_peers_hook_failures_total") == 3, "failures")
     p.terminate(within=1.0)
 

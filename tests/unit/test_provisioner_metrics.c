@@ -38,8 +38,8 @@ static void test_exposition(void **state)
   prov_metrics_api(m, "create", 201);
   prov_metrics_api(m, "patch", 0);
   prov_metrics_backend(m, "nfs", "provision", false, 0.5);
-  prov_metrics_usage(m, "pvc-1", "fast", 4096, 3);
-  prov_metrics_usage(m, "pvc-2", "fast", 1, 1);
+  prov_metrics_usage(m, "pvc-1", "fast", 4096, 3, 1 << 20);
+  prov_metrics_usage(m, "pvc-2", "fast", 1, 1, 1 << 20);
   prov_metrics_usage_forget(m, "pvc-2");
   prov_metrics_set_collector(m, collect, &seven);
   assert_int_equal(prov_metrics_provisioned(m), 2);

@@ -91,8 +91,15 @@ static void test_claim_ours(void **state)
   /* Cut: what no reconciler reads. */
   assert_null(json_object_get(meta, "managedFields"));
   assert_null(json_object_get(json_object_get(meta, "annotations"), LAST));
-  assert_null(json_object_get(meta, "creationTimestamp"));
-  assert_null(json_object_get(t, "status"));
+  /* Of the status only the phase, and the creation time: the pending
+   * claims' metrics read them. */
+  assert_string_equal(
+      json_string_value(json_object_get(meta, "creationTimestamp")),
+      "2026-01-02T03:04:05Z");
+  assert_int_equal(json_object_size(json_object_get(t, "status")), 1);
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(t, "status"), "phase")),
+      "Pending");
   /* Kept: what pathPattern, the reconcilers and the backends read. */
   assert_string_equal(json_string_value(json_object_get(
                           json_object_get(meta, "annotations"), "owner")),
