@@ -186,7 +186,7 @@ def main(argv):
         r = subprocess.run([promtool, "check", "rules", rules], capture_output=True, text=True)
         check(r.returncode == 0, "promtool check rules: %s%s" % (r.stdout, r.stderr))
         api = API()
-        create(node("node-a", "us-east-1a"))
+        node("node-a", "us-east-1a")  # registered through the bed
         create(storage_class("mon-nfs", {}), storage_class("mon-bad", {"noSuchParameter": "1"}),
                storage_class("mon-ebs", {"type": "gp3"}, provisioner=EBS))
         args = ["--provisioner", PROVISIONER + "=nfs", "--provisioner", EBS + "=ebs",
