@@ -209,6 +209,11 @@ def test_musl_root(static, dynamic, tmp, hook_src):
 
 
 def main():
+    if sys.argv[1:] == ["--prepare"]:
+        # scripts/setup: make the cached Debian root once per machine, so
+        # that the test run itself never waits for debootstrap.
+        print(debian_cache())
+        return
     if len(sys.argv) != 4:
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         sys.exit(2)
