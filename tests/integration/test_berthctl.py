@@ -89,6 +89,7 @@ def norm_table(text, sort=False):
 
 def norm_describe(text):
     out = []
+    rows = []
     in_events = False
     for line in norm_common(text).splitlines():
         if line.startswith("Events:"):
@@ -101,10 +102,16 @@ def norm_describe(text):
             if len(f) == 5:
                 f[2] = "<AGE>"
                 line = "  " + " | ".join(f)
+            # Compared as a set: the real PV controller re-sends its
+            # ExternalProvisioning Event (count + 1, a new lastTimestamp)
+            # whenever the claim changes, so its place among berth's
+            # Events of the same second depends on timing.
+            rows.append(line.rstrip())
+            continue
         elif in_events and line.strip().startswith(("Type", "----")):
             line = "  " + " | ".join(re.split(r"\s{2,}", line.strip()))
         out.append(line.rstrip())
-    return "\n".join(out) + "\n"
+    return "\n".join(out + sorted(rows)) + "\n"
 
 
 def norm_doctor(text):
