@@ -155,7 +155,10 @@ static bool probe_forbidden(prov_controller_t *c,
 void prov_api_probe_access(prov_controller_t *c)
 {
   bool pv_patch = !probe_forbidden(c, &berth_k8s_res_persistentvolumes, false);
-  bool pv_update = !probe_forbidden(c, &berth_k8s_res_persistentvolumes, true);
+  /* Update is asked only where patch is refused: under deploy/'s RBAC
+   * (patch granted, update not) berth makes no request it may not. */
+  bool pv_update =
+      pv_patch || !probe_forbidden(c, &berth_k8s_res_persistentvolumes, true);
   bool claim_patch =
       !probe_forbidden(c, &berth_k8s_res_persistentvolumeclaims, false);
 

@@ -8,7 +8,7 @@ on the real control plane, checked with botocore against moto:
     instance -> one disk in that node's zone with those attributes; the
     attach/detach controller's VolumeAttachment -> berth attaches it (moto
     says in-use on the instance, at the devicePath berth reported); grown
-    from 4Gi to 6Gi -> ModifyVolume (moto's size 6); pod and claim gone ->
+    from 8Gi to 10Gi -> ModifyVolume (moto's size 10); pod and claim gone ->
     detached and deleted;
   - EFS (efs-ap): a claim -> an access point on moto's file system with
     the claim's tags, the first gid of the range and the root directory
@@ -48,7 +48,9 @@ def part_ebs(api, ec2):
                                  "encrypted": "true", "tagSpecification_1": "team=storage"},
                          binding="WaitForFirstConsumer", provisioner=EBS,
                          allowVolumeExpansion=True))
-    create(claim("disk", "gp3", size="4Gi", modes=("ReadWriteOnce",)))
+    # 8 GiB: gp3 allows 500 IOPS per GiB, so 4,000 IOPS are valid (berth
+    # caps what AWS would refuse; moto does not check).
+    create(claim("disk", "gp3", size="8Gi", modes=("ReadWriteOnce",)))
     create(pod("user", "moto-node", "disk"))
     wait_bound(api, ["disk"], 60)
     pv = api.pv(api.claim("disk")["spec"]["volumeName"])
@@ -56,7 +58,7 @@ def part_ebs(api, ec2):
     v = ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]
     tags = {t["Key"]: t["Value"] for t in v.get("Tags", [])}
     check(v["AvailabilityZone"] == "us-east-1b" and v["VolumeType"] == "gp3" and
-          v["Size"] == 4 and v["Iops"] == 4000 and v.get("Throughput") == 250 and
+          v["Size"] == 8 and v["Iops"] == 4000 and v.get("Throughput") == 250 and
           v["Encrypted"], "moto's disk: %s" % json.dumps(v, default=str))
     check(tags.get("team") == "storage" and tags.get("CSIVolumeName") ==
           pv["metadata"]["name"] and tags.get("kubernetes.io/created-for/pvc/name") ==
@@ -78,11 +80,11 @@ def part_ebs(api, ec2):
     log("EBS: attached to %s at %s" % (iid, dev))
 
     kubectl("patch", "pvc", "disk", "--type=merge", "-p",
-            json.dumps({"spec": {"resources": {"requests": {"storage": "6Gi"}}}}))
-    poll(lambda: ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["Size"] == 6, 60,
+            json.dumps({"spec": {"resources": {"requests": {"storage": "10Gi"}}}}))
+    poll(lambda: ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["Size"] == 10, 60,
          "moto's disk grown to 6 GiB")
-    poll(lambda: api.pv(pv["metadata"]["name"])["spec"]["capacity"]["storage"] == "6Gi",
-         30, "PV capacity 6Gi")
+    poll(lambda: api.pv(pv["metadata"]["name"])["spec"]["capacity"]["storage"] == "10Gi",
+         30, "PV capacity 10Gi")
     log("EBS: grown to 6 GiB")
 
     delete_pods("user")
