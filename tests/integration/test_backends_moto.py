@@ -8,7 +8,7 @@ on the real control plane, checked with botocore against moto:
     instance -> one disk in that node's zone with those attributes; the
     attach/detach controller's VolumeAttachment -> berth attaches it (moto
     says in-use on the instance, at the devicePath berth reported); grown
-    from 4Gi to 6Gi -> ModifyVolume (moto's size 6); pod and claim gone ->
+    from 8Gi to 10Gi -> ModifyVolume (moto's size 10); pod and claim gone ->
     detached and deleted;
   - EFS (efs-ap): a claim -> an access point on moto's file system with
     the claim's tags, the first gid of the range and the root directory
@@ -48,7 +48,9 @@ def part_ebs(api, ec2):
                                  "encrypted": "true", "tagSpecification_1": "team=storage"},
                          binding="WaitForFirstConsumer", provisioner=EBS,
                          allowVolumeExpansion=True))
-    create(claim("disk", "gp3", size="4Gi", modes=("ReadWriteOnce",)))
+    # 8 GiB: gp3 allows 500 IOPS per GiB, and berth caps what a class asks
+    # at that (4,000 IOPS on 4 GiB would be capped to 3,000).
+    create(claim("disk", "gp3", size="8Gi", modes=("ReadWriteOnce",)))
     create(pod("user", "moto-node", "disk"))
     wait_bound(api, ["disk"], 60)
     pv = api.pv(api.claim("disk")["spec"]["volumeName"])
@@ -56,12 +58,12 @@ def part_ebs(api, ec2):
     v = ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]
     tags = {t["Key"]: t["Value"] for t in v.get("Tags", [])}
     check(v["AvailabilityZone"] == "us-east-1b" and v["VolumeType"] == "gp3" and
-          v["Size"] == 4 and v["Iops"] == 4000 and v.get("Throughput") == 250 and
+          v["Size"] == 8 and v["Iops"] == 4000 and v.get("Throughput") == 250 and
           v["Encrypted"], "moto's disk: %s" % json.dumps(v, default=str))
     check(tags.get("team") == "storage" and tags.get("CSIVolumeName") ==
           pv["metadata"]["name"] and tags.get("kubernetes.io/created-for/pvc/name") ==
           "disk", "moto's tags: %s" % tags)
-    log("EBS: %s in us-east-1b, gp3 4 GiB 4000 iops 250 MiB/s, encrypted, tagged" % vid)
+    log("EBS: %s in us-east-1b, gp3 8 GiB 4000 iops 250 MiB/s, encrypted, tagged" % vid)
 
     name = "csi-" + hashlib.sha256((vid + DRIVER + "moto-node").encode()).hexdigest()
 
@@ -78,12 +80,12 @@ def part_ebs(api, ec2):
     log("EBS: attached to %s at %s" % (iid, dev))
 
     kubectl("patch", "pvc", "disk", "--type=merge", "-p",
-            json.dumps({"spec": {"resources": {"requests": {"storage": "6Gi"}}}}))
-    poll(lambda: ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["Size"] == 6, 60,
-         "moto's disk grown to 6 GiB")
-    poll(lambda: api.pv(pv["metadata"]["name"])["spec"]["capacity"]["storage"] == "6Gi",
-         30, "PV capacity 6Gi")
-    log("EBS: grown to 6 GiB")
+            json.dumps({"spec": {"resources": {"requests": {"storage": "10Gi"}}}}))
+    poll(lambda: ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["Size"] == 10, 60,
+         "moto's disk grown to 10 GiB")
+    poll(lambda: api.pv(pv["metadata"]["name"])["spec"]["capacity"]["storage"] == "10Gi",
+         30, "PV capacity 10Gi")
+    log("EBS: grown to 10 GiB")
 
     delete_pods("user")
     poll(lambda: ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["State"] ==

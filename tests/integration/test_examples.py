@@ -182,7 +182,18 @@ def peers_accepts(binary, args, hostname):
             return re.search(r'msg=starting .*', output()) or \
                 re.search(r'msg="starting".*', output())
         line = poll(started, 30, "berth-peers %s to start" % " ".join(args)).group(0)
-        mode = "once" if "--once" in args else "sidecar"
+        flags = {x.lstrip("-").split("=", 1)[0] for x in args
+                 if x.startswith("-")}
+        # As peer-finder: -on-start with nothing else to do (no -on-change,
+        # --render or --http-endpoint) runs the hook once and exits (an
+        # init container); berth-peers calls that mode on-start.
+        if "once" in flags:
+            mode = "once"
+        elif "on-start" in flags and not flags & {"on-change", "render",
+                                                  "http-endpoint"}:
+            mode = "on-start"
+        else:
+            mode = "sidecar"
         check(" self=%s." % hostname in line and " mode=%s" % mode in line and
               " namespace_from=" in line,
               "berth-peers %s: started as %r, want self %s, mode %s"
