@@ -155,10 +155,11 @@ static bool probe_forbidden(prov_controller_t *c,
 void prov_api_probe_access(prov_controller_t *c)
 {
   bool pv_patch = !probe_forbidden(c, &berth_k8s_res_persistentvolumes, false);
-  /* Update is asked only where patch is refused: under deploy/'s RBAC
-   * (patch granted, update not) berth makes no request it may not. */
+  /* Update matters only where patch is refused: deploy/'s ClusterRole
+   * grants patch and not update on PVs, and a refused probe is an RBAC
+   * denial in the API server's audit log for nothing. */
   bool pv_update =
-      pv_patch || !probe_forbidden(c, &berth_k8s_res_persistentvolumes, true);
+      !pv_patch && !probe_forbidden(c, &berth_k8s_res_persistentvolumes, true);
   bool claim_patch =
       !probe_forbidden(c, &berth_k8s_res_persistentvolumeclaims, false);
 

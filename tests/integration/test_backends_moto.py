@@ -48,8 +48,8 @@ def part_ebs(api, ec2):
                                  "encrypted": "true", "tagSpecification_1": "team=storage"},
                          binding="WaitForFirstConsumer", provisioner=EBS,
                          allowVolumeExpansion=True))
-    # 8 GiB: gp3 allows 500 IOPS per GiB, so 4,000 IOPS are valid (berth
-    # caps what AWS would refuse; moto does not check).
+    # 8 GiB: gp3 allows 500 IOPS per GiB, and berth caps what a class asks
+    # at that (4,000 IOPS on 4 GiB would be capped to 3,000).
     create(claim("disk", "gp3", size="8Gi", modes=("ReadWriteOnce",)))
     create(pod("user", "moto-node", "disk"))
     wait_bound(api, ["disk"], 60)
@@ -63,7 +63,7 @@ def part_ebs(api, ec2):
     check(tags.get("team") == "storage" and tags.get("CSIVolumeName") ==
           pv["metadata"]["name"] and tags.get("kubernetes.io/created-for/pvc/name") ==
           "disk", "moto's tags: %s" % tags)
-    log("EBS: %s in us-east-1b, gp3 4 GiB 4000 iops 250 MiB/s, encrypted, tagged" % vid)
+    log("EBS: %s in us-east-1b, gp3 8 GiB 4000 iops 250 MiB/s, encrypted, tagged" % vid)
 
     name = "csi-" + hashlib.sha256((vid + DRIVER + "moto-node").encode()).hexdigest()
 
@@ -82,10 +82,10 @@ def part_ebs(api, ec2):
     kubectl("patch", "pvc", "disk", "--type=merge", "-p",
             json.dumps({"spec": {"resources": {"requests": {"storage": "10Gi"}}}}))
     poll(lambda: ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["Size"] == 10, 60,
-         "moto's disk grown to 6 GiB")
+         "moto's disk grown to 10 GiB")
     poll(lambda: api.pv(pv["metadata"]["name"])["spec"]["capacity"]["storage"] == "10Gi",
          30, "PV capacity 10Gi")
-    log("EBS: grown to 6 GiB")
+    log("EBS: grown to 10 GiB")
 
     delete_pods("user")
     poll(lambda: ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["State"] ==
