@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # berth's image: berth-provisioner, berth-peers and berthctl in
 # /usr/local/bin, with exactly the shared libraries they load, the CA
 # bundle and a non-root user (65532). scripts/image builds the same image

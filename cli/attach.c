@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl attach, berthctl detach: manual attach and detach of EBS disks,
  * through the steps berth-provisioner's attacher uses
  * (provisioner/backends/ebs_attach.c): the

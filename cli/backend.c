@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: berth's provisioners and backends, and what every command
  * reads first (the StorageClasses and PersistentVolumes).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: the EBS backend as berthctl sees it (see ctl_backend.h).
  *
  * A PV's disk is its spec.csi.volumeHandle (vol-...); inspect asks EC2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: the EFS backend as berthctl sees it (see ctl_backend.h).
  *
  * efs-ap PVs (csi efs.csi.aws.com, volumeHandle fs-...::fsap-...): inspect

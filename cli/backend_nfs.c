@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: the NFS backend (see ctl_backend.h).
  *
  * A volume is a directory on an export. Where it is comes from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl claims, berthctl volumes: the claims and volumes of berth's
  * classes, with what the backend says beside what the API says. */
 #include "ctl_backend.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl completion bash|zsh: shell completion, generated from the same
  * command and flag tables that parse the command line, so that it cannot
  * drift from them. Names (claims, volumes, classes, namespaces, contexts)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: what the command files share.
  *
  * Layout (one file per command group, as CONTRIBUTING.md asks):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: the backends, as berthctl sees them.
  *
  * The provisioner's vtable (provisioner/backends/backend.h) already does

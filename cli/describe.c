@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl describe claim|volume NAME: everything about one, in the style
  * of kubectl describe, with the backend object's details and the Events. */
 #include "ctl_backend.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl doctor: is everything berth needs in place? One line per
  * check ("ok", "warn", "fail" or "skip"), and under each failure the fix.
  * Exit status 1 when a check failed.

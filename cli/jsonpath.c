@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: kubectl's JSONPath templates (-o jsonpath=, custom-columns,
  * --sort-by), see jsonpath.h.
  *

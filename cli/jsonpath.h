@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: kubectl's JSONPath templates, for -o jsonpath=TEMPLATE,
  * -o custom-columns=HEADER:PATH,... and --sort-by=PATH. */
 #ifndef BERTH_CTL_JSONPATH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: the Kubernetes side. The configuration is resolved exactly as
  * kubectl resolves it (lib/k8s: --kubeconfig, $KUBECONFIG, in-cluster,
  * ~/.kube/config; --context; -n), and every API error is printed with

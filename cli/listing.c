@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: lists as kubectl prints them (-o json|yaml|name|jsonpath=|
  * custom-columns=, --sort-by, NAME arguments), see ctl.h. */
 #include "ctl.h"

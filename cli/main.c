@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: inspect and repair the claims and volumes berth provisions.
  *
  * Entry point: the command table, help, dispatch, and the few helpers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: the command line.
  *
  * kubectl's rules: flags may come before or after the command and its

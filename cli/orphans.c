@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl orphans [--delete]: drift between the API and the backends,
  * both ways:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: printers (aligned tables, JSON, YAML, names) and the small
  * formats kubectl uses (AGE, access modes, quantities). */
 #include "ctl.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl: -o jsonpath=, -o custom-columns= and --sort-by checked when
  * the command line is parsed (a usage error, exit 2, before anything is
  * asked of the cluster), see ctl.h. Apart from listing.c so that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl peers SERVICE: the membership berth-peers would compute for a
  * StatefulSet's headless Service, from the same code (peer-discovery's
  * identity, resolve, members and render, linked as berth_peers_core):

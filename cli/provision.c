@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl provision, berthctl delete: manual operations for recovery.
  *
  * provision makes the storage of a class with the provisioner's own

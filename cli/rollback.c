@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berthctl rollback: lift what berth added to PersistentVolumes and claims
  * so that switching a class back to the tool berth replaced never leaves
  * an object nobody can finish deleting.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Find every library berth uses through pkg-config. A missing one stops the
 # configure with the Debian package that provides it.
 find_package(PkgConfig)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Write lib/build_commit.c with the git commit of the source tree, only
 # when it changed, so that a new commit relinks the programs and nothing
 # else rebuilds. Run at build time (cmake -P) by the berth_build_commit

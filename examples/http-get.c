@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* http-get: fetch a URL with libberth's HTTP client and print the status
  * and the body.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sigv4-sign: read a raw HTTP request on standard input and print it
  * signed with AWS Signature Version 4 (include/berth/sigv4.h).
  *

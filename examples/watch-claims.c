@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* watch-claims: print every PersistentVolumeClaim change until interrupted,
  * with libberth's Kubernetes client and informer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: the program's loop.
  *
  * Every --interval the membership is looked up (resolve.h); control.h

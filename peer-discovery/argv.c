@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: splitting a hook command into words, see hooks.h. */
 #include "hooks.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: the settle/hook state machine, see control.h. */
 #include "control.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: when to act on what DNS shows.
  *
  * A pure state machine (time is passed in, nothing is run here), so that

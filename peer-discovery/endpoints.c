@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: members from EndpointSlices, see endpoints.h. */
 #include "endpoints.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: a membership from a Service's EndpointSlices
  * (discovery.k8s.io/v1), the building block of `--source endpoints`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: a hook's environment, see event.h. */
 #include "event.h"
 

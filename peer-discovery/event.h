@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: what a hook is told about a membership change.
  *
  * Environment (on top of berth's own, which the hook inherits):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: atomic, change-only file updates, see files.h. */
 #include "files.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: writing rendered files.
  *
  * A file is replaced atomically (a temporary file in the same directory,

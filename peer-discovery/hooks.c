@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: running a hook process, see hooks.h. */
 #include "hooks.h"
 

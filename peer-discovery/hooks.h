@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: running a hook.
  *
  * A hook is a program run without a shell (posix_spawnp, argv as given:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: the HTTP endpoint, see http.h. */
 #include "http.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: the HTTP endpoint (--http-endpoint), on libmicrohttpd's
  * own thread:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: this member's identity, see identity.h. */
 #include "identity.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: who this member is.
  *
  * A StatefulSet pod's host name is "<set>-<ordinal>"; under the governing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: the install subcommand, see install.h. */
 #include "install.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: `berth-peers install DIR`, the init container that copies
  * the static berth-peers into a shared emptyDir, as peer-finder's users do
  * with `cp /peer-finder /work-dir/`:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: StatefulSet peer discovery over headless-service DNS.
  *
  * Entry point: options (options.h), signals, then the loop (app.h). Both

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: membership sets, see members.h. */
 #include "members.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: a membership, the set of peers found in DNS.
  *
  * Members are kept by name (the FQDN of their DNS record, checked and

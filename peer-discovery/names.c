@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: host name checks and ordinals, see names.h. */
 #include "names.h"
 

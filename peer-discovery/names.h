@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: the names of StatefulSet members.
  *
  * Kubernetes gives every StatefulSet pod the host name "<set>-<ordinal>"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: command-line options, see options.h. */
 #include "options.h"
 

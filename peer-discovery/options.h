@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: the command line.
  *
  * Every option may be spelled -flag or --flag (getopt_long_only), with its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: writing every --render file for a settled membership.
  *
  * Each spec is rendered (render.h) and written with peers_file_update

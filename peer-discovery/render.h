@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: configuration files rendered from the membership.
  *
  * --render KIND[,KEY=VALUE...]:PATH writes PATH whenever the rendered text

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: membership look-ups, see resolve.h. */
 #include "resolve.h"
 

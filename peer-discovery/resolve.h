@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: the membership as DNS gives it, through lib/dns.
  *
  * One look-up is: the SRV records of "<svc>.<ns>.svc.<zone>" (or of

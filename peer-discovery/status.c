@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: shared status and metrics, see status.h. */
 #include "status.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-peers: what the HTTP endpoint reports, shared between the loop
  * (which writes it) and libmicrohttpd's thread (which reads it). */
 #ifndef BERTH_PEERS_STATUS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the controller's API writes, each counted in the
  * metrics by verb and HTTP code. See controller_int.h. */
 #include "controller_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the run loop, see app.h.
  *
  * The main thread owns the life cycle. It waits for signals in slices of

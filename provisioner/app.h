@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the program's run loop: clients, backends, the HTTP
  * endpoint, leader election and the controller, and the signals that end
  * them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the EBS attacher; see attach.h. The protocol is
  * external-attacher's (kubernetes-csi/external-attacher, the CSI
  * attacher's "csi_handler.go"): finalizer first, then ControllerPublish

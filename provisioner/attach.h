@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the EBS attacher (the external-attacher protocol).
  *
  * Watches storage.k8s.io/v1 VolumeAttachments whose spec.attacher is ours

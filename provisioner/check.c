@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner --check-config, see check.h. */
 #include "check.h"
 

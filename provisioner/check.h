@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner --check-config: validate the flags and the environment
  * as the program would run with them, print what would be served, and
  * exit, touching nothing (no API server, no export, no AWS). Deployments

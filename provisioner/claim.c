@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: reading claims, classes and nodes, see claim.h. */
 #include "claim.h"
 

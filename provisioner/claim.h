@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: what the external provisioner protocol reads from
  * claims, StorageClasses and nodes (pure functions over their JSON).
  *

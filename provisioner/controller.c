@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the controller's life cycle: informers, their
  * handlers (which only queue keys), the workers, the drain, and the
  * scrape-time gauges. The state machines are in reconcile_claim.c and

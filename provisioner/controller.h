@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the controller, as main sees it.
  *
  * Three informers (claims, PVs, StorageClasses) feed one work queue keyed

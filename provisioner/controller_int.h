@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: what the controller's files share (controller.c,
  * api.c, reconcile_claim.c, reconcile_volume.c, usage.c). Not for main. */
 #ifndef BERTH_PROV_CONTROLLER_INT_H

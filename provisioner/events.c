@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the Event sender, see events.h.
  *
  * The recorder sends one request at a time, so a few lanes run side by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: Events on claims and PVs, sent from a thread of
  * their own.
  *

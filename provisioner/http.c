@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the HTTP endpoint, see http.h. */
 #include "http.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the HTTP endpoint (--http-endpoint, libmicrohttpd):
  *
  *   /healthz  200 "ok" while the process runs

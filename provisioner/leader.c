@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: leader election, see leader.h. */
 #include "leader.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: leader election on a coordination.k8s.io/v1 Lease,
  * as client-go's tools/leaderelection.
  *

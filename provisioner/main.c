@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the external provisioner.
  *
  * Entry point: options (options.h), logging, signals, then the run loop

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the string map, see map.h. Separate chaining with
  * FNV-1a hashes; the table doubles when it holds more keys than buckets. */
 #include "map.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: a small hash map from strings to pointers.
  *
  * Used by the work queue (its items by key) and the controller (claims it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: allocator settings and heap trimming; see memory.h. */
 #include "memory.h"
 

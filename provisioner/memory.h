@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: how the process uses the C library's allocator
  * (glibc malloc), so that its resident memory follows what it keeps.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: metrics, see metrics.h.
  *
  * Each metric family keeps its series in a small array searched linearly

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: metrics, written in the Prometheus text format
  * (version 0.0.4) for /metrics.
  *

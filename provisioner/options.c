@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: flags and environment, see options.h. */
 #include "options.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: command-line flags and environment.
  *
  * Flags follow the sig-storage external-provisioner where the meaning is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: provisioner names and their backends, see
  * provisioners.h. */
 #include "provisioners.h"

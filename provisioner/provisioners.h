@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: which provisioner names we serve and with which
  * backend (--provisioner NAME=BACKEND). Several names may share a backend
  * kind; each name gets its own backend instance. Read-only once made, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: building the PV, see pv.h. */
 #include "pv.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the PersistentVolume for a provisioned claim, built
  * exactly as the external provisioner protocol wants it (see
  * CONTRIBUTING.md and sig-storage-lib-external-provisioner's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the work queue, see queue.h.
  *
  * Every key the queue knows has one item in a map: its flags (dirty: to be

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the work queue, keyed by object.
  *
  * As client-go's rate-limited work queue, which the sig-storage provisioner

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the claim state machine.
  *
  * A claim is ours when its volume.kubernetes.io/storage-provisioner (or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the PV state machine.
  *
  * A PV is ours when pv.kubernetes.io/provisioned-by or migrated-to names

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the informers' transforms; see trim.h. */
 #include "trim.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the informers' transforms (berth_k8s_transform_fn):
  * what of each claim, PV and StorageClass the controller keeps.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: volume usage for /metrics.
  *
  * Every interval, each Bound PV of ours is measured with its backend's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: which of our backends, if any, owns a PV.
  *
  * As sig-storage-lib-external-provisioner's isProvisionerForVolume: a PV

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* informer-bench: how fast and how big libberth's informer is.
  *
  *   informer-bench populate CLAIMS VOLUMES THREADS

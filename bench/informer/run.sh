@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/informer: time and peak RSS for libberth's informer to list and
 # watch 10,000 PersistentVolumeClaims and 10,000 PersistentVolumes into its
 # cache, end-to-end watch events per second, and the watch decoder's events

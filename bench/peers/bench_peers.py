@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-peers benchmark: how long from a DNS change to the hook running,
 and how much memory berth-peers keeps.
 

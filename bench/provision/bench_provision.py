@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/provision: N claims created at once; figures from the outside.
 
     bench_provision.py BERTH-PROVISIONER N [PROVISIONER FLAGS...]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/provision: 1,000 claims created at once against berth-provisioner
 # (release build, NFS backend) on the test bed; prints claims per second,
 # p50/p99 time from claim to Bound, API requests per claim and the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/scale: berth-provisioner's memory and idle cost among many
 claims and PVs that are not its own.
 

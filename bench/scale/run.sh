@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/scale: berth-provisioner's resident memory, time to settle and idle
 # CPU among N claims + N PVs of another provisioner and M claims of its own
 # (release build, the bed's imitation API server and ganesha). Not part of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench/scale: create many objects on the test API server, fast.
  *
  *   scale-populate foreign N THREADS

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Where a process's resident memory is, from /proc/PID/smaps, as
 key=value lines (KiB):
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """bench/sigv4: botocore's SigV4 signatures per second on one thread, for
 the same request as sigv4-bench.c (POST / to EC2 with a form body, a
 session token). Each iteration calls SigV4Auth.add_auth() on the request

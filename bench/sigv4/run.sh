@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/sigv4: SigV4 signatures per second on one thread, libberth beside
 # botocore on the same machine. Not part of the test run.
 #

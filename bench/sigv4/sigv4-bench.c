@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench/sigv4: SigV4 signatures per second on one thread, for a typical
  * EC2 request (POST /, form body, Host and Content-Type signed, temporary
  * credentials with a session token).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: AWS client core: configuration, the credential chain, endpoints,
  * and signed calls with retries.
  *

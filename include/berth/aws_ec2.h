@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: EC2 volumes and instances (Query API, version 2016-11-15).
  *
  * The calls the EBS backend, the attacher and the resizer need:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: EFS access points, file systems and mount targets (REST-JSON API,
  * version 2015-02-01).
  *

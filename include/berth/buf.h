@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: a growable byte buffer and small string helpers.
  *
  * A berth_buf_t is embedded (berth_buf_init/berth_buf_cleanup). Its data is

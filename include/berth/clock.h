@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: an injectable clock and random source.
  *
  * Code that waits, expires or jitters takes a berth_clock_t and a

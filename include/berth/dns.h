@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: DNS look-ups through c-ares, for Kubernetes service discovery.
  *
  * A berth_dns_t is one c-ares channel with its servers, per-try timeout,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Durations on the command line ("500ms", "15s", "1m30s", "2h"), one strict
  * parser for the three programs.
  *

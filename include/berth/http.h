@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: an HTTP/1.1 and HTTP/2 client over libcurl.
  *
  * A berth_http_client_t holds one libcurl easy handle and one multi handle,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: safe, typed access to JSON through jansson.
  *
  * Kubernetes and AWS objects arrive from the network and may be malformed

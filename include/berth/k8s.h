@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: a Kubernetes API client.
  *
  * Three layers, each usable on its own:

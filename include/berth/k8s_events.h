@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: recording core/v1 Events on Kubernetes objects.
  *
  * As client-go's record.EventRecorder, so that a retry loop never floods

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: an informer, a local cache of one resource kept in step with the
  * API server by list then watch.
  *

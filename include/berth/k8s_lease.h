@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: coordination.k8s.io/v1 Lease objects, the building block of
  * leader election (the election itself lives in the provisioner).
  *

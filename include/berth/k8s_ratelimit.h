@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: a token-bucket rate limiter for API clients.
  *
  * The bucket holds at most `burst` tokens and gains `qps` tokens a second;

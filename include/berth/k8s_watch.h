@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: Kubernetes watch events and their incremental decoder.
  *
  * A watch response is a stream of JSON objects, one per line:

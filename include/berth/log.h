@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: structured logging, one line per event, secrets never written.
  *
  * Libraries return errors; programs log them once, where they are handled.

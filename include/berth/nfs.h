@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: a small synchronous NFS client over libnfs (NFSv3 and NFSv4).
  *
  * A berth_nfs_t is one mounted export, reached through a libnfs URL:

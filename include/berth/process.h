@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: the standard process_* metrics of Prometheus client libraries
  * (CPU time, memory, file descriptors, start time), read from /proc, for
  * the programs' /metrics endpoints. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kubernetes resource quantities ("10Gi", "500M", "1.5Gi", "1e9") as
  * bytes, for claims' storage requests, PVs' capacity and berthctl's
  * --size: one exact parser for the provisioner and berthctl.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: AWS Signature Version 4, as a pure function.
  *
  * berth_sigv4_sign() takes one HTTP request (method, path, query, headers,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: status codes and error detail shared by every libberth module.
  *
  * Every fallible libberth function returns a berth_status_t and, when the

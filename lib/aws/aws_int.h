@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the files of lib/aws (berth__aws_* names). Not a
  * public header: tests may include it (tests/unit/test_aws_*.c) to reach
  * the pieces below directly. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AWS client: signing, retries with a retry quota, a pool of HTTP
  * connections, and berth_aws_t. See include/berth/aws.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The AWS configuration snapshot, see lib/aws/aws_int.h: options and the
  * environment variables the SDKs read, copied once. */
 #include "aws_int.h"

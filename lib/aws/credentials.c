@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The credential provider chain, see include/berth/aws.h.
  *
  * The order is the SDKs' default chain (botocore's

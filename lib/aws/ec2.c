@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EC2 calls (Query API, version 2016-11-15), see include/berth/aws_ec2.h.
  *
  * A request is a form body "Action=...&Version=2016-11-15&..." POSTed to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EC2 answers (Query API 2016-11-15, XML) into berth structs, and their
  * cleanup. See include/berth/aws_ec2.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EFS calls (REST-JSON, version 2015-02-01), see include/berth/aws_efs.h.
  *
  * Shapes from botocore's efs/2015-02-01/service-2.json:

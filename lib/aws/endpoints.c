@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Endpoint resolution for EC2, EFS and STS, see include/berth/aws.h.
  *
  * A hand-written equivalent of the SDKs' endpoint rule sets

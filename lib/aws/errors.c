@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AWS error codes: classification and parsing of error bodies, see
  * include/berth/aws.h.
  *

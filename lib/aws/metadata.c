@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Credentials and region from the instance metadata service (IMDSv2) and
  * from the container credentials endpoint (ECS, EKS Pod Identity). See
  * lib/aws/aws_int.h.

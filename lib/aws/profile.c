@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The shared credentials and config files (~/.aws/credentials,
  * ~/.aws/config), see lib/aws/aws_int.h.
  *

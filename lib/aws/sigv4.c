@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AWS Signature Version 4, see include/berth/sigv4.h.
  *
  * Reference: AWS General Reference, "Signature Version 4 signing process"

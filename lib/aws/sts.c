@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* STS AssumeRoleWithWebIdentity and AssumeRole (Query protocol, version
  * 2011-06-15), for the credential chain. See lib/aws/aws_int.h.
  *

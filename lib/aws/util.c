@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers of lib/aws: form encoding, times, UUIDs, token files,
  * URLs. See lib/aws/aws_int.h. */
 #include "aws_int.h"

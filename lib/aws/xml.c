@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small XML trees over expat, for EC2 and STS answers; see
  * lib/aws/aws_int.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* DNS look-ups through c-ares, see include/berth/dns.h.
  *
  * Written for c-ares 1.18 (Debian bookworm): ares_getaddrinfo for

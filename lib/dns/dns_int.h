@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lib/dns internals exposed for tests and fuzz targets; not public API. */
 #ifndef BERTH_DNS_INT_H
 #define BERTH_DNS_INT_H

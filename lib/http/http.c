@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The HTTP client's life cycle and entry points, see include/berth/http.h.
  * The transfer itself is in http_transfer.c. */
 #include "berth/http.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the files of lib/http; not part of the public API.
  *
  *   http.c           the client's life cycle, berth_http_do, berth_http_stream

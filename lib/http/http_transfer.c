@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One HTTP transfer through libcurl, for berth_http_do and
  * berth_http_stream (lib/http/http.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pure helpers of the HTTP client: status mapping, Retry-After parsing,
  * header matching and URL descriptions. See include/berth/http.h. */
 #include "berth/http.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Safe typed JSON access over jansson, see include/berth/json.h. */
 #include "berth/json.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The credentials a client sends, kept fresh. See lib/k8s/k8s_int.h.
  *
  * Three sources, as client-go's transport uses them:

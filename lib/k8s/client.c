@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Kubernetes client: HTTP connection pool, credentials, rate limit,
  * retries and back-off. See include/berth/k8s.h and lib/k8s/k8s_int.h.
  *

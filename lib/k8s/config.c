@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Where a client's configuration comes from, see include/berth/k8s.h.
  *
  * The order is controller-runtime's config.GetConfig (pkg/client/config),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The conflict loop: retry on 409 Conflict with a bound, as client-go's
  * retry.RetryOnConflict, and the get-mutate-update helper built on it.
  * See include/berth/k8s.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Event recorder: core/v1 Events with count aggregation and a spam
  * filter, as client-go's tools/record (events_cache.go). See
  * include/berth/k8s_events.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Exec credential plugins (client.authentication.k8s.io ExecCredential),
  * as client-go's plugin/pkg/client/auth/exec runs them: the command is run
  * directly (never through a shell) with its args, the caller's environment

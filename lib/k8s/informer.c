@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The informer: list, watch, resume, relist on 410; its life cycle and
  * cache reads. See include/berth/k8s_informer.h.
  *

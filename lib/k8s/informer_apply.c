@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The informer's changes to its cache: one watch event, or a relist that
  * is staged page by page and committed at its end; both go through the
  * transform. See lib/k8s/informer_int.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The informer's cache: objects by "namespace/name", plus a label index and
  * custom indexes. See lib/k8s/informer_int.h.
  *

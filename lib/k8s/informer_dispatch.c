@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The informer's dispatcher thread: a queue of notifications, the
  * handlers, and the periodic resync. See lib/k8s/informer_int.h. */
 #include <pthread.h>

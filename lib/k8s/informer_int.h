@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The informer's internals: its indexed cache (informer_cache.c, not
  * thread-safe: the informer guards it with its lock), its state
  * (informer.c) and its dispatcher thread (informer_dispatch.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The compact cache's store: key -> JSON text, in blocks of memory mapped
  * apart from malloc's heap. See lib/k8s/informer_int.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals shared by the files of lib/k8s; not part of the public API.
  *
  *   util.c        time stamps, base64, URL escaping, small file reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kubeconfig files: load, merge, select a context. See
  * berth_k8s_config_from_kubeconfig in include/berth/k8s.h; what a
  * cluster's and a user's fields mean is in kubeconfig_fields.c.

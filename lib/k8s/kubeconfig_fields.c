@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The fields of kubeconfig clusters and users (clientcmd/api/v1): what
  * they mean and how client-go validates them (validation.go). Errors name
  * the file and the field. See lib/k8s/kubeconfig_int.h. */

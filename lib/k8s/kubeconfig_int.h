@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kubeconfig internals shared by kubeconfig.c (load, merge, select) and
  * kubeconfig_fields.c (cluster and user fields). */
 #ifndef BERTH_K8S_KUBECONFIG_INT_H

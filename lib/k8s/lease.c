@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* coordination.k8s.io/v1 Leases, see include/berth/k8s_lease.h. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A token-bucket rate limiter, see include/berth/k8s_ratelimit.h. */
 #include "berth/k8s_ratelimit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Resource types, API paths and small object accessors. See
  * include/berth/k8s.h. Paths follow the API conventions:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kubernetes Status objects to berth_error_t, see include/berth/k8s.h.
  *
  * API errors arrive as a meta/v1 Status (API conventions, "Response Status

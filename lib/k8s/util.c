@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small helpers shared by lib/k8s: files, base64, time stamps, escaping.
  * See lib/k8s/k8s_int.h. */
 #include <errno.h>

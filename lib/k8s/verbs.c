@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The API verbs on any resource: get, list (paged), create, update,
  * patch, delete. See include/berth/k8s.h; paths are built in resource.c. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The watch verb, see berth_k8s_watch in include/berth/k8s.h: a streamed
  * GET with watch=true whose bytes go through the incremental decoder
  * (watch_decoder.c) as they arrive. */

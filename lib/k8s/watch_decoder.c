@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The incremental watch-stream decoder, see include/berth/k8s_watch.h.
  *
  * The API server writes each watch event as one JSON object followed by a

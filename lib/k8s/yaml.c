@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* YAML documents to jansson trees, for kubeconfig files (lib/k8s).
  *
  * libyaml's document API composes the file; we turn the first document

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* YAML to JSON for kubeconfig files (lib/k8s/yaml.c); internal. */
 #ifndef BERTH_K8S_YAML_INT_H
 #define BERTH_K8S_YAML_INT_H

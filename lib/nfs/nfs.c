@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small synchronous NFS client over libnfs, see include/berth/nfs.h.
  *
  * libnfs owns the nfs_ prefix: everything here is berth_nfs_ (public) or

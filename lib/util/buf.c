@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Growable byte buffer, see include/berth/buf.h. */
 #include "berth/buf.h"
 

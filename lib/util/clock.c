@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* System clock, random source and backoff, see include/berth/clock.h. */
 #include "berth/clock.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Decimal digits to exact integers, for durations and quantities (see
  * util_int.h). No floating point: a double cannot hold every value these
  * grammars can write, and converting one to an integer is undefined

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One strict duration parser for the three programs, see
  * include/berth/duration.h. Go's time.ParseDuration is the model
  * (src/time/format.go): the same units, the same "<number><unit>..."

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Structured logging with redaction, see include/berth/log.h. */
 #include "berth/log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth: process_* and build_info metrics, see process.h.
  *
  * The names, types and units are those of the Prometheus client

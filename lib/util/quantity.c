@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Kubernetes resource quantities as bytes, see include/berth/quantity.h.
  *
  * The value is digits * 10^e10 * 2^e2 with e2 in {0, 10, ..., 60}. It is

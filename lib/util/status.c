@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Status codes and error detail, see include/berth/status.h. */
 #include "berth/status.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Small string helpers, see include/berth/buf.h. */
 #include "berth/buf.h"
 

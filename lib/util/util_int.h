@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* lib/util internals shared by its files; not part of the public API. */
 #ifndef BERTH_UTIL_INT_H
 #define BERTH_UTIL_INT_H

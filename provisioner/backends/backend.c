@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The backend vtable's dispatch and the helpers backends share, see
  * backend.h. */
 #include "backends/backend.h"

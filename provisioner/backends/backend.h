@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the interface every storage backend sits behind.
  *
  * A backend (NFS sub-directories today; EFS and EBS later) turns a claim

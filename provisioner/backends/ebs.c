@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EBS backend: the vtable of backends/backend.h over EC2 volumes (see
  * backends/ebs.h for the parameters and guarantees).
  *

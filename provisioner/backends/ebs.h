@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the EBS backend (block disks through the EC2 API).
  *
  * Class parameters, as aws-ebs-csi-driver's (so moving a class is a

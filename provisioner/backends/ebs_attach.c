@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EBS attach and detach steps on the EC2 side, see ebs_attach.h. */
 #include "backends/ebs_attach.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* EBS attach and detach steps on the EC2 side, shared by berth-provisioner's
  * attacher (provisioner/attach.c, VolumeAttachment objects) and berthctl
  * attach/detach (cli/attach.c): find a volume's attachment to an instance,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EBS backend's class parameters, sizes and templates: pure functions,
  * no I/O (see backends/ebs.h). The limits are EC2's per volume type
  * (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-volume-types.html)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EFS backend: access points (efs-ap, as aws-efs-csi-driver) and
  * sub-directories through the NFS backend (efs-dir). See backends/efs.h.
  *

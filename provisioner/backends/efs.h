@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the EFS backend.
  *
  * Class parameters, as aws-efs-csi-driver's plus berth's own efs-dir mode:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The NFS sub-directory backend: the vtable of backends/backend.h over
  * lib/nfs. See backends/nfs.h for the parameters and the guarantees, and
  * nfs_int.h for how the work is split between files.

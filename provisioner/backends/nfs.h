@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the NFS sub-directory backend.
  *
  * Each volume is a directory on an NFS export, reached in user space with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* One NFS connection per export, made on first use and reused.
  *
  * A berth_nfs_t is not thread-safe, so each export's connection has its

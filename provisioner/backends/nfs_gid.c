@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gid allocation for gidRangeStart/gidRangeEnd (as aws-efs-csi-driver's
  * access points do): each volume gets the lowest gid of the range that no
  * other volume has, set as its directory's group and recorded on its PV

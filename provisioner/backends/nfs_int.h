@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Internals of the NFS backend shared between its files (berth__nfsb_):
  *
  *   nfs.c       the vtable: provision, delete, usage

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The NFS backend's StorageClass parameters (see backends/nfs.h): parsed
  * and checked in one place, for validate and for every call that needs
  * them. Messages name the parameter at fault. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pathPattern expansion and path safety for the NFS backend: pure string
  * work, no I/O, so that a hostile claim is refused before anything is
  * sent to the server.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Walking, creating, removing and measuring directory trees on the
  * server, never following a symbolic link.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """berth's small Kubernetes API server for tests and demos (Python 3 stdlib).
 
 Run it as a package:

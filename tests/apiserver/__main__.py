@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Entry point: PYTHONPATH=tests /usr/bin/python3 -m apiserver --workdir DIR
 
 Writes in DIR: pki/ (CA and server certificate), tokens.csv,

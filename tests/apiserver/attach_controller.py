@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The attach/detach controller (kube-controller-manager's, as far as the
 tests need it): a VolumeAttachment for every (CSI PV, node) pair that a
 running pod with spec.nodeName uses through a bound claim, and none for a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A CA and a server certificate made at run time with the openssl CLI, and
 the kubeconfig that trusts them."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """In-process controllers: what kube-controller-manager (and, for
 WaitForFirstConsumer, kube-scheduler) do for storage.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """API errors as the real API server reports them: a `Status` object and an
 HTTP code (k8s.io/apimachinery/pkg/api/errors)."""
 

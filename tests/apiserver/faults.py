@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fault switches, the request log and the admin endpoint.
 
 The admin endpoint is plain HTTP on 127.0.0.1 (BERTH_K8S_ADMIN_URL); see

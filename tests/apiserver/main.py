@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Start the API server (see __main__.py)."""
 
 import argparse

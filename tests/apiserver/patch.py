@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """PATCH bodies: JSON Patch (RFC 6902), JSON Merge Patch (RFC 7386) and
 strategic merge patch.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Decoding of Kubernetes protobuf request bodies, for the few objects that
 kubectl's typed clients write: `kubectl create configmap|secret|namespace|
 serviceaccount|service` send application/vnd.kubernetes.protobuf and cannot

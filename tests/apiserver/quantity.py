@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Kubernetes resource quantities (k8s.io/apimachinery/pkg/api/resource).
 
 parse() turns "1Gi", "500m", "1e3" into an exact Fraction; canonical()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """RBAC authorization for service-account users, as kube-apiserver's RBAC
 authorizer decides (plugin/pkg/auth/authorizer/rbac).
 

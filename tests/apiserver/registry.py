@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The verbs (get, list, create, update, patch, delete, deletecollection)
 on top of the store, with the real API server's semantics: uid,
 creationTimestamp, generateName, optimistic concurrency, no-op updates that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The resource table, discovery documents and OpenAPI v3.
 
 Every resource the server serves is one Resource below. Discovery is the

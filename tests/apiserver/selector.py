@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Label and field selectors (k8s.io/apimachinery/pkg/labels and fields).
 
 Label selectors: comma-separated requirements `k`, `!k`, `k=v`, `k==v`,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """HTTPS, routing, authentication, content negotiation and watch streams.
 
 Paths (as the real API server):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Objects, resourceVersion and watch history.
 
 One counter (resourceVersion) for the whole store, as etcd's revision.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Per-kind behaviour: defaulting, status/spec separation, validation and
 admission, as the real API server's registry strategies and admission
 plugins do it (as far as berth needs).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Server-side printing: meta.k8s.io/v1 Table objects for `kubectl get`.
 
 Columns follow the real API server's printers (pkg/printers/internalversion)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Integration tests of berth's test API server over HTTPS: authentication,
 discovery, Status errors, resourceVersion and optimistic concurrency,
 finalizers, selectors, paging, watch (bookmarks, 410), patches, the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The real kubectl, unmodified, against berth's test API server: apply
 # (create and re-apply), get -o json|yaml|jsonpath|wide, get -w, describe,
 # patch, wait --for=jsonpath and --for=delete, delete, namespaces, a wrong

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Load: 10,000 claims and 10,000 volumes through the API, then full lists
 and a watch that replays them. Prints the figures; fails only when the
 server falls over or takes absurdly long (limits below).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Unit tests of the API server's pure parts (no server needed): quantities,
 selectors, JSON/merge/strategic patches, tables, RBAC decisions.
 

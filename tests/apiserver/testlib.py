@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A small Kubernetes API client for the apiserver tests (stdlib only).
 
 Reads the test bed's environment: BERTH_K8S_URL, BERTH_K8S_TOKEN_FILE,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Make (once per machine) the virtual environment with moto's server that
 # the bed's "moto" component runs, from the pinned tests/aws/moto-requirements.txt;
 # print its directory.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's fidelity, proven with botocore: real SDK clients (EC2,
 EFS, STS) call it and parse every answer with AWS's own service models;
 signatures botocore makes must verify, and broken ones must not.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth's AWS emulator and moto's server, asked the same questions about
 EC2 volumes and EFS access points (the calls berth's backends make), with
 botocore. The emulator must give the answer AWS documents (the reference

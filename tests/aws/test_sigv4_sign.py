@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Run examples/sigv4-sign on the official SigV4 suite's requests and
 compare its output with the suite's signed requests, byte for byte.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth's test bed: real servers on 127.0.0.1, on ports picked at run time.
 
     bed.py start [--dir DIR] [COMPONENT ...]   start, print `export` lines

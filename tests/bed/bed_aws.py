@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The "aws" component of berth's test bed: berth's AWS emulator
 (tests/aws/awsemu: EC2, EFS, STS, IMDSv2, container credentials, admin API)
 on 127.0.0.1, ports picked at run time.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The "dns" component of berth's test bed: dnsmasq on 127.0.0.1.
 
 dnsmasq (Debian dnsmasq-base) answers for a small model of Kubernetes DNS

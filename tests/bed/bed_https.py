@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The "https" component of berth's test bed: an HTTPS server for the HTTP
 client's tests (tests/bed/https_server.py), with its own PKI.
 

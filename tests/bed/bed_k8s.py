@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The "k8s" component of berth's test bed: the real Kubernetes control
 plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, built
 by tests/kube/build.sh) on 127.0.0.1, and the fault proxy in front of it.

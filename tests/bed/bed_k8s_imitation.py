@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The "k8s-imitation" component of berth's test bed: berth's own small Kubernetes API
 server (tests/apiserver/, Python 3 standard library) on 127.0.0.1.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The "moto" component of berth's test bed: moto's server (PyPI, pinned in
 tests/aws/moto-requirements.txt, installed by scripts/setup into a virtual
 environment through tests/aws/moto-venv.sh) on 127.0.0.1: a second,

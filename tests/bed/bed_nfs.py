@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The test bed's "nfs" component: nfs-ganesha (VFS FSAL) on 127.0.0.1.
 
 One ganesha.nfsd per bed exports a fresh directory under the bed's workdir

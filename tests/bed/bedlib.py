@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared helpers for berth's test bed components (Python 3 stdlib only).
 
 Every component module tests/bed/bed_<name>.py provides:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """An HTTPS server for berth's HTTP client tests (Python 3 stdlib only).
 
     https_server.py --cert C --key K --ca CA --ready FILE

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The fault-injecting proxy in front of the bed's real kube-apiserver.
 
 berth and the tests talk HTTPS to this proxy (BERTH_K8S_URL); it forwards

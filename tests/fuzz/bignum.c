@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* See bignum.h. Schoolbook arithmetic on fixed arrays. */
 #include "bignum.h"
 

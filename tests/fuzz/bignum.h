@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A small exact unsigned integer for the fuzz targets' oracles: values
  * are checked against arithmetic that cannot overflow, written
  * independently of the code under test. Fixed size; operations report

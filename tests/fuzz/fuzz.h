@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What every fuzz target shares: the libFuzzer entry point each one
  * defines, and a check that reports and aborts (libFuzzer and the replay
  * main both treat an abort as a finding). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the JSON AWS sends: EFS (lib/aws/efs.c) and the
  * credentials of IMDS and container endpoints (credentials.c). The first
  * byte picks the parser, the rest is the body. Invariants: success frees

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the EC2, STS and error XML AWS sends (lib/aws/ec2_xml.c,
  * sts.c, errors.c, xml.c). The first byte picks the parser, the rest is
  * the body. Invariants: a parse either succeeds and its result frees

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the one duration parser (berth_duration_parse), checked
  * against exact arithmetic: an independent reading of the grammar, each
  * part in whole nanoseconds (rounded down, as Go), the sum rounded up to

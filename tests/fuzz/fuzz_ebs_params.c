@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: EBS StorageClass parameters and tag templates
  * (provisioner/backends/ebs_params.c). The input is a JSON object
  * {"parameters": {...}, "bytes": N, "pvc": "...", "ns": "...", "pv":

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the informer's cache fed by watch events
  * (lib/k8s/informer_cache.c behind lib/k8s/watch_decoder.c), as the
  * informer applies them: ADDED and MODIFIED store the object under its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: berth's JSON parse and getters (lib/json/json.c), which
  * every API server, EFS and credential response goes through. The input
  * is "<path>\n<document>". Invariants: a getter that succeeds gives a

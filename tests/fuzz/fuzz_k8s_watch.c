@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the Kubernetes watch stream decoder
  * (lib/k8s/watch_decoder.c). The input is a stream of JSON lines, fed in
  * pieces whose sizes come from the input itself. Invariants: every event

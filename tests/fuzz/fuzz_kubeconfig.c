@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: kubeconfig loading (lib/k8s/yaml.c, kubeconfig.c,
  * kubeconfig_fields.c). The input is a kubeconfig file. Invariants: the
  * YAML to JSON step never produces more than its output bound, however

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: the NFS backend's StorageClass parameters
  * (provisioner/backends/nfs_opts.c). The input is a JSON object
  * {"defaults": {...}, "params": {...}}. Invariants of accepted options:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: NFS path patterns (provisioner/backends/nfs_path.c) and
  * the quoting of hostile values in messages (backend.c). The input is
  * lines: pathPattern, namespace, name, PV name, then a JSON object

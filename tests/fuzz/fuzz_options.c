@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: every program's command line (provisioner/options.c,
  * peer-discovery/options.c, cli/options.c) and through them the one
  * duration parser. The first byte picks the program; the rest, split at

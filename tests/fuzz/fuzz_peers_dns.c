@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: DNS SRV answers to peer sets: a raw answer as c-ares hands
  * it over (lib/dns/dns.c) turned into berth-peers' membership
  * (peer-discovery/resolve.c, members.c) for the service

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: berth-peers' renderers (peer-discovery/render.c) with
  * hostile peer names. The input is lines: a --render argument, then one
  * peer per line ("name [address...]"), added as the resolver would

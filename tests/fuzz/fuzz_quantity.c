@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: Kubernetes quantities (berth_quantity_parse/format),
  * checked against exact arithmetic. An independent reading of
  * resource.Quantity's grammar decides valid or not; bignum.c computes

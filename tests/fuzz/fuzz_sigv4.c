@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: SigV4 signing (lib/aws/sigv4.c), a pure function of the
  * request, credentials and time. The input is lines: flags (first byte),
  * method, path, query, region, service, access key, secret, token, time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A plain main for the fuzz targets when they are not built with
  * libFuzzer (gcc, or any build without BERTH_FUZZ): it feeds every file
  * named on the command line, or found in a directory named there, to

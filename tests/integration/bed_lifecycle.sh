@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The test bed's own contract, as a person uses it by hand:
 #   eval "$(scripts/bed start nfs dns)"; nfs-ls "$BERTH_NFS_URL";
 #   dig @127.0.0.1 -p PORT ...; scripts/bed stop

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Each program answers --help and --version with status 0 and its name,
 # version and git commit, and rejects an unknown option with status 2.
 set -u

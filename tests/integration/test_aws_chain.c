@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests: the credential chain against the emulator's STS
  * (AssumeRoleWithWebIdentity, AssumeRole), container endpoint and IMDSv2:
  * order, refresh before expiry, the failure modes, and that the

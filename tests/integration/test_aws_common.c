@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared helpers of the AWS integration tests, #included by
  * test_aws_*.c (not built alone): the bed's environment, the emulator's
  * admin API, an environment table for berth_aws_options_t.getenv, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests: libberth's EC2 calls against the emulator (which
  * checks every signature with botocore): the volume life cycle,
  * idempotent creates, paging and filters, modifications, tags, instances;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests: libberth's EFS calls against the emulator: access
  * points (create, idempotency, describe, paging, delete), file systems,
  * mount targets, errors, and retries of EFS's 429 ThrottlingException.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A TCP proxy on 127.0.0.1 for tests/integration/test_backend_nfs.c: it
  * forwards connections to a port of the bed's ganesha and can cut every
  * connection at once (with a reset), which is what a client sees when the

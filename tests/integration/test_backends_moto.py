@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """A second opinion on AWS: berth-provisioner's EBS and EFS backends
 against moto's server (tests/bed/bed_moto.py) instead of berth's emulator,
 on the real control plane, checked with botocore against moto:

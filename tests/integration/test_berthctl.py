@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berthctl against the test bed: berth-provisioner makes a few volumes on
 two classes of one export (flat and nested pathPatterns) in two
 namespaces; berthctl's claims, volumes and describe are compared with

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berthctl against the EBS backend: berth-provisioner makes a disk for a
 claim in the AWS emulator; `berthctl volumes -o json` shows its id, state
 and zone (DescribeVolumes); `berthctl attach PV --node N --yes` attaches

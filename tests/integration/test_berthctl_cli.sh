@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # berthctl's command line without any server: help on every command (with
 # examples), exit statuses (0 done, 1 error, 2 usage), flags that do not
 # belong to a command, attach/detach failing clearly without a cluster, and the

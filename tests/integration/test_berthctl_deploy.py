@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """deploy/: every kustomization renders with `kubectl kustomize`, its key
 fields are what berth needs (least-privilege RBAC, two leader-elected
 replicas, probes, scrape annotations, resources, a locked-down security

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """What berth relies on from the real Kubernetes control plane, proven on
 the bed's (kube-apiserver, kube-controller-manager, kube-scheduler):
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests of include/berth/dns.h against dnsmasq from the test
  * bed (tests/bed/bed_dns.py): a headless Service "web" in namespace
  * "default" of cluster.local backing a 3-member StatefulSet.

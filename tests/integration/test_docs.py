@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The docs' commands run: every fenced shell block of the READMEs and
 CONTRIBUTING.md marked `sh doctest` runs on the bed, so the docs cannot
 drift from what the programs do.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """examples/: every manifest applies to the bed's API server and reads back
 as written (class provisioners and parameters, berth-peers' arguments,
 volumeClaimTemplates' classes, claims that name a class of the examples),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # scripts/image: builds the OCI layout (Release build of its own, under a
 # temporary --out), which umoci reads back: the configuration (user 65532,
 # no entrypoint, CMD berth-provisioner), a root filesystem holding the three

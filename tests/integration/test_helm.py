@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """deploy/helm/berth with the real helm (scripts/tools/build helm):
 
   - `helm lint`, alone and with every values file in examples/;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests of the HTTP client (include/berth/http.h) against the
  * test bed's HTTPS server (tests/bed/https_server.py), run under
  * `bed.py run https`, which exports BERTH_HTTPS_*. */

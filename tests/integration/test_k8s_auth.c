@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests: how the client authenticates, against berth's test API
  * server: an exec credential plugin (tests/data/k8s-client/plugin/
  * exec-plugin.sh) run without a shell, with its args and env, cached until

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers shared by the k8s client's integration tests, which run under
  * `tests/bed/bed.py run k8s -- ...` (the environment names the API server:
  * KUBECONFIG, BERTH_K8S_URL, BERTH_K8S_TOKEN_FILE, BERTH_K8S_CA,

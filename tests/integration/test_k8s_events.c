@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests: Events (aggregation of repeats into count and
  * lastTimestamp, the per-object spam filter, re-creation of an Event that
  * went away) and Leases (create, get, conditional update), against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests: the informer against berth's test API server. A storm
  * of changes runs while the server drops watch streams (cleanly and by
  * aborting the connection), answers watches with 410 (ERROR events and

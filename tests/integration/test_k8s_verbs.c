@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration tests: every verb of the k8s client against berth's test API
  * server, Status decoding of real answers, the conflict loop, 429 with
  * Retry-After, 5xx back-off, and a wrong token. Run under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration test: examples/watch-claims prints every claim change once,
  * in order, across dropped watches and 410s, and exits 0 on SIGINT. Run
  * under `tests/bed/bed.py run k8s -- test_k8s_watch_claims PATH`, PATH

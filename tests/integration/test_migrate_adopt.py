@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Migration: the volumes the old tools made are adopted and reclaimed.
 
 Each tool's own example class (written from its docs: nfs-subdir's

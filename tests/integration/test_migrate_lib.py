@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the migration suite (test_migrate_*.py): the volumes each
 old tool left behind, written exactly as that tool writes them, so that the
 suite can switch their classes to berth and see them adopted.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """An NFSv4-only server (ganesha with Protocols = 4, no MOUNT service), as
 nfs-subdir users often have: berth connects the way a kernel mount does.
 

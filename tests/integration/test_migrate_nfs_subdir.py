@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Migration from nfs-subdir-external-provisioner by changing the image
 only: its whole deployment, as its deploy/ manifests and README describe
 it (written from them), runs berth-provisioner unchanged:

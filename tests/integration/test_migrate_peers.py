@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Migration from peer-finder: the argument lists of the Kubernetes contrib
 peer-finder's and kmodules/peer-finder's StatefulSet examples (written from
 their docs), given to berth-peers unchanged, against the bed's dnsmasq

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Rollback: `berthctl rollback` lifts what berth added, so that switching
 back to nfs-subdir-external-provisioner leaves no PV stuck Terminating and
 no claim that cannot be deleted.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A fake mongosh and mongod (by the name it is called as) for
 # test_mongodb_hook.py: every call is appended to $FAKE_MONGO/calls (and to
 # calls.<the hook's $BERTH_SELF>, one member's own), and

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """examples/mongodb's bootstrap, run as the manifest says: `berth-peers
 install` copies berth-peers-static into a work dir, then the bootstrap
 init container's exact command and args (/work-dir moved to a temporary

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner's metrics and deploy/monitoring's alerts, on a real run.
 
 A leader and a standby berth-provisioner serve NFS and EBS on the bed; a

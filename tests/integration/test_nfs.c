@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Integration test of lib/nfs against nfs-ganesha in the test bed
  * (tests/bed/bed_nfs.py), over NFSv3 (BERTH_NFS_URL) and NFSv4
  * (BERTH_NFS4_URL). What lands on the server is checked on disk under

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """What berth-peers accepts from DNS.
 
 1. Through the bed's dnsmasq: a dual-stack member, an AAAA-only member and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A hook for test_peers_static.py, built with musl-gcc (Debian musl-tools)
  * and linked dynamically against musl, so that it runs only in a root
  * filesystem with musl's loader (/lib/ld-musl-x86_64.so.1), as Alpine has.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-peers hooks in the field: a failing on-start retried with backoff
 (not a crash), a failing on-change retried with the same BERTH_ADDED, a
 hanging hook killed at --hook-timeout and retried, and SIGTERM during a

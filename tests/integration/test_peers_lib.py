@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the berth-peers integration tests (Python 3 stdlib only).
 
 Each test_peers_*.py script runs under `tests/bed/bed.py run dns -- ...`

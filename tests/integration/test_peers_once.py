@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-peers as an init container (--once): success, --timeout with a
 clear message when this member never appears or the Service is missing,
 --min-peers, and the ordered-start barrier --wait-for-lower-ordinals

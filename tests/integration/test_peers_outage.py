@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-peers when DNS is not there yet or goes away: the Service absent at
 first and then created; dnsmasq stopped and restarted on the same port
 (twice). No hang (queries go on and the endpoint answers), no crash, one

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # A hook for the berth-peers integration tests: records each run as
 # DIR/run.N.stdin (the peers it was given) and DIR/run.N.env (its BERTH_*
 # variables, sorted), then behaves as MODE says:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-peers against the bed's dnsmasq: a 12-member StatefulSet seen from
 web-3, then scaled to 15 and down to 10 (dnsmasq restarted on the same port
 each time). Checks the ordinal order, on-start with all 12 peers on

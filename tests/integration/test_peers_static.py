@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-peers-static, the copy the install init container makes, runs in
 root filesystems that have none of berth's libraries (as root: chroot):
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Test helper shared by integration tests that pause a server with
  * SIGSTOP: wait until every thread of it has really stopped. Include after
  * cmocka.h. */

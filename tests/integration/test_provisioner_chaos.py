@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner: exactly once under SIGKILL.
 
 200 claims are created while the provisioner is killed with SIGKILL at

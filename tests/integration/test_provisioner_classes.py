@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner: 50 claims across two StorageClasses on two exports
 (NFSv3 at the export's root, NFSv4 at a sub-directory exported as its own
 share) are all Bound, with exactly one directory each, the class's mode and

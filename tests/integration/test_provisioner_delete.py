@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner: deleting claims honours the class.
 
     archiveOnDelete "false"      directory removed (recursively, a symlink in

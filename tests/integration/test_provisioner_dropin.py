@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner as a drop-in for aws-ebs-csi-driver, aws-efs-csi-driver
 and nfs-subdir-external-provisioner: no silent wrong volume, every accepted
 parameter has its effect, checked at the AWS emulator (the CreateVolume it

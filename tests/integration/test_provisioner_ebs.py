@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner's EBS backend end to end, through kubectl, against the
 AWS emulator:
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """The real attach/detach controller (kube-controller-manager), through
 kubectl: an EBS claim provisioned by berth-provisioner, a pod using it
 that the real scheduler places on a node -> a VolumeAttachment (attacher

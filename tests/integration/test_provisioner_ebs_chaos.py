@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner's EBS backend under AWS faults and crashes:
 
   - 30% throttling and 5% 5xx on every AWS call: 100 claims -> 100/100 Bound

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner saves nothing once it no longer leads, even when a
 backend call was in flight (the AWS emulator keeps the new disk
 "creating", so the EBS backend sits polling DescribeVolumes):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the EBS backend's integration tests: the AWS emulator's
 admin API (tests/aws/README.md), nodes with zones (registered by the bed),
 pods the real scheduler places, classes that name

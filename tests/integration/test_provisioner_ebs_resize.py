@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner's EBS resizer (as external-resizer), through kubectl:
 a Bound gp3 claim in a class with allowVolumeExpansion grown from 2Gi to
 5Gi -> ModifyVolume in the emulator (the disk is 5 GiB), the PV's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner: nfs-subdir-external-provisioner's environment works
 unchanged. No --provisioner flag: PROVISIONER_NAME names the provisioner,
 NFS_SERVER and NFS_PATH its export (ports found through rpcbind, as a

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner: every claim Bound once the faults end.
 
   A. API faults during a burst of 60 claims: watches dropped every few

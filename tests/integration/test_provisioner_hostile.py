@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner: hostile claims are refused and nothing is written.
 
 Annotation values that would climb out of the export ("../x", "a/../../b"),

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner: two replicas with leader election.
 
   - A leads, B stands by (B ready as a standby, leader gauge 0, no writes);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for the berth-provisioner integration tests (Python 3 stdlib).
 
 Each test_provisioner_*.py runs under `tests/bed/bed.py run k8s nfs -- ...`

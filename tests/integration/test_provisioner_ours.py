@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner caches only its own claims and PVs: the transitions
 between "not ours" and "ours", seen through the informers' objects gauges
 and through what the provisioner does.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """berth-provisioner: WaitForFirstConsumer, allowedTopologies, and
 StorageClasses that are wrong.
 

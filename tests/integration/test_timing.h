@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Upper bounds on wall-clock time in tests. A bound is kept only where the
  * bound itself is the property under test (a cancel noticed within its
  * poll interval, a timeout that fires), measured from the event that

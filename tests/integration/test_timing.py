@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Upper bounds on wall-clock time in the Python tests (the C tests'
 test_timing.h): kept only where the bound is the property under test,
 measured from the event that matters, and scaled by BERTH_TIME_SCALE,

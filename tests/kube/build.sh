@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Build the real Kubernetes control plane (kube-apiserver,
 # kube-controller-manager, kube-scheduler) and etcd from this folder's Go
 # module into a per-machine cache keyed by the release, once.

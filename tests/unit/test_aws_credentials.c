@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the AWS credential chain and region resolution
  * (lib/aws/credentials.c, profile.c, config.c) with an injected
  * environment and the fixture files in tests/data/aws/. Nothing here

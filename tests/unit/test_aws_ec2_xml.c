@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: EC2 answer parsers (lib/aws/ec2_xml.c) on real EC2 bodies
  * from tests/data/aws/ (libcloud's and botocore's fixtures; see its
  * NOTICE), compared field by field with botocore's own

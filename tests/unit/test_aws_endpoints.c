@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: endpoint resolution (lib/aws/endpoints.c) against botocore's
  * endpoint rule-set tests for EC2, EFS and STS, in the checkout:
  * tests/data/aws/endpoint-tests-botocore/. Every case must

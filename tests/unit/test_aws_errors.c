@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: AWS error bodies and codes (lib/aws/errors.c) on real error
  * bodies from tests/data/aws/ (see its NOTICE) and on
  * EFS's JSON shape; the code -> berth status map; throttling codes. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: SigV4 (lib/aws/sigv4.c) beyond the official suite: errors,
  * flags the suite does not exercise, the key cache, date helpers, and
  * that no secret reaches an error message. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: SigV4 (lib/aws/sigv4.c) against the official AWS SigV4 test
  * suite in the checkout: tests/data/sigv4/v4/<case>/ (aws-c-auth's
  * layout; origin and license in tests/data/sigv4/NOTICE). Every case runs

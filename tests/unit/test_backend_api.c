@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the backend vtable (provisioner/backends/backend.c) with
  * the NFS backend, where no server is needed: refusals must come before
  * any I/O. The export named here is a closed port, so any attempt to

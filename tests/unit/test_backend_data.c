@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reading the backend tests' data files (tests/data/backends/): one value
  * per line, '#' comments, \xNN and \\ escapes, <empty> for "".
  *

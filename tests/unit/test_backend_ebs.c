@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the EBS backend's parameters, sizes, IOPS, tag templates,
  * zones and ClientToken (provisioner/backends/ebs_params.c). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EBS attacher (provisioner/attach.c) against the bed's API server and
  * the AWS emulator (run under tests/bed/bed.py run k8s nfs aws):
  *

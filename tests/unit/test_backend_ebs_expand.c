@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The EBS backend's expand (berth_backend_ebs_expand) against the AWS
  * emulator (run under tests/bed/bed.py run aws): a 1 GiB disk grown to
  * 5 GiB (ModifyVolume, then waiting for the modification); the same call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the EFS backend's path patterns and gid allocation
  * (provisioner/backends/efs.c). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of gid allocation from gidRangeStart/gidRangeEnd
  * (provisioner/backends/nfs_gid.c). */
 #include <stdarg.h>

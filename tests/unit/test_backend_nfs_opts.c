@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the NFS backend's StorageClass parameters
  * (provisioner/backends/nfs_opts.c), from tests/data/backends/params.json,
  * and of validate through the vtable. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the NFS backend's pathPattern expansion and path safety
  * (provisioner/backends/nfs_path.c): expansions from
  * tests/data/backends/patterns.txt, hostile claim values from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: dynamic buffer and string helpers (lib/util/buf.c, str.c). */
 #include <setjmp.h>
 #include <stdarg.h>

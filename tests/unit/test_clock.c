@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: injectable clock, random source, backoff, time format. */
 #include <setjmp.h>
 #include <stdarg.h>

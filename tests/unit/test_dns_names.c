@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the pure DNS name helpers of include/berth/dns.h, and for
  * the argument checks of the resolver that need no server. */
 #include <setjmp.h>

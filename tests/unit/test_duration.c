@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the one duration parser of the three programs
  * (lib/util/duration.c): Go's units, integer arithmetic, no sign, no
  * white space, no NaN or infinity, a maximum, errors naming the flag. */

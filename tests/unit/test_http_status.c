@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the HTTP client's pure helpers: the status mapping and
  * Retry-After parsing (include/berth/http.h). No network. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: safe typed JSON access (lib/json/json.c). */
 #include <setjmp.h>
 #include <stdarg.h>

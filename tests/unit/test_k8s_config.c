@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: kubeconfig parsing, merging and resolution, in-cluster
  * configuration, exec credential output (lib/k8s/kubeconfig.c, config.c,
  * exec.c). Fixtures: tests/data/k8s-client/kubeconfig and exec. */

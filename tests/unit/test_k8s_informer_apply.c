@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the informer's changes to its cache through a transform
  * (lib/k8s/informer_apply.c) and the compact store (informer_store.c),
  * without a server: watch events and relists

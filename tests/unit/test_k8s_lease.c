@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: reading a Lease (lib/k8s/lease.c). Its counts are int32 in
  * the API; a hostile or broken server's larger values are refused, since
  * the leader multiplies leaseDurationSeconds by 1000 (issue 14). */

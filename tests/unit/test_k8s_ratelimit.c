@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the token-bucket rate limiter (lib/k8s/ratelimit.c) with an
  * injected clock: no real sleeps. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: Kubernetes Status decoding (lib/k8s/status.c). Fixtures:
  * tests/data/k8s-client/status. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the incremental watch decoder (lib/k8s/watch_decoder.c):
  * chunks of every size, partial lines, oversize lines, garbage. Fixtures:
  * tests/data/k8s-client/watch. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: structured logging and redaction (lib/util/log.c).
  *
  * The redaction tests are the proof that Authorization headers, bearer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-peers settling, gating, debouncing and hook retries
  * (peer-discovery/control.c), with time passed in by hand. */
 #include <setjmp.h>

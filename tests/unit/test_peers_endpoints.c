@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-peers members from EndpointSlices
  * (peer-discovery/endpoints.c), on tests/data/peers/endpoints/slices.json:
  * a dual-stack Service's two slices (merged), conditions absent, not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-peers hooks (peer-discovery/hooks.c, argv.c, event.c):
  * word splitting, the environment, and real child processes for standard
  * input, streamed output, exit codes, timeouts and cancellation. */

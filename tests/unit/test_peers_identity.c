@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-peers names, ordinals and identity
  * (peer-discovery/names.c, identity.c). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-peers membership sets (peer-discovery/members.c). */
 #include <setjmp.h>
 #include <stdarg.h>

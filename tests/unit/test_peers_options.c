@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-peers options, durations, the endpoint address and
  * the metrics text (peer-discovery/options.c, http.c, status.c). */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-peers renderers and file updates
  * (peer-discovery/render.c, files.c) against the expected files in
  * tests/data/peers/expected/, which the integration tests also use. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-provisioner's metrics (provisioner/metrics.c): the
  * sig-storage names, cumulative histogram buckets, label escaping, the
  * usage gauges and the scrape-time collector. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-provisioner's flags and environment
  * (provisioner/options.c). */
 #include <setjmp.h>

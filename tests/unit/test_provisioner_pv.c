@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: reading claims and classes (provisioner/claim.c) and
  * building the PV (provisioner/pv.c), against fixtures in
  * tests/data/provisioner/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-provisioner's work queue (provisioner/queue.c):
  * deduplication, one worker per key, per-key exponential backoff with
  * jitter under a fake clock, delays, forget, shutdown, and a threaded

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth-provisioner's informer transforms (provisioner/trim.c):
  * which claims and PVs are ours and kept, which are left out, and what is
  * cut from what is kept. */

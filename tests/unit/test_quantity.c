@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: Kubernetes quantities (lib/util/quantity.c), exact as
  * resource.Quantity reads them. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: status codes and error detail (lib/util/status.c). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: berth_utf8_len (lib/util/str.c), RFC 3629 exactly. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """berth's AWS emulator for tests: EC2 (Query, 2016-11-15), EFS (REST-JSON,
 2015-02-01), STS (AssumeRoleWithWebIdentity, AssumeRole,
 GetCallerIdentity), IMDSv2 and the container-credentials endpoint, on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run the emulator: python3 -m awsemu --ready FILE [options].
 
 Binds its four servers to 127.0.0.1 on ports the kernel picks, then writes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's shared state: account, credentials, faults, counters.
 
 One Emulator object is shared by all servers; its lock (an RLock) guards

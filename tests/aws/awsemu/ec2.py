@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """EC2 Query API (version 2016-11-15): volumes, attachments,
 modifications, tags, instances, availability zones.
 

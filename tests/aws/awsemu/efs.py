@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """EFS REST-JSON API (version 2015-02-01): access points, file systems,
 mount targets.
 

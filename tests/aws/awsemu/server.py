@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emulator's HTTP servers: the AWS API (EC2, EFS, STS on one port, as
 behind AWS_ENDPOINT_URL), IMDSv2, the container-credentials endpoint and
 the admin API, each a ThreadingHTTPServer on 127.0.0.1."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Verify a request's SigV4 signature with botocore (an implementation
 independent of berth's): rebuild the request from what arrived, let
 botocore's SigV4Auth compute the canonical request, string to sign and

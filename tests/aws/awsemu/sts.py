@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """STS (Query API, version 2011-06-15): AssumeRoleWithWebIdentity
 (unsigned: the token is the credential), AssumeRole and GetCallerIdentity
 (signed). Errors are <ErrorResponse><Error><Type/><Code/><Message/>
