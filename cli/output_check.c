@@ -24,6 +24,7 @@ bool ctl_list_check_output(const ctl_options_t *opt, FILE *err)
       return false;
     }
     ctl_jsonpath_destroy(jp);
+    jp = NULL; /* the parse below sets it only on success */
   }
   if (opt->output == CTL_OUT_JSONPATH) {
     ok = ctl_jsonpath_parse(opt->output_arg, &jp, msg, sizeof(msg));

@@ -84,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   view.peers = &set;
   view.first = (size & 1) != 0;
   view.addresses = (size & 2) != 0;
+  view.family = (size & 4) != 0 ? ((size & 8) != 0 ? "IPv6" : "IPv4") : NULL;
 
   /* The fuzzed spec, then every kind with defaults. */
   if (peers_render_spec_parse(spec_arg, &spec, &err) == BERTH_OK) {
