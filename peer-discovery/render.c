@@ -68,6 +68,16 @@ static berth_status_t parse_option(const char *opt, size_t len,
     else
       spec->count = (long)n;
   } else if (strcmp(copy, "name") == 0 && *eq != '\0') {
+    const char *c;
+
+    /* The name goes into rendered files: no control bytes (DEL too). */
+    for (c = eq; *c != '\0'; c++) {
+      if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+        st = berth_error_set(err, BERTH_EINVAL,
+                             "name=: control characters are not allowed");
+        goto done;
+      }
+    }
     free(spec->name);
     spec->name = strdup(eq);
     st = spec->name ? BERTH_OK : BERTH_ENOMEM;

@@ -12,9 +12,19 @@
 
 #include "berth/buf.h"
 #include "fuzz.h"
+#include <arpa/inet.h>
+#include <stdbool.h>
+
 #include "identity.h"
 #include "members.h"
 #include "render.h"
+
+static bool addr_text(const char *s)
+{
+  unsigned char a[16];
+
+  return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
 
 static void check_text(const char *kind, const berth_buf_t *b)
 {
@@ -64,7 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         if (next != NULL)
           *next++ = '\0';
-        peers_member_add_addr(m, sp);
+        /* Addresses come from c-ares as canonical text; names are what
+         * a hostile DNS answer controls. */
+        if (addr_text(sp))
+          peers_member_add_addr(m, sp);
         sp = next;
       }
     }
