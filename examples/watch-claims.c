@@ -242,8 +242,8 @@ int main(int argc, char **argv)
   sigwait(&sigs, &sig);
   berth_log(BERTH_LOG_INFO, "stopping", "signal",
             sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
-  /* The informer stops at its watch's next byte (a bookmark, at most a
-   * minute away from a real API server); a second signal quits now. */
+  /* The informer's watch notices the stop within its cancel poll
+   * interval; a second signal quits now. */
   pthread_sigmask(SIG_UNBLOCK, &sigs, NULL);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);

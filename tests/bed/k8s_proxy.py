@@ -9,10 +9,8 @@ back, watches included. Between the two it can inject the faults that the
 tests switch on through a plain-HTTP admin endpoint (BERTH_K8S_ADMIN_URL):
 429 with Retry-After, 5xx, latency, 409 on updates, watches dropped after
 N events or answered with 410, and it counts requests by verb, resource
-and code. The fault rules and the request log are tests/apiserver/faults.py's,
-so the switches are the same ones the tests used before; the admin API is
-in tests/bed/README.md. History loss is real: `POST /compact` compacts
-etcd.
+and code (the rules and the log: k8s_faults.py; the admin API:
+tests/bed/README.md). History loss is real: `POST /compact` compacts etcd.
 
     k8s_proxy.py --listen PORT --admin PORT --upstream https://127.0.0.1:PORT
                  --ca CA --cert CRT --key KEY --tokens CSV --etcd URL
@@ -36,8 +34,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from apiserver.faults import FaultError, Faults, RequestLog, UPDATE_VERBS  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from k8s_faults import FaultError, Faults, RequestLog, UPDATE_VERBS  # noqa: E402
 
 # Hop-by-hop headers (RFC 9110 section 7.6.1) are the proxy's own business.
 HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",

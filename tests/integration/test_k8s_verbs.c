@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Integration tests: every verb of the k8s client against berth's test API
- * server, Status decoding of real answers, the conflict loop, 429 with
- * Retry-After, 5xx back-off, and a wrong token. Run under
+/* Integration tests: every verb of the k8s client against the real
+ * kube-apiserver, Status decoding of real answers, the conflict loop, 429
+ * with Retry-After, 5xx back-off (from the bed's fault proxy), a wrong
+ * token, and a watch whose history etcd compacted. Run under
  * `tests/bed/bed.py run k8s -- test_k8s_verbs`. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -171,14 +172,17 @@ static void test_list_paging(void **state)
   json_decref(all);
 }
 
+/* The claim names a StorageClass that does not exist: the real PV
+ * controller then only records a ProvisioningFailed Event and never
+ * writes the claim's status, so the status PUT below races nobody. */
 static void test_patch_and_status(void **state)
 {
   berth_error_t err;
   json_t *pvc = json_pack(
-    "{s:s, s:s, s:{s:s}, s:{s:[s], s:{s:{s:s}}}}", "apiVersion", "v1", "kind",
-    "PersistentVolumeClaim", "metadata", "name", "claim-a", "spec",
+    "{s:s, s:s, s:{s:s}, s:{s:[s], s:{s:{s:s}}, s:s}}", "apiVersion", "v1",
+    "kind", "PersistentVolumeClaim", "metadata", "name", "claim-a", "spec",
     "accessModes", "ReadWriteOnce", "resources", "requests", "storage",
-    "1Gi");
+    "1Gi", "storageClassName", "verbs-no-such-class");
   json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
                             "berth.io/test", "yes");
   json_t *out = NULL;
@@ -471,11 +475,18 @@ static void test_watch(void **state)
   assert_int_equal(berth_k8s_watch(client, cms, NS, &wo, collect, &ev, &err),
                    BERTH_EGONE);
   assert_int_equal(err.http_code, 410);
-  /* A compacted history: a watch from an old version is 410 too. */
+  /* Until etcd compacts, the version from before the changes still
+   * replays them (ConfigMaps bypass the watch cache: tests/bed/bed_k8s.py);
+   * after a real compaction the same watch is 410. */
+  memset(&ev, 0, sizeof(ev));
+  assert_int_equal(berth_k8s_watch(client, cms, NS, &wo, collect, &ev, &err),
+                   BERTH_OK);
+  assert_int_equal(ev.n, 3);
   json_decref(tk_admin("POST", "/compact", "{\"keep\":0}"));
-  wo.resource_version = "1";
+  memset(&ev, 0, sizeof(ev));
   assert_int_equal(berth_k8s_watch(client, cms, NS, &wo, collect, &ev, &err),
                    BERTH_EGONE);
+  assert_int_equal(err.http_code, 410);
   json_decref(obj);
 }
 
