@@ -8,8 +8,8 @@
 #   bench/informer/run.sh [CLAIMS [VOLUMES [CHURN]]]
 #
 # Builds libberth without sanitizers into build-bench/ (RelWithDebInfo),
-# compiles informer-bench against it, starts berth's test API server
-# (tests/bed/bed.py run k8s-imitation) and prints key=value figures.
+# compiles informer-bench against it, starts the bed's real control plane
+# (tests/bed/bed.py run k8s) and prints key=value figures.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,8 +31,12 @@ cc -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra \
 echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "claims=$claims volumes=$volumes"
 "$build/informer-bench" decode 200000
-exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s-imitation -- /bin/sh -c "
+exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s -- /bin/sh -c "
   '$build/informer-bench' populate $claims $volumes 8 &&
+  t0=\$(date +%s%N) &&
+  until curl -sf -XPOST -d '{\"timeout\": 20}' \"\$BERTH_K8S_ADMIN_URL/idle\" |
+        grep -q '\"idle\": true'; do :; done &&
+  echo populate_bind_ms=\$(( (\$(date +%s%N) - t0) / 1000000 )) &&
   '$build/informer-bench' sync whole &&
   '$build/informer-bench' sync trimmed &&
   '$build/informer-bench' sync foreign &&

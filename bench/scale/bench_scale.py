@@ -5,7 +5,7 @@ claims and PVs that are not its own.
 
     bench_scale.py BERTH-PROVISIONER SCALE-POPULATE N M [PROVISIONER FLAGS...]
 
-Runs under tests/bed/bed.py run k8s-imitation nfs (see run.sh). Three fresh
+Runs under tests/bed/bed.py run k8s nfs (see run.sh). Three fresh
 provisioner processes, one after another, on one bed:
 
   1. base: only the StorageClasses exist.

@@ -2,15 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # bench/scale: berth-provisioner's resident memory, time to settle and idle
 # CPU among N claims + N PVs of another provisioner and M claims of its own
-# (release build, the bed's imitation API server and ganesha). Not part of the
-# test run.
+# (release build, the bed's real Kubernetes control plane and ganesha). Not
+# part of the test run.
 #
 #   bench/scale/run.sh [N [M [PROVISIONER FLAGS...]]]     # 10000 1000
 #
 # Builds berth-provisioner and scale-populate without sanitizers into
 # build-scale-rel/ (Release), or uses BERTH_PROVISIONER if set (to measure
-# another build), starts the bed (tests/bed/bed.py run k8s-imitation nfs: the figures
-# were measured there, not yet on the real control plane) and runs
+# another build), starts the bed (tests/bed/bed.py run k8s nfs) and runs
 # bench_scale.py in it.
 set -euo pipefail
 
@@ -33,6 +32,6 @@ prov=${BERTH_PROVISIONER:-$build/provisioner/berth-provisioner}
 
 echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x $(nproc)"
 echo "provisioner=$prov"
-exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s-imitation nfs -- \
+exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s nfs -- \
   /usr/bin/python3 "$root/bench/scale/bench_scale.py" "$prov" \
   "$build/scale-populate" "$n" "$m" "$@"

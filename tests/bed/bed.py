@@ -38,12 +38,9 @@ COMPONENTS = {
     "aws": "bed_aws",
     # moto's server: a second opinion on AWS (tests/aws/moto-venv.sh).
     "moto": "bed_moto",
-    # berth's Python imitation of the API server (tests/apiserver): only
-    # for the suites that still need its knobs; never started by default.
-    "k8s-imitation": "bed_k8s_imitation",
 }
 # Components that only start when named.
-NOT_DEFAULT = ("k8s-imitation", "moto")
+NOT_DEFAULT = ("moto",)
 
 
 def available():

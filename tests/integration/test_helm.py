@@ -18,12 +18,9 @@
     no kubelet: same arguments and environment, the bed's kubeconfig
     instead of the in-cluster token), provisions a claim of the installed
     StorageClass on the bed's NFS export;
-  - with --uninstall, `helm uninstall` then removes it all. The test API
-    server (tests/apiserver) cannot serve that yet: it decodes a DELETE's
-    body as JSON only, and helm's release storage (client-go's typed
-    Secrets client) sends its DeleteOptions as protobuf, so the API server
-    answers 400 "couldn't decode DeleteOptions". ctest's test_helm_uninstall
-    is registered (disabled) for the real kube-apiserver bed.
+  - with --uninstall, `helm uninstall` then removes it all (helm's
+    release storage sends its DeleteOptions as protobuf, which the real
+    kube-apiserver decodes).
 
     test_helm.py [--uninstall] HELM CHART-DIR DEPLOY-DIR BERTH-PROVISIONER
                                                    (under bed.py run k8s nfs)
