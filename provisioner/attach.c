@@ -13,6 +13,7 @@
 #include "berth/log.h"
 
 #include "queue.h"
+#include "trim.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -446,6 +447,9 @@ berth_status_t prov_attacher_start(prov_attacher_t *a, berth_error_t *err)
   memset(&o, 0, sizeof(o));
   o.resource = &berth_k8s_res_volumeattachments;
   o.resync_ms = 60000;
+  /* Another attacher's VolumeAttachments are not cached at all. */
+  o.transform = prov_trim_attachment;
+  o.transform_ctx = a->attacher;
   st = berth_k8s_informer_create(a->k8s, &o, &h, &a->inf, err);
   if (st == BERTH_OK)
     st = berth_k8s_informer_start(a->inf, err);

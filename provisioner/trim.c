@@ -87,6 +87,24 @@ json_t *prov_trim_volume(void *trim, json_t *obj)
   return NULL;
 }
 
+/* The attacher reads a cached VolumeAttachment only to queue its name
+ * (its sync reads the object from the server), and a VolumeAttachment's
+ * spec, attacher included, never changes. */
+json_t *prov_trim_attachment(void *attacher, json_t *obj)
+{
+  json_t *meta = json_object_get(obj, "metadata");
+  json_t *spec = json_object_get(obj, "spec");
+  const char *who = json_string_value(json_object_get(spec, "attacher"));
+
+  if (who == NULL || strcmp(who, (const char *)attacher) != 0)
+    return NULL;
+  return json_pack("{s:{s:O, s:O*, s:O}, s:{s:O}}", "metadata", "name",
+                   json_object_get(meta, "name"), "uid",
+                   json_object_get(meta, "uid"), "resourceVersion",
+                   json_object_get(meta, "resourceVersion"), "spec",
+                   "attacher", json_object_get(spec, "attacher"));
+}
+
 json_t *prov_trim_class(void *trim, json_t *obj)
 {
   (void)trim;

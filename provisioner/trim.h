@@ -22,7 +22,9 @@
  *    allocated over every PV of a class), or when its claimRef names a
  *    claim of ours (a PV made by someone else and then bound to one of
  *    our claims).
- *  - every StorageClass is kept (few, and a claim's class decides). */
+ *  - every StorageClass is kept (few, and a claim's class decides).
+ *  - a VolumeAttachment is kept only when its attacher is ours, and then
+ *    only its name, uid, resourceVersion and attacher. */
 #ifndef BERTH_PROV_TRIM_H
 #define BERTH_PROV_TRIM_H
 
@@ -46,6 +48,11 @@ typedef struct prov_trim {
 json_t *prov_trim_claim(void *trim, json_t *obj);
 json_t *prov_trim_volume(void *trim, json_t *obj);
 json_t *prov_trim_class(void *trim, json_t *obj);
+
+/* The VolumeAttachment transform; attacher is our attacher's name (a
+ * const char *). Returns a new, smaller object, or NULL when the
+ * attachment is another attacher's. */
+json_t *prov_trim_attachment(void *attacher, json_t *obj);
 
 /* Remove from obj what no reconciler reads of any object:
  * metadata.managedFields, metadata.creationTimestamp and the

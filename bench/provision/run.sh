@@ -8,7 +8,8 @@
 #   bench/provision/run.sh [CLAIMS [PROVISIONER FLAGS...]]
 #
 # Builds berth-provisioner without sanitizers into build-prov-rel/
-# (Release), starts the bed (tests/bed/bed.py run k8s nfs: the real control plane) and runs
+# (Release), or uses BERTH_PROVISIONER if set (to compare builds), starts
+# the bed (tests/bed/bed.py run k8s nfs: the real control plane) and runs
 # bench_provision.py in it.
 set -euo pipefail
 
@@ -17,11 +18,14 @@ build="$root/build-prov-rel"
 claims=${1:-1000}
 shift || true
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
-  -DBERTH_BUILD_TESTS=OFF -DBERTH_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$build" --target berth-provisioner -j"$(nproc)" >/dev/null
+if [ -z "${BERTH_PROVISIONER:-}" ]; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
+    -DBERTH_BUILD_TESTS=OFF -DBERTH_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build "$build" --target berth-provisioner -j"$(nproc)" >/dev/null
+fi
+prov=${BERTH_PROVISIONER:-$build/provisioner/berth-provisioner}
 
 echo "cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //') x $(nproc)"
 exec /usr/bin/python3 "$root/tests/bed/bed.py" run k8s nfs -- \
   /usr/bin/python3 "$root/bench/provision/bench_provision.py" \
-  "$build/provisioner/berth-provisioner" "$claims" "$@"
+  "$prov" "$claims" "$@"

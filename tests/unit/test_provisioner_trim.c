@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "berth/k8s.h"
 #include "claim.h"
 #include "trim.h"
 
@@ -215,6 +216,47 @@ static void test_class(void **state)
   json_decref(c);
 }
 
+/* A VolumeAttachment of the given attacher, as the attach/detach
+ * controller makes it and an attacher completes it. */
+static json_t *attachment(const char *attacher)
+{
+  return json_pack(
+      "{s:{s:s, s:s, s:s, s:[{s:s}], s:[s]}, s:{s:s, s:s, s:{s:s}}, "
+      "s:{s:b, s:{s:s}}}",
+      "metadata", "name", "csi-abc", "uid", "u9", "resourceVersion", "42",
+      "managedFields", "manager", "kube-controller-manager", "finalizers",
+      "external-attacher/ebs-csi-aws-com", "spec", "attacher", attacher,
+      "nodeName", "node-a", "source", "persistentVolumeName", "pv-1",
+      "status", "attached", 1, "attachmentMetadata", "devicePath",
+      "/dev/xvdaa");
+}
+
+static void test_attachment(void **state)
+{
+  json_t *va = attachment("ebs.csi.aws.com");
+  json_t *t = prov_trim_attachment("ebs.csi.aws.com", va);
+  json_t *other = attachment("csi.example.com");
+
+  (void)state;
+  /* Ours: what the attacher queues by (name, attacher) and what the
+   * informer keys and compares by (uid, resourceVersion), nothing more. */
+  assert_non_null(t);
+  assert_string_equal(berth_k8s_obj_name(t), "csi-abc");
+  assert_string_equal(berth_k8s_obj_uid(t), "u9");
+  assert_string_equal(berth_k8s_obj_resource_version(t), "42");
+  assert_string_equal(json_string_value(json_object_get(
+                          json_object_get(t, "spec"), "attacher")),
+                      "ebs.csi.aws.com");
+  assert_int_equal(json_object_size(t), 2);
+  assert_int_equal(json_object_size(json_object_get(t, "metadata")), 3);
+  assert_int_equal(json_object_size(json_object_get(t, "spec")), 1);
+  /* Another attacher's: not cached. */
+  assert_null(prov_trim_attachment("ebs.csi.aws.com", other));
+  json_decref(t);
+  json_decref(va);
+  json_decref(other);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -222,6 +264,7 @@ int main(void)
       cmocka_unit_test(test_claim_which),
       cmocka_unit_test(test_volume_which),
       cmocka_unit_test(test_class),
+      cmocka_unit_test(test_attachment),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
