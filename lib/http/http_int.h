@@ -16,12 +16,6 @@
 
 #include "berth/http.h"
 
-/* libcurl's buffers per easy handle (CURLOPT_UPLOAD_BUFFERSIZE, whose
- * minimum this is, and CURLOPT_BUFFERSIZE, its default): they stay
- * allocated with every pooled handle. */
-#define BERTH__HTTP_UPLOAD_BUFFER (16L * 1024)
-#define BERTH__HTTP_RECEIVE_BUFFER (16L * 1024)
-
 struct berth_http_client {
   CURL *easy;   /* reused for every request */
   CURLM *multi; /* drives the easy handle and keeps its connections */

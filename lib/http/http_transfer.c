@@ -273,13 +273,6 @@ static CURLcode set_options(berth_http_client_t *c,
   SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
   SET(CURLOPT_TIMEOUT_MS, x->timeout_ms);
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
-  /* Each pooled handle keeps its buffers between requests: a receive
-   * buffer and an upload buffer (libcurl copies every request sent over
-   * TLS into it), 64 KiB by default. berth's request bodies are small JSON
-   * documents, so the upload buffer gets libcurl's minimum; a larger body
-   * only takes more rounds. */
-  SET(CURLOPT_UPLOAD_BUFFERSIZE, BERTH__HTTP_UPLOAD_BUFFER);
-  SET(CURLOPT_BUFFERSIZE, BERTH__HTTP_RECEIVE_BUFFER);
   if (x->max_body_bytes > 0)
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body_bytes);
   if (x->accept_encoding)
