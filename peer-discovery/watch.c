@@ -51,9 +51,9 @@ static void on_update(void *ctx, json_t *old_obj, json_t *new_obj)
   wake(ctx);
 }
 
-static void on_delete(void *ctx, json_t *obj)
+static void on_delete(void *ctx, json_t *gone)
 {
-  (void)obj;
+  (void)gone;
   wake(ctx);
 }
 
