@@ -9,7 +9,7 @@
 #include "outputs.h"
 #include "resolve.h"
 #include "status.h"
-#ifndef BERTH_PEERS_STATIC
+#ifdef BERTH_PEERS_WATCH
 #include "watch.h"
 #endif
 
@@ -40,7 +40,7 @@ typedef struct app {
   bool stopping;
   peers_identity_t id;
   peers_resolver_t *res;
-#ifndef BERTH_PEERS_STATIC
+#ifdef BERTH_PEERS_WATCH
   peers_watch_t *watch; /* --source endpoints; NULL: DNS */
 #endif
   bool changed; /* the watch said the slices changed */
@@ -121,7 +121,7 @@ static void note_waiting(app_t *a)
   berth_buf_cleanup(&why);
 }
 
-#ifndef BERTH_PEERS_STATIC
+#ifdef BERTH_PEERS_WATCH
 /* --source endpoints: the membership the informer's cache gives now. */
 static void observe_watch(app_t *a, int64_t now)
 {
@@ -387,16 +387,19 @@ static berth_status_t setup_http(app_t *a, berth_error_t *err)
  * only for its names). */
 static berth_status_t setup_watch(app_t *a, berth_error_t *err)
 {
-#ifndef BERTH_PEERS_STATIC
+#ifdef BERTH_PEERS_WATCH
   peers_watch_opts_t wo = {a->opt->kubeconfig, a->opt->ready_only};
 
   if (a->opt->source_endpoints)
     return peers_watch_start(&wo, &a->id, &a->watch, err);
-#else
-  (void)a;
-  (void)err;
-#endif
   return BERTH_OK;
+#else
+  /* main.c execs berth-peers-endpoints for --source endpoints. */
+  if (a->opt->source_endpoints)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "--source endpoints needs berth-peers-endpoints");
+  return BERTH_OK;
+#endif
 }
 
 /* The mode: --once; "on-start" when -on-start is all there is to do (no
@@ -451,7 +454,7 @@ static void wait_until(app_t *a, int64_t until)
                           {.fd = -1, .events = POLLIN}};
   int64_t left = until - now_ms();
 
-#ifndef BERTH_PEERS_STATIC
+#ifdef BERTH_PEERS_WATCH
   /* The watch's changes wake the loop at once. */
   if (a->watch != NULL)
     pfd[1].fd = peers_watch_fd(a->watch);
@@ -472,7 +475,7 @@ static void wait_until(app_t *a, int64_t until)
  * (no polling); with DNS, every --interval. */
 static void look(app_t *a, int64_t now, int64_t *next_query)
 {
-#ifndef BERTH_PEERS_STATIC
+#ifdef BERTH_PEERS_WATCH
   if (a->watch != NULL) {
     if (a->changed)
       observe_watch(a, now);
@@ -554,7 +557,7 @@ int peers_app_run(const peers_options_t *opt, int stop_fd)
     berth_log(BERTH_LOG_ERROR, "cannot start", "error", err.message, NULL);
   peers_http_stop(a.http);
   peers_control_cleanup(&a.ctl);
-#ifndef BERTH_PEERS_STATIC
+#ifdef BERTH_PEERS_WATCH
   peers_watch_destroy(a.watch);
 #endif
   peers_resolver_destroy(a.res);

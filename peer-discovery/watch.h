@@ -15,7 +15,10 @@
  * service account needs get, list and watch on
  * endpointslices.discovery.k8s.io in its namespace: a Forbidden answer at
  * start is an error naming that Role (PEERS_WATCH_ROLE,
- * deploy/overlays/peers). */
+ * deploy/overlays/peers).
+ *
+ * Built only into berth-peers-endpoints (BERTH_PEERS_WATCH), which
+ * berth-peers execs for --source endpoints (main.c). */
 #ifndef BERTH_PEERS_WATCH_H
 #define BERTH_PEERS_WATCH_H
 
