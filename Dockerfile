@@ -33,7 +33,8 @@ ENV BERTH_GIT_COMMIT=${REVISION} SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH}
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DBERTH_SANITIZE= \
       -DBERTH_WERROR=OFF -DBERTH_BUILD_TESTS=OFF -DBERTH_BUILD_EXAMPLES=OFF \
  && cmake --build /build -j "$(nproc)" \
-      --target berth-provisioner berth-peers berth-peers-static berthctl \
+      --target berth-provisioner berth-peers berth-peers-endpoints \
+               berth-peers-static berthctl \
  && scripts/image --assemble /build /rootfs
 
 # --- runtime: nothing but the root filesystem assembled above ---------------

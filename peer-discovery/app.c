@@ -9,6 +9,9 @@
 #include "outputs.h"
 #include "resolve.h"
 #include "status.h"
+#ifdef BERTH_PEERS_WATCH
+#include "watch.h"
+#endif
 
 #include "berth/clock.h"
 #include "berth/log.h"
@@ -37,6 +40,10 @@ typedef struct app {
   bool stopping;
   peers_identity_t id;
   peers_resolver_t *res;
+#ifdef BERTH_PEERS_WATCH
+  peers_watch_t *watch; /* --source endpoints; NULL: DNS */
+#endif
+  bool changed; /* the watch said the slices changed */
   peers_control_t ctl;
   bool ctl_ready;
   peers_status_t status;
@@ -113,6 +120,37 @@ static void note_waiting(app_t *a)
   }
   berth_buf_cleanup(&why);
 }
+
+#ifdef BERTH_PEERS_WATCH
+/* --source endpoints: the membership the informer's cache gives now. */
+static void observe_watch(app_t *a, int64_t now)
+{
+  char count[24];
+  peers_set_t set;
+  berth_error_t err;
+  berth_status_t st;
+
+  peers_set_init(&set);
+  berth_error_clear(&err);
+  st = peers_watch_members(a->watch, &set, &err);
+  if (st == BERTH_OK) {
+    snprintf(count, sizeof(count), "%zu", set.count);
+    berth_log(BERTH_LOG_DEBUG, "EndpointSlices read", "members", count, NULL);
+    peers_control_observe(&a->ctl, now, &set);
+    note_waiting(a);
+  } else if (st == BERTH_ENOTFOUND) {
+    berth_buf_reset(&a->last_error);
+    berth_buf_append_str(&a->last_error,
+                         "the EndpointSlices are not listed yet");
+  } else {
+    berth_buf_reset(&a->last_error);
+    berth_buf_append_str(&a->last_error, err.message);
+    berth_log(BERTH_LOG_WARN, "EndpointSlices unreadable; keeping the last "
+              "membership", "error", err.message, NULL);
+  }
+  peers_set_cleanup(&set);
+}
+#endif
 
 static void observe(app_t *a, int64_t now)
 {
@@ -345,6 +383,25 @@ static berth_status_t setup_http(app_t *a, berth_error_t *err)
   return st;
 }
 
+/* --source endpoints: start the watch (the DNS resolver is then made
+ * only for its names). */
+static berth_status_t setup_watch(app_t *a, berth_error_t *err)
+{
+#ifdef BERTH_PEERS_WATCH
+  peers_watch_opts_t wo = {a->opt->kubeconfig, a->opt->ready_only};
+
+  if (a->opt->source_endpoints)
+    return peers_watch_start(&wo, &a->id, &a->watch, err);
+  return BERTH_OK;
+#else
+  /* main.c execs berth-peers-endpoints for --source endpoints. */
+  if (a->opt->source_endpoints)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "--source endpoints needs berth-peers-endpoints");
+  return BERTH_OK;
+#endif
+}
+
 /* The mode: --once; "on-start" when -on-start is all there is to do (no
  * -on-change, --render or --http-endpoint), in which case, as peer-finder,
  * the program exits once on-start has succeeded, which is what lets the
@@ -373,12 +430,15 @@ static berth_status_t setup(app_t *a, berth_error_t *err)
     st = setup_hooks(a, err);
   if (st == BERTH_OK)
     st = peers_resolver_create(&ropts, &a->id, &a->res, err);
+  if (st == BERTH_OK)
+    st = setup_watch(a, err);
   if (st != BERTH_OK)
     return st;
   setup_control(a);
   snprintf(ordinal, sizeof(ordinal), "%ld", a->id.ordinal);
   berth_log(BERTH_LOG_INFO, "starting", "self", a->id.fqdn, "ordinal", ordinal,
-            "service", peers_resolver_srv_name(a->res), "namespace_from",
+            "service", peers_resolver_srv_name(a->res), "source",
+            a->opt->source_endpoints ? "endpoints" : "dns", "namespace_from",
             a->id.ns_source, "domain_from", a->id.domain_source, "dns_server",
             a->opt->dns_server ? a->opt->dns_server : "resolv.conf", "mode",
             app_mode(a->opt), NULL);
@@ -390,15 +450,44 @@ static berth_status_t setup(app_t *a, berth_error_t *err)
  * than the interval cannot starve it. */
 static void wait_until(app_t *a, int64_t until)
 {
-  struct pollfd pfd = {.fd = a->stop_fd, .events = POLLIN};
+  struct pollfd pfd[2] = {{.fd = a->stop_fd, .events = POLLIN},
+                          {.fd = -1, .events = POLLIN}};
   int64_t left = until - now_ms();
 
+#ifdef BERTH_PEERS_WATCH
+  /* The watch's changes wake the loop at once. */
+  if (a->watch != NULL)
+    pfd[1].fd = peers_watch_fd(a->watch);
+#endif
   if (left < 0)
     left = 0;
   if (left > 60000)
     left = 60000;
-  if (poll(&pfd, 1, (int)left) > 0 && (pfd.revents & POLLIN))
-    a->stopping = true;
+  if (poll(pfd, 2, (int)left) > 0) {
+    if (pfd[0].revents & POLLIN)
+      a->stopping = true;
+    if (pfd[1].revents & POLLIN)
+      a->changed = true;
+  }
+}
+
+/* Look at the membership: with the watch, only when it announced a change
+ * (no polling); with DNS, every --interval. */
+static void look(app_t *a, int64_t now, int64_t *next_query)
+{
+#ifdef BERTH_PEERS_WATCH
+  if (a->watch != NULL) {
+    if (a->changed)
+      observe_watch(a, now);
+    a->changed = false;
+    *next_query = INT64_MAX;
+    return;
+  }
+#endif
+  if (now >= *next_query) {
+    observe(a, now);
+    *next_query = now + a->opt->interval_ms;
+  }
 }
 
 /* One round: look up if due, settle, run a due hook. */
@@ -407,10 +496,7 @@ static void step(app_t *a, int64_t *next_query)
   peers_hook_kind_t kind;
   int64_t now = now_ms();
 
-  if (now >= *next_query) {
-    observe(a, now);
-    *next_query = now + a->opt->interval_ms;
-  }
+  look(a, now, next_query);
   if (peers_control_settle(&a->ctl, now))
     on_settled(a);
   kind = peers_control_hook_due(&a->ctl, now);
@@ -471,6 +557,9 @@ int peers_app_run(const peers_options_t *opt, int stop_fd)
     berth_log(BERTH_LOG_ERROR, "cannot start", "error", err.message, NULL);
   peers_http_stop(a.http);
   peers_control_cleanup(&a.ctl);
+#ifdef BERTH_PEERS_WATCH
+  peers_watch_destroy(a.watch);
+#endif
   peers_resolver_destroy(a.res);
   peers_argv_free(a.start_argv);
   peers_argv_free(a.change_argv);

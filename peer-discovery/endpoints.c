@@ -25,26 +25,30 @@ void peers_endpoints_result_cleanup(peers_endpoints_result_t *r)
   r->skipped = 0;
 }
 
-/* The endpoint's conditions; *ready is "ready and not terminating". */
-static berth_status_t endpoint_ready(const json_t *ep, bool *ready,
+/* The endpoint's conditions as PEERS_COND_* flags into *conds. */
+static berth_status_t endpoint_conds(const json_t *ep, unsigned *conds,
                                      berth_error_t *err)
 {
-  bool is_ready, terminating;
+  bool ready, serving, terminating;
   berth_status_t st;
 
-  st = berth_json_opt_bool(ep, "conditions.ready", true, &is_ready, err);
+  st = berth_json_opt_bool(ep, "conditions.ready", true, &ready, err);
+  if (st == BERTH_OK)
+    st = berth_json_opt_bool(ep, "conditions.serving", true, &serving, err);
   if (st == BERTH_OK)
     st = berth_json_opt_bool(ep, "conditions.terminating", false, &terminating,
                              err);
   if (st == BERTH_OK)
-    *ready = is_ready && !terminating;
+    *conds = PEERS_COND_KNOWN | (ready ? PEERS_COND_READY : 0) |
+             (serving ? PEERS_COND_SERVING : 0) |
+             (terminating ? PEERS_COND_TERMINATING : 0);
   return st;
 }
 
 /* Add the member of one endpoint (and its addresses) to set. */
 static berth_status_t add_member(peers_set_t *set, const char *name,
-                                 unsigned port, const json_t *addrs,
-                                 berth_error_t *err)
+                                 unsigned port, unsigned conds,
+                                 const json_t *addrs, berth_error_t *err)
 {
   peers_member_t *m = NULL;
   berth_status_t st;
@@ -54,6 +58,8 @@ static berth_status_t add_member(peers_set_t *set, const char *name,
   st = peers_set_add(set, name, port, &m, err);
   if (st != BERTH_OK)
     return st;
+  /* Dual stack: the same pod in two slices; the last slice read wins. */
+  m->conds = conds;
   json_array_foreach(addrs, i, a)
   {
     if (!json_is_string(a) ||
@@ -73,16 +79,18 @@ static berth_status_t add_endpoint(const json_t *ep, const char *service,
   const char *host = NULL;
   json_t *addrs = NULL;
   char name[512];
-  bool ready = false;
+  unsigned conds = 0;
+  bool ready;
   berth_status_t st;
 
   st = berth_json_opt_string(ep, "hostname", NULL, &host, err);
   if (st == BERTH_OK)
     st = berth_json_opt_array(ep, "addresses", &addrs, err);
   if (st == BERTH_OK)
-    st = endpoint_ready(ep, &ready, err);
+    st = endpoint_conds(ep, &conds, err);
   if (st != BERTH_OK)
     return st;
+  ready = (conds & PEERS_COND_READY) && !(conds & PEERS_COND_TERMINATING);
   if (host == NULL || strchr(host, '.') != NULL ||
       (size_t)snprintf(name, sizeof(name), "%s.%s.%s", host, service, domain) >=
           sizeof(name)) {
@@ -92,7 +100,7 @@ static berth_status_t add_endpoint(const json_t *ep, const char *service,
   }
   if (ready_only && !ready)
     return BERTH_OK;
-  st = add_member(&r->members, name, port, addrs, err);
+  st = add_member(&r->members, name, port, conds, addrs, err);
   if (st == BERTH_EINVAL) {
     /* A label that cannot be a DNS name is dropped, as the DNS source
      * drops such names. */
@@ -100,7 +108,7 @@ static berth_status_t add_endpoint(const json_t *ep, const char *service,
     return BERTH_OK;
   }
   if (st == BERTH_OK && ready)
-    st = add_member(&r->ready, name, port, addrs, err);
+    st = add_member(&r->ready, name, port, conds, addrs, err);
   return st;
 }
 

@@ -11,10 +11,8 @@
  * (https://kubernetes.io/docs/reference/kubernetes-api/service-resources/endpoint-slice-v1/):
  * `ready` and `serving` absent mean true ("unknown: interpret as ready"),
  * `terminating` absent means false. A member is ready when it is ready and
- * not terminating.
- *
- * Not yet wired into the program: the informer, credentials and the
- * options (--source, --ready-only) are still to come. */
+ * not terminating. Each member carries its endpoint's conditions
+ * (PEERS_COND_*, members.h). The watch itself is watch.h. */
 #ifndef BERTH_PEERS_ENDPOINTS_H
 #define BERTH_PEERS_ENDPOINTS_H
 

@@ -14,8 +14,8 @@
 static const char *const event_keys[] = {
     "BERTH_EVENT",       "BERTH_SELF",      "BERTH_ORDINAL", "BERTH_PEERS",
     "BERTH_PEER_COUNT",  "BERTH_PRIMARY",   "BERTH_ADDED",   "BERTH_REMOVED",
-    "BERTH_SERVICE",     "BERTH_NAMESPACE", "BERTH_DOMAIN",  "HOST_ADDRESS",
-    "HOST_ADDRESS_TYPE", "POD_IP",          "POD_IP_TYPE",
+    "BERTH_SERVICE",     "BERTH_NAMESPACE", "BERTH_DOMAIN",  "BERTH_READY_PEERS",
+    "HOST_ADDRESS",      "HOST_ADDRESS_TYPE", "POD_IP",      "POD_IP_TYPE",
 };
 
 #define EVENT_KEYS (sizeof(event_keys) / sizeof(event_keys[0]))
@@ -83,6 +83,23 @@ static void host_values(const peers_event_t *ev, char **vals)
   vals[3] = berth_strdup_printf("POD_IP_TYPE=%s", ip_type(pod));
 }
 
+/* The ready members' names, comma-separated, into out. */
+static berth_status_t join_ready(const peers_set_t *set, berth_buf_t *out)
+{
+  berth_status_t st = BERTH_OK;
+  size_t i;
+
+  for (i = 0; i < set->count && st == BERTH_OK; i++) {
+    if (!peers_member_ready(&set->items[i]))
+      continue;
+    if (out->len > 0)
+      st = berth_buf_append_byte(out, ',');
+    if (st == BERTH_OK)
+      st = berth_buf_append_str(out, set->items[i].name);
+  }
+  return st;
+}
+
 /* The values, in the order of event_keys, as "KEY=value" strings. */
 static berth_status_t event_values(const peers_event_t *ev, char **vals)
 {
@@ -90,6 +107,7 @@ static berth_status_t event_values(const peers_event_t *ev, char **vals)
   berth_buf_t peers;
   berth_buf_t added;
   berth_buf_t removed;
+  berth_buf_t ready;
   char ordinal[24] = "";
   berth_status_t st;
   size_t i;
@@ -97,11 +115,14 @@ static berth_status_t event_values(const peers_event_t *ev, char **vals)
   berth_buf_init(&peers);
   berth_buf_init(&added);
   berth_buf_init(&removed);
+  berth_buf_init(&ready);
   if (ev->self->ordinal >= 0)
     snprintf(ordinal, sizeof(ordinal), "%ld", ev->self->ordinal);
   st = peers_set_join(ev->peers, ",", &peers);
   if (st == BERTH_OK)
     st = peers_set_diff(ev->before, ev->peers, &added, &removed);
+  if (st == BERTH_OK)
+    st = join_ready(ev->peers, &ready);
   if (st == BERTH_OK) {
     vals[0] = berth_strdup_printf("BERTH_EVENT=%s", ev->kind);
     vals[1] = berth_strdup_printf("BERTH_SELF=%s", ev->self->fqdn);
@@ -115,7 +136,8 @@ static berth_status_t event_values(const peers_event_t *ev, char **vals)
     vals[8] = berth_strdup_printf("BERTH_SERVICE=%s", ev->self->service);
     vals[9] = berth_strdup_printf("BERTH_NAMESPACE=%s", ev->self->ns);
     vals[10] = berth_strdup_printf("BERTH_DOMAIN=%s", ev->self->domain);
-    host_values(ev, vals + 11);
+    vals[11] = berth_strdup_printf("BERTH_READY_PEERS=%s", berth_buf_str(&ready));
+    host_values(ev, vals + 12);
     for (i = 0; i < EVENT_KEYS; i++)
       if (vals[i] == NULL)
         st = BERTH_ENOMEM;
@@ -123,6 +145,7 @@ static berth_status_t event_values(const peers_event_t *ev, char **vals)
   berth_buf_cleanup(&peers);
   berth_buf_cleanup(&added);
   berth_buf_cleanup(&removed);
+  berth_buf_cleanup(&ready);
   return st;
 }
 

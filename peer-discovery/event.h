@@ -12,6 +12,10 @@
  *   BERTH_ADDED       peers new since the last successful run (on-start:
  *                     every peer), comma-separated
  *   BERTH_REMOVED     peers gone since the last successful run
+ *   BERTH_READY_PEERS the peers that are ready, comma-separated, in
+ *                     ordinal order: with --source endpoints those whose
+ *                     endpoint is ready and not terminating; with DNS every
+ *                     peer (DNS names only ready endpoints)
  *   BERTH_SERVICE, BERTH_NAMESPACE, BERTH_DOMAIN   the parts of the names
  *
  * and kmodules/peer-finder's, by -address-type:

@@ -5,9 +5,13 @@
  * -flag and --flag spellings are accepted because peer-finder, which
  * berth-peers replaces, uses Go's -flag style. SIGTERM and SIGINT make the
  * loop stop at once (a running hook is stopped too) and exit 0.
- * `berth-peers install DIR` is the init container's copy (install.h). */
+ * `berth-peers install DIR` is the init container's copy (install.h).
+ * `--source endpoints` is served by berth-peers-endpoints, the same
+ * program linked with lib/k8s, which berth-peers execs from its own
+ * directory (the DNS source then carries none of libcurl's libraries). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +51,36 @@ static int setup_signals(void)
   return sigaction(SIGPIPE, &sa, NULL);
 }
 
+#if !defined(BERTH_PEERS_WATCH) && !defined(BERTH_PEERS_STATIC)
+/* Replace this process (same pid, same arguments) with the
+ * berth-peers-endpoints beside this executable; returns only on failure,
+ * after saying why. */
+static int exec_endpoints(char **argv)
+{
+  char self[PATH_MAX];
+  char path[PATH_MAX + 32];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  char *slash;
+
+  if (n <= 0) {
+    fprintf(stderr, "berth-peers: --source endpoints: /proc/self/exe: %s\n",
+            strerror(errno));
+    return 1;
+  }
+  self[n] = '\0';
+  slash = strrchr(self, '/');
+  if (slash != NULL)
+    *slash = '\0';
+  snprintf(path, sizeof(path), "%s/berth-peers-endpoints", self);
+  execv(path, argv);
+  fprintf(stderr,
+          "berth-peers: --source endpoints needs %s (installed beside "
+          "berth-peers, in berth's image): %s\n",
+          path, strerror(errno));
+  return 1;
+}
+#endif
+
 int main(int argc, char **argv)
 {
   peers_options_t opt;
@@ -64,6 +98,12 @@ int main(int argc, char **argv)
   case PEERS_PARSE_RUN:
     break;
   }
+#if !defined(BERTH_PEERS_WATCH) && !defined(BERTH_PEERS_STATIC)
+  if (opt.source_endpoints) {
+    peers_options_cleanup(&opt);
+    return exec_endpoints(argv);
+  }
+#endif
   if (setup_signals() != 0) {
     perror("berth-peers: signals");
     rc = 1;

@@ -197,6 +197,14 @@ void peers_set_sort(peers_set_t *set)
     qsort(set->items, set->count, sizeof(set->items[0]), member_cmp);
 }
 
+bool peers_member_ready(const peers_member_t *m)
+{
+  if ((m->conds & PEERS_COND_KNOWN) == 0)
+    return true;
+  return (m->conds & PEERS_COND_READY) != 0 &&
+         (m->conds & PEERS_COND_TERMINATING) == 0;
+}
+
 static bool addrs_equal(const peers_member_t *a, const peers_member_t *b)
 {
   size_t i;
@@ -219,7 +227,8 @@ bool peers_set_equal(const peers_set_t *a, const peers_set_t *b,
     return false;
   for (i = 0; i < a->count; i++) {
     m = peers_set_find(b, a->items[i].name);
-    if (m == NULL || (with_addrs && !addrs_equal(&a->items[i], m)))
+    if (m == NULL || m->conds != a->items[i].conds ||
+        (with_addrs && !addrs_equal(&a->items[i], m)))
       return false;
   }
   return true;
@@ -235,6 +244,8 @@ berth_status_t peers_set_copy(peers_set_t *dst, const peers_set_t *src)
   peers_set_cleanup(dst);
   for (i = 0; i < src->count && st == BERTH_OK; i++) {
     st = peers_set_add(dst, src->items[i].name, src->items[i].port, &m, NULL);
+    if (st == BERTH_OK)
+      m->conds = src->items[i].conds;
     for (j = 0; st == BERTH_OK && j < src->items[i].naddrs; j++)
       st = peers_member_add_addr(m, src->items[i].addrs[j]);
   }

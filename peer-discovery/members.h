@@ -22,7 +22,22 @@ typedef struct peers_member {
   unsigned port; /* port of its SRV record; 0 when unknown */
   char **addrs;  /* text addresses, IPv4 first, each family in order */
   size_t naddrs;
+  unsigned conds; /* PEERS_COND_* (EndpointSlice source); 0: unknown (DNS) */
 } peers_member_t;
+
+/* An endpoint's conditions, as the EndpointSlice source gives them. DNS
+ * knows none (conds 0): a DNS member is taken as ready, since the SRV
+ * records hold only ready endpoints unless the Service publishes not-ready
+ * addresses. Conditions are part of a member's identity for
+ * peers_set_equal, so that a member going NotReady is a change. */
+#define PEERS_COND_KNOWN 1u
+#define PEERS_COND_READY 2u
+#define PEERS_COND_SERVING 4u
+#define PEERS_COND_TERMINATING 8u
+
+/* true when m is ready: its conditions are unknown, or it is ready and
+ * not terminating. */
+bool peers_member_ready(const peers_member_t *m);
 
 typedef struct peers_set {
   peers_member_t *items;
@@ -55,8 +70,8 @@ void peers_set_sort(peers_set_t *set);
  * or NULL. Borrowed. */
 const peers_member_t *peers_set_find(const peers_set_t *set, const char *name);
 
-/* true when a and b hold the same names (and, if with_addrs, the same
- * addresses), in any order. */
+/* true when a and b hold the same names with the same conditions (and,
+ * if with_addrs, the same addresses), in any order. */
 bool peers_set_equal(const peers_set_t *a, const peers_set_t *b,
                      bool with_addrs);
 

@@ -38,6 +38,9 @@ enum {
   OPT_LOG_FORMAT,
   OPT_ADDRESS_TYPE,
   OPT_KLOG_V,
+  OPT_SOURCE,
+  OPT_READY_ONLY,
+  OPT_KUBECONFIG,
   OPT_IGNORED_ARG, /* accepted, takes a value, ignored (logged) */
   OPT_IGNORED_BOOL /* accepted, a Go boolean, ignored (logged) */
 };
@@ -68,7 +71,9 @@ static const struct option long_opts[] = {
     /* kmodules/peer-finder's own flags. */
     {"address-type", required_argument, NULL, OPT_ADDRESS_TYPE},
     {"selector", required_argument, NULL, OPT_IGNORED_ARG},
-    {"kubeconfig", required_argument, NULL, OPT_IGNORED_ARG},
+    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+    {"source", required_argument, NULL, OPT_SOURCE},
+    {"ready-only", optional_argument, NULL, OPT_READY_ONLY},
     {"master", required_argument, NULL, OPT_IGNORED_ARG},
     {"hosts-file", required_argument, NULL, OPT_IGNORED_ARG},
     /* klog's (kmodules) and glog's (contrib) flags, which both
@@ -100,7 +105,8 @@ static const struct {
 } ignored_why[] = {
     {"selector", "berth-peers finds peers in the Service's DNS records, not "
                  "through the API; -address-type IP gives their addresses"},
-    {"kubeconfig", "berth-peers does not talk to the API server (DNS only)"},
+    {"kubeconfig", "berth-peers reads it only with --source endpoints; "
+                   "the DNS source does not talk to the API server"},
     {"master", "berth-peers does not talk to the API server (DNS only)"},
     {"hosts-file", "berth-peers writes no hosts file: peer names resolve "
                    "through cluster DNS (kmodules writes it only with "
@@ -156,9 +162,16 @@ static void usage(FILE *out)
       "hooks\n"
       "  -v N                   klog verbosity: 0-2 info, 3-4 debug, 5+ "
       "trace\n"
-      "  -selector, -kubeconfig, -master, -hosts-file, -log_dir, "
-      "-alsologtostderr,\n"
+      "  -kubeconfig FILE       credentials for --source endpoints (default\n"
+      "                         $KUBECONFIG, then the pod's service account)\n"
+      "  -selector, -master, -hosts-file, -log_dir, -alsologtostderr,\n"
       "  and klog's other flags are accepted and ignored (logged, with why)\n"
+      "Source:\n"
+      "  --source SOURCE        dns (default): the Service's SRV records;\n"
+      "                         endpoints: watch its EndpointSlices (needs "
+      "the\n"
+      "                         Role of deploy/overlays/peers)\n"
+      "  --ready-only[=BOOL]    endpoints: only ready endpoints are members\n"
       "Identity and DNS:\n"
       "  --hostname NAME        own host name (default $HOSTNAME, "
       "gethostname)\n"
@@ -290,6 +303,29 @@ static bool klog_v(const char *arg, FILE *errout)
   return true;
 }
 
+/* --source dns|endpoints. */
+static bool source_opt(peers_options_t *opt, const char *arg, FILE *errout)
+{
+  if (strcmp(arg, "dns") == 0) {
+    opt->source_endpoints = false;
+    return true;
+  }
+  if (strcmp(arg, "endpoints") != 0) {
+    fprintf(errout, "berth-peers: --source: '%s': dns or endpoints\n", arg);
+    return false;
+  }
+#ifdef BERTH_PEERS_STATIC
+  /* lib/k8s (libcurl, OpenSSL) is not linked into the static build. */
+  fprintf(errout, "berth-peers: --source endpoints is not available in the "
+                  "static build (berth-peers-static); run the image's "
+                  "dynamic berth-peers as a sidecar to watch EndpointSlices\n");
+  return false;
+#else
+  opt->source_endpoints = true;
+  return true;
+#endif
+}
+
 /* Apply one option; false after printing an error. */
 static bool apply(int c, const char *arg, peers_options_t *opt, FILE *errout)
 {
@@ -337,6 +373,13 @@ static bool apply(int c, const char *arg, peers_options_t *opt, FILE *errout)
 #endif
   case OPT_RENDER:
     return add_render(opt, arg, errout);
+  case OPT_SOURCE:
+    return source_opt(opt, arg, errout);
+  case OPT_READY_ONLY:
+    return bool_opt("ready-only", arg, &opt->ready_only, errout);
+  case OPT_KUBECONFIG:
+    opt->kubeconfig = arg;
+    return true;
   case OPT_ADDRESSES:
     return bool_opt("addresses", arg, &opt->addresses, errout);
   case OPT_ADDRESS_TYPE:
@@ -412,6 +455,11 @@ static bool check(const peers_options_t *opt, FILE *errout)
     fprintf(errout, "berth-peers: --interval must be at least 10ms\n");
     return false;
   }
+  if (opt->ready_only && !opt->source_endpoints) {
+    fprintf(errout, "berth-peers: --ready-only needs --source endpoints "
+                    "(DNS names only ready endpoints anyway)\n");
+    return false;
+  }
   if (opt->hook_backoff_ms < 1) {
     fprintf(errout, "berth-peers: --hook-backoff must be at least 1ms\n");
     return false;
@@ -471,6 +519,8 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
     return PEERS_PARSE_EXIT_USAGE;
   for (i = 0; i < nign; i++)
     log_ignored(ign_flag[i], ign_value[i]);
+  if (opt->kubeconfig != NULL && !opt->source_endpoints)
+    log_ignored("kubeconfig", opt->kubeconfig);
   return PEERS_PARSE_RUN;
 }
 

@@ -42,6 +42,9 @@ typedef struct peers_options {
   peers_render_spec_t *renders;
   size_t nrenders;
   const char *http_endpoint;
+  bool source_endpoints;  /* --source endpoints (default: dns) */
+  bool ready_only;        /* --ready-only: only ready endpoints */
+  const char *kubeconfig; /* -kubeconfig, for --source endpoints */
 } peers_options_t;
 
 /* Defaults. */

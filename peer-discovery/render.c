@@ -342,6 +342,16 @@ static json_t *member_json(const peers_member_t *m)
                   "ordinal",
                   m->ordinal >= 0 ? json_integer(m->ordinal) : json_null(),
                   "port", (json_int_t)m->port, "addresses", addrs);
+  /* The endpoint's conditions, when the source knows them (DNS does not:
+   * its documents stay as they were). */
+  if (obj != NULL && (m->conds & PEERS_COND_KNOWN) != 0) {
+    json_object_set_new(obj, "ready", json_boolean(peers_member_ready(m)));
+    json_object_set_new(
+        obj, "conditions",
+        json_pack("{s:b,s:b,s:b}", "ready", (m->conds & PEERS_COND_READY) != 0,
+                  "serving", (m->conds & PEERS_COND_SERVING) != 0,
+                  "terminating", (m->conds & PEERS_COND_TERMINATING) != 0));
+  }
   return obj;
 }
 

@@ -15,10 +15,14 @@ each change, t0 is the first moment dnsmasq serves the new SRV set (asked
 every 2 ms by this script, while `ctl dns scale` runs), and the latency is
 the hook's own timestamp minus t0. Prints the median and worst latency and
 berth-peers' resident memory (VmRSS now, VmHWM the peak). Use a build
-without sanitizers for the memory figure.
+without sanitizers for the memory figure. Then, at rest, the DNS queries a
+second berth-peers (with --http-endpoint, which the first one does not
+load, so as not to change its memory) asks in REST seconds (30), from its
+berth_peers_dns_queries_total.
 """
 
 import os
+import re
 import socket
 import statistics
 import struct
@@ -27,8 +31,10 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 ZONE = "web.default.svc.cluster.local"
+REST = 30
 
 
 def srv_count(sock, qid):
@@ -114,6 +120,36 @@ def memory(pid):
     return out
 
 
+def dns_queries(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        m = re.search(r"^berth_peers_dns_queries_total (\S+)$", r.read().decode(), re.M)
+    return float(m.group(1))
+
+
+def at_rest(binary):
+    """DNS queries per minute of an idle berth-peers."""
+    p = subprocess.Popen([binary, "-service", "web", "-ns", "default",
+                          "-domain", "cluster.local", "--hostname", "web-0",
+                          "--http-endpoint", "127.0.0.1:0"],
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        while port is None:
+            line = p.stderr.readline()
+            if not line:
+                sys.exit("bench: the second berth-peers ended")
+            m = re.search(r'msg="http endpoint listening".* port=(\d+)', line)
+            port = int(m.group(1)) if m else None
+        wait(lambda: "membership changed" in p.stderr.readline(), 10, "a membership")
+        q0, t0 = dns_queries(port), time.monotonic()
+        time.sleep(REST)  # a measurement window, not synchronisation
+        q1, t1 = dns_queries(port), time.monotonic()
+    finally:
+        p.terminate()
+        p.wait()
+    return (q1 - q0) * 60.0 / (t1 - t0)
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: bench_peers.py BERTH-PEERS [CHANGES]")
@@ -145,6 +181,7 @@ def main():
     print("resident memory: VmRSS %s  VmHWM %s  (RssAnon %s  RssFile %s  "
           "Pss %s  Private_Dirty %s)" % tuple(mem.get(k) for k in (
               "VmRSS", "VmHWM", "RssAnon", "RssFile", "Pss", "Private_Dirty")))
+    print("DNS queries at rest: %.0f per minute" % at_rest(binary))
 
 
 if __name__ == "__main__":

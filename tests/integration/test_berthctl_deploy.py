@@ -285,8 +285,18 @@ def check_aws(docs, overlay="aws"):
 
 
 def check_peers(docs):
-    check(not any(d["kind"] in ("ClusterRole", "Role") for d in docs),
-          "peers: berth-peers needs no RBAC")
+    # The DNS source needs no RBAC; --source endpoints exactly this Role.
+    check(not any(d["kind"] in ("ClusterRole", "ClusterRoleBinding") for d in docs),
+          "peers: berth-peers needs no cluster-wide RBAC")
+    role = one(docs, "Role", "berth-peers-endpointslices")
+    check(rules_of(role) == {("discovery.k8s.io", "endpointslices"):
+                             {"get", "list", "watch"}},
+          "peers: endpoints Role rules %s" % rules_of(role))
+    rb = one(docs, "RoleBinding", "berth-peers-endpointslices")
+    check(rb["roleRef"]["name"] == "berth-peers-endpointslices" and
+          rb["subjects"] == [{"kind": "ServiceAccount", "name": "berth-peers"}],
+          "peers: RoleBinding %s" % rb)
+    one(docs, "ServiceAccount", "berth-peers")
     svc = one(docs, "Service", "web")
     check(svc["spec"]["clusterIP"] == "None" and svc["spec"]["publishNotReadyAddresses"],
           "peers: the Service must be headless and publish not-ready addresses")

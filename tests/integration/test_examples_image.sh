@@ -60,6 +60,17 @@ for b in berth-provisioner berth-peers berthctl; do
   case "$out" in "$b $version (commit "*")") ;; *) fail "$b --version: '$out'";; esac
   echo "in the image: $out"
 done
+# --source endpoints: berth-peers execs berth-peers-endpoints, whose
+# libraries (libcurl's) are in the image too; with no cluster here it
+# stops at its credentials, not at a missing program or library.
+out=$(chroot --userspec=65532:65532 "$r" /usr/local/bin/berth-peers -service=web -ns=default \
+  --source endpoints --once -kubeconfig /nonexistent 2>&1) &&
+  fail "berth-peers --source endpoints without a cluster exited 0"
+case "$out" in
+  *'msg="cannot start"'*kubeconfig*) ;;
+  *) fail "--source endpoints in the image: '$out'";;
+esac
+echo "in the image: berth-peers --source endpoints runs berth-peers-endpoints"
 grep -q '^nonroot:x:65532:65532:' "$r/etc/passwd" || fail "no nonroot user"
 [ -s "$r/etc/ssl/certs/ca-certificates.crt" ] || fail "no CA bundle"
 # Nothing else: no shell, no package manager.

@@ -129,6 +129,10 @@ def test_bare_root(static, dynamic, tmp):
     p = peers_in(root, "/berth-peers", ["--http-endpoint", ":9102"])
     check(p.returncode == 2 and "--http-endpoint is not available in the "
           "static build" in p.stdout, "--http-endpoint: %s" % p.stdout)
+    # No libcurl or OpenSSL in it: the EndpointSlice watch is refused too.
+    p = peers_in(root, "/berth-peers", ["--source", "endpoints"])
+    check(p.returncode == 2 and "--source endpoints is not available in the "
+          "static build" in p.stdout, "--source endpoints: %s" % p.stdout)
 
 
 def debian_cache():

@@ -59,6 +59,15 @@ static void test_members_and_ready(void **state)
   assert_string_equal(m->addrs[0], "10.244.0.10");
   assert_string_equal(m->addrs[1], "fd00:10:244::10");
   assert_null(peers_set_find(&r.members, "web-7.web." DOMAIN));
+  /* Conditions go with the member: absent ready and serving are true. */
+  assert_int_equal(m->conds,
+                   PEERS_COND_KNOWN | PEERS_COND_READY | PEERS_COND_SERVING);
+  assert_true(peers_member_ready(m));
+  m = peers_set_find(&r.members, "web-2.web." DOMAIN);
+  assert_non_null(m);
+  assert_int_equal(m->conds, PEERS_COND_KNOWN | PEERS_COND_READY |
+                                 PEERS_COND_SERVING | PEERS_COND_TERMINATING);
+  assert_false(peers_member_ready(m));
   peers_endpoints_result_cleanup(&r);
   json_decref(slices);
 }

@@ -124,12 +124,16 @@ static void test_event_env(void **state)
     "BERTH_SERVICE=db",
     "BERTH_NAMESPACE=ns1",
     "BERTH_DOMAIN=cluster.local",
+    /* db-10's endpoint is terminating: not ready. */
+    "BERTH_READY_PEERS=db-0.db.ns1.svc.cluster.local,"
+    "db-1.db.ns1.svc.cluster.local",
     "HOST_ADDRESS=db-1.db.ns1.svc.cluster.local",
     "HOST_ADDRESS_TYPE=DNS",
     "POD_IP=10.1.2.3",
     "POD_IP_TYPE=IPv4",
   };
   peers_member_t *self = NULL;
+  peers_member_t *m = NULL;
 
   (void)state;
   memset(&o, 0, sizeof(o));
@@ -140,8 +144,11 @@ static void test_event_env(void **state)
   assert_int_equal(peers_identity_resolve(&o, &id, NULL), BERTH_OK);
   peers_set_init(&now);
   peers_set_init(&before);
-  peers_set_add(&now, "db-10.db.ns1.svc.cluster.local", 0, NULL, NULL);
+  peers_set_add(&now, "db-10.db.ns1.svc.cluster.local", 0, &m, NULL);
+  m->conds = PEERS_COND_KNOWN | PEERS_COND_READY | PEERS_COND_SERVING |
+             PEERS_COND_TERMINATING;
   peers_set_add(&now, "db-1.db.ns1.svc.cluster.local", 0, &self, NULL);
+  self->conds = PEERS_COND_KNOWN | PEERS_COND_READY;
   assert_int_equal(peers_member_add_addr(self, "fd00::1"), BERTH_OK);
   assert_int_equal(peers_member_add_addr(self, "10.0.0.1"), BERTH_OK);
   peers_set_add(&now, "db-0.db.ns1.svc.cluster.local", 0, NULL, NULL);

@@ -277,6 +277,36 @@ static void test_endpoint_parse(void **state)
                    BERTH_EINVAL);
 }
 
+static void test_source(void **state)
+{
+  char *endpoints[] = { "berth-peers", "--source", "endpoints",
+                        "--ready-only", "-kubeconfig=/k", "-service=web",
+                        "--once", NULL };
+  char *dns[] = { "berth-peers", "--source=dns", "-service=web", "--once",
+                  NULL };
+  char *bad[] = { "berth-peers", "--source", "api", "-service=web", "--once",
+                  NULL };
+  char *ready_dns[] = { "berth-peers", "--ready-only", "-service=web",
+                        "--once", NULL };
+  peers_options_t o;
+
+  (void)state;
+  assert_int_equal(parse(&o, endpoints), PEERS_PARSE_RUN);
+  assert_true(o.source_endpoints);
+  assert_true(o.ready_only);
+  assert_string_equal(o.kubeconfig, "/k");
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, dns), PEERS_PARSE_RUN);
+  assert_false(o.source_endpoints);
+  assert_false(o.ready_only);
+  peers_options_cleanup(&o);
+  assert_int_equal(parse(&o, bad), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+  /* DNS names only ready endpoints: --ready-only there is a mistake. */
+  assert_int_equal(parse(&o, ready_dns), PEERS_PARSE_EXIT_USAGE);
+  peers_options_cleanup(&o);
+}
+
 static void test_metrics_text(void **state)
 {
   peers_counters_t c;
@@ -336,6 +366,7 @@ int main(void)
     cmocka_unit_test(test_bools),
     cmocka_unit_test(test_peer_finder_flags),
     cmocka_unit_test(test_kmodules_flags),
+    cmocka_unit_test(test_source),
     cmocka_unit_test(test_berth_flags),
     cmocka_unit_test(test_bad_flags),
     cmocka_unit_test(test_endpoint_parse),
