@@ -22,13 +22,16 @@ standard snapshot CRDs and kubernetes-csi's real snapshot-controller
   delete  claims, VolumeSnapshots: DeleteSnapshot (Delete policy), the
           contents go; Retain keeps its EC2 snapshot, also when its
           content is deleted by hand.
+  orphans `berthctl orphans` lists the retained snapshot once no content
+          names it (not before), and `--delete` removes it.
 Nothing leaks: every disk and every snapshot in the emulator is gone at
-the end but the retained one.
+the end.
 
-    test_provisioner_ebs_snapshot.py BERTH-PROVISIONER (under bed.py run k8s aws snapshot)
+    test_provisioner_ebs_snapshot.py BERTHCTL BERTH-PROVISIONER (under bed.py run k8s aws snapshot)
 """
 
 import json
+import subprocess
 import sys
 
 from test_provisioner_ebs_lib import (CLUSTER, aws_admin, aws_faults, aws_state,
@@ -187,17 +190,46 @@ def main(binary, procs):
     poll(lambda: not json.loads(kubectl("get", "volumesnapshots", "-o",
                                         "json"))["items"], 30,
          "the VolumeSnapshots gone")
-    contents = json.loads(kubectl("get", "volumesnapshotcontents", "-o", "json"))["items"]
-    check([c["spec"]["deletionPolicy"] for c in contents] == ["Retain"],
-          "only the retained content is left: %s" % [c["metadata"]["name"] for c in contents])
+
+    def contents():
+        return json.loads(kubectl("get", "volumesnapshotcontents", "-o",
+                                  "json"))["items"]
+    poll(lambda: [c["spec"]["deletionPolicy"] for c in contents()] == ["Retain"],
+         30, "only the retained content left")
+    contents = contents()
+    out, _ = ctl("orphans")
+    check(kept["SnapshotId"] not in out, "berthctl orphans lists %s while its "
+          "content names it:\n%s" % (kept["SnapshotId"], out))
     kubectl("delete", "volumesnapshotcontent", contents[0]["metadata"]["name"])
     check([x["SnapshotId"] for x in snapshots()] == [kept["SnapshotId"]],
           "Retain keeps the EC2 snapshot when its content goes")
+    # berthctl orphans: a snapshot berth made that no content names.
+    out, _ = ctl("orphans")
+    log("berthctl orphans:\n" + out)
+    check(kept["SnapshotId"] in out, "berthctl orphans: " + out)
+    ctl("orphans", "--delete", "--yes", "--min-age", "0s")
+    check(not snapshots(), "berthctl orphans --delete removed the snapshot")
     kubectl("delete", "pvc", "src", "--wait=false")
     poll(lambda: not volumes(), 40, "every disk deleted", interval=0.2)
-    aws_admin("POST", "/faults", {"stuck_snapshot": False})
-    log("deleted: no disk left, one retained snapshot as asked")
+    log("deleted: no disk and no snapshot left")
 
+
+def ctl(*args, rc=0, timeout=30):
+    r = subprocess.run([BERTHCTL] + list(args), capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    check(r.returncode == rc, "berthctl %s: exit %d, want %d\n--- stdout\n%s"
+          "--- stderr\n%s" % (" ".join(args), r.returncode, rc, r.stdout, r.stderr))
+    check("runtime error:" not in r.stderr and "Sanitizer" not in r.stderr,
+          "berthctl %s: sanitizer report:\n%s" % (" ".join(args), r.stderr))
+    return r.stdout, r.stderr
+
+
+BERTHCTL = None
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    BERTHCTL = sys.argv[1]
+    sys.argv = [sys.argv[0], sys.argv[2]]
     sys.exit(run(main))
