@@ -22,8 +22,9 @@ static const char *s_at(const json_t *o, const char *a, const char *b)
   return json_string_value(b != NULL ? json_object_get(v, b) : v);
 }
 
-/* The VolumeSnapshot the claim names (its name), or NULL. */
-static const char *snapshot_source(const json_t *claim)
+/* The VolumeSnapshot the claim names (its name), or NULL; *field is the
+ * claim's field that names it. */
+static const char *snapshot_source(const json_t *claim, const char **field)
 {
   static const char *const fields[] = {"dataSourceRef", "dataSource"};
   json_t *spec = json_object_get(claim, "spec");
@@ -36,8 +37,10 @@ static const char *snapshot_source(const json_t *claim)
     if (ds == NULL || json_is_null(ds))
       continue;
     if (group != NULL && strcmp(group, RESTORE_GROUP) == 0 && kind != NULL &&
-        strcmp(kind, "VolumeSnapshot") == 0)
+        strcmp(kind, "VolumeSnapshot") == 0) {
+      *field = fields[i];
       return s_at(ds, "name", NULL);
+    }
     return NULL;
   }
   return NULL;
@@ -84,7 +87,8 @@ berth_status_t prov_restore_source(berth_k8s_client_t *k8s, const json_t *claim,
                                    uint64_t *restore_bytes, berth_error_t *err)
 {
   const char *ns = berth_k8s_obj_namespace(claim);
-  const char *name = snapshot_source(claim);
+  const char *field = "dataSource";
+  const char *name = snapshot_source(claim, &field);
   json_t *vs = NULL, *content = NULL, *status;
   const char *bound, *handle;
   uint64_t size = 0;
@@ -136,6 +140,12 @@ berth_status_t prov_restore_source(berth_k8s_client_t *k8s, const json_t *claim,
   snprintf(id, id_size, "%s", handle);
   *restore_bytes = size;
 done:
+  /* Every refusal names the claim's field, as for other data sources. */
+  if (st != BERTH_OK) {
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "claim spec.%s", field);
+    berth_error_prefix(err, prefix);
+  }
   json_decref(content);
   json_decref(vs);
   return st;
