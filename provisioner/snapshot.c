@@ -370,6 +370,8 @@ static berth_status_t delete_step(prov_snapshotter_t *s, const json_t *c,
   const char *handle = content_handle(c);
   const char *uid = str_at(spec_of(c), "volumeSnapshotRef", "uid");
   berth_ec2_snapshot_t found;
+  json_t *fresh = NULL;
+  bool cleared = false;
   char name[128];
   berth_status_t st = BERTH_OK;
 
@@ -392,16 +394,28 @@ static berth_status_t delete_step(prov_snapshotter_t *s, const json_t *c,
       if (st == BERTH_OK) {
         berth_log(BERTH_LOG_INFO, "snapshot deleted", "content",
                   berth_k8s_obj_name(c), "snapshot", handle, NULL);
-        if (json_object_get(json_object_get(c, "status"), "snapshotHandle"))
+        if (json_object_get(json_object_get(c, "status"), "snapshotHandle")) {
           st = patch(s, berth_k8s_obj_name(c), "status",
                      json_pack("{s:{s:n,s:b}}", "status", "snapshotHandle",
                                "readyToUse", 0),
                      err);
+          cleared = st == BERTH_OK;
+        }
       }
     }
   }
+  /* The status patch moved the version: the finalizer patch is
+   * conditional on the object as it is now. */
+  if (st == BERTH_OK && cleared) {
+    st = berth_k8s_get(s->k8s, &prov_res_volumesnapshotcontents, NULL,
+                       berth_k8s_obj_name(c), &fresh, err);
+    c = fresh;
+  }
   if (st == BERTH_OK && has_finalizer(c, PROV_SNAP_FINALIZER))
     st = drop_finalizer(s, c, err);
+  if (st == BERTH_ENOTFOUND)
+    st = BERTH_OK;
+  json_decref(fresh);
   berth_ec2_snapshot_cleanup(&found);
   return st;
 }
