@@ -11,8 +11,9 @@ standard snapshot CRDs and kubernetes-csi's real snapshot-controller
           with the driver's tags -> readyToUse once the snapshot is
           completed, restoreSize and snapshotHandle on both objects;
   restore a claim whose dataSource is the VolumeSnapshot gets a disk made
-          from the snapshot (SnapshotId, size >= the snapshot's) in the
-          class's zone; a claim smaller than the snapshot is refused with a
+          from the snapshot (SnapshotId, size >= the snapshot's) in its
+          class's zone, another than the source disk's (snapshots are
+          regional); a claim smaller than the snapshot is refused with a
           ProvisioningFailed Event; a VolumeSnapshotClass parameter berth
           cannot honour (fastSnapshotRestoreAvailabilityZones) is refused
           with status.error and an Event on the content;
@@ -109,6 +110,10 @@ def main(binary, procs):
                      allowedTopologies=[{"matchLabelExpressions": [{
                          "key": "topology.ebs.csi.aws.com/zone",
                          "values": ["us-east-1b"]}]}]))
+    create(ebs_class("disk-c", {"type": "gp3"},
+                     allowedTopologies=[{"matchLabelExpressions": [{
+                         "key": "topology.ebs.csi.aws.com/zone",
+                         "values": ["us-east-1c"]}]}]))
     create(snap_class("snap", {"tagSpecification_1":
                                "owner={{ .VolumeSnapshotNamespace }}/"
                                "{{ .VolumeSnapshotName }}"}))
@@ -139,15 +144,16 @@ def main(binary, procs):
           "the being-created annotation is gone once the snapshot is cut")
     log("snapshot %s of %s ready, tags as the driver's" % (s["SnapshotId"], src_vol))
 
-    # restore: a larger claim in the class's zone, a smaller one refused.
-    create(restore_claim("copy", "disk", "snap1", "4Gi"))
+    # restore: a larger claim in another zone (EBS snapshots are
+    # regional), a smaller one refused.
+    create(restore_claim("copy", "disk-c", "snap1", "4Gi"))
     create(restore_claim("tiny", "disk", "snap1", "1Gi"))
     wait_bound(api, ["copy"], 30)
     copy_vol = api.pv(api.claim("copy")["spec"]["volumeName"])["spec"]["csi"]["volumeHandle"]
     d = [v for v in volumes() if v["VolumeId"] == copy_vol][0]
     check(d["SnapshotId"] == s["SnapshotId"] and d["Size"] == 4 and
-          d["AvailabilityZone"] == "us-east-1b",
-          "restored disk %s: snapshot %s, 4 GiB in us-east-1b" % (d, s["SnapshotId"]))
+          d["AvailabilityZone"] == "us-east-1c",
+          "restored disk %s: snapshot %s, 4 GiB in us-east-1c" % (d, s["SnapshotId"]))
     e = poll(lambda: [x for x in events_for(api, "tiny", "ProvisioningFailed")
                       if "less than the size" in x["message"]], 30,
              "a ProvisioningFailed Event for the claim smaller than the snapshot")
