@@ -69,8 +69,10 @@ def get(kind, name, ns=True):
     if ns:
         args += ["-n", "default"]
     out = kubectl(*args, check_rc=False)
+    if out.returncode != 0:
+        return None
     try:
-        return json.loads(out)
+        return json.loads(out.stdout)
     except ValueError:
         return None
 
@@ -194,12 +196,12 @@ def main(binary, procs):
     poll(lambda: [x["SnapshotId"] for x in snapshots()] == [kept["SnapshotId"]],
          40, "only the retained snapshot left", interval=0.2)
     poll(lambda: not json.loads(kubectl("get", "volumesnapshots", "-o",
-                                        "json"))["items"], 30,
+                                        "json").stdout)["items"], 30,
          "the VolumeSnapshots gone")
 
     def contents():
         return json.loads(kubectl("get", "volumesnapshotcontents", "-o",
-                                  "json"))["items"]
+                                  "json").stdout)["items"]
     poll(lambda: [c["spec"]["deletionPolicy"] for c in contents()] == ["Retain"],
          30, "only the retained content left")
     contents = contents()
