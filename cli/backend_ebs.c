@@ -5,10 +5,15 @@
  * (DescribeVolumes) for its state, zone, size, type and attachments.
  * scan lists the disks berth tagged (CSIVolumeName or
  * kubernetes.io/created-for/pv/name) that no PV uses; remove deletes
- * such a disk when it is not attached. attach.c uses the same AWS client
- * (ctl_ebs_aws). */
+ * such a disk when it is not attached. scan also lists the snapshots
+ * berth-provisioner made (tagged CSIVolumeSnapshotName and
+ * ebs.csi.aws.com/cluster) that no VolumeSnapshotContent names (its
+ * status.snapshotHandle or spec.source.snapshotHandle, or the
+ * snapshot-<uid> name of its VolumeSnapshot); remove deletes those with
+ * DeleteSnapshot. attach.c uses the same AWS client (ctl_ebs_aws). */
 #include "ctl_backend.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,6 +150,96 @@ static bool pv_uses(ctl_ctx_t *ctx, const berth_ec2_volume_t *v)
   return false;
 }
 
+/* ---- snapshots --------------------------------------------------------- */
+
+static const berth_k8s_resource_t res_contents = {
+    "snapshot.storage.k8s.io", "v1", "volumesnapshotcontents",
+    "VolumeSnapshotContent", false};
+
+static const char *js(const json_t *o, const char *a, const char *b)
+{
+  json_t *v = json_object_get(o, a);
+  return json_string_value(b != NULL ? json_object_get(v, b) : v);
+}
+
+/* A content names the snapshot: by handle, or by the snapshot-<uid> name a
+ * dynamic content's snapshot is tagged with before its handle is saved. */
+static bool content_names(const json_t *contents, const char *id,
+                          const char *name)
+{
+  const json_t *c;
+  size_t i;
+  char want[128];
+
+  json_array_foreach(json_object_get(contents, "items"), i, c)
+  {
+    const char *h = js(json_object_get(c, "status"), "snapshotHandle", NULL);
+    const char *sh = js(json_object_get(c, "spec"), "source", "snapshotHandle");
+    const char *uid =
+        js(json_object_get(c, "spec"), "volumeSnapshotRef", "uid");
+    if ((h != NULL && strcmp(h, id) == 0) ||
+        (sh != NULL && strcmp(sh, id) == 0))
+      return true;
+    snprintf(want, sizeof(want), "snapshot-%s", uid != NULL ? uid : "");
+    if (uid != NULL && name != NULL && strcmp(want, name) == 0)
+      return true;
+  }
+  return false;
+}
+
+static berth_status_t ebs_scan_snapshots(ctl_ebs_t *b, ctl_ctx_t *ctx,
+                                         ctl_orphans_t *out,
+                                         berth_error_t *err)
+{
+  static const char *const keys[] = {"CSIVolumeSnapshotName"};
+  berth_ec2_filter_t f = {"tag-key", keys, 1};
+  berth_ec2_describe_params_t p;
+  berth_ec2_snapshot_list_t l;
+  json_t *contents = NULL;
+  berth_status_t st;
+  size_t i;
+
+  /* No snapshot CRDs: no content names any snapshot. */
+  st = berth_k8s_list_all(ctx->k8s, &res_contents, NULL, NULL, &contents,
+                          err);
+  if (st == BERTH_ENOTFOUND)
+    st = BERTH_OK;
+  if (st != BERTH_OK)
+    return st;
+  memset(&p, 0, sizeof(p));
+  memset(&l, 0, sizeof(l));
+  p.filters = &f;
+  p.filter_count = 1;
+  st = berth_ec2_describe_snapshots(b->aws, &p, &l, err);
+  for (i = 0; st == BERTH_OK && i < l.count; i++) {
+    berth_ec2_snapshot_t *s = &l.items[i];
+    const char *name = berth_ec2_snapshot_tag(s, "CSIVolumeSnapshotName");
+    ctl_orphan_t *o;
+
+    if (berth_ec2_snapshot_tag(s, BERTH_EBS_TAG_CLUSTER) == NULL ||
+        content_names(contents, s->snapshot_id, name))
+      continue;
+    o = ctl_orphans_add(out);
+    if (o == NULL) {
+      st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
+      break;
+    }
+    o->ops = &ctl_backend_ebs;
+    o->kind = strdup("snapshot");
+    o->name = strdup(ctl_nz(s->snapshot_id));
+    o->source = strdup(ctl_nz(s->volume_id));
+    o->location = strdup(ctl_nz(s->snapshot_id));
+    o->problem = berth_strdup_printf(
+        "no VolumeSnapshotContent names it (snapshot %s of %s, %s)",
+        ctl_nz(name), ctl_nz(s->volume_id), ctl_nz(s->state));
+    o->time_s = s->start_time_ms / 1000;
+    o->recent = ctx->now_s - o->time_s < (int64_t)(ctx->opt->min_age_ms / 1000);
+  }
+  berth_ec2_snapshot_list_cleanup(&l);
+  json_decref(contents);
+  return st;
+}
+
 static berth_status_t ebs_scan(ctl_backend_t *be, ctl_ctx_t *ctx,
                                ctl_orphans_t *out, berth_error_t *err)
 {
@@ -186,6 +281,8 @@ static berth_status_t ebs_scan(ctl_backend_t *be, ctl_ctx_t *ctx,
     o->recent = ctx->now_s - o->time_s < (int64_t)(ctx->opt->min_age_ms / 1000);
   }
   berth_ec2_volume_list_cleanup(&l);
+  if (st == BERTH_OK)
+    st = ebs_scan_snapshots(b, ctx, out, err);
   return st;
 }
 
@@ -200,8 +297,14 @@ static berth_status_t ebs_remove(ctl_backend_t *be, ctl_ctx_t *ctx,
   (void)ctx;
   if (archive)
     return berth_error_set(err, BERTH_EINVAL,
-                           "EBS disks cannot be archived; delete them or "
-                           "leave them");
+                           "EBS disks and snapshots cannot be archived; "
+                           "delete them or leave them");
+  if (strcmp(o->kind, "snapshot") == 0) {
+    st = berth_ec2_delete_snapshot(b->aws, o->name, err);
+    if (st == BERTH_OK)
+      *done = strdup("deleted");
+    return st;
+  }
   memset(&v, 0, sizeof(v));
   st = berth_ec2_describe_volume(b->aws, o->name, &v, err);
   if (st != BERTH_OK)

@@ -10,6 +10,7 @@
 #include "app.h"
 
 #include "attach.h"
+#include "snapshot.h"
 #include "backends/backend.h"
 
 #include "controller.h"
@@ -43,6 +44,8 @@ typedef struct app {
   prov_leader_t *leader;
   berth_aws_t *aws;            /* only when a provisioner uses EBS */
   prov_attacher_t *attacher;   /* EBS VolumeAttachments, leader only */
+  prov_snapshotter_t *snapshotter; /* EBS VolumeSnapshotContents, leader
+                                      only */
   _Atomic(prov_controller_t *) live_ctl; /* for the HTTP thread */
   atomic_int phase;
   char identity[320];
@@ -225,6 +228,18 @@ static berth_status_t start_attacher(app_t *a, berth_error_t *err)
   if (st == BERTH_OK)
     berth_log(BERTH_LOG_INFO, "attacher started", "attacher",
               PROV_ATTACHER_DEFAULT, NULL);
+  /* The CSI snapshotter sidecar's half of EBS (snapshot.h), beside it. */
+  if (st == BERTH_OK) {
+    prov_snapshotter_options_t so = {NULL, getenv("BERTH_CLUSTER_ID"),
+                                     a->opt->extra_tags};
+    st = prov_snapshotter_create(a->client, a->aws, &so, &a->snapshotter,
+                                 err);
+  }
+  if (st == BERTH_OK)
+    st = prov_snapshotter_start(a->snapshotter, err);
+  if (st == BERTH_OK)
+    berth_log(BERTH_LOG_INFO, "snapshotter started", "driver",
+              PROV_SNAP_DRIVER, NULL);
   return st;
 }
 
@@ -325,6 +340,7 @@ static void app_cleanup(app_t *a)
   if (a->metrics != NULL)
     prov_metrics_set_collector(a->metrics, NULL, NULL);
   atomic_store(&a->live_ctl, NULL);
+  prov_snapshotter_destroy(a->snapshotter);
   prov_attacher_destroy(a->attacher);
   prov_controller_stop(a->ctl, a->opt->drain_ms);
   prov_leader_stop(a->leader);

@@ -50,6 +50,7 @@
 
 #include "claim.h"
 #include "pv.h"
+#include "snapshot.h"
 #include "berth/quantity.h"
 
 #include "berth/clock.h"
@@ -70,6 +71,8 @@ typedef struct claim_ctx {
   uint64_t req_bytes;
   const char *req_text;
   unsigned modes;
+  char snapshot_id[64];    /* restored from this EBS snapshot, or "" */
+  uint64_t restore_bytes;  /* its restoreSize */
   int64_t start_ms;
   bool guarded; /* the claim holds our finalizer, as far as we know */
 } claim_ctx_t;
@@ -199,15 +202,25 @@ static berth_status_t check_topology(claim_ctx_t *x, berth_error_t *err)
 static void fill_request(claim_ctx_t *x, berth_provision_request_t *req);
 
 /* A claim with a data source (a VolumeSnapshot, a PVC to clone, a
- * populator's object) wants a volume that holds that data. No backend
- * fills volumes from a data source yet, so the claim is refused, as the
- * external provisioner library refuses it for a provisioner without the
- * capability, instead of Binding an empty volume that looks restored. */
+ * populator's object) wants a volume that holds that data. The EBS backend
+ * restores VolumeSnapshots of ebs.csi.aws.com (restore.c); any other data
+ * source is refused, as the external provisioner library refuses it for a
+ * provisioner without the capability, instead of Binding an empty volume
+ * that looks restored. */
 static berth_status_t check_data_source(claim_ctx_t *x, berth_error_t *err)
 {
   static const char *const fields[] = {"dataSourceRef", "dataSource"};
   json_t *spec = json_object_get(x->claim, "spec");
   size_t i;
+
+  x->snapshot_id[0] = '\0';
+  if (strcmp(berth_backend_name(x->be), "ebs") == 0) {
+    berth_status_t st = prov_restore_source(
+        x->c->client, x->claim, x->req_bytes, x->snapshot_id,
+        sizeof(x->snapshot_id), &x->restore_bytes, err);
+    if (st != BERTH_ENOTFOUND)
+      return st;
+  }
 
   for (i = 0; i < 2; i++) {
     json_t *ds = json_object_get(spec, fields[i]);
@@ -302,6 +315,8 @@ static void fill_request(claim_ctx_t *x, berth_provision_request_t *req)
   req->parameters = class_parameters(x);
   req->mount_options = json_object_get(x->sclass, "mountOptions");
   req->block = mode != NULL && strcmp(mode, "Block") == 0;
+  req->snapshot_id = x->snapshot_id[0] != '\0' ? x->snapshot_id : NULL;
+  req->snapshot_bytes = x->restore_bytes;
 }
 
 /* The zones a volume may go to when no node was selected (Immediate

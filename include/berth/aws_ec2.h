@@ -3,8 +3,9 @@
  *
  * The calls the EBS backend, the attacher and the resizer need:
  * CreateVolume, DescribeVolumes, DeleteVolume, AttachVolume, DetachVolume,
- * ModifyVolume, DescribeVolumesModifications, CreateTags and
- * DescribeInstances. Requests go through berth_aws_send() (signing,
+ * ModifyVolume, DescribeVolumesModifications, CreateTags,
+ * DescribeInstances, and for snapshots CreateSnapshot, DescribeSnapshots
+ * and DeleteSnapshot. Requests go through berth_aws_send() (signing,
  * retries); answers are parsed from EC2's XML with expat. AWS error codes
  * arrive in berth_error_t.reason ("InvalidVolume.NotFound") with the
  * berth status berth_aws_error_status() gives (BERTH_ENOTFOUND, ...).
@@ -146,6 +147,8 @@ typedef struct berth_ec2_create_volume_params {
   bool encrypted;
   const char *kms_key_id;
   const char *snapshot_id;
+  int64_t volume_initialization_rate; /* MiB/s, with snapshot_id; 0: not
+                                         sent */
   const char *outpost_arn;
   bool multi_attach_enabled;
   /* The idempotency token (at most 64 ASCII characters): the same token
@@ -165,6 +168,41 @@ typedef struct berth_ec2_modify_volume_params {
   int64_t iops;
   int64_t throughput;
 } berth_ec2_modify_volume_params_t;
+
+/* An EBS snapshot (DescribeSnapshots' snapshotSet/item). */
+typedef struct berth_ec2_snapshot {
+  char *snapshot_id;
+  char *volume_id;
+  char *state; /* pending, completed, error, recoverable, recovering */
+  char *state_message;
+  char *progress; /* "100%" */
+  char *description;
+  char *kms_key_id;
+  char *owner_id;
+  char *outpost_arn;
+  int64_t volume_size_gib;
+  bool encrypted;
+  int64_t start_time_ms;
+  berth_aws_tag_t *tags;
+  size_t tag_count;
+} berth_ec2_snapshot_t;
+
+typedef struct berth_ec2_snapshot_list {
+  berth_ec2_snapshot_t *items;
+  size_t count;
+  char *next_token; /* NULL on the last page */
+} berth_ec2_snapshot_list_t;
+
+/* CreateSnapshot's parameters; NULL / 0 fields are not sent. EC2 takes no
+ * ClientToken here: a caller that must not make two snapshots tags each
+ * with a name of its own and looks for it before creating. */
+typedef struct berth_ec2_create_snapshot_params {
+  const char *volume_id; /* required */
+  const char *description;
+  const char *outpost_arn;
+  const berth_aws_kv_t *tags; /* TagSpecification ResourceType=snapshot */
+  size_t tag_count;
+} berth_ec2_create_snapshot_params_t;
 
 /* --- calls ------------------------------------------------------------------
  */
@@ -224,6 +262,31 @@ berth_status_t berth_ec2_create_tags(berth_aws_t *aws,
                                      const berth_aws_kv_t *tags,
                                      size_t tag_count, berth_error_t *err);
 
+/* CreateSnapshot. *out is the new snapshot (state "pending"). */
+berth_status_t
+berth_ec2_create_snapshot(berth_aws_t *aws,
+                          const berth_ec2_create_snapshot_params_t *p,
+                          berth_ec2_snapshot_t *out, berth_error_t *err);
+
+/* DescribeSnapshots: one page of the account's own snapshots (OwnerId.1 is
+ * "self", so public snapshots never come back); ids are SnapshotId.N. */
+berth_status_t berth_ec2_describe_snapshots(
+    berth_aws_t *aws, const berth_ec2_describe_params_t *p,
+    berth_ec2_snapshot_list_t *out, berth_error_t *err);
+
+/* DescribeSnapshots for one snapshot id. BERTH_ENOTFOUND with reason
+ * InvalidSnapshot.NotFound when it does not exist. */
+berth_status_t berth_ec2_describe_snapshot(berth_aws_t *aws,
+                                           const char *snapshot_id,
+                                           berth_ec2_snapshot_t *out,
+                                           berth_error_t *err);
+
+/* DeleteSnapshot. A missing snapshot is BERTH_ENOTFOUND with reason
+ * InvalidSnapshot.NotFound (the caller decides whether that is done). */
+berth_status_t berth_ec2_delete_snapshot(berth_aws_t *aws,
+                                         const char *snapshot_id,
+                                         berth_error_t *err);
+
 /* DescribeInstances: one page, every reservation's instances in one
  * list. */
 berth_status_t berth_ec2_describe_instances(
@@ -263,6 +326,16 @@ berth_status_t berth_ec2_parse_instances(const char *xml, size_t len,
                                          berth_ec2_instance_list_t *out,
                                          berth_error_t *err);
 
+/* CreateSnapshotResponse (the snapshot's fields at the top level). */
+berth_status_t berth_ec2_parse_snapshot(const char *xml, size_t len,
+                                        berth_ec2_snapshot_t *out,
+                                        berth_error_t *err);
+
+/* DescribeSnapshotsResponse. */
+berth_status_t berth_ec2_parse_snapshots(const char *xml, size_t len,
+                                         berth_ec2_snapshot_list_t *out,
+                                         berth_error_t *err);
+
 /* A "<return>true</return>" answer (DeleteVolume, CreateTags): BERTH_OK
  * for true, BERTH_EHTTP for false, BERTH_EPARSE otherwise. */
 berth_status_t berth_ec2_parse_return(const char *xml, size_t len,
@@ -274,6 +347,10 @@ berth_status_t berth_ec2_parse_return(const char *xml, size_t len,
 /* The value of tag key on a volume (borrowed), or NULL. */
 const char *berth_ec2_volume_tag(const berth_ec2_volume_t *v, const char *key);
 
+/* The value of tag key on a snapshot (borrowed), or NULL. */
+const char *berth_ec2_snapshot_tag(const berth_ec2_snapshot_t *s,
+                                   const char *key);
+
 /* Free what each result owns and zero it. All accept NULL. */
 void berth_ec2_attachment_cleanup(berth_ec2_attachment_t *a);
 void berth_ec2_volume_cleanup(berth_ec2_volume_t *v);
@@ -282,6 +359,8 @@ void berth_ec2_modification_cleanup(berth_ec2_modification_t *m);
 void berth_ec2_modification_list_cleanup(berth_ec2_modification_list_t *l);
 void berth_ec2_instance_cleanup(berth_ec2_instance_t *i);
 void berth_ec2_instance_list_cleanup(berth_ec2_instance_list_t *l);
+void berth_ec2_snapshot_cleanup(berth_ec2_snapshot_t *s);
+void berth_ec2_snapshot_list_cleanup(berth_ec2_snapshot_list_t *l);
 
 #ifdef __cplusplus
 }

@@ -125,6 +125,10 @@ berth_ec2_create_volume(berth_aws_t *aws,
     st = berth__aws_form_add(&form, "KmsKeyId", p->kms_key_id);
   if (st == BERTH_OK && !empty(p->snapshot_id))
     st = berth__aws_form_add(&form, "SnapshotId", p->snapshot_id);
+  if (st == BERTH_OK && !empty(p->snapshot_id) &&
+      p->volume_initialization_rate > 0)
+    st = berth__aws_form_addf(&form, "VolumeInitializationRate", "%lld",
+                              (long long)p->volume_initialization_rate);
   if (st == BERTH_OK && !empty(p->outpost_arn))
     st = berth__aws_form_add(&form, "OutpostArn", p->outpost_arn);
   if (st == BERTH_OK && p->multi_attach_enabled)
@@ -478,5 +482,145 @@ berth_ec2_describe_instances(berth_aws_t *aws,
     st = berth_ec2_parse_instances(resp.body.data, resp.body.len, out, err);
   berth_buf_cleanup(&form);
   berth_http_response_cleanup(&resp);
+  return st;
+}
+
+/* --- snapshots --------------------------------------------------------------
+ * EC2 API reference: CreateSnapshot, DescribeSnapshots, DeleteSnapshot. */
+
+berth_status_t
+berth_ec2_create_snapshot(berth_aws_t *aws,
+                          const berth_ec2_create_snapshot_params_t *p,
+                          berth_ec2_snapshot_t *out, berth_error_t *err)
+{
+  static const char action[] = "CreateSnapshot";
+  berth_http_response_t resp;
+  berth_buf_t form;
+  char name[64];
+  berth_status_t st;
+  size_t i;
+
+  berth_error_clear(err);
+  if (aws == NULL || p == NULL || out == NULL || empty(p->volume_id))
+    return berth_error_set(err, BERTH_EINVAL, "EC2 %s: a volume is required",
+                           action);
+  berth_http_response_init(&resp);
+  st = form_start(&form, action);
+  if (st == BERTH_OK)
+    st = berth__aws_form_add(&form, "VolumeId", p->volume_id);
+  if (st == BERTH_OK && !empty(p->description))
+    st = berth__aws_form_add(&form, "Description", p->description);
+  if (st == BERTH_OK && !empty(p->outpost_arn))
+    st = berth__aws_form_add(&form, "OutpostArn", p->outpost_arn);
+  if (st == BERTH_OK && p->tag_count > 0)
+    st = berth__aws_form_add(&form, "TagSpecification.1.ResourceType",
+                             "snapshot");
+  for (i = 0; i < p->tag_count && st == BERTH_OK; i++) {
+    snprintf(name, sizeof(name), "TagSpecification.1.Tag.%zu.Key", i + 1);
+    st = berth__aws_form_add(&form, name, p->tags[i].key);
+    snprintf(name, sizeof(name), "TagSpecification.1.Tag.%zu.Value", i + 1);
+    if (st == BERTH_OK)
+      st = berth__aws_form_add(
+          &form, name, p->tags[i].value != NULL ? p->tags[i].value : "");
+  }
+  if (st != BERTH_OK) {
+    st = oom(err, action);
+    goto done;
+  }
+  st = call(aws, action, &form, &resp, err);
+  if (st == BERTH_OK)
+    st = berth_ec2_parse_snapshot(resp.body.data, resp.body.len, out, err);
+
+done:
+  berth_buf_cleanup(&form);
+  berth_http_response_cleanup(&resp);
+  return st;
+}
+
+berth_status_t berth_ec2_describe_snapshots(
+    berth_aws_t *aws, const berth_ec2_describe_params_t *p,
+    berth_ec2_snapshot_list_t *out, berth_error_t *err)
+{
+  static const char action[] = "DescribeSnapshots";
+  berth_http_response_t resp;
+  berth_buf_t form;
+  berth_status_t st;
+
+  berth_error_clear(err);
+  if (aws == NULL || out == NULL)
+    return berth_error_set(err, BERTH_EINVAL, "EC2 %s: missing argument",
+                           action);
+  berth_http_response_init(&resp);
+  st = form_start(&form, action);
+  /* Without an owner, DescribeSnapshots also lists every public snapshot
+   * of the region (EC2 API reference, DescribeSnapshots). */
+  if (st == BERTH_OK)
+    st = berth__aws_form_add(&form, "Owner.1", "self");
+  if (st == BERTH_OK)
+    st = add_describe(&form, "SnapshotId", p);
+  if (st != BERTH_OK)
+    st = oom(err, action);
+  else
+    st = call(aws, action, &form, &resp, err);
+  if (st == BERTH_OK)
+    st = berth_ec2_parse_snapshots(resp.body.data, resp.body.len, out, err);
+  berth_buf_cleanup(&form);
+  berth_http_response_cleanup(&resp);
+  return st;
+}
+
+berth_status_t berth_ec2_describe_snapshot(berth_aws_t *aws,
+                                           const char *snapshot_id,
+                                           berth_ec2_snapshot_t *out,
+                                           berth_error_t *err)
+{
+  berth_ec2_describe_params_t p;
+  berth_ec2_snapshot_list_t l;
+  berth_status_t st;
+
+  if (empty(snapshot_id) || out == NULL)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "EC2 DescribeSnapshots: no snapshot id");
+  memset(&p, 0, sizeof(p));
+  p.ids = &snapshot_id;
+  p.id_count = 1;
+  st = berth_ec2_describe_snapshots(aws, &p, &l, err);
+  if (st != BERTH_OK)
+    return st;
+  if (l.count != 1 || l.items[0].snapshot_id == NULL ||
+      strcmp(l.items[0].snapshot_id, snapshot_id) != 0) {
+    st = berth_error_set(err, BERTH_ENOTFOUND,
+                         "EC2 DescribeSnapshots: the snapshot '%s' does not "
+                         "exist",
+                         snapshot_id);
+    berth_error_set_reason(err, "InvalidSnapshot.NotFound");
+  } else {
+    *out = l.items[0];
+    memset(&l.items[0], 0, sizeof(l.items[0]));
+  }
+  berth_ec2_snapshot_list_cleanup(&l);
+  return st;
+}
+
+berth_status_t berth_ec2_delete_snapshot(berth_aws_t *aws,
+                                         const char *snapshot_id,
+                                         berth_error_t *err)
+{
+  static const char action[] = "DeleteSnapshot";
+  berth_buf_t form;
+  berth_status_t st;
+
+  berth_error_clear(err);
+  if (aws == NULL || empty(snapshot_id))
+    return berth_error_set(err, BERTH_EINVAL, "EC2 %s: no snapshot id",
+                           action);
+  st = form_start(&form, action);
+  if (st == BERTH_OK)
+    st = berth__aws_form_add(&form, "SnapshotId", snapshot_id);
+  if (st != BERTH_OK)
+    st = oom(err, action);
+  else
+    st = return_call(aws, action, &form, err);
+  berth_buf_cleanup(&form);
   return st;
 }

@@ -624,3 +624,138 @@ void berth_ec2_instance_list_cleanup(berth_ec2_instance_list_t *l)
   free(l->next_token);
   memset(l, 0, sizeof(*l));
 }
+
+/* --- snapshots ------------------------------------------------------------
+ * snapshotSet/item (DescribeSnapshots) or the top level (CreateSnapshot):
+ * snapshotId, volumeId, status, statusMessage, startTime, progress,
+ * ownerId, volumeSize, description, encrypted, kmsKeyId, outpostArn,
+ * tagSet. */
+
+static berth_status_t fill_snapshot(const berth__xml_node_t *n,
+                                    berth_ec2_snapshot_t *s,
+                                    berth_error_t *err)
+{
+  berth_status_t st;
+
+  memset(s, 0, sizeof(*s));
+  st = str_at(n, "snapshotId", &s->snapshot_id);
+  if (st == BERTH_OK)
+    st = str_at(n, "volumeId", &s->volume_id);
+  if (st == BERTH_OK)
+    st = str_at(n, "status", &s->state);
+  if (st == BERTH_OK)
+    st = str_at(n, "statusMessage", &s->state_message);
+  if (st == BERTH_OK)
+    st = str_at(n, "progress", &s->progress);
+  if (st == BERTH_OK)
+    st = str_at(n, "description", &s->description);
+  if (st == BERTH_OK)
+    st = str_at(n, "kmsKeyId", &s->kms_key_id);
+  if (st == BERTH_OK)
+    st = str_at(n, "ownerId", &s->owner_id);
+  if (st == BERTH_OK)
+    st = str_at(n, "outpostArn", &s->outpost_arn);
+  if (st == BERTH_OK)
+    st = int_at(n, "volumeSize", &s->volume_size_gib, err);
+  if (st == BERTH_OK)
+    st = bool_at(n, "encrypted", &s->encrypted, err);
+  s->start_time_ms = time_at(n, "startTime");
+  if (st == BERTH_OK)
+    st = parse_tags(n, &s->tags, &s->tag_count);
+  if (st == BERTH_OK && s->snapshot_id == NULL)
+    st = berth_error_set(err, BERTH_EPARSE,
+                         "ec2: a snapshot without snapshotId");
+  return st;
+}
+
+berth_status_t berth_ec2_parse_snapshot(const char *xml, size_t len,
+                                        berth_ec2_snapshot_t *out,
+                                        berth_error_t *err)
+{
+  berth__xml_node_t *root = NULL;
+  berth_ec2_snapshot_t s;
+  berth_status_t st;
+
+  memset(&s, 0, sizeof(s));
+  st = parse_root(xml, len, "CreateSnapshotResponse", &root, err);
+  if (st == BERTH_OK)
+    st = nomem(fill_snapshot(root, &s, err), err);
+  if (st == BERTH_OK)
+    *out = s;
+  else
+    berth_ec2_snapshot_cleanup(&s);
+  berth__xml_free(root);
+  return st;
+}
+
+berth_status_t berth_ec2_parse_snapshots(const char *xml, size_t len,
+                                         berth_ec2_snapshot_list_t *out,
+                                         berth_error_t *err)
+{
+  berth__xml_node_t *root = NULL;
+  const berth__xml_node_t *set, *i;
+  berth_ec2_snapshot_list_t l;
+  berth_status_t st;
+
+  memset(&l, 0, sizeof(l));
+  st = parse_root(xml, len, "DescribeSnapshotsResponse", &root, err);
+  if (st != BERTH_OK)
+    return st;
+  set = berth__xml_child(root, "snapshotSet");
+  if (count_items(set) > 0 &&
+      (l.items = calloc(count_items(set), sizeof(*l.items))) == NULL)
+    st = BERTH_ENOMEM;
+  for (i = berth__xml_child(set, "item"); i != NULL && st == BERTH_OK;
+       i = berth__xml_next(i))
+    st = fill_snapshot(i, &l.items[l.count++], err);
+  if (st == BERTH_OK)
+    st = str_at(root, "nextToken", &l.next_token);
+  st = nomem(st, err);
+  if (st == BERTH_OK)
+    *out = l;
+  else
+    berth_ec2_snapshot_list_cleanup(&l);
+  berth__xml_free(root);
+  return st;
+}
+
+const char *berth_ec2_snapshot_tag(const berth_ec2_snapshot_t *s,
+                                   const char *key)
+{
+  size_t i;
+
+  for (i = 0; s != NULL && i < s->tag_count; i++)
+    if (s->tags[i].key != NULL && strcmp(s->tags[i].key, key) == 0)
+      return s->tags[i].value;
+  return NULL;
+}
+
+void berth_ec2_snapshot_cleanup(berth_ec2_snapshot_t *s)
+{
+  if (s == NULL)
+    return;
+  free(s->snapshot_id);
+  free(s->volume_id);
+  free(s->state);
+  free(s->state_message);
+  free(s->progress);
+  free(s->description);
+  free(s->kms_key_id);
+  free(s->owner_id);
+  free(s->outpost_arn);
+  free_tags(s->tags, s->tag_count);
+  memset(s, 0, sizeof(*s));
+}
+
+void berth_ec2_snapshot_list_cleanup(berth_ec2_snapshot_list_t *l)
+{
+  size_t i;
+
+  if (l == NULL)
+    return;
+  for (i = 0; i < l->count; i++)
+    berth_ec2_snapshot_cleanup(&l->items[i]);
+  free(l->items);
+  free(l->next_token);
+  memset(l, 0, sizeof(*l));
+}

@@ -89,6 +89,10 @@ typedef struct berth_provision_request {
                                allowedTopologies, else the zones of the
                                cluster's nodes), sorted; may be NULL */
   size_t n_zones;
+  const char *snapshot_id;  /* restore this snapshot (the claim's
+                               VolumeSnapshot data source; EBS), or NULL */
+  uint64_t snapshot_bytes;  /* its restoreSize: the volume is at least as
+                               large */
 } berth_provision_request_t;
 
 /* What a provision made. Initialise with berth_provision_result_init;

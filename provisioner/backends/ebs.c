@@ -218,6 +218,16 @@ static berth_status_t ebsb_create(ebsb_backend_t *b,
   memset(&cp, 0, sizeof(cp));
   cp.availability_zone = zone;
   cp.size_gib = berth_ebs_size_gib(p, req->requested_bytes);
+  /* A restore: the snapshot's data, on a disk at least as large (EC2
+   * refuses a smaller one). Snapshots are regional, so the zone chosen
+   * above stands. */
+  if (req->snapshot_id != NULL) {
+    int64_t snap_gib = berth_ebs_size_gib(p, req->snapshot_bytes);
+    cp.snapshot_id = req->snapshot_id;
+    if (snap_gib > cp.size_gib)
+      cp.size_gib = snap_gib;
+    cp.volume_initialization_rate = p->volume_initialization_rate;
+  }
   cp.volume_type = p->type;
   st = berth_ebs_iops(p, cp.size_gib, &cp.iops, err);
   if (st != BERTH_OK)

@@ -201,6 +201,100 @@ class TestEc2(Base):
                                                 "Values": ["x"]}])
         self.assertEqual(code_of(cm.exception), "InvalidParameterValue")
 
+    def test_snapshots(self):
+        """CreateSnapshot (pending -> completed, tags), DescribeSnapshots
+        (ids, owners, tag filters, paging), CreateVolume from a snapshot
+        (size, encryption), DeleteSnapshot, and their documented errors."""
+        admin("POST", "/config", {"snapshot_delay_ms": 300})
+        v = self.ec2.create_volume(AvailabilityZone=REGION + "a", Size=3,
+                                   Encrypted=True)
+        vid = v["VolumeId"]
+        wait_for(lambda: self.ec2.describe_volumes(VolumeIds=[vid])[
+            "Volumes"][0]["State"] == "available", "the volume")
+        tags = [{"Key": "CSIVolumeSnapshotName", "Value": "snapshot-1"}]
+        s = self.ec2.create_snapshot(VolumeId=vid, Description="d",
+                                     TagSpecifications=[{
+                                         "ResourceType": "snapshot",
+                                         "Tags": tags}])
+        sid = s["SnapshotId"]
+        self.assertEqual(s["State"], "pending")
+        self.assertEqual((s["VolumeSize"], s["Encrypted"]), (3, True))
+        self.assertEqual(s["Tags"], tags)
+        # A pending snapshot makes no volume.
+        with self.assertRaises(ClientError) as cm:
+            self.ec2.create_volume(AvailabilityZone=REGION + "b",
+                                   SnapshotId=sid)
+        self.assertEqual(code_of(cm.exception), "IncorrectState")
+        wait_for(lambda: self.ec2.describe_snapshots(SnapshotIds=[sid])[
+            "Snapshots"][0]["State"] == "completed", "the snapshot")
+        got = self.ec2.describe_snapshots(OwnerIds=["self"], Filters=[
+            {"Name": "tag:CSIVolumeSnapshotName", "Values": ["snapshot-1"]}])
+        self.assertEqual([x["SnapshotId"] for x in got["Snapshots"]], [sid])
+        self.assertEqual(self.ec2.describe_snapshots(OwnerIds=["amazon"])[
+            "Snapshots"], [])
+        # Snapshots are regional: a volume in another zone, at least as
+        # large, encrypted like the snapshot.
+        with self.assertRaises(ClientError) as cm:
+            self.ec2.create_volume(AvailabilityZone=REGION + "b", Size=2,
+                                   SnapshotId=sid)
+        self.assertEqual(code_of(cm.exception), "InvalidParameterValue")
+        r = self.ec2.create_volume(AvailabilityZone=REGION + "b",
+                                   SnapshotId=sid)
+        self.assertEqual((r["Size"], r["Encrypted"], r["SnapshotId"]),
+                         (3, True, sid))
+        r = self.ec2.create_volume(AvailabilityZone=REGION + "c", Size=5,
+                                   SnapshotId=sid)
+        self.assertEqual(r["Size"], 5)
+        # Paging over many snapshots.
+        admin("POST", "/config", {"snapshot_delay_ms": 0})
+        ids = {sid}
+        for _ in range(11):
+            ids.add(self.ec2.create_snapshot(VolumeId=vid)["SnapshotId"])
+        got, token, pages = [], None, 0
+        while True:
+            kw = {"MaxResults": 5, "OwnerIds": ["self"]}
+            if token:
+                kw["NextToken"] = token
+            r = self.ec2.describe_snapshots(**kw)
+            got += [x["SnapshotId"] for x in r["Snapshots"]]
+            pages += 1
+            token = r.get("NextToken")
+            if not token:
+                break
+        self.assertEqual((pages, set(got)), (3, ids))
+        self.ec2.delete_snapshot(SnapshotId=sid)
+        self.assertIn(sid, admin("GET", "/state")["deleted_snapshots"])
+        for call, code in [
+                (lambda: self.ec2.delete_snapshot(SnapshotId=sid),
+                 "InvalidSnapshot.NotFound"),
+                (lambda: self.ec2.describe_snapshots(SnapshotIds=[sid]),
+                 "InvalidSnapshot.NotFound"),
+                (lambda: self.ec2.describe_snapshots(SnapshotIds=["snap-x"]),
+                 "InvalidSnapshotID.Malformed"),
+                (lambda: self.ec2.create_volume(
+                    AvailabilityZone=REGION + "a", SnapshotId=sid),
+                 "InvalidSnapshot.NotFound"),
+                (lambda: self.ec2.create_snapshot(
+                    VolumeId="vol-0123456789abcdef0"),
+                 "InvalidVolume.NotFound"),
+                (lambda: self.ec2.create_snapshot(
+                    VolumeId=vid, TagSpecifications=[{
+                        "ResourceType": "volume", "Tags": tags}]),
+                 "InvalidParameterValue")]:
+            with self.assertRaises(ClientError) as cm:
+                call()
+            self.assertEqual(code_of(cm.exception), code)
+        admin("POST", "/config", {"create_delay_ms": 60000})
+        creating = self.ec2.create_volume(AvailabilityZone=REGION + "a",
+                                          Size=1)["VolumeId"]
+        with self.assertRaises(ClientError) as cm:
+            self.ec2.create_snapshot(VolumeId=creating)
+        self.assertEqual(code_of(cm.exception), "IncorrectState")
+        admin("POST", "/config", {"snapshot_limit": len(ids) - 1})
+        with self.assertRaises(ClientError) as cm:
+            self.ec2.create_snapshot(VolumeId=vid)
+        self.assertEqual(code_of(cm.exception), "SnapshotLimitExceeded")
+
     def test_modify_and_tags(self):
         admin("POST", "/config", {"modify_delay_ms": 100,
                                   "optimize_delay_ms": 100})

@@ -11,6 +11,7 @@ differs that is listed as moto's (see tests/aws/README.md, "moto").
 
 import os
 import sys
+import time
 
 import botocore.exceptions
 import botocore.session
@@ -52,6 +53,38 @@ def cases(ec2, efs):
             raise botocore.exceptions.ClientError(
                 {"Error": {"Code": "SecondVolume(%s)" % v}}, "CreateVolume")
 
+    def wait(f, what):
+        deadline = time.monotonic() + 10
+        while not f():
+            if time.monotonic() > deadline:
+                raise botocore.exceptions.ClientError(
+                    {"Error": {"Code": "Timeout(%s)" % what}}, "Describe")
+            time.sleep(0.05)
+
+    def snapshot_first():
+        wait(lambda: ec2.describe_volumes(VolumeIds=[first["id"]])["Volumes"][0][
+            "State"] == "available", "volume available")
+        first["snap"] = ec2.create_snapshot(
+            VolumeId=first["id"], TagSpecifications=[{
+                "ResourceType": "snapshot",
+                "Tags": [{"Key": "CSIVolumeSnapshotName", "Value": tok}]}])["SnapshotId"]
+        wait(lambda: ec2.describe_snapshots(SnapshotIds=[first["snap"]])["Snapshots"][0][
+            "State"] == "completed", "snapshot completed")
+
+    def find_by_tag():
+        got = ec2.describe_snapshots(OwnerIds=["self"], Filters=[
+            {"Name": "tag:CSIVolumeSnapshotName", "Values": [tok]}])["Snapshots"]
+        if [x["SnapshotId"] for x in got] != [first["snap"]]:
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "Found(%s)" % [x["SnapshotId"] for x in got]}},
+                "DescribeSnapshots")
+
+    def restore():
+        v = ec2.create_volume(AvailabilityZone="us-east-1b", SnapshotId=first["snap"])
+        if v["Size"] != 1 or v.get("SnapshotId") != first["snap"]:
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "Restored(%s)" % v["Size"]}}, "CreateVolume")
+
     return [
         ("DescribeVolumes of a missing volume", "InvalidVolume.NotFound",
          "EC2 API error codes", lambda: ec2.describe_volumes(VolumeIds=["vol-0123456789abcdef0"])),
@@ -78,6 +111,26 @@ def cases(ec2, efs):
         ("DescribeAccessPoints of a missing access point", "AccessPointNotFound",
          "EFS API DescribeAccessPoints, Errors",
          lambda: efs.describe_access_points(AccessPointId="fsap-0123456789abcdef0")),
+        ("CreateSnapshot of a missing volume", "InvalidVolume.NotFound",
+         "EC2 API CreateSnapshot; error codes",
+         lambda: ec2.create_snapshot(VolumeId="vol-0123456789abcdef0")),
+        ("CreateSnapshot with tags, then completed", "OK",
+         "EC2 API CreateSnapshot, TagSpecification.N", snapshot_first),
+        ("DescribeSnapshots by tag:CSIVolumeSnapshotName", "OK",
+         "EC2 API DescribeSnapshots, Filter.N tag:<key>", find_by_tag),
+        ("DescribeSnapshots of a missing snapshot", "InvalidSnapshot.NotFound",
+         "EC2 API error codes", lambda: ec2.describe_snapshots(
+             SnapshotIds=["snap-0123456789abcdef0"])),
+        ("CreateVolume from a snapshot, another zone, default size", "OK",
+         "EBS User Guide, create a volume from a snapshot (snapshots are regional)",
+         restore),
+        ("CreateVolume from a missing snapshot", "InvalidSnapshot.NotFound",
+         "EC2 API error codes", lambda: ec2.create_volume(
+             AvailabilityZone="us-east-1a", SnapshotId="snap-0123456789abcdef0")),
+        ("DeleteSnapshot", "OK", "EC2 API DeleteSnapshot",
+         lambda: ec2.delete_snapshot(SnapshotId=first["snap"])),
+        ("DeleteSnapshot of a missing snapshot", "InvalidSnapshot.NotFound",
+         "EC2 API error codes", lambda: ec2.delete_snapshot(SnapshotId=first["snap"])),
         ("DeleteAccessPoint of a missing access point", "AccessPointNotFound",
          "EFS API DeleteAccessPoint, Errors",
          lambda: efs.delete_access_point(AccessPointId="fsap-0123456789abcdef0")),

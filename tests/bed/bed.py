@@ -35,12 +35,15 @@ COMPONENTS = {
     "dns": "bed_dns",
     "https": "bed_https",
     "k8s": "bed_k8s",
+    # The snapshot CRDs and kubernetes-csi's snapshot-controller on the
+    # real control plane (tests/snapshotter); needs "k8s".
+    "snapshot": "bed_snapshot",
     "aws": "bed_aws",
     # moto's server: a second opinion on AWS (tests/aws/moto-venv.sh).
     "moto": "bed_moto",
 }
 # Components that only start when named.
-NOT_DEFAULT = ("moto",)
+NOT_DEFAULT = ("moto", "snapshot")
 
 
 def available():
@@ -93,6 +96,9 @@ def stop_dir(d):
 
 def start(d, names):
     os.makedirs(d, exist_ok=True)
+    # Start order is COMPONENTS' order, whatever the order named.
+    names = sorted(names, key=lambda n: list(COMPONENTS).index(n)
+                   if n in COMPONENTS else len(COMPONENTS))
     state = {"dir": d, "components": {}}
     save_state(d, state)
     try:

@@ -8,6 +8,7 @@
 #include "test_aws_common.c"
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include "berth/aws_ec2.h"
 
@@ -255,6 +256,72 @@ static void test_paging_and_filters(void **state)
     assert_null(l.next_token);
     berth_ec2_volume_list_cleanup(&l);
   }
+}
+
+/* CreateSnapshot with tags, DescribeSnapshots by tag and by id (pending,
+ * then completed), DeleteSnapshot; a missing one is InvalidSnapshot.NotFound. */
+static void test_snapshots(void **state)
+{
+  fixture_t *f = *state;
+  const berth_aws_kv_t tag = {"CSIVolumeSnapshotName", "snapshot-test"};
+  const char *vals[] = {"snapshot-test"};
+  berth_ec2_filter_t flt = {"tag:CSIVolumeSnapshotName", vals, 1};
+  berth_ec2_create_volume_params_t cp;
+  berth_ec2_create_snapshot_params_t sp;
+  berth_ec2_describe_params_t dp;
+  berth_ec2_snapshot_list_t l;
+  berth_ec2_snapshot_t s, d;
+  berth_ec2_volume_t v;
+  berth_error_t err;
+  char zone[64], id[64];
+  int i;
+
+  snprintf(zone, sizeof(zone), "%sa", bed_env("AWS_REGION"));
+  memset(&cp, 0, sizeof(cp));
+  cp.availability_zone = zone;
+  cp.size_gib = 2;
+  assert_int_equal(berth_ec2_create_volume(f->aws, &cp, &v, NULL), BERTH_OK);
+  /* The emulator's volumes are available at once (setup). */
+  memset(&sp, 0, sizeof(sp));
+  sp.volume_id = v.volume_id;
+  sp.description = "berth test";
+  sp.tags = &tag;
+  sp.tag_count = 1;
+  assert_int_equal(berth_ec2_create_snapshot(f->aws, &sp, &s, &err), BERTH_OK);
+  assert_string_equal(s.state, "pending");
+  assert_string_equal(s.volume_id, v.volume_id);
+  assert_true(s.volume_size_gib == 2);
+  assert_string_equal(berth_ec2_snapshot_tag(&s, "CSIVolumeSnapshotName"),
+                      "snapshot-test");
+  snprintf(id, sizeof(id), "%s", s.snapshot_id);
+  memset(&dp, 0, sizeof(dp));
+  dp.filters = &flt;
+  dp.filter_count = 1;
+  assert_int_equal(berth_ec2_describe_snapshots(f->aws, &dp, &l, NULL),
+                   BERTH_OK);
+  assert_int_equal(l.count, 1);
+  assert_string_equal(l.items[0].snapshot_id, id);
+  assert_string_equal(l.items[0].description, "berth test");
+  berth_ec2_snapshot_list_cleanup(&l);
+  for (i = 0; i < 200; i++) {
+    assert_int_equal(berth_ec2_describe_snapshot(f->aws, id, &d, NULL),
+                     BERTH_OK);
+    if (strcmp(d.state, "completed") == 0)
+      break;
+    berth_ec2_snapshot_cleanup(&d);
+    usleep(20000); /* the emulator's snapshot_delay_ms */
+  }
+  assert_string_equal(d.state, "completed");
+  assert_true(d.start_time_ms > 0);
+  berth_ec2_snapshot_cleanup(&d);
+  assert_int_equal(berth_ec2_delete_snapshot(f->aws, id, NULL), BERTH_OK);
+  assert_int_equal(berth_ec2_delete_snapshot(f->aws, id, &err),
+                   BERTH_ENOTFOUND);
+  assert_string_equal(err.reason, "InvalidSnapshot.NotFound");
+  assert_int_equal(berth_ec2_describe_snapshot(f->aws, id, &d, &err),
+                   BERTH_ENOTFOUND);
+  berth_ec2_snapshot_cleanup(&s);
+  berth_ec2_volume_cleanup(&v);
 }
 
 static void test_modify_and_tags(void **state)
@@ -535,6 +602,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_volume_lifecycle, setup, teardown),
       cmocka_unit_test_setup_teardown(test_paging_and_filters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_modify_and_tags, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
       cmocka_unit_test_setup_teardown(test_retries, setup, teardown),
       cmocka_unit_test_setup_teardown(test_auth_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_threads, setup, teardown),

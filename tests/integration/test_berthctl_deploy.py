@@ -48,6 +48,11 @@ AWS_RULES = {
     ("", "nodes"): {"get", "list", "watch"},
     ("storage.k8s.io", "csinodes"): {"get", "list", "watch"},
     ("", "persistentvolumeclaims/status"): {"patch"},
+    # The snapshotter (the csi-snapshotter sidecar's role, less secrets).
+    ("snapshot.storage.k8s.io", "volumesnapshotcontents"): {"get", "list", "watch", "patch"},
+    ("snapshot.storage.k8s.io", "volumesnapshotcontents/status"): {"patch"},
+    ("snapshot.storage.k8s.io", "volumesnapshotclasses"): {"get", "list", "watch"},
+    ("snapshot.storage.k8s.io", "volumesnapshots"): {"get", "list", "watch"},
 }
 
 

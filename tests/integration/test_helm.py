@@ -42,7 +42,9 @@ HELM = CHART = DEPLOY = None
 
 ATTACHER_RULES = {("storage.k8s.io", "volumeattachments"), ("storage.k8s.io", "csinodes"),
                   ("storage.k8s.io", "volumeattachments/status"),
-                  ("", "persistentvolumeclaims/status")}
+                  ("", "persistentvolumeclaims/status"),
+                  ("snapshot.storage.k8s.io", "volumesnapshotcontents"),
+                  ("snapshot.storage.k8s.io", "volumesnapshotcontents/status")}
 
 
 def helm(*args, ok=True):
@@ -83,7 +85,8 @@ def check_example(path, values):
         want.append("berth.io/efs=efs")
     check(flags == want, "%s: --provisioner %s, want %s" % (name, flags, want))
     deploy.check_runs(docs, name)
-    # RBAC from what is enabled: the attacher's and resizer's only with EBS.
+    # RBAC from what is enabled: the attacher's, resizer's and snapshotter's
+    # only with EBS.
     rules = deploy.rules_of(deploy.one(docs, "ClusterRole"))
     has = ATTACHER_RULES <= set(rules)
     ebs = bool(values.get("ebs", {}).get("enabled"))

@@ -9,7 +9,8 @@ received and stored) or on the PV:
     driver lower-cases keys) with a non-default value: the disk or the PV
     shows it;
   - claims with a dataSource / dataSourceRef: ProvisioningFailed naming it
-    (nfs, ebs, efs), nothing made;
+    (nfs, efs: no data source; ebs: a VolumeSnapshot that does not exist),
+    nothing made;
   - volumeMode Block: refused on nfs and efs, Bound on ebs (no fsType);
   - ReadWriteMany on ebs: refused for a file system (InvalidArgument),
     Multi-Attach io2 disk for Block;

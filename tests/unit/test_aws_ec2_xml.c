@@ -213,6 +213,46 @@ static void test_libcloud_volumes(void **state)
   free(xml);
 }
 
+static void test_libcloud_snapshots(void **state)
+{
+  size_t len;
+  char *xml;
+  berth_ec2_snapshot_t s;
+  berth_ec2_snapshot_list_t l;
+
+  (void)state;
+  xml = slurp("ec2-libcloud/create_snapshot.xml", &len);
+  assert_int_equal(berth_ec2_parse_snapshot(xml, len, &s, NULL), BERTH_OK);
+  assert_string_equal(s.snapshot_id, "snap-a7cb2hd9");
+  assert_string_equal(s.volume_id, "vol-4282672b");
+  assert_string_equal(s.state, "pending");
+  assert_string_equal(s.progress, "60%");
+  assert_string_equal(s.owner_id, "1836219348");
+  assert_string_equal(s.description, "Test description");
+  assert_true(s.volume_size_gib == 10);
+  assert_true(s.start_time_ms == 1376583750000LL);
+  assert_false(s.encrypted);
+  assert_int_equal(s.tag_count, 0);
+  berth_ec2_snapshot_cleanup(&s);
+  /* Not a CreateSnapshotResponse. */
+  assert_int_equal(berth_ec2_parse_snapshots(xml, len, &l, NULL),
+                   BERTH_EPARSE);
+  free(xml);
+
+  /* libcloud's body repeats snapshotSet; EC2 sends one, the first. */
+  xml = slurp("ec2-libcloud/describe_snapshots.xml", &len);
+  assert_int_equal(berth_ec2_parse_snapshots(xml, len, &l, NULL), BERTH_OK);
+  assert_int_equal(l.count, 1);
+  assert_string_equal(l.items[0].snapshot_id, "snap-428abd35");
+  assert_true(l.items[0].volume_size_gib == 30);
+  assert_string_equal(berth_ec2_snapshot_tag(&l.items[0], "Keyone"),
+                      "DB_Backup");
+  assert_null(berth_ec2_snapshot_tag(&l.items[0], "Name"));
+  assert_null(l.next_token);
+  berth_ec2_snapshot_list_cleanup(&l);
+  free(xml);
+}
+
 static void test_libcloud_others(void **state)
 {
   size_t len;
@@ -416,6 +456,7 @@ int main(void)
       cmocka_unit_test(test_botocore_describe_volumes),
       cmocka_unit_test(test_botocore_create_attach_detach),
       cmocka_unit_test(test_libcloud_volumes),
+      cmocka_unit_test(test_libcloud_snapshots),
       cmocka_unit_test(test_libcloud_others),
       cmocka_unit_test(test_hostile),
       cmocka_unit_test(test_efs_json),

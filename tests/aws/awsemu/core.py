@@ -58,6 +58,10 @@ DEFAULT_CONFIG = {
     # Paging: the page size DescribeVolumes uses when MaxResults is absent
     # (0: everything in one page, as EC2 does).
     "default_page_size": 0,
+    # Snapshots: pending -> completed, and how many may exist (0: no limit;
+    # past it CreateSnapshot answers SnapshotLimitExceeded).
+    "snapshot_delay_ms": 300,
+    "snapshot_limit": 0,
 }
 
 DEFAULT_FAULTS = {
@@ -68,6 +72,7 @@ DEFAULT_FAULTS = {
     "error_next": 0,        # 5xx for exactly the next N API requests
     "stuck_creating": False,  # new volumes stay "creating"
     "stuck_attaching": False, # new attachments stay "attaching"
+    "stuck_snapshot": False,  # new snapshots stay "pending"
     "zone_errors": {},      # zone -> EC2 error code CreateVolume answers there
     "services": [],         # restrict faults to these ("ec2", "efs", "sts")
     "actions": [],          # restrict faults to these actions
@@ -112,6 +117,8 @@ class Emulator:
             self.access_points = {}
             self.ap_tokens = {}
             self.deleted = []        # ids of deleted volumes, in order
+            self.snapshots = {}      # id -> dict (ec2_snapshots.py)
+            self.deleted_snapshots = []  # ids of deleted snapshots, in order
             for i, zone in enumerate(self.zones):
                 self.add_instance("i-%017x" % (0xb0 + i), zone)
             self.add_filesystem("fs-0123456789abcdef0", "berth-efs")
@@ -242,7 +249,7 @@ class Emulator:
 
     def snapshot(self):
         """The whole state as JSON-able data, for the admin API."""
-        from . import ec2, efs  # noqa: circular at import time
+        from . import ec2, ec2_snapshots, efs  # noqa: circular at import time
         with self.lock:
             return {
                 "region": self.region,
@@ -250,6 +257,10 @@ class Emulator:
                             for v in sorted(self.volumes.values(),
                                             key=lambda v: v["created"])],
                 "deleted_volumes": list(self.deleted),
+                "snapshots": [ec2_snapshots.snapshot_view(self, s)
+                              for s in sorted(self.snapshots.values(),
+                                              key=lambda s: s["start"])],
+                "deleted_snapshots": list(self.deleted_snapshots),
                 "modifications": {k: [ec2.modification_view(self, m)
                                       for m in ms]
                                   for k, ms in self.modifications.items()},

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """EC2 Query API (version 2016-11-15): volumes, attachments,
-modifications, tags, instances, availability zones.
+modifications, tags, instances, availability zones (snapshots are in
+ec2_snapshots.py).
 
 Requests are form parameters (Action=...&Version=...&VolumeId.1=...);
 answers are XML in the 2016-11-15 namespace, errors are
@@ -358,8 +359,10 @@ def create_volume(emu, params):
                        ", ".join(sorted(VOLUME_TYPES)))
     snapshot = params.get("SnapshotId")
     size = int_param(params, "Size", required=snapshot is None)
-    if size is None:
-        size = 8
+    from_snap = None
+    if snapshot:
+        from_snap = ec2_snapshots.snapshot_for_volume(emu, snapshot, size)
+        size = from_snap[0]
     lo, hi = VOLUME_TYPES[vtype]
     if not lo <= size <= hi:
         raise ApiError("InvalidParameterValue",
@@ -398,6 +401,11 @@ def create_volume(emu, params):
                        "The parameter throughput is only supported for gp3")
     encrypted = bool_param(params, "Encrypted") or False
     kms = params.get("KmsKeyId")
+    # A volume made from an encrypted snapshot is encrypted, with the
+    # snapshot's key unless KmsKeyId names another.
+    if from_snap is not None and from_snap[1]:
+        encrypted = True
+        kms = kms or from_snap[2]
     if kms and not encrypted:
         raise ApiError("InvalidParameterDependency",
                        "The parameter KmsKeyId requires the parameter "
@@ -708,6 +716,8 @@ def create_tags(emu, params):
             targets.append(get_volume(emu, rid))
         elif rid.startswith("i-"):
             targets.append(get_instance(emu, rid))
+        elif rid.startswith("snap-"):
+            targets.append(ec2_snapshots.get_snapshot(emu, rid))
         else:
             raise ApiError("InvalidID", "The ID '%s' is not valid" % rid)
     for t in targets:
@@ -812,6 +822,11 @@ ACTIONS = {
     "DescribeInstances": describe_instances,
     "DescribeAvailabilityZones": describe_availability_zones,
 }
+
+
+from . import ec2_snapshots  # noqa: E402 - it uses this module's helpers
+
+ACTIONS.update(ec2_snapshots.ACTIONS)
 
 
 def handle(emu, params):

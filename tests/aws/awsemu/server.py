@@ -320,6 +320,9 @@ class AdminHandler(Base):
                         for a in v["attachments"]:
                             if a["ready"] is None:
                                 a["ready"] = now
+                    for sn in emu.snapshots.values():
+                        if sn["ready"] is None:
+                            sn["ready"] = now
                 return self.reply({"ok": True})
             if path == "/tokens":
                 with emu.lock:
