@@ -49,6 +49,7 @@
 #include "controller_int.h"
 
 #include "claim.h"
+#include "clone.h"
 #include "pv.h"
 #include "berth/quantity.h"
 
@@ -72,6 +73,9 @@ typedef struct claim_ctx {
   unsigned modes;
   int64_t start_ms;
   bool guarded; /* the claim holds our finalizer, as far as we know */
+  bool cleaning; /* claim_cleanup: the data source is not read */
+  prov_clone_t clone; /* a clone's source (clone.h), when resolved */
+  bool is_clone;
 } claim_ctx_t;
 
 static const char *class_name(const claim_ctx_t *x)
@@ -199,10 +203,12 @@ static berth_status_t check_topology(claim_ctx_t *x, berth_error_t *err)
 static void fill_request(claim_ctx_t *x, berth_provision_request_t *req);
 
 /* A claim with a data source (a VolumeSnapshot, a PVC to clone, a
- * populator's object) wants a volume that holds that data. No backend
- * fills volumes from a data source yet, so the claim is refused, as the
- * external provisioner library refuses it for a provisioner without the
- * capability, instead of Binding an empty volume that looks restored. */
+ * populator's object) wants a volume that holds that data. The NFS
+ * backend clones claims (clone.h); any other data source is refused, as
+ * the external provisioner library refuses it for a provisioner without
+ * the capability, instead of Binding an empty volume that looks restored.
+ * A claim being cleaned up needs no source: its storage is found, not
+ * filled. */
 static berth_status_t check_data_source(claim_ctx_t *x, berth_error_t *err)
 {
   static const char *const fields[] = {"dataSourceRef", "dataSource"};
@@ -217,6 +223,15 @@ static berth_status_t check_data_source(claim_ctx_t *x, berth_error_t *err)
 
     if (ds == NULL || json_is_null(ds))
       continue;
+    if (x->cleaning)
+      return BERTH_OK;
+    if (prov_clone_is_claim_source(ds) &&
+        strcmp(berth_backend_name(x->be), "nfs") == 0) {
+      prov_clone_cleanup(&x->clone);
+      x->is_clone = true;
+      return prov_clone_resolve(x->c, x->claim, x->prov, fields[i], ds,
+                                &x->clone, err);
+    }
     berth_backend_quote(kind != NULL ? kind : "",
                         kind != NULL ? strlen(kind) : 0, qk, sizeof(qk));
     berth_backend_quote(name != NULL ? name : "",
@@ -302,6 +317,7 @@ static void fill_request(claim_ctx_t *x, berth_provision_request_t *req)
   req->parameters = class_parameters(x);
   req->mount_options = json_object_get(x->sclass, "mountOptions");
   req->block = mode != NULL && strcmp(mode, "Block") == 0;
+  req->clone = x->is_clone && !x->cleaning ? &x->clone.hooks : NULL;
 }
 
 /* The zones a volume may go to when no node was selected (Immediate
@@ -565,6 +581,7 @@ static prov_result_t claim_cleanup(claim_ctx_t *x)
   berth_status_t st;
 
   berth_provision_result_init(&res);
+  x->cleaning = true;
   st = prov_api_get(x->c, &berth_k8s_res_persistentvolumes, NULL, x->pv_name,
                     &pv, &err);
   if (st != BERTH_ENOTFOUND)
@@ -823,6 +840,7 @@ prov_result_t prov_sync_claim(prov_controller_t *c, const char *ns,
   }
   x.guarded = prov_obj_has_finalizer(x.claim, PROV_CLAIM_FINALIZER);
   r = claim_step(&x);
+  prov_clone_cleanup(&x.clone);
   json_decref(x.sclass);
   json_decref(x.claim);
   return r;
