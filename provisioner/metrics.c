@@ -43,6 +43,8 @@ typedef struct family {
 
 struct prov_metrics {
   pthread_mutex_t lock;
+  uint64_t clone_files; /* entries copied by clones */
+  uint64_t clone_bytes; /* bytes of file contents copied by clones */
   family_t provision;
   family_t del;
   family_t api;
@@ -365,6 +367,26 @@ static void usage_gauges(berth_buf_t *out, const family_t *f)
                       f->s[i].labels, (unsigned long long)f->s[i].capacity);
 }
 
+void prov_metrics_clone(prov_metrics_t *m, uint64_t files, uint64_t bytes)
+{
+  pthread_mutex_lock(&m->lock);
+  m->clone_files += files;
+  m->clone_bytes += bytes;
+  pthread_mutex_unlock(&m->lock);
+}
+
+static void clone_counters(berth_buf_t *out, const prov_metrics_t *m)
+{
+  header(out, "berth_provisioner_clone_files_total", "counter",
+         "Entries (files, directories, links) copied into clones.");
+  berth_buf_appendf(out, "berth_provisioner_clone_files_total %llu\n",
+                    (unsigned long long)m->clone_files);
+  header(out, "berth_provisioner_clone_bytes_total", "counter",
+         "Bytes of file contents copied into clones.");
+  berth_buf_appendf(out, "berth_provisioner_clone_bytes_total %llu\n",
+                    (unsigned long long)m->clone_bytes);
+}
+
 berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)
 {
   prov_metrics_collect_fn collect;
@@ -407,6 +429,7 @@ berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)
   counters(out, &m->backend, "berth_provisioner_backend_errors_total",
            "Backend calls that failed.", true);
   usage_gauges(out, &m->usage);
+  clone_counters(out, m);
   collect = m->collect;
   ctx = m->collect_ctx;
   pthread_mutex_unlock(&m->lock);

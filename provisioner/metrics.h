@@ -81,6 +81,9 @@ void prov_metrics_usage(prov_metrics_t *m, const char *pv, const char *cls,
                         uint64_t bytes, uint64_t files, uint64_t capacity);
 void prov_metrics_usage_forget(prov_metrics_t *m, const char *pv);
 
+/* Add to the entries and bytes that clones copied. */
+void prov_metrics_clone(prov_metrics_t *m, uint64_t files, uint64_t bytes);
+
 /* Successful provisions so far (all classes), for logs and tests. */
 uint64_t prov_metrics_provisioned(prov_metrics_t *m);
 

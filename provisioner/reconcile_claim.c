@@ -49,6 +49,7 @@
 #include "controller_int.h"
 
 #include "claim.h"
+#include "clone.h"
 #include "pv.h"
 #include "snapshot.h"
 #include "berth/quantity.h"
@@ -75,6 +76,9 @@ typedef struct claim_ctx {
   uint64_t restore_bytes;  /* its restoreSize */
   int64_t start_ms;
   bool guarded; /* the claim holds our finalizer, as far as we know */
+  bool cleaning; /* claim_cleanup: the data source is not read */
+  prov_clone_t clone; /* a clone's source (clone.h), when resolved */
+  bool is_clone;
 } claim_ctx_t;
 
 static const char *class_name(const claim_ctx_t *x)
@@ -203,10 +207,12 @@ static void fill_request(claim_ctx_t *x, berth_provision_request_t *req);
 
 /* A claim with a data source (a VolumeSnapshot, a PVC to clone, a
  * populator's object) wants a volume that holds that data. The EBS backend
- * restores VolumeSnapshots of ebs.csi.aws.com (restore.c); any other data
- * source is refused, as the external provisioner library refuses it for a
- * provisioner without the capability, instead of Binding an empty volume
- * that looks restored. */
+ * restores VolumeSnapshots of ebs.csi.aws.com (restore.c) and the NFS
+ * backend clones claims (clone.h); any other data source is refused, as
+ * the external provisioner library refuses it for a provisioner without
+ * the capability, instead of Binding an empty volume that looks restored.
+ * A claim being cleaned up needs no source: its storage is found, not
+ * filled. */
 static berth_status_t check_data_source(claim_ctx_t *x, berth_error_t *err)
 {
   static const char *const fields[] = {"dataSourceRef", "dataSource"};
@@ -230,6 +236,15 @@ static berth_status_t check_data_source(claim_ctx_t *x, berth_error_t *err)
 
     if (ds == NULL || json_is_null(ds))
       continue;
+    if (x->cleaning)
+      return BERTH_OK;
+    if (prov_clone_is_claim_source(ds) &&
+        strcmp(berth_backend_name(x->be), "nfs") == 0) {
+      prov_clone_cleanup(&x->clone);
+      x->is_clone = true;
+      return prov_clone_resolve(x->c, x->claim, x->prov, fields[i], ds,
+                                &x->clone, err);
+    }
     berth_backend_quote(kind != NULL ? kind : "",
                         kind != NULL ? strlen(kind) : 0, qk, sizeof(qk));
     berth_backend_quote(name != NULL ? name : "",
@@ -317,6 +332,7 @@ static void fill_request(claim_ctx_t *x, berth_provision_request_t *req)
   req->block = mode != NULL && strcmp(mode, "Block") == 0;
   req->snapshot_id = x->snapshot_id[0] != '\0' ? x->snapshot_id : NULL;
   req->snapshot_bytes = x->restore_bytes;
+  req->clone = x->is_clone && !x->cleaning ? &x->clone.hooks : NULL;
 }
 
 /* The zones a volume may go to when no node was selected (Immediate
@@ -580,6 +596,7 @@ static prov_result_t claim_cleanup(claim_ctx_t *x)
   berth_status_t st;
 
   berth_provision_result_init(&res);
+  x->cleaning = true;
   st = prov_api_get(x->c, &berth_k8s_res_persistentvolumes, NULL, x->pv_name,
                     &pv, &err);
   if (st != BERTH_ENOTFOUND)
@@ -838,6 +855,7 @@ prov_result_t prov_sync_claim(prov_controller_t *c, const char *ns,
   }
   x.guarded = prov_obj_has_finalizer(x.claim, PROV_CLAIM_FINALIZER);
   r = claim_step(&x);
+  prov_clone_cleanup(&x.clone);
   json_decref(x.sclass);
   json_decref(x.claim);
   return r;

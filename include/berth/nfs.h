@@ -48,6 +48,7 @@
 #ifndef BERTH_NFS_H
 #define BERTH_NFS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "berth/status.h"
@@ -78,7 +79,22 @@ typedef struct berth_nfs_stat {
   uint64_t size;       /* bytes */
   int64_t mtime_sec;   /* last modification, seconds since the epoch */
   uint32_t mtime_nsec; /* and nanoseconds */
+  int64_t atime_sec;   /* last access, seconds since the epoch */
+  uint32_t atime_nsec; /* and nanoseconds */
+  uint32_t nlink;      /* hard links to the object */
 } berth_nfs_stat_t;
+
+/* An open regular file; opaque, see berth_nfs_open. */
+typedef struct berth_nfs_file berth_nfs_file_t;
+
+/* How berth_nfs_open opens a file. */
+typedef enum berth_nfs_open_mode {
+  BERTH_NFS_OPEN_READ = 0,   /* an existing file, read only */
+  BERTH_NFS_OPEN_CREATE_NEW, /* a new file, write only: an existing object
+                                at the path gives BERTH_EEXIST (exclusive
+                                create, so never through a link) */
+  BERTH_NFS_OPEN_WRITE        /* an existing file, write only */
+} berth_nfs_open_mode_t;
 
 /* Called by berth_nfs_readdir once per entry other than "." and "..".
  * name and st are borrowed for the duration of the call. Return BERTH_OK to
@@ -162,6 +178,50 @@ berth_status_t berth_nfs_chmod(berth_nfs_t *nfs, const char *path,
 berth_status_t berth_nfs_chown(berth_nfs_t *nfs, const char *path,
                                uint32_t uid, uint32_t gid,
                                berth_error_t *err);
+
+/* Make the symbolic link path whose content is target (stored as it is,
+ * never resolved by the client). An existing object at path gives
+ * BERTH_EEXIST. */
+berth_status_t berth_nfs_symlink(berth_nfs_t *nfs, const char *target,
+                                 const char *path, berth_error_t *err);
+
+/* Read the content of the symbolic link path into a new string in *out
+ * (free it). *out is set only on success. */
+berth_status_t berth_nfs_readlink(berth_nfs_t *nfs, const char *path,
+                                  char **out, berth_error_t *err);
+
+/* Set the access and modification times of path, without following a
+ * symbolic link at its end. NFSv3 (through libnfs) keeps microseconds,
+ * NFSv4 nanoseconds. */
+berth_status_t berth_nfs_utimes(berth_nfs_t *nfs, const char *path,
+                                int64_t atime_sec, uint32_t atime_nsec,
+                                int64_t mtime_sec, uint32_t mtime_nsec,
+                                berth_error_t *err);
+
+/* Open the regular file path (see berth_nfs_open_mode_t; a new file gets
+ * the permission bits mode & 07777, the server's policy aside) and return
+ * a new handle in *out, closed with berth_nfs_close. A symbolic link at
+ * the end of path is refused, never followed. The file handle belongs to
+ * nfs and is used from the same thread. */
+berth_status_t berth_nfs_open(berth_nfs_t *nfs, const char *path,
+                              berth_nfs_open_mode_t how, uint32_t mode,
+                              berth_nfs_file_t **out, berth_error_t *err);
+
+/* Read up to len bytes at offset into buf; *got is the count read, 0 at
+ * the end of the file. */
+berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset,
+                               void *buf, size_t len, size_t *got,
+                               berth_error_t *err);
+
+/* Write all len bytes of buf at offset (several WRITEs when the server
+ * takes fewer at a time). */
+berth_status_t berth_nfs_pwrite(berth_nfs_file_t *f, uint64_t offset,
+                                const void *buf, size_t len,
+                                berth_error_t *err);
+
+/* Close the file (for a written file, libnfs commits what it wrote) and
+ * free the handle. Accepts NULL (BERTH_OK). */
+berth_status_t berth_nfs_close(berth_nfs_file_t *f, berth_error_t *err);
 
 #ifdef __cplusplus
 }

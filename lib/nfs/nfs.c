@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -596,6 +597,46 @@ static int bnfs_v4_chown(berth_nfs_t *nfs, const char *abs, uint32_t uid,
   return rc;
 }
 
+/* Append an XDR settime4 with SET_TO_CLIENT_TIME4 (RFC 7530 section
+ * 3.3.7): set_it, then nfstime4 (int64 seconds, uint32 nanoseconds). */
+static berth_status_t bnfs_xdr_settime(berth_buf_t *out, int64_t sec,
+                                       uint32_t nsec)
+{
+  uint32_t words[4];
+
+  words[0] = htonl(1); /* SET_TO_CLIENT_TIME4 */
+  words[1] = htonl((uint32_t)((uint64_t)sec >> 32));
+  words[2] = htonl((uint32_t)((uint64_t)sec & 0xffffffffu));
+  words[3] = htonl(nsec);
+  return berth_buf_append(out, words, sizeof(words));
+}
+
+/* NFSv4 utimes: SETATTR of FATTR4_TIME_ACCESS_SET and
+ * FATTR4_TIME_MODIFY_SET, in attribute-number order. times[0] is atime,
+ * times[1] mtime; nsec beside them. */
+static int bnfs_v4_utimes(berth_nfs_t *nfs, const char *abs,
+                          const int64_t *sec, const uint32_t *nsec, char *text,
+                          size_t textsize)
+{
+  berth_status_t st;
+  berth_buf_t vals;
+  int rc;
+
+  berth_buf_init(&vals);
+  st = bnfs_xdr_settime(&vals, sec[0], nsec[0]);
+  if (st == BERTH_OK)
+    st = bnfs_xdr_settime(&vals, sec[1], nsec[1]);
+  if (st != BERTH_OK)
+    rc = -ENOMEM;
+  else
+    rc = bnfs_v4_setattr(nfs, abs,
+                         (1u << (FATTR4_TIME_ACCESS_SET - 32)) |
+                             (1u << (FATTR4_TIME_MODIFY_SET - 32)),
+                         &vals, text, textsize);
+  berth_buf_cleanup(&vals);
+  return rc;
+}
+
 /* The shape shared by the path operations below: check the path, make it
  * absolute, run one libnfs call. */
 typedef enum bnfs_op {
@@ -759,6 +800,9 @@ berth_status_t berth_nfs_stat(berth_nfs_t *nfs, const char *path,
   out->size = sb.nfs_size;
   out->mtime_sec = (int64_t)sb.nfs_mtime;
   out->mtime_nsec = (uint32_t)sb.nfs_mtime_nsec;
+  out->atime_sec = (int64_t)sb.nfs_atime;
+  out->atime_nsec = (uint32_t)sb.nfs_atime_nsec;
+  out->nlink = (uint32_t)sb.nfs_nlink;
 
 done:
   free(abs);
@@ -821,6 +865,9 @@ berth_status_t berth_nfs_readdir(berth_nfs_t *nfs, const char *path,
     sb.size = ent->size;
     sb.mtime_sec = (int64_t)ent->mtime.tv_sec;
     sb.mtime_nsec = ent->mtime_nsec;
+    sb.atime_sec = (int64_t)ent->atime.tv_sec;
+    sb.atime_nsec = ent->atime_nsec;
+    sb.nlink = ent->nlink;
     st = fn(ctx, ent->name, &sb);
     if (st != BERTH_OK) {
       berth_error_set(err, st, "readdir %s: stopped by the callback at %s",
@@ -833,5 +880,210 @@ done:
   if (dir != NULL)
     nfs_closedir(nfs->ctx, dir);
   free(abs);
+  return st;
+}
+
+berth_status_t berth_nfs_symlink(berth_nfs_t *nfs, const char *target,
+                                 const char *path, berth_error_t *err)
+{
+  berth_status_t st;
+  char *abs = NULL;
+  int rc;
+
+  st = bnfs_check_path(nfs, "symlink", path, err);
+  if (st != BERTH_OK)
+    goto done;
+  if (target == NULL) {
+    st = berth_error_set(err, BERTH_EINVAL, "symlink %s: no target", path);
+    goto done;
+  }
+  abs = bnfs_abs(path);
+  if (abs == NULL) {
+    st = berth_error_set(err, BERTH_ENOMEM, "symlink: out of memory");
+    goto done;
+  }
+  /* The target is stored as it is: the server never resolves it, and
+   * neither does berth. */
+  rc = nfs_symlink(nfs->ctx, target, abs);
+  if (rc < 0)
+    st = bnfs_fail(nfs->ctx, rc, false, "symlink", abs, NULL, err);
+
+done:
+  free(abs);
+  return st;
+}
+
+berth_status_t berth_nfs_readlink(berth_nfs_t *nfs, const char *path,
+                                  char **out, berth_error_t *err)
+{
+  berth_status_t st;
+  char *abs = NULL;
+  char *target = NULL;
+  int rc;
+
+  st = bnfs_check_path(nfs, "readlink", path, err);
+  if (st != BERTH_OK)
+    goto done;
+  abs = bnfs_abs(path);
+  if (abs == NULL || out == NULL) {
+    st = berth_error_set(err, abs == NULL ? BERTH_ENOMEM : BERTH_EINVAL,
+                         "readlink %s: %s", path,
+                         abs == NULL ? "out of memory" : "no out");
+    goto done;
+  }
+  rc = nfs_readlink2(nfs->ctx, abs, &target);
+  if (rc < 0) {
+    st = bnfs_fail(nfs->ctx, rc, false, "readlink", abs, NULL, err);
+    goto done;
+  }
+  *out = target;
+  target = NULL;
+
+done:
+  free(target);
+  free(abs);
+  return st;
+}
+
+berth_status_t berth_nfs_utimes(berth_nfs_t *nfs, const char *path,
+                                int64_t atime_sec, uint32_t atime_nsec,
+                                int64_t mtime_sec, uint32_t mtime_nsec,
+                                berth_error_t *err)
+{
+  int64_t sec[2] = { atime_sec, mtime_sec };
+  uint32_t nsec[2] = { atime_nsec % 1000000000u, mtime_nsec % 1000000000u };
+  struct timeval tv[2];
+  berth_status_t st;
+  char text[256] = "";
+  char *abs = NULL;
+  int rc;
+
+  st = bnfs_check_path(nfs, "utimes", path, err);
+  if (st != BERTH_OK)
+    goto done;
+  abs = bnfs_abs(path);
+  if (abs == NULL) {
+    st = berth_error_set(err, BERTH_ENOMEM, "utimes: out of memory");
+    goto done;
+  }
+  if (nfs->version == 4) {
+    rc = bnfs_v4_utimes(nfs, abs, sec, nsec, text, sizeof(text));
+  } else {
+    tv[0].tv_sec = (time_t)sec[0];
+    tv[0].tv_usec = (suseconds_t)(nsec[0] / 1000u);
+    tv[1].tv_sec = (time_t)sec[1];
+    tv[1].tv_usec = (suseconds_t)(nsec[1] / 1000u);
+    rc = nfs_lutimes(nfs->ctx, abs, tv);
+  }
+  if (rc < 0)
+    st = bnfs_fail(nfs->ctx, rc, false, "utimes", abs,
+                   text[0] != '\0' ? text : NULL, err);
+
+done:
+  free(abs);
+  return st;
+}
+
+struct berth_nfs_file {
+  berth_nfs_t *nfs;   /* borrowed: the handle the file was opened on */
+  struct nfsfh *fh;   /* owned */
+  char *abs;          /* owned: for messages */
+};
+
+berth_status_t berth_nfs_open(berth_nfs_t *nfs, const char *path,
+                              berth_nfs_open_mode_t how, uint32_t mode,
+                              berth_nfs_file_t **out, berth_error_t *err)
+{
+  berth_nfs_file_t *f = NULL;
+  berth_status_t st;
+  int rc;
+
+  st = bnfs_check_path(nfs, "open", path, err);
+  if (st != BERTH_OK)
+    goto done;
+  f = calloc(1, sizeof(*f));
+  if (f == NULL || (f->abs = bnfs_abs(path)) == NULL || out == NULL) {
+    st = berth_error_set(err, out == NULL ? BERTH_EINVAL : BERTH_ENOMEM,
+                         "open %s: %s", path,
+                         out == NULL ? "no out" : "out of memory");
+    goto done;
+  }
+  f->nfs = nfs;
+  /* O_NOFOLLOW: a link at the end of the path is an error (ELOOP), never
+   * opened through. O_EXCL: a new file is made by this call or not at
+   * all. */
+  if (how == BERTH_NFS_OPEN_CREATE_NEW)
+    rc = nfs_create(nfs->ctx, f->abs, O_WRONLY | O_EXCL | O_NOFOLLOW,
+                    (int)(mode & 07777), &f->fh);
+  else
+    rc = nfs_open(nfs->ctx, f->abs,
+                  (how == BERTH_NFS_OPEN_WRITE ? O_WRONLY : O_RDONLY) |
+                      O_NOFOLLOW,
+                  &f->fh);
+  if (rc < 0) {
+    f->fh = NULL;
+    st = bnfs_fail(nfs->ctx, rc, false, "open", f->abs, NULL, err);
+    goto done;
+  }
+  *out = f;
+  f = NULL;
+
+done:
+  if (f != NULL)
+    free(f->abs);
+  free(f);
+  return st;
+}
+
+berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset,
+                               void *buf, size_t len, size_t *got,
+                               berth_error_t *err)
+{
+  int rc;
+
+  if (f == NULL || buf == NULL || got == NULL)
+    return berth_error_set(err, BERTH_EINVAL, "pread: no file or buffer");
+  rc = nfs_pread(f->nfs->ctx, f->fh, offset, len, buf);
+  if (rc < 0)
+    return bnfs_fail(f->nfs->ctx, rc, false, "pread", f->abs, NULL, err);
+  *got = (size_t)rc;
+  return BERTH_OK;
+}
+
+berth_status_t berth_nfs_pwrite(berth_nfs_file_t *f, uint64_t offset,
+                                const void *buf, size_t len,
+                                berth_error_t *err)
+{
+  const char *p = buf;
+  int rc;
+
+  if (f == NULL || (buf == NULL && len > 0))
+    return berth_error_set(err, BERTH_EINVAL, "pwrite: no file or buffer");
+  while (len > 0) {
+    rc = nfs_pwrite(f->nfs->ctx, f->fh, offset, len, p);
+    if (rc < 0)
+      return bnfs_fail(f->nfs->ctx, rc, false, "pwrite", f->abs, NULL, err);
+    if (rc == 0)
+      return berth_error_set(err, BERTH_EIO, "pwrite %s: the server wrote "
+                             "nothing", f->abs);
+    p += rc;
+    offset += (uint64_t)rc;
+    len -= (size_t)rc;
+  }
+  return BERTH_OK;
+}
+
+berth_status_t berth_nfs_close(berth_nfs_file_t *f, berth_error_t *err)
+{
+  berth_status_t st = BERTH_OK;
+  int rc;
+
+  if (f == NULL)
+    return BERTH_OK;
+  rc = nfs_close(f->nfs->ctx, f->fh);
+  if (rc < 0)
+    st = bnfs_fail(f->nfs->ctx, rc, false, "close", f->abs, NULL, err);
+  free(f->abs);
+  free(f);
   return st;
 }

@@ -51,6 +51,11 @@ extern "C" {
  * that mount a volume. */
 #define BERTH_ANN_PV_GID "pv.beta.kubernetes.io/gid"
 
+/* The annotations a clone's PV carries: the source claim, as
+ * "<namespace>/<name>", and its uid. */
+#define BERTH_ANN_CLONED_FROM "berth.io/cloned-from"
+#define BERTH_ANN_CLONED_FROM_UID "berth.io/cloned-from-uid"
+
 /* A claim's access modes (spec.accessModes), as a bit set. */
 typedef enum berth_access_mode {
   BERTH_ACCESS_RWO = 1u << 0,  /* ReadWriteOnce */
@@ -58,6 +63,26 @@ typedef enum berth_access_mode {
   BERTH_ACCESS_RWX = 1u << 2,  /* ReadWriteMany */
   BERTH_ACCESS_RWOP = 1u << 3  /* ReadWriteOncePod */
 } berth_access_mode_t;
+
+/* A clone's source and the controller's hooks into a long copy. The
+ * controller checked Kubernetes' rules (same namespace, source Bound,
+ * same class, size) before; the backend checks that it can read the
+ * source. Borrowed for the duration of the call. */
+typedef struct berth_clone_source {
+  const json_t *pv;      /* the source claim's PersistentVolume */
+  const char *ns;        /* the source claim's namespace, name, uid */
+  const char *name;
+  const char *uid;
+  /* Called between entries of the copy (any thread but one at a time):
+   * true stops it (the claim was deleted, the lease lost); the partial
+   * copy is removed and provision gives BERTH_ECANCELED. */
+  bool (*cancelled)(void *ctx);
+  /* Called now and then from the copying thread, and once at the end
+   * (done), with the totals so far. May be NULL. */
+  void (*progress)(void *ctx, uint64_t files, uint64_t bytes,
+                   uint64_t skipped, bool done);
+  void *ctx;
+} berth_clone_source_t;
 
 /* What the controller asks a backend to provision. All pointers are
  * borrowed for the duration of the call. */
@@ -93,6 +118,7 @@ typedef struct berth_provision_request {
                                VolumeSnapshot data source; EBS), or NULL */
   uint64_t snapshot_bytes;  /* its restoreSize: the volume is at least as
                                large */
+  const berth_clone_source_t *clone; /* a claim to copy, or NULL */
 } berth_provision_request_t;
 
 /* What a provision made. Initialise with berth_provision_result_init;

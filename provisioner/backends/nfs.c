@@ -35,6 +35,8 @@ typedef struct nfsb_backend {
   berth__nfsb_gids_t gids;
   uint64_t usage_max_entries;
   unsigned usage_max_depth;
+  int timeout_ms;        /* of every NFS call (0: the default) */
+  unsigned copy_workers; /* clones: file contents copied at once */
 } nfsb_backend_t;
 
 /* ---- validate ---------------------------------------------------------- */
@@ -61,7 +63,13 @@ typedef struct nfsb_prov {
   const berth__nfsb_opts_t *opts;
   const char *rel; /* the volume's directory, relative to the export */
   uint32_t gid;    /* the gid set, or BERTH__NFSB_NO_ID */
+  /* Clones only: */
+  const char *src;     /* the source's directory, relative */
+  const char *staging; /* where the copy is made */
+  bool finished;       /* the copy is in place already */
 } nfsb_prov_t;
+
+static berth_status_t nfsb_clone(nfsb_prov_t *p, berth_error_t *err);
 
 /* With gidRangeStart/End: the gid for the volume, chosen before anything
  * is created (a full range writes nothing). A directory left by an
@@ -182,6 +190,14 @@ static berth_status_t nfsb_result(const nfsb_prov_t *p,
     snprintf(gid, sizeof(gid), "%u", p->gid);
     ok = nfsb_set_str(ann, BERTH_ANN_PV_GID, gid);
   }
+  if (ok && p->req->clone != NULL) {
+    char *from = berth_strdup_printf("%s/%s", p->req->clone->ns,
+                                     p->req->clone->name);
+
+    ok = from != NULL && nfsb_set_str(ann, BERTH_ANN_CLONED_FROM, from) &&
+         nfsb_set_str(ann, BERTH_ANN_CLONED_FROM_UID, p->req->clone->uid);
+    free(from);
+  }
   if (!ok) {
     st = berth_error_set(err, BERTH_ENOMEM, "provision: out of memory");
     goto done;
@@ -237,7 +253,10 @@ static berth_status_t nfsb_provision(berth_backend_t *be,
   p.req = req;
   p.opts = &opts;
   p.rel = rel;
-  st = berth__nfsb_pool_run(b->pool, opts.url, nfsb_provision_op, &p, err);
+  if (req->clone != NULL)
+    st = nfsb_clone(&p, err);
+  else
+    st = berth__nfsb_pool_run(b->pool, opts.url, nfsb_provision_op, &p, err);
   if (st == BERTH_OK)
     st = nfsb_result(&p, out, err);
 
@@ -260,6 +279,7 @@ typedef struct nfsb_target {
   char *where;                    /* delete: where an archive went */
   size_t where_size;
   berth_usage_t usage;            /* usage: what it found */
+  char *staging;                  /* owned: a clone's unfinished copy */
 } nfsb_target_t;
 
 /* A malformed PV is a request that no retry will mend: BERTH_EINVAL,
@@ -275,6 +295,30 @@ static void nfsb_target_cleanup(nfsb_target_t *t)
 {
   free(t->url);
   free(t->rel);
+  free(t->staging);
+}
+
+/* The staging name of a clone of rel for pv_name (see nfs_int.h): a
+ * sibling of rel, so that the rename into place stays in one directory.
+ * New string in *out. */
+static berth_status_t nfsb_staging_name(const char *rel, const char *pv_name,
+                                        char **out, berth_error_t *err)
+{
+  const char *leaf = berth__nfsb_leaf(rel);
+  berth_status_t st;
+  char *name;
+
+  name = berth_strdup_printf("%.*s" BERTH__NFSB_CLONE_PREFIX "%s",
+                             (int)(leaf - rel), rel, pv_name);
+  if (name == NULL)
+    return berth_error_set(err, BERTH_ENOMEM, "clone: out of memory");
+  st = berth__nfsb_path_check(name, "the clone's staging directory", err);
+  if (st != BERTH_OK) {
+    free(name);
+    return st;
+  }
+  *out = name;
+  return BERTH_OK;
 }
 
 /* A PV that provision annotated: everything is in its annotations. */
@@ -394,6 +438,9 @@ static berth_status_t nfsb_target(nfsb_backend_t *b, const json_t *pv,
    * it: a delete must never leave the export either. */
   if (st == BERTH_OK)
     st = berth__nfsb_path_check(t->rel, "the PV's directory", err);
+  /* The parent of a clone's copy in progress (see nfs_clone.c). */
+  if (st == BERTH_OK)
+    st = nfsb_staging_name(t->rel, t->pv_name, &t->staging, err);
   /* Connect with the version the PV's pods mount with. */
   if (st == BERTH_OK)
     st = berth__nfsb_url_mount_version(
@@ -405,6 +452,20 @@ done:
 }
 
 /* ---- delete ------------------------------------------------------------ */
+
+/* Remove a clone's staging directory if there is one. */
+static berth_status_t nfsb_remove_staging(berth_nfs_t *nfs,
+                                          const char *staging,
+                                          berth_error_t *err)
+{
+  berth_status_t st = berth__nfsb_tree_find(nfs, staging, NULL, err);
+
+  if (st == BERTH_ENOTFOUND)
+    return BERTH_OK;
+  if (st == BERTH_OK)
+    st = berth__nfsb_tree_remove(nfs, staging, NFSB_DELETE_MAX_DEPTH, err);
+  return st;
+}
 
 /* Where to archive t->rel: archived-<leaf> at the export's root, as
  * nfs-subdir does; when that name is taken (two nested volumes with the
@@ -474,6 +535,11 @@ static berth_status_t nfsb_delete_op(berth_nfs_t *nfs, void *ctx,
   berth_status_t st;
   char *archive = NULL;
 
+  /* A clone's unfinished copy is never anyone's data: removed whatever
+   * onDelete says. */
+  st = nfsb_remove_staging(nfs, t->staging, err);
+  if (st != BERTH_OK)
+    goto done;
   st = berth__nfsb_tree_find(nfs, t->rel, NULL, err);
   if (st == BERTH_ENOTFOUND) {
     t->outcome = BERTH_DELETE_ABSENT;
@@ -586,6 +652,157 @@ static berth_status_t nfsb_check_claim(berth_backend_t *be,
   return BERTH_OK;
 }
 
+/* ---- clone ------------------------------------------------------------- */
+
+/* Before the copy: the directory's gid and parents as for any volume;
+ * then either the finished clone (the directory exists: a rename put it
+ * there) or a fresh, empty staging directory with the volume's owner and
+ * mode (an unfinished copy of an earlier attempt is removed: the copy
+ * starts again). */
+static berth_status_t nfsb_clone_prepare_op(berth_nfs_t *nfs, void *ctx,
+                                            berth_error_t *err)
+{
+  nfsb_prov_t *p = ctx;
+  const berth__nfsb_opts_t *o = p->opts;
+  const char *leaf = berth__nfsb_leaf(p->rel);
+  berth_status_t st = BERTH_OK;
+  char *parent = NULL;
+
+  p->gid = o->gid;
+  if (o->gid_range)
+    st = nfsb_pick_gid(nfs, p, err);
+  if (st == BERTH_OK)
+    st = berth__nfsb_tree_find(nfs, p->src, NULL, err);
+  if (st == BERTH_OK && leaf != p->rel) {
+    parent = berth_strdup_printf("%.*s", (int)(leaf - p->rel - 1), p->rel);
+    st = parent == NULL ? berth_error_set(err, BERTH_ENOMEM, "out of memory")
+                        : berth__nfsb_tree_mkdirs(nfs, parent,
+                                                  BERTH__NFSB_PARENT_MODE,
+                                                  err);
+  }
+  if (st == BERTH_OK) {
+    st = berth__nfsb_tree_find(nfs, p->rel, NULL, err);
+    p->finished = st == BERTH_OK;
+    if (st == BERTH_ENOTFOUND)
+      st = nfsb_remove_staging(nfs, p->staging, err);
+  }
+  if (st == BERTH_OK && !p->finished)
+    st = berth__nfsb_tree_mkdirs(nfs, p->staging, 0700, err);
+  if (st == BERTH_OK && !p->finished &&
+      (o->uid != BERTH__NFSB_NO_ID || p->gid != BERTH__NFSB_NO_ID))
+    st = berth_nfs_chown(nfs, p->staging, o->uid, p->gid, err);
+  if (st == BERTH_OK && !p->finished)
+    st = berth_nfs_chmod(nfs, p->staging, o->perms, err);
+  free(parent);
+  return st;
+}
+
+/* After the copy: rename it into place (atomic on the server), then the
+ * owner and mode as any provision sets them. */
+static berth_status_t nfsb_clone_finish_op(berth_nfs_t *nfs, void *ctx,
+                                           berth_error_t *err)
+{
+  nfsb_prov_t *p = ctx;
+  berth_status_t st = BERTH_OK;
+
+  if (!p->finished)
+    st = berth_nfs_rename(nfs, p->staging, p->rel, err);
+  if (st == BERTH_OK)
+    p->finished = true;
+  return st == BERTH_OK ? nfsb_provision_op(nfs, p, err) : st;
+}
+
+static berth_status_t nfsb_clone_abort_op(berth_nfs_t *nfs, void *ctx,
+                                          berth_error_t *err)
+{
+  nfsb_prov_t *p = ctx;
+
+  return nfsb_remove_staging(nfs, p->staging, err);
+}
+
+/* The source's directory, on the clone's export, and not overlapping the
+ * clone's (a copy into itself would never end). */
+static berth_status_t nfsb_clone_source(nfsb_prov_t *p, nfsb_target_t *src,
+                                        berth_error_t *err)
+{
+  const berth_clone_source_t *c = p->req->clone;
+  size_t ns, nr;
+  berth_status_t st;
+
+  st = nfsb_target(p->b, c->pv, p->req->parameters, src, err);
+  if (st != BERTH_OK)
+    return st;
+  if (strcmp(src->url, p->opts->url) != 0)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "clone: the source volume is on the export %s, "
+                           "the class's is %s: a clone is made on its "
+                           "source's export",
+                           src->url, p->opts->url);
+  ns = strlen(src->rel);
+  nr = strlen(p->rel);
+  if ((ns <= nr && strncmp(src->rel, p->rel, ns) == 0 &&
+       (p->rel[ns] == '/' || p->rel[ns] == '\0')) ||
+      (nr < ns && strncmp(src->rel, p->rel, nr) == 0 && src->rel[nr] == '/'))
+    return berth_error_set(err, BERTH_EINVAL,
+                           "clone: the source's directory and the clone's "
+                           "overlap (pathPattern)");
+  return BERTH_OK;
+}
+
+/* Provision a clone: prepare, copy (outside the export's shared
+ * connection, on connections of its own), rename into place. A failed or
+ * cancelled copy is removed. */
+static berth_status_t nfsb_clone(nfsb_prov_t *p, berth_error_t *err)
+{
+  berth__nfsb_copy_t cp;
+  nfsb_target_t src;
+  char *staging = NULL;
+  berth_error_t aerr;
+  berth_status_t st;
+
+  memset(&src, 0, sizeof(src));
+  st = nfsb_clone_source(p, &src, err);
+  if (st == BERTH_OK)
+    st = nfsb_staging_name(p->rel, p->req->pv_name, &staging, err);
+  if (st != BERTH_OK)
+    goto done;
+  p->src = src.rel;
+  p->staging = staging;
+  st = berth__nfsb_pool_run(p->b->pool, p->opts->url, nfsb_clone_prepare_op, p,
+                            err);
+  if (st != BERTH_OK || p->finished)
+    goto finish;
+  memset(&cp, 0, sizeof(cp));
+  cp.url = p->opts->url;
+  cp.src = src.rel;
+  cp.dst = staging;
+  cp.timeout_ms = p->b->timeout_ms;
+  cp.workers = p->b->copy_workers;
+  cp.max_depth = BERTH__NFSB_COPY_MAX_DEPTH;
+  cp.hooks = p->req->clone;
+  st = berth__nfsb_copy_tree(&cp, err);
+  if (st != BERTH_OK) {
+    if (berth__nfsb_pool_run(p->b->pool, p->opts->url, nfsb_clone_abort_op, p,
+                             &aerr) != BERTH_OK && err != NULL) {
+      berth_error_t first = *err;
+
+      berth_error_set(err, st, "%s; and the partial copy was not removed: %s",
+                      first.message, aerr.message);
+    }
+    goto done;
+  }
+
+finish:
+  if (st == BERTH_OK)
+    st = berth__nfsb_pool_run(p->b->pool, p->opts->url, nfsb_clone_finish_op,
+                              p, err);
+
+done:
+  free(staging);
+  nfsb_target_cleanup(&src);
+  return st;
+}
+
 static const berth_backend_ops_t nfsb_ops = {
   "nfs", nfsb_validate, nfsb_provision, nfsb_delete, nfsb_usage,
   nfsb_destroy, NULL, /* NFS directories have no size to grow */
@@ -631,6 +848,12 @@ berth_status_t berth_backend_nfs_create(const berth_backend_nfs_config_t *cfg,
   }
   b->base.ops = &nfsb_ops;
   berth__nfsb_gids_init(&b->gids);
+  b->timeout_ms = cfg != NULL && cfg->timeout_ms > 0
+                    ? cfg->timeout_ms
+                    : BERTH_NFS_DEFAULT_TIMEOUT_MS;
+  b->copy_workers = cfg != NULL && cfg->copy_workers > 0
+                      ? cfg->copy_workers
+                      : BERTH__NFSB_COPY_WORKERS;
   b->usage_max_entries = cfg != NULL && cfg->usage_max_entries > 0
                            ? cfg->usage_max_entries
                            : NFSB_USAGE_MAX_ENTRIES;

@@ -90,6 +90,9 @@ typedef struct berth_backend_nfs_config {
    * depth 64). */
   uint64_t usage_max_entries;
   unsigned usage_max_depth;
+  /* Clones: how many files' contents are copied at once, each on a
+   * connection of its own; 0 gives 4, at most 16. */
+  unsigned copy_workers;
 } berth_backend_nfs_config_t;
 
 /* Create an NFS backend in *out (free it with berth_backend_destroy). No

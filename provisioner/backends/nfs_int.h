@@ -7,6 +7,7 @@
  *   nfs_tree.c  walking, creating, removing and measuring on the server
  *   nfs_conn.c  one reused connection per export
  *   nfs_gid.c   gid allocation from a range
+ *   nfs_clone.c copying a volume's tree into a clone's
  *
  * Unit tests include this header to test nfs_path.c, nfs_opts.c and
  * nfs_gid.c without a server. */
@@ -192,6 +193,36 @@ berth_status_t berth__nfsb_tree_usage(berth_nfs_t *nfs, const char *path,
                                       uint64_t max_entries,
                                       unsigned max_depth, berth_usage_t *out,
                                       berth_error_t *err);
+
+/* ---- nfs_clone.c ------------------------------------------------------- */
+
+/* A clone is copied into <parent of its directory>/.berth-clone-<PV name>
+ * and renamed into place when complete: a directory at the clone's path
+ * is a finished copy, the staging name an unfinished one (removed and
+ * started again by the next attempt, or by a delete). */
+#define BERTH__NFSB_CLONE_PREFIX ".berth-clone-"
+#define BERTH__NFSB_COPY_MAX_WORKERS 16
+#define BERTH__NFSB_COPY_WORKERS 4    /* file contents copied at once */
+#define BERTH__NFSB_COPY_MAX_DEPTH 256 /* levels of directories */
+
+typedef struct berth__nfsb_copy {
+  const char *url; /* the export (source and copy are on it) */
+  const char *src; /* the source directory, relative, checked */
+  const char *dst; /* the copy's root: an existing, empty directory */
+  int timeout_ms;  /* of each connection's calls */
+  unsigned workers;
+  unsigned max_depth;
+  const berth_clone_source_t *hooks; /* cancelled, progress; may be NULL */
+  uint64_t files;   /* out: entries copied */
+  uint64_t bytes;   /* out: bytes of file contents copied */
+  uint64_t skipped; /* out: FIFOs, sockets, devices not copied */
+} berth__nfsb_copy_t;
+
+/* Copy the tree below cp->src into cp->dst (see nfs_clone.c for what is
+ * copied and how), on connections of its own. A cancel gives
+ * BERTH_ECANCELED. The caller removes cp->dst after a failure. */
+berth_status_t berth__nfsb_copy_tree(berth__nfsb_copy_t *cp,
+                                     berth_error_t *err);
 
 /* ---- nfs_conn.c -------------------------------------------------------- */
 
