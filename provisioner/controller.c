@@ -160,6 +160,11 @@ static void claim_deleted(void *ctx, json_t *obj)
 {
   prov_done_remove(ctx, 'c', berth_k8s_obj_uid(obj));
   prov_done_remove(ctx, 'g', berth_k8s_obj_uid(obj));
+  /* Deleted while its storage may exist without a PV: the sync finds the
+   * held copy and removes the storage. */
+  if (prov_inflight_has(ctx, obj))
+    prov_enqueue_claim(ctx, berth_k8s_obj_namespace(obj),
+                       berth_k8s_obj_name(obj));
 }
 
 static void volume_changed(void *ctx, json_t *obj)
@@ -358,6 +363,7 @@ prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
   pthread_mutex_init(&c->lock, NULL);
   pthread_cond_init(&c->idle, NULL);
   prov_map_init(&c->done);
+  prov_map_init(&c->inflight);
   st = prov_queue_create(NULL, &c->queue);
   if (st != BERTH_OK)
     berth_error_set(err, st, "out of memory");
@@ -550,6 +556,7 @@ void prov_controller_destroy(prov_controller_t *c)
   berth_k8s_informer_destroy(c->classes);
   prov_queue_destroy(c->queue);
   prov_map_cleanup(&c->done);
+  prov_inflight_cleanup(c);
   free(c->workers);
   pthread_cond_destroy(&c->idle);
   pthread_mutex_destroy(&c->lock);
