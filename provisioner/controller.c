@@ -368,8 +368,10 @@ prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
   if (st != BERTH_OK)
     berth_error_set(err, st, "out of memory");
   if (st == BERTH_OK)
-    st = prov_events_create(client, "berth-provisioner", EVENT_QUEUE,
-                            &c->events, err);
+    st = prov_events_create(
+        client, "berth-provisioner", EVENT_QUEUE,
+        opt->qps > 0 ? opt->qps : BERTH_K8S_DEFAULT_QPS,
+        opt->burst > 0 ? opt->burst : BERTH_K8S_DEFAULT_BURST, &c->events, err);
   if (st == BERTH_OK)
     st = make_informers(c, err);
   if (st != BERTH_OK) {
@@ -795,12 +797,22 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
       "berth_provisioner_events_total{outcome=\"created\"} %llu\n"
       "berth_provisioner_events_total{outcome=\"aggregated\"} %llu\n"
       "berth_provisioner_events_total{outcome=\"dropped\"} %llu\n"
-      "berth_provisioner_events_total{outcome=\"failed\"} %llu\n",
+      "berth_provisioner_events_total{outcome=\"failed\"} %llu\n"
+      "berth_provisioner_events_total{outcome=\"folded\"} %llu\n"
+      "berth_provisioner_events_total{outcome=\"shed\"} %llu\n"
+      "berth_provisioner_events_total{outcome=\"combined\"} %llu\n"
+      "# HELP berth_provisioner_claims_in_flight Claims whose storage "
+      "may exist without a saved PV.\n"
+      "# TYPE berth_provisioner_claims_in_flight gauge\n"
+      "berth_provisioner_claims_in_flight %zu\n",
       q.ready, q.delayed, q.processing, (unsigned long long)q.retries,
       (unsigned long long)ev.recorder.created,
       (unsigned long long)ev.recorder.aggregated,
       (unsigned long long)(ev.dropped + ev.recorder.dropped),
-      (unsigned long long)ev.recorder.failed);
+      (unsigned long long)ev.recorder.failed,
+      (unsigned long long)ev.correlator.folded,
+      (unsigned long long)ev.correlator.shed,
+      (unsigned long long)ev.correlator.combined, prov_inflight_count(c));
   informer_family(c, out, 0);
   informer_family(c, out, 1);
   informer_family(c, out, 2);
