@@ -18,10 +18,17 @@ Prints key=value lines:
   elapsed_s               first POST to last claim Bound
   claims_per_s            N / elapsed_s
   bound_p50_ms, _p99_ms   claim POSTed -> seen Bound (client clock)
-  api_requests_per_claim  requests the provisioner made (server's request
-                          log: everything but the bench's own POSTs,
-                          watch and reads), per claim
-  api_requests_by_verb    the same, by verb and resource
+  api_requests_per_claim  requests the provisioner made (the fault
+                          proxy's request counter: everything but the
+                          bench's own POSTs and watch), per claim
+  requests_per_claim      the same without watches (long-lived, one per
+                          informer), as issue 19 counts: Events included
+  events_per_claim        of them, Events (create and patch)
+  pv_requests_per_claim   of them, PersistentVolumes (create, get, ...)
+  claim_requests_per_claim  of them, PersistentVolumeClaims (patch, ...)
+  other_requests          of them, the rest (lists at start, the Lease)
+  events_shed, events_folded  the provisioner's correlator (its metrics)
+  api_requests_by_verb    the requests by verb and resource
   api_codes               every request's HTTP code (the bench's too)
   peak_rss_kib            the provisioner's VmHWM at the end
   directories             directories on the export (must be N)
@@ -156,6 +163,23 @@ def main():
             by[k] = by.get(k, 0) - v
         by = {k: v for k, v in by.items() if v > 0}
         total = sum(by.values())
+        nowatch = {k: v for k, v in by.items() if not k.startswith("watch ")}
+
+        def of(res):
+            return sum(v for k, v in nowatch.items() if k.split(" ", 1)[1] == res)
+
+        metrics = {}
+        try:
+            port = [l.split("port=")[1].split()[0] for l in open(log.name)
+                    if "http endpoint" in l and "port=" in l][0]
+            body = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port,
+                                          timeout=10).read().decode()
+            for line in body.splitlines():
+                if line.startswith("berth_provisioner_events_total{"):
+                    k, v = line.rsplit(" ", 1)
+                    metrics[k.split('"')[1]] = int(float(v))
+        except (IndexError, OSError):
+            pass
         with open("/proc/%d/status" % proc.pid) as f:
             hwm = [l.split()[1] for l in f if l.startswith("VmHWM")][0]
         dirs = len(os.listdir(os.environ["BERTH_NFS_EXPORT_DIR"]))
@@ -166,6 +190,14 @@ def main():
         print("bound_p50_ms=%.0f" % percentile(lat, 50))
         print("bound_p99_ms=%.0f" % percentile(lat, 99))
         print("api_requests_per_claim=%.2f" % (total / float(n)))
+        print("requests_per_claim=%.2f" % (sum(nowatch.values()) / float(n)))
+        print("events_per_claim=%.2f" % (of("events") / float(n)))
+        print("pv_requests_per_claim=%.2f" % (of("persistentvolumes") / float(n)))
+        print("claim_requests_per_claim=%.2f" % (of("persistentvolumeclaims") / float(n)))
+        print("other_requests=%d" % (sum(nowatch.values()) - of("events") -
+                                      of("persistentvolumes") - of("persistentvolumeclaims")))
+        print("events_shed=%s" % metrics.get("shed", "?"))
+        print("events_folded=%s" % metrics.get("folded", "?"))
         print("api_requests_by_verb=%s" % json.dumps(dict(sorted(by.items()))))
         print("api_codes=%s" % json.dumps(reqs["byCode"]))
         print("peak_rss_kib=%s" % hwm)

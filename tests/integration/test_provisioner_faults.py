@@ -38,11 +38,12 @@ def api_faults():
     fault(kind="watch-gone", resource="persistentvolumeclaims", count=2)
     fault(kind="watch-gone", resource="persistentvolumes", count=2, http=True)
     fault(kind="throttle", resource="persistentvolumes", verb="create", count=8, retryAfter=1)
-    fault(kind="throttle", resource="persistentvolumeclaims", verb="patch", count=8)
+    # berth no longer writes claims on the way to a PV (no finalizer): the
+    # Events are the other writes a claim costs.
+    fault(kind="throttle", resource="events", verb="create", count=8)
     fault(kind="error", code=500, resource="persistentvolumes", verb="create", count=6)
-    fault(kind="error", code=503, resource="persistentvolumeclaims", verb="patch", count=6)
+    fault(kind="error", code=503, resource="events", verb="create", count=6)
     fault(kind="error", code=500, resource="persistentvolumeclaims", verb="list", count=2)
-    fault(kind="conflict", resource="persistentvolumeclaims", count=10)
     fault(kind="latency", ms=300, resource="events", count=20)
     fault(kind="error", code=500, resource="leases", verb="update", count=2)
 
