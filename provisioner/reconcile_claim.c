@@ -67,6 +67,7 @@
 #include "controller_int.h"
 
 #include "claim.h"
+#include "claim_decide.h"
 #include "pv.h"
 #include "berth/quantity.h"
 
@@ -550,19 +551,24 @@ static prov_result_t provision_and_save(claim_ctx_t *x)
   st = backend_provision(x, &res, &err);
   if (st == BERTH_OK)
     st = build_pv(x, &res, &pv, &err);
-  if (st != BERTH_OK) {
-    r = claim_fail(x, st, &err);
+  if (prov_claim_after_backend(st) != PROV_NEXT_SAVE) {
+    r = claim_fail(x, st, &err); /* REFUSE unguards, BACKOFF keeps it */
     goto done;
   }
   if (!prov_active(x->c))
     goto done;
   st = prov_api_create_pv(x->c, pv, &err);
-  if (st == BERTH_OK || st == BERTH_EEXIST)
+  switch (prov_claim_after_save(st)) {
+  case PROV_NEXT_SUCCEEDED:
     r = provisioned(x);
-  else if (st == BERTH_EINVAL)
+    break;
+  case PROV_NEXT_UNDO:
     r = save_refused(x, pv, st, &err);
-  else
+    break;
+  default:
     r = claim_fail(x, st, &err);
+    break;
+  }
 
 done:
   json_decref(pv);
@@ -825,29 +831,44 @@ static prov_result_t claim_resize(claim_ctx_t *x)
   return r;
 }
 
-static prov_result_t claim_step(claim_ctx_t *x)
+/* What this sync knows about the claim (reads only: the cache and this
+ * process's memory). */
+static void claim_facts(claim_ctx_t *x, prov_claim_facts_t *f)
 {
   prov_result_t r;
-  bool ours = claim_is_ours(x, &r);
 
-  if (x->gone || prov_obj_deleting(x->claim)) {
-    if (!guarded(x))
-      return PROV_DONE;
-    if (pv_exists(x))
-      return drop_guard(x);
-    return claim_cleanup(x);
-  }
-  if (prov_claim_volume_name(x->claim) != NULL || pv_exists(x)) {
-    if (ours && claim_resize(x) != PROV_DONE)
+  memset(f, 0, sizeof(*f));
+  f->ours = claim_is_ours(x, &r);
+  f->class_missing = !f->ours && r == PROV_RETRY;
+  f->going = x->gone || prov_obj_deleting(x->claim);
+  f->guarded = guarded(x);
+  f->pv_exists = pv_exists(x);
+  f->bound = prov_claim_volume_name(x->claim) != NULL;
+  f->wait_for_node = f->ours && prov_class_wait_for_consumer(x->sclass) &&
+                     prov_claim_selected_node(x->claim) == NULL;
+}
+
+static prov_result_t claim_step(claim_ctx_t *x)
+{
+  prov_claim_facts_t f;
+
+  claim_facts(x, &f);
+  switch (prov_claim_decide(&f)) {
+  case PROV_NEXT_WAIT_CLASS:
+    return PROV_RETRY;
+  case PROV_NEXT_UNGUARD:
+    return drop_guard(x);
+  case PROV_NEXT_RESIZE:
+    if (claim_resize(x) != PROV_DONE)
       return PROV_RETRY;
     return drop_guard(x);
-  }
-  if (!ours)
-    return r;
-  if (prov_class_wait_for_consumer(x->sclass) &&
-      prov_claim_selected_node(x->claim) == NULL)
+  case PROV_NEXT_CLEANUP:
+    return claim_cleanup(x);
+  case PROV_NEXT_PROVISION:
+    return claim_provision(x);
+  default:
     return PROV_DONE;
-  return claim_provision(x);
+  }
 }
 
 /* One claim (a new reference, consumed): the cached one, or the held

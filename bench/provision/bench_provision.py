@@ -28,6 +28,10 @@ Prints key=value lines:
   claim_requests_per_claim  of them, PersistentVolumeClaims (patch, ...)
   other_requests          of them, the rest (lists at start, the Lease)
   events_shed, events_folded  the provisioner's correlator (its metrics)
+  events_at_last_bound    its Event counters by outcome when the last
+                          claim was Bound; then SIGTERM drains the Event
+                          queue (5 s at most) before the requests are
+                          counted
   api_requests_by_verb    the requests by verb and resource
   api_codes               every request's HTTP code (the bench's too)
   peak_rss_kib            the provisioner's VmHWM at the end
@@ -101,6 +105,20 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
+def events_metrics(log_name):
+    """The provisioner's berth_provisioner_events_total by outcome."""
+    out = {}
+    port = [l.split("port=")[1].split()[0] for l in open(log_name)
+            if "http endpoint" in l and "port=" in l][0]
+    body = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port,
+                                  timeout=10).read().decode()
+    for line in body.splitlines():
+        if line.startswith("berth_provisioner_events_total{"):
+            k, v = line.rsplit(" ", 1)
+            out[k.split('"')[1]] = int(float(v))
+    return out
+
+
 def main():
     binary, n, flags = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     apply(storage_class("bench", {"url": v3_url(), "archiveOnDelete": "false"}))
@@ -155,6 +173,13 @@ def main():
             raise SystemExit("only %d/%d Bound after 600 s" % (len(w.bound), n))
         elapsed = max(w.bound.values()) - t0
         lat = [(w.bound[x] - created[x]) * 1000 for x in names]
+        with open("/proc/%d/status" % proc.pid) as f:
+            hwm = [l.split()[1] for l in f if l.startswith("VmHWM")][0]
+        metrics = events_metrics(log.name)
+        # The Events still queued when the last claim is Bound are part of
+        # what the claims cost: SIGTERM drains them, then count.
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(120)
         reqs = admin("GET", "/requests?limit=0")
         by = dict(reqs["byResource"])
         ours = {"create persistentvolumeclaims": 0 if backlog else n,
@@ -168,20 +193,6 @@ def main():
         def of(res):
             return sum(v for k, v in nowatch.items() if k.split(" ", 1)[1] == res)
 
-        metrics = {}
-        try:
-            port = [l.split("port=")[1].split()[0] for l in open(log.name)
-                    if "http endpoint" in l and "port=" in l][0]
-            body = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port,
-                                          timeout=10).read().decode()
-            for line in body.splitlines():
-                if line.startswith("berth_provisioner_events_total{"):
-                    k, v = line.rsplit(" ", 1)
-                    metrics[k.split('"')[1]] = int(float(v))
-        except (IndexError, OSError):
-            pass
-        with open("/proc/%d/status" % proc.pid) as f:
-            hwm = [l.split()[1] for l in f if l.startswith("VmHWM")][0]
         dirs = len(os.listdir(os.environ["BERTH_NFS_EXPORT_DIR"]))
         print("claims=%d" % n)
         print("create_s=%.2f" % create_s)
@@ -198,6 +209,7 @@ def main():
                                       of("persistentvolumes") - of("persistentvolumeclaims")))
         print("events_shed=%s" % metrics.get("shed", "?"))
         print("events_folded=%s" % metrics.get("folded", "?"))
+        print("events_at_last_bound=%s" % json.dumps(metrics))
         print("api_requests_by_verb=%s" % json.dumps(dict(sorted(by.items()))))
         print("api_codes=%s" % json.dumps(reqs["byCode"]))
         print("peak_rss_kib=%s" % hwm)
