@@ -801,6 +801,10 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
       "berth_provisioner_events_total{outcome=\"folded\"} %llu\n"
       "berth_provisioner_events_total{outcome=\"shed\"} %llu\n"
       "berth_provisioner_events_total{outcome=\"combined\"} %llu\n"
+      "# HELP berth_provisioner_events_pending Events queued, not yet "
+      "sent.\n"
+      "# TYPE berth_provisioner_events_pending gauge\n"
+      "berth_provisioner_events_pending %llu\n"
       "# HELP berth_provisioner_claims_in_flight Claims whose storage "
       "may exist without a saved PV.\n"
       "# TYPE berth_provisioner_claims_in_flight gauge\n"
@@ -812,7 +816,8 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
       (unsigned long long)ev.recorder.failed,
       (unsigned long long)ev.correlator.folded,
       (unsigned long long)ev.correlator.shed,
-      (unsigned long long)ev.correlator.combined, prov_inflight_count(c));
+      (unsigned long long)ev.correlator.combined,
+      (unsigned long long)ev.pending, prov_inflight_count(c));
   informer_family(c, out, 0);
   informer_family(c, out, 1);
   informer_family(c, out, 2);

@@ -61,6 +61,10 @@ typedef struct lane {
   int64_t deadline_ms; /* when stopping: drop what is left after it */
   uint64_t queued;
   uint64_t dropped;
+  /* The recorder's counters as of its last send, under lock: the
+   * recorder holds its own lock for a whole request (rate limiter wait
+   * included), so /metrics must not ask it. */
+  berth_k8s_recorder_stats_t rec_stats;
 } lane_t;
 
 struct prov_events {
@@ -113,6 +117,7 @@ static void send_one(lane_t *l, pending_t *p)
 static void *sender(void *arg)
 {
   lane_t *l = arg;
+  berth_k8s_recorder_stats_t rs;
   pending_t *p;
 
   pthread_mutex_lock(&l->lock);
@@ -130,7 +135,9 @@ static void *sender(void *arg)
     pthread_mutex_unlock(&l->lock);
     send_one(l, p);
     pending_free(p);
+    berth_k8s_recorder_get_stats(l->rec, &rs);
     pthread_mutex_lock(&l->lock);
+    l->rec_stats = rs;
   }
   pthread_mutex_unlock(&l->lock);
   return NULL;
@@ -381,8 +388,9 @@ void prov_events_get_stats(prov_events_t *ev, prov_events_stats_t *out)
     pthread_mutex_lock(&l->lock);
     out->queued += l->queued;
     out->dropped += l->dropped;
+    out->pending += l->n;
+    r = l->rec_stats;
     pthread_mutex_unlock(&l->lock);
-    berth_k8s_recorder_get_stats(l->rec, &r);
     out->recorder.created += r.created;
     out->recorder.aggregated += r.aggregated;
     out->recorder.dropped += r.dropped;

@@ -28,6 +28,7 @@ typedef struct prov_events prov_events_t;
 typedef struct prov_events_stats {
   uint64_t queued;
   uint64_t dropped; /* queue full */
+  uint64_t pending; /* queued now, not yet being sent */
   berth_k8s_recorder_stats_t recorder;
   prov_correlator_stats_t correlator; /* folded, shed, combined */
 } prov_events_stats_t;

@@ -28,10 +28,13 @@ Prints key=value lines:
   claim_requests_per_claim  of them, PersistentVolumeClaims (patch, ...)
   other_requests          of them, the rest (lists at start, the Lease)
   events_shed, events_folded  the provisioner's correlator (its metrics)
-  events_at_last_bound    its Event counters by outcome when the last
-                          claim was Bound; then SIGTERM drains the Event
-                          queue (5 s at most) before the requests are
-                          counted
+  events_at_last_bound    its Event counters by outcome (and pending)
+                          when the last claim was Bound; the bench then
+                          waits for the Event queue to empty before it
+                          counts the requests
+  events_drained_s        how long after the last Bound that took
+  claims_per_s_with_events  N / (elapsed_s + events_drained_s): the pace
+                          including every Event sent
   api_requests_by_verb    the requests by verb and resource
   api_codes               every request's HTTP code (the bench's too)
   peak_rss_kib            the provisioner's VmHWM at the end
@@ -116,6 +119,8 @@ def events_metrics(log_name):
         if line.startswith("berth_provisioner_events_total{"):
             k, v = line.rsplit(" ", 1)
             out[k.split('"')[1]] = int(float(v))
+        elif line.startswith("berth_provisioner_events_pending "):
+            out["pending"] = int(float(line.rsplit(" ", 1)[1]))
     return out
 
 
@@ -175,9 +180,22 @@ def main():
         lat = [(w.bound[x] - created[x]) * 1000 for x in names]
         with open("/proc/%d/status" % proc.pid) as f:
             hwm = [l.split()[1] for l in f if l.startswith("VmHWM")][0]
-        metrics = events_metrics(log.name)
+        try:
+            metrics = events_metrics(log.name)
+        except OSError as e:
+            metrics = {"error": str(e)}
         # The Events still queued when the last claim is Bound are part of
-        # what the claims cost: SIGTERM drains them, then count.
+        # what the claims cost: wait until the queue is empty (SIGTERM then
+        # flushes the few being sent), then count.
+        drained = time.monotonic() + 600
+        while time.monotonic() < drained:
+            try:
+                if events_metrics(log.name).get("pending", 1) == 0:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        events_drained_s = time.monotonic() - t0 - elapsed
         proc.send_signal(signal.SIGTERM)
         proc.wait(120)
         reqs = admin("GET", "/requests?limit=0")
@@ -210,6 +228,8 @@ def main():
         print("events_shed=%s" % metrics.get("shed", "?"))
         print("events_folded=%s" % metrics.get("folded", "?"))
         print("events_at_last_bound=%s" % json.dumps(metrics))
+        print("events_drained_s=%.1f" % events_drained_s)
+        print("claims_per_s_with_events=%.1f" % (n / (elapsed + events_drained_s)))
         print("api_requests_by_verb=%s" % json.dumps(dict(sorted(by.items()))))
         print("api_codes=%s" % json.dumps(reqs["byCode"]))
         print("peak_rss_kib=%s" % hwm)
