@@ -18,8 +18,8 @@
  *              selected-node yet (the scheduler's annotation queues it).
  *   DONE       PV pvc-<claim uid> exists (cache, or made by this process):
  *              forget the claim as in flight; drop the claim finalizer
- *              (F, provisioner.berth.io/provisioning, which berth before
- *              0.x put on claims) if an older version left it there.
+ *              (F, provisioner.berth.io/provisioning, which earlier
+ *              versions of berth put on claims) if one left it there.
  *   CHECK      class parameters (backend validate, no I/O), selector,
  *              access modes, request, allowedTopologies against the
  *              selected node. Failure: Warning ProvisioningFailed naming
