@@ -160,6 +160,11 @@ static void claim_deleted(void *ctx, json_t *obj)
 {
   prov_done_remove(ctx, 'c', berth_k8s_obj_uid(obj));
   prov_done_remove(ctx, 'g', berth_k8s_obj_uid(obj));
+  /* Deleted while its storage may exist without a PV: the sync finds the
+   * held copy and removes the storage. */
+  if (prov_inflight_has(ctx, obj))
+    prov_enqueue_claim(ctx, berth_k8s_obj_namespace(obj),
+                       berth_k8s_obj_name(obj));
 }
 
 static void volume_changed(void *ctx, json_t *obj)
@@ -358,12 +363,15 @@ prov_controller_create(const prov_options_t *opt, berth_k8s_client_t *client,
   pthread_mutex_init(&c->lock, NULL);
   pthread_cond_init(&c->idle, NULL);
   prov_map_init(&c->done);
+  prov_map_init(&c->inflight);
   st = prov_queue_create(NULL, &c->queue);
   if (st != BERTH_OK)
     berth_error_set(err, st, "out of memory");
   if (st == BERTH_OK)
-    st = prov_events_create(client, "berth-provisioner", EVENT_QUEUE,
-                            &c->events, err);
+    st = prov_events_create(
+        client, "berth-provisioner", EVENT_QUEUE,
+        opt->qps > 0 ? opt->qps : BERTH_K8S_DEFAULT_QPS,
+        opt->burst > 0 ? opt->burst : BERTH_K8S_DEFAULT_BURST, &c->events, err);
   if (st == BERTH_OK)
     st = make_informers(c, err);
   if (st != BERTH_OK) {
@@ -550,6 +558,7 @@ void prov_controller_destroy(prov_controller_t *c)
   berth_k8s_informer_destroy(c->classes);
   prov_queue_destroy(c->queue);
   prov_map_cleanup(&c->done);
+  prov_inflight_cleanup(c);
   free(c->workers);
   pthread_cond_destroy(&c->idle);
   pthread_mutex_destroy(&c->lock);
@@ -788,12 +797,27 @@ void prov_controller_collect(void *ctx, berth_buf_t *out)
       "berth_provisioner_events_total{outcome=\"created\"} %llu\n"
       "berth_provisioner_events_total{outcome=\"aggregated\"} %llu\n"
       "berth_provisioner_events_total{outcome=\"dropped\"} %llu\n"
-      "berth_provisioner_events_total{outcome=\"failed\"} %llu\n",
+      "berth_provisioner_events_total{outcome=\"failed\"} %llu\n"
+      "berth_provisioner_events_total{outcome=\"folded\"} %llu\n"
+      "berth_provisioner_events_total{outcome=\"shed\"} %llu\n"
+      "berth_provisioner_events_total{outcome=\"combined\"} %llu\n"
+      "# HELP berth_provisioner_events_pending Events queued, not yet "
+      "sent.\n"
+      "# TYPE berth_provisioner_events_pending gauge\n"
+      "berth_provisioner_events_pending %llu\n"
+      "# HELP berth_provisioner_claims_in_flight Claims whose storage "
+      "may exist without a saved PV.\n"
+      "# TYPE berth_provisioner_claims_in_flight gauge\n"
+      "berth_provisioner_claims_in_flight %zu\n",
       q.ready, q.delayed, q.processing, (unsigned long long)q.retries,
       (unsigned long long)ev.recorder.created,
       (unsigned long long)ev.recorder.aggregated,
       (unsigned long long)(ev.dropped + ev.recorder.dropped),
-      (unsigned long long)ev.recorder.failed);
+      (unsigned long long)ev.recorder.failed,
+      (unsigned long long)ev.correlator.folded,
+      (unsigned long long)ev.correlator.shed,
+      (unsigned long long)ev.correlator.combined,
+      (unsigned long long)ev.pending, prov_inflight_count(c));
   informer_family(c, out, 0);
   informer_family(c, out, 1);
   informer_family(c, out, 2);

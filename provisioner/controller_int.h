@@ -52,6 +52,7 @@ struct prov_controller {
   bool stopped;
   pthread_mutex_t lock; /* done, busy_workers */
   prov_map_t done;      /* see prov_done_has */
+  prov_map_t inflight;  /* see prov_inflight_put */
   prov_usage_t *usage;
   /* What RBAC grants, learned at start (prov_api_probe_access) and from
    * 403s: nfs-subdir-external-provisioner's ClusterRole grants claims
@@ -98,6 +99,22 @@ bool prov_active(prov_controller_t *c);
 bool prov_done_has(prov_controller_t *c, char kind, const char *uid);
 void prov_done_add(prov_controller_t *c, char kind, const char *uid);
 void prov_done_remove(prov_controller_t *c, char kind, const char *uid);
+
+/* The claims whose storage the backend may have made while no PV is saved
+ * yet (inflight.c): held from just before the backend call until the PV
+ * is saved or the storage removed again, so that a claim deleted
+ * meanwhile (gone from the cache) is found and its storage removed. The
+ * claim is copied (as it was); entries are keyed by namespace/name. */
+berth_status_t prov_inflight_put(prov_controller_t *c, const json_t *claim);
+/* The held claim of ns/name (new reference), or NULL. */
+json_t *prov_inflight_get(prov_controller_t *c, const char *ns,
+                          const char *name);
+/* true when this very claim (same uid) is held. */
+bool prov_inflight_has(prov_controller_t *c, const json_t *claim);
+/* Forget claim (only when the held one has its uid). */
+void prov_inflight_remove(prov_controller_t *c, const json_t *claim);
+size_t prov_inflight_count(prov_controller_t *c);
+void prov_inflight_cleanup(prov_controller_t *c);
 
 /* Queue keys. */
 void prov_enqueue_claim(prov_controller_t *c, const char *ns, const char *name);

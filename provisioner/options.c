@@ -90,8 +90,8 @@ static void usage(FILE *out)
       "  --kubeconfig FILE    kubeconfig (default: $KUBECONFIG, in-cluster,\n"
       "                       ~/.kube/config)\n"
       "  --context NAME       kubeconfig context\n"
-      "  --kube-api-qps N     API requests per second (default 50)\n"
-      "  --kube-api-burst N   API burst (default 100)\n"
+      "  --kube-api-qps N     API requests per second (default 20)\n"
+      "  --kube-api-burst N   API burst (default 30)\n"
       "  --worker-threads N   claims and volumes worked on at once (default "
       "%d)\n"
       "  --leader-elect[=BOOL]  elect a leader on a Lease (default true;\n"
@@ -291,6 +291,8 @@ static void defaults(prov_options_t *opt)
 {
   memset(opt, 0, sizeof(*opt));
   opt->workers = PROV_DEFAULT_WORKERS;
+  opt->qps = PROV_DEFAULT_QPS;
+  opt->burst = PROV_DEFAULT_BURST;
   opt->leader_elect = true;
   opt->lease_ms = PROV_DEFAULT_LEASE_MS;
   opt->renew_ms = PROV_DEFAULT_RENEW_MS;

@@ -61,6 +61,11 @@ typedef enum prov_parse_result {
 } prov_parse_result_t;
 
 #define PROV_DEFAULT_WORKERS 16
+/* The API budget: kube-controller-manager's (--kube-api-qps 20,
+ * --kube-api-burst 30). A claim costs three requests (two under
+ * pressure), so about 7 to 10 claims per second; see the README. */
+#define PROV_DEFAULT_QPS 20.0
+#define PROV_DEFAULT_BURST 30
 #define PROV_DEFAULT_LEASE_MS 15000
 #define PROV_DEFAULT_RENEW_MS 10000
 #define PROV_DEFAULT_RETRY_MS 2000

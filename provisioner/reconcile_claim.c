@@ -17,38 +17,57 @@
  *              WaitForFirstConsumer without volume.kubernetes.io/
  *              selected-node yet (the scheduler's annotation queues it).
  *   DONE       PV pvc-<claim uid> exists (cache, or made by this process):
- *              drop the claim finalizer (F) if it is still there.
+ *              forget the claim as in flight; drop the claim finalizer
+ *              (F, provisioner.berth.io/provisioning, which earlier
+ *              versions of berth put on claims) if one left it there.
  *   CHECK      class parameters (backend validate, no I/O), selector,
  *              access modes, request, allowedTopologies against the
  *              selected node. Failure: Warning ProvisioningFailed naming
  *              the parameter; backoff.
- *   GUARD      Event Provisioning; add F = provisioner.berth.io/
- *              provisioning to the claim BEFORE the backend makes anything.
- *              From here on a deleted claim cannot vanish without us.
+ *   GUARD      Event Provisioning; hold a copy of the claim as in flight
+ *              (inflight.c) BEFORE the backend makes anything: no API
+ *              request. A claim deleted from here on is still known to
+ *              this process, which removes its storage (see Deletion).
  *   BACKEND    backend provision. Names derive from the claim and
  *              pvc-<uid>, so a repeat finds what an earlier attempt made
  *              (same directory, same gid) instead of making another.
  *              EINVAL (hostile name, bad parameter): nothing was written;
- *              drop F, ProvisioningFailed, backoff. Other errors: backoff.
+ *              forget it, ProvisioningFailed, backoff. Other errors:
+ *              backoff.
  *   SAVE       create the PV (claimRef with the claim's uid). 201 or 409
  *              AlreadyExists both mean saved: pvc-<uid> can only be this
  *              claim's. 400/422 (will never work): delete what the backend
- *              made (the PV as it would have been), drop F. Other errors:
- *              backoff; the next attempt re-finds and re-uses the storage.
- *   BOUND      Event ProvisioningSucceeded; drop F. The PV controller binds.
+ *              made (the PV as it would have been), forget it. Other
+ *              errors: backoff; the next attempt re-finds and re-uses the
+ *              storage.
+ *   BOUND      Event ProvisioningSucceeded; forget it. The PV controller
+ *              binds. The success path costs three requests: two Events
+ *              and the PV (the first Event may be shed, see events.c).
  *
- * Deletion: a claim with a deletionTimestamp and F lost its PV before it
- * was saved (or never got one). If the PV exists after all (GET, not the
- * cache), dropping F is enough: the PV's reclaim policy takes over. Else
- * the backend storage is found again (provision is idempotent) and deleted
- * as the PV would have been, then F is dropped. Nothing leaks: storage
- * exists only while F or a PV refers to it.
+ * Deletion: a claim held in flight that is being deleted (deletionTimestamp)
+ * or gone from the cache (the held copy is used) lost its PV before it was
+ * saved (or never got one). The claim's absence is confirmed with a GET
+ * (the cache may be slow). If the PV exists after all (GET, not the
+ * cache), forgetting it is enough: the PV's reclaim policy takes over.
+ * Else the backend storage is found again (provision is idempotent) and
+ * deleted as the PV would have been. A claim deleted while the backend
+ * call runs gets its PV saved all the same; the PV names the deleted
+ * claim's uid, so the PV controller releases it and its reclaim policy
+ * applies, as for any claim deleted after binding. A claim that still
+ * carries F from an older berth is handled as before: F is dropped once
+ * the PV exists or the storage is gone.
+ *
+ * Not covered in memory: a process killed (SIGKILL, node loss) between
+ * the backend call and the PV's save, whose claim is deleted before the
+ * next leader syncs it. See the provisioner's README ("Claims deleted
+ * during provisioning").
  *
  * Leader loss: prov_active() is checked before the backend call and before
  * the PV is saved, so a replica that lost its lease stops at once. */
 #include "controller_int.h"
 
 #include "claim.h"
+#include "claim_decide.h"
 #include "clone.h"
 #include "pv.h"
 #include "snapshot.h"
@@ -75,10 +94,14 @@ typedef struct claim_ctx {
   char snapshot_id[64];    /* restored from this EBS snapshot, or "" */
   uint64_t restore_bytes;  /* its restoreSize */
   int64_t start_ms;
-  bool guarded; /* the claim holds our finalizer, as far as we know */
   bool cleaning; /* claim_cleanup: the data source is not read */
   prov_clone_t clone; /* a clone's source (clone.h), when resolved */
   bool is_clone;
+  bool finalizer; /* the claim holds F (from an older berth), as far as we
+                     know */
+  bool held;      /* held in flight by this process (inflight.c) */
+  bool gone;      /* the claim is no longer in the cache: x->claim is the
+                     held copy */
 } claim_ctx_t;
 
 static const char *class_name(const claim_ctx_t *x)
@@ -99,19 +122,41 @@ static json_t *class_parameters(const claim_ctx_t *x)
   return json_object_get(x->sclass, "parameters");
 }
 
-/* Put our finalizer on the claim or take it off, when needed. */
-static berth_status_t set_guard(claim_ctx_t *x, bool present,
-                                berth_error_t *err)
+/* The claim is guarded: this process holds it in flight, or it still
+ * carries F from an older berth. */
+static bool guarded(const claim_ctx_t *x)
+{
+  return x->held || x->finalizer;
+}
+
+/* Hold the claim in flight before the backend may make anything. */
+static berth_status_t guard_on(claim_ctx_t *x, berth_error_t *err)
+{
+  if (x->held)
+    return BERTH_OK;
+  if (prov_inflight_put(x->c, x->claim) != BERTH_OK)
+    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  x->held = true;
+  return BERTH_OK;
+}
+
+/* Its PV is saved or its storage gone: forget the claim, and drop F when
+ * an older berth left it on the claim. */
+static berth_status_t guard_off(claim_ctx_t *x, berth_error_t *err)
 {
   berth_status_t st;
 
-  if (x->guarded == present)
-    return BERTH_OK;
-  st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
-                              x->claim, PROV_CLAIM_FINALIZER, present, err);
-  if (st == BERTH_OK)
-    x->guarded = present;
-  return st;
+  if (x->finalizer) {
+    st = prov_api_set_finalizer(x->c, &berth_k8s_res_persistentvolumeclaims,
+                                x->claim, PROV_CLAIM_FINALIZER, false, err);
+    if (st != BERTH_OK)
+      return st;
+    x->finalizer = false;
+  }
+  if (x->held)
+    prov_inflight_remove(x->c, x->claim);
+  x->held = false;
+  return BERTH_OK;
 }
 
 /* The failure may come from the node the scheduler chose (its zone has
@@ -161,8 +206,8 @@ static prov_result_t claim_fail(claim_ctx_t *x, berth_status_t st,
 
   /* The guard first: once the Event is visible, the claim is as it will
    * stay until the next attempt. */
-  if (st == BERTH_EINVAL && x->guarded && prov_active(x->c) &&
-      set_guard(x, false, &ferr) != BERTH_OK)
+  if (st == BERTH_EINVAL && guarded(x) && prov_active(x->c) &&
+      guard_off(x, &ferr) != BERTH_OK)
     log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
               ferr.message);
   prov_events_emit(x->c->events, x->claim,
@@ -512,7 +557,7 @@ static prov_result_t provisioned(claim_ctx_t *x)
                    "ProvisioningSucceeded",
                    "Successfully provisioned volume %s", x->pv_name);
   log_claim(x, BERTH_LOG_INFO, "provisioned volume", NULL, NULL);
-  if (set_guard(x, false, &err) != BERTH_OK) {
+  if (guard_off(x, &err) != BERTH_OK) {
     log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
               err.message);
     return PROV_RETRY;
@@ -537,19 +582,24 @@ static prov_result_t provision_and_save(claim_ctx_t *x)
   st = backend_provision(x, &res, &err);
   if (st == BERTH_OK)
     st = build_pv(x, &res, &pv, &err);
-  if (st != BERTH_OK) {
-    r = claim_fail(x, st, &err);
+  if (prov_claim_after_backend(st) != PROV_NEXT_SAVE) {
+    r = claim_fail(x, st, &err); /* REFUSE unguards, BACKOFF keeps it */
     goto done;
   }
   if (!prov_active(x->c))
     goto done;
   st = prov_api_create_pv(x->c, pv, &err);
-  if (st == BERTH_OK || st == BERTH_EEXIST)
+  switch (prov_claim_after_save(st)) {
+  case PROV_NEXT_SUCCEEDED:
     r = provisioned(x);
-  else if (st == BERTH_EINVAL)
+    break;
+  case PROV_NEXT_UNDO:
     r = save_refused(x, pv, st, &err);
-  else
+    break;
+  default:
     r = claim_fail(x, st, &err);
+    break;
+  }
 
 done:
   json_decref(pv);
@@ -579,9 +629,9 @@ static prov_result_t claim_provision(claim_ctx_t *x)
                    "External provisioner is provisioning volume for claim "
                    "\"%s\"",
                    x->key);
-  st = set_guard(x, true, &err);
+  st = guard_on(x, &err);
   if (st != BERTH_OK)
-    return claim_fail(x, st == BERTH_EINVAL ? BERTH_EUNAVAILABLE : st, &err);
+    return claim_fail(x, st, &err);
   return provision_and_save(x);
 }
 
@@ -627,7 +677,7 @@ static prov_result_t claim_cleanup(claim_ctx_t *x)
 
 done:
   if (st == BERTH_OK && prov_active(x->c))
-    st = set_guard(x, false, &err);
+    st = guard_off(x, &err);
   json_decref(pv);
   berth_provision_result_cleanup(&res);
   if (st != BERTH_OK)
@@ -675,10 +725,11 @@ static prov_result_t drop_guard(claim_ctx_t *x)
   berth_error_t err;
 
   /* Dropped by us already: the cache has not caught up yet. */
-  if (!x->guarded || !prov_active(x->c) ||
-      prov_done_has(x->c, 'g', berth_k8s_obj_uid(x->claim)))
+  if (x->finalizer && prov_done_has(x->c, 'g', berth_k8s_obj_uid(x->claim)))
+    x->finalizer = false;
+  if (!guarded(x) || !prov_active(x->c))
     return PROV_DONE;
-  if (set_guard(x, false, &err) == BERTH_OK)
+  if (guard_off(x, &err) == BERTH_OK)
     return PROV_DONE;
   log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
             err.message);
@@ -812,51 +863,116 @@ static prov_result_t claim_resize(claim_ctx_t *x)
   return r;
 }
 
-static prov_result_t claim_step(claim_ctx_t *x)
+/* What this sync knows about the claim (reads only: the cache and this
+ * process's memory). */
+static void claim_facts(claim_ctx_t *x, prov_claim_facts_t *f)
 {
   prov_result_t r;
-  bool ours = claim_is_ours(x, &r);
 
-  if (prov_obj_deleting(x->claim)) {
-    if (!x->guarded)
-      return PROV_DONE;
-    if (pv_exists(x))
-      return drop_guard(x);
-    return claim_cleanup(x);
-  }
-  if (prov_claim_volume_name(x->claim) != NULL || pv_exists(x)) {
-    if (ours && claim_resize(x) != PROV_DONE)
+  memset(f, 0, sizeof(*f));
+  f->ours = claim_is_ours(x, &r);
+  f->class_missing = !f->ours && r == PROV_RETRY;
+  f->going = x->gone || prov_obj_deleting(x->claim);
+  f->guarded = guarded(x);
+  f->pv_exists = pv_exists(x);
+  f->bound = prov_claim_volume_name(x->claim) != NULL;
+  f->wait_for_node = f->ours && prov_class_wait_for_consumer(x->sclass) &&
+                     prov_claim_selected_node(x->claim) == NULL;
+}
+
+static prov_result_t claim_step(claim_ctx_t *x)
+{
+  prov_claim_facts_t f;
+
+  claim_facts(x, &f);
+  switch (prov_claim_decide(&f)) {
+  case PROV_NEXT_WAIT_CLASS:
+    return PROV_RETRY;
+  case PROV_NEXT_UNGUARD:
+    return drop_guard(x);
+  case PROV_NEXT_RESIZE:
+    if (claim_resize(x) != PROV_DONE)
       return PROV_RETRY;
     return drop_guard(x);
-  }
-  if (!ours)
-    return r;
-  if (prov_class_wait_for_consumer(x->sclass) &&
-      prov_claim_selected_node(x->claim) == NULL)
+  case PROV_NEXT_CLEANUP:
+    return claim_cleanup(x);
+  case PROV_NEXT_PROVISION:
+    return claim_provision(x);
+  default:
     return PROV_DONE;
-  return claim_provision(x);
+  }
+}
+
+/* One claim (a new reference, consumed): the cached one, or the held
+ * copy of one that is gone (gone). */
+static prov_result_t sync_one(prov_controller_t *c, const char *ns,
+                              const char *name, json_t *claim, bool gone)
+{
+  claim_ctx_t x;
+  prov_result_t r = PROV_DONE;
+
+  memset(&x, 0, sizeof(x));
+  x.c = c;
+  x.claim = claim;
+  x.gone = gone;
+  snprintf(x.key, sizeof(x.key), "%s/%s", ns, name);
+  if (prov_pv_name(berth_k8s_obj_uid(x.claim), x.pv_name, sizeof(x.pv_name))) {
+    x.finalizer = !gone && prov_obj_has_finalizer(x.claim, PROV_CLAIM_FINALIZER);
+    x.held = prov_inflight_has(c, x.claim);
+    r = claim_step(&x);
+  }
+  prov_clone_cleanup(&x.clone);
+  json_decref(x.sclass);
+  json_decref(x.claim);
+  return r;
+}
+
+/* The held claim is not the cached one: it is gone unless the cache is
+ * merely behind. A GET decides (the cache may be slow): the same uid
+ * still there means wait for the cache. */
+static bool held_is_gone(prov_controller_t *c, const json_t *held)
+{
+  json_t *now = NULL;
+  berth_error_t err;
+  berth_status_t st;
+  bool gone;
+
+  st = prov_api_get(c, &berth_k8s_res_persistentvolumeclaims,
+                    berth_k8s_obj_namespace(held), berth_k8s_obj_name(held),
+                    &now, &err);
+  gone = st == BERTH_ENOTFOUND ||
+         (st == BERTH_OK && strcmp(berth_k8s_obj_uid(now) != NULL
+                                       ? berth_k8s_obj_uid(now)
+                                       : "",
+                                   berth_k8s_obj_uid(held)) != 0);
+  json_decref(now);
+  return gone;
 }
 
 prov_result_t prov_sync_claim(prov_controller_t *c, const char *ns,
                               const char *name)
 {
-  claim_ctx_t x;
-  prov_result_t r;
+  json_t *claim = berth_k8s_informer_get(c->claims, ns, name);
+  json_t *held = prov_inflight_get(c, ns, name);
+  const char *a = berth_k8s_obj_uid(claim);
+  const char *b = berth_k8s_obj_uid(held);
+  prov_result_t r = PROV_DONE;
 
-  memset(&x, 0, sizeof(x));
-  x.c = c;
-  snprintf(x.key, sizeof(x.key), "%s/%s", ns, name);
-  x.claim = berth_k8s_informer_get(c->claims, ns, name);
-  if (x.claim == NULL)
-    return PROV_DONE;
-  if (!prov_pv_name(berth_k8s_obj_uid(x.claim), x.pv_name, sizeof(x.pv_name))) {
-    json_decref(x.claim);
-    return PROV_DONE;
+  /* A claim deleted (or deleted and made again under its name) while its
+   * storage may exist without a PV. */
+  if (held != NULL && (a == NULL || b == NULL || strcmp(a, b) != 0)) {
+    if (!held_is_gone(c, held)) {
+      json_decref(held);
+      json_decref(claim);
+      return PROV_RETRY;
+    }
+    r = sync_one(c, ns, name, held, true);
+    held = NULL;
   }
-  x.guarded = prov_obj_has_finalizer(x.claim, PROV_CLAIM_FINALIZER);
-  r = claim_step(&x);
-  prov_clone_cleanup(&x.clone);
-  json_decref(x.sclass);
-  json_decref(x.claim);
+  json_decref(held);
+  if (claim == NULL)
+    return r;
+  if (sync_one(c, ns, name, claim, false) != PROV_DONE)
+    r = PROV_RETRY;
   return r;
 }

@@ -18,10 +18,24 @@ Prints key=value lines:
   elapsed_s               first POST to last claim Bound
   claims_per_s            N / elapsed_s
   bound_p50_ms, _p99_ms   claim POSTed -> seen Bound (client clock)
-  api_requests_per_claim  requests the provisioner made (server's request
-                          log: everything but the bench's own POSTs,
-                          watch and reads), per claim
-  api_requests_by_verb    the same, by verb and resource
+  api_requests_per_claim  requests the provisioner made (the fault
+                          proxy's request counter: everything but the
+                          bench's own POSTs and watch), per claim
+  requests_per_claim      the same without watches (long-lived, one per
+                          informer), as issue 19 counts: Events included
+  events_per_claim        of them, Events (create and patch)
+  pv_requests_per_claim   of them, PersistentVolumes (create, get, ...)
+  claim_requests_per_claim  of them, PersistentVolumeClaims (patch, ...)
+  other_requests          of them, the rest (lists at start, the Lease)
+  events_shed, events_folded  the provisioner's correlator (its metrics)
+  events_at_last_bound    its Event counters by outcome (and pending)
+                          when the last claim was Bound; the bench then
+                          waits for the Event queue to empty before it
+                          counts the requests
+  events_drained_s        how long after the last Bound that took
+  claims_per_s_with_events  N / (elapsed_s + events_drained_s): the pace
+                          including every Event sent
+  api_requests_by_verb    the requests by verb and resource
   api_codes               every request's HTTP code (the bench's too)
   peak_rss_kib            the provisioner's VmHWM at the end
   directories             directories on the export (must be N)
@@ -94,6 +108,22 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))]
 
 
+def events_metrics(log_name):
+    """The provisioner's berth_provisioner_events_total by outcome."""
+    out = {}
+    port = [l.split("port=")[1].split()[0] for l in open(log_name)
+            if "http endpoint" in l and "port=" in l][0]
+    body = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port,
+                                  timeout=10).read().decode()
+    for line in body.splitlines():
+        if line.startswith("berth_provisioner_events_total{"):
+            k, v = line.rsplit(" ", 1)
+            out[k.split('"')[1]] = int(float(v))
+        elif line.startswith("berth_provisioner_events_pending "):
+            out["pending"] = int(float(line.rsplit(" ", 1)[1]))
+    return out
+
+
 def main():
     binary, n, flags = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     apply(storage_class("bench", {"url": v3_url(), "archiveOnDelete": "false"}))
@@ -148,6 +178,26 @@ def main():
             raise SystemExit("only %d/%d Bound after 600 s" % (len(w.bound), n))
         elapsed = max(w.bound.values()) - t0
         lat = [(w.bound[x] - created[x]) * 1000 for x in names]
+        with open("/proc/%d/status" % proc.pid) as f:
+            hwm = [l.split()[1] for l in f if l.startswith("VmHWM")][0]
+        try:
+            metrics = events_metrics(log.name)
+        except OSError as e:
+            metrics = {"error": str(e)}
+        # The Events still queued when the last claim is Bound are part of
+        # what the claims cost: wait until the queue is empty (SIGTERM then
+        # flushes the few being sent), then count.
+        drained = time.monotonic() + 600
+        while time.monotonic() < drained:
+            try:
+                if events_metrics(log.name).get("pending", 1) == 0:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        events_drained_s = time.monotonic() - t0 - elapsed
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(120)
         reqs = admin("GET", "/requests?limit=0")
         by = dict(reqs["byResource"])
         ours = {"create persistentvolumeclaims": 0 if backlog else n,
@@ -156,8 +206,11 @@ def main():
             by[k] = by.get(k, 0) - v
         by = {k: v for k, v in by.items() if v > 0}
         total = sum(by.values())
-        with open("/proc/%d/status" % proc.pid) as f:
-            hwm = [l.split()[1] for l in f if l.startswith("VmHWM")][0]
+        nowatch = {k: v for k, v in by.items() if not k.startswith("watch ")}
+
+        def of(res):
+            return sum(v for k, v in nowatch.items() if k.split(" ", 1)[1] == res)
+
         dirs = len(os.listdir(os.environ["BERTH_NFS_EXPORT_DIR"]))
         print("claims=%d" % n)
         print("create_s=%.2f" % create_s)
@@ -166,6 +219,17 @@ def main():
         print("bound_p50_ms=%.0f" % percentile(lat, 50))
         print("bound_p99_ms=%.0f" % percentile(lat, 99))
         print("api_requests_per_claim=%.2f" % (total / float(n)))
+        print("requests_per_claim=%.2f" % (sum(nowatch.values()) / float(n)))
+        print("events_per_claim=%.2f" % (of("events") / float(n)))
+        print("pv_requests_per_claim=%.2f" % (of("persistentvolumes") / float(n)))
+        print("claim_requests_per_claim=%.2f" % (of("persistentvolumeclaims") / float(n)))
+        print("other_requests=%d" % (sum(nowatch.values()) - of("events") -
+                                      of("persistentvolumes") - of("persistentvolumeclaims")))
+        print("events_shed=%s" % metrics.get("shed", "?"))
+        print("events_folded=%s" % metrics.get("folded", "?"))
+        print("events_at_last_bound=%s" % json.dumps(metrics))
+        print("events_drained_s=%.1f" % events_drained_s)
+        print("claims_per_s_with_events=%.1f" % (n / (elapsed + events_drained_s)))
         print("api_requests_by_verb=%s" % json.dumps(dict(sorted(by.items()))))
         print("api_codes=%s" % json.dumps(reqs["byCode"]))
         print("peak_rss_kib=%s" % hwm)

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""berth-provisioner: exactly once under SIGKILL.
+"""berth-provisioner: exactly once under SIGKILL, nothing left behind by
+claims deleted while they are provisioned.
 
 200 claims are created while the provisioner is killed with SIGKILL at
 random moments and started again (10 times, as a Deployment would; the
@@ -8,7 +9,15 @@ restarted container keeps its identity, so it takes its Lease back at
 once). Then: 200/200 claims Bound, exactly 200 directories, no PV without
 its directory, no directory without its PV, no claim still guarded by our
 finalizer; every PV, as berth created it (read from a watch, before the
-PV controller completes it), names its claim with the claim's uid. The random seed is printed (BERTH_TEST_SEED replays a run).
+PV controller completes it), names its claim with the claim's uid.
+
+Then 100 more claims, each deleted at a random moment 0-400 ms after it
+was created (before, during or after its provisioning), with the
+provisioner running: once they are all gone, the export holds exactly the
+200 directories of the first part (no directory of a deleted claim, none
+twice), no PV names a deleted claim, and the provisioner holds no claim in
+flight (berth_provisioner_claims_in_flight 0). The random seed is printed
+(BERTH_TEST_SEED replays a run).
 
     test_provisioner_chaos.py BERTH-PROVISIONER   (under bed.py run k8s nfs)
 """
@@ -20,11 +29,46 @@ import threading
 import time
 
 from test_provisioner_lib import (API, Created, Provisioner, apply, check, check_created_pv,
-                                  claim, create, export_dir, log, run, storage_class, v3_url,
-                                  wait_bound, wait_unguarded)
+                                  claim, create, export_dir, log, poll, run, storage_class,
+                                  v3_url, wait_bound, wait_unguarded)
 
 N = 200
 KILLS = 10
+DELETED = 100
+
+
+def delete_while_provisioning(api, p, root, rnd, before):
+    """Claims deleted at random moments around their provisioning."""
+    names = ["d-%03d" % i for i in range(DELETED)]
+    delays = {n: rnd.uniform(0.0, 0.4) for n in names}
+    path = "/api/v1/namespaces/default/persistentvolumeclaims"
+
+    def one(n):
+        api.request("POST", path, claim(n, "chaos"))
+        time.sleep(delays[n])  # the random moment itself, not a wait for state
+        api.request("DELETE", path + "/" + n)
+
+    threads = [threading.Thread(target=lambda part=names[i::10]: [one(n) for n in part])
+               for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    poll(lambda: not [c for c in api.claims() if c["metadata"]["name"].startswith("d-")], 60,
+         "the deleted claims to go")
+
+    def leftovers():
+        dirs = set(os.listdir(root)) - before
+        pvs = [pv["metadata"]["name"] for pv in api.pvs()
+               if pv["spec"].get("claimRef", {}).get("name", "").startswith("d-")]
+        return dirs, pvs
+    poll(lambda: leftovers() == (set(), []), 60,
+         "no directory and no PV left by the deleted claims (left: %s)" % (leftovers(),))
+    poll(lambda: p.metrics().get("berth_provisioner_claims_in_flight") == 0, 30,
+         "no claim held in flight")
+    made = p.log_text().count('msg="provisioning volume" claim=default/d-')
+    log("%d claims deleted while provisioned (%d provisioning attempts): "
+        "0 directories, 0 PVs left" % (DELETED, made))
 
 
 def main(binary, procs):
@@ -71,6 +115,8 @@ def main(binary, procs):
         pv_dirs.add(d)
     check(dirs == pv_dirs, "directories without a PV: %s" % sorted(dirs - pv_dirs)[:5])
     log("exactly %d directories, one per PV, one PV per claim" % N)
+    delete_while_provisioning(api, p, root, rnd, dirs)
+    check(set(os.listdir(root)) == dirs, "the first %d directories changed" % N)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,11 @@
     second disk exists;
   - SIGKILL while CreateVolume itself is in flight (emulator latency): the
     restarted provisioner's CreateVolume carries the same ClientToken and
-    gets the same disk.
+    gets the same disk;
+  - a claim deleted while its disk is still "creating" (no finalizer holds
+    the claim back): once the disk is available the PV is saved for the
+    deleted claim, released, and the disk deleted: no disk and no PV left
+    for it.
 
     test_provisioner_ebs_chaos.py BERTH-PROVISIONER (under bed.py run k8s nfs aws)
 """
@@ -18,7 +22,7 @@ import sys
 
 from test_provisioner_ebs_lib import (aws_admin, aws_faults, check_disks, ebs_class,
                                       ebs_provisioner, volumes)
-from test_provisioner_lib import (API, check, claim, create, log, poll, run,
+from test_provisioner_lib import (API, check, claim, create, kubectl, log, poll, run,
                                   wait_bound)
 
 N = 100
@@ -93,6 +97,23 @@ def main(binary, procs):
     ec2 = aws_admin("GET", "/counters").get("ec2", {})
     log("crash2 Bound to %s, the only disk for it; %d disks in all; "
         "emulator ec2 counters %s" % (v["VolumeId"], N + 2, ec2))
+
+    # The claim deleted while its disk is creating.
+    aws_faults(stuck_creating=True)
+    create(claim("gone1", "storm", modes=modes))
+    poll(lambda: volumes(TAG_PVC, "gone1"), 20, "a disk for gone1", interval=0.05)
+    kubectl("delete", "pvc", "gone1", "--wait=false")
+    poll(lambda: api.claim("gone1") is None, 30, "gone1 to go")
+    aws_faults(stuck_creating=False)
+    aws_admin("POST", "/unstick", {})
+
+    def left():
+        pvs = [pv["metadata"]["name"] for pv in api.pvs()
+               if (pv["spec"].get("claimRef") or {}).get("name") == "gone1"]
+        return [x["VolumeId"] for x in volumes(TAG_PVC, "gone1")], pvs
+    poll(lambda: left() == ([], []), 60, "no disk and no PV left for gone1 (%s)" % (left(),))
+    check(len(volumes()) == N + 2, "%d disks, want %d" % (len(volumes()), N + 2))
+    log("gone1 deleted while its disk was creating: its disk and PV are gone")
 
 
 if __name__ == "__main__":

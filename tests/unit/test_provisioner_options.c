@@ -106,6 +106,8 @@ static void test_defaults_and_flags(void **state)
     assert_int_equal(o.renew_ms, PROV_DEFAULT_RENEW_MS);
     assert_int_equal(o.retry_ms, PROV_DEFAULT_RETRY_MS);
     assert_int_equal(o.workers, PROV_DEFAULT_WORKERS);
+    assert_true(o.qps == PROV_DEFAULT_QPS);
+    assert_int_equal(o.burst, PROV_DEFAULT_BURST);
     assert_string_equal(o.http_endpoint, PROV_DEFAULT_HTTP_ENDPOINT);
     prov_options_cleanup(&o);
   }
