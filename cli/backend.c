@@ -219,7 +219,7 @@ const ctl_backend_ops_t *ctl_registry_pv_backend(const ctl_registry_t *reg,
   const char *cls;
 
   ops = ctl_registry_provisioner(
-      reg, berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by"));
+      reg, berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY));
   if (ops != NULL)
     return ops;
   cls = json_string_value(
@@ -364,7 +364,7 @@ static bool find_provisioners(ctl_ctx_t *ctx, ctl_registry_t *reg)
   {
     const ctl_backend_ops_t *ops = annotated_backend(o);
     const char *by =
-        berth_k8s_obj_annotation(o, "pv.kubernetes.io/provisioned-by");
+        berth_k8s_obj_annotation(o, BERTH_ANN_PROVISIONED_BY);
 
     if (ops == NULL || by == NULL)
       continue;

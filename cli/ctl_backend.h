@@ -20,6 +20,8 @@
 #include <jansson.h>
 
 #include "backends/backend.h"
+#include "berth/k8s_names.h"
+#include "claim.h"
 #include "berth/status.h"
 #include "ctl.h"
 

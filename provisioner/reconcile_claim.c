@@ -265,24 +265,9 @@ static void used_gids(claim_ctx_t *x, uint32_t **out, size_t *n)
 {
   json_t *vals =
       berth_k8s_informer_index_values(x->c->volumes, PROV_INDEX_CLASS_GID);
-  const char *cls = class_name(x);
-  size_t len = cls != NULL ? strlen(cls) : 0;
-  uint32_t *g = calloc(json_array_size(vals) + 1, sizeof(*g));
-  json_t *v;
-  size_t i;
-  long long gid;
 
-  *n = 0;
-  json_array_foreach(vals, i, v)
-  {
-    const char *s = json_string_value(v);
-    if (g != NULL && cls != NULL && strncmp(s, cls, len) == 0 &&
-        s[len] == '/' &&
-        berth_str_to_ll(s + len + 1, 0, 4294967295LL, &gid) == BERTH_OK)
-      g[(*n)++] = (uint32_t)gid;
-  }
+  prov_pv_used_gids(vals, class_name(x), out, n);
   json_decref(vals);
-  *out = g;
 }
 
 static void fill_request(claim_ctx_t *x, berth_provision_request_t *req)
@@ -680,7 +665,7 @@ static json_t *resize_wanted(claim_ctx_t *x, uint64_t *want)
   pv = berth_k8s_informer_get(x->c->volumes, NULL, vol);
   cap = json_string_value(json_object_get(
       json_object_get(json_object_get(pv, "spec"), "capacity"), "storage"));
-  by = berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by");
+  by = berth_k8s_obj_annotation(pv, PROV_ANN_PROVISIONED_BY);
   if (cap == NULL || berth_quantity_parse(cap, &have, NULL) != BERTH_OK ||
       *want <= have || by == NULL || strcmp(by, x->prov) != 0) {
     json_decref(pv);

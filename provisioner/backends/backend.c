@@ -382,3 +382,18 @@ void berth_backend_quote(const char *s, size_t len, char *out, size_t outsize)
   out[o++] = '"';
   out[o] = '\0';
 }
+
+const char *berth_delete_outcome_name(berth_delete_outcome_t o)
+{
+  switch (o) {
+  case BERTH_DELETE_DELETED:
+    return "deleted";
+  case BERTH_DELETE_ARCHIVED:
+    return "archived";
+  case BERTH_DELETE_RETAINED:
+    return "retained";
+  case BERTH_DELETE_ABSENT:
+    return "absent";
+  }
+  return "unknown";
+}

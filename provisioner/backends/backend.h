@@ -111,6 +111,10 @@ typedef enum berth_delete_outcome {
   BERTH_DELETE_ABSENT       /* there was nothing to delete (any more) */
 } berth_delete_outcome_t;
 
+/* The word for an outcome in logs and messages: "deleted", "archived",
+ * "retained", "absent". Static. */
+const char *berth_delete_outcome_name(berth_delete_outcome_t o);
+
 /* What the controller asks a backend to delete: a released PV whose
  * reclaim policy is Delete. The backend decides from what it recorded on
  * the PV and from the class parameters whether delete means remove,
