@@ -294,10 +294,11 @@ static bool add_binding(ctl_ctx_t *ctx, ctl_registry_t *reg, const char *s,
   snprintf(backend, sizeof(backend), "%.*s", (int)blen, eq + 1);
   ops = ctl_backend_find(backend);
   if (ops == NULL) {
-    fprintf(ctx->err,
-            "error: %s: unknown backend '%s' (known: nfs, ebs, "
-            "efs)\n",
-            source, backend);
+    char known[256];
+
+    berth_backend_names(known, sizeof(known));
+    fprintf(ctx->err, "error: %s: unknown backend '%s' (known: %s)\n", source,
+            backend, known);
     return false;
   }
   return add_prov(reg, s, (size_t)(eq - s), ops, source);

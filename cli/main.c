@@ -493,10 +493,13 @@ int main(int argc, char **argv)
     const char *backend = strchr(opt.provisioners[i], '=') + 1;
 
     if (ctl_backend_find(backend) == NULL) {
+      char known[256];
+
+      berth_backend_names(known, sizeof(known));
       rc = ctl_usage_error(&ctx,
                            "--provisioner %s: unknown backend '%s' "
-                           "(known: nfs, ebs, efs)",
-                           opt.provisioners[i], backend);
+                           "(known: %s)",
+                           opt.provisioners[i], backend, known);
       goto done;
     }
   }

@@ -381,17 +381,19 @@ static berth_status_t backend_provision(claim_ctx_t *x,
 
   memset(&zl, 0, sizeof(zl));
   fill_request(x, &req);
-  used_gids(x, &gids, &req.n_used_gids);
+  if ((berth_backend_caps(x->be) & BERTH_BACKEND_CAP_GIDS) != 0)
+    used_gids(x, &gids, &req.n_used_gids);
   req.used_gids = gids;
   /* Zonal backends read the selected node's topology labels. A node that
    * cannot be read is left out (NULL); a backend that needs it says so. */
   if (req.selected_node != NULL &&
+      (berth_backend_caps(x->be) & BERTH_BACKEND_CAP_ZONAL) != 0 &&
       prov_api_get(x->c, &berth_k8s_res_nodes, NULL, req.selected_node, &node,
                    &nerr) != BERTH_OK)
     node = NULL;
   req.node = node;
   if (req.selected_node == NULL &&
-      strcmp(berth_backend_name(x->be), "ebs") == 0) {
+      (berth_backend_caps(x->be) & BERTH_BACKEND_CAP_ZONAL) != 0) {
     claim_zones(x, &zl);
     req.zones = zl.names;
     req.n_zones = zl.n;

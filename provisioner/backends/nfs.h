@@ -125,6 +125,9 @@ bool berth_backend_nfs_names_export(const json_t *params);
 /* Free the strings of e and zero it. Accepts NULL. */
 void berth_backend_nfs_export_cleanup(berth_backend_nfs_export_t *e);
 
+/* The NFS backend's vtable, listed in berth_backends (registry.c). */
+extern const berth_backend_ops_t berth_backend_nfs_ops;
+
 #ifdef __cplusplus
 }
 #endif
