@@ -968,7 +968,13 @@ static berth_status_t nfs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
 }
 
 const ctl_backend_ops_t ctl_backend_nfs = {
-    "nfs",      NULL,        "nfs.berth.io/", BERTH_NFS_ANN_ON_DELETE,
-    nfs_create, nfs_destroy, nfs_inspect,     nfs_scan,
-    nfs_remove, nfs_check,
+    .name = "nfs",
+    .annotation_prefix = "nfs.berth.io/",
+    .on_delete_annotation = BERTH_NFS_ANN_ON_DELETE,
+    .create = nfs_create,
+    .destroy = nfs_destroy,
+    .inspect = nfs_inspect,
+    .scan = nfs_scan,
+    .remove = nfs_remove,
+    .check = nfs_check,
 };
