@@ -42,6 +42,21 @@ const ctl_backend_ops_t *ctl_backend_find(const char *name)
   return NULL;
 }
 
+void ctl_backend_unknown(const char *name, char *out, size_t outsize)
+{
+  char known[256];
+
+  if (berth_backend_find(name) != NULL) {
+    snprintf(out, outsize,
+             "backend '%s' is built in, but berthctl has no operations "
+             "for it (cli/backend_%s.c)",
+             name, name);
+    return;
+  }
+  berth_backend_names(known, sizeof(known));
+  snprintf(out, outsize, "unknown backend '%s' (known: %s)", name, known);
+}
+
 const char *ctl_state_name(ctl_state_t st)
 {
   switch (st) {
@@ -294,11 +309,10 @@ static bool add_binding(ctl_ctx_t *ctx, ctl_registry_t *reg, const char *s,
   snprintf(backend, sizeof(backend), "%.*s", (int)blen, eq + 1);
   ops = ctl_backend_find(backend);
   if (ops == NULL) {
-    char known[256];
+    char why[512];
 
-    berth_backend_names(known, sizeof(known));
-    fprintf(ctx->err, "error: %s: unknown backend '%s' (known: %s)\n", source,
-            backend, known);
+    ctl_backend_unknown(backend, why, sizeof(why));
+    fprintf(ctx->err, "error: %s: %s\n", source, why);
     return false;
   }
   return add_prov(reg, s, (size_t)(eq - s), ops, source);

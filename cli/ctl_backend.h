@@ -130,6 +130,11 @@ extern const ctl_backend_ops_t *const ctl_backends[];
 /* The backend called name, or NULL. */
 const ctl_backend_ops_t *ctl_backend_find(const char *name);
 
+/* Why ctl_backend_find(name) found nothing, into out: a name the registry
+ * (berth_backends) does not know, with the known ones, or a backend that
+ * is built in but has no berthctl operations. */
+void ctl_backend_unknown(const char *name, char *out, size_t outsize);
+
 /* The instance of ops for this run, made on first use. A backend that is
  * not built gives BERTH_EINVAL with its not_built message. */
 berth_status_t ctl_registry_backend(ctl_ctx_t *ctx,

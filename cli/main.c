@@ -493,13 +493,11 @@ int main(int argc, char **argv)
     const char *backend = strchr(opt.provisioners[i], '=') + 1;
 
     if (ctl_backend_find(backend) == NULL) {
-      char known[256];
+      char why[512];
 
-      berth_backend_names(known, sizeof(known));
-      rc = ctl_usage_error(&ctx,
-                           "--provisioner %s: unknown backend '%s' "
-                           "(known: %s)",
-                           opt.provisioners[i], backend, known);
+      ctl_backend_unknown(backend, why, sizeof(why));
+      rc = ctl_usage_error(&ctx, "--provisioner %s: %s", opt.provisioners[i],
+                           why);
       goto done;
     }
   }
