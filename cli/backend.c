@@ -42,6 +42,21 @@ const ctl_backend_ops_t *ctl_backend_find(const char *name)
   return NULL;
 }
 
+void ctl_backend_unknown(const char *name, char *out, size_t outsize)
+{
+  char known[256];
+
+  if (berth_backend_find(name) != NULL) {
+    snprintf(out, outsize,
+             "backend '%s' is built in, but berthctl has no operations "
+             "for it (cli/backend_%s.c)",
+             name, name);
+    return;
+  }
+  berth_backend_names(known, sizeof(known));
+  snprintf(out, outsize, "unknown backend '%s' (known: %s)", name, known);
+}
+
 const char *ctl_state_name(ctl_state_t st)
 {
   switch (st) {
@@ -219,7 +234,7 @@ const ctl_backend_ops_t *ctl_registry_pv_backend(const ctl_registry_t *reg,
   const char *cls;
 
   ops = ctl_registry_provisioner(
-      reg, berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by"));
+      reg, berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY));
   if (ops != NULL)
     return ops;
   cls = json_string_value(
@@ -294,10 +309,10 @@ static bool add_binding(ctl_ctx_t *ctx, ctl_registry_t *reg, const char *s,
   snprintf(backend, sizeof(backend), "%.*s", (int)blen, eq + 1);
   ops = ctl_backend_find(backend);
   if (ops == NULL) {
-    fprintf(ctx->err,
-            "error: %s: unknown backend '%s' (known: nfs, ebs, "
-            "efs)\n",
-            source, backend);
+    char why[512];
+
+    ctl_backend_unknown(backend, why, sizeof(why));
+    fprintf(ctx->err, "error: %s: %s\n", source, why);
     return false;
   }
   return add_prov(reg, s, (size_t)(eq - s), ops, source);
@@ -364,7 +379,7 @@ static bool find_provisioners(ctl_ctx_t *ctx, ctl_registry_t *reg)
   {
     const ctl_backend_ops_t *ops = annotated_backend(o);
     const char *by =
-        berth_k8s_obj_annotation(o, "pv.kubernetes.io/provisioned-by");
+        berth_k8s_obj_annotation(o, BERTH_ANN_PROVISIONED_BY);
 
     if (ops == NULL || by == NULL)
       continue;

@@ -397,6 +397,12 @@ static berth_status_t ebs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
 }
 
 const ctl_backend_ops_t ctl_backend_ebs = {
-    "ebs",       NULL,        "ebs.berth.io/", NULL,       ebs_create,
-    ebs_destroy, ebs_inspect, ebs_scan,        ebs_remove, ebs_check,
+    .name = "ebs",
+    .annotation_prefix = "ebs.berth.io/",
+    .create = ebs_create,
+    .destroy = ebs_destroy,
+    .inspect = ebs_inspect,
+    .scan = ebs_scan,
+    .remove = ebs_remove,
+    .check = ebs_check,
 };

@@ -253,6 +253,12 @@ static berth_status_t efs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
 }
 
 const ctl_backend_ops_t ctl_backend_efs = {
-    "efs",       NULL,        "efs.berth.io/", NULL,       efs_create,
-    efs_destroy, efs_inspect, efs_scan,        efs_remove, efs_check,
+    .name = "efs",
+    .annotation_prefix = "efs.berth.io/",
+    .create = efs_create,
+    .destroy = efs_destroy,
+    .inspect = efs_inspect,
+    .scan = efs_scan,
+    .remove = efs_remove,
+    .check = efs_check,
 };

@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /* An operator waits at a terminal: a dead server should not hold a
@@ -48,20 +49,13 @@ typedef struct ctl_nfs {
 /* ---- exports
  * ------------------------------------------------------------------- */
 
-/* An export: the libnfs URL and, to compare exports, the server and the
- * exported path (without the URL's arguments). */
-typedef struct nfs_export {
-  char *url;
-  char *server; /* lower case, no brackets, no port */
-  char *path;   /* "/export", "/" for the root */
-} nfs_export_t;
+/* An export (berth_backend_nfs_export_t), derived from parameters or a
+ * URL exactly as the provisioner's backend derives it (nfs_opts.c). */
+typedef berth_backend_nfs_export_t nfs_export_t;
 
 static void export_cleanup(nfs_export_t *e)
 {
-  free(e->url);
-  free(e->server);
-  free(e->path);
-  memset(e, 0, sizeof(*e));
+  berth_backend_nfs_export_cleanup(e);
 }
 
 /* "/a/b/" -> "/a/b"; "" -> "/". New string. */
@@ -74,78 +68,29 @@ static char *trim_path(const char *p, size_t n)
   return strndup(p, n);
 }
 
+/* The export of a libnfs URL (a PV's nfs.berth.io/url). */
 static berth_status_t export_from_url(const char *url, nfs_export_t *out,
                                       berth_error_t *err)
 {
-  const char *host;
-  const char *slash;
-  const char *hend;
-  size_t plen;
-  char *p;
+  json_t *params = json_pack("{s:s}", "url", url);
+  berth_status_t st =
+      params != NULL ? berth_backend_nfs_export(NULL, params, out, err)
+                     : berth_error_set(err, BERTH_ENOMEM, "out of memory");
 
-  memset(out, 0, sizeof(*out));
-  if (!berth_str_has_prefix(url, "nfs://"))
-    return berth_error_set(err, BERTH_EINVAL,
-                           "'%s' is not an NFS URL (nfs://server/path)", url);
-  host = url + 6;
-  slash = strchr(host, '/');
-  if (slash == NULL || slash == host)
-    return berth_error_set(err, BERTH_EINVAL,
-                           "'%s' is not an NFS URL (nfs://server/path)", url);
-  if (host[0] == '[') {
-    hend = memchr(host, ']', (size_t)(slash - host));
-    if (hend == NULL)
-      return berth_error_set(err, BERTH_EINVAL, "'%s': bad [address]", url);
-    out->server = strndup(host + 1, (size_t)(hend - host - 1));
-  } else {
-    hend = memchr(host, ':', (size_t)(slash - host));
-    out->server = strndup(host, (size_t)((hend ? hend : slash) - host));
-  }
-  plen = strcspn(slash, "?#");
-  out->path = trim_path(slash, plen);
-  out->url = strdup(url);
-  if (out->server == NULL || out->path == NULL || out->url == NULL) {
-    export_cleanup(out);
-    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
-  }
-  for (p = out->server; *p != '\0'; p++)
-    *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-  return BERTH_OK;
+  json_decref(params);
+  return st;
 }
 
-/* The export of a set of parameters (url, or server and share with
- * nfsvers), as the provisioner's backend builds it. ENOTFOUND: none. */
+/* The export of a set of parameters. ENOTFOUND: none. */
 static berth_status_t export_from_params(const json_t *params,
                                          nfs_export_t *out, berth_error_t *err)
 {
-  const char *url = berth_backend_parameter(params, "url");
-  const char *server = berth_backend_parameter(params, "server");
-  const char *share = berth_backend_parameter(params, "share");
-  const char *vers = berth_backend_parameter(params, "nfsvers");
-  bool v6;
-  char *made;
-  berth_status_t st;
-
-  if (url != NULL)
-    return export_from_url(url, out, err);
-  if (server == NULL || share == NULL)
-    return berth_error_set(err, BERTH_ENOTFOUND, "no export");
-  v6 = strchr(server, ':') != NULL && server[0] != '[';
-  made = berth_strdup_printf(
-      "nfs://%s%s%s%s%s", v6 ? "[" : "", server, v6 ? "]" : "", share,
-      vers != NULL && vers[0] == '4' ? "?version=4" : "");
-  if (made == NULL)
-    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
-  st = export_from_url(made, out, err);
-  free(made);
-  return st;
+  return berth_backend_nfs_export(NULL, params, out, err);
 }
 
 static bool names_export(const json_t *params)
 {
-  return berth_backend_parameter(params, "url") != NULL ||
-         berth_backend_parameter(params, "server") != NULL ||
-         berth_backend_parameter(params, "share") != NULL;
+  return berth_backend_nfs_names_export(params);
 }
 
 /* The export of a class (NULL: the defaults). */
@@ -153,37 +98,25 @@ static berth_status_t class_export(ctl_nfs_t *b, const json_t *sclass,
                                    nfs_export_t *out, berth_error_t *err)
 {
   const json_t *params = ctl_class_parameters(sclass);
-  berth_status_t st;
 
-  if (names_export(params)) {
-    st = export_from_params(params, out, err);
-    if (st == BERTH_ENOTFOUND)
-      st = berth_error_set(err, BERTH_EINVAL,
-                           "StorageClass %s: server and share go together "
-                           "(or give url)",
+  if (names_export(params) || b->defaults != NULL)
+    return berth_backend_nfs_export(b->defaults, params, out, err);
+  if (sclass != NULL)
+    return berth_error_set(err, BERTH_ENOTFOUND,
+                           "StorageClass %s names no export, so "
+                           "berth-provisioner gives it its default export "
+                           "(NFS_URL, or NFS_SERVER and NFS_PATH), which "
+                           "berthctl was not told: pass --nfs-url URL or "
+                           "set NFS_URL as the provisioner has it",
                            berth_k8s_obj_name(sclass));
-    return st;
-  }
-  st = b->defaults != NULL ? export_from_params(b->defaults, out, err)
-                           : BERTH_ENOTFOUND;
-  if (st == BERTH_ENOTFOUND && sclass != NULL)
-    st = berth_error_set(err, BERTH_ENOTFOUND,
-                         "StorageClass %s names no export, so "
-                         "berth-provisioner gives it its default export "
-                         "(NFS_URL, or NFS_SERVER and NFS_PATH), which "
-                         "berthctl was not told: pass --nfs-url URL or set "
-                         "NFS_URL as the provisioner has it",
-                         berth_k8s_obj_name(sclass));
-  else if (st == BERTH_ENOTFOUND)
-    st = berth_error_set(err, BERTH_ENOTFOUND,
+  return berth_error_set(err, BERTH_ENOTFOUND,
                          "berthctl has no default NFS export: pass "
                          "--nfs-url URL or set NFS_URL");
-  return st;
 }
 
 static bool same_export(const nfs_export_t *a, const nfs_export_t *b)
 {
-  return strcmp(a->server, b->server) == 0 && strcmp(a->path, b->path) == 0;
+  return strcasecmp(a->server, b->server) == 0 && strcmp(a->path, b->path) == 0;
 }
 
 /* ---- connections
@@ -1035,7 +968,13 @@ static berth_status_t nfs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
 }
 
 const ctl_backend_ops_t ctl_backend_nfs = {
-    "nfs",      NULL,        "nfs.berth.io/", BERTH_NFS_ANN_ON_DELETE,
-    nfs_create, nfs_destroy, nfs_inspect,     nfs_scan,
-    nfs_remove, nfs_check,
+    .name = "nfs",
+    .annotation_prefix = "nfs.berth.io/",
+    .on_delete_annotation = BERTH_NFS_ANN_ON_DELETE,
+    .create = nfs_create,
+    .destroy = nfs_destroy,
+    .inspect = nfs_inspect,
+    .scan = nfs_scan,
+    .remove = nfs_remove,
+    .check = nfs_check,
 };

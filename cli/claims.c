@@ -195,25 +195,6 @@ static int not_found(ctl_ctx_t *ctx, const json_t *shown, const char *res)
   return rc;
 }
 
-static const char *str_at(const json_t *o, const char *a, const char *b)
-{
-  const json_t *v = json_object_get(o, a);
-
-  if (b != NULL)
-    v = json_object_get(v, b);
-  return json_string_value(v);
-}
-
-/* A claim's class: spec.storageClassName, else the beta annotation. */
-static const char *claim_class(const json_t *claim)
-{
-  const char *cls = str_at(claim, "spec", "storageClassName");
-
-  return cls != NULL ? cls
-                     : berth_k8s_obj_annotation(
-                           claim, "volume.beta.kubernetes.io/storage-class");
-}
-
 /* The backend a claim is berth's through: its class, the provisioner the
  * PV controller asked for, or its bound PV. NULL: not berth's. */
 static const ctl_backend_ops_t *
@@ -221,19 +202,13 @@ claim_backend(ctl_ctx_t *ctx, const json_t *claim, const json_t **pv)
 {
   const ctl_registry_t *reg = ctx->reg;
   const ctl_backend_ops_t *ops;
-  const char *vol = str_at(claim, "spec", "volumeName");
+  const char *vol = ctl_str_at(claim, "spec", "volumeName");
 
   *pv = vol != NULL ? ctl_registry_pv(reg, vol) : NULL;
   ops = ctl_registry_class_backend(reg,
-                                   ctl_registry_class(reg, claim_class(claim)));
+                                   ctl_registry_class(reg, prov_claim_class(claim)));
   if (ops == NULL)
-    ops = ctl_registry_provisioner(
-        reg, berth_k8s_obj_annotation(
-                 claim, "volume.kubernetes.io/storage-provisioner"));
-  if (ops == NULL)
-    ops = ctl_registry_provisioner(
-        reg, berth_k8s_obj_annotation(
-                 claim, "volume.beta.kubernetes.io/storage-provisioner"));
+    ops = ctl_registry_provisioner(reg, prov_claim_provisioner(claim));
   if (ops == NULL && *pv != NULL)
     ops = ctl_registry_pv_backend(reg, *pv);
   return ops;
@@ -384,11 +359,10 @@ int ctl_run_claims(ctl_ctx_t *ctx)
     l.failed = l.failed || (info.ops != NULL && info.state == CTL_STATE_ERROR);
     provisioner =
         pv != NULL
-            ? berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by")
+            ? berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)
             : NULL;
     if (provisioner == NULL)
-      provisioner = berth_k8s_obj_annotation(
-          claim, "volume.kubernetes.io/storage-provisioner");
+      provisioner = prov_claim_provisioner(claim);
     if (ctl_list_structured(ctx)) {
       json_array_append_new(l.items,
                             list_item(claim, "PersistentVolumeClaim", &info));
@@ -396,20 +370,20 @@ int ctl_run_claims(ctl_ctx_t *ctx)
       ctl_access_modes(
           json_object_get(json_object_get(claim, "status"), "accessModes"),
           modes, sizeof(modes));
-      ctl_age(ctx, str_at(claim, "metadata", "creationTimestamp"), age,
+      ctl_age(ctx, ctl_str_at(claim, "metadata", "creationTimestamp"), age,
               sizeof(age));
       ctl_table_row(l.t);
       ctl_table_cell(l.t, berth_k8s_obj_namespace(claim));
       ctl_table_cell(l.t, name);
-      ctl_table_cell(l.t, str_at(claim, "status", "phase"));
-      ctl_table_cell(l.t, ctl_nz(str_at(claim, "spec", "volumeName")));
+      ctl_table_cell(l.t, ctl_str_at(claim, "status", "phase"));
+      ctl_table_cell(l.t, ctl_nz(ctl_str_at(claim, "spec", "volumeName")));
       ctl_table_cell(
           l.t,
           ctl_nz(json_string_value(json_object_get(
               json_object_get(json_object_get(claim, "status"), "capacity"),
               "storage"))));
       ctl_table_cell(l.t, modes);
-      ctl_table_cell(l.t, claim_class(claim));
+      ctl_table_cell(l.t, prov_claim_class(claim));
       backend_cells(l.t, &info, ops);
       ctl_table_cell(l.t, age);
       ctl_table_cell(l.t, info.source ? info.source : "-");
@@ -484,7 +458,7 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
     const json_t *spec = json_object_get(pv, "spec");
     const json_t *ref = json_object_get(spec, "claimRef");
     const char *provisioner =
-        berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by");
+        berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY);
     ctl_volume_info_t info;
     char claim[512] = "";
     char modes[64];
@@ -492,8 +466,8 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
 
     if (ref != NULL)
       snprintf(claim, sizeof(claim), "%s/%s",
-               ctl_nz(str_at(ref, "namespace", NULL)),
-               ctl_nz(str_at(ref, "name", NULL)));
+               ctl_nz(ctl_str_at(ref, "namespace", NULL)),
+               ctl_nz(ctl_str_at(ref, "name", NULL)));
     ctl_volume_info_init(&info);
     if (opt->output != CTL_OUT_NAME) {
       ctl_progress(ctx, "asking the backends: %s (%zu)", name, i + 1);
@@ -507,17 +481,17 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
     } else {
       ctl_access_modes(json_object_get(spec, "accessModes"), modes,
                        sizeof(modes));
-      ctl_age(ctx, str_at(pv, "metadata", "creationTimestamp"), age,
+      ctl_age(ctx, ctl_str_at(pv, "metadata", "creationTimestamp"), age,
               sizeof(age));
       ctl_table_row(l.t);
       ctl_table_cell(l.t, name);
       ctl_table_cell(l.t, json_string_value(json_object_get(
                               json_object_get(spec, "capacity"), "storage")));
       ctl_table_cell(l.t, modes);
-      ctl_table_cell(l.t, str_at(spec, "persistentVolumeReclaimPolicy", NULL));
-      ctl_table_cell(l.t, str_at(pv, "status", "phase"));
+      ctl_table_cell(l.t, ctl_str_at(spec, "persistentVolumeReclaimPolicy", NULL));
+      ctl_table_cell(l.t, ctl_str_at(pv, "status", "phase"));
       ctl_table_cell(l.t, claim);
-      ctl_table_cell(l.t, str_at(spec, "storageClassName", NULL));
+      ctl_table_cell(l.t, ctl_str_at(spec, "storageClassName", NULL));
       backend_cells(l.t, &info, ops);
       ctl_table_cell(l.t, age);
       ctl_table_cell(l.t, info.source ? info.source : "-");

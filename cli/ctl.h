@@ -240,6 +240,18 @@ static inline const char *ctl_nz(const char *s)
   return s != NULL ? s : "";
 }
 
+/* The string o[a] (b NULL) or o[a][b], or NULL when it is missing or not a
+ * string. Borrowed. */
+static inline const char *ctl_str_at(const json_t *o, const char *a,
+                                     const char *b)
+{
+  const json_t *v = json_object_get(o, a);
+
+  if (b != NULL)
+    v = json_object_get(v, b);
+  return json_string_value(v);
+}
+
 /* ---- output.c
  * ---------------------------------------------------------------- */
 

@@ -20,6 +20,8 @@
 #include <jansson.h>
 
 #include "backends/backend.h"
+#include "berth/k8s_names.h"
+#include "claim.h"
 #include "berth/status.h"
 #include "ctl.h"
 
@@ -127,6 +129,11 @@ struct ctl_backend_ops {
 extern const ctl_backend_ops_t *const ctl_backends[];
 /* The backend called name, or NULL. */
 const ctl_backend_ops_t *ctl_backend_find(const char *name);
+
+/* Why ctl_backend_find(name) found nothing, into out: a name the registry
+ * (berth_backends) does not know, with the known ones, or a backend that
+ * is built in but has no berthctl operations. */
+void ctl_backend_unknown(const char *name, char *out, size_t outsize);
 
 /* The instance of ops for this run, made on first use. A backend that is
  * not built gives BERTH_EINVAL with its not_built message. */

@@ -83,15 +83,6 @@ static void dw_cleanup(dwriter_t *w)
   free(w->lines);
 }
 
-static const char *str_at(const json_t *o, const char *a, const char *b)
-{
-  const json_t *v = json_object_get(o, a);
-
-  if (b != NULL)
-    v = json_object_get(v, b);
-  return json_string_value(v);
-}
-
 /* Labels or Annotations: "k=v" (labels) or "k: v" (annotations), one per
  * line, sorted; "<none>" when empty. */
 static void dw_map(dwriter_t *w, const char *key, const json_t *obj,
@@ -252,23 +243,23 @@ static void print_events(ctl_ctx_t *ctx, const char *kind, const char *ns,
   ctl_table_cell(t, "-------");
   json_array_foreach(events, i, ev)
   {
-    const char *last = str_at(ev, "lastTimestamp", NULL);
-    const char *first = str_at(ev, "firstTimestamp", NULL);
-    const char *from = str_at(ev, "source", "component");
+    const char *last = ctl_str_at(ev, "lastTimestamp", NULL);
+    const char *first = ctl_str_at(ev, "firstTimestamp", NULL);
+    const char *from = ctl_str_at(ev, "source", "component");
     json_int_t count = json_integer_value(json_object_get(ev, "count"));
     char age[32];
     char over[32];
 
     if (last == NULL)
-      last = str_at(ev, "eventTime", NULL);
+      last = ctl_str_at(ev, "eventTime", NULL);
     if (first == NULL)
       first = last;
     if (from == NULL || from[0] == '\0')
-      from = str_at(ev, "reportingComponent", NULL);
+      from = ctl_str_at(ev, "reportingComponent", NULL);
     ctl_age(ctx, last, age, sizeof(age));
     ctl_table_row(t);
-    ctl_table_cellf(t, "  %s", ctl_nz(str_at(ev, "type", NULL)));
-    ctl_table_cell(t, str_at(ev, "reason", NULL));
+    ctl_table_cellf(t, "  %s", ctl_nz(ctl_str_at(ev, "type", NULL)));
+    ctl_table_cell(t, ctl_str_at(ev, "reason", NULL));
     if (count > 1) {
       ctl_age(ctx, first, over, sizeof(over));
       ctl_table_cellf(t, "%s (x%lld over %s)", age, (long long)count, over);
@@ -276,7 +267,7 @@ static void print_events(ctl_ctx_t *ctx, const char *kind, const char *ns,
       ctl_table_cell(t, age);
     }
     ctl_table_cell(t, from != NULL && from[0] ? from : "-");
-    ctl_table_cell(t, str_at(ev, "message", NULL));
+    ctl_table_cell(t, ctl_str_at(ev, "message", NULL));
   }
   ctl_table_print(t, ctx->out, true);
   ctl_table_destroy(t);
@@ -321,8 +312,8 @@ static int describe_claim(ctl_ctx_t *ctx, const char *name)
                      name, &claim, &err);
   if (st != BERTH_OK)
     return not_found(ctx, "persistentvolumeclaims", name, st, &err);
-  cls = str_at(claim, "spec", "storageClassName");
-  vol = str_at(claim, "spec", "volumeName");
+  cls = ctl_str_at(claim, "spec", "storageClassName");
+  vol = ctl_str_at(claim, "spec", "volumeName");
   pv = vol != NULL ? ctl_registry_pv(ctx->reg, vol) : NULL;
   ops = ctl_registry_class_backend(ctx->reg, ctl_registry_class(ctx->reg, cls));
   if (ops == NULL && pv != NULL)
@@ -331,7 +322,7 @@ static int describe_claim(ctl_ctx_t *ctx, const char *name)
   dw_add(&w, 0, "Name", name);
   dw_add(&w, 0, "Namespace", berth_k8s_obj_namespace(claim));
   dw_add(&w, 0, "StorageClass", cls);
-  dw_add(&w, 0, "Status", str_at(claim, "status", "phase"));
+  dw_add(&w, 0, "Status", ctl_str_at(claim, "status", "phase"));
   dw_add(&w, 0, "Volume", vol);
   dw_map(&w, "Labels", claim, "labels", "=");
   dw_map(&w, "Annotations", claim, "annotations", ": ");
@@ -344,11 +335,10 @@ static int describe_claim(ctl_ctx_t *ctx, const char *name)
       json_object_get(json_object_get(claim, "status"), "accessModes"), modes,
       sizeof(modes));
   dw_add(&w, 0, "Access Modes", modes);
-  dw_add(&w, 0, "VolumeMode", str_at(claim, "spec", "volumeMode"));
+  dw_add(&w, 0, "VolumeMode", ctl_str_at(claim, "spec", "volumeMode"));
   prov = pv != NULL
-             ? berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by")
-             : berth_k8s_obj_annotation(
-                   claim, "volume.kubernetes.io/storage-provisioner");
+             ? berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)
+             : prov_claim_provisioner(claim);
   if (prov != NULL) {
     snprintf(line, sizeof(line), "%s%s%s%s", prov, ops ? " (" : "",
              ops ? ops->name : "", ops ? " backend)" : "");
@@ -373,8 +363,8 @@ static void dw_source(dwriter_t *w, const json_t *spec)
   dw_add(w, 0, "Source", "");
   if (nfs != NULL) {
     dw_add(w, 4, "Type", "NFS (an NFS mount that lasts the lifetime of a pod)");
-    dw_add(w, 4, "Server", str_at(nfs, "server", NULL));
-    dw_add(w, 4, "Path", str_at(nfs, "path", NULL));
+    dw_add(w, 4, "Server", ctl_str_at(nfs, "server", NULL));
+    dw_add(w, 4, "Path", ctl_str_at(nfs, "path", NULL));
     dw_add(w, 4, "ReadOnly",
            json_is_true(json_object_get(nfs, "readOnly")) ? "true" : "false");
     return;
@@ -413,27 +403,27 @@ static int describe_volume(ctl_ctx_t *ctx, const char *name)
   ref = json_object_get(spec, "claimRef");
   if (ref != NULL)
     snprintf(claim, sizeof(claim), "%s/%s",
-             ctl_nz(str_at(ref, "namespace", NULL)),
-             ctl_nz(str_at(ref, "name", NULL)));
+             ctl_nz(ctl_str_at(ref, "namespace", NULL)),
+             ctl_nz(ctl_str_at(ref, "name", NULL)));
 
   dw_add(&w, 0, "Name", name);
   dw_map(&w, "Labels", pv, "labels", "=");
   dw_map(&w, "Annotations", pv, "annotations", ": ");
   dw_finalizers(&w, pv);
-  dw_add(&w, 0, "StorageClass", str_at(spec, "storageClassName", NULL));
-  dw_add(&w, 0, "Status", str_at(pv, "status", "phase"));
+  dw_add(&w, 0, "StorageClass", ctl_str_at(spec, "storageClassName", NULL));
+  dw_add(&w, 0, "Status", ctl_str_at(pv, "status", "phase"));
   dw_add(&w, 0, "Claim", claim);
   dw_add(&w, 0, "Reclaim Policy",
-         str_at(spec, "persistentVolumeReclaimPolicy", NULL));
+         ctl_str_at(spec, "persistentVolumeReclaimPolicy", NULL));
   ctl_access_modes(json_object_get(spec, "accessModes"), modes, sizeof(modes));
   dw_add(&w, 0, "Access Modes", modes);
-  dw_add(&w, 0, "VolumeMode", str_at(spec, "volumeMode", NULL));
+  dw_add(&w, 0, "VolumeMode", ctl_str_at(spec, "volumeMode", NULL));
   dw_add(&w, 0, "Capacity",
          json_string_value(
              json_object_get(json_object_get(spec, "capacity"), "storage")));
   dw_add(&w, 0, "Node Affinity",
          json_object_get(spec, "nodeAffinity") ? "(set)" : "<none>");
-  dw_add(&w, 0, "Message", str_at(pv, "status", "message"));
+  dw_add(&w, 0, "Message", ctl_str_at(pv, "status", "message"));
   dw_source(&w, spec);
   dw_backend(ctx, &w, ops, pv);
   dw_print(&w, ctx->out);

@@ -493,10 +493,11 @@ int main(int argc, char **argv)
     const char *backend = strchr(opt.provisioners[i], '=') + 1;
 
     if (ctl_backend_find(backend) == NULL) {
-      rc = ctl_usage_error(&ctx,
-                           "--provisioner %s: unknown backend '%s' "
-                           "(known: nfs, ebs, efs)",
-                           opt.provisioners[i], backend);
+      char why[512];
+
+      ctl_backend_unknown(backend, why, sizeof(why));
+      rc = ctl_usage_error(&ctx, "--provisioner %s: %s", opt.provisioners[i],
+                           why);
       goto done;
     }
   }

@@ -18,16 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PV_FINALIZER "external-provisioner.volume.kubernetes.io/finalizer"
-
-static const char *str_at(const json_t *o, const char *a, const char *b)
-{
-  const json_t *v = json_object_get(o, a);
-
-  if (b != NULL)
-    v = json_object_get(v, b);
-  return json_string_value(v);
-}
 
 /* PVs of berth's classes whose backend object is gone. */
 static void find_volumes(ctl_ctx_t *ctx, ctl_orphans_t *out)
@@ -40,7 +30,7 @@ static void find_volumes(ctl_ctx_t *ctx, ctl_orphans_t *out)
     const ctl_backend_ops_t *ops = ctl_registry_pv_backend(ctx->reg, pv);
     const json_t *ref =
         json_object_get(json_object_get(pv, "spec"), "claimRef");
-    const char *phase = str_at(pv, "status", "phase");
+    const char *phase = ctl_str_at(pv, "status", "phase");
     ctl_volume_info_t info;
     ctl_orphan_t *o;
 
@@ -61,9 +51,9 @@ static void find_volumes(ctl_ctx_t *ctx, ctl_orphans_t *out)
       o->pv_phase = strdup(ctl_nz(phase));
       if (phase != NULL && strcmp(phase, "Bound") == 0 && ref != NULL)
         o->claim =
-            berth_strdup_printf("%s/%s", ctl_nz(str_at(ref, "namespace", NULL)),
-                                ctl_nz(str_at(ref, "name", NULL)));
-      o->time_s = ctl_time_parse(str_at(pv, "metadata", "creationTimestamp"));
+            berth_strdup_printf("%s/%s", ctl_nz(ctl_str_at(ref, "namespace", NULL)),
+                                ctl_nz(ctl_str_at(ref, "name", NULL)));
+      o->time_s = ctl_time_parse(ctl_str_at(pv, "metadata", "creationTimestamp"));
     } else if (info.state == CTL_STATE_ERROR && info.message != NULL) {
       fprintf(ctx->err, "warning: volume %s: %s\n", berth_k8s_obj_name(pv),
               info.message);
@@ -273,7 +263,7 @@ static berth_status_t lift_finalizer(ctl_ctx_t *ctx, const char *name,
       fins = json_object_get(json_object_get(pv, "metadata"), "finalizers");
       json_array_foreach(fins, i, f)
       {
-        if (strcmp(ctl_nz(json_string_value(f)), PV_FINALIZER) != 0)
+        if (strcmp(ctl_nz(json_string_value(f)), BERTH_PV_FINALIZER) != 0)
           json_array_append(keep, (json_t *)f);
       }
       if (json_array_size(keep) != json_array_size(fins)) {

@@ -11,6 +11,8 @@
  * storage and then its PV. Both ask first. */
 #include "ctl_backend.h"
 
+#include "pv.h"
+
 #include "berth/json.h"
 #include "berth/quantity.h"
 
@@ -18,20 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define PV_FINALIZER "external-provisioner.volume.kubernetes.io/finalizer"
-#define ANN_PROVISIONED_BY "pv.kubernetes.io/provisioned-by"
-/* Says that a person made this volume with berthctl, not the provisioner. */
-#define ANN_MADE_BY "berth.io/provisioned-by"
-
-static const char *str_at(const json_t *o, const char *a, const char *b)
-{
-  const json_t *v = json_object_get(o, a);
-
-  if (b != NULL)
-    v = json_object_get(v, b);
-  return json_string_value(v);
-}
 
 /* A random (version 4) UUID, as the API server gives claims. */
 static bool uuid4(char out[37])
@@ -76,120 +64,52 @@ static bool valid_pv_name(const char *s)
 }
 
 /* The gids recorded on the class's PVs, for backends that hand out gids
- * from a range. New array in *out (may be NULL when none). */
-static size_t used_gids(const ctl_ctx_t *ctx, const char *cls, uint32_t **out)
+ * from a range, as the provisioner finds them (prov_pv_used_gids). New
+ * array in *out (may be NULL when out of memory). */
+static void used_gids(const ctl_ctx_t *ctx, const char *cls, uint32_t **out,
+                      size_t *n)
 {
+  json_t *keys = json_array();
   const json_t *pv;
-  size_t n = 0;
   size_t i;
+  char key[512];
 
-  *out = calloc(json_array_size(ctl_registry_pvs(ctx->reg)) + 1, sizeof(**out));
-  if (*out == NULL)
-    return 0;
   json_array_foreach(ctl_registry_pvs(ctx->reg), i, pv)
   {
-    const char *gid = berth_k8s_obj_annotation(pv, BERTH_ANN_PV_GID);
-    long long v;
-
-    if (gid != NULL &&
-        strcmp(ctl_nz(str_at(json_object_get(pv, "spec"), "storageClassName",
-                             NULL)),
-               cls) == 0 &&
-        berth_str_to_ll(gid, 0, UINT32_MAX, &v) == BERTH_OK)
-      (*out)[n++] = (uint32_t)v;
+    if (keys != NULL && prov_pv_class_gid_key(pv, key, sizeof(key)))
+      json_array_append_new(keys, json_string(key));
   }
-  return n;
+  prov_pv_used_gids(keys, cls, out, n);
+  json_decref(keys);
 }
 
-/* Merge src's members into dst (the backend's source into the spec). */
-static void merge(json_t *dst, const json_t *src)
-{
-  const char *k;
-  json_t *v;
-
-  json_object_foreach((json_t *)src, k, v) json_object_set(dst, k, v);
-}
-
-/* The PV, as berth-provisioner builds it (provisioner/pv.h). New. */
-static json_t *build_pv(const ctl_ctx_t *ctx, const char *pv_name,
-                        const json_t *sclass, const json_t *claim,
-                        const char *claim_name, const json_t *modes,
-                        uint64_t bytes, const berth_provision_result_t *res)
-{
-  const char *policy = str_at(sclass, "reclaimPolicy", NULL);
-  json_t *ann = json_object();
-  json_t *spec = json_object();
-  json_t *meta;
-  json_t *pv;
-  char cap[32];
-
-  berth_quantity_format(bytes, cap, sizeof(cap));
-  if (policy == NULL)
-    policy = "Delete";
-  if (res->annotations != NULL)
-    merge(ann, res->annotations);
-  json_object_set_new(ann, ANN_PROVISIONED_BY,
-                      json_string(ctl_nz(str_at(sclass, "provisioner", NULL))));
-  json_object_set_new(ann, ANN_MADE_BY, json_string("berthctl"));
-  meta = json_pack("{s:s,s:o}", "name", pv_name, "annotations", ann);
-  if (meta != NULL && strcmp(policy, "Delete") == 0)
-    json_object_set_new(meta, "finalizers", json_pack("[s]", PV_FINALIZER));
-  if (res->source != NULL)
-    merge(spec, res->source);
-  json_object_set_new(spec, "capacity", json_pack("{s:s}", "storage", cap));
-  json_object_set(spec, "accessModes", (json_t *)modes);
-  json_object_set_new(spec, "persistentVolumeReclaimPolicy",
-                      json_string(policy));
-  json_object_set_new(spec, "storageClassName",
-                      json_string(berth_k8s_obj_name(sclass)));
-  json_object_set_new(spec, "volumeMode", json_string("Filesystem"));
-  if (json_is_array(json_object_get(sclass, "mountOptions")))
-    json_object_set(spec, "mountOptions",
-                    json_object_get(sclass, "mountOptions"));
-  if (res->node_affinity != NULL)
-    json_object_set(spec, "nodeAffinity", res->node_affinity);
-  if (claim_name != NULL) {
-    json_t *ref =
-        json_pack("{s:s,s:s,s:s,s:s}", "kind", "PersistentVolumeClaim",
-                  "apiVersion", "v1", "namespace", ctx->ns, "name", claim_name);
-
-    if (ref != NULL && claim != NULL && berth_k8s_obj_uid(claim) != NULL)
-      json_object_set_new(ref, "uid", json_string(berth_k8s_obj_uid(claim)));
-    json_object_set_new(spec, "claimRef", ref);
-  }
-  pv = json_pack("{s:s,s:s,s:o,s:o}", "apiVersion", "v1", "kind",
-                 "PersistentVolume", "metadata", meta, "spec", spec);
-  return pv;
-}
-
-int ctl_run_provision(ctl_ctx_t *ctx)
-{
-  const ctl_options_t *opt = ctx->opt;
+/* What `berthctl provision` was asked for, checked and filled in from the
+ * claim to pre-bind to. */
+typedef struct prov_job {
   const json_t *sclass;
   const ctl_backend_ops_t *ops;
-  ctl_backend_t *be = NULL;
-  berth_provision_request_t req;
-  berth_provision_result_t res;
-  json_t *claim = NULL;
-  json_t *fake_claim = NULL;
-  json_t *modes = NULL;
-  json_t *pv = NULL;
-  json_t *created = NULL;
-  uint32_t *gids = NULL;
-  berth_error_t err;
-  berth_status_t st;
-  uint64_t bytes = 0;
-  unsigned mode_bits = 0;
+  json_t *claim;    /* the claim to pre-bind to, or NULL (none, or it
+                       does not exist yet) */
+  json_t *as_claim; /* the claim the PV is built for: claim, or one made
+                       of the flags (no uid: nothing to bind to yet) */
+  uint64_t bytes;
+  const char *size_text; /* the size as written, or NULL */
+  unsigned mode_bits;
   char uid[37];
   char pv_name[300];
-  char size[32];
-  char prompt[768];
-  ctl_volume_info_t info;
-  int rc = CTL_EXIT_ERROR;
+} prov_job_t;
 
-  berth_provision_result_init(&res);
-  ctl_volume_info_init(&info);
-  berth_error_clear(&err);
+static void job_cleanup(prov_job_t *job)
+{
+  json_decref(job->claim);
+  json_decref(job->as_claim);
+}
+
+/* The flags alone, before anything is read from the cluster. */
+static int job_flags(ctl_ctx_t *ctx, prov_job_t *job)
+{
+  const ctl_options_t *opt = ctx->opt;
+
   if (opt->nargs > 0)
     return ctl_usage_error(ctx, "provision takes no arguments (use --class, "
                                 "--size, --name)");
@@ -200,101 +120,231 @@ int ctl_run_provision(ctl_ctx_t *ctx)
                            "--name: '%s' is not a valid PersistentVolume "
                            "name (lower-case letters, digits, '-' and '.')",
                            opt->name);
-  if (opt->size != NULL &&
-      (berth_quantity_parse(opt->size, &bytes, NULL) != BERTH_OK || bytes == 0))
+  if (opt->size != NULL && (berth_quantity_parse(opt->size, &job->bytes,
+                                                 NULL) != BERTH_OK ||
+                            job->bytes == 0))
     return ctl_usage_error(ctx,
                            "--size: '%s' is not a size (e.g. 1Gi, "
                            "500Mi)",
                            opt->size);
+  job->size_text = opt->size;
   if (opt->access_mode != NULL &&
-      (mode_bits = berth_access_mode_parse(opt->access_mode)) == 0)
+      berth_access_mode_parse(opt->access_mode) == 0)
     return ctl_usage_error(ctx,
                            "--access-mode: '%s' is not one of "
                            "ReadWriteOnce, ReadOnlyMany, ReadWriteMany, "
                            "ReadWriteOncePod",
                            opt->access_mode);
-  if (!ctl_registry_load(ctx))
-    return CTL_EXIT_ERROR;
-  sclass = ctl_registry_class(ctx->reg, opt->class_name);
-  if (sclass == NULL)
+  return CTL_EXIT_OK;
+}
+
+/* The class and its backend. */
+static int job_class(ctl_ctx_t *ctx, prov_job_t *job)
+{
+  const ctl_options_t *opt = ctx->opt;
+  const char *by;
+
+  job->sclass = ctl_registry_class(ctx->reg, opt->class_name);
+  if (job->sclass == NULL)
     return ctl_fail(ctx,
                     "StorageClass \"%s\" not found ('kubectl get "
                     "storageclass' lists them)",
                     opt->class_name);
-  ops = ctl_registry_class_backend(ctx->reg, sclass);
-  if (ops == NULL)
+  job->ops = ctl_registry_class_backend(ctx->reg, job->sclass);
+  by = ctl_nz(prov_class_provisioner(job->sclass));
+  if (job->ops == NULL)
     return ctl_fail(ctx,
                     "StorageClass \"%s\" is not one of berth's (its "
                     "provisioner is %s); if it is, say so with "
                     "--provisioner %s=BACKEND",
-                    opt->class_name,
-                    ctl_nz(str_at(sclass, "provisioner", NULL)),
-                    ctl_nz(str_at(sclass, "provisioner", NULL)));
-  if (ops->not_built != NULL)
+                    opt->class_name, by, by);
+  if (job->ops->not_built != NULL)
     return ctl_fail(ctx, "StorageClass \"%s\": %s", opt->class_name,
-                    ops->not_built);
+                    job->ops->not_built);
+  return CTL_EXIT_OK;
+}
 
-  /* The claim to pre-bind to, when it exists: its size, modes, labels
-   * and annotations (the pathPattern may use them). */
-  if (opt->claim != NULL) {
-    st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumeclaims, ctx->ns,
-                       opt->claim, &claim, &err);
-    if (st != BERTH_OK && st != BERTH_ENOTFOUND)
-      return ctl_kube_error(ctx, "get persistentvolumeclaims", st, &err);
-    if (claim != NULL && str_at(claim, "spec", "volumeName") != NULL) {
-      rc = ctl_fail(ctx, "claim %s/%s is bound to %s already", ctx->ns,
-                    opt->claim, str_at(claim, "spec", "volumeName"));
-      goto done;
-    }
-  }
-  if (bytes == 0 && claim != NULL) {
-    const char *want = NULL;
+/* The claim to pre-bind to, when it exists: its size, modes, volume mode,
+ * labels and annotations (the pathPattern may use them). */
+static int job_claim(ctl_ctx_t *ctx, prov_job_t *job)
+{
+  const ctl_options_t *opt = ctx->opt;
+  berth_error_t err;
+  berth_status_t st;
+  const char *bound;
 
-    berth_json_opt_string(claim, "spec.resources.requests.storage", NULL, &want,
-                          NULL);
-    if (want != NULL && berth_quantity_parse(want, &bytes, NULL) != BERTH_OK)
-      bytes = 0;
-  }
-  if (bytes == 0) {
-    rc = ctl_usage_error(ctx, "provision needs --size SIZE (e.g. 1Gi)");
-    goto done;
-  }
-  if (mode_bits != 0)
-    modes = json_pack("[s]", opt->access_mode);
-  else if (claim != NULL &&
-           json_array_size(json_object_get(json_object_get(claim, "spec"),
-                                           "accessModes")) > 0)
-    modes = json_deep_copy(
-        json_object_get(json_object_get(claim, "spec"), "accessModes"));
+  berth_error_clear(&err);
+  if (opt->claim == NULL)
+    return CTL_EXIT_OK;
+  st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumeclaims, ctx->ns,
+                     opt->claim, &job->claim, &err);
+  if (st != BERTH_OK && st != BERTH_ENOTFOUND)
+    return ctl_kube_error(ctx, "get persistentvolumeclaims", st, &err);
+  bound = prov_claim_volume_name(job->claim);
+  if (bound != NULL)
+    return ctl_fail(ctx, "claim %s/%s is bound to %s already", ctx->ns,
+                    opt->claim, bound);
+  if (job->bytes == 0 && job->claim != NULL &&
+      prov_claim_request(job->claim, &job->bytes, &job->size_text, NULL) !=
+          BERTH_OK)
+    job->bytes = 0;
+  return CTL_EXIT_OK;
+}
+
+/* The claim the PV is built for (job->as_claim), with the access modes
+ * the flags or the claim give (ReadWriteOnce when neither does). */
+static int job_as_claim(ctl_ctx_t *ctx, prov_job_t *job)
+{
+  const ctl_options_t *opt = ctx->opt;
+  const char *name = opt->claim != NULL ? opt->claim : job->pv_name;
+  json_t *spec;
+
+  job->as_claim =
+      job->claim != NULL
+          ? json_deep_copy(job->claim)
+          : json_pack("{s:{s:s,s:s},s:{}}", "metadata", "name", name,
+                      "namespace", ctx->ns, "spec");
+  spec = json_object_get(job->as_claim, "spec");
+  if (!json_is_object(spec))
+    return ctl_fail(ctx, "out of memory");
+  if (opt->access_mode != NULL)
+    json_object_set_new(spec, "accessModes",
+                        json_pack("[s]", opt->access_mode));
+  else if (json_array_size(json_object_get(spec, "accessModes")) == 0)
+    json_object_set_new(spec, "accessModes", json_pack("[s]",
+                                                       "ReadWriteOnce"));
+  if (prov_claim_access_modes(job->as_claim, &job->mode_bits, NULL) !=
+      BERTH_OK)
+    return ctl_fail(ctx, "claim %s/%s: an access mode berth does not know",
+                    ctx->ns, name);
+  return CTL_EXIT_OK;
+}
+
+/* The volume's name: --name, else pvc-<a new uid>, which must be free. */
+static int job_name(ctl_ctx_t *ctx, prov_job_t *job)
+{
+  const ctl_options_t *opt = ctx->opt;
+
+  if (!uuid4(job->uid))
+    return ctl_fail(ctx, "cannot read /dev/urandom for a volume name");
+  if (opt->name != NULL)
+    snprintf(job->pv_name, sizeof(job->pv_name), "%s", opt->name);
   else
-    modes = json_pack("[s]", "ReadWriteOnce");
-  {
-    size_t i;
-    json_t *m;
+    snprintf(job->pv_name, sizeof(job->pv_name), "pvc-%s", job->uid);
+  if (ctl_registry_pv(ctx->reg, job->pv_name) != NULL)
+    return ctl_fail(ctx,
+                    "PersistentVolume \"%s\" exists already: pick "
+                    "another --name",
+                    job->pv_name);
+  return CTL_EXIT_OK;
+}
 
-    mode_bits = 0;
-    json_array_foreach(modes, i, m) mode_bits |=
-        berth_access_mode_parse(json_string_value(m));
-  }
+/* Everything but the backend and the API server's create. */
+static int job_prepare(ctl_ctx_t *ctx, prov_job_t *job)
+{
+  int rc = job_flags(ctx, job);
 
-  if (!uuid4(uid)) {
-    rc = ctl_fail(ctx, "cannot read /dev/urandom for a volume name");
+  if (rc == CTL_EXIT_OK && !ctl_registry_load(ctx))
+    rc = CTL_EXIT_ERROR;
+  if (rc == CTL_EXIT_OK)
+    rc = job_class(ctx, job);
+  if (rc == CTL_EXIT_OK)
+    rc = job_claim(ctx, job);
+  if (rc == CTL_EXIT_OK && job->bytes == 0)
+    rc = ctl_usage_error(ctx, "provision needs --size SIZE (e.g. 1Gi)");
+  if (rc == CTL_EXIT_OK)
+    rc = job_name(ctx, job);
+  if (rc == CTL_EXIT_OK)
+    rc = job_as_claim(ctx, job);
+  return rc;
+}
+
+/* The backend's storage for the job, as the provisioner asks for it. */
+static berth_status_t job_provision(ctl_ctx_t *ctx, const prov_job_t *job,
+                                    ctl_backend_t *be,
+                                    berth_provision_result_t *res,
+                                    berth_error_t *err)
+{
+  const char *mode = ctl_str_at(json_object_get(job->as_claim, "spec"),
+                                "volumeMode", NULL);
+  berth_provision_request_t req;
+  uint32_t *gids = NULL;
+  berth_status_t st;
+
+  memset(&req, 0, sizeof(req));
+  req.claim_namespace = ctx->ns;
+  req.claim_name = berth_k8s_obj_name(job->as_claim);
+  req.claim_uid =
+      job->claim != NULL ? berth_k8s_obj_uid(job->claim) : job->uid;
+  req.pv_name = job->pv_name;
+  req.claim = job->as_claim;
+  req.requested_bytes = job->bytes;
+  req.access_modes = job->mode_bits;
+  req.block = mode != NULL && strcmp(mode, "Block") == 0;
+  req.parameters = ctl_class_parameters(job->sclass);
+  req.mount_options = json_object_get(job->sclass, "mountOptions");
+  used_gids(ctx, berth_k8s_obj_name(job->sclass), &gids, &req.n_used_gids);
+  req.used_gids = gids;
+  st = berth_backend_check_claim(be->core, &req, err);
+  if (st == BERTH_OK)
+    st = berth_backend_provision(be->core, &req, res, err);
+  free(gids);
+  return st;
+}
+
+/* The PV, as berth-provisioner builds it (prov_pv_build), marked as made
+ * by berthctl; pre-bound to --claim when there is one. New. */
+static json_t *job_pv(ctl_ctx_t *ctx, const prov_job_t *job,
+                      const berth_provision_result_t *res)
+{
+  prov_pv_input_t in;
+  json_t *pv = NULL;
+
+  memset(&in, 0, sizeof(in));
+  in.pv_name = job->pv_name;
+  in.provisioner = ctl_nz(prov_class_provisioner(job->sclass));
+  in.claim = job->as_claim;
+  in.sclass = job->sclass;
+  in.result = res;
+  in.requested_bytes = job->bytes;
+  in.requested = job->size_text;
+  if (prov_pv_build(&in, &pv, NULL) != BERTH_OK)
+    return NULL;
+  if (ctx->opt->claim == NULL)
+    json_object_del(json_object_get(pv, "spec"), "claimRef");
+  json_object_set_new(json_object_get(json_object_get(pv, "metadata"),
+                                      "annotations"),
+                      BERTH_ANN_MADE_BY, json_string("berthctl"));
+  return pv;
+}
+
+int ctl_run_provision(ctl_ctx_t *ctx)
+{
+  const ctl_options_t *opt = ctx->opt;
+  prov_job_t job;
+  ctl_backend_t *be = NULL;
+  berth_provision_result_t res;
+  json_t *pv = NULL;
+  json_t *created = NULL;
+  berth_error_t err;
+  berth_status_t st;
+  char size[32];
+  char prompt[768];
+  ctl_volume_info_t info;
+  int rc;
+
+  memset(&job, 0, sizeof(job));
+  berth_provision_result_init(&res);
+  ctl_volume_info_init(&info);
+  berth_error_clear(&err);
+  rc = job_prepare(ctx, &job);
+  if (rc != CTL_EXIT_OK)
     goto done;
-  }
-  snprintf(pv_name, sizeof(pv_name), "%s", opt->name != NULL ? opt->name : "");
-  if (opt->name == NULL)
-    snprintf(pv_name, sizeof(pv_name), "pvc-%s", uid);
-  if (ctl_registry_pv(ctx->reg, pv_name) != NULL) {
-    rc = ctl_fail(ctx,
-                  "PersistentVolume \"%s\" exists already: pick "
-                  "another --name",
-                  pv_name);
-    goto done;
-  }
-  berth_quantity_format(bytes, size, sizeof(size));
+  rc = CTL_EXIT_ERROR;
+  berth_quantity_format(job.bytes, size, sizeof(size));
   snprintf(prompt, sizeof(prompt),
            "Provision a %s volume %s of StorageClass %s (backend %s)%s%s%s%s?",
-           size, pv_name, opt->class_name, ops->name,
+           size, job.pv_name, opt->class_name, job.ops->name,
            opt->claim ? " for claim " : "", opt->claim ? ctx->ns : "",
            opt->claim ? "/" : "", opt->claim ? opt->claim : "");
   if (opt->dry_run) {
@@ -305,30 +355,12 @@ int ctl_run_provision(ctl_ctx_t *ctx)
   if (!ctl_confirm(ctx, prompt))
     goto done;
 
-  st = ctl_registry_backend(ctx, ops, &be, &err);
+  st = ctl_registry_backend(ctx, job.ops, &be, &err);
+  if (st == BERTH_OK)
+    st = job_provision(ctx, &job, be, &res, &err);
   if (st != BERTH_OK) {
-    rc = ctl_fail(ctx, "%s", err.message);
-    goto done;
-  }
-  if (claim == NULL) {
-    fake_claim =
-        json_pack("{s:{s:s,s:s}}", "metadata", "name",
-                  opt->claim ? opt->claim : pv_name, "namespace", ctx->ns);
-  }
-  memset(&req, 0, sizeof(req));
-  req.claim_namespace = ctx->ns;
-  req.claim_name = opt->claim ? opt->claim : pv_name;
-  req.claim_uid = claim ? berth_k8s_obj_uid(claim) : uid;
-  req.pv_name = pv_name;
-  req.claim = claim ? claim : fake_claim;
-  req.requested_bytes = bytes;
-  req.access_modes = mode_bits;
-  req.parameters = ctl_class_parameters(sclass);
-  req.n_used_gids = used_gids(ctx, opt->class_name, &gids);
-  req.used_gids = gids;
-  st = berth_backend_provision(be->core, &req, &res, &err);
-  if (st != BERTH_OK) {
-    rc = ctl_fail(ctx, "the %s backend could not provision: %s%s", ops->name,
+    rc = ctl_fail(ctx, "the %s backend could not provision: %s%s",
+                  job.ops->name,
                   err.message[0] ? err.message : berth_strerror(st),
                   st == BERTH_EINVAL ? " (fix the class or the claim; "
                                        "'berthctl doctor' checks classes)"
@@ -336,7 +368,7 @@ int ctl_run_provision(ctl_ctx_t *ctx)
                                        "'berthctl doctor' checks)");
     goto done;
   }
-  pv = build_pv(ctx, pv_name, sclass, claim, opt->claim, modes, bytes, &res);
+  pv = job_pv(ctx, &job, &res);
   if (pv == NULL) {
     rc = ctl_fail(ctx, "out of memory");
     goto done;
@@ -350,39 +382,22 @@ int ctl_run_provision(ctl_ctx_t *ctx)
             "command with --name %s to try again (it finds and "
             "reuses it), or remove it with 'berthctl orphans "
             "--delete'\n",
-            pv_name);
+            job.pv_name);
     goto done;
   }
-  ctl_inspect_pv(ctx, ops, created, false, &info);
-  fprintf(ctx->out, "persistentvolume/%s created (%s: %s on %s)\n", pv_name,
-          ops->name, ctl_nz(info.location), ctl_nz(info.source));
+  ctl_inspect_pv(ctx, job.ops, created, false, &info);
+  fprintf(ctx->out, "persistentvolume/%s created (%s: %s on %s)\n",
+          job.pv_name, job.ops->name, ctl_nz(info.location),
+          ctl_nz(info.source));
   rc = CTL_EXIT_OK;
 
 done:
   ctl_volume_info_cleanup(&info);
   berth_provision_result_cleanup(&res);
-  json_decref(claim);
-  json_decref(fake_claim);
-  json_decref(modes);
+  job_cleanup(&job);
   json_decref(pv);
   json_decref(created);
-  free(gids);
   return rc;
-}
-
-static const char *outcome_text(berth_delete_outcome_t o)
-{
-  switch (o) {
-  case BERTH_DELETE_DELETED:
-    return "deleted";
-  case BERTH_DELETE_ARCHIVED:
-    return "archived";
-  case BERTH_DELETE_RETAINED:
-    return "kept (the class retains data)";
-  case BERTH_DELETE_ABSENT:
-  default:
-    return "already gone";
-  }
 }
 
 int ctl_run_delete(ctl_ctx_t *ctx)
@@ -431,14 +446,14 @@ int ctl_run_delete(ctl_ctx_t *ctx)
                   "PersistentVolume \"%s\" is not one of berth's (its "
                   "provisioner is %s): use kubectl delete pv",
                   name,
-                  ctl_nz(berth_k8s_obj_annotation(pv, ANN_PROVISIONED_BY)));
+                  ctl_nz(berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)));
     goto done;
   }
   if (ops->not_built != NULL) {
     rc = ctl_fail(ctx, "%s", ops->not_built);
     goto done;
   }
-  phase = str_at(pv, "status", "phase");
+  phase = ctl_str_at(pv, "status", "phase");
   ref = json_object_get(json_object_get(pv, "spec"), "claimRef");
   if (phase != NULL && strcmp(phase, "Bound") == 0 && !opt->force) {
     rc = ctl_fail(ctx,
@@ -446,10 +461,10 @@ int ctl_run_delete(ctl_ctx_t *ctx)
                   "delete the claim instead (kubectl delete pvc -n %s "
                   "%s) and berth-provisioner deletes the volume as "
                   "its class says; --force deletes it under the claim",
-                  name, ctl_nz(str_at(ref, "namespace", NULL)),
-                  ctl_nz(str_at(ref, "name", NULL)),
-                  ctl_nz(str_at(ref, "namespace", NULL)),
-                  ctl_nz(str_at(ref, "name", NULL)));
+                  name, ctl_nz(ctl_str_at(ref, "namespace", NULL)),
+                  ctl_nz(ctl_str_at(ref, "name", NULL)),
+                  ctl_nz(ctl_str_at(ref, "namespace", NULL)),
+                  ctl_nz(ctl_str_at(ref, "name", NULL)));
     goto done;
   }
   /* --purge: delete the data whatever the class said on provision. */
@@ -484,7 +499,7 @@ int ctl_run_delete(ctl_ctx_t *ctx)
     memset(&req, 0, sizeof(req));
     req.pv = pv;
     req.parameters = ctl_class_parameters(
-        ctl_registry_class(ctx->reg, str_at(json_object_get(pv, "spec"),
+        ctl_registry_class(ctx->reg, ctl_str_at(json_object_get(pv, "spec"),
                                             "storageClassName", NULL)));
     st = berth_backend_delete(be->core, &req, &outcome, &err);
   }
@@ -497,7 +512,7 @@ int ctl_run_delete(ctl_ctx_t *ctx)
     goto done;
   }
   fprintf(ctx->out, "%s %s: %s\n", ops->name, ctl_nz(info.location),
-          outcome_text(outcome));
+          berth_delete_outcome_name(outcome));
   st = ctl_pv_delete(ctx, name, &err);
   if (st != BERTH_OK) {
     rc = ctl_kube_error(ctx, "delete persistentvolume", st, &err);

@@ -24,13 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RB_PV_FINALIZER "external-provisioner.volume.kubernetes.io/finalizer"
-#define RB_CLAIM_FINALIZER "provisioner.berth.io/provisioning"
-#define RB_PROVISIONED_BY "pv.kubernetes.io/provisioned-by"
-#define RB_STORAGE_PROVISIONER "volume.kubernetes.io/storage-provisioner"
-#define RB_STORAGE_PROVISIONER_BETA                                            \
-  "volume.beta.kubernetes.io/storage-provisioner"
-
 /* One planned change. */
 typedef struct rb_change {
   const berth_k8s_resource_t *res;
@@ -53,20 +46,6 @@ static bool berth_key(const char *key)
   size_t n = slash != NULL ? (size_t)(slash - key) : 0;
 
   return n >= 8 && strncmp(slash - 8, "berth.io", 8) == 0;
-}
-
-static bool has_finalizer(const json_t *obj, const char *f)
-{
-  json_t *fs = json_object_get(json_object_get(obj, "metadata"), "finalizers");
-  json_t *v;
-  size_t i;
-
-  json_array_foreach(fs, i, v)
-  {
-    if (json_is_string(v) && strcmp(json_string_value(v), f) == 0)
-      return true;
-  }
-  return false;
 }
 
 /* The finalizers of obj without f: a new array. */
@@ -126,7 +105,7 @@ static void note(berth_buf_t *what, const char *prefix, const char *arg,
 static bool pv_in_scope(rb_t *rb, const json_t *pv)
 {
   const char *to = rb->ctx->opt->to;
-  const char *by = berth_k8s_obj_annotation(pv, RB_PROVISIONED_BY);
+  const char *by = berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY);
   json_t *ann = json_object_get(json_object_get(pv, "metadata"), "annotations");
   const char *k;
   json_t *v;
@@ -146,7 +125,7 @@ static bool pv_in_scope(rb_t *rb, const json_t *pv)
 static bool plan_pv(rb_t *rb, const json_t *pv)
 {
   const char *to = rb->ctx->opt->to;
-  const char *by = berth_k8s_obj_annotation(pv, RB_PROVISIONED_BY);
+  const char *by = berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY);
   json_t *ann = json_object_get(json_object_get(pv, "metadata"), "annotations");
   const char *drv = json_string_value(json_object_get(
       json_object_get(json_object_get(pv, "spec"), "csi"), "driver"));
@@ -171,17 +150,17 @@ static bool plan_pv(rb_t *rb, const json_t *pv)
   }
   if (to != NULL && by != NULL && strcmp(by, to) != 0 &&
       ctl_registry_provisioner(rb->ctx->reg, by) != NULL) {
-    json_object_set_new(pann, RB_PROVISIONED_BY, json_string(to));
+    json_object_set_new(pann, BERTH_ANN_PROVISIONED_BY, json_string(to));
     note(&what, "provisioned-by ", to, "");
   }
   if (json_object_size(pann) > 0)
     json_object_set(md, "annotations", pann);
   /* The CSI drivers' external-provisioner owns this finalizer on their
    * own PVs: leave it there when the PV goes back to that driver. */
-  if (has_finalizer(pv, RB_PV_FINALIZER) &&
+  if (prov_obj_has_finalizer(pv, BERTH_PV_FINALIZER) &&
       !(to != NULL && drv != NULL && strcmp(drv, to) == 0)) {
-    json_object_set_new(md, "finalizers", without(pv, RB_PV_FINALIZER));
-    note(&what, "finalizer ", RB_PV_FINALIZER, " removed");
+    json_object_set_new(md, "finalizers", without(pv, BERTH_PV_FINALIZER));
+    note(&what, "finalizer ", BERTH_PV_FINALIZER, " removed");
   }
   json_decref(pann);
   if (what.len > 0)
@@ -197,8 +176,8 @@ static bool plan_claim(rb_t *rb, const json_t *claim)
   const char *to = rb->ctx->opt->to;
   const char *phase = json_string_value(
       json_object_get(json_object_get(claim, "status"), "phase"));
-  static const char *const keys[] = {RB_STORAGE_PROVISIONER,
-                                     RB_STORAGE_PROVISIONER_BETA};
+  static const char *const keys[] = {BERTH_ANN_STORAGE_PROVISIONER,
+                                     BERTH_ANN_STORAGE_PROVISIONER_BETA};
   json_t *patch = patch_for(claim);
   json_t *md = json_object_get(patch, "metadata");
   berth_buf_t what;
@@ -206,9 +185,9 @@ static bool plan_claim(rb_t *rb, const json_t *claim)
   bool ok = true;
 
   berth_buf_init(&what);
-  if (has_finalizer(claim, RB_CLAIM_FINALIZER)) {
-    json_object_set_new(md, "finalizers", without(claim, RB_CLAIM_FINALIZER));
-    note(&what, "finalizer ", RB_CLAIM_FINALIZER, " removed");
+  if (prov_obj_has_finalizer(claim, BERTH_CLAIM_FINALIZER)) {
+    json_object_set_new(md, "finalizers", without(claim, BERTH_CLAIM_FINALIZER));
+    note(&what, "finalizer ", BERTH_CLAIM_FINALIZER, " removed");
   }
   /* A Pending claim still waits for berth: point it at the old tool. */
   for (i = 0;

@@ -195,16 +195,16 @@ static berth_status_t start_leader(app_t *a, berth_error_t *err)
 /* ---- the loop --------------------------------------------------------------
  */
 
-/* true when one of our provisioners is backed by EBS. */
-static bool serves_ebs(const app_t *a)
+/* true when one of our provisioners has a backend whose volumes attach to
+ * nodes (BERTH_BACKEND_CAP_ATTACH): then the external attacher runs. */
+static bool serves_attach(const app_t *a)
 {
   size_t i;
-  const char *name;
+  berth_backend_t *be;
 
   for (i = 0; i < prov_provisioners_count(a->provs); i++) {
-    name = berth_backend_name(
-        prov_provisioners_find(a->provs, prov_provisioners_name(a->provs, i)));
-    if (name != NULL && strcmp(name, "ebs") == 0)
+    be = prov_provisioners_find(a->provs, prov_provisioners_name(a->provs, i));
+    if ((berth_backend_caps(be) & BERTH_BACKEND_CAP_ATTACH) != 0)
       return true;
   }
   return false;
@@ -217,7 +217,7 @@ static berth_status_t start_attacher(app_t *a, berth_error_t *err)
   berth_aws_options_t ao;
   berth_status_t st;
 
-  if (!serves_ebs(a))
+  if (!serves_attach(a))
     return BERTH_OK;
   berth_aws_options_init(&ao);
   st = berth_aws_create(&ao, &a->aws, err);

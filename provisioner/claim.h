@@ -13,26 +13,19 @@
 
 #include <jansson.h>
 
+#include "berth/k8s_names.h"
 #include "berth/status.h"
 
-/* Set by the PV controller on claims it wants an external provisioner to
- * handle (GA and beta names). */
-#define PROV_ANN_STORAGE_PROVISIONER "volume.kubernetes.io/storage-provisioner"
-#define PROV_ANN_STORAGE_PROVISIONER_BETA                                      \
-  "volume.beta.kubernetes.io/storage-provisioner"
-/* The class of a claim made before spec.storageClassName existed. */
-#define PROV_ANN_STORAGE_CLASS_BETA "volume.beta.kubernetes.io/storage-class"
-/* Set by the scheduler for WaitForFirstConsumer classes. */
-#define PROV_ANN_SELECTED_NODE "volume.kubernetes.io/selected-node"
-/* Set on every PV we make: whose it is. */
-#define PROV_ANN_PROVISIONED_BY "pv.kubernetes.io/provisioned-by"
-/* A PV handed over to another provisioner (CSI migration writes it). */
-#define PROV_ANN_MIGRATED_TO "pv.kubernetes.io/migrated-to"
-/* On PVs with reclaim policy Delete: the storage goes before the PV. */
-#define PROV_PV_FINALIZER "external-provisioner.volume.kubernetes.io/finalizer"
-/* On claims while their storage exists without a saved PV, so that a
- * claim deleted meanwhile is cleaned up and nothing leaks (berth's own). */
-#define PROV_CLAIM_FINALIZER "provisioner.berth.io/provisioning"
+/* The well-known names, from libberth (berth/k8s_names.h), under the
+ * controller's own prefix. */
+#define PROV_ANN_STORAGE_PROVISIONER BERTH_ANN_STORAGE_PROVISIONER
+#define PROV_ANN_STORAGE_PROVISIONER_BETA BERTH_ANN_STORAGE_PROVISIONER_BETA
+#define PROV_ANN_STORAGE_CLASS_BETA BERTH_ANN_STORAGE_CLASS_BETA
+#define PROV_ANN_SELECTED_NODE BERTH_ANN_SELECTED_NODE
+#define PROV_ANN_PROVISIONED_BY BERTH_ANN_PROVISIONED_BY
+#define PROV_ANN_MIGRATED_TO BERTH_ANN_MIGRATED_TO
+#define PROV_PV_FINALIZER BERTH_PV_FINALIZER
+#define PROV_CLAIM_FINALIZER BERTH_CLAIM_FINALIZER
 
 /* The provisioner a claim asks for (GA annotation, else beta), or NULL.
  * Borrowed. */

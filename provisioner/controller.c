@@ -8,6 +8,7 @@
 #include "backends/backend.h"
 #include "claim.h"
 #include "memory.h"
+#include "pv.h"
 
 #include "berth/log.h"
 
@@ -246,15 +247,10 @@ static void class_updated(void *ctx, json_t *old_obj, json_t *new_obj)
 static berth_status_t index_by_class_gid(void *ctx, const json_t *obj,
                                          berth_k8s_index_values_t *values)
 {
-  const char *cls = json_string_value(
-      json_object_get(json_object_get(obj, "spec"), "storageClassName"));
-  const char *gid = berth_k8s_obj_annotation(obj, BERTH_ANN_PV_GID);
   char value[512];
 
   (void)ctx;
-  /* A class name never holds '/' (it is a DNS subdomain). */
-  if (cls == NULL || gid == NULL ||
-      snprintf(value, sizeof(value), "%s/%s", cls, gid) >= (int)sizeof(value))
+  if (!prov_pv_class_gid_key(obj, value, sizeof(value)))
     return BERTH_OK;
   return berth_k8s_index_values_add(values, value);
 }

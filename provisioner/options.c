@@ -2,6 +2,7 @@
 /* berth-provisioner: flags and environment, see options.h. */
 #include "options.h"
 
+#include "backends/backend.h"
 #include "berth/buf.h"
 #include "berth/duration.h"
 #include "berth/version.h"
@@ -66,6 +67,17 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* The backends of this build (berth_backends), one a line. */
+static void usage_backends(FILE *out)
+{
+  size_t i;
+
+  fprintf(out, "\nBackends:\n");
+  for (i = 0; berth_backends[i] != NULL; i++)
+    fprintf(out, "  %-6s %s\n", berth_backends[i]->name,
+            berth_backends[i]->summary);
+}
+
 static void usage(FILE *out)
 {
   fprintf(
@@ -80,7 +92,7 @@ static void usage(FILE *out)
       "Options:\n"
       "  --provisioner NAME=BACKEND  serve StorageClasses whose provisioner "
       "is\n"
-      "                       NAME with BACKEND (nfs, ebs or efs); repeatable.\n"
+      "                       NAME with BACKEND (see Backends); repeatable.\n"
       "                       Without "
       "it:\n"
       "                       PROVISIONER_NAME=NAME with the nfs backend\n"
@@ -124,6 +136,7 @@ static void usage(FILE *out)
       "the nfs backend's default export instead of NFS_SERVER/NFS_PATH.\n"
       "Durations: 500ms, 15s, 1m30s, or plain seconds (no sign).\n",
       PROV_DEFAULT_WORKERS, PROV_DEFAULT_HTTP_ENDPOINT);
+  usage_backends(out);
 }
 
 void prov_lease_name(const char *provisioner, char *out, size_t outsize)

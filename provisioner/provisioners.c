@@ -3,10 +3,6 @@
  * provisioners.h. */
 #include "provisioners.h"
 
-#include "backends/ebs.h"
-#include "backends/efs.h"
-#include "backends/nfs.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,101 +16,64 @@ struct prov_provisioners {
   size_t n;
 };
 
-typedef berth_status_t (*factory_fn)(const prov_options_t *opt,
-                                     berth_backend_t **out, berth_error_t *err);
-
-static berth_status_t make_nfs(const prov_options_t *opt, berth_backend_t **out,
-                               berth_error_t *err)
+/* What the backends read from the program's options and environment:
+ * NFS the default export, EBS BERTH_CLUSTER_ID (the
+ * kubernetes.io/cluster/<id> tag on every disk) and --extra-tags. */
+static void settings_of(const prov_options_t *opt,
+                        berth_backend_settings_t *s)
 {
-  berth_backend_nfs_config_t cfg;
-
-  memset(&cfg, 0, sizeof(cfg));
-  cfg.defaults = opt->nfs_defaults;
-  return berth_backend_nfs_create(&cfg, out, err);
+  memset(s, 0, sizeof(*s));
+  s->nfs_defaults = opt->nfs_defaults;
+  s->cluster_id = getenv("BERTH_CLUSTER_ID");
+  s->extra_tags = opt->extra_tags;
 }
 
-/* EBS: the AWS client comes from the environment (region, credentials,
- * AWS_ENDPOINT_URL); BERTH_CLUSTER_ID adds the kubernetes.io/cluster/<id>
- * tag to every disk, --extra-tags its tags. */
-static berth_status_t make_ebs(const prov_options_t *opt, berth_backend_t **out,
-                               berth_error_t *err)
+/* b names a backend of this build (berth_backends); BERTH_EINVAL naming
+ * the provisioner and the known backends otherwise. */
+static berth_status_t known_backend(const prov_binding_t *b,
+                                    berth_error_t *err)
 {
-  berth_backend_ebs_config_t cfg;
+  char known[256];
 
-  memset(&cfg, 0, sizeof(cfg));
-  cfg.cluster_id = getenv("BERTH_CLUSTER_ID");
-  cfg.extra_tags = opt->extra_tags;
-  return berth_backend_ebs_create(&cfg, out, err);
+  if (berth_backend_find(b->backend) != NULL)
+    return BERTH_OK;
+  berth_backend_names(known, sizeof(known));
+  return berth_error_set(err, BERTH_EINVAL,
+                         "provisioner %s: unknown backend '%s' (this build "
+                         "has: %s)",
+                         b->name, b->backend, known);
 }
-
-/* EFS: access points (efs-ap) or directories (efs-dir); the AWS client
- * from the environment. */
-static berth_status_t make_efs(const prov_options_t *opt, berth_backend_t **out,
-                               berth_error_t *err)
-{
-  (void)opt;
-  return berth_backend_efs_create(out, err);
-}
-
-/* The backends built into this program. */
-static const struct {
-  const char *kind;
-  factory_fn make;
-} factories[] = {
-    {"nfs", make_nfs},
-    {"ebs", make_ebs},
-    {"efs", make_efs},
-};
 
 berth_status_t prov_provisioners_check(const prov_options_t *opt,
                                        berth_error_t *err)
 {
+  berth_backend_settings_t s;
+  berth_status_t st = BERTH_OK;
   size_t i;
-  size_t k;
 
-  for (i = 0; i < opt->nbindings; i++) {
-    for (k = 0; k < sizeof(factories) / sizeof(factories[0]); k++) {
-      if (strcmp(factories[k].kind, opt->bindings[i].backend) == 0)
-        break;
-    }
-    if (k == sizeof(factories) / sizeof(factories[0]))
-      return berth_error_set(err, BERTH_EINVAL,
-                             "provisioner %s: unknown backend '%s' (this "
-                             "build has: nfs, ebs, efs)",
-                             opt->bindings[i].name, opt->bindings[i].backend);
-  }
-  /* --extra-tags as the EBS backend will read it, so that --check-config
-   * refuses what start would. */
-  if (opt->extra_tags != NULL) {
-    json_t *tags = NULL;
-    berth_status_t st = berth_ebs_parse_extra_tags(opt->extra_tags, &tags, err);
-
-    json_decref(tags);
-    if (st != BERTH_OK)
-      return st;
-  }
-  return BERTH_OK;
+  settings_of(opt, &s);
+  for (i = 0; i < opt->nbindings && st == BERTH_OK; i++)
+    st = known_backend(&opt->bindings[i], err);
+  for (i = 0; i < opt->nbindings && st == BERTH_OK; i++)
+    st = berth_backend_check_settings(opt->bindings[i].backend, &s, err);
+  return st;
 }
 
 static berth_status_t make_backend(const prov_options_t *opt,
                                    const prov_binding_t *b,
                                    berth_backend_t **out, berth_error_t *err)
 {
-  size_t i;
+  berth_backend_settings_t s;
   berth_status_t st;
 
-  for (i = 0; i < sizeof(factories) / sizeof(factories[0]); i++) {
-    if (strcmp(factories[i].kind, b->backend) == 0) {
-      st = factories[i].make(opt, out, err);
-      if (st != BERTH_OK)
-        berth_error_prefix(err, b->name);
-      return st;
-    }
+  settings_of(opt, &s);
+  st = known_backend(b, err);
+  if (st == BERTH_OK) {
+    st = berth_backend_create(b->backend, &s, out, err);
+    if (st != BERTH_OK)
+      berth_error_prefix(err, b->name);
   }
-  return berth_error_set(err, BERTH_EINVAL,
-                         "provisioner %s: unknown backend '%s' (this build "
-                         "has: nfs, ebs, efs)",
-                         b->name, b->backend);
+  return st;
 }
 
 berth_status_t prov_provisioners_create(const prov_options_t *opt,

@@ -8,6 +8,8 @@
 #include "berth/buf.h"
 #include "berth/k8s.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* obj[key] = a deep copy of value, when value is set. */
@@ -112,4 +114,40 @@ berth_status_t prov_pv_build(const prov_pv_input_t *in, json_t **out,
                            in->pv_name);
   *out = pv;
   return BERTH_OK;
+}
+
+bool prov_pv_class_gid_key(const json_t *pv, char *out, size_t outsize)
+{
+  const char *cls = json_string_value(
+      json_object_get(json_object_get(pv, "spec"), "storageClassName"));
+  const char *gid = berth_k8s_obj_annotation(pv, BERTH_ANN_PV_GID);
+  int n;
+
+  /* A class name never holds '/' (it is a DNS subdomain). */
+  if (cls == NULL || gid == NULL)
+    return false;
+  n = snprintf(out, outsize, "%s/%s", cls, gid);
+  return n >= 0 && (size_t)n < outsize;
+}
+
+void prov_pv_used_gids(const json_t *keys, const char *cls, uint32_t **out,
+                       size_t *n)
+{
+  size_t len = cls != NULL ? strlen(cls) : 0;
+  uint32_t *g = calloc(json_array_size(keys) + 1, sizeof(*g));
+  json_t *v;
+  size_t i;
+  long long gid;
+
+  *n = 0;
+  json_array_foreach(keys, i, v)
+  {
+    const char *s = json_string_value(v);
+
+    if (g != NULL && cls != NULL && s != NULL && strncmp(s, cls, len) == 0 &&
+        s[len] == '/' &&
+        berth_str_to_ll(s + len + 1, 0, UINT32_MAX, &gid) == BERTH_OK)
+      g[(*n)++] = (uint32_t)gid;
+  }
+  *out = g;
 }

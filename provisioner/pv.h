@@ -21,6 +21,8 @@
 #ifndef BERTH_PROV_PV_H
 #define BERTH_PROV_PV_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -41,5 +43,16 @@ typedef struct prov_pv_input {
 /* Build the PV into *out (new reference, set only on success). */
 berth_status_t prov_pv_build(const prov_pv_input_t *in, json_t **out,
                              berth_error_t *err);
+
+/* The key "<class>/<gid>" of a PV whose class hands out gids (it carries
+ * BERTH_ANN_PV_GID) into out; false when the PV has no class or no gid,
+ * or the key does not fit. The controller indexes its PVs by it. */
+bool prov_pv_class_gid_key(const json_t *pv, char *out, size_t outsize);
+
+/* The gids in keys (an array of prov_pv_class_gid_key strings) that
+ * belong to class cls, for berth_provision_request_t.used_gids: a new
+ * array in *out (free it; NULL when out of memory), its length in *n. */
+void prov_pv_used_gids(const json_t *keys, const char *cls, uint32_t **out,
+                       size_t *n);
 
 #endif /* BERTH_PROV_PV_H */

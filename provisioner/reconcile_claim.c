@@ -338,24 +338,9 @@ static void used_gids(claim_ctx_t *x, uint32_t **out, size_t *n)
 {
   json_t *vals =
       berth_k8s_informer_index_values(x->c->volumes, PROV_INDEX_CLASS_GID);
-  const char *cls = class_name(x);
-  size_t len = cls != NULL ? strlen(cls) : 0;
-  uint32_t *g = calloc(json_array_size(vals) + 1, sizeof(*g));
-  json_t *v;
-  size_t i;
-  long long gid;
 
-  *n = 0;
-  json_array_foreach(vals, i, v)
-  {
-    const char *s = json_string_value(v);
-    if (g != NULL && cls != NULL && strncmp(s, cls, len) == 0 &&
-        s[len] == '/' &&
-        berth_str_to_ll(s + len + 1, 0, 4294967295LL, &gid) == BERTH_OK)
-      g[(*n)++] = (uint32_t)gid;
-  }
+  prov_pv_used_gids(vals, class_name(x), out, n);
   json_decref(vals);
-  *out = g;
 }
 
 static void fill_request(claim_ctx_t *x, berth_provision_request_t *req)
@@ -472,17 +457,19 @@ static berth_status_t backend_provision(claim_ctx_t *x,
 
   memset(&zl, 0, sizeof(zl));
   fill_request(x, &req);
-  used_gids(x, &gids, &req.n_used_gids);
+  if ((berth_backend_caps(x->be) & BERTH_BACKEND_CAP_GIDS) != 0)
+    used_gids(x, &gids, &req.n_used_gids);
   req.used_gids = gids;
   /* Zonal backends read the selected node's topology labels. A node that
    * cannot be read is left out (NULL); a backend that needs it says so. */
   if (req.selected_node != NULL &&
+      (berth_backend_caps(x->be) & BERTH_BACKEND_CAP_ZONAL) != 0 &&
       prov_api_get(x->c, &berth_k8s_res_nodes, NULL, req.selected_node, &node,
                    &nerr) != BERTH_OK)
     node = NULL;
   req.node = node;
   if (req.selected_node == NULL &&
-      strcmp(berth_backend_name(x->be), "ebs") == 0) {
+      (berth_backend_caps(x->be) & BERTH_BACKEND_CAP_ZONAL) != 0) {
     claim_zones(x, &zl);
     req.zones = zl.names;
     req.n_zones = zl.n;
@@ -763,7 +750,7 @@ static json_t *resize_wanted(claim_ctx_t *x, uint64_t *want)
   pv = berth_k8s_informer_get(x->c->volumes, NULL, vol);
   cap = json_string_value(json_object_get(
       json_object_get(json_object_get(pv, "spec"), "capacity"), "storage"));
-  by = berth_k8s_obj_annotation(pv, "pv.kubernetes.io/provisioned-by");
+  by = berth_k8s_obj_annotation(pv, PROV_ANN_PROVISIONED_BY);
   if (cap == NULL || berth_quantity_parse(cap, &have, NULL) != BERTH_OK ||
       *want <= have || by == NULL || strcmp(by, x->prov) != 0) {
     json_decref(pv);

@@ -81,21 +81,6 @@ static prov_result_t set_guard(vol_ctx_t *x, bool present)
   return PROV_RETRY;
 }
 
-static const char *outcome_name(berth_delete_outcome_t o)
-{
-  switch (o) {
-  case BERTH_DELETE_DELETED:
-    return "deleted";
-  case BERTH_DELETE_ARCHIVED:
-    return "archived";
-  case BERTH_DELETE_RETAINED:
-    return "retained";
-  case BERTH_DELETE_ABSENT:
-    return "absent";
-  }
-  return "unknown";
-}
-
 static prov_result_t reclaim_failed(vol_ctx_t *x, int64_t t0,
                                     const berth_error_t *err)
 {
@@ -127,10 +112,10 @@ static berth_status_t reclaim_storage(vol_ctx_t *x, berth_error_t *err)
   if (outcome == BERTH_DELETE_ARCHIVED && where[0] != '\0')
     berth_log(BERTH_LOG_INFO, "volume storage reclaimed", "pv", x->name,
               "class", x->cls,
-              "outcome", outcome_name(outcome), "archived_to", where, NULL);
+              "outcome", berth_delete_outcome_name(outcome), "archived_to", where, NULL);
   else
     log_vol(x, BERTH_LOG_INFO, "volume storage reclaimed", "outcome",
-            outcome_name(outcome));
+            berth_delete_outcome_name(outcome));
   return BERTH_OK;
 }
 

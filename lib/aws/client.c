@@ -297,6 +297,227 @@ static berth_status_t lines_add(header_lines_t *h, const char *name,
   return BERTH_OK;
 }
 
+/* Sign one attempt (SigV4 over the headers sh, with the transport's
+ * cached signing key) and add the signature's header lines to lines. */
+static berth_status_t sign_lines(berth__aws_transport_t *t,
+                                 const berth_aws_endpoint_t *ep,
+                                 const berth_aws_credentials_t *creds,
+                                 const berth_aws_request_t *req,
+                                 const char *method, const char *path,
+                                 const berth_sigv4_header_t *sh, size_t nsh,
+                                 header_lines_t *lines, berth_error_t *err)
+{
+  berth_sigv4_credentials_t sc;
+  berth_sigv4_params_t sp;
+  berth_sigv4_request_t sr;
+  berth_sigv4_result_t sig;
+  unsigned char key[BERTH_SIGV4_KEY_LEN];
+  char date[17];
+  berth_status_t st;
+  size_t i;
+
+  memset(&sig, 0, sizeof(sig));
+  memset(&sc, 0, sizeof(sc));
+  sc.access_key_id = creds->access_key_id;
+  sc.secret_access_key = creds->secret_access_key;
+  sc.session_token = creds->session_token;
+  memset(&sp, 0, sizeof(sp));
+  sp.region = ep->signing_region;
+  sp.service = ep->signing_name;
+  sp.credentials = &sc;
+  sp.time_ms = berth_clock_realtime_ms(t->clock);
+  memset(&sr, 0, sizeof(sr));
+  sr.method = method;
+  sr.path = path;
+  sr.query = req->query;
+  sr.headers = sh;
+  sr.header_count = nsh;
+  sr.body = req->body;
+  sr.body_len = req->body_len;
+  st = berth_sigv4_format_date(sp.time_ms, date);
+  date[8] = '\0';
+  if (st == BERTH_OK && creds->secret_access_key != NULL &&
+      creds->access_key_id != NULL &&
+      signing_key(t, creds, date, sp.region, sp.service, key) == BERTH_OK)
+    sp.signing_key = key;
+  if (st == BERTH_OK)
+    st = berth_sigv4_sign(&sr, &sp, &sig, err);
+  berth_memzero(key, sizeof(key));
+  for (i = 0; st == BERTH_OK && i < sig.header_count; i++)
+    st = lines_add(lines, sig.headers[i].name, sig.headers[i].value);
+  berth_sigv4_result_cleanup(&sig);
+  return st;
+}
+
+/* The header lines of one attempt: Host, Content-Type and, with
+ * credentials, the signature's. On failure lines is cleaned up and err
+ * says why. */
+static berth_status_t attempt_lines(berth__aws_transport_t *t,
+                                    const berth_aws_endpoint_t *ep,
+                                    const berth_aws_credentials_t *creds,
+                                    const berth_aws_request_t *req,
+                                    const char *method, const char *host,
+                                    const char *path, const char *action,
+                                    header_lines_t *lines, berth_error_t *err)
+{
+  berth_sigv4_header_t sh[2];
+  size_t nsh = 0;
+  berth_status_t st = lines_add(lines, "Host", host);
+
+  sh[nsh].name = "Host";
+  sh[nsh++].value = host;
+  if (st == BERTH_OK && req->content_type != NULL) {
+    st = lines_add(lines, "Content-Type", req->content_type);
+    sh[nsh].name = "Content-Type";
+    sh[nsh++].value = req->content_type;
+  }
+  if (st != BERTH_OK) {
+    lines_cleanup(lines);
+    return berth_error_set(err, BERTH_ENOMEM, "%s: out of memory", action);
+  }
+  if (creds == NULL)
+    return BERTH_OK;
+  st = sign_lines(t, ep, creds, req, method, path, sh, nsh, lines, err);
+  if (st != BERTH_OK) {
+    lines_cleanup(lines);
+    if (err != NULL && err->message[0] != '\0')
+      berth_error_prefix(err, action);
+    else
+      berth_error_set(err, st, "%s: cannot sign the request", action);
+  }
+  return st;
+}
+
+/* A response that is not 2xx: its status, err from the AWS error in its
+ * body (or the HTTP status), and *retryable for throttling, 5xx, 429
+ * and the transient codes. */
+static berth_status_t judge_response(berth__aws_transport_t *t,
+                                     const berth_http_response_t *resp,
+                                     const char *action, bool *retryable,
+                                     berth_error_t *err)
+{
+  char code[128], message[400];
+  berth_status_t st;
+
+  if (berth_aws_parse_error(resp->body.data, resp->body.len, code,
+                            sizeof(code), message,
+                            sizeof(message)) != BERTH_OK) {
+    snprintf(code, sizeof(code), "HTTP%ld", resp->status);
+    snprintf(message, sizeof(message), "HTTP status %ld", resp->status);
+  }
+  st = berth_aws_error_status(strncmp(code, "HTTP", 4) == 0 ? NULL : code,
+                              resp->status);
+  if (berth_aws_error_is_throttling(code)) {
+    count(t, &t->stats.throttled);
+    *retryable = true;
+  }
+  if (resp->status >= 500) {
+    count(t, &t->stats.server_errors);
+    *retryable = true;
+  }
+  if (resp->status == 429 || transient_code(code))
+    *retryable = true;
+  if (err != NULL) {
+    berth_error_set(err, st, "%s: %s: %s (HTTP %ld)", action, code, message,
+                    resp->status);
+    err->http_code = resp->status;
+    if (strncmp(code, "HTTP", 4) != 0)
+      berth_error_set_reason(err, code);
+  }
+  return st;
+}
+
+/* true when a failed attempt may be retried: attempts are left and the
+ * retry quota pays cost. Otherwise err's message says why not. */
+static bool may_retry(berth__aws_transport_t *t, int attempt, int cost,
+                      berth_error_t *err)
+{
+  if (attempt + 1 >= t->max_attempts) {
+    if (err != NULL && t->max_attempts > 1) {
+      char suffix[64];
+      snprintf(suffix, sizeof(suffix), " after %d attempts", t->max_attempts);
+      if (strlen(err->message) + strlen(suffix) < sizeof(err->message))
+        strcat(err->message, suffix);
+    }
+    return false;
+  }
+  if (!quota_take(t, cost)) {
+    if (err != NULL && strlen(err->message) + 40 < sizeof(err->message))
+      strcat(err->message, " (retry quota exhausted)");
+    return false;
+  }
+  return true;
+}
+
+/* One attempt: sign, send on a pooled connection, judge the answer.
+ * *retryable says whether a failure is worth another attempt, *cost what
+ * it takes from the retry quota. */
+static berth_status_t attempt_once(berth__aws_transport_t *t,
+                                   const berth_aws_endpoint_t *ep,
+                                   const berth_aws_credentials_t *creds,
+                                   const berth_aws_request_t *req,
+                                   const char *method, const char *host,
+                                   const char *path, const char *url,
+                                   const char *action, int attempt,
+                                   berth_http_response_t *resp,
+                                   bool *retryable, int *cost,
+                                   berth_error_t *err)
+{
+  header_lines_t lines;
+  berth_http_request_t hreq;
+  berth_http_client_t *client = NULL;
+  berth_status_t st;
+
+  *retryable = false;
+  *cost = BERTH_AWS_RETRY_COST;
+  memset(&lines, 0, sizeof(lines));
+  st = attempt_lines(t, ep, creds, req, method, host, path, action, &lines,
+                     err);
+  if (st != BERTH_OK)
+    return st;
+  memset(&hreq, 0, sizeof(hreq));
+  hreq.method = method;
+  hreq.url = url;
+  hreq.headers = (const char *const *)lines.items;
+  hreq.header_count = lines.count;
+  hreq.body = req->body;
+  hreq.body_len = req->body_len;
+  if (hreq.body == NULL && strcmp(method, "POST") == 0) {
+    hreq.body = "";
+    hreq.body_len = 0;
+  }
+  st = take_client(t, &client, err);
+  if (st != BERTH_OK) {
+    lines_cleanup(&lines);
+    berth_error_prefix(err, action);
+    return st;
+  }
+  count(t, &t->stats.attempts);
+  if (attempt > 0)
+    count(t, &t->stats.retries);
+  berth_error_clear(err);
+  st = berth_http_do(client, &hreq, resp, err);
+  lines_cleanup(&lines);
+  if (st == BERTH_ETRANSPORT || st == BERTH_ETIMEOUT) {
+    /* The connection may be broken: do not reuse it. */
+    berth_http_client_destroy(client);
+    count(t, &t->stats.transport_errors);
+    *retryable = true;
+    if (st == BERTH_ETIMEOUT)
+      *cost = BERTH_AWS_RETRY_TIMEOUT_COST;
+    berth_error_prefix(err, action);
+    return st;
+  }
+  give_client(t, client);
+  if (st != BERTH_OK) {
+    berth_error_prefix(err, action);
+    return st;
+  }
+  if (resp->status >= 200 && resp->status < 300)
+    return BERTH_OK;
+  return judge_response(t, resp, action, retryable, err);
+}
+
 berth_status_t berth__aws_transport_send(berth__aws_transport_t *t,
                                          const berth_aws_endpoint_t *ep,
                                          const berth_aws_credentials_t *creds,
@@ -305,19 +526,19 @@ berth_status_t berth__aws_transport_send(berth__aws_transport_t *t,
                                          berth_error_t *err)
 {
   char scheme[8], host[256], base[256];
-  char code[128], message[400];
   char *url = NULL;
   char *path = NULL;
-  const char *method;
+  const char *method = req->method != NULL ? req->method : "POST";
   const char *action = req->action != NULL ? req->action : "request";
   berth_status_t st = BERTH_OK;
   int attempt;
+  int cost;
   int last_cost = 0;
   bool pending_cost = false;
+  bool retryable;
 
   berth_error_clear(err);
   count(t, &t->stats.calls);
-  method = req->method != NULL ? req->method : "POST";
   if (berth__aws_url_split(ep->url, scheme, sizeof(scheme), host, sizeof(host),
                            base, sizeof(base)) != BERTH_OK) {
     st = berth_error_set(err, BERTH_EINVAL, "%s: bad endpoint URL", action);
@@ -325,180 +546,30 @@ berth_status_t berth__aws_transport_send(berth__aws_transport_t *t,
   }
   path = berth_strdup_printf(
       "%s%s", base, req->path != NULL && *req->path != '\0' ? req->path : "/");
-  if (path == NULL)
-    goto oom;
-  url =
-      berth_strdup_printf("%s://%s%s%s%s", scheme, host, path,
-                          req->query != NULL && *req->query != '\0' ? "?" : "",
-                          req->query != NULL ? req->query : "");
-  if (url == NULL)
-    goto oom;
-
+  if (path != NULL)
+    url = berth_strdup_printf(
+        "%s://%s%s%s%s", scheme, host, path,
+        req->query != NULL && *req->query != '\0' ? "?" : "",
+        req->query != NULL ? req->query : "");
+  if (url == NULL) {
+    st = berth_error_set(err, BERTH_ENOMEM, "%s: out of memory", action);
+    goto done;
+  }
+  /* Attempts with full-jitter backoff between them, as the SDKs retry
+   * (throttling, 5xx, transient codes, broken connections). */
   for (attempt = 0;; attempt++) {
-    berth_sigv4_header_t sh[2];
-    size_t nsh = 0;
-    header_lines_t lines;
-    berth_http_request_t hreq;
-    berth_http_client_t *client = NULL;
-    berth_sigv4_result_t sig;
-    bool retryable = false;
-    int cost = BERTH_AWS_RETRY_COST;
-    size_t i;
-
-    memset(&lines, 0, sizeof(lines));
-    memset(&sig, 0, sizeof(sig));
-    st = lines_add(&lines, "Host", host);
-    sh[nsh].name = "Host";
-    sh[nsh++].value = host;
-    if (st == BERTH_OK && req->content_type != NULL) {
-      st = lines_add(&lines, "Content-Type", req->content_type);
-      sh[nsh].name = "Content-Type";
-      sh[nsh++].value = req->content_type;
-    }
-    if (st == BERTH_OK && creds != NULL) {
-      berth_sigv4_credentials_t sc;
-      berth_sigv4_params_t sp;
-      berth_sigv4_request_t sr;
-      unsigned char key[BERTH_SIGV4_KEY_LEN];
-
-      memset(&sc, 0, sizeof(sc));
-      sc.access_key_id = creds->access_key_id;
-      sc.secret_access_key = creds->secret_access_key;
-      sc.session_token = creds->session_token;
-      memset(&sp, 0, sizeof(sp));
-      sp.region = ep->signing_region;
-      sp.service = ep->signing_name;
-      sp.credentials = &sc;
-      sp.time_ms = berth_clock_realtime_ms(t->clock);
-      memset(&sr, 0, sizeof(sr));
-      sr.method = method;
-      sr.path = path;
-      sr.query = req->query;
-      sr.headers = sh;
-      sr.header_count = nsh;
-      sr.body = req->body;
-      sr.body_len = req->body_len;
-      {
-        char date[17];
-        st = berth_sigv4_format_date(sp.time_ms, date);
-        date[8] = '\0';
-        if (st == BERTH_OK && creds->secret_access_key != NULL &&
-            creds->access_key_id != NULL &&
-            signing_key(t, creds, date, sp.region, sp.service, key) == BERTH_OK)
-          sp.signing_key = key;
-      }
-      if (st == BERTH_OK)
-        st = berth_sigv4_sign(&sr, &sp, &sig, err);
-      berth_memzero(key, sizeof(key));
-      for (i = 0; st == BERTH_OK && i < sig.header_count; i++)
-        st = lines_add(&lines, sig.headers[i].name, sig.headers[i].value);
-      berth_sigv4_result_cleanup(&sig);
-      if (st != BERTH_OK) {
-        lines_cleanup(&lines);
-        if (err != NULL && err->message[0] != '\0')
-          berth_error_prefix(err, action);
-        else
-          berth_error_set(err, st, "%s: cannot sign the request", action);
-        goto done;
-      }
-    }
-    if (st != BERTH_OK) {
-      lines_cleanup(&lines);
-      goto oom;
-    }
-    memset(&hreq, 0, sizeof(hreq));
-    hreq.method = method;
-    hreq.url = url;
-    hreq.headers = (const char *const *)lines.items;
-    hreq.header_count = lines.count;
-    hreq.body = req->body;
-    hreq.body_len = req->body_len;
-    if (hreq.body == NULL && strcmp(method, "POST") == 0) {
-      hreq.body = "";
-      hreq.body_len = 0;
-    }
-    st = take_client(t, &client, err);
-    if (st != BERTH_OK) {
-      lines_cleanup(&lines);
-      berth_error_prefix(err, action);
-      goto done;
-    }
-    count(t, &t->stats.attempts);
-    if (attempt > 0)
-      count(t, &t->stats.retries);
-    berth_error_clear(err);
-    st = berth_http_do(client, &hreq, resp, err);
-    lines_cleanup(&lines);
-    if (st == BERTH_ETRANSPORT || st == BERTH_ETIMEOUT) {
-      /* The connection may be broken: do not reuse it. */
-      berth_http_client_destroy(client);
-      count(t, &t->stats.transport_errors);
-      retryable = true;
-      if (st == BERTH_ETIMEOUT)
-        cost = BERTH_AWS_RETRY_TIMEOUT_COST;
-      berth_error_prefix(err, action);
-    } else {
-      give_client(t, client);
-      if (st != BERTH_OK) {
-        berth_error_prefix(err, action);
-        goto done;
-      }
-      if (resp->status >= 200 && resp->status < 300) {
-        quota_release(t, pending_cost ? last_cost : 0);
-        st = BERTH_OK;
-        goto done;
-      }
-      if (berth_aws_parse_error(resp->body.data, resp->body.len, code,
-                                sizeof(code), message,
-                                sizeof(message)) != BERTH_OK) {
-        snprintf(code, sizeof(code), "HTTP%ld", resp->status);
-        snprintf(message, sizeof(message), "HTTP status %ld", resp->status);
-      }
-      st = berth_aws_error_status(strncmp(code, "HTTP", 4) == 0 ? NULL : code,
-                                  resp->status);
-      if (berth_aws_error_is_throttling(code)) {
-        count(t, &t->stats.throttled);
-        retryable = true;
-      }
-      if (resp->status >= 500) {
-        count(t, &t->stats.server_errors);
-        retryable = true;
-      }
-      if (resp->status == 429 || transient_code(code))
-        retryable = true;
-      if (err != NULL) {
-        berth_error_set(err, st, "%s: %s: %s (HTTP %ld)", action, code, message,
-                        resp->status);
-        err->http_code = resp->status;
-        if (strncmp(code, "HTTP", 4) != 0)
-          berth_error_set_reason(err, code);
-      }
-    }
-    if (!retryable)
-      goto done;
-    if (attempt + 1 >= t->max_attempts) {
-      if (err != NULL && t->max_attempts > 1) {
-        char suffix[64];
-        snprintf(suffix, sizeof(suffix), " after %d attempts", t->max_attempts);
-        if (strlen(err->message) + strlen(suffix) < sizeof(err->message))
-          strcat(err->message, suffix);
-      }
-      goto done;
-    }
-    if (!quota_take(t, cost)) {
-      if (err != NULL && strlen(err->message) + 40 < sizeof(err->message))
-        strcat(err->message, " (retry quota exhausted)");
-      goto done;
-    }
+    st = attempt_once(t, ep, creds, req, method, host, path, url, action,
+                      attempt, resp, &retryable, &cost, err);
+    if (st == BERTH_OK)
+      quota_release(t, pending_cost ? last_cost : 0);
+    if (st == BERTH_OK || !retryable || !may_retry(t, attempt, cost, err))
+      break;
     last_cost = cost;
     pending_cost = true;
     berth_clock_sleep_ms(t->clock, berth_backoff_full_jitter(
                                        t->rand, t->retry_base_ms,
                                        t->retry_cap_ms, (unsigned)attempt));
   }
-
-oom:
-  st = berth_error_set(err, BERTH_ENOMEM, "%s: out of memory", action);
 
 done:
   free(url);

@@ -613,312 +613,378 @@ static bool header_value_ok(const char *v)
   return true;
 }
 
-berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
-                                const berth_sigv4_params_t *params,
-                                berth_sigv4_result_t *out, berth_error_t *err)
-{
+/* One signing: its inputs, what is built on the way, and the result. The
+ * steps below fill it in the order of the AWS documentation ("Create a
+ * signed AWS API request"): canonical request, string to sign, signing
+ * key and signature, then what goes on the request. */
+typedef struct sign {
+  const berth_sigv4_request_t *req;
+  const berth_sigv4_params_t *params;
+  const berth_sigv4_credentials_t *cred;
   berth_sigv4_result_t r;
   list_t headers, query;
-  berth_buf_t creq, sts, signed_h, scope, tmp, qout, auth;
-  const berth_sigv4_credentials_t *cred;
+  berth_buf_t creq, sts, signed_h, scope, tmp, qout;
   char payload_hex[65];
-  char creq_hex[65];
   char date[9];
   char expires[24];
-  const char *payload = NULL;
-  const char *token = NULL;
-  unsigned char key[BERTH_SIGV4_KEY_LEN];
-  unsigned char sig[32];
-  bool have_host = false;
+  const char *payload;
+  const char *token;
   bool query_mode;
-  berth_status_t st = BERTH_OK;
-  size_t i;
+} sign_t;
 
-  memset(&r, 0, sizeof(r));
-  if (out != NULL)
-    memset(out, 0, sizeof(*out));
-  list_init(&headers);
-  list_init(&query);
-  berth_buf_init(&creq);
-  berth_buf_init(&sts);
-  berth_buf_init(&signed_h);
-  berth_buf_init(&scope);
-  berth_buf_init(&tmp);
-  berth_buf_init(&qout);
-  berth_buf_init(&auth);
+static berth_status_t sign_oom(berth_error_t *err)
+{
+  return berth_error_set(err, BERTH_ENOMEM, "sigv4: out of memory");
+}
 
-  if (req == NULL || params == NULL || out == NULL || req->method == NULL ||
-      *req->method == '\0') {
-    st = berth_error_set(err, BERTH_EINVAL, "sigv4: no request or method");
-    goto done;
-  }
-  cred = params->credentials;
+/* The request, the credentials, the region and service, the time and
+ * the expiry are usable. */
+static berth_status_t sign_check(sign_t *s, berth_error_t *err)
+{
+  const berth_sigv4_request_t *req = s->req;
+  const berth_sigv4_params_t *params = s->params;
+  const berth_sigv4_credentials_t *cred = params->credentials;
+
+  if (req->method == NULL || *req->method == '\0')
+    return berth_error_set(err, BERTH_EINVAL, "sigv4: no request or method");
   if (cred == NULL || cred->access_key_id == NULL ||
       *cred->access_key_id == '\0' || cred->secret_access_key == NULL ||
-      *cred->secret_access_key == '\0') {
-    st = berth_error_set(err, BERTH_EINVAL, "sigv4: no credentials");
-    goto done;
-  }
+      *cred->secret_access_key == '\0')
+    return berth_error_set(err, BERTH_EINVAL, "sigv4: no credentials");
   if (params->region == NULL || *params->region == '\0' ||
-      params->service == NULL || *params->service == '\0') {
-    st = berth_error_set(err, BERTH_EINVAL, "sigv4: no region or service");
-    goto done;
-  }
+      params->service == NULL || *params->service == '\0')
+    return berth_error_set(err, BERTH_EINVAL, "sigv4: no region or service");
   /* What goes into the Authorization and X-Amz-Security-Token headers
    * comes from configuration or a credentials endpoint: a control byte
    * there would start a header line of its own. */
   if (!header_text_ok(cred->access_key_id, "/, ") ||
       !header_text_ok(params->region, "/, ") ||
       !header_text_ok(params->service, "/, ") ||
-      (cred->session_token != NULL &&
-       !header_text_ok(cred->session_token, ""))) {
-    st = berth_error_set(err, BERTH_EINVAL,
-                         "sigv4: the access key id, region, service or "
-                         "session token has a control byte or a delimiter");
-    goto done;
-  }
-  if (berth_sigv4_format_date(params->time_ms, r.amz_date) != BERTH_OK) {
-    st = berth_error_set(err, BERTH_EINVAL, "sigv4: time out of range");
-    goto done;
-  }
-  if (params->expires_s < 0 || params->expires_s > 604800) {
-    st = berth_error_set(err, BERTH_EINVAL,
-                         "sigv4: X-Amz-Expires must be 1..604800 seconds");
-    goto done;
-  }
-  query_mode = params->mode == BERTH_SIGV4_QUERY;
+      (cred->session_token != NULL && !header_text_ok(cred->session_token, "")))
+    return berth_error_set(err, BERTH_EINVAL,
+                           "sigv4: the access key id, region, service or "
+                           "session token has a control byte or a "
+                           "delimiter");
+  if (berth_sigv4_format_date(params->time_ms, s->r.amz_date) != BERTH_OK)
+    return berth_error_set(err, BERTH_EINVAL, "sigv4: time out of range");
+  if (params->expires_s < 0 || params->expires_s > 604800)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "sigv4: X-Amz-Expires must be 1..604800 seconds");
+  s->cred = cred;
+  s->query_mode = params->mode == BERTH_SIGV4_QUERY;
   if (cred->session_token != NULL && *cred->session_token != '\0')
-    token = cred->session_token;
-  memcpy(date, r.amz_date, 8);
-  date[8] = '\0';
-  snprintf(expires, sizeof(expires), "%lld",
+    s->token = cred->session_token;
+  memcpy(s->date, s->r.amz_date, 8);
+  s->date[8] = '\0';
+  snprintf(s->expires, sizeof(s->expires), "%lld",
            (long long)(params->expires_s > 0 ? params->expires_s : 3600));
+  return BERTH_OK;
+}
 
-  /* The payload hash. */
-  if (params->unsigned_payload) {
-    payload = BERTH_SIGV4_UNSIGNED_PAYLOAD;
+/* The payload hash (given, UNSIGNED-PAYLOAD, or the body's SHA-256) and
+ * the credential scope date/region/service/aws4_request. */
+static berth_status_t sign_payload_and_scope(sign_t *s, berth_error_t *err)
+{
+  const berth_sigv4_request_t *req = s->req;
+  berth_status_t st;
+
+  if (s->params->unsigned_payload) {
+    s->payload = BERTH_SIGV4_UNSIGNED_PAYLOAD;
   } else if (req->payload_hash != NULL) {
-    payload = req->payload_hash;
+    s->payload = req->payload_hash;
   } else {
     st = berth_sigv4_sha256_hex(
-        req->body, req->body != NULL ? req->body_len : 0, payload_hex);
-    if (st != BERTH_OK) {
-      berth_error_set(err, st, "sigv4: SHA-256 failed");
-      goto done;
-    }
-    payload = payload_hex;
+        req->body, req->body != NULL ? req->body_len : 0, s->payload_hex);
+    if (st != BERTH_OK)
+      return berth_error_set(err, st, "sigv4: SHA-256 failed");
+    s->payload = s->payload_hex;
   }
+  st = berth_buf_appendf(&s->scope, "%s/%s/%s/aws4_request", s->date,
+                         s->params->region, s->params->service);
+  return st == BERTH_OK ? BERTH_OK : sign_oom(err);
+}
 
-  /* Scope. */
-  st = berth_buf_appendf(&scope, "%s/%s/%s/aws4_request", date, params->region,
-                         params->service);
-  if (st != BERTH_OK)
-    goto oom;
+/* The headers to sign: the request's (checked; a Host header required)
+ * and, in header mode, X-Amz-Date, the session token and the content
+ * hash. */
+static berth_status_t sign_headers(sign_t *s, berth_error_t *err)
+{
+  const berth_sigv4_params_t *params = s->params;
+  berth_status_t st = BERTH_OK;
+  bool have_host = false;
+  size_t i;
 
-  /* Headers to sign. */
-  for (i = 0; i < req->header_count; i++) {
-    const berth_sigv4_header_t *h = &req->headers[i];
+  for (i = 0; i < s->req->header_count; i++) {
+    const berth_sigv4_header_t *h = &s->req->headers[i];
 
-    if (h->name == NULL || *h->name == '\0') {
-      st = berth_error_set(err, BERTH_EINVAL, "sigv4: empty header name");
-      goto done;
-    }
-    if (!header_text_ok(h->name, ": ") || !header_value_ok(h->value)) {
-      st = berth_error_set(err, BERTH_EINVAL,
-                           "sigv4: a header name or value has a control "
-                           "byte");
-      goto done;
-    }
+    if (h->name == NULL || *h->name == '\0')
+      return berth_error_set(err, BERTH_EINVAL, "sigv4: empty header name");
+    if (!header_text_ok(h->name, ": ") || !header_value_ok(h->value))
+      return berth_error_set(err, BERTH_EINVAL,
+                             "sigv4: a header name or value has a control "
+                             "byte");
     if (strcasecmp(h->name, "host") == 0)
       have_host = true;
     if (header_ignored(h->name))
       continue;
-    st = add_header(&headers, h->name, h->value);
-    if (st != BERTH_OK)
-      goto oom;
+    if (add_header(&s->headers, h->name, h->value) != BERTH_OK)
+      return sign_oom(err);
   }
-  if (!have_host) {
-    st = berth_error_set(err, BERTH_EINVAL, "sigv4: no Host header");
-    goto done;
-  }
-  if (!query_mode) {
-    st = add_header(&headers, "x-amz-date", r.amz_date);
-    if (st == BERTH_OK && token != NULL && !params->omit_session_token)
-      st = add_header(&headers, "x-amz-security-token", token);
+  if (!have_host)
+    return berth_error_set(err, BERTH_EINVAL, "sigv4: no Host header");
+  if (!s->query_mode) {
+    st = add_header(&s->headers, "x-amz-date", s->r.amz_date);
+    if (st == BERTH_OK && s->token != NULL && !params->omit_session_token)
+      st = add_header(&s->headers, "x-amz-security-token", s->token);
     if (st == BERTH_OK && params->content_sha256_header)
-      st = add_header(&headers, "x-amz-content-sha256", payload);
-    if (st != BERTH_OK)
-      goto oom;
+      st = add_header(&s->headers, "x-amz-content-sha256", s->payload);
   }
+  return st == BERTH_OK ? BERTH_OK : sign_oom(err);
+}
 
-  /* Canonical request. Headers are sorted first: query mode needs the
-   * signed header list among the query parameters. */
-  st = berth_buf_append_str(&creq, req->method);
-  if (st == BERTH_OK)
-    st = berth_buf_append_byte(&creq, '\n');
-  if (st == BERTH_OK)
-    st = append_path(&creq, req->path, params);
-  if (st == BERTH_OK)
-    st = berth_buf_append_byte(&creq, '\n');
+/* Query mode: the X-Amz-* parameters the signature covers, and the query
+ * to append to the request, in the suite's order (Expires after
+ * SignedHeaders; the signature is added last). */
+static berth_status_t sign_presign_params(sign_t *s)
+{
+  const char *token =
+      s->token != NULL && !s->params->omit_session_token ? s->token : NULL;
+  const char *sh = berth_buf_str(&s->signed_h);
+  char *credential;
+  berth_status_t st;
+
+  berth_buf_reset(&s->tmp);
+  st = berth_buf_appendf(&s->tmp, "%s/%s", s->cred->access_key_id,
+                         berth_buf_str(&s->scope));
   if (st != BERTH_OK)
-    goto oom;
-  {
-    berth_buf_t hblock;
-
-    berth_buf_init(&hblock);
-    st = append_headers(&hblock, &signed_h, &headers);
-    if (st == BERTH_OK)
-      st = add_query(&query, &tmp, req->query);
-    if (st == BERTH_OK && query_mode) {
-      berth_buf_reset(&tmp);
-      st = berth_buf_appendf(&tmp, "%s/%s", cred->access_key_id,
-                             berth_buf_str(&scope));
-      if (st == BERTH_OK) {
-        char *credential = berth_buf_detach(&tmp);
-        if (credential == NULL) {
-          st = BERTH_ENOMEM;
-        } else {
-          /* Parameters the signature covers, and the appended query in
-           * the suite's order (Expires after SignedHeaders). */
-          st = add_param(&query, &tmp, "X-Amz-Algorithm", 15, ALGORITHM,
-                         strlen(ALGORITHM), false);
-          if (st == BERTH_OK)
-            st = add_param(&query, &tmp, "X-Amz-Credential", 16, credential,
-                           strlen(credential), false);
-          if (st == BERTH_OK)
-            st = add_param(&query, &tmp, "X-Amz-Date", 10, r.amz_date, 16,
-                           false);
-          if (st == BERTH_OK)
-            st = add_param(&query, &tmp, "X-Amz-Expires", 13, expires,
-                           strlen(expires), false);
-          if (st == BERTH_OK)
-            st = add_param(&query, &tmp, "X-Amz-SignedHeaders", 19,
-                           berth_buf_str(&signed_h), signed_h.len, false);
-          if (st == BERTH_OK && token != NULL && !params->omit_session_token)
-            st = add_param(&query, &tmp, "X-Amz-Security-Token", 20, token,
-                           strlen(token), false);
-          if (st == BERTH_OK)
-            st = query_out(&qout, "X-Amz-Algorithm", ALGORITHM);
-          if (st == BERTH_OK)
-            st = query_out(&qout, "X-Amz-Credential", credential);
-          if (st == BERTH_OK)
-            st = query_out(&qout, "X-Amz-Date", r.amz_date);
-          if (st == BERTH_OK)
-            st = query_out(&qout, "X-Amz-SignedHeaders",
-                           berth_buf_str(&signed_h));
-          if (st == BERTH_OK)
-            st = query_out(&qout, "X-Amz-Expires", expires);
-          if (st == BERTH_OK && token != NULL)
-            st = query_out(&qout, "X-Amz-Security-Token", token);
-          free(credential);
-        }
-      }
-    }
-    if (st == BERTH_OK)
-      st = append_query(&creq, &query);
-    if (st == BERTH_OK)
-      st = berth_buf_append_byte(&creq, '\n');
-    if (st == BERTH_OK)
-      st = berth_buf_append(&creq, berth_buf_str(&hblock), hblock.len);
-    if (hblock.data != NULL)
-      berth_memzero(hblock.data, hblock.len);
-    berth_buf_cleanup(&hblock);
-  }
+    return st;
+  credential = berth_buf_detach(&s->tmp);
+  if (credential == NULL)
+    return BERTH_ENOMEM;
+  st = add_param(&s->query, &s->tmp, "X-Amz-Algorithm", 15, ALGORITHM,
+                 strlen(ALGORITHM), false);
   if (st == BERTH_OK)
-    st =
-        berth_buf_appendf(&creq, "\n%s\n%s", berth_buf_str(&signed_h), payload);
-  if (st != BERTH_OK)
-    goto oom;
+    st = add_param(&s->query, &s->tmp, "X-Amz-Credential", 16, credential,
+                   strlen(credential), false);
+  if (st == BERTH_OK)
+    st = add_param(&s->query, &s->tmp, "X-Amz-Date", 10, s->r.amz_date, 16,
+                   false);
+  if (st == BERTH_OK)
+    st = add_param(&s->query, &s->tmp, "X-Amz-Expires", 13, s->expires,
+                   strlen(s->expires), false);
+  if (st == BERTH_OK)
+    st = add_param(&s->query, &s->tmp, "X-Amz-SignedHeaders", 19, sh,
+                   s->signed_h.len, false);
+  if (st == BERTH_OK && token != NULL)
+    st = add_param(&s->query, &s->tmp, "X-Amz-Security-Token", 20, token,
+                   strlen(token), false);
+  if (st == BERTH_OK)
+    st = query_out(&s->qout, "X-Amz-Algorithm", ALGORITHM);
+  if (st == BERTH_OK)
+    st = query_out(&s->qout, "X-Amz-Credential", credential);
+  if (st == BERTH_OK)
+    st = query_out(&s->qout, "X-Amz-Date", s->r.amz_date);
+  if (st == BERTH_OK)
+    st = query_out(&s->qout, "X-Amz-SignedHeaders", sh);
+  if (st == BERTH_OK)
+    st = query_out(&s->qout, "X-Amz-Expires", s->expires);
+  if (st == BERTH_OK && s->token != NULL)
+    st = query_out(&s->qout, "X-Amz-Security-Token", s->token);
+  free(credential);
+  return st;
+}
 
-  /* String to sign. */
-  st = berth_sigv4_sha256_hex(creq.data, creq.len, creq_hex);
-  if (st != BERTH_OK) {
-    berth_error_set(err, st, "sigv4: SHA-256 failed");
-    goto done;
-  }
-  st = berth_buf_appendf(&sts, ALGORITHM "\n%s\n%s\n%s", r.amz_date,
-                         berth_buf_str(&scope), creq_hex);
-  if (st != BERTH_OK)
-    goto oom;
+/* The canonical request: method, path, query, headers, signed headers,
+ * payload hash. Headers are sorted first: query mode needs the signed
+ * header list among the query parameters. */
+static berth_status_t sign_canonical_request(sign_t *s, berth_error_t *err)
+{
+  berth_buf_t hblock;
+  berth_status_t st;
 
-  /* Signature. */
-  if (params->signing_key != NULL)
-    memcpy(key, params->signing_key, sizeof(key));
+  berth_buf_init(&hblock);
+  st = berth_buf_append_str(&s->creq, s->req->method);
+  if (st == BERTH_OK)
+    st = berth_buf_append_byte(&s->creq, '\n');
+  if (st == BERTH_OK)
+    st = append_path(&s->creq, s->req->path, s->params);
+  if (st == BERTH_OK)
+    st = berth_buf_append_byte(&s->creq, '\n');
+  if (st == BERTH_OK)
+    st = append_headers(&hblock, &s->signed_h, &s->headers);
+  if (st == BERTH_OK)
+    st = add_query(&s->query, &s->tmp, s->req->query);
+  if (st == BERTH_OK && s->query_mode)
+    st = sign_presign_params(s);
+  if (st == BERTH_OK)
+    st = append_query(&s->creq, &s->query);
+  if (st == BERTH_OK)
+    st = berth_buf_append_byte(&s->creq, '\n');
+  if (st == BERTH_OK)
+    st = berth_buf_append(&s->creq, berth_buf_str(&hblock), hblock.len);
+  if (st == BERTH_OK)
+    st = berth_buf_appendf(&s->creq, "\n%s\n%s", berth_buf_str(&s->signed_h),
+                           s->payload);
+  if (hblock.data != NULL)
+    berth_memzero(hblock.data, hblock.len);
+  berth_buf_cleanup(&hblock);
+  return st == BERTH_OK ? BERTH_OK : sign_oom(err);
+}
+
+/* The string to sign: algorithm, time, scope, hash of the canonical
+ * request. */
+static berth_status_t sign_string_to_sign(sign_t *s, berth_error_t *err)
+{
+  char creq_hex[65];
+  berth_status_t st = berth_sigv4_sha256_hex(s->creq.data, s->creq.len,
+                                             creq_hex);
+
+  if (st != BERTH_OK)
+    return berth_error_set(err, st, "sigv4: SHA-256 failed");
+  st = berth_buf_appendf(&s->sts, ALGORITHM "\n%s\n%s\n%s", s->r.amz_date,
+                         berth_buf_str(&s->scope), creq_hex);
+  return st == BERTH_OK ? BERTH_OK : sign_oom(err);
+}
+
+/* The signing key (given, or derived from the secret for the date,
+ * region and service) and the signature of the string to sign, in hex in
+ * s->r.signature. The key never outlives this function. */
+static berth_status_t sign_signature(sign_t *s, berth_error_t *err)
+{
+  unsigned char key[BERTH_SIGV4_KEY_LEN];
+  unsigned char sig[32];
+  berth_status_t st = BERTH_OK;
+
+  if (s->params->signing_key != NULL)
+    memcpy(key, s->params->signing_key, sizeof(key));
   else
-    st = berth_sigv4_derive_key(cred->secret_access_key, date, params->region,
-                                params->service, key);
+    st = berth_sigv4_derive_key(s->cred->secret_access_key, s->date,
+                                s->params->region, s->params->service, key);
   if (st == BERTH_OK)
-    st = hmac(key, sizeof(key), sts.data, sts.len, sig);
-  if (st != BERTH_OK) {
-    if (st != BERTH_ENOMEM)
-      berth_error_set(err, st, "sigv4: HMAC-SHA-256 failed");
-    else
-      berth_error_set(err, st, "sigv4: out of memory");
-    goto done;
-  }
-  to_hex(sig, sizeof(sig), r.signature);
+    st = hmac(key, sizeof(key), s->sts.data, s->sts.len, sig);
+  if (st == BERTH_OK)
+    to_hex(sig, sizeof(sig), s->r.signature);
+  else if (st != BERTH_ENOMEM)
+    berth_error_set(err, st, "sigv4: HMAC-SHA-256 failed");
+  else
+    sign_oom(err);
+  berth_memzero(key, sizeof(key));
+  berth_memzero(sig, sizeof(sig));
+  return st;
+}
 
-  /* What to add to the request. */
-  if (query_mode) {
-    st = query_out(&qout, "X-Amz-Signature", r.signature);
-    if (st != BERTH_OK)
-      goto oom;
-    r.query = berth_buf_detach(&qout);
-    if (r.query == NULL)
-      goto oom;
+/* What to add to the request: the query (query mode), or the headers
+ * with Authorization last; then the intermediate texts, for callers that
+ * show them. */
+static berth_status_t sign_finish(sign_t *s, berth_error_t *err)
+{
+  berth_sigv4_result_t *r = &s->r;
+  berth_buf_t auth;
+  berth_status_t st;
+
+  berth_buf_init(&auth);
+  if (s->query_mode) {
+    st = query_out(&s->qout, "X-Amz-Signature", r->signature);
+    if (st == BERTH_OK && (r->query = berth_buf_detach(&s->qout)) == NULL)
+      st = BERTH_ENOMEM;
   } else {
     st = berth_buf_appendf(&auth,
                            ALGORITHM " Credential=%s/%s, SignedHeaders=%s, "
                                      "Signature=%s",
-                           cred->access_key_id, berth_buf_str(&scope),
-                           berth_buf_str(&signed_h), r.signature);
-    if (st == BERTH_OK && token != NULL)
-      st = add_out_header(&r, "X-Amz-Security-Token", token);
+                           s->cred->access_key_id, berth_buf_str(&s->scope),
+                           berth_buf_str(&s->signed_h), r->signature);
+    if (st == BERTH_OK && s->token != NULL)
+      st = add_out_header(r, "X-Amz-Security-Token", s->token);
     if (st == BERTH_OK)
-      st = add_out_header(&r, "X-Amz-Date", r.amz_date);
-    if (st == BERTH_OK && params->content_sha256_header)
-      st = add_out_header(&r, "x-amz-content-sha256", payload);
+      st = add_out_header(r, "X-Amz-Date", r->amz_date);
+    if (st == BERTH_OK && s->params->content_sha256_header)
+      st = add_out_header(r, "x-amz-content-sha256", s->payload);
     if (st == BERTH_OK)
-      st = add_out_header(&r, "Authorization", berth_buf_str(&auth));
-    if (st != BERTH_OK)
-      goto oom;
-    r.authorization = r.headers[r.header_count - 1].value;
+      st = add_out_header(r, "Authorization", berth_buf_str(&auth));
+    if (st == BERTH_OK)
+      r->authorization = r->headers[r->header_count - 1].value;
   }
-  r.canonical_request = berth_buf_detach(&creq);
-  r.string_to_sign = berth_buf_detach(&sts);
-  r.credential_scope = berth_buf_detach(&scope);
-  r.signed_headers = berth_buf_detach(&signed_h);
-  if (r.canonical_request == NULL || r.string_to_sign == NULL ||
-      r.credential_scope == NULL || r.signed_headers == NULL)
-    goto oom;
-  *out = r;
-  memset(&r, 0, sizeof(r));
-  st = BERTH_OK;
-  goto done;
-
-oom:
-  st = berth_error_set(err, BERTH_ENOMEM, "sigv4: out of memory");
-
-done:
-  berth_sigv4_result_cleanup(&r);
-  berth_memzero(key, sizeof(key));
-  berth_memzero(sig, sizeof(sig));
-  list_cleanup(&headers);
-  list_cleanup(&query);
-  if (creq.data != NULL)
-    berth_memzero(creq.data, creq.len);
-  if (qout.data != NULL)
-    berth_memzero(qout.data, qout.len);
-  if (tmp.data != NULL)
-    berth_memzero(tmp.data, tmp.len);
   if (auth.data != NULL)
     berth_memzero(auth.data, auth.len);
-  berth_buf_cleanup(&creq);
-  berth_buf_cleanup(&sts);
-  berth_buf_cleanup(&signed_h);
-  berth_buf_cleanup(&scope);
-  berth_buf_cleanup(&tmp);
-  berth_buf_cleanup(&qout);
   berth_buf_cleanup(&auth);
+  if (st != BERTH_OK)
+    return sign_oom(err);
+  r->canonical_request = berth_buf_detach(&s->creq);
+  r->string_to_sign = berth_buf_detach(&s->sts);
+  r->credential_scope = berth_buf_detach(&s->scope);
+  r->signed_headers = berth_buf_detach(&s->signed_h);
+  if (r->canonical_request == NULL || r->string_to_sign == NULL ||
+      r->credential_scope == NULL || r->signed_headers == NULL)
+    return sign_oom(err);
+  return BERTH_OK;
+}
+
+static void sign_init(sign_t *s, const berth_sigv4_request_t *req,
+                      const berth_sigv4_params_t *params)
+{
+  memset(s, 0, sizeof(*s));
+  s->req = req;
+  s->params = params;
+  list_init(&s->headers);
+  list_init(&s->query);
+  berth_buf_init(&s->creq);
+  berth_buf_init(&s->sts);
+  berth_buf_init(&s->signed_h);
+  berth_buf_init(&s->scope);
+  berth_buf_init(&s->tmp);
+  berth_buf_init(&s->qout);
+}
+
+/* Free what the signing built; buffers that held secrets or signed text
+ * are zeroed first. */
+static void sign_cleanup(sign_t *s)
+{
+  berth_sigv4_result_cleanup(&s->r);
+  list_cleanup(&s->headers);
+  list_cleanup(&s->query);
+  if (s->creq.data != NULL)
+    berth_memzero(s->creq.data, s->creq.len);
+  if (s->qout.data != NULL)
+    berth_memzero(s->qout.data, s->qout.len);
+  if (s->tmp.data != NULL)
+    berth_memzero(s->tmp.data, s->tmp.len);
+  berth_buf_cleanup(&s->creq);
+  berth_buf_cleanup(&s->sts);
+  berth_buf_cleanup(&s->signed_h);
+  berth_buf_cleanup(&s->scope);
+  berth_buf_cleanup(&s->tmp);
+  berth_buf_cleanup(&s->qout);
+}
+
+berth_status_t berth_sigv4_sign(const berth_sigv4_request_t *req,
+                                const berth_sigv4_params_t *params,
+                                berth_sigv4_result_t *out, berth_error_t *err)
+{
+  sign_t s;
+  berth_status_t st;
+
+  if (out != NULL)
+    memset(out, 0, sizeof(*out));
+  if (req == NULL || params == NULL || out == NULL)
+    return berth_error_set(err, BERTH_EINVAL, "sigv4: no request or method");
+  sign_init(&s, req, params);
+  st = sign_check(&s, err);
+  if (st == BERTH_OK)
+    st = sign_payload_and_scope(&s, err);
+  if (st == BERTH_OK)
+    st = sign_headers(&s, err);
+  if (st == BERTH_OK)
+    st = sign_canonical_request(&s, err);
+  if (st == BERTH_OK)
+    st = sign_string_to_sign(&s, err);
+  if (st == BERTH_OK)
+    st = sign_signature(&s, err);
+  if (st == BERTH_OK)
+    st = sign_finish(&s, err);
+  if (st == BERTH_OK) {
+    *out = s.r;
+    memset(&s.r, 0, sizeof(s.r));
+  }
+  sign_cleanup(&s);
   return st;
 }

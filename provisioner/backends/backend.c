@@ -79,6 +79,22 @@ berth_status_t berth_backend_check_claim(berth_backend_t *be,
   return be->ops->check_claim(be, req, err);
 }
 
+unsigned berth_backend_ops_caps(const berth_backend_ops_t *ops)
+{
+  unsigned caps = ops->caps;
+
+  if (ops->expand != NULL)
+    caps |= BERTH_BACKEND_CAP_EXPAND;
+  if (ops->usage != NULL)
+    caps |= BERTH_BACKEND_CAP_USAGE;
+  return caps;
+}
+
+unsigned berth_backend_caps(const berth_backend_t *be)
+{
+  return be != NULL ? berth_backend_ops_caps(be->ops) : 0;
+}
+
 bool berth_backend_can_expand(const berth_backend_t *be)
 {
   return be != NULL && be->ops->expand != NULL;
@@ -381,4 +397,19 @@ void berth_backend_quote(const char *s, size_t len, char *out, size_t outsize)
   }
   out[o++] = '"';
   out[o] = '\0';
+}
+
+const char *berth_delete_outcome_name(berth_delete_outcome_t o)
+{
+  switch (o) {
+  case BERTH_DELETE_DELETED:
+    return "deleted";
+  case BERTH_DELETE_ARCHIVED:
+    return "archived";
+  case BERTH_DELETE_RETAINED:
+    return "retained";
+  case BERTH_DELETE_ABSENT:
+    return "absent";
+  }
+  return "unknown";
 }

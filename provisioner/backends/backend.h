@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* berth-provisioner: the interface every storage backend sits behind.
  *
- * A backend (NFS sub-directories today; EFS and EBS later) turns a claim
- * into real storage and back. The controller knows backends only through
- * this vtable; no backend includes the controller, and this header depends
- * on nothing but libberth's status codes and jansson.
+ * A backend (NFS sub-directories, EFS access points or directories, EBS
+ * disks: berth_backends lists them) turns a claim into real storage and
+ * back. The controller and berthctl know backends only through this
+ * vtable, its capabilities (berth_backend_caps) and the registry
+ * (berth_backends); no backend includes the controller, and this header
+ * depends on nothing but libberth's status codes and jansson.
+ * docs/ADDING-A-BACKEND.md lists what a new backend touches.
  *
  *   validate   check a StorageClass's parameters, no I/O
  *   provision  make (or find) the storage for a claim, say how to mount it
@@ -141,6 +144,10 @@ typedef enum berth_delete_outcome {
   BERTH_DELETE_ABSENT       /* there was nothing to delete (any more) */
 } berth_delete_outcome_t;
 
+/* The word for an outcome in logs and messages: "deleted", "archived",
+ * "retained", "absent". Static. */
+const char *berth_delete_outcome_name(berth_delete_outcome_t o);
+
 /* What the controller asks a backend to delete: a released PV whose
  * reclaim policy is Delete. The backend decides from what it recorded on
  * the PV and from the class parameters whether delete means remove,
@@ -165,9 +172,49 @@ typedef struct berth_usage {
 
 typedef struct berth_backend berth_backend_t;
 
-/* The vtable. Every member but expand and check_claim is required. */
+/* What a backend can do beyond validate, provision and delete, so that the
+ * controller and berthctl ask instead of comparing backend names. EXPAND
+ * and USAGE follow from the ops' expand and usage members; the others are
+ * declared in the ops' caps. */
+typedef enum berth_backend_cap {
+  BERTH_BACKEND_CAP_ATTACH = 1u << 0,      /* volumes are disks that attach
+                                              to nodes: the controller runs
+                                              the external attacher */
+  BERTH_BACKEND_CAP_EXPAND = 1u << 1,      /* volumes can grow (expand) */
+  BERTH_BACKEND_CAP_USAGE = 1u << 2,       /* usage can be measured */
+  BERTH_BACKEND_CAP_BLOCK = 1u << 3,       /* serves volumeMode: Block */
+  BERTH_BACKEND_CAP_DATA_SOURCE = 1u << 4, /* fills a volume from a claim's
+                                              dataSource */
+  BERTH_BACKEND_CAP_ZONAL = 1u << 5,       /* volumes live in one zone: the
+                                              request carries the selected
+                                              Node, else the allowed zones */
+  BERTH_BACKEND_CAP_GIDS = 1u << 6         /* hands out gids: the request
+                                              carries the gids in use */
+} berth_backend_cap_t;
+
+/* What the program was configured with, for the backends that read it
+ * (berth_backend_ops_t.create). Borrowed during create. */
+typedef struct berth_backend_settings {
+  const json_t *nfs_defaults; /* nfs: parameters for classes that do not
+                                 set them (NFS_SERVER, NFS_PATH), or NULL */
+  const char *cluster_id;     /* ebs: BERTH_CLUSTER_ID, or NULL */
+  const char *extra_tags;     /* ebs: --extra-tags, or NULL */
+} berth_backend_settings_t;
+
+/* The vtable. name, summary, create, validate, provision, delete_volume
+ * and destroy are required; the rest may be NULL. Tables use designated
+ * initialisers. */
 typedef struct berth_backend_ops {
-  const char *name; /* "nfs", "efs", "ebs" */
+  const char *name;    /* "nfs", "efs", "ebs" */
+  const char *summary; /* one line for help texts: "NFS sub-directories" */
+  unsigned caps;       /* berth_backend_cap_t bits (not EXPAND, USAGE) */
+  /* Make an instance from the program's settings. */
+  berth_status_t (*create)(const berth_backend_settings_t *settings,
+                           berth_backend_t **out, berth_error_t *err);
+  /* Optional: check the settings as create would, without connecting to
+   * anything (berth-provisioner --check-config). */
+  berth_status_t (*check_settings)(const berth_backend_settings_t *settings,
+                                   berth_error_t *err);
   berth_status_t (*validate)(berth_backend_t *be, const json_t *parameters,
                              berth_error_t *err);
   berth_status_t (*provision)(berth_backend_t *be,
@@ -194,6 +241,29 @@ typedef struct berth_backend_ops {
                                 const berth_provision_request_t *req,
                                 berth_error_t *err);
 } berth_backend_ops_t;
+
+/* Every backend this build has, in the order help texts list them;
+ * NULL-terminated. Adding a backend adds a line here (registry.c). */
+extern const berth_backend_ops_t *const berth_backends[];
+
+/* The backend called name, or NULL. */
+const berth_backend_ops_t *berth_backend_find(const char *name);
+
+/* The names of berth_backends as "nfs, ebs, efs" into out (for messages
+ * such as "this build has: ..."); truncated to fit. */
+void berth_backend_names(char *out, size_t outsize);
+
+/* Make an instance of the backend called name from settings. An unknown
+ * name is BERTH_EINVAL naming it and the known ones. */
+berth_status_t berth_backend_create(const char *name,
+                                    const berth_backend_settings_t *settings,
+                                    berth_backend_t **out, berth_error_t *err);
+
+/* Check settings for the backend called name as create would, without
+ * I/O. An unknown name is BERTH_EINVAL as for berth_backend_create. */
+berth_status_t berth_backend_check_settings(
+    const char *name, const berth_backend_settings_t *settings,
+    berth_error_t *err);
 
 /* A backend instance. Each backend's own state embeds this as its first
  * member; callers never touch it and go through the functions below. */
@@ -233,6 +303,12 @@ berth_status_t berth_backend_delete(berth_backend_t *be,
 berth_status_t berth_backend_check_claim(berth_backend_t *be,
                                          const berth_provision_request_t *req,
                                          berth_error_t *err);
+
+/* The backend's berth_backend_cap_t bits, EXPAND and USAGE included. */
+unsigned berth_backend_caps(const berth_backend_t *be);
+
+/* The same for a backend kind, without an instance. */
+unsigned berth_backend_ops_caps(const berth_backend_ops_t *ops);
 
 /* true when the backend can grow its volumes (berth_backend_expand). */
 bool berth_backend_can_expand(const berth_backend_t *be);

@@ -26,7 +26,6 @@
 #define EBS_GIB (1024ull * 1024 * 1024)
 #define EBS_TAG_VALUE_MAX 256
 
-static const berth_backend_ops_t ebsb_ops;
 
 typedef struct ebsb_backend {
   berth_backend_t base; /* first: the vtable */
@@ -540,7 +539,7 @@ berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
   char state[32];
   berth_status_t st;
 
-  if (be == NULL || be->ops != &ebsb_ops)
+  if (be == NULL || be->ops != &berth_backend_ebs_ops)
     return berth_error_set(err, BERTH_EINVAL, "ebs: not an EBS backend");
   if (id == NULL)
     return berth_error_set(err, BERTH_EINVAL,
@@ -605,19 +604,6 @@ static void ebsb_destroy(berth_backend_t *be)
   free(b);
 }
 
-static const berth_backend_ops_t ebsb_ops = {
-    "ebs",
-    ebsb_validate,
-    ebsb_provision,
-    ebsb_delete,
-    /* No usage: a block device's contents are only visible to the node
-     * that mounts it (berth_backend_can_measure_usage says so). */
-    NULL,
-    ebsb_destroy,
-    berth_backend_ebs_expand,
-    ebsb_check_claim,
-};
-
 berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
                                         berth_backend_t **out,
                                         berth_error_t *err)
@@ -628,7 +614,7 @@ berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
 
   if (b == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
-  b->base.ops = &ebsb_ops;
+  b->base.ops = &berth_backend_ebs_ops;
   b->create_timeout_ms = cfg != NULL && cfg->create_timeout_ms > 0
                              ? cfg->create_timeout_ms
                              : 60000;
@@ -665,3 +651,50 @@ berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
   *out = &b->base;
   return BERTH_OK;
 }
+
+/* The AWS client comes from the environment (region, credentials,
+ * AWS_ENDPOINT_URL); the cluster id adds the kubernetes.io/cluster/<id>
+ * tag to every disk, --extra-tags its tags. */
+static berth_status_t ebsb_make(const berth_backend_settings_t *settings,
+                                  berth_backend_t **out, berth_error_t *err)
+{
+  berth_backend_ebs_config_t cfg;
+
+  memset(&cfg, 0, sizeof(cfg));
+  if (settings != NULL) {
+    cfg.cluster_id = settings->cluster_id;
+    cfg.extra_tags = settings->extra_tags;
+  }
+  return berth_backend_ebs_create(&cfg, out, err);
+}
+
+/* --extra-tags as create reads them, so that --check-config refuses what
+ * start would. */
+static berth_status_t
+ebsb_check_settings(const berth_backend_settings_t *settings,
+                    berth_error_t *err)
+{
+  json_t *tags = NULL;
+  berth_status_t st = berth_ebs_parse_extra_tags(
+      settings != NULL ? settings->extra_tags : NULL, &tags, err);
+
+  json_decref(tags);
+  return st;
+}
+
+/* No usage: a block device's contents are only visible to the node that
+ * mounts it. */
+const berth_backend_ops_t berth_backend_ebs_ops = {
+    .name = "ebs",
+    .summary = "EBS disks, attached to nodes",
+    .caps = BERTH_BACKEND_CAP_ATTACH | BERTH_BACKEND_CAP_BLOCK |
+            BERTH_BACKEND_CAP_ZONAL,
+    .create = ebsb_make,
+    .check_settings = ebsb_check_settings,
+    .validate = ebsb_validate,
+    .provision = ebsb_provision,
+    .delete_volume = ebsb_delete,
+    .destroy = ebsb_destroy,
+    .expand = berth_backend_ebs_expand,
+    .check_claim = ebsb_check_claim,
+};

@@ -185,6 +185,9 @@ berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
                                         uint64_t new_bytes, uint64_t *out_bytes,
                                         berth_error_t *err);
 
+/* The EBS backend's vtable, listed in berth_backends (registry.c). */
+extern const berth_backend_ops_t berth_backend_ebs_ops;
+
 #ifdef __cplusplus
 }
 #endif

@@ -711,17 +711,6 @@ static berth_status_t efsb_check_claim(berth_backend_t *be,
   return BERTH_OK;
 }
 
-static const berth_backend_ops_t efsb_ops = {
-    "efs",
-    efsb_validate,
-    efsb_provision,
-    efsb_delete,
-    efsb_usage,
-    efsb_destroy,
-    NULL, /* EFS grows by itself */
-    efsb_check_claim,
-};
-
 berth_status_t berth_backend_efs_create(berth_backend_t **out,
                                         berth_error_t *err)
 {
@@ -732,7 +721,7 @@ berth_status_t berth_backend_efs_create(berth_backend_t **out,
 
   if (b == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
-  b->base.ops = &efsb_ops;
+  b->base.ops = &berth_backend_efs_ops;
   pthread_mutex_init(&b->lock, NULL);
   memset(&nc, 0, sizeof(nc));
   st = berth_backend_nfs_create(&nc, &b->nfs, err);
@@ -748,3 +737,25 @@ berth_status_t berth_backend_efs_create(berth_backend_t **out,
   *out = &b->base;
   return BERTH_OK;
 }
+
+/* Access points (efs-ap) or directories (efs-dir); the AWS client from
+ * the environment. */
+static berth_status_t efsb_make(const berth_backend_settings_t *settings,
+                                  berth_backend_t **out, berth_error_t *err)
+{
+  (void)settings;
+  return berth_backend_efs_create(out, err);
+}
+
+/* No expand: EFS grows by itself. */
+const berth_backend_ops_t berth_backend_efs_ops = {
+    .name = "efs",
+    .summary = "EFS access points or directories",
+    .create = efsb_make,
+    .validate = efsb_validate,
+    .provision = efsb_provision,
+    .delete_volume = efsb_delete,
+    .usage = efsb_usage,
+    .destroy = efsb_destroy,
+    .check_claim = efsb_check_claim,
+};

@@ -58,6 +58,9 @@ berth_status_t berth_efs_pick_gid(uint32_t lo, uint32_t hi,
 berth_status_t berth_backend_efs_create(berth_backend_t **out,
                                         berth_error_t *err);
 
+/* The EFS backend's vtable, listed in berth_backends (registry.c). */
+extern const berth_backend_ops_t berth_backend_efs_ops;
+
 #ifdef __cplusplus
 }
 #endif

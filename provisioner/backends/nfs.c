@@ -803,12 +803,6 @@ done:
   return st;
 }
 
-static const berth_backend_ops_t nfsb_ops = {
-  "nfs", nfsb_validate, nfsb_provision, nfsb_delete, nfsb_usage,
-  nfsb_destroy, NULL, /* NFS directories have no size to grow */
-  nfsb_check_claim,
-};
-
 /* Defaults that name an export must name a valid one; the rest is
  * checked with each class. */
 static berth_status_t nfsb_check_defaults(const json_t *defaults,
@@ -846,7 +840,7 @@ berth_status_t berth_backend_nfs_create(const berth_backend_nfs_config_t *cfg,
     st = berth_error_set(err, BERTH_ENOMEM, "nfs backend: out of memory");
     goto done;
   }
-  b->base.ops = &nfsb_ops;
+  b->base.ops = &berth_backend_nfs_ops;
   berth__nfsb_gids_init(&b->gids);
   b->timeout_ms = cfg != NULL && cfg->timeout_ms > 0
                     ? cfg->timeout_ms
@@ -879,3 +873,36 @@ done:
     nfsb_destroy(&b->base);
   return st;
 }
+
+static berth_status_t nfsb_make(const berth_backend_settings_t *settings,
+                                  berth_backend_t **out, berth_error_t *err)
+{
+  berth_backend_nfs_config_t cfg;
+
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.defaults = settings != NULL ? settings->nfs_defaults : NULL;
+  return berth_backend_nfs_create(&cfg, out, err);
+}
+
+static berth_status_t
+nfsb_check_settings(const berth_backend_settings_t *settings,
+                    berth_error_t *err)
+{
+  return nfsb_check_defaults(settings != NULL ? settings->nfs_defaults : NULL,
+                             err);
+}
+
+/* No expand: NFS directories have no size to grow. */
+const berth_backend_ops_t berth_backend_nfs_ops = {
+    .name = "nfs",
+    .summary = "NFS sub-directories of an export",
+    .caps = BERTH_BACKEND_CAP_GIDS,
+    .create = nfsb_make,
+    .check_settings = nfsb_check_settings,
+    .validate = nfsb_validate,
+    .provision = nfsb_provision,
+    .delete_volume = nfsb_delete,
+    .usage = nfsb_usage,
+    .destroy = nfsb_destroy,
+    .check_claim = nfsb_check_claim,
+};

@@ -103,6 +103,34 @@ berth_status_t berth_backend_nfs_create(const berth_backend_nfs_config_t *cfg,
                                         berth_backend_t **out,
                                         berth_error_t *err);
 
+/* An export, as provision derives it from a class's parameters. */
+typedef struct berth_backend_nfs_export {
+  char *url;    /* the libnfs URL */
+  char *server; /* the PV's spec.nfs.server: no port, no brackets */
+  char *path;   /* the exported path, "/x" ("/" for the root) */
+} berth_backend_nfs_export_t;
+
+/* The export that params (a class's parameters, or {"url": U} for a PV's
+ * BERTH_NFS_ANN_URL) name over defaults (the backend's defaults), exactly
+ * as provision finds it: from params when they name one (server, share or
+ * url), else from defaults. Either may be NULL. BERTH_ENOTFOUND when
+ * neither names an export, BERTH_EINVAL (naming the parameter) when it is
+ * invalid. *out is set only on success; free it with
+ * berth_backend_nfs_export_cleanup. */
+berth_status_t berth_backend_nfs_export(const json_t *defaults,
+                                        const json_t *params,
+                                        berth_backend_nfs_export_t *out,
+                                        berth_error_t *err);
+
+/* true when params name an export (server, share or url). */
+bool berth_backend_nfs_names_export(const json_t *params);
+
+/* Free the strings of e and zero it. Accepts NULL. */
+void berth_backend_nfs_export_cleanup(berth_backend_nfs_export_t *e);
+
+/* The NFS backend's vtable, listed in berth_backends (registry.c). */
+extern const berth_backend_ops_t berth_backend_nfs_ops;
+
 #ifdef __cplusplus
 }
 #endif

@@ -35,7 +35,7 @@ static const char *nfsb_get(const json_t *defaults, const json_t *params,
   return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-static bool nfsb_names_export(const json_t *params)
+bool berth_backend_nfs_names_export(const json_t *params)
 {
   return berth_backend_parameter(params, "server") != NULL ||
          berth_backend_parameter(params, "share") != NULL ||
@@ -496,6 +496,21 @@ done:
   return st;
 }
 
+/* Every key of params and of defaults is one the backend knows. */
+static berth_status_t nfsb_check_params(const json_t *defaults,
+                                        const json_t *params,
+                                        berth_error_t *err)
+{
+  berth_status_t st = berth_backend_check_parameters(
+      "nfs", params, berth__nfsb_known_params, err);
+
+  if (st == BERTH_OK)
+    st = berth_backend_check_parameters("nfs (provisioner defaults)",
+                                        defaults, berth__nfsb_known_params,
+                                        err);
+  return st;
+}
+
 berth_status_t berth__nfsb_opts_parse(const json_t *defaults,
                                       const json_t *params,
                                       berth__nfsb_opts_t *out,
@@ -507,14 +522,9 @@ berth_status_t berth__nfsb_opts_parse(const json_t *defaults,
   out->uid = BERTH__NFSB_NO_ID;
   out->gid = BERTH__NFSB_NO_ID;
   out->perms = 0777;
-  st = berth_backend_check_parameters("nfs", params,
-                                      berth__nfsb_known_params, err);
+  st = nfsb_check_params(defaults, params, err);
   if (st == BERTH_OK)
-    st = berth_backend_check_parameters("nfs (provisioner defaults)",
-                                        defaults, berth__nfsb_known_params,
-                                        err);
-  if (st == BERTH_OK)
-    st = nfsb_parse_export(nfsb_names_export(params) ? params : defaults,
+    st = nfsb_parse_export(berth_backend_nfs_names_export(params) ? params : defaults,
                            params, out, err);
   if (st == BERTH_OK)
     st = nfsb_parse_pattern(defaults, params, out, err);
@@ -526,6 +536,42 @@ berth_status_t berth__nfsb_opts_parse(const json_t *defaults,
   if (st == BERTH_OK)
     st = nfsb_parse_ids(defaults, params, out, err);
   return st;
+}
+
+berth_status_t berth_backend_nfs_export(const json_t *defaults,
+                                        const json_t *params,
+                                        berth_backend_nfs_export_t *out,
+                                        berth_error_t *err)
+{
+  berth__nfsb_opts_t opts;
+  berth_status_t st;
+
+  memset(&opts, 0, sizeof(opts));
+  memset(out, 0, sizeof(*out));
+  if (!berth_backend_nfs_names_export(params) && !berth_backend_nfs_names_export(defaults))
+    return berth_error_set(err, BERTH_ENOTFOUND, "no export");
+  st = nfsb_check_params(defaults, params, err);
+  if (st == BERTH_OK)
+    st = nfsb_parse_export(berth_backend_nfs_names_export(params) ? params : defaults,
+                           params, &opts, err);
+  if (st == BERTH_OK) {
+    out->url = opts.url;
+    out->server = opts.server;
+    out->path = opts.export_path;
+    opts.url = opts.server = opts.export_path = NULL;
+  }
+  berth__nfsb_opts_cleanup(&opts);
+  return st;
+}
+
+void berth_backend_nfs_export_cleanup(berth_backend_nfs_export_t *e)
+{
+  if (e == NULL)
+    return;
+  free(e->url);
+  free(e->server);
+  free(e->path);
+  memset(e, 0, sizeof(*e));
 }
 
 void berth__nfsb_opts_cleanup(berth__nfsb_opts_t *opts)

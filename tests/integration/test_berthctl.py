@@ -519,6 +519,16 @@ def test_provision_delete(api):
     _, err = ctl("provision", "--class", "berth-flat", "--size", "1Gi", "--name", "../x",
                  "--yes", rc=2)
     check("is not a valid PersistentVolume name" in err, "provision --name ../x: " + err)
+    # The claim's shape is checked as the provisioner checks it: a Block
+    # claim gets no directory (and no Filesystem PV that only looks right).
+    blocky = claim("blocky", "other", size="1Gi", modes=("ReadWriteOnce",))
+    blocky["spec"]["volumeMode"] = "Block"
+    apply(blocky)
+    _, err = ctl("provision", "--class", "berth-flat", "--claim", "blocky", "--yes", rc=1)
+    check("volumeMode Block is not supported" in err, "provision for a Block claim: " + err)
+    check(not os.path.exists(os.path.join(root, "default-blocky")) and
+          not any(n.startswith("default-blocky") for n in os.listdir(root)),
+          "a Block claim got a directory: %s" % os.listdir(root))
     # A volume by hand, then deleted by hand: the flat class deletes data.
     ctl("provision", "--class", "berth-flat", "--size", "1Gi", "--name", "manual-2",
         "--access-mode", "ReadWriteMany", "--yes")

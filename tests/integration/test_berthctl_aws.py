@@ -7,7 +7,9 @@ it to the node's instance (in-use in the emulator) and `berthctl detach`
 makes it available again; a disk berth tagged whose PV is gone shows in
 `berthctl orphans`.
 
-    test_berthctl_aws.py BERTHCTL BERTH-PROVISIONER (under bed.py run k8s nfs aws)
+    test_berthctl_aws.py [--case NAME]... BERTHCTL BERTH-PROVISIONER
+        (under bed.py run k8s nfs aws); the cases (volumes, efs, attach,
+        orphans) share one setup and run alone with --case.
 """
 
 import json
@@ -45,7 +47,18 @@ def disk(vol_id):
     return d[0] if d else None
 
 
-def main(binary, procs):
+class Bed:
+    """What setup made, for the cases: the API and the volumes' names."""
+
+    def __init__(self, api):
+        self.api = api
+        self.pv = api.claim("data")["spec"]["volumeName"]
+        self.vol_id = api.pv(self.pv)["spec"]["csi"]["volumeHandle"]
+
+
+def setup(binary, procs):
+    """An instance and its node, the classes, berth-provisioner serving
+    EBS and EFS, and the claims the cases read, all Bound."""
     api = API()
     aws_admin("POST", "/instances", {"instance_id": INSTANCE, "zone": "us-east-1a"})
     node("node-c", "us-east-1a", INSTANCE)
@@ -66,12 +79,15 @@ def main(binary, procs):
            claim("efsap", "ap"), claim("efsdir", "dir"))
     wait_bound(api, ["data", "gone", "efsap", "efsdir"], 30)
     check(check_disks(api) == 2, "the classes' parameters on the disks")
-    pv = api.claim("data")["spec"]["volumeName"]
-    vol_id = api.pv(pv)["spec"]["csi"]["volumeHandle"]
-    poll(lambda: (disk(vol_id) or {}).get("State") == "available", 20,
-         "disk %s available" % vol_id)
+    bed = Bed(api)
+    poll(lambda: (disk(bed.vol_id) or {}).get("State") == "available", 20,
+         "disk %s available" % bed.vol_id)
+    return bed
 
-    # volumes -o json: the disk's id, state and zone.
+
+def test_volumes(bed):
+    """volumes -o json: the disk's id, state and zone (DescribeVolumes)."""
+    pv, vol_id = bed.pv, bed.vol_id
     out, _ = ctl("volumes", "-o", "json")
     text = json.dumps(json.loads(out))
     for want in (vol_id, "available", "us-east-1a", "gp3"):
@@ -82,7 +98,11 @@ def main(binary, procs):
     check(vol_id in out and "us-east-1a" in out, "describe volume: " + out)
     log("volumes: %s available in us-east-1a" % vol_id)
 
-    # EFS: the access point (DescribeAccessPoints), the efs-dir directory.
+
+def test_efs(bed):
+    """EFS: the access point (DescribeAccessPoints), the efs-dir
+    directory."""
+    api = bed.api
     ap_pv = api.claim("efsap")["spec"]["volumeName"]
     ap_id = api.pv(ap_pv)["spec"]["csi"]["volumeHandle"].partition("::")[2]
     dir_pv = api.claim("efsdir")["spec"]["volumeName"]
@@ -99,7 +119,11 @@ def main(binary, procs):
     log("berthctl describe volume (efs-ap):\n" + out)
     log("efs: access point %s, directory of %s exist" % (ap_id, dir_pv))
 
-    # attach, detach.
+
+def test_attach_detach(bed):
+    """attach asks first, attaches (idempotent), detach makes the disk
+    available again."""
+    pv, vol_id = bed.pv, bed.vol_id
     _, err = ctl("attach", pv, "--node", "node-c", rc=1)
     check("--yes" in err, "attach without --yes: " + err)
     check(disk(vol_id)["State"] == "available", "asked, yet attached")
@@ -120,8 +144,11 @@ def main(binary, procs):
     ctl("detach", pv, "--node", "node-c", "--yes")  # already detached
     log("attach/detach: in-use, then available")
 
-    # orphans: a disk berth tagged whose PV is gone (Retain class, PV
-    # removed), and not the disk in use.
+
+def test_orphans(bed):
+    """orphans: a disk berth tagged whose PV is gone (Retain class, PV
+    removed), and not the disk of a PV."""
+    api, vol_id = bed.api, bed.vol_id
     gone_pv = api.claim("gone")["spec"]["volumeName"]
     gone_id = api.pv(gone_pv)["spec"]["csi"]["volumeHandle"]
     api.request("DELETE", "/api/v1/namespaces/default/persistentvolumeclaims/gone")
@@ -140,11 +167,33 @@ def main(binary, procs):
     log("orphans: %s (PV %s gone)" % (gone_id, gone_pv))
 
 
+CASES = {"volumes": test_volumes, "efs": test_efs,
+         "attach": test_attach_detach, "orphans": test_orphans}
+
+
+def main(binary, procs):
+    bed = setup(binary, procs)
+    for name in ONLY or list(CASES):
+        CASES[name](bed)
+        log("ok: %s" % name)
+
+
+ONLY = []
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    # --case NAME (repeatable) runs only those cases, after the setup.
+    args = sys.argv[1:]
+    while len(args) >= 2 and args[0] == "--case":
+        if args[1] not in CASES:
+            print("unknown case %r (cases: %s)" % (args[1], ", ".join(CASES)),
+                  file=sys.stderr)
+            sys.exit(2)
+        ONLY.append(args[1])
+        args = args[2:]
+    if len(args) != 2:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    BERTHCTL = sys.argv[1]
-    sys.argv = [sys.argv[0], sys.argv[2]]
+    BERTHCTL = args[0]
+    sys.argv = [sys.argv[0], args[1]]
     from test_provisioner_lib import run  # noqa: E402
     sys.exit(run(main))

@@ -5,7 +5,9 @@ as written (class provisioners and parameters, berth-peers' arguments,
 volumeClaimTemplates' classes, claims that name a class of the examples),
 and each migration pair differs in exactly the `provisioner:` line.
 
-    test_examples.py [--peers BERTH-PEERS]   (under bed.py run k8s)
+    test_examples.py [--case NAME]... [--peers BERTH-PEERS]   (under bed.py run k8s)
+        the cases (wordpress-nfs, wordpress-efs, aws-ebs, mongodb,
+        mongodb-render, zookeeper, migrate, demo) run alone with --case;
         with --peers, berth-peers is also started with each example's exact
         arguments (paths moved to a temporary directory) and must not
         refuse them.
@@ -29,22 +31,15 @@ import tempfile
 import time
 import urllib.request
 
+from checklib import Failure, check, poll
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EX = os.path.join(ROOT, "examples")
 T0 = time.monotonic()
 
 
-class Failure(Exception):
-    pass
-
-
 def log(msg):
     print("[%6.2fs] %s" % (time.monotonic() - T0, msg), flush=True)
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def kubectl(*args, check_rc=True):
@@ -60,17 +55,6 @@ def get(kind, name, ns=None):
     if ns:
         args += ["-n", ns]
     return json.loads(kubectl(*args).stdout)
-
-
-def poll(pred, timeout, what):
-    end = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > end:
-            raise Failure("timed out after %ds waiting for %s" % (timeout, what))
-        time.sleep(0.1)
 
 
 def namespace(ns):
@@ -210,21 +194,27 @@ def peers_accepts(binary, args, hostname):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_all(peers_bin=None):
-    done = set()
+# The manifests the cases checked, relative to examples/.
+DONE = set()
 
-    def mark(*paths):
-        for p in paths:
-            done.add(os.path.relpath(p, EX))
 
-    def files(d):
-        return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".yaml"))
+def mark(*paths):
+    for p in paths:
+        DONE.add(os.path.relpath(p, EX))
 
+
+def files(d):
+    return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".yaml"))
+
+
+def case_wordpress_nfs(peers_bin):
     d = os.path.join(EX, "wordpress-nfs")
     wordpress("wp-nfs", d, "berth-nfs", "berth.io/nfs",
               {"pathPattern": "${.PVC.namespace}/${.PVC.name}", "archiveOnDelete": "true"})
     mark(*files(d))
 
+
+def case_wordpress_efs(peers_bin):
     d = os.path.join(EX, "wordpress-efs")
     wordpress("wp-efs", d, "berth-efs-dir", "berth.io/efs",
               {"provisioningMode": "efs-dir", "fileSystemId": "fs-0123456789abcdef0"})
@@ -239,6 +229,8 @@ def check_all(peers_bin=None):
     mark(ap)
     log("wordpress-efs/efs-ap: class berth-efs-ap (efs-ap, %s)" % p["fileSystemId"])
 
+
+def case_aws_ebs(peers_bin):
     d = os.path.join(EX, "aws-ebs")
     namespace("ebs")
     apply("ebs", d)
@@ -253,6 +245,8 @@ def check_all(peers_bin=None):
     mark(*files(d))
     log("aws-ebs: class gp2 (berth.io/ebs, type gp2, WaitForFirstConsumer), claim, pod")
 
+
+def case_mongodb(peers_bin):
     d = os.path.join(EX, "mongodb")
     namespace("mongo")
     apply("mongo", d)
@@ -290,6 +284,8 @@ def check_all(peers_bin=None):
     log("mongodb: install + bootstrap init containers, berth-peers %s in the mongo image"
         % " ".join(boot["args"]))
 
+
+def case_mongodb_render(peers_bin):
     # The no-shell option: a berth-peers sidecar renders the document.
     d = os.path.join(EX, "mongodb", "render")
     namespace("mongo-render")
@@ -318,6 +314,8 @@ def check_all(peers_bin=None):
     log("mongodb/render: headless Service, StatefulSet, berth-peers sidecar %s, "
         "volumeClaimTemplates on berth-nfs" % " ".join(peers["args"]))
 
+
+def case_zookeeper(peers_bin):
     d = os.path.join(EX, "zookeeper")
     namespace("zk")
     apply("zk", d)
@@ -342,6 +340,8 @@ def check_all(peers_bin=None):
     mark(*files(d))
     log("zookeeper: init container berth-peers %s" % " ".join(a))
 
+
+def case_migrate(peers_bin):
     for name, old, new in (("nfs-subdir", "k8s-sigs.io/nfs-subdir-external-provisioner",
                             "berth.io/nfs"),
                            ("aws-ebs-csi", "ebs.csi.aws.com", "berth.io/ebs")):
@@ -369,18 +369,35 @@ def check_all(peers_bin=None):
         mark(before, after)
         log("migrate/%s: one line changes: provisioner %s -> %s" % (name, old, new))
 
-    # scripts/demo's classes (berth-nfs, as deploy/ and the NFS examples name it, and berth-gp3).
+
+def case_demo(peers_bin):
+    # scripts/demo's classes (berth-nfs, as deploy/ and the NFS examples
+    # name it, and berth-gp3), replacing wordpress-nfs's berth-nfs.
     d = os.path.join(EX, "demo")
-    kubectl("delete", "storageclass", "berth-nfs")
+    kubectl("delete", "storageclass", "berth-nfs", "--ignore-not-found")
     namespace("demo")
     apply("demo", d)
     claims_need("demo", classes())
     mark(*files(d))
 
+
+CASES = {"wordpress-nfs": case_wordpress_nfs, "wordpress-efs": case_wordpress_efs,
+         "aws-ebs": case_aws_ebs, "mongodb": case_mongodb,
+         "mongodb-render": case_mongodb_render, "zookeeper": case_zookeeper,
+         "migrate": case_migrate, "demo": case_demo}
+
+
+def check_all(peers_bin=None, only=()):
+    """The cases named in only (all when empty); with all of them, every
+    manifest under examples/ must have been checked by one."""
+    for name in only or CASES:
+        CASES[name](peers_bin)
+    if only:
+        return
     every = set()
     for dp, _, fs in os.walk(EX):
         every |= {os.path.relpath(os.path.join(dp, f), EX) for f in fs if f.endswith(".yaml")}
-    check(every == done, "manifests not checked: %s" % sorted(every - done))
+    check(every == DONE, "manifests not checked: %s" % sorted(every - DONE))
     log("all %d manifests under examples/ applied and checked" % len(every))
 
 
@@ -450,13 +467,22 @@ def check_bound(binary):
 
 
 def main(argv):
+    args = argv[1:]
+    only = []
+    while len(args) >= 2 and args[0] == "--case":
+        if args[1] not in CASES:
+            print("unknown case %r (cases: %s)" % (args[1], ", ".join(CASES)),
+                  file=sys.stderr)
+            return 2
+        only.append(args[1])
+        args = args[2:]
     try:
-        if len(argv) == 3 and argv[1] == "--bound":
-            check_bound(argv[2])
-        elif len(argv) == 1:
-            check_all()
-        elif len(argv) == 3 and argv[1] == "--peers":
-            check_all(argv[2])
+        if len(args) == 2 and args[0] == "--bound" and not only:
+            check_bound(args[1])
+        elif not args:
+            check_all(None, only)
+        elif len(args) == 2 and args[0] == "--peers":
+            check_all(args[1], only)
         else:
             print(__doc__, file=sys.stderr)
             return 2

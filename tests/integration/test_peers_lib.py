@@ -18,6 +18,8 @@ import time
 import urllib.error
 import urllib.request
 
+from checklib import Failure, check  # noqa: F401 - re-exported
+from checklib import poll as checklib_poll
 from test_timing import bound
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,26 +28,9 @@ RECORDER = os.path.join(HERE, "test_peers_recorder.sh")
 ZONE = "web.default.svc.cluster.local"
 
 
-class Failure(Exception):
-    """A check failed; the message says what was expected and seen."""
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
-
-
 def poll(pred, timeout, what):
-    """Call pred() every 20 ms until it returns a true value, which is
-    returned; raise Failure after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise Failure("timed out after %.1f s waiting for %s" % (timeout, what))
-        time.sleep(0.02)
+    """checklib's poll, every 20 ms."""
+    return checklib_poll(pred, timeout, what, interval=0.02)
 
 
 def quiet_for(pred, seconds, what):

@@ -22,18 +22,11 @@ import time
 import urllib.error
 import urllib.request
 
+from checklib import Failure, check, poll  # noqa: F401 - re-exported
+
 PROVISIONER = "berth.io/nfs"
 CLAIM_FINALIZER = "provisioner.berth.io/provisioning"
 PV_FINALIZER = "external-provisioner.volume.kubernetes.io/finalizer"
-
-
-class Failure(Exception):
-    """A check failed; the message says what was expected and seen."""
-
-
-def check(cond, msg):
-    if not cond:
-        raise Failure(msg)
 
 
 def log(msg):
@@ -41,19 +34,6 @@ def log(msg):
 
 
 START = time.monotonic()
-
-
-def poll(pred, timeout, what, interval=0.05):
-    """Call pred() until it returns a true value (returned); Failure after
-    timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise Failure("timed out after %.1f s waiting for %s" % (timeout, what))
-        time.sleep(interval)
 
 
 def env(name):
