@@ -230,8 +230,12 @@ static berth_status_t start_attacher(app_t *a, berth_error_t *err)
               PROV_ATTACHER_DEFAULT, NULL);
   /* The CSI snapshotter sidecar's half of EBS (snapshot.h), beside it. */
   if (st == BERTH_OK) {
-    prov_snapshotter_options_t so = {NULL, getenv("BERTH_CLUSTER_ID"),
-                                     a->opt->extra_tags};
+    prov_snapshotter_options_t so = {
+        .cluster_id = getenv("BERTH_CLUSTER_ID"),
+        .extra_tags = a->opt->extra_tags,
+        .api_qps = a->opt->qps > 0 ? a->opt->qps : BERTH_K8S_DEFAULT_QPS,
+        .api_burst = a->opt->burst > 0 ? a->opt->burst
+                                       : BERTH_K8S_DEFAULT_BURST};
     st = prov_snapshotter_create(a->client, a->aws, &so, &a->snapshotter,
                                  err);
   }

@@ -265,7 +265,7 @@ static berth_status_t check_data_source(claim_ctx_t *x, berth_error_t *err)
   size_t i;
 
   x->snapshot_id[0] = '\0';
-  if (strcmp(berth_backend_name(x->be), "ebs") == 0) {
+  if (berth_backend_caps(x->be) & BERTH_BACKEND_CAP_SNAPSHOT) {
     berth_status_t st = prov_restore_source(
         x->c->client, x->claim, x->req_bytes, x->snapshot_id,
         sizeof(x->snapshot_id), &x->restore_bytes, err);
@@ -284,7 +284,7 @@ static berth_status_t check_data_source(claim_ctx_t *x, berth_error_t *err)
     if (x->cleaning)
       return BERTH_OK;
     if (prov_clone_is_claim_source(ds) &&
-        strcmp(berth_backend_name(x->be), "nfs") == 0) {
+        (berth_backend_caps(x->be) & BERTH_BACKEND_CAP_CLONE)) {
       prov_clone_cleanup(&x->clone);
       x->is_clone = true;
       return prov_clone_resolve(x->c, x->claim, x->prov, fields[i], ds,

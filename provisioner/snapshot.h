@@ -68,6 +68,8 @@ typedef struct prov_snapshotter_options {
   const char *driver;     /* spec.driver we serve (NULL: ebs.csi.aws.com) */
   const char *cluster_id; /* kubernetes.io/cluster/<id> tag, or NULL */
   const char *extra_tags; /* --extra-tags "k=v,k2=v2", or NULL */
+  double api_qps;         /* the API budget its Events share (events.h) */
+  int api_burst;
 } prov_snapshotter_options_t;
 
 /* Create over a Kubernetes client and an AWS client (borrowed: they must

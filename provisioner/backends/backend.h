@@ -183,13 +183,16 @@ typedef enum berth_backend_cap {
   BERTH_BACKEND_CAP_EXPAND = 1u << 1,      /* volumes can grow (expand) */
   BERTH_BACKEND_CAP_USAGE = 1u << 2,       /* usage can be measured */
   BERTH_BACKEND_CAP_BLOCK = 1u << 3,       /* serves volumeMode: Block */
-  BERTH_BACKEND_CAP_DATA_SOURCE = 1u << 4, /* fills a volume from a claim's
-                                              dataSource */
+  BERTH_BACKEND_CAP_CLONE = 1u << 4,       /* fills a volume from another
+                                              claim (a PVC dataSource) */
   BERTH_BACKEND_CAP_ZONAL = 1u << 5,       /* volumes live in one zone: the
                                               request carries the selected
                                               Node, else the allowed zones */
-  BERTH_BACKEND_CAP_GIDS = 1u << 6         /* hands out gids: the request
+  BERTH_BACKEND_CAP_GIDS = 1u << 6,        /* hands out gids: the request
                                               carries the gids in use */
+  BERTH_BACKEND_CAP_SNAPSHOT = 1u << 7     /* takes snapshots and fills a
+                                              volume from a VolumeSnapshot
+                                              dataSource */
 } berth_backend_cap_t;
 
 /* What the program was configured with, for the backends that read it

@@ -688,7 +688,7 @@ const berth_backend_ops_t berth_backend_ebs_ops = {
     .name = "ebs",
     .summary = "EBS disks, attached to nodes",
     .caps = BERTH_BACKEND_CAP_ATTACH | BERTH_BACKEND_CAP_BLOCK |
-            BERTH_BACKEND_CAP_ZONAL,
+            BERTH_BACKEND_CAP_ZONAL | BERTH_BACKEND_CAP_SNAPSHOT,
     .create = ebsb_make,
     .check_settings = ebsb_check_settings,
     .validate = ebsb_validate,

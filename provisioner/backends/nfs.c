@@ -896,7 +896,7 @@ nfsb_check_settings(const berth_backend_settings_t *settings,
 const berth_backend_ops_t berth_backend_nfs_ops = {
     .name = "nfs",
     .summary = "NFS sub-directories of an export",
-    .caps = BERTH_BACKEND_CAP_GIDS,
+    .caps = BERTH_BACKEND_CAP_GIDS | BERTH_BACKEND_CAP_CLONE,
     .create = nfsb_make,
     .check_settings = nfsb_check_settings,
     .validate = nfsb_validate,
