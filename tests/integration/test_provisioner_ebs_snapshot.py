@@ -109,7 +109,7 @@ def take(name, pvc, cls):
 
 def main(binary, procs):
     api = API()
-    aws_admin("POST", "/config", {"snapshot_delay_ms": 1500})
+    aws_admin("POST", "/config", {"snapshot_delay_ms": 500})
     create(ebs_class("disk", {"type": "gp3"},
                      allowedTopologies=[{"matchLabelExpressions": [{
                          "key": "topology.ebs.csi.aws.com/zone",
