@@ -185,6 +185,10 @@ def main(binary, procs):
           path=r"/volumesnapshotcontents/[^/]+/status$", count=1)
     create(volume_snapshot("snap2", "src", "snap"))
     poll(lambda: len(snapshots()) == 2, 30, "the second snapshot pending")
+    poll(lambda: ((content_of("snap2") or {}).get("status") or {}).get(
+        "snapshotHandle"), 30, "snap2's content with its handle")
+    check(not ready("snap2") and content_of("snap2")["status"].get(
+        "readyToUse") is not True, "snap2 ready while its snapshot is pending")
     p.kill()
     p.wait()
     aws_admin("POST", "/unstick", {})
