@@ -18,8 +18,10 @@ standard snapshot CRDs and kubernetes-csi's real snapshot-controller
           cannot honour (fastSnapshotRestoreAvailabilityZones) is refused
           with status.error and an Event on the content;
   chaos   the emulator throttles CreateSnapshot/DescribeSnapshots (fault
-          switches) and berth-provisioner is SIGKILLed while the snapshot
-          is pending (stuck_snapshot), then restarted: one snapshot, ready;
+          switches), the API refuses the first status write after
+          CreateSnapshot (409, fault proxy), and berth-provisioner is
+          SIGKILLed while the snapshot is pending (stuck_snapshot), then
+          restarted: one snapshot, ready;
   delete  claims, VolumeSnapshots: DeleteSnapshot (Delete policy), the
           contents go; Retain keeps its EC2 snapshot, also when its
           content is deleted by hand.
@@ -37,8 +39,8 @@ import sys
 
 from test_provisioner_ebs_lib import (CLUSTER, aws_admin, aws_faults, aws_state,
                                       ebs_class, ebs_provisioner, volumes)
-from test_provisioner_lib import (API, check, claim, create, events_for, kubectl,
-                                  log, poll, run, wait_bound)
+from test_provisioner_lib import (API, check, claim, create, events_for, fault,
+                                  kubectl, log, poll, run, wait_bound)
 
 GROUP = "snapshot.storage.k8s.io"
 GIB = 1024 ** 3
@@ -107,7 +109,7 @@ def take(name, pvc, cls):
 
 def main(binary, procs):
     api = API()
-    aws_admin("POST", "/config", {"snapshot_delay_ms": 1500})
+    aws_admin("POST", "/config", {"snapshot_delay_ms": 500})
     create(ebs_class("disk", {"type": "gp3"},
                      allowedTopologies=[{"matchLabelExpressions": [{
                          "key": "topology.ebs.csi.aws.com/zone",
@@ -169,12 +171,24 @@ def main(binary, procs):
          "status.error on the fsr content")
     check(not ready("fsr1"), "fsr1 is not ready")
     check(len(snapshots()) == 1, "no EC2 snapshot for a refused class")
+    fsr_content = content_of("fsr1")["metadata"]["name"]
+    kubectl("delete", "volumesnapshot", "fsr1")
+    poll(lambda: get("volumesnapshotcontent", fsr_content, ns=False) is None,
+         30, "the fsr content gone")
 
-    # chaos: throttled, and SIGKILL while the snapshot is pending.
+    # chaos: throttled, the status after CreateSnapshot refused once (a
+    # retry must find the snapshot by its name tag), and SIGKILL while the
+    # snapshot is pending.
     aws_faults(stuck_snapshot=True, throttle_rate=0.3,
                actions=["CreateSnapshot", "DescribeSnapshots"], seed=7)
+    fault(kind="conflict", verb="patch",
+          path=r"/volumesnapshotcontents/[^/]+/status$", count=1)
     create(volume_snapshot("snap2", "src", "snap"))
     poll(lambda: len(snapshots()) == 2, 30, "the second snapshot pending")
+    poll(lambda: ((content_of("snap2") or {}).get("status") or {}).get(
+        "snapshotHandle"), 30, "snap2's content with its handle")
+    check(not ready("snap2") and content_of("snap2")["status"].get(
+        "readyToUse") is not True, "snap2 ready while its snapshot is pending")
     p.kill()
     p.wait()
     aws_admin("POST", "/unstick", {})
@@ -191,7 +205,7 @@ def main(binary, procs):
 
     # delete: everything but the retained snapshot goes.
     kubectl("delete", "pvc", "copy", "tiny", "--wait=false")
-    kubectl("delete", "volumesnapshot", "snap1", "snap2", "fsr1", "kept",
+    kubectl("delete", "volumesnapshot", "snap1", "snap2", "kept",
             "--wait=false")
     poll(lambda: [x["SnapshotId"] for x in snapshots()] == [kept["SnapshotId"]],
          40, "only the retained snapshot left", interval=0.2)
