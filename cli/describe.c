@@ -292,6 +292,30 @@ static int not_found(ctl_ctx_t *ctx, const char *resource, const char *name,
   return ctl_kube_error(ctx, "get", st, err);
 }
 
+/* The claim's data source as kubectl shows it, and for a clone berth
+ * made, where its data came from (the PV's berth.io/cloned-from). */
+static void dw_data_source(dwriter_t *w, const json_t *claim,
+                           const json_t *pv)
+{
+  const json_t *ds = json_object_get(json_object_get(claim, "spec"),
+                                     "dataSource");
+  const char *from = berth_k8s_obj_annotation(pv, "berth.io/cloned-from");
+  const char *uid = berth_k8s_obj_annotation(pv, "berth.io/cloned-from-uid");
+  char line[512];
+
+  if (json_is_object(ds)) {
+    dw_add(w, 0, "DataSource", "");
+    if (ctl_str_at(ds, "apiGroup", NULL) != NULL)
+      dw_add(w, 2, "APIGroup", ctl_str_at(ds, "apiGroup", NULL));
+    dw_add(w, 2, "Kind", ctl_str_at(ds, "kind", NULL));
+    dw_add(w, 2, "Name", ctl_str_at(ds, "name", NULL));
+  }
+  if (from != NULL) {
+    snprintf(line, sizeof(line), "%s (uid %s)", from, ctl_nz(uid));
+    dw_add(w, 0, "Cloned From", line);
+  }
+}
+
 static int describe_claim(ctl_ctx_t *ctx, const char *name)
 {
   dwriter_t w;
@@ -336,6 +360,7 @@ static int describe_claim(ctl_ctx_t *ctx, const char *name)
       sizeof(modes));
   dw_add(&w, 0, "Access Modes", modes);
   dw_add(&w, 0, "VolumeMode", ctl_str_at(claim, "spec", "volumeMode"));
+  dw_data_source(&w, claim, pv);
   prov = pv != NULL
              ? berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)
              : prov_claim_provisioner(claim);
@@ -413,6 +438,7 @@ static int describe_volume(ctl_ctx_t *ctx, const char *name)
   dw_add(&w, 0, "StorageClass", ctl_str_at(spec, "storageClassName", NULL));
   dw_add(&w, 0, "Status", ctl_str_at(pv, "status", "phase"));
   dw_add(&w, 0, "Claim", claim);
+  dw_data_source(&w, NULL, pv);
   dw_add(&w, 0, "Reclaim Policy",
          ctl_str_at(spec, "persistentVolumeReclaimPolicy", NULL));
   ctl_access_modes(json_object_get(spec, "accessModes"), modes, sizeof(modes));

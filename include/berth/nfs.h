@@ -214,7 +214,9 @@ berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset,
                                berth_error_t *err);
 
 /* Write all len bytes of buf at offset (several WRITEs when the server
- * takes fewer at a time). */
+ * takes fewer at a time). Over NFSv4, libnfs 4.0 fails to encode WRITE
+ * ("Failed to encode COMPOUND4args": BERTH_EIO): use NFSv3 to write
+ * files. */
 berth_status_t berth_nfs_pwrite(berth_nfs_file_t *f, uint64_t offset,
                                 const void *buf, size_t len,
                                 berth_error_t *err);

@@ -12,6 +12,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -234,6 +236,32 @@ berth_status_t berth_nfs_connect_timeout(const char *url, int timeout_ms,
   return st;
 }
 
+/* Every NFSv4 context gets a client name and verifier of its own (RFC
+ * 7530 section 16.33: SETCLIENTID's id and verifier identify one client).
+ * libnfs 4.0 names every context "Libnfs pid:<pid> <seconds>", so two
+ * contexts made in the same second are one client to the server, and the
+ * second's SETCLIENTID expires the first's state (clones copy on several
+ * contexts at once: NFS4ERR_STALE_CLIENTID, NFS4ERR_EXPIRED). libnfs 4.0's
+ * nfs4_set_client_name does not free the default name it replaces (28
+ * bytes per NFSv4 connection; tests/lsan.supp). */
+static void bnfs_v4_identity(struct nfs_context *ctx)
+{
+  static atomic_uint counter;
+  unsigned n = atomic_fetch_add(&counter, 1u);
+  int64_t now = berth_clock_realtime_ms(NULL);
+  char name[96];
+  char verifier[8];
+  size_t i;
+
+  snprintf(name, sizeof(name), "berth-%ld-%lld-%u", (long)getpid(),
+           (long long)now, n);
+  for (i = 0; i < sizeof(verifier); i++)
+    verifier[i] = (char)(((uint64_t)now >> (8 * (i % 4))) ^ (n >> (i / 2)) ^
+                         (unsigned)getpid() ^ i);
+  nfs4_set_client_name(ctx, name);
+  nfs4_set_verifier(ctx, verifier);
+}
+
 static berth_status_t bnfs_connect_once(const char *url, int timeout_ms,
                                         berth_nfs_t **out, berth_error_t *err)
 {
@@ -264,6 +292,8 @@ static berth_status_t bnfs_connect_once(const char *url, int timeout_ms,
                          "nfs connect: cannot create a libnfs context");
     goto done;
   }
+  if (bnfs_url_version(url) == 4)
+    bnfs_v4_identity(nfs->ctx);
   /* Defaults first, so that URL arguments (autoreconnect=N, dircache=1)
    * override them. libnfs would reconnect forever by default: a handle on
    * a dead server must fail instead, and the caller decides whether to
@@ -358,6 +388,8 @@ typedef struct bnfs_v4_wait {
   int rpc_status; /* RPC_STATUS_* */
   int nfs_status; /* nfsstat4 of the COMPOUND */
   char text[160]; /* RPC_STATUS_ERROR's text */
+  bool want_link; /* the last op is a READLINK: copy its text to link */
+  char *link;     /* new string, or NULL */
 } bnfs_v4_wait_t;
 
 static void bnfs_v4_cb(struct rpc_context *rpc, int status, void *data,
@@ -368,8 +400,21 @@ static void bnfs_v4_cb(struct rpc_context *rpc, int status, void *data,
   (void)rpc;
   w->done = true;
   w->rpc_status = status;
-  if (status == RPC_STATUS_SUCCESS && data != NULL)
-    w->nfs_status = (int)((COMPOUND4res *)data)->status;
+  if (status == RPC_STATUS_SUCCESS && data != NULL) {
+    COMPOUND4res *res = data;
+    u_int n = res->resarray.resarray_len;
+
+    w->nfs_status = (int)res->status;
+    /* The reply is freed after this callback: copy the link's text, which
+     * is counted, not NUL-terminated (RFC 7530 section 16.25). */
+    if (w->want_link && res->status == NFS4_OK && n > 0 &&
+        res->resarray.resarray_val[n - 1].resop == OP_READLINK) {
+      const utf8str_cs *t = &res->resarray.resarray_val[n - 1]
+                                 .nfs_resop4_u.opreadlink.READLINK4res_u
+                                 .resok4.link;
+      w->link = strndup(t->utf8string_val, t->utf8string_len);
+    }
+  }
   else if (status == RPC_STATUS_ERROR && data != NULL)
     snprintf(w->text, sizeof(w->text), "%s", (const char *)data);
 }
@@ -416,30 +461,80 @@ static berth_status_t bnfs_xdr_string(berth_buf_t *out, const char *s)
 /* Set the attributes in mask (word 1 of the FATTR4 bitmap: MODE, OWNER,
  * OWNER_GROUP) to the XDR-encoded vals on the object at abs. Returns 0 or
  * a negative errno, as libnfs does, with a message in text. */
+static int bnfs_v4_compound(berth_nfs_t *nfs, const char *abs,
+                            const nfs_argop4 *last, bnfs_v4_wait_t *wp,
+                            char *text, size_t textsize);
+
 static int bnfs_v4_setattr(berth_nfs_t *nfs, const char *abs, uint32_t mask,
                            const berth_buf_t *vals, char *text,
                            size_t textsize)
 {
-  struct rpc_context *rpc = nfs_get_rpc_context(nfs->ctx);
   uint32_t bitmap[2] = { 0, mask };
+  nfs_argop4 op;
+  bnfs_v4_wait_t w;
+
+  memset(&w, 0, sizeof(w));
+  memset(&op, 0, sizeof(op));
+  op.argop = OP_SETATTR;
+  /* stateid stays all zeros: the anonymous stateid. */
+  op.nfs_argop4_u.opsetattr.obj_attributes.attrmask.bitmap4_len = 2;
+  op.nfs_argop4_u.opsetattr.obj_attributes.attrmask.bitmap4_val = bitmap;
+  op.nfs_argop4_u.opsetattr.obj_attributes.attr_vals.attrlist4_len =
+    (u_int)vals->len;
+  op.nfs_argop4_u.opsetattr.obj_attributes.attr_vals.attrlist4_val =
+    vals->data;
+  return bnfs_v4_compound(nfs, abs, &op, &w, text, textsize);
+}
+
+/* NFSv4 READLINK by path (libnfs 4.0's passes the counted text on as if it
+ * were NUL-terminated): PUTROOTFH, LOOKUPs, READLINK. New string in
+ * *out. */
+static int bnfs_v4_readlink(berth_nfs_t *nfs, const char *abs, char **out,
+                            char *text, size_t textsize)
+{
+  nfs_argop4 op;
+  bnfs_v4_wait_t w;
+  int rc;
+
+  memset(&w, 0, sizeof(w));
+  memset(&op, 0, sizeof(op));
+  op.argop = OP_READLINK;
+  w.want_link = true;
+  rc = bnfs_v4_compound(nfs, abs, &op, &w, text, textsize);
+  if (rc == 0 && w.link == NULL)
+    rc = -ENOMEM;
+  if (rc == 0)
+    *out = w.link;
+  else
+    free(w.link);
+  return rc;
+}
+
+/* Run PUTROOTFH, one LOOKUP per component of the export path and of abs,
+ * then *last, and wait for the reply in *wp. Returns 0 or a negative
+ * errno, with a message in text. */
+static int bnfs_v4_compound(berth_nfs_t *nfs, const char *abs,
+                            const nfs_argop4 *last, bnfs_v4_wait_t *wp,
+                            char *text, size_t textsize)
+{
+  struct rpc_context *rpc = nfs_get_rpc_context(nfs->ctx);
   char *export_copy = NULL;
   char *path_copy = NULL;
   nfs_argop4 *ops = NULL;
   COMPOUND4args args;
-  bnfs_v4_wait_t w;
+  bnfs_v4_wait_t w = *wp;
   struct pollfd pfd;
   int64_t deadline;
   unsigned n = 0;
   int rc = 0;
 
-  memset(&w, 0, sizeof(w));
   export_copy = strdup(nfs->export_path);
   path_copy = strdup(abs);
   if (export_copy == NULL || path_copy == NULL) {
     rc = -ENOMEM;
     goto done;
   }
-  /* Count, allocate, fill: PUTROOTFH, LOOKUPs, SETATTR. */
+  /* Count, allocate, fill: PUTROOTFH, LOOKUPs, the last op. */
   n = 1;
   bnfs_v4_lookups(export_copy, NULL, &n);
   bnfs_v4_lookups(path_copy, NULL, &n);
@@ -452,20 +547,12 @@ static int bnfs_v4_setattr(berth_nfs_t *nfs, const char *abs, uint32_t mask,
   ops[n++].argop = OP_PUTROOTFH;
   bnfs_v4_lookups(export_copy, ops, &n);
   bnfs_v4_lookups(path_copy, ops, &n);
-  ops[n].argop = OP_SETATTR;
-  /* stateid stays all zeros: the anonymous stateid. */
-  ops[n].nfs_argop4_u.opsetattr.obj_attributes.attrmask.bitmap4_len = 2;
-  ops[n].nfs_argop4_u.opsetattr.obj_attributes.attrmask.bitmap4_val = bitmap;
-  ops[n].nfs_argop4_u.opsetattr.obj_attributes.attr_vals.attrlist4_len =
-    (u_int)vals->len;
-  ops[n].nfs_argop4_u.opsetattr.obj_attributes.attr_vals.attrlist4_val =
-    vals->data;
-  n++;
+  ops[n++] = *last;
   memset(&args, 0, sizeof(args));
   args.argarray.argarray_len = n;
   args.argarray.argarray_val = ops;
   if (rpc_nfs4_compound_async(rpc, bnfs_v4_cb, &args, &w) != 0) {
-    snprintf(text, textsize, "cannot queue the SETATTR COMPOUND: %s",
+    snprintf(text, textsize, "cannot queue the COMPOUND: %s",
              rpc_get_error(rpc));
     rc = -EFAULT;
     goto done;
@@ -513,8 +600,9 @@ static int bnfs_v4_setattr(berth_nfs_t *nfs, const char *abs, uint32_t mask,
   switch (w.rpc_status) {
   case RPC_STATUS_SUCCESS:
     if (w.nfs_status != NFS4_OK) {
-      snprintf(text, textsize, "NFS4: SETATTR (path %s) failed with %s",
-               abs, nfsstat4_to_str(w.nfs_status));
+      snprintf(text, textsize, "NFS4: %s (path %s) failed with %s",
+               last->argop == OP_READLINK ? "READLINK" : "SETATTR", abs,
+               nfsstat4_to_str(w.nfs_status));
       /* libnfs turns NFS4ERR_SYMLINK (a link met in the middle of the
        * path) into EIO; it is a path we refuse to follow. */
       if (w.nfs_status == NFS4ERR_SYMLINK)
@@ -540,6 +628,7 @@ static int bnfs_v4_setattr(berth_nfs_t *nfs, const char *abs, uint32_t mask,
   }
 
 done:
+  *wp = w;
   free(ops);
   free(path_copy);
   free(export_copy);
@@ -917,6 +1006,7 @@ berth_status_t berth_nfs_readlink(berth_nfs_t *nfs, const char *path,
                                   char **out, berth_error_t *err)
 {
   berth_status_t st;
+  char text[256] = "";
   char *abs = NULL;
   char *target = NULL;
   int rc;
@@ -931,9 +1021,13 @@ berth_status_t berth_nfs_readlink(berth_nfs_t *nfs, const char *path,
                          abs == NULL ? "out of memory" : "no out");
     goto done;
   }
-  rc = nfs_readlink2(nfs->ctx, abs, &target);
+  if (nfs->version == 4)
+    rc = bnfs_v4_readlink(nfs, abs, &target, text, sizeof(text));
+  else
+    rc = nfs_readlink2(nfs->ctx, abs, &target);
   if (rc < 0) {
-    st = bnfs_fail(nfs->ctx, rc, false, "readlink", abs, NULL, err);
+    st = bnfs_fail(nfs->ctx, rc, false, "readlink", abs,
+                   text[0] != '\0' ? text : NULL, err);
     goto done;
   }
   *out = target;
@@ -1035,6 +1129,15 @@ done:
   return st;
 }
 
+/* The most one READ or WRITE carries: the server's rsize or wsize. */
+static size_t bnfs_io_max(berth_nfs_t *nfs, size_t len, bool write)
+{
+  uint64_t max = write ? nfs_get_writemax(nfs->ctx)
+                       : nfs_get_readmax(nfs->ctx);
+
+  return max > 0 && len > max ? (size_t)max : len;
+}
+
 berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset,
                                void *buf, size_t len, size_t *got,
                                berth_error_t *err)
@@ -1043,7 +1146,8 @@ berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset,
 
   if (f == NULL || buf == NULL || got == NULL)
     return berth_error_set(err, BERTH_EINVAL, "pread: no file or buffer");
-  rc = nfs_pread(f->nfs->ctx, f->fh, offset, len, buf);
+  rc = nfs_pread(f->nfs->ctx, f->fh, offset, bnfs_io_max(f->nfs, len, false),
+                 buf);
   if (rc < 0)
     return bnfs_fail(f->nfs->ctx, rc, false, "pread", f->abs, NULL, err);
   *got = (size_t)rc;
@@ -1060,7 +1164,8 @@ berth_status_t berth_nfs_pwrite(berth_nfs_file_t *f, uint64_t offset,
   if (f == NULL || (buf == NULL && len > 0))
     return berth_error_set(err, BERTH_EINVAL, "pwrite: no file or buffer");
   while (len > 0) {
-    rc = nfs_pwrite(f->nfs->ctx, f->fh, offset, len, p);
+    rc = nfs_pwrite(f->nfs->ctx, f->fh, offset, bnfs_io_max(f->nfs, len, true),
+                    p);
     if (rc < 0)
       return bnfs_fail(f->nfs->ctx, rc, false, "pwrite", f->abs, NULL, err);
     if (rc == 0)

@@ -668,6 +668,14 @@ static berth_status_t nfsb_clone_prepare_op(berth_nfs_t *nfs, void *ctx,
   berth_status_t st = BERTH_OK;
   char *parent = NULL;
 
+  /* libnfs 4.0 cannot WRITE over NFSv4 (include/berth/nfs.h): refused
+   * before anything is made, rather than failing at the first file. */
+  if (berth_nfs_version(nfs) == 4)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "clone: the class's export is reached over "
+                           "NFSv4, and berth copies files over NFSv3 only "
+                           "(libnfs 4.0 cannot write files over NFSv4): use "
+                           "an NFSv3 class to clone");
   p->gid = o->gid;
   if (o->gid_range)
     st = nfsb_pick_gid(nfs, p, err);

@@ -22,24 +22,30 @@ berth's own report:
   kill       SIGKILL of the provisioner during the copy: not Bound while
              it is down; after a restart the copy is made again and the
              claim Bound with the whole tree
+  nfs4       a clone in an NFSv4 class is refused (libnfs 4.0 cannot
+             write files over NFSv4), nothing made
+  berthctl   describe shows the clone's data source and where it came from
 
-    test_provisioner_clone.py BERTH-PROVISIONER   (under bed.py run k8s nfs)
+    test_provisioner_clone.py BERTH-PROVISIONER BERTHCTL
+                                                  (under bed.py run k8s nfs)
 """
 
 import hashlib
 import os
 import stat
+import subprocess
 import sys
 
-from test_provisioner_lib import (API, Provisioner, apply, check, claim, create,
+from test_provisioner_lib import (API, Created, Provisioner, apply, check, claim, create,
                                   events_for, export_dir, kubectl, log, phase,
-                                  poll, run, storage_class, v3_url, wait_bound)
+                                  poll, run, storage_class, v3_url, v4_url, wait_bound)
 
 CLASSES = [
     storage_class("nfs", {"url": v3_url(), "archiveOnDelete": "false"}),
     storage_class("nfs-other", {"url": v3_url(), "archiveOnDelete": "false"}),
     storage_class("nfs-later", {"url": v3_url(), "archiveOnDelete": "false"},
                   binding="WaitForFirstConsumer"),
+    storage_class("nfs4", {"url": v4_url(), "archiveOnDelete": "false"}),
 ]
 
 T0 = 1500000000  # times set on the source, far from "now"
@@ -114,9 +120,10 @@ def fill_tree(root):
     return entries
 
 
-def walk(root):
+def walk(root, ns=False):
     """{relative path: description} by an independent walk (lstat, never
-    following a link)."""
+    following a link); times to the microsecond (NFSv3 through libnfs) or
+    with ns to the nanosecond."""
     out = {}
     for d, dirs, files in os.walk(root):
         for n in dirs + files:
@@ -125,8 +132,7 @@ def walk(root):
             st = os.lstat(p)
             desc = {"type": stat.S_IFMT(st.st_mode), "mode": stat.S_IMODE(st.st_mode),
                     "uid": st.st_uid, "gid": st.st_gid,
-                    # NFSv3 through libnfs sets microseconds.
-                    "mtime_us": st.st_mtime_ns // 1000}
+                    "mtime_us": st.st_mtime_ns if ns else st.st_mtime_ns // 1000}
             if stat.S_ISREG(st.st_mode):
                 with open(p, "rb") as f:
                     desc["sha"] = hashlib.sha256(f.read()).hexdigest()
@@ -141,8 +147,8 @@ def walk(root):
     return out
 
 
-def compare(src, dst, skipped=()):
-    a, b = walk(src), walk(dst)
+def compare(src, dst, skipped=(), ns=False):
+    a, b = walk(src, ns), walk(dst, ns)
     for s in skipped:
         a.pop(s, None)
     check(sorted(a) == sorted(b), "entries differ: only in source %s, only in clone %s"
@@ -281,11 +287,16 @@ def check_delete_during_copy(api):
     src, _ = volume_dir(api, "big")
     big_tree(src)
     before = export_names()
+    pvs = Created(api)
     create(clone_of("cancelled", "big"))
+    uid = api.claim("cancelled")["metadata"]["uid"]
     poll(lambda: staging_entries() >= 20, 30, "the copy under way")
     check(phase(api.claim("cancelled")) == "Pending", "copy finished too early: grow the tree")
     kubectl("delete", "pvc", "cancelled", "--wait=false")
     poll(lambda: api.claim("cancelled") is None, 60, "the deleted clone's claim gone")
+    # The copy stopped: it never finished, so no PV was ever saved.
+    check(pvs.error is None and "pvc-" + uid not in pvs.first,
+          "a PV was saved for the deleted clone (the copy went on): %s" % pvs.error)
     check(not staging(), "partial copy left: %s" % staging())
     check(export_names() == before, "left in the export: %s" % (export_names() ^ before))
     log("delete during the copy: partial copy removed, nothing left")
@@ -310,6 +321,36 @@ def check_kill_during_copy(api, p):
     log("restarted: copy made again, Bound with all %d entries" % n)
 
 
+def check_nfs4(api):
+    """libnfs 4.0 cannot write files over NFSv4: a clone in an NFSv4 class
+    is refused before anything is made."""
+    create(claim("src4", "nfs4"))
+    wait_bound(api, ["src4"], 60)
+    before = export_names()
+    create(clone_of("dst4", "src4", cls="nfs4"))
+    poll(lambda: failed_with(api, "dst4", "NFSv3 only"), 30, "dst4 refused")
+    check(phase(api.claim("dst4")) == "Pending", "dst4 not Pending")
+    check(export_names() == before, "the refused NFSv4 clone made %s" %
+          (export_names() ^ before))
+    log("NFSv4 class: clone refused, nothing made")
+
+
+def check_berthctl(berthctl):
+    r = subprocess.run([berthctl, "describe", "claim", "dst"], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 0, "berthctl describe claim dst: exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
+    out = r.stdout
+    for want in ("DataSource:", "Kind:", "PersistentVolumeClaim", "Cloned From:",
+                 "default/src (uid "):
+        check(want in out, "berthctl describe claim dst: no %r in:\n%s" % (want, out))
+    pv = [l for l in out.splitlines() if l.startswith("Volume:")][0].split()[-1]
+    r = subprocess.run([berthctl, "describe", "volume", pv], capture_output=True,
+                       text=True, timeout=60)
+    check(r.returncode == 0 and "Cloned From:" in r.stdout and "default/src" in r.stdout,
+          "berthctl describe volume %s:\n%s%s" % (pv, r.stdout, r.stderr))
+    log("berthctl describe: the clone's source on the claim and the volume")
+
+
 def main(binary, procs):
     api = API()
     root = export_dir()
@@ -321,10 +362,15 @@ def main(binary, procs):
     procs.append(p)
     p.start()
     check_tree(api, p)
+    check_berthctl(sys.argv[2])
+    check_nfs4(api)
     check_refusals(api)
     check_delete_during_copy(api)
     check_kill_during_copy(api, p)
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        print("usage: %s BERTH-PROVISIONER BERTHCTL" % sys.argv[0], file=sys.stderr)
+        sys.exit(2)
     sys.exit(run(main))

@@ -10,7 +10,7 @@ received and stored) or on the PV:
     shows it;
   - claims with a dataSource / dataSourceRef: ProvisioningFailed naming it
     (nfs, efs: no data source; ebs: a VolumeSnapshot that does not exist),
-    nothing made;
+    nothing made; an NFS clone of an unbound claim refused;
   - volumeMode Block: refused on nfs and efs, Bound on ebs (no fsType);
   - ReadWriteMany on ebs: refused for a file system (InvalidArgument),
     Multi-Attach io2 disk for Block;
@@ -152,10 +152,14 @@ def check_data_sources(api):
     c["spec"]["dataSource"] = {"kind": "PersistentVolumeClaim", "name": "ds-nfs"}
     cs.append(c)
     create(*cs)
-    for name, field in (("ds-ebs", "dataSource"), ("ds-nfs", "dataSource"),
-                        ("ds-efs", "dataSource"), ("dsr-ebs", "dataSourceRef"),
-                        ("clone-nfs", "dataSource")):
-        msg = wait_failed(api, name, "spec." + field)
+    # clone-nfs names a claim: NFS clones claims, and refuses this one
+    # while its source is not Bound (test_provisioner_clone).
+    for name, words in (("ds-ebs", ("spec.dataSource",)),
+                        ("ds-nfs", ("spec.dataSource",)),
+                        ("ds-efs", ("spec.dataSource",)),
+                        ("dsr-ebs", ("spec.dataSourceRef",)),
+                        ("clone-nfs", ("ds-nfs", "must have a status of Bound"))):
+        msg = wait_failed(api, name, *words)
         check(phase(api.claim(name)) == "Pending", "%s not Bound" % name)
         check(not volumes("kubernetes.io/created-for/pvc/name", name),
               "%s: no disk" % name)
