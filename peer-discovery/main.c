@@ -62,12 +62,20 @@ static int exec_endpoints(char **argv)
   ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
   char *slash;
 
-  if (n <= 0) {
-    fprintf(stderr, "berth-peers: --source endpoints: /proc/self/exe: %s\n",
+  if (n > 0) {
+    self[n] = '\0';
+  } else if (strchr(argv[0], '/') != NULL && strlen(argv[0]) < sizeof(self)) {
+    /* No /proc (a chroot, a sandbox): the path we were started by. */
+    strcpy(self, argv[0]);
+  } else {
+    /* Started through PATH with no /proc: the one on PATH. */
+    execvp("berth-peers-endpoints", argv);
+    fprintf(stderr,
+            "berth-peers: --source endpoints needs berth-peers-endpoints "
+            "beside berth-peers or on PATH (no /proc/self/exe): %s\n",
             strerror(errno));
     return 1;
   }
-  self[n] = '\0';
   slash = strrchr(self, '/');
   if (slash != NULL)
     *slash = '\0';
