@@ -193,6 +193,25 @@ berth_status_t berth__nfsb_tree_usage(berth_nfs_t *nfs, const char *path,
                                       unsigned max_depth, berth_usage_t *out,
                                       berth_error_t *err);
 
+/* ---- nfs_journal.c ----------------------------------------------------- */
+
+/* Record, before it is made, that the directory rel (checked) is made for
+ * the claim ns/name as the PV pv; idempotent. */
+berth_status_t berth__nfsb_journal_add(berth_nfs_t *nfs, const char *pv,
+                                       const char *ns, const char *name,
+                                       const char *rel, berth_error_t *err);
+
+/* Forget pv's record; one that is not there is BERTH_OK. */
+berth_status_t berth__nfsb_journal_drop(berth_nfs_t *nfs, const char *pv,
+                                        berth_error_t *err);
+
+/* Append to out at most max records of the export url (the objects of
+ * berth_records_request_t). A record that cannot be read as one volume's
+ * is left out (and logged), never guessed at. */
+berth_status_t berth__nfsb_journal_list(berth_nfs_t *nfs, const char *url,
+                                        size_t max, json_t *out,
+                                        berth_error_t *err);
+
 /* ---- nfs_conn.c -------------------------------------------------------- */
 
 typedef struct berth__nfsb_pool berth__nfsb_pool_t;
