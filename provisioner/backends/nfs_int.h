@@ -7,6 +7,7 @@
  *   nfs_tree.c  walking, creating, removing and measuring on the server
  *   nfs_conn.c  one reused connection per export
  *   nfs_gid.c   gid allocation from a range
+ *   nfs_journal.c  the journal of volumes in flight (.berth/inflight)
  *
  * Unit tests include this header to test nfs_path.c, nfs_opts.c and
  * nfs_gid.c without a server. */
