@@ -163,6 +163,28 @@ static berth_status_t remove_storage(prov_controller_t *c, berth_backend_t *be,
   return st;
 }
 
+/* A record cut short names no storage that exists (backend.h): once it
+ * is past the grace period, it is only forgotten. */
+static void forget_incomplete(prov_sweep_t *s, sweep_pass_t *p,
+                              berth_backend_t *be, const json_t *params,
+                              const json_t *rec)
+{
+  const char *pv = berth_k8s_obj_name(json_object_get(rec, "pv"));
+  json_int_t created = json_integer_value(json_object_get(rec, "created"));
+  berth_records_request_t forget = {params, pv, 0, NULL};
+  berth_error_t err;
+
+  if (created <= 0 ||
+      berth_clock_realtime_ms(NULL) - created * 1000 < s->grace_ms)
+    return;
+  berth_error_clear(&err);
+  if (berth_backend_records(be, &forget, &err) != BERTH_OK) {
+    p->errors++;
+    return;
+  }
+  berth_log(BERTH_LOG_INFO, "sweep: forgot a record cut short", "pv", pv, NULL);
+}
+
 static void sweep_record(prov_sweep_t *s, sweep_pass_t *p, berth_backend_t *be,
                          const json_t *params, const json_t *rec)
 {
@@ -174,11 +196,16 @@ static void sweep_record(prov_sweep_t *s, sweep_pass_t *p, berth_backend_t *be,
   prov_sweep_facts_t f;
   berth_error_t err;
 
-  if (pv == NULL || ns == NULL || name == NULL ||
-      json_object_get(p->seen, pv) != NULL)
+  if (pv == NULL || json_object_get(p->seen, pv) != NULL)
     return;
   json_object_set_new(p->seen, pv, json_true());
   p->looked++;
+  if (json_is_true(json_object_get(rec, "incomplete"))) {
+    forget_incomplete(s, p, be, params, rec);
+    return;
+  }
+  if (ns == NULL || name == NULL)
+    return;
   record_facts(s, rec, &f);
   berth_error_clear(&err);
   if (f.pv_cached) {

@@ -151,7 +151,10 @@ typedef struct berth_records_request {
   /* Out, when listing: a new array (the caller owns it) of objects
    * {"pv": a PV as berth_backend_delete takes it (name, annotations,
    * spec), "namespace", "name", "uid": the claim's, "created": seconds
-   * since the epoch when the record was made, or -1 if unknown}. */
+   * since the epoch when the record was made, or -1 if unknown}; or, for a
+   * record cut short (a provisioner killed while it wrote or removed it,
+   * so that no storage was made from it or a PV owns it), {"pv": {name},
+   * "incomplete": true, "created"}: to be forgotten, never acted on. */
   json_t *records;
 } berth_records_request_t;
 

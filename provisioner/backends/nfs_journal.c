@@ -6,10 +6,16 @@
  * lib/nfs makes directories but writes no files, so a record is a chain
  * of directories whose names are its fields:
  *
- *   .berth/inflight/<pv name>/<claim namespace>/<claim name>/<directory>
+ *   .berth/inflight/<pv>/<claim namespace>/<claim name>/<n>/<directory>
  *
  * where <directory> is the volume's path relative to the export, one
- * level per component. Every name is one a claim's path could hold
+ * level per component, and <n> the number of its components. A record is
+ * complete only with all n: one cut short (a provisioner killed while it
+ * wrote or removed it) is never read as a shorter path, which could name
+ * a parent of other volumes; it is listed as incomplete, and since the
+ * volume's directory is made only after its record is complete and the
+ * record removed only once a PV owns the directory or it is gone, the
+ * sweep only forgets it. Every name is one a claim's path could hold
  * already (checked as such), the records never lie inside a volume, and
  * no pathPattern can produce ".berth" (nfs_path.c refuses it as a first
  * component). The record's own directory's modification time says when
@@ -46,6 +52,8 @@ berth_status_t berth__nfsb_journal_add(berth_nfs_t *nfs, const char *pv,
 {
   berth_status_t st;
   char *path = NULL;
+  const char *c;
+  size_t n;
   int tries;
 
   st = nfsb_journal_name(pv, "the PV name", err);
@@ -55,7 +63,10 @@ berth_status_t berth__nfsb_journal_add(berth_nfs_t *nfs, const char *pv,
     st = nfsb_journal_name(name, "the claim's name", err);
   if (st != BERTH_OK)
     return st;
-  path = berth_strdup_printf("%s/%s/%s/%s/%s", NFSB_JOURNAL, pv, ns, name, rel);
+  for (n = 1, c = rel; *c != '\0'; c++)
+    n += *c == '/';
+  path = berth_strdup_printf("%s/%s/%s/%s/%zu/%s", NFSB_JOURNAL, pv, ns, name,
+                             n, rel);
   if (path == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "journal: out of memory");
   /* A drop of the last other record may remove .berth/inflight (or
@@ -136,44 +147,53 @@ static berth_status_t nfsb_only(berth_nfs_t *nfs, const char *path,
   return BERTH_OK;
 }
 
-/* Read the record of pv: claim namespace, name, the volume's path. */
+/* Read the record of pv: claim namespace, name, the volume's path.
+ * BERTH_ENOTFOUND when it is cut short (see the top) or gone, BERTH_EINVAL when
+ * it is not one volume's. */
 static berth_status_t nfsb_record_read(berth_nfs_t *nfs, const char *pv,
                                        json_t *rec, berth_buf_t *rel,
                                        berth_error_t *err)
 {
+  const char *field[] = {"namespace", "name", "components"};
+  unsigned long want = 0;
   berth_buf_t path;
   berth_status_t st;
   nfsb_only_t o;
-  unsigned depth;
+  unsigned long depth;
+  size_t i;
+  char *end;
 
   berth_buf_init(&path);
   st = berth_buf_appendf(&path, "%s/%s", NFSB_JOURNAL, pv);
-  if (st == BERTH_OK)
-    st = nfsb_only(nfs, berth_buf_str(&path), false, &o, err);
-  if (st == BERTH_OK &&
-      json_object_set_new(rec, "namespace", json_string(o.name)) != 0)
-    st = BERTH_ENOMEM;
-  if (st == BERTH_OK)
-    st = berth_buf_appendf(&path, "/%s", o.name);
-  if (st == BERTH_OK)
-    st = nfsb_only(nfs, berth_buf_str(&path), false, &o, err);
-  if (st == BERTH_OK &&
-      json_object_set_new(rec, "name", json_string(o.name)) != 0)
-    st = BERTH_ENOMEM;
-  if (st == BERTH_OK)
-    st = berth_buf_appendf(&path, "/%s", o.name);
-  for (depth = 0; st == BERTH_OK; depth++) {
-    st = nfsb_only(nfs, berth_buf_str(&path), depth > 0, &o, err);
-    if (st != BERTH_OK || o.dirs == 0)
-      break;
-    if (depth >= NFSB_JOURNAL_MAX_DEPTH) {
-      st = berth_error_set(err, BERTH_ETOOBIG, "journal: %s is too deep", pv);
-      break;
-    }
-    st = berth_buf_appendf(&path, "/%s", o.name);
+  for (i = 0; i < 3 && st == BERTH_OK; i++) {
+    st = nfsb_only(nfs, berth_buf_str(&path), true, &o, err);
+    if (st == BERTH_OK && o.dirs == 0)
+      st = BERTH_ENOTFOUND;
+    if (st == BERTH_OK && i < 2 &&
+        json_object_set_new(rec, field[i], json_string(o.name)) != 0)
+      st = BERTH_ENOMEM;
+    if (st == BERTH_OK)
+      st = berth_buf_appendf(&path, "/%s", o.name);
+  }
+  if (st == BERTH_OK) {
+    want = strtoul(o.name, &end, 10);
+    if (*end != '\0' || want == 0 || want > NFSB_JOURNAL_MAX_DEPTH)
+      st = berth_error_set(err, BERTH_EINVAL, "journal: %s: bad count", pv);
+  }
+  for (depth = 0; st == BERTH_OK && depth < want; depth++) {
+    st = nfsb_only(nfs, berth_buf_str(&path), true, &o, err);
+    if (st == BERTH_OK && o.dirs == 0)
+      st = BERTH_ENOTFOUND;
+    if (st == BERTH_OK)
+      st = berth_buf_appendf(&path, "/%s", o.name);
     if (st == BERTH_OK)
       st = berth_buf_appendf(rel, "%s%s", depth > 0 ? "/" : "", o.name);
   }
+  /* The volume's own level ends the record. */
+  if (st == BERTH_OK)
+    st = nfsb_only(nfs, berth_buf_str(&path), true, &o, err);
+  if (st == BERTH_OK && o.dirs != 0)
+    st = berth_error_set(err, BERTH_EINVAL, "journal: %s: too deep", pv);
   if (st == BERTH_OK)
     st = berth__nfsb_path_check(berth_buf_str(rel), "the journal", err);
   berth_buf_cleanup(&path);
@@ -222,6 +242,20 @@ static berth_status_t nfsb_list_entry(void *ctx, const char *name,
   st = sb->type == BERTH_NFS_TYPE_DIR ? BERTH_OK : BERTH_EINVAL;
   if (st == BERTH_OK)
     st = nfsb_record_read(l->nfs, name, rec, &rel, &err);
+  if (st == BERTH_ENOTFOUND) {
+    /* Cut short: listed for the sweep to forget, with nothing to
+     * remove. */
+    if (json_object_set_new(rec, "uid", json_string(uid)) != 0 ||
+        json_object_set_new(rec, "created", json_integer(sb->mtime_sec)) != 0 ||
+        json_object_set_new(rec, "incomplete", json_true()) != 0 ||
+        json_object_set_new(
+            rec, "pv", json_pack("{s:{s:s}}", "metadata", "name", name)) != 0 ||
+        json_array_append(l->out, rec) != 0)
+      st = BERTH_ENOMEM;
+    else
+      st = BERTH_OK;
+    goto done;
+  }
   if (st != BERTH_OK) {
     if (st == BERTH_ENOMEM)
       goto done;

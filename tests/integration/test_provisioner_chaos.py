@@ -47,7 +47,7 @@ from test_provisioner_lib import (API, Created, Provisioner, apply, check, check
 N = 200
 KILLS = 10
 DELETED = 100
-ROUNDS = 5
+ROUNDS = 8
 ROUND_CLAIMS = 40
 
 
