@@ -19,7 +19,9 @@ twice), no PV names a deleted claim, and the provisioner holds no claim in
 flight (berth_provisioner_claims_in_flight 0).
 
 Then the case the in-flight hold cannot cover: rounds of 40 claims during
-which the provisioner is killed (SIGKILL) mid-burst, and every one of
+which the provisioner is killed (SIGKILL) mid-burst (with PV creates
+delayed 800 ms by the API server's proxy, so that kills land between a
+directory and its PV), and every one of
 those claims deleted while it is dead, so that storage made before a PV
 was saved has neither a claim nor a PV. Restarted (with a short
 --sweep-interval and --sweep-grace), the sweep finds that storage through
@@ -40,7 +42,7 @@ import threading
 import time
 
 from test_provisioner_lib import (API, Created, Provisioner, apply, check, check_created_pv,
-                                  claim, create, export_dir, journal, log, poll, run,
+                                  claim, clear_faults, create, fault, export_dir, journal, log, poll, run,
                                   storage_class, v3_url, volume_dirs, wait_bound,
                                   wait_unguarded)
 
@@ -90,6 +92,9 @@ def killed_and_deleted(api, p, root, rnd, before):
     is dead (SIGKILL); the sweep removes what they left."""
     path = "/api/v1/namespaces/default/persistentvolumeclaims"
     left_at_kill = 0
+    # A slow PV create (the API server's proxy delays it) widens the window
+    # between the directory and its PV, where the kills must land.
+    fault(kind="latency", ms=800, resource="persistentvolumes", verb="create")
     for r in range(ROUNDS):
         names = ["e%d-%03d" % (r, i) for i in range(ROUND_CLAIMS)]
         poll(lambda: "became leader" in p.current_log(), 60, "the provisioner to lead")
@@ -117,6 +122,7 @@ def killed_and_deleted(api, p, root, rnd, before):
         p.start()
         if left_at_kill > 0 and r >= 1:
             break
+    clear_faults()
     check(left_at_kill > 0, "no kill left storage without a PV: the sweep was not exercised")
 
     def leftovers():
