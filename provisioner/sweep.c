@@ -295,7 +295,8 @@ static void *run(void *arg)
   /* The first pass after one interval: the informers have synced and
    * the workers have taken the claims that are still there. */
   while (pause_ms(s, s->interval_ms)) {
-    if (prov_active(s->c))
+    /* Complete caches first: fewer records go on to the GETs. */
+    if (prov_active(s->c) && prov_controller_synced(s->c))
       sweep_once(s);
   }
   return NULL;
