@@ -109,6 +109,11 @@ static berth_status_t nfsb_provision_op(berth_nfs_t *nfs, void *ctx,
     st = berth_nfs_chown(nfs, p->rel, o->uid, p->gid, err);
   if (st == BERTH_OK)
     st = berth_nfs_chmod(nfs, p->rel, o->perms, err);
+  /* Refused (a link on the path, a full gid range): no volume was made,
+   * so no record may stay either (backend.h: BERTH_EINVAL writes
+   * nothing). Other failures keep it for the retry or the cleanup. */
+  if (st == BERTH_EINVAL)
+    (void)berth__nfsb_journal_drop(nfs, p->req->pv_name, NULL);
   return st;
 }
 
