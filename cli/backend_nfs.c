@@ -644,6 +644,10 @@ static long scan_dir(scan_t *s, berth_nfs_t *nfs, scan_export_t *x,
      * followed). */
     if (d->st.type != BERTH_NFS_TYPE_DIR)
       continue;
+    /* berth-provisioner's journal of volumes in flight, never a volume:
+     * its sweep looks after it. */
+    if (depth == 0 && strcmp(d->name, ".berth") == 0)
+      continue;
     dirs++;
     child =
         rel[0] ? berth_strdup_printf("%s/%s", rel, d->name) : strdup(d->name);

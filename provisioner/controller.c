@@ -481,6 +481,9 @@ berth_status_t prov_controller_start_workers(prov_controller_t *c,
     return berth_error_set(err, BERTH_ENOMEM, "cannot start workers");
   if (c->opt->usage_interval_ms > 0)
     prov_usage_start(c, c->opt->usage_interval_ms, &c->usage);
+  if (c->opt->sweep_interval_ms > 0)
+    prov_sweep_start(c, c->opt->sweep_interval_ms, c->opt->sweep_grace_ms,
+                     &c->sweep);
   atomic_store(&c->running, true);
   berth_log(BERTH_LOG_INFO, "controller running", "workers",
             c->nworkers == n ? "all" : "some", NULL);
@@ -545,6 +548,8 @@ void prov_controller_stop(prov_controller_t *c, int64_t drain_ms)
     pthread_join(c->workers[i], NULL);
   prov_usage_stop(c->usage);
   c->usage = NULL;
+  prov_sweep_stop(c->sweep);
+  c->sweep = NULL;
   prov_events_destroy(c->events, EVENT_FLUSH_MS);
   c->events = NULL;
   berth_k8s_informer_stop(c->claims);

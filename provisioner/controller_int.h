@@ -29,6 +29,7 @@
 #define PROV_INDEX_CLASS "class"
 
 typedef struct prov_usage prov_usage_t;
+typedef struct prov_sweep prov_sweep_t;
 
 struct prov_controller {
   const prov_options_t *opt;
@@ -54,6 +55,7 @@ struct prov_controller {
   prov_map_t done;      /* see prov_done_has */
   prov_map_t inflight;  /* see prov_inflight_put */
   prov_usage_t *usage;
+  prov_sweep_t *sweep;
   /* What RBAC grants, learned at start (prov_api_probe_access) and from
    * 403s: nfs-subdir-external-provisioner's ClusterRole grants claims
    * update but not patch, and PVs neither. */
@@ -168,5 +170,18 @@ double prov_seconds_since(int64_t start_ms);
 berth_status_t prov_usage_start(prov_controller_t *c, int64_t interval_ms,
                                 prov_usage_t **out);
 void prov_usage_stop(prov_usage_t *u);
+
+/* ---- sweep.c ---------------------------------------------------------- */
+
+/* Every interval_ms, remove storage whose claim and PV are both gone and
+ * whose record is older than grace_ms (see sweep.c). */
+berth_status_t prov_sweep_start(prov_controller_t *c, int64_t interval_ms,
+                                int64_t grace_ms, prov_sweep_t **out);
+void prov_sweep_stop(prov_sweep_t *s);
+
+/* The PV of pv_name is saved: drop the backend's record of it (best
+ * effort; the sweep forgets what is left). */
+void prov_sweep_forget(prov_controller_t *c, berth_backend_t *be,
+                       const json_t *params, const char *pv_name);
 
 #endif /* BERTH_PROV_CONTROLLER_INT_H */

@@ -54,6 +54,10 @@ struct prov_metrics {
   family_t rest_lat; /* rest_client_request_duration_seconds{verb} */
   prov_metrics_collect_fn collect;
   void *collect_ctx;
+  /* The sweep (sweep.c): passes, storage removed, failures. */
+  uint64_t sweep_runs;
+  uint64_t sweep_removed;
+  uint64_t sweep_errors;
 };
 
 void prov_metrics_escape(berth_buf_t *out, const char *v)
@@ -387,6 +391,36 @@ static void clone_counters(berth_buf_t *out, const prov_metrics_t *m)
                     (unsigned long long)m->clone_bytes);
 }
 
+static void sweep_counter(berth_buf_t *out, const char *name,
+                          const char *help, uint64_t v)
+{
+  header(out, name, "counter", help);
+  berth_buf_appendf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void sweep_counters(berth_buf_t *out, const prov_metrics_t *m)
+{
+  sweep_counter(out, "berth_provisioner_sweep_runs_total",
+                "Passes of the sweep of storage whose claim and PV are gone.",
+                m->sweep_runs);
+  sweep_counter(out, "berth_provisioner_sweep_removed_total",
+                "Storage the sweep removed: its claim and PV were both gone.",
+                m->sweep_removed);
+  sweep_counter(out, "berth_provisioner_sweep_errors_total",
+                "Sweep steps that failed (a listing, a GET, a delete).",
+                m->sweep_errors);
+}
+
+void prov_metrics_sweep(prov_metrics_t *m, unsigned runs, unsigned removed,
+                        unsigned errors)
+{
+  pthread_mutex_lock(&m->lock);
+  m->sweep_runs += runs;
+  m->sweep_removed += removed;
+  m->sweep_errors += errors;
+  pthread_mutex_unlock(&m->lock);
+}
+
 berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)
 {
   prov_metrics_collect_fn collect;
@@ -430,6 +464,7 @@ berth_status_t prov_metrics_format(prov_metrics_t *m, berth_buf_t *out)
            "Backend calls that failed.", true);
   usage_gauges(out, &m->usage);
   clone_counters(out, m);
+  sweep_counters(out, m);
   collect = m->collect;
   ctx = m->collect_ctx;
   pthread_mutex_unlock(&m->lock);

@@ -84,6 +84,10 @@ void prov_metrics_usage_forget(prov_metrics_t *m, const char *pv);
 /* Add to the entries and bytes that clones copied. */
 void prov_metrics_clone(prov_metrics_t *m, uint64_t files, uint64_t bytes);
 
+/* Count sweep passes, storage removed and failed steps (sweep.c). */
+void prov_metrics_sweep(prov_metrics_t *m, unsigned runs, unsigned removed,
+                        unsigned errors);
+
 /* Successful provisions so far (all classes), for logs and tests. */
 uint64_t prov_metrics_provisioned(prov_metrics_t *m);
 

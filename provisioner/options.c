@@ -28,6 +28,8 @@ enum {
   OPT_RETRY,
   OPT_HTTP,
   OPT_USAGE,
+  OPT_SWEEP,
+  OPT_SWEEP_GRACE,
   OPT_DRAIN,
   OPT_LOG_LEVEL,
   OPT_LOG_FORMAT,
@@ -57,6 +59,8 @@ static const struct option longopts[] = {
     {"leader-election-retry-period", required_argument, NULL, OPT_RETRY},
     {"http-endpoint", required_argument, NULL, OPT_HTTP},
     {"usage-interval", required_argument, NULL, OPT_USAGE},
+    {"sweep-interval", required_argument, NULL, OPT_SWEEP},
+    {"sweep-grace", required_argument, NULL, OPT_SWEEP_GRACE},
     {"drain-timeout", required_argument, NULL, OPT_DRAIN},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
@@ -119,6 +123,11 @@ static void usage(FILE *out)
       "                       \"\" turns it off)\n"
       "  --usage-interval D   measure volumes' usage this often (default 5m;\n"
       "                       0 never)\n"
+      "  --sweep-interval D   look this often for storage whose claim and\n"
+      "                       PV are both gone, and remove it (default\n"
+      "                       10m; 0 never)\n"
+      "  --sweep-grace D      leave such storage alone until it is this\n"
+      "                       old (default 10m)\n"
       "  --drain-timeout D    longest wait for work in flight on SIGTERM\n"
       "                       (default 30s)\n"
       "  --log-level LEVEL, -v LEVEL  error, warn, info (default), debug,\n"
@@ -311,6 +320,8 @@ static void defaults(prov_options_t *opt)
   opt->renew_ms = PROV_DEFAULT_RENEW_MS;
   opt->retry_ms = PROV_DEFAULT_RETRY_MS;
   opt->usage_interval_ms = PROV_DEFAULT_USAGE_INTERVAL_MS;
+  opt->sweep_interval_ms = PROV_DEFAULT_SWEEP_INTERVAL_MS;
+  opt->sweep_grace_ms = PROV_DEFAULT_SWEEP_GRACE_MS;
   opt->drain_ms = PROV_DEFAULT_DRAIN_MS;
   opt->log_level = BERTH_LOG_INFO;
   opt->http_endpoint = strdup(PROV_DEFAULT_HTTP_ENDPOINT);
@@ -402,6 +413,10 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
     return set_str(&opt->http_endpoint, arg);
   case OPT_USAGE:
     return parse_dur("--usage-interval", arg, &opt->usage_interval_ms, err);
+  case OPT_SWEEP:
+    return parse_dur("--sweep-interval", arg, &opt->sweep_interval_ms, err);
+  case OPT_SWEEP_GRACE:
+    return parse_dur("--sweep-grace", arg, &opt->sweep_grace_ms, err);
   case OPT_DRAIN:
     return parse_dur("--drain-timeout", arg, &opt->drain_ms, err);
   case OPT_LOG_LEVEL:

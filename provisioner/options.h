@@ -47,6 +47,8 @@ typedef struct prov_options {
   int64_t retry_ms;
   char *http_endpoint;       /* NULL or "": off */
   int64_t usage_interval_ms; /* 0: never measure usage */
+  int64_t sweep_interval_ms; /* 0: no sweep (sweep.c) */
+  int64_t sweep_grace_ms;    /* a record younger than this is kept */
   int64_t drain_ms;          /* longest SIGTERM drain */
   berth_log_level_t log_level;
   berth_log_format_t log_format;
@@ -71,6 +73,8 @@ typedef enum prov_parse_result {
 #define PROV_DEFAULT_RETRY_MS 2000
 #define PROV_DEFAULT_HTTP_ENDPOINT ":8080"
 #define PROV_DEFAULT_USAGE_INTERVAL_MS (5 * 60 * 1000)
+#define PROV_DEFAULT_SWEEP_INTERVAL_MS (10 * 60 * 1000)
+#define PROV_DEFAULT_SWEEP_GRACE_MS (10 * 60 * 1000)
 #define PROV_DEFAULT_DRAIN_MS 30000
 
 /* Parse argv and the environment (getenv) into *opt, which is always

@@ -544,6 +544,7 @@ static prov_result_t provisioned(claim_ctx_t *x)
                    "ProvisioningSucceeded",
                    "Successfully provisioned volume %s", x->pv_name);
   log_claim(x, BERTH_LOG_INFO, "provisioned volume", NULL, NULL);
+  prov_sweep_forget(x->c, x->be, class_parameters(x), x->pv_name);
   if (guard_off(x, &err) != BERTH_OK) {
     log_claim(x, BERTH_LOG_WARN, "cannot drop the claim finalizer", "error",
               err.message);

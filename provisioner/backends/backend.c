@@ -100,6 +100,24 @@ bool berth_backend_can_expand(const berth_backend_t *be)
   return be != NULL && be->ops->expand != NULL;
 }
 
+bool berth_backend_can_record(const berth_backend_t *be)
+{
+  return be != NULL && be->ops->records != NULL;
+}
+
+berth_status_t berth_backend_records(berth_backend_t *be,
+                                     berth_records_request_t *req,
+                                     berth_error_t *err)
+{
+  if (be == NULL || req == NULL)
+    return berth_error_set(err, BERTH_EINVAL, "records: no backend or request");
+  req->records = NULL;
+  if (be->ops->records == NULL)
+    return berth_error_set(err, BERTH_EPERM,
+                           "the %s backend keeps no records", be->ops->name);
+  return be->ops->records(be, req, err);
+}
+
 berth_status_t berth_backend_expand(berth_backend_t *be, const json_t *pv,
                                     uint64_t new_bytes, uint64_t *out_bytes,
                                     berth_error_t *err)

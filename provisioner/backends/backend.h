@@ -14,6 +14,8 @@
  *   delete     remove, archive or keep the storage of a released volume
  *   usage      measure what a volume holds (bytes, files); NULL when the
  *              backend cannot (a capability, not an error)
+ *   records    list or forget what provision recorded on the storage, for
+ *              the sweep of storage whose claim and PV are both gone
  *
  * Idempotent by design: the controller may repeat any call after a crash
  * at any point. A backend derives every name from the claim and the PV
@@ -170,6 +172,29 @@ typedef struct berth_usage {
   bool truncated;  /* the walk stopped at its limit: at least this much */
 } berth_usage_t;
 
+/* What the sweep asks of a backend's records (berth_backend_records): the
+ * storage the backend made, or was about to make, for a claim, recorded
+ * on the storage itself before anything is made (NFS: a journal entry
+ * in the export; EBS, EFS: the tags the objects carry), so that storage
+ * left behind by a provisioner killed before the PV was saved can be
+ * found again. Borrowed but for records. */
+typedef struct berth_records_request {
+  const json_t *parameters; /* a StorageClass's parameters: where to look
+                               (the export, the file system); may be NULL */
+  const char *forget;       /* NULL: list; else the PV name whose record is
+                               no longer needed (its PV is saved, or its
+                               storage removed); absent is fine */
+  size_t max;               /* list at most this many records */
+  /* Out, when listing: a new array (the caller owns it) of objects
+   * {"pv": a PV as berth_backend_delete takes it (name, annotations,
+   * spec), "namespace", "name", "uid": the claim's, "created": seconds
+   * since the epoch when the record was made, or -1 if unknown}; or, for a
+   * record cut short (a provisioner killed while it wrote or removed it,
+   * so that no storage was made from it or a PV owns it), {"pv": {name},
+   * "incomplete": true, "created"}: to be forgotten, never acted on. */
+  json_t *records;
+} berth_records_request_t;
+
 typedef struct berth_backend berth_backend_t;
 
 /* What a backend can do beyond validate, provision and delete, so that the
@@ -243,6 +268,10 @@ typedef struct berth_backend_ops {
   berth_status_t (*check_claim)(berth_backend_t *be,
                                 const berth_provision_request_t *req,
                                 berth_error_t *err);
+  /* Optional (NULL: the backend keeps no records): list or forget the
+   * records of berth_records_request_t; bounded by req->max. */
+  berth_status_t (*records)(berth_backend_t *be, berth_records_request_t *req,
+                            berth_error_t *err);
 } berth_backend_ops_t;
 
 /* Every backend this build has, in the order help texts list them;
@@ -336,6 +365,16 @@ bool berth_backend_can_measure_usage(const berth_backend_t *be);
 berth_status_t berth_backend_usage(berth_backend_t *be, const json_t *pv,
                                    const json_t *parameters,
                                    berth_usage_t *out, berth_error_t *err);
+
+/* true when the backend records what it makes (berth_backend_records). */
+bool berth_backend_can_record(const berth_backend_t *be);
+
+/* List (req->forget NULL: req->records is set on success) or forget the
+ * backend's records, see berth_records_request_t. A backend without
+ * records gives BERTH_EPERM. */
+berth_status_t berth_backend_records(berth_backend_t *be,
+                                     berth_records_request_t *req,
+                                     berth_error_t *err);
 
 /* Free the backend and everything it holds (connections). Accepts NULL. */
 void berth_backend_destroy(berth_backend_t *be);

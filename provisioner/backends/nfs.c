@@ -99,6 +99,12 @@ static berth_status_t nfsb_provision_op(berth_nfs_t *nfs, void *ctx,
   const berth__nfsb_opts_t *o = p->opts;
   berth_status_t st = BERTH_OK;
 
+  /* The record first: a provisioner killed from here on leaves a
+   * journal entry that the sweep finds, not a nameless directory. */
+  st = berth__nfsb_journal_add(nfs, p->req->pv_name, p->req->claim_namespace,
+                               p->req->claim_name, p->rel, err);
+  if (st != BERTH_OK)
+    return st;
   p->gid = o->gid;
   if (o->gid_range)
     st = nfsb_pick_gid(nfs, p, err);
@@ -111,6 +117,11 @@ static berth_status_t nfsb_provision_op(berth_nfs_t *nfs, void *ctx,
     st = berth_nfs_chown(nfs, p->rel, o->uid, p->gid, err);
   if (st == BERTH_OK)
     st = berth_nfs_chmod(nfs, p->rel, o->perms, err);
+  /* Refused (a link on the path, a full gid range): no volume was made,
+   * so no record may stay either (backend.h: BERTH_EINVAL writes
+   * nothing). Other failures keep it for the retry or the cleanup. */
+  if (st == BERTH_EINVAL)
+    (void)berth__nfsb_journal_drop(nfs, p->req->pv_name, NULL);
   return st;
 }
 
@@ -561,6 +572,10 @@ static berth_status_t nfsb_delete_op(berth_nfs_t *nfs, void *ctx,
   }
 
 done:
+  /* The directory is gone (or archived): its record, if a sweep or a
+   * failed save left one, is no longer needed. */
+  if (st == BERTH_OK)
+    st = berth__nfsb_journal_drop(nfs, t->pv_name, err);
   free(archive);
   return st;
 }
@@ -623,6 +638,60 @@ static berth_status_t nfsb_usage(berth_backend_t *be, const json_t *pv,
   if (st == BERTH_OK)
     *out = t.usage;
   nfsb_target_cleanup(&t);
+  return st;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+typedef struct nfsb_rec {
+  berth_records_request_t *req;
+  const char *url;
+} nfsb_rec_t;
+
+static berth_status_t nfsb_records_op(berth_nfs_t *nfs, void *ctx,
+                                      berth_error_t *err)
+{
+  nfsb_rec_t *r = ctx;
+
+  if (r->req->forget != NULL)
+    return berth__nfsb_journal_drop(nfs, r->req->forget, err);
+  /* A repeat after a reconnect starts the list again. */
+  json_array_clear(r->req->records);
+  return berth__nfsb_journal_list(nfs, r->url, r->req->max, r->req->records,
+                                  err);
+}
+
+/* The journal of the class's export (nfs_journal.c). */
+static berth_status_t nfsb_records(berth_backend_t *be,
+                                   berth_records_request_t *req,
+                                   berth_error_t *err)
+{
+  nfsb_backend_t *b = (nfsb_backend_t *)be;
+  berth__nfsb_opts_t opts;
+  json_t *list = NULL;
+  berth_status_t st;
+  nfsb_rec_t r;
+
+  st = berth__nfsb_opts_parse(b->defaults, req->parameters, &opts, err);
+  if (st != BERTH_OK)
+    goto done;
+  if (req->forget == NULL && (list = json_array()) == NULL) {
+    st = berth_error_set(err, BERTH_ENOMEM, "records: out of memory");
+    goto done;
+  }
+  req->records = list;
+  r.req = req;
+  r.url = opts.url;
+  st = berth__nfsb_pool_run(b->pool, opts.url, nfsb_records_op, &r, err);
+  req->records = NULL;
+  if (st == BERTH_OK && list != NULL) {
+    req->records = list;
+    list = NULL;
+  }
+
+done:
+  json_decref(list);
+  berth__nfsb_opts_cleanup(&opts);
   return st;
 }
 
@@ -913,4 +982,5 @@ const berth_backend_ops_t berth_backend_nfs_ops = {
     .usage = nfsb_usage,
     .destroy = nfsb_destroy,
     .check_claim = nfsb_check_claim,
+    .records = nfsb_records,
 };

@@ -8,6 +8,7 @@
  *   nfs_conn.c  one reused connection per export
  *   nfs_gid.c   gid allocation from a range
  *   nfs_clone.c copying a volume's tree into a clone's
+ *   nfs_journal.c  the journal of volumes in flight (.berth/inflight)
  *
  * Unit tests include this header to test nfs_path.c, nfs_opts.c and
  * nfs_gid.c without a server. */
@@ -223,6 +224,24 @@ typedef struct berth__nfsb_copy {
  * BERTH_ECANCELED. The caller removes cp->dst after a failure. */
 berth_status_t berth__nfsb_copy_tree(berth__nfsb_copy_t *cp,
                                      berth_error_t *err);
+/* ---- nfs_journal.c ----------------------------------------------------- */
+
+/* Record, before it is made, that the directory rel (checked) is made for
+ * the claim ns/name as the PV pv; idempotent. */
+berth_status_t berth__nfsb_journal_add(berth_nfs_t *nfs, const char *pv,
+                                       const char *ns, const char *name,
+                                       const char *rel, berth_error_t *err);
+
+/* Forget pv's record; one that is not there is BERTH_OK. */
+berth_status_t berth__nfsb_journal_drop(berth_nfs_t *nfs, const char *pv,
+                                        berth_error_t *err);
+
+/* Append to out at most max records of the export url (the objects of
+ * berth_records_request_t). A record that cannot be read as one volume's
+ * is left out (and logged), never guessed at. */
+berth_status_t berth__nfsb_journal_list(berth_nfs_t *nfs, const char *url,
+                                        size_t max, json_t *out,
+                                        berth_error_t *err);
 
 /* ---- nfs_conn.c -------------------------------------------------------- */
 

@@ -294,6 +294,8 @@ static berth_status_t nfsb_component_check(const char *c, size_t len,
     why = "is \".\"";
   else if (len == 2 && c[0] == '.' && c[1] == '.')
     why = "is \"..\"";
+  else if (index == 1 && len == 6 && memcmp(c, ".berth", 6) == 0)
+    why = "is \".berth\", where berth keeps its own records";
   else if (len > BERTH_NFS_NAME_MAX)
     why = "is longer than " NFSB_STR(BERTH_NFS_NAME_MAX) " bytes";
   for (i = 0; why == NULL && i < len; i++) {

@@ -16,7 +16,20 @@ was created (before, during or after its provisioning), with the
 provisioner running: once they are all gone, the export holds exactly the
 200 directories of the first part (no directory of a deleted claim, none
 twice), no PV names a deleted claim, and the provisioner holds no claim in
-flight (berth_provisioner_claims_in_flight 0). The random seed is printed
+flight (berth_provisioner_claims_in_flight 0).
+
+Then the case the in-flight hold cannot cover: rounds of 40 claims during
+which the provisioner is killed (SIGKILL) mid-burst while the API server's
+proxy refuses every PV create (directories made, PVs never saved, as when
+a kill lands between the two), and every one of
+those claims deleted while it is dead, so that storage made before a PV
+was saved has neither a claim nor a PV. Restarted (with a short
+--sweep-interval and --sweep-grace), the sweep finds that storage through
+the export's journal and removes it: the export holds exactly the first
+200 directories, the journal is empty, and no PV names a deleted claim.
+The test requires that at least one such leftover was seen at a kill (else
+it proved nothing) and that the sweep's log names at least as many
+removals. The random seed is printed
 (BERTH_TEST_SEED replays a run).
 
     test_provisioner_chaos.py BERTH-PROVISIONER   (under bed.py run k8s nfs)
@@ -29,12 +42,15 @@ import threading
 import time
 
 from test_provisioner_lib import (API, Created, Provisioner, apply, check, check_created_pv,
-                                  claim, create, export_dir, log, poll, run, storage_class,
-                                  v3_url, wait_bound, wait_unguarded)
+                                  claim, clear_faults, create, fault, export_dir, journal, log, poll, run,
+                                  storage_class, v3_url, volume_dirs, wait_bound,
+                                  wait_unguarded)
 
 N = 200
 KILLS = 10
 DELETED = 100
+ROUNDS = 8
+ROUND_CLAIMS = 40
 
 
 def delete_while_provisioning(api, p, root, rnd, before):
@@ -58,7 +74,7 @@ def delete_while_provisioning(api, p, root, rnd, before):
          "the deleted claims to go")
 
     def leftovers():
-        dirs = set(os.listdir(root)) - before
+        dirs = volume_dirs(root) - before
         pvs = [pv["metadata"]["name"] for pv in api.pvs()
                if pv["spec"].get("claimRef", {}).get("name", "").startswith("d-")]
         return dirs, pvs
@@ -71,6 +87,55 @@ def delete_while_provisioning(api, p, root, rnd, before):
         "0 directories, 0 PVs left" % (DELETED, made))
 
 
+def killed_and_deleted(api, p, root, rnd, before):
+    """Rounds of claims deleted while the provisioner that was making them
+    is dead (SIGKILL); only the sweep can remove what they left."""
+    path = "/api/v1/namespaces/default/persistentvolumeclaims"
+    left_at_kill = 0
+
+    def swept():
+        return p.log_text().count('msg="sweep: removed storage whose claim and PV are both gone"')
+
+    def leftovers():
+        pvs = [pv["metadata"]["name"] for pv in api.pvs()
+               if pv["spec"].get("claimRef", {}).get("name", "").startswith("e")]
+        return sorted(volume_dirs(root) - before), pvs, journal(root)
+    for r in range(ROUNDS):
+        names = ["e%d-%03d" % (r, i) for i in range(ROUND_CLAIMS)]
+        poll(lambda: "became leader" in p.current_log(), 60, "the provisioner to lead")
+        # The API server's proxy refuses every PV create of the round: the
+        # directories are made, their PVs never saved, as when a kill lands
+        # between the two.
+        fault(kind="error", code=500, resource="persistentvolumes", verb="create")
+        maker = threading.Thread(target=lambda: create(*[claim(n, "chaos") for n in names]))
+        maker.start()
+        want = rnd.randint(1, 12)
+        mark = 'msg="provisioning volume" claim=default/e%d-' % r
+        poll(lambda: p.current_log().count(mark) >= want, 60,
+             "%d of the round's claims provisioning" % want, interval=0.01)
+        p.kill()
+        maker.join()
+        orphans = sorted(volume_dirs(root) - before)
+        left_at_kill += len(orphans)
+        log("round %d: SIGKILL; %d directories without a PV, %d journal records" %
+            (r + 1, len(orphans), len(journal(root))))
+        for n in names:
+            api.request("DELETE", path + "/" + n)
+        poll(lambda: not [c for c in api.claims() if c["metadata"]["name"].startswith("e")],
+             60, "the round's claims to go")
+        clear_faults()
+        p.start()
+        poll(lambda: leftovers() == ([], [], []), 90,
+             "the sweep to remove what the killed provisioner left (left: %s)" % (leftovers(),))
+        if left_at_kill > 0 and r >= 1:
+            break
+    check(left_at_kill > 0, "no kill left storage without a PV: the sweep was not exercised")
+    check(swept() >= left_at_kill, "the sweep removed %d, want at least %d" %
+          (swept(), left_at_kill))
+    log("%d directories without a PV at the kills; the sweep removed %d; 0 left, journal "
+        "empty" % (left_at_kill, swept()))
+
+
 def main(binary, procs):
     seed = int(os.environ.get("BERTH_TEST_SEED") or time.time_ns() % 1000000)
     rnd = random.Random(seed)
@@ -80,7 +145,8 @@ def main(binary, procs):
     apply(storage_class("chaos", {"url": v3_url(), "archiveOnDelete": "false"}))
     created = Created(api)
     p = Provisioner(binary, "p", Provisioner.FAST_LEASE +
-                    ["--leader-election-identity", "chaos-0", "--worker-threads", "8"])
+                    ["--leader-election-identity", "chaos-0", "--worker-threads", "8",
+                     "--sweep-interval", "1s", "--sweep-grace", "3s"])
     procs.append(p)
     p.start()
     names = ["k-%03d" % i for i in range(N)]
@@ -89,7 +155,7 @@ def main(binary, procs):
     for k in range(KILLS):
         # Random moments: early (informers syncing), mid-burst, late.
         time.sleep(rnd.uniform(0.2, 1.5))
-        done = len(os.listdir(root))
+        done = len(volume_dirs(root))
         p.kill()
         log("kill %d: SIGKILL with %d directories made" % (k + 1, done))
         p.start()
@@ -100,7 +166,7 @@ def main(binary, procs):
 
     claims = {c["metadata"]["name"]: c for c in api.claims()}
     pvs = {pv["metadata"]["name"]: pv for pv in api.pvs()}
-    dirs = set(os.listdir(root))
+    dirs = volume_dirs(root)
     check(len(pvs) == N, "%d PVs, want %d" % (len(pvs), N))
     check(len(dirs) == N, "%d directories, want %d: extra %s" %
           (len(dirs), N, sorted(dirs - {pv["metadata"]["annotations"]["nfs.berth.io/directory"]
@@ -114,9 +180,12 @@ def main(binary, procs):
         check_created_pv(created, name, claims[ref["name"]])
         pv_dirs.add(d)
     check(dirs == pv_dirs, "directories without a PV: %s" % sorted(dirs - pv_dirs)[:5])
-    log("exactly %d directories, one per PV, one PV per claim" % N)
+    poll(lambda: journal(root) == [], 30, "the journal to empty (left: %s)" % journal(root))
+    log("exactly %d directories, one per PV, one PV per claim; journal empty" % N)
     delete_while_provisioning(api, p, root, rnd, dirs)
-    check(set(os.listdir(root)) == dirs, "the first %d directories changed" % N)
+    check(volume_dirs(root) == dirs, "the first %d directories changed" % N)
+    killed_and_deleted(api, p, root, rnd, dirs)
+    check(volume_dirs(root) == dirs, "the first %d directories changed" % N)
 
 
 if __name__ == "__main__":

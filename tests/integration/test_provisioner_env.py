@@ -36,6 +36,8 @@ def main(binary, procs):
     wait_bound(api, ["test-claim"], 60)
     pv = api.claim("test-claim")["spec"]["volumeName"]
     d = "default-test-claim-" + pv
+    # The journal of volumes in flight goes once the PV is saved.
+    poll(lambda: ".berth" not in os.listdir(root), 10, "the export's journal (.berth) to go")
     check(os.listdir(root) == [d], "export: %s, want [%s]" % (os.listdir(root), d))
     check(api.pv(pv)["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] == NAME,
           "provisioned-by")

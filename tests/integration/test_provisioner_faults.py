@@ -28,8 +28,8 @@ import time
 
 from test_provisioner_lib import (API, CLAIM_FINALIZER, Provisioner, admin, apply, check,
                                   claim, clear_faults, create, events_for, export_dir, fault,
-                                  kubectl, log, poll, run, storage_class, v3_url, wait_bound,
-                                  wait_unguarded)
+                                  kubectl, log, poll, run, storage_class, v3_url, volume_dirs,
+                                  wait_bound, wait_unguarded)
 
 
 def api_faults():
@@ -52,7 +52,7 @@ def phase_api(api, p, root):
     api_faults()
     names = ["f-%02d" % i for i in range(60)]
     create(*[claim(n, "faults") for n in names])
-    poll(lambda: len(os.listdir(root)) >= 10, 60, "10 directories")
+    poll(lambda: len(volume_dirs(root)) >= 10, 60, "10 directories")
     # Open watches predate the faults: close them (and forget the history,
     # so that resuming needs a relist) until the watch faults are used up.
     closed = [0.0]
@@ -68,7 +68,7 @@ def phase_api(api, p, root):
     clear_faults()
     log("API faults used up: %s" % admin("GET", "/requests?limit=0")["byCode"])
     wait_bound(api, names, 90)
-    check(len(os.listdir(root)) == 60, "%d directories, want 60" % len(os.listdir(root)))
+    check(len(volume_dirs(root)) == 60, "%d directories, want 60" % len(volume_dirs(root)))
     check(p.starts == 1 and p.alive(), "the provisioner died under API faults")
     return names
 
@@ -170,7 +170,7 @@ def main(binary, procs):
         g.stop()
     check(rc == 0, "SIGTERM after the faults: exit %s, want 0" % rc)
     wait_unguarded(api)
-    dirs = set(os.listdir(root))
+    dirs = volume_dirs(root)
     check(len(dirs) == len(names), "%d directories for %d claims" % (len(dirs), len(names)))
     check(p.starts == 1, "the provisioner was restarted")
     log("%d claims Bound, %d directories; the provisioner never died" % (len(names), len(dirs)))

@@ -19,14 +19,13 @@
 """
 
 import json
-import os
 import re
 import sys
 import time
 
 from test_provisioner_lib import (API, Provisioner, admin, apply, check, claim, create,
                                   export_dir, kubectl, log, poll, run, storage_class, v3_url,
-                                  wait_bound)
+                                  volume_dirs, wait_bound)
 from test_timing import bound
 
 LEASE = "berth.io-nfs"
@@ -64,10 +63,10 @@ def main(binary, procs):
 
     names = ["ha-%02d" % i for i in range(60)]
     create(*[claim(n, "ha") for n in names])
-    poll(lambda: len(os.listdir(root)) >= 15, 60, "15 directories")
+    poll(lambda: len(volume_dirs(root)) >= 15, 60, "15 directories")
     a.kill()
     killed = time.monotonic()
-    log("SIGKILL replica-a with %d directories made" % len(os.listdir(root)))
+    log("SIGKILL replica-a with %d directories made" % len(volume_dirs(root)))
     poll(lambda: holder(api) == "replica-b", LEASE_S + 5, "replica-b to take over",
          interval=0.02)
     took = time.monotonic() - killed
@@ -79,8 +78,8 @@ def main(binary, procs):
     limit = LEASE_S + RETRY_S + min(bound(1.0), LEASE_S - RETRY_S)
     check(took <= limit, "takeover took %.2f s, want <= %.2f" % (took, limit))
     wait_bound(api, names, 60)
-    check(len(os.listdir(root)) == len(names), "%d directories, want %d" %
-          (len(os.listdir(root)), len(names)))
+    check(len(volume_dirs(root)) == len(names), "%d directories, want %d" %
+          (len(volume_dirs(root)), len(names)))
     creates = admin("GET", "/requests?verb=create&resource=persistentvolumes&limit=0")
     codes = [i["code"] for i in admin("GET", "/requests?verb=create&resource=persistentvolumes"
                                              "&limit=1000")["items"]]

@@ -300,6 +300,19 @@ def export_dir():
     return env("BERTH_NFS_EXPORT_DIR")
 
 
+def volume_dirs(root=None):
+    """The export's top-level entries but .berth (berth's own journal of
+    volumes being provisioned)."""
+    return set(os.listdir(root or export_dir())) - {".berth"}
+
+
+def journal(root=None):
+    """The records in the export's journal (PV names): volumes whose
+    provisioning began and whose PV is not known to be saved."""
+    d = os.path.join(root or export_dir(), ".berth", "inflight")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
 def listing(root=None):
     """Every path below root (relative), with symlinks not followed."""
     root = root or export_dir()

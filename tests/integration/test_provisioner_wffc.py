@@ -89,6 +89,9 @@ def main(binary, procs):
     wait_bound(api, ["late"], 30)
     log("a class made after its claim: Bound")
 
+    # The journal of volumes in flight goes once their PVs are saved.
+    poll(lambda: not [x for x in listing() if x.startswith(".berth")], 10,
+         "the export's journal (.berth) to go")
     top = {x.split("/")[0] for x in listing()}
     want = {"default-%s-%s" % (n, api.claim(n)["spec"]["volumeName"])
             for n in ("w1", "z-in", "late")}

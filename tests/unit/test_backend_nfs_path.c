@@ -301,9 +301,13 @@ static void test_messages(void **state)
 static void test_path_check_and_leaf(void **state)
 {
   static const char *const good[] = { "a", "a/b/c", "...", "a..", ".a",
-                                      "archived-x", NULL };
+                                      "archived-x", "a/.berth", ".berthx",
+                                      ".bert", NULL };
+  /* ".berth" at the export's root is berth's journal of volumes in
+   * flight: never a volume nor a level above one. */
   static const char *const bad[] = { "", "/", "/a", "a/", "a//b", ".", "..",
-                                     "a/./b", "a/../b", "a\x01", NULL };
+                                     "a/./b", "a/../b", "a\x01", ".berth",
+                                     ".berth/x", NULL };
   berth_error_t err;
   size_t i;
 
