@@ -80,8 +80,8 @@ static int run(ctl_ctx_t *ctx, bool attach)
     goto done;
   }
   if (!berth_ebs_instance_id(json_string_value(json_object_get(
-                       json_object_get(node, "spec"), "providerID")),
-                   instance, sizeof(instance))) {
+                                 json_object_get(node, "spec"), "providerID")),
+                             instance, sizeof(instance))) {
     rc = ctl_fail(ctx,
                   "Node \"%s\" has no EC2 instance in spec.providerID "
                   "(aws:///ZONE/i-...): is it an AWS node?",

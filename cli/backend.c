@@ -378,8 +378,7 @@ static bool find_provisioners(ctl_ctx_t *ctx, ctl_registry_t *reg)
   json_array_foreach(ctl_registry_pvs(reg), i, o)
   {
     const ctl_backend_ops_t *ops = annotated_backend(o);
-    const char *by =
-        berth_k8s_obj_annotation(o, BERTH_ANN_PROVISIONED_BY);
+    const char *by = berth_k8s_obj_annotation(o, BERTH_ANN_PROVISIONED_BY);
 
     if (ops == NULL || by == NULL)
       continue;

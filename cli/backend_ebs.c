@@ -188,8 +188,7 @@ static bool content_names(const json_t *contents, const char *id,
 }
 
 static berth_status_t ebs_scan_snapshots(ctl_ebs_t *b, ctl_ctx_t *ctx,
-                                         ctl_orphans_t *out,
-                                         berth_error_t *err)
+                                         ctl_orphans_t *out, berth_error_t *err)
 {
   static const char *const keys[] = {"CSIVolumeSnapshotName"};
   berth_ec2_filter_t f = {"tag-key", keys, 1};
@@ -200,8 +199,7 @@ static berth_status_t ebs_scan_snapshots(ctl_ebs_t *b, ctl_ctx_t *ctx,
   size_t i;
 
   /* No snapshot CRDs: no content names any snapshot. */
-  st = berth_k8s_list_all(ctx->k8s, &res_contents, NULL, NULL, &contents,
-                          err);
+  st = berth_k8s_list_all(ctx->k8s, &res_contents, NULL, NULL, &contents, err);
   if (st == BERTH_ENOTFOUND)
     st = BERTH_OK;
   if (st != BERTH_OK)

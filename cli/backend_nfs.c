@@ -73,9 +73,9 @@ static berth_status_t export_from_url(const char *url, nfs_export_t *out,
                                       berth_error_t *err)
 {
   json_t *params = json_pack("{s:s}", "url", url);
-  berth_status_t st =
-      params != NULL ? berth_backend_nfs_export(NULL, params, out, err)
-                     : berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  berth_status_t st = params != NULL
+                          ? berth_backend_nfs_export(NULL, params, out, err)
+                          : berth_error_set(err, BERTH_ENOMEM, "out of memory");
 
   json_decref(params);
   return st;
@@ -841,10 +841,10 @@ static json_t *container_env(ctl_ctx_t *ctx, const char *ns, const json_t *c)
         json_object_get(json_object_get(e, "configMapRef"), "name"));
     json_t *obj = NULL;
 
-    if (cm != NULL && berth_k8s_get(ctx->k8s, &berth_k8s_res_configmaps, ns,
-                                    cm, &obj, NULL) == BERTH_OK) {
+    if (cm != NULL && berth_k8s_get(ctx->k8s, &berth_k8s_res_configmaps, ns, cm,
+                                    &obj, NULL) == BERTH_OK) {
       json_object_foreach(json_object_get(obj, "data"), k, v)
-        json_object_set(env, k, v);
+          json_object_set(env, k, v);
     }
     json_decref(obj);
   }
@@ -852,8 +852,8 @@ static json_t *container_env(ctl_ctx_t *ctx, const char *ns, const json_t *c)
   {
     v = json_object_get(e, "value");
     if (json_is_string(v))
-      json_object_set(env, ctl_nz(json_string_value(json_object_get(e, "name"))),
-                      v);
+      json_object_set(env,
+                      ctl_nz(json_string_value(json_object_get(e, "name"))), v);
   }
   return env;
 }
@@ -877,20 +877,22 @@ static json_t *export_from_deployments(ctl_ctx_t *ctx, char *from, size_t size)
   json_array_foreach(json_object_get(list, "items"), i, dep)
   {
     json_array_foreach(
-        json_object_get(json_object_get(json_object_get(json_object_get(dep,
-                                                                        "spec"),
-                                                        "template"),
-                                        "spec"),
-                        "containers"),
+        json_object_get(
+            json_object_get(
+                json_object_get(json_object_get(dep, "spec"), "template"),
+                "spec"),
+            "containers"),
         j, c)
     {
-      const char *cmd = json_string_value(json_array_get(json_object_get(c, "command"), 0));
+      const char *cmd =
+          json_string_value(json_array_get(json_object_get(c, "command"), 0));
       json_t *env;
       const char *url;
       const char *server;
       const char *path;
 
-      if (found != NULL || cmd == NULL || strstr(cmd, "berth-provisioner") == NULL)
+      if (found != NULL || cmd == NULL ||
+          strstr(cmd, "berth-provisioner") == NULL)
         continue;
       env = container_env(ctx, berth_k8s_obj_namespace(dep), c);
       url = json_string_value(json_object_get(env, "NFS_URL"));
@@ -928,7 +930,8 @@ static json_t *export_from_pvs(ctl_ctx_t *ctx, char *from, size_t size)
                                                     "storageClassName")));
 
     if (url != NULL && sc != NULL && !names_export(ctl_class_parameters(sc))) {
-      snprintf(from, size, "PersistentVolume %s", ctl_nz(berth_k8s_obj_name(pv)));
+      snprintf(from, size, "PersistentVolume %s",
+               ctl_nz(berth_k8s_obj_name(pv)));
       return json_pack("{s:s}", "url", url);
     }
   }
@@ -949,7 +952,8 @@ static berth_status_t nfs_create(ctl_ctx_t *ctx, ctl_backend_t **out,
   /* Not told: the provisioner's own configuration, else what its volumes
    * recorded (as claims finds each volume's export on its PV). */
   if (b->defaults == NULL)
-    b->defaults = export_from_deployments(ctx, b->found_from, sizeof(b->found_from));
+    b->defaults =
+        export_from_deployments(ctx, b->found_from, sizeof(b->found_from));
   if (b->defaults == NULL)
     b->defaults = export_from_pvs(ctx, b->found_from, sizeof(b->found_from));
   if (b->found_from[0] != '\0')

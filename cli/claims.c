@@ -182,8 +182,8 @@ static int not_found(ctl_ctx_t *ctx, const json_t *shown, const char *res)
   for (i = 0; i < ctx->opt->nargs; i++) {
     bool seen = false;
 
-    json_array_foreach(shown, j, o)
-      seen = seen || strcmp(ctl_nz(berth_k8s_obj_name(o)), ctx->opt->args[i]) == 0;
+    json_array_foreach(shown, j, o) seen =
+        seen || strcmp(ctl_nz(berth_k8s_obj_name(o)), ctx->opt->args[i]) == 0;
     if (!seen) {
       fprintf(ctx->err,
               "Error from server (NotFound): %s \"%s\" not found (or not of "
@@ -205,8 +205,8 @@ claim_backend(ctl_ctx_t *ctx, const json_t *claim, const json_t **pv)
   const char *vol = ctl_str_at(claim, "spec", "volumeName");
 
   *pv = vol != NULL ? ctl_registry_pv(reg, vol) : NULL;
-  ops = ctl_registry_class_backend(reg,
-                                   ctl_registry_class(reg, prov_claim_class(claim)));
+  ops = ctl_registry_class_backend(
+      reg, ctl_registry_class(reg, prov_claim_class(claim)));
   if (ops == NULL)
     ops = ctl_registry_provisioner(reg, prov_claim_provisioner(claim));
   if (ops == NULL && *pv != NULL)
@@ -357,10 +357,9 @@ int ctl_run_claims(ctl_ctx_t *ctx)
     if (info.message != NULL)
       warn_add(&l.warns, name, info.message);
     l.failed = l.failed || (info.ops != NULL && info.state == CTL_STATE_ERROR);
-    provisioner =
-        pv != NULL
-            ? berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)
-            : NULL;
+    provisioner = pv != NULL
+                      ? berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)
+                      : NULL;
     if (provisioner == NULL)
       provisioner = prov_claim_provisioner(claim);
     if (ctl_list_structured(ctx)) {
@@ -432,7 +431,8 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
   }
   json_array_foreach(pvs, i, pv)
   {
-    if (ctl_registry_pv_backend(ctx->reg, pv) != NULL && ctl_list_named(ctx, pv))
+    if (ctl_registry_pv_backend(ctx->reg, pv) != NULL &&
+        ctl_list_named(ctx, pv))
       json_array_append(l.objs, (json_t *)pv);
   }
   if (!ctl_list_sort(ctx, l.objs)) {
@@ -488,7 +488,8 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
       ctl_table_cell(l.t, json_string_value(json_object_get(
                               json_object_get(spec, "capacity"), "storage")));
       ctl_table_cell(l.t, modes);
-      ctl_table_cell(l.t, ctl_str_at(spec, "persistentVolumeReclaimPolicy", NULL));
+      ctl_table_cell(l.t,
+                     ctl_str_at(spec, "persistentVolumeReclaimPolicy", NULL));
       ctl_table_cell(l.t, ctl_str_at(pv, "status", "phase"));
       ctl_table_cell(l.t, claim);
       ctl_table_cell(l.t, ctl_str_at(spec, "storageClassName", NULL));

@@ -82,7 +82,8 @@ static void body(FILE *out, const char *fn, const char *reply_words,
 {
   fprintf(out,
           "  case \"$prev\" in\n"
-          "    -o|--output) %s \"table wide json yaml name jsonpath= custom-columns=\"; return;;\n"
+          "    -o|--output) %s \"table wide json yaml name jsonpath= "
+          "custom-columns=\"; return;;\n"
           "    --kubeconfig) %s; return;;\n"
           "    -n|--namespace) %s \"$(%s_names namespaces)\"; return;;\n"
           "    --context) %s \"$(%s_names contexts)\"; return;;\n"

@@ -294,11 +294,10 @@ static int not_found(ctl_ctx_t *ctx, const char *resource, const char *name,
 
 /* The claim's data source as kubectl shows it, and for a clone berth
  * made, where its data came from (the PV's berth.io/cloned-from). */
-static void dw_data_source(dwriter_t *w, const json_t *claim,
-                           const json_t *pv)
+static void dw_data_source(dwriter_t *w, const json_t *claim, const json_t *pv)
 {
-  const json_t *ds = json_object_get(json_object_get(claim, "spec"),
-                                     "dataSource");
+  const json_t *ds =
+      json_object_get(json_object_get(claim, "spec"), "dataSource");
   const char *from = berth_k8s_obj_annotation(pv, "berth.io/cloned-from");
   const char *uid = berth_k8s_obj_annotation(pv, "berth.io/cloned-from-uid");
   char line[512];
@@ -361,9 +360,8 @@ static int describe_claim(ctl_ctx_t *ctx, const char *name)
   dw_add(&w, 0, "Access Modes", modes);
   dw_add(&w, 0, "VolumeMode", ctl_str_at(claim, "spec", "volumeMode"));
   dw_data_source(&w, claim, pv);
-  prov = pv != NULL
-             ? berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)
-             : prov_claim_provisioner(claim);
+  prov = pv != NULL ? berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)
+                    : prov_claim_provisioner(claim);
   if (prov != NULL) {
     snprintf(line, sizeof(line), "%s%s%s%s", prov, ops ? " (" : "",
              ops ? ops->name : "", ops ? " backend)" : "");

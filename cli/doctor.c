@@ -76,13 +76,14 @@ static bool check_config(doc_t *d)
   berth_k8s_config_init(&ctx->cfg);
   st = berth_k8s_config_load(&co, &ctx->cfg, &err);
   if (st != BERTH_OK) {
-    report(d, "fail", "kubeconfig",
-           st == BERTH_ENOTFOUND
-               ? "set KUBECONFIG, pass --kubeconfig FILE, or create "
-                 "~/.kube/config"
-               : "fix the field this message names, or pick another context with "
-                 "--context",
-           "%s", msg(&err, st));
+    report(
+        d, "fail", "kubeconfig",
+        st == BERTH_ENOTFOUND
+            ? "set KUBECONFIG, pass --kubeconfig FILE, or create "
+              "~/.kube/config"
+            : "fix the field this message names, or pick another context with "
+              "--context",
+        "%s", msg(&err, st));
     return false;
   }
   ctx->cfg_loaded = true;
@@ -232,7 +233,7 @@ static void check_rbac(doc_t *d)
 
 /* Where berth-provisioner keeps the Lease of a provisioner name. */
 typedef struct lease_ref {
-  char ns[254];   /* "": any namespace */
+  char ns[254]; /* "": any namespace */
   char name[256];
   char from[320]; /* how it was found, for the report */
   bool elected;   /* false: that Deployment runs without election */
@@ -279,8 +280,8 @@ static const char *arg_value(const json_t *args, const char *flag, size_t nth)
 /* Does a berth-provisioner container serve prov? Its --provisioner flags,
  * or PROVISIONER_NAME without them. *first: the name the Lease is named
  * after. */
-static bool container_serves(const json_t *c, const char *prov,
-                             char *first, size_t size)
+static bool container_serves(const json_t *c, const char *prov, char *first,
+                             size_t size)
 {
   const json_t *args = json_object_get(c, "args");
   const char *v;
@@ -301,8 +302,9 @@ static bool container_serves(const json_t *c, const char *prov,
   json_array_foreach(json_object_get(c, "env"), i, e)
   {
     v = json_string_value(json_object_get(e, "value"));
-    if (v != NULL && strcmp(ctl_nz(json_string_value(json_object_get(e, "name"))),
-                            "PROVISIONER_NAME") == 0 &&
+    if (v != NULL &&
+        strcmp(ctl_nz(json_string_value(json_object_get(e, "name"))),
+               "PROVISIONER_NAME") == 0 &&
         strcmp(v, prov) == 0) {
       snprintf(first, size, "%s", v);
       return true;
@@ -339,10 +341,13 @@ static bool lease_from_deployments(doc_t *d, const char *prov, lease_ref_t *out)
     return false;
   json_array_foreach(json_object_get(list, "items"), i, dep)
   {
-    json_array_foreach(json_object_get(json_object_get(json_object_get(
-                           json_object_get(dep, "spec"), "template"), "spec"),
-                                       "containers"),
-                       j, c)
+    json_array_foreach(
+        json_object_get(
+            json_object_get(
+                json_object_get(json_object_get(dep, "spec"), "template"),
+                "spec"),
+            "containers"),
+        j, c)
     {
       const json_t *args = json_object_get(c, "args");
       char first[256] = "";
@@ -650,10 +655,10 @@ int ctl_run_doctor(ctl_ctx_t *ctx)
     }
   }
   if (d.checks != NULL) {
-    json_t *doc = json_pack("{s:s,s:s,s:o,s:i,s:i}", "apiVersion",
-                            "berth.io/v1alpha1", "kind", "DoctorReport",
-                            "checks", d.checks, "failed", d.failed,
-                            "warnings", d.warned);
+    json_t *doc =
+        json_pack("{s:s,s:s,s:o,s:i,s:i}", "apiVersion", "berth.io/v1alpha1",
+                  "kind", "DoctorReport", "checks", d.checks, "failed",
+                  d.failed, "warnings", d.warned);
 
     d.checks = NULL;
     if (doc == NULL || ctl_print_doc(ctx, doc) != CTL_EXIT_OK) {

@@ -42,8 +42,8 @@ typedef enum node_kind { NODE_TEXT, NODE_PATH, NODE_RANGE } node_kind_t;
 
 typedef struct node {
   node_kind_t kind;
-  char *text;  /* NODE_TEXT */
-  path_t path; /* NODE_PATH, NODE_RANGE */
+  char *text;        /* NODE_TEXT */
+  path_t path;       /* NODE_PATH, NODE_RANGE */
   struct node *body; /* NODE_RANGE */
   size_t nbody;
 } node_t;
@@ -149,8 +149,7 @@ static bool parse_filter(parser_t *p, const char **s, step_t *st)
     return fail(p, "a filter starts with @");
   (*s)++;
   st->filter_path = calloc(1, sizeof(*st->filter_path));
-  if (st->filter_path == NULL ||
-      !parse_path(p, s, "=!)", st->filter_path))
+  if (st->filter_path == NULL || !parse_path(p, s, "=!)", st->filter_path))
     return false;
   while (**s == ' ')
     (*s)++;
@@ -349,8 +348,7 @@ static bool parse_nodes(parser_t *p, bool in_range, node_t **out, size_t *nout)
         return fail(p, "an expression is not closed with }");
       }
       p->s++;
-      if (nd.kind == NODE_RANGE &&
-          !parse_nodes(p, true, &nd.body, &nd.nbody)) {
+      if (nd.kind == NODE_RANGE && !parse_nodes(p, true, &nd.body, &nd.nbody)) {
         path_cleanup(&nd.path);
         nodes_cleanup(nd.body, nd.nbody);
         return false;
@@ -439,7 +437,8 @@ static bool filter_match(const step_t *st, const json_t *item)
       else if (json_is_real(first))
         snprintf(num, sizeof(num), "%g", json_real_value(first));
       else
-        snprintf(num, sizeof(num), "%s", json_is_true(first) ? "true" : "false");
+        snprintf(num, sizeof(num), "%s",
+                 json_is_true(first) ? "true" : "false");
       s = num;
     }
     match = strcmp(s, st->filter_value) == 0;
@@ -459,17 +458,14 @@ static void recurse(const step_t *st, const path_t *pt, size_t i,
     c = json_object_get(v, st->name);
     if (c != NULL)
       eval_steps(pt, i + 1, c, out);
-    json_object_foreach((json_t *)v, k, c)
-      recurse(st, pt, i, c, out);
+    json_object_foreach((json_t *)v, k, c) recurse(st, pt, i, c, out);
   } else if (json_is_array(v)) {
-    json_array_foreach(v, j, c)
-      recurse(st, pt, i, c, out);
+    json_array_foreach(v, j, c) recurse(st, pt, i, c, out);
   }
 }
 
 /* Append to out every value pt's steps from i reach from v. */
-static void eval_steps(const path_t *pt, size_t i, const json_t *v,
-                       json_t *out)
+static void eval_steps(const path_t *pt, size_t i, const json_t *v, json_t *out)
 {
   const step_t *st;
   const char *k;
@@ -507,11 +503,9 @@ static void eval_steps(const path_t *pt, size_t i, const json_t *v,
     break;
   case STEP_ALL:
     if (json_is_array(v)) {
-      json_array_foreach(v, j, c)
-        eval_steps(pt, i + 1, c, out);
+      json_array_foreach(v, j, c) eval_steps(pt, i + 1, c, out);
     } else if (json_is_object(v)) {
-      json_object_foreach((json_t *)v, k, c)
-        eval_steps(pt, i + 1, c, out);
+      json_object_foreach((json_t *)v, k, c) eval_steps(pt, i + 1, c, out);
     }
     break;
   case STEP_FILTER:
@@ -587,9 +581,9 @@ static bool exec_nodes(const node_t *nodes, size_t n, const json_t *cur,
           const json_t *e;
           size_t k;
 
-          json_array_foreach(v, k, e)
-            ok = ok && exec_nodes(nodes[i].body, nodes[i].nbody, e, out, err,
-                                  errsize);
+          json_array_foreach(v, k, e) ok =
+              ok &&
+              exec_nodes(nodes[i].body, nodes[i].nbody, e, out, err, errsize);
         } else {
           ok = ok &&
                exec_nodes(nodes[i].body, nodes[i].nbody, v, out, err, errsize);

@@ -21,8 +21,8 @@ bool ctl_jsonpath_parse(const char *tmpl, ctl_jsonpath_t **out, char *err,
 
 /* The same for one expression, with or without braces (".metadata.name"),
  * as custom-columns and --sort-by take them. */
-bool ctl_jsonpath_parse_expr(const char *expr, ctl_jsonpath_t **out,
-                             char *err, size_t errsize);
+bool ctl_jsonpath_parse_expr(const char *expr, ctl_jsonpath_t **out, char *err,
+                             size_t errsize);
 
 void ctl_jsonpath_destroy(ctl_jsonpath_t *jp);
 

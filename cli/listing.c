@@ -38,12 +38,12 @@ bool ctl_list_named(const ctl_ctx_t *ctx, const json_t *obj)
   return false;
 }
 
-/* ---- --sort-by ------------------------------------------------------------ */
+/* ---- --sort-by ----------------------------------------------------------- */
 
 typedef struct sort_key {
   json_t *obj;
-  char *text;  /* the value as text, or NULL when absent */
-  double num;  /* its value, when numeric */
+  char *text; /* the value as text, or NULL when absent */
+  double num; /* its value, when numeric */
   bool is_num;
 } sort_key_t;
 
@@ -119,7 +119,7 @@ bool ctl_list_sort(ctl_ctx_t *ctx, json_t *items)
   return true;
 }
 
-/* ---- printing ------------------------------------------------------------- */
+/* ---- printing ------------------------------------------------------------ */
 
 /* -o custom-columns=HEADER:PATH,...: a table of one column per spec. */
 static int print_columns(ctl_ctx_t *ctx, const json_t *items)
@@ -258,8 +258,8 @@ int ctl_list_print(ctl_ctx_t *ctx, const json_t *items)
     break;
   }
   /* kubectl's List: what `kubectl get -o json` prints for several. */
-  list = json_pack("{s:s,s:O,s:s,s:{s:s}}", "apiVersion", "v1", "items",
-                   items, "kind", "List", "metadata", "resourceVersion", "");
+  list = json_pack("{s:s,s:O,s:s,s:{s:s}}", "apiVersion", "v1", "items", items,
+                   "kind", "List", "metadata", "resourceVersion", "");
   if (list == NULL)
     return ctl_fail(ctx, "out of memory");
   if (ctx->opt->output == CTL_OUT_JSONPATH)

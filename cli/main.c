@@ -46,7 +46,8 @@ const ctl_command_t ctl_commands[] = {
      "  berthctl claims -n shop data-mongo-0\n"
      "  berthctl claims -A -l app=mongo -o wide --sort-by .metadata.name\n"
      "  berthctl claims -o jsonpath='{.items[*].berth.location}'\n"
-     "  berthctl claims -o custom-columns=NAME:.metadata.name,USED:.berth.usage.bytes\n"
+     "  berthctl claims -o "
+     "custom-columns=NAME:.metadata.name,USED:.berth.usage.bytes\n"
      "  berthctl claims -n team -o json --no-usage\n"},
     {"volumes", "volume,pv,pvs", ctl_run_volumes, LIST_FLAGS | CTL_F_ALL_NS,
      "list the volumes of berth's classes, with their backend state",
@@ -390,10 +391,9 @@ static int run_version(ctl_ctx_t *ctx)
         (ctl_backends[i]->not_built ? not_built.len : built.len) ? ", " : "",
         ctl_backends[i]->name);
   if (ctl_output_is_doc(ctx)) {
-    doc =
-        json_pack("{s:s,s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "commit",
-                  berth_build_commit(), "backends",
-                  berth_buf_str(&built), "notBuilt", berth_buf_str(&not_built));
+    doc = json_pack("{s:s,s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "commit",
+                    berth_build_commit(), "backends", berth_buf_str(&built),
+                    "notBuilt", berth_buf_str(&not_built));
     rc = ctl_print_doc(ctx, doc);
     json_decref(doc);
   } else {

@@ -186,7 +186,8 @@ static bool parse_output(ctl_options_t *opt, const char *v)
   /* "-o=name" reaches here as "=name": kubectl (pflag) takes it. */
   if (v[0] == '=')
     v++;
-  if (strncmp(v, "jsonpath=", 9) == 0 || strncmp(v, "custom-columns=", 15) == 0) {
+  if (strncmp(v, "jsonpath=", 9) == 0 ||
+      strncmp(v, "custom-columns=", 15) == 0) {
     opt->output = v[0] == 'j' ? CTL_OUT_JSONPATH : CTL_OUT_CUSTOM_COLUMNS;
     opt->output_arg = strchr(v, '=') + 1;
     return opt->output_arg[0] != '\0';
@@ -237,8 +238,8 @@ static bool apply(ctl_options_t *opt, int id, const char *arg, FILE *err)
   case OPT_REQUEST_TIMEOUT: {
     int64_t ms;
 
-    if (berth_duration_parse("--request-timeout", arg, CTL_DURATION_MAX_MS,
-                             &ms, &derr) != BERTH_OK) {
+    if (berth_duration_parse("--request-timeout", arg, CTL_DURATION_MAX_MS, &ms,
+                             &derr) != BERTH_OK) {
       fprintf(err, "error: %s\n", derr.message);
       return false;
     }

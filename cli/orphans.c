@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* PVs of berth's classes whose backend object is gone. */
 static void find_volumes(ctl_ctx_t *ctx, ctl_orphans_t *out)
 {
@@ -50,10 +49,11 @@ static void find_volumes(ctl_ctx_t *ctx, ctl_orphans_t *out)
           ctl_nz(info.location));
       o->pv_phase = strdup(ctl_nz(phase));
       if (phase != NULL && strcmp(phase, "Bound") == 0 && ref != NULL)
-        o->claim =
-            berth_strdup_printf("%s/%s", ctl_nz(ctl_str_at(ref, "namespace", NULL)),
-                                ctl_nz(ctl_str_at(ref, "name", NULL)));
-      o->time_s = ctl_time_parse(ctl_str_at(pv, "metadata", "creationTimestamp"));
+        o->claim = berth_strdup_printf(
+            "%s/%s", ctl_nz(ctl_str_at(ref, "namespace", NULL)),
+            ctl_nz(ctl_str_at(ref, "name", NULL)));
+      o->time_s =
+          ctl_time_parse(ctl_str_at(pv, "metadata", "creationTimestamp"));
     } else if (info.state == CTL_STATE_ERROR && info.message != NULL) {
       fprintf(ctx->err, "warning: volume %s: %s\n", berth_k8s_obj_name(pv),
               info.message);
@@ -142,14 +142,14 @@ static void print_list(ctl_ctx_t *ctx, const ctl_orphans_t *list)
 
     for (i = 0; i < list->n; i++) {
       const ctl_orphan_t *o = &list->items[i];
-      json_t *status = json_pack("{s:s,s:b,s:b}", "problem", o->problem,
-                                 "recent", o->recent, "deletable",
-                                 deletable(ctx, o));
+      json_t *status =
+          json_pack("{s:s,s:b,s:b}", "problem", o->problem, "recent", o->recent,
+                    "deletable", deletable(ctx, o));
       json_t *item = json_pack(
           "{s:s,s:s,s:{s:s},s:{s:s,s:s,s:s?,s:s?},s:o}", "apiVersion",
           "berth.io/v1alpha1", "kind", "Orphan", "metadata", "name", o->name,
-          "spec", "type", o->kind, "backend", o->ops->name, "source",
-          o->source, "location", o->location, "status", status);
+          "spec", "type", o->kind, "backend", o->ops->name, "source", o->source,
+          "location", o->location, "status", status);
 
       if (item == NULL)
         continue;

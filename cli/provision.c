@@ -120,9 +120,9 @@ static int job_flags(ctl_ctx_t *ctx, prov_job_t *job)
                            "--name: '%s' is not a valid PersistentVolume "
                            "name (lower-case letters, digits, '-' and '.')",
                            opt->name);
-  if (opt->size != NULL && (berth_quantity_parse(opt->size, &job->bytes,
-                                                 NULL) != BERTH_OK ||
-                            job->bytes == 0))
+  if (opt->size != NULL &&
+      (berth_quantity_parse(opt->size, &job->bytes, NULL) != BERTH_OK ||
+       job->bytes == 0))
     return ctl_usage_error(ctx,
                            "--size: '%s' is not a size (e.g. 1Gi, "
                            "500Mi)",
@@ -199,11 +199,10 @@ static int job_as_claim(ctl_ctx_t *ctx, prov_job_t *job)
   const char *name = opt->claim != NULL ? opt->claim : job->pv_name;
   json_t *spec;
 
-  job->as_claim =
-      job->claim != NULL
-          ? json_deep_copy(job->claim)
-          : json_pack("{s:{s:s,s:s},s:{}}", "metadata", "name", name,
-                      "namespace", ctx->ns, "spec");
+  job->as_claim = job->claim != NULL
+                      ? json_deep_copy(job->claim)
+                      : json_pack("{s:{s:s,s:s},s:{}}", "metadata", "name",
+                                  name, "namespace", ctx->ns, "spec");
   spec = json_object_get(job->as_claim, "spec");
   if (!json_is_object(spec))
     return ctl_fail(ctx, "out of memory");
@@ -211,10 +210,8 @@ static int job_as_claim(ctl_ctx_t *ctx, prov_job_t *job)
     json_object_set_new(spec, "accessModes",
                         json_pack("[s]", opt->access_mode));
   else if (json_array_size(json_object_get(spec, "accessModes")) == 0)
-    json_object_set_new(spec, "accessModes", json_pack("[s]",
-                                                       "ReadWriteOnce"));
-  if (prov_claim_access_modes(job->as_claim, &job->mode_bits, NULL) !=
-      BERTH_OK)
+    json_object_set_new(spec, "accessModes", json_pack("[s]", "ReadWriteOnce"));
+  if (prov_claim_access_modes(job->as_claim, &job->mode_bits, NULL) != BERTH_OK)
     return ctl_fail(ctx, "claim %s/%s: an access mode berth does not know",
                     ctx->ns, name);
   return CTL_EXIT_OK;
@@ -265,8 +262,8 @@ static berth_status_t job_provision(ctl_ctx_t *ctx, const prov_job_t *job,
                                     berth_provision_result_t *res,
                                     berth_error_t *err)
 {
-  const char *mode = ctl_str_at(json_object_get(job->as_claim, "spec"),
-                                "volumeMode", NULL);
+  const char *mode =
+      ctl_str_at(json_object_get(job->as_claim, "spec"), "volumeMode", NULL);
   berth_provision_request_t req;
   uint32_t *gids = NULL;
   berth_status_t st;
@@ -274,8 +271,7 @@ static berth_status_t job_provision(ctl_ctx_t *ctx, const prov_job_t *job,
   memset(&req, 0, sizeof(req));
   req.claim_namespace = ctx->ns;
   req.claim_name = berth_k8s_obj_name(job->as_claim);
-  req.claim_uid =
-      job->claim != NULL ? berth_k8s_obj_uid(job->claim) : job->uid;
+  req.claim_uid = job->claim != NULL ? berth_k8s_obj_uid(job->claim) : job->uid;
   req.pv_name = job->pv_name;
   req.claim = job->as_claim;
   req.requested_bytes = job->bytes;
@@ -312,9 +308,9 @@ static json_t *job_pv(ctl_ctx_t *ctx, const prov_job_t *job,
     return NULL;
   if (ctx->opt->claim == NULL)
     json_object_del(json_object_get(pv, "spec"), "claimRef");
-  json_object_set_new(json_object_get(json_object_get(pv, "metadata"),
-                                      "annotations"),
-                      BERTH_ANN_MADE_BY, json_string("berthctl"));
+  json_object_set_new(
+      json_object_get(json_object_get(pv, "metadata"), "annotations"),
+      BERTH_ANN_MADE_BY, json_string("berthctl"));
   return pv;
 }
 
@@ -359,13 +355,13 @@ int ctl_run_provision(ctl_ctx_t *ctx)
   if (st == BERTH_OK)
     st = job_provision(ctx, &job, be, &res, &err);
   if (st != BERTH_OK) {
-    rc = ctl_fail(ctx, "the %s backend could not provision: %s%s",
-                  job.ops->name,
-                  err.message[0] ? err.message : berth_strerror(st),
-                  st == BERTH_EINVAL ? " (fix the class or the claim; "
-                                       "'berthctl doctor' checks classes)"
-                                     : " (is the backend reachable? "
-                                       "'berthctl doctor' checks)");
+    rc =
+        ctl_fail(ctx, "the %s backend could not provision: %s%s", job.ops->name,
+                 err.message[0] ? err.message : berth_strerror(st),
+                 st == BERTH_EINVAL ? " (fix the class or the claim; "
+                                      "'berthctl doctor' checks classes)"
+                                    : " (is the backend reachable? "
+                                      "'berthctl doctor' checks)");
     goto done;
   }
   pv = job_pv(ctx, &job, &res);
@@ -386,9 +382,8 @@ int ctl_run_provision(ctl_ctx_t *ctx)
     goto done;
   }
   ctl_inspect_pv(ctx, job.ops, created, false, &info);
-  fprintf(ctx->out, "persistentvolume/%s created (%s: %s on %s)\n",
-          job.pv_name, job.ops->name, ctl_nz(info.location),
-          ctl_nz(info.source));
+  fprintf(ctx->out, "persistentvolume/%s created (%s: %s on %s)\n", job.pv_name,
+          job.ops->name, ctl_nz(info.location), ctl_nz(info.source));
   rc = CTL_EXIT_OK;
 
 done:
@@ -442,11 +437,11 @@ int ctl_run_delete(ctl_ctx_t *ctx)
     return ctl_kube_error(ctx, "get persistentvolume", st, &err);
   ops = ctl_registry_pv_backend(ctx->reg, pv);
   if (ops == NULL) {
-    rc = ctl_fail(ctx,
-                  "PersistentVolume \"%s\" is not one of berth's (its "
-                  "provisioner is %s): use kubectl delete pv",
-                  name,
-                  ctl_nz(berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)));
+    rc = ctl_fail(
+        ctx,
+        "PersistentVolume \"%s\" is not one of berth's (its "
+        "provisioner is %s): use kubectl delete pv",
+        name, ctl_nz(berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)));
     goto done;
   }
   if (ops->not_built != NULL) {
@@ -500,7 +495,7 @@ int ctl_run_delete(ctl_ctx_t *ctx)
     req.pv = pv;
     req.parameters = ctl_class_parameters(
         ctl_registry_class(ctx->reg, ctl_str_at(json_object_get(pv, "spec"),
-                                            "storageClassName", NULL)));
+                                                "storageClassName", NULL)));
     st = berth_backend_delete(be->core, &req, &outcome, &err);
   }
   if (st != BERTH_OK) {

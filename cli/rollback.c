@@ -186,7 +186,8 @@ static bool plan_claim(rb_t *rb, const json_t *claim)
 
   berth_buf_init(&what);
   if (prov_obj_has_finalizer(claim, BERTH_CLAIM_FINALIZER)) {
-    json_object_set_new(md, "finalizers", without(claim, BERTH_CLAIM_FINALIZER));
+    json_object_set_new(md, "finalizers",
+                        without(claim, BERTH_CLAIM_FINALIZER));
     note(&what, "finalizer ", BERTH_CLAIM_FINALIZER, " removed");
   }
   /* A Pending claim still waits for berth: point it at the old tool. */

@@ -24,17 +24,18 @@
 
 static void usage(FILE *out)
 {
-  fprintf(out,
-    "Usage: http-get [OPTION]... URL\n"
-    "Fetch URL with libberth's HTTP client; print the status to standard\n"
-    "error and the body to standard output.\n"
-    "\n"
-    "Options:\n"
-    "  --ca FILE          trust only the CA certificates in FILE (PEM)\n"
-    "  --token-file FILE  send the token in FILE as a bearer token\n"
-    "  --timeout MS       give up after MS milliseconds (default 30000)\n"
-    "  -h, --help         show this help and exit\n"
-    "  -V, --version      show the version and exit\n");
+  fprintf(
+      out,
+      "Usage: http-get [OPTION]... URL\n"
+      "Fetch URL with libberth's HTTP client; print the status to standard\n"
+      "error and the body to standard output.\n"
+      "\n"
+      "Options:\n"
+      "  --ca FILE          trust only the CA certificates in FILE (PEM)\n"
+      "  --token-file FILE  send the token in FILE as a bearer token\n"
+      "  --timeout MS       give up after MS milliseconds (default 30000)\n"
+      "  -h, --help         show this help and exit\n"
+      "  -V, --version      show the version and exit\n");
 }
 
 /* Read a token file into a new string with surrounding white space
@@ -82,16 +83,16 @@ done:
 int main(int argc, char **argv)
 {
   static const struct option longopts[] = {
-    { "ca", required_argument, NULL, 'c' },
-    { "token-file", required_argument, NULL, 't' },
-    { "timeout", required_argument, NULL, 'T' },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, 'V' },
-    { NULL, 0, NULL, 0 },
+      {"ca", required_argument, NULL, 'c'},
+      {"token-file", required_argument, NULL, 't'},
+      {"timeout", required_argument, NULL, 'T'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0},
   };
   berth_http_options_t opts;
   berth_http_client_t *client = NULL;
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   berth_http_response_t resp;
   berth_error_t err;
   const char *token_file = NULL;

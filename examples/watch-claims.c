@@ -8,9 +8,10 @@
  *
  * One line per change on standard output, for example:
  *
- *   ADDED    default/data-mongo-0 phase=Pending class=nfs provisioner=berth.io/nfs
- *   UPDATED  default/data-mongo-0 phase=Bound class=nfs provisioner=berth.io/nfs
- *   DELETED  default/data-mongo-0 phase=Bound class=nfs provisioner=berth.io/nfs
+ *   ADDED    default/data-mongo-0 phase=Pending class=nfs
+ * provisioner=berth.io/nfs UPDATED  default/data-mongo-0 phase=Bound class=nfs
+ * provisioner=berth.io/nfs DELETED  default/data-mongo-0 phase=Bound class=nfs
+ * provisioner=berth.io/nfs
  *
  * The configuration is found as kubectl finds it (--kubeconfig,
  * $KUBECONFIG, in-cluster, ~/.kube/config). The informer lists the claims,
@@ -39,21 +40,21 @@ static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static void usage(FILE *out)
 {
   fprintf(out,
-    "Usage: watch-claims [OPTION]...\n"
-    "Print every PersistentVolumeClaim add, update and delete until\n"
-    "interrupted: namespace/name, phase, storage class and provisioner.\n"
-    "\n"
-    "Options:\n"
-    "  --kubeconfig FILE      use this kubeconfig file only\n"
-    "  --context NAME         use this kubeconfig context\n"
-    "  -n, --namespace NS     watch one namespace (default: all)\n"
-    "  --kube-api-qps N       client rate limit (default %.0f)\n"
-    "  --kube-api-burst N     client burst (default %d)\n"
-    "  --log-format FORMAT    logfmt (default) or json\n"
-    "  --log-level LEVEL      error, warn, info (default), debug\n"
-    "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n",
-    BERTH_K8S_DEFAULT_QPS, BERTH_K8S_DEFAULT_BURST);
+          "Usage: watch-claims [OPTION]...\n"
+          "Print every PersistentVolumeClaim add, update and delete until\n"
+          "interrupted: namespace/name, phase, storage class and provisioner.\n"
+          "\n"
+          "Options:\n"
+          "  --kubeconfig FILE      use this kubeconfig file only\n"
+          "  --context NAME         use this kubeconfig context\n"
+          "  -n, --namespace NS     watch one namespace (default: all)\n"
+          "  --kube-api-qps N       client rate limit (default %.0f)\n"
+          "  --kube-api-burst N     client burst (default %d)\n"
+          "  --log-format FORMAT    logfmt (default) or json\n"
+          "  --log-level LEVEL      error, warn, info (default), debug\n"
+          "  -h, --help             show this help and exit\n"
+          "  -V, --version          show the version and exit\n",
+          BERTH_K8S_DEFAULT_QPS, BERTH_K8S_DEFAULT_BURST);
 }
 
 static const char *or_dash(const char *s)
@@ -63,17 +64,17 @@ static const char *or_dash(const char *s)
 
 static void print_claim(const char *what, json_t *pvc)
 {
-  const char *phase = json_string_value(json_object_get(
-    json_object_get(pvc, "status"), "phase"));
-  const char *sc = json_string_value(json_object_get(
-    json_object_get(pvc, "spec"), "storageClassName"));
+  const char *phase = json_string_value(
+      json_object_get(json_object_get(pvc, "status"), "phase"));
+  const char *sc = json_string_value(
+      json_object_get(json_object_get(pvc, "spec"), "storageClassName"));
   /* The provisioner the PV controller chose, GA name first. */
-  const char *prov = berth_k8s_obj_annotation(
-    pvc, "volume.kubernetes.io/storage-provisioner");
+  const char *prov =
+      berth_k8s_obj_annotation(pvc, "volume.kubernetes.io/storage-provisioner");
 
   if (prov == NULL)
     prov = berth_k8s_obj_annotation(
-      pvc, "volume.beta.kubernetes.io/storage-provisioner");
+        pvc, "volume.beta.kubernetes.io/storage-provisioner");
   pthread_mutex_lock(&out_lock);
   printf("%-8s %s/%s phase=%s class=%s provisioner=%s\n", what,
          or_dash(berth_k8s_obj_namespace(pvc)),
@@ -116,16 +117,16 @@ static bool parse_number(const char *s, double min, double max, double *out)
 int main(int argc, char **argv)
 {
   static const struct option longopts[] = {
-    { "kubeconfig", required_argument, NULL, 'k' },
-    { "context", required_argument, NULL, 'c' },
-    { "namespace", required_argument, NULL, 'n' },
-    { "kube-api-qps", required_argument, NULL, 'q' },
-    { "kube-api-burst", required_argument, NULL, 'b' },
-    { "log-format", required_argument, NULL, 'f' },
-    { "log-level", required_argument, NULL, 'l' },
-    { "help", no_argument, NULL, 'h' },
-    { "version", no_argument, NULL, 'V' },
-    { NULL, 0, NULL, 0 },
+      {"kubeconfig", required_argument, NULL, 'k'},
+      {"context", required_argument, NULL, 'c'},
+      {"namespace", required_argument, NULL, 'n'},
+      {"kube-api-qps", required_argument, NULL, 'q'},
+      {"kube-api-burst", required_argument, NULL, 'b'},
+      {"log-format", required_argument, NULL, 'f'},
+      {"log-level", required_argument, NULL, 'l'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0},
   };
   berth_k8s_config_options_t copts;
   berth_k8s_config_t cfg;
@@ -219,8 +220,8 @@ int main(int argc, char **argv)
   berth_log(BERTH_LOG_INFO, "connecting", "server", cfg.server, "source",
             cfg.source, "context", cfg.context_name, NULL);
   if (berth_k8s_client_create(&cfg, &kopts, &client, &err) != BERTH_OK) {
-    berth_log(BERTH_LOG_ERROR, "cannot create the client", "error",
-              err.message, NULL);
+    berth_log(BERTH_LOG_ERROR, "cannot create the client", "error", err.message,
+              NULL);
     goto done;
   }
   memset(&iopts, 0, sizeof(iopts));

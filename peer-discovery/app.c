@@ -145,8 +145,10 @@ static void observe_watch(app_t *a, int64_t now)
   } else {
     berth_buf_reset(&a->last_error);
     berth_buf_append_str(&a->last_error, err.message);
-    berth_log(BERTH_LOG_WARN, "EndpointSlices unreadable; keeping the last "
-              "membership", "error", err.message, NULL);
+    berth_log(BERTH_LOG_WARN,
+              "EndpointSlices unreadable; keeping the last "
+              "membership",
+              "error", err.message, NULL);
   }
   peers_set_cleanup(&set);
 }

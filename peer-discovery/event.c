@@ -12,10 +12,12 @@
 #include <string.h>
 
 static const char *const event_keys[] = {
-    "BERTH_EVENT",       "BERTH_SELF",      "BERTH_ORDINAL", "BERTH_PEERS",
-    "BERTH_PEER_COUNT",  "BERTH_PRIMARY",   "BERTH_ADDED",   "BERTH_REMOVED",
-    "BERTH_SERVICE",     "BERTH_NAMESPACE", "BERTH_DOMAIN",  "BERTH_READY_PEERS",
-    "HOST_ADDRESS",      "HOST_ADDRESS_TYPE", "POD_IP",      "POD_IP_TYPE",
+    "BERTH_EVENT",     "BERTH_SELF",        "BERTH_ORDINAL",
+    "BERTH_PEERS",     "BERTH_PEER_COUNT",  "BERTH_PRIMARY",
+    "BERTH_ADDED",     "BERTH_REMOVED",     "BERTH_SERVICE",
+    "BERTH_NAMESPACE", "BERTH_DOMAIN",      "BERTH_READY_PEERS",
+    "HOST_ADDRESS",    "HOST_ADDRESS_TYPE", "POD_IP",
+    "POD_IP_TYPE",
 };
 
 #define EVENT_KEYS (sizeof(event_keys) / sizeof(event_keys[0]))
@@ -136,7 +138,8 @@ static berth_status_t event_values(const peers_event_t *ev, char **vals)
     vals[8] = berth_strdup_printf("BERTH_SERVICE=%s", ev->self->service);
     vals[9] = berth_strdup_printf("BERTH_NAMESPACE=%s", ev->self->ns);
     vals[10] = berth_strdup_printf("BERTH_DOMAIN=%s", ev->self->domain);
-    vals[11] = berth_strdup_printf("BERTH_READY_PEERS=%s", berth_buf_str(&ready));
+    vals[11] =
+        berth_strdup_printf("BERTH_READY_PEERS=%s", berth_buf_str(&ready));
     host_values(ev, vals + 12);
     for (i = 0; i < EVENT_KEYS; i++)
       if (vals[i] == NULL)

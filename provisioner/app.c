@@ -42,8 +42,8 @@ typedef struct app {
   prov_http_t *http;
   prov_controller_t *ctl;
   prov_leader_t *leader;
-  berth_aws_t *aws;            /* only when a provisioner uses EBS */
-  prov_attacher_t *attacher;   /* EBS VolumeAttachments, leader only */
+  berth_aws_t *aws;                /* only when a provisioner uses EBS */
+  prov_attacher_t *attacher;       /* EBS VolumeAttachments, leader only */
   prov_snapshotter_t *snapshotter; /* EBS VolumeSnapshotContents, leader
                                       only */
   _Atomic(prov_controller_t *) live_ctl; /* for the HTTP thread */
@@ -123,13 +123,12 @@ static void app_collect(void *ctx, berth_buf_t *out)
                     "berth_provisioner_leader %d\n",
                     leading);
   /* client-go's leader election gauge, named by the Lease. */
-  berth_buf_appendf(out,
-                    "# HELP leader_election_master_status Gauge of if the "
-                    "reporting system is master of the relevant lease, 0 "
-                    "indicates backup, 1 indicates master. 'name' is the "
-                    "string used to identify the lease.\n"
-                    "# TYPE leader_election_master_status gauge\n"
-                    "leader_election_master_status{name=\"");
+  berth_buf_appendf(out, "# HELP leader_election_master_status Gauge of if the "
+                         "reporting system is master of the relevant lease, 0 "
+                         "indicates backup, 1 indicates master. 'name' is the "
+                         "string used to identify the lease.\n"
+                         "# TYPE leader_election_master_status gauge\n"
+                         "leader_election_master_status{name=\"");
   prov_metrics_escape(out, a->lease_name);
   berth_buf_appendf(out, "\"} %d\n", leading);
   prov_controller_collect(atomic_load(&a->live_ctl), out);
@@ -234,16 +233,15 @@ static berth_status_t start_attacher(app_t *a, berth_error_t *err)
         .cluster_id = getenv("BERTH_CLUSTER_ID"),
         .extra_tags = a->opt->extra_tags,
         .api_qps = a->opt->qps > 0 ? a->opt->qps : BERTH_K8S_DEFAULT_QPS,
-        .api_burst = a->opt->burst > 0 ? a->opt->burst
-                                       : BERTH_K8S_DEFAULT_BURST};
-    st = prov_snapshotter_create(a->client, a->aws, &so, &a->snapshotter,
-                                 err);
+        .api_burst =
+            a->opt->burst > 0 ? a->opt->burst : BERTH_K8S_DEFAULT_BURST};
+    st = prov_snapshotter_create(a->client, a->aws, &so, &a->snapshotter, err);
   }
   if (st == BERTH_OK)
     st = prov_snapshotter_start(a->snapshotter, err);
   if (st == BERTH_OK)
-    berth_log(BERTH_LOG_INFO, "snapshotter started", "driver",
-              PROV_SNAP_DRIVER, NULL);
+    berth_log(BERTH_LOG_INFO, "snapshotter started", "driver", PROV_SNAP_DRIVER,
+              NULL);
   return st;
 }
 

@@ -12,7 +12,8 @@
 /* The nfs backend's default export, as given by the environment. */
 static void print_export(const prov_options_t *opt, FILE *out)
 {
-  const char *url = json_string_value(json_object_get(opt->nfs_defaults, "url"));
+  const char *url =
+      json_string_value(json_object_get(opt->nfs_defaults, "url"));
   const char *server =
       json_string_value(json_object_get(opt->nfs_defaults, "server"));
   const char *share =

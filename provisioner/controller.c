@@ -632,8 +632,8 @@ static void informer_family(prov_controller_t *c, berth_buf_t *out, int which)
   }
 }
 
-static void workqueue_hist(berth_buf_t *out, const char *name,
-                           const char *help, const prov_queue_hist_t *h)
+static void workqueue_hist(berth_buf_t *out, const char *name, const char *help,
+                           const prov_queue_hist_t *h)
 {
   uint64_t cum = 0;
   size_t b;
@@ -658,8 +658,8 @@ static void workqueue_hist(berth_buf_t *out, const char *name,
  * it) in seconds since the epoch, or -1. */
 static int64_t created_s(const json_t *obj)
 {
-  const char *ts = json_string_value(json_object_get(
-      json_object_get(obj, "metadata"), "creationTimestamp"));
+  const char *ts = json_string_value(
+      json_object_get(json_object_get(obj, "metadata"), "creationTimestamp"));
   struct tm tm;
   char z = '\0';
 

@@ -41,8 +41,8 @@ struct prov_controller {
   berth_k8s_informer_t *claims;
   berth_k8s_informer_t *volumes;
   berth_k8s_informer_t *classes;
-  prov_trim_t trim; /* the informers' transforms' context */
-  atomic_bool volumes_started; /* the PV informer, once the claims synced */
+  prov_trim_t trim;              /* the informers' transforms' context */
+  atomic_bool volumes_started;   /* the PV informer, once the claims synced */
   prov_memory_trim_t trim_state; /* prov_controller_release_memory's */
   pthread_t *workers;
   int nworkers;

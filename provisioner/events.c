@@ -324,8 +324,8 @@ static prov_verdict_t judge(prov_events_t *ev, pending_t *p)
   in.type = p->type;
   in.reason = p->reason;
   in.message = p->message;
-  in.optional = strcmp(p->type, "Normal") == 0 &&
-                strcmp(p->reason, "Provisioning") == 0;
+  in.optional =
+      strcmp(p->type, "Normal") == 0 && strcmp(p->reason, "Provisioning") == 0;
   in.now_ms = berth_clock_monotonic_ms(NULL);
   in.pressure = in.optional && under_pressure(ev, in.now_ms);
   v = prov_correlator_judge(ev->corr, &in, msg, sizeof(msg));

@@ -242,8 +242,7 @@ void prov_metrics_backend(prov_metrics_t *m, const char *backend,
           seconds, true);
 }
 
-void prov_metrics_rest(void *ctx, const char *method, long code,
-                       double seconds)
+void prov_metrics_rest(void *ctx, const char *method, long code, double seconds)
 {
   prov_metrics_t *m = ctx;
   char c[24];
@@ -391,8 +390,8 @@ static void clone_counters(berth_buf_t *out, const prov_metrics_t *m)
                     (unsigned long long)m->clone_bytes);
 }
 
-static void sweep_counter(berth_buf_t *out, const char *name,
-                          const char *help, uint64_t v)
+static void sweep_counter(berth_buf_t *out, const char *name, const char *help,
+                          uint64_t v)
 {
   header(out, name, "counter", help);
   berth_buf_appendf(out, "%s %llu\n", name, (unsigned long long)v);

@@ -19,8 +19,7 @@ struct prov_provisioners {
 /* What the backends read from the program's options and environment:
  * NFS the default export, EBS BERTH_CLUSTER_ID (the
  * kubernetes.io/cluster/<id> tag on every disk) and --extra-tags. */
-static void settings_of(const prov_options_t *opt,
-                        berth_backend_settings_t *s)
+static void settings_of(const prov_options_t *opt, berth_backend_settings_t *s)
 {
   memset(s, 0, sizeof(*s));
   s->nfs_defaults = opt->nfs_defaults;
@@ -30,8 +29,7 @@ static void settings_of(const prov_options_t *opt,
 
 /* b names a backend of this build (berth_backends); BERTH_EINVAL naming
  * the provisioner and the known backends otherwise. */
-static berth_status_t known_backend(const prov_binding_t *b,
-                                    berth_error_t *err)
+static berth_status_t known_backend(const prov_binding_t *b, berth_error_t *err)
 {
   char known[256];
 

@@ -24,10 +24,10 @@ typedef struct qitem {
   bool processing;
   bool in_ready;
   unsigned failures;
-  int64_t due_ms;  /* while in the heap */
+  int64_t due_ms;     /* while in the heap */
   int64_t ready_ms;   /* when it entered the ready FIFO */
   int64_t started_ms; /* when a worker took it */
-  size_t heap_idx; /* NO_HEAP when not delayed */
+  size_t heap_idx;    /* NO_HEAP when not delayed */
 } qitem_t;
 
 struct prov_queue {

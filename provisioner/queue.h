@@ -56,11 +56,11 @@ typedef struct prov_queue_hist {
 } prov_queue_hist_t;
 
 typedef struct prov_queue_stats {
-  size_t ready;      /* queued, waiting for a worker */
-  size_t delayed;    /* waiting for their backoff or delay */
-  size_t processing; /* held by workers */
-  uint64_t adds;     /* keys queued (after deduplication) */
-  uint64_t retries;  /* prov_queue_add_rate_limited calls */
+  size_t ready;           /* queued, waiting for a worker */
+  size_t delayed;         /* waiting for their backoff or delay */
+  size_t processing;      /* held by workers */
+  uint64_t adds;          /* keys queued (after deduplication) */
+  uint64_t retries;       /* prov_queue_add_rate_limited calls */
   prov_queue_hist_t wait; /* ready until a worker took it */
   prov_queue_hist_t work; /* taken until prov_queue_done */
   double unfinished_s;    /* sum of the running times of keys held now */

@@ -91,10 +91,10 @@ typedef struct claim_ctx {
   uint64_t req_bytes;
   const char *req_text;
   unsigned modes;
-  char snapshot_id[64];    /* restored from this EBS snapshot, or "" */
-  uint64_t restore_bytes;  /* its restoreSize */
+  char snapshot_id[64];   /* restored from this EBS snapshot, or "" */
+  uint64_t restore_bytes; /* its restoreSize */
   int64_t start_ms;
-  bool cleaning; /* claim_cleanup: the data source is not read */
+  bool cleaning;      /* claim_cleanup: the data source is not read */
   prov_clone_t clone; /* a clone's source (clone.h), when resolved */
   bool is_clone;
   bool finalizer; /* the claim holds F (from an older berth), as far as we
@@ -771,8 +771,8 @@ static berth_status_t resize_patch(claim_ctx_t *x,
 
   if (patch == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
-  st = berth_k8s_patch(x->c->client, res, ns, name, sub,
-                       BERTH_K8S_PATCH_MERGE, patch, NULL, err);
+  st = berth_k8s_patch(x->c->client, res, ns, name, sub, BERTH_K8S_PATCH_MERGE,
+                       patch, NULL, err);
   json_decref(patch);
   return st;
 }
@@ -785,10 +785,9 @@ static berth_status_t resize_record(claim_ctx_t *x, const char *vol,
   char now[32];
   berth_status_t st;
 
-  st = resize_patch(x, &berth_k8s_res_persistentvolumes, NULL, vol, NULL,
-                    json_pack("{s:{s:{s:s}}}", "spec", "capacity", "storage",
-                              size),
-                    err);
+  st = resize_patch(
+      x, &berth_k8s_res_persistentvolumes, NULL, vol, NULL,
+      json_pack("{s:{s:{s:s}}}", "spec", "capacity", "storage", size), err);
   if (st != BERTH_OK)
     return st;
   berth_time_format_rfc3339(berth_clock_realtime_ms(NULL), now, sizeof(now));
@@ -799,8 +798,7 @@ static berth_status_t resize_record(claim_ctx_t *x, const char *vol,
    * reads before it grows the file system; the condition alone is not. */
   return resize_patch(
       x, &berth_k8s_res_persistentvolumeclaims,
-      berth_k8s_obj_namespace(x->claim), berth_k8s_obj_name(x->claim),
-      "status",
+      berth_k8s_obj_namespace(x->claim), berth_k8s_obj_name(x->claim), "status",
       json_pack("{s:{s:[{s:s,s:s,s:s,s:s}],s:{s:s},s:{s:s}}}", "status",
                 "conditions", "type", "FileSystemResizePending", "status",
                 "True", "lastTransitionTime", now, "message",
@@ -905,7 +903,8 @@ static prov_result_t sync_one(prov_controller_t *c, const char *ns,
   x.gone = gone;
   snprintf(x.key, sizeof(x.key), "%s/%s", ns, name);
   if (prov_pv_name(berth_k8s_obj_uid(x.claim), x.pv_name, sizeof(x.pv_name))) {
-    x.finalizer = !gone && prov_obj_has_finalizer(x.claim, PROV_CLAIM_FINALIZER);
+    x.finalizer =
+        !gone && prov_obj_has_finalizer(x.claim, PROV_CLAIM_FINALIZER);
     x.held = prov_inflight_has(c, x.claim);
     r = claim_step(&x);
   }
@@ -929,10 +928,9 @@ static bool held_is_gone(prov_controller_t *c, const json_t *held)
                     berth_k8s_obj_namespace(held), berth_k8s_obj_name(held),
                     &now, &err);
   gone = st == BERTH_ENOTFOUND ||
-         (st == BERTH_OK && strcmp(berth_k8s_obj_uid(now) != NULL
-                                       ? berth_k8s_obj_uid(now)
-                                       : "",
-                                   berth_k8s_obj_uid(held)) != 0);
+         (st == BERTH_OK &&
+          strcmp(berth_k8s_obj_uid(now) != NULL ? berth_k8s_obj_uid(now) : "",
+                 berth_k8s_obj_uid(held)) != 0);
   json_decref(now);
   return gone;
 }

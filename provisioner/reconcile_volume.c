@@ -111,8 +111,8 @@ static berth_status_t reclaim_storage(vol_ctx_t *x, berth_error_t *err)
   prov_done_add(x->c, 'v', berth_k8s_obj_uid(x->pv));
   if (outcome == BERTH_DELETE_ARCHIVED && where[0] != '\0')
     berth_log(BERTH_LOG_INFO, "volume storage reclaimed", "pv", x->name,
-              "class", x->cls,
-              "outcome", berth_delete_outcome_name(outcome), "archived_to", where, NULL);
+              "class", x->cls, "outcome", berth_delete_outcome_name(outcome),
+              "archived_to", where, NULL);
   else
     log_vol(x, BERTH_LOG_INFO, "volume storage reclaimed", "outcome",
             berth_delete_outcome_name(outcome));

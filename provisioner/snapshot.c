@@ -549,10 +549,9 @@ berth_status_t prov_snapshotter_create(berth_k8s_client_t *k8s,
   qo.max_delay_ms = 10000;
   st = prov_queue_create(&qo, &s->queue);
   if (st == BERTH_OK)
-    st = prov_events_create(k8s, "berth-provisioner", 256,
-                            opts != NULL ? opts->api_qps : 0,
-                            opts != NULL ? opts->api_burst : 0, &s->events,
-                            err);
+    st = prov_events_create(
+        k8s, "berth-provisioner", 256, opts != NULL ? opts->api_qps : 0,
+        opts != NULL ? opts->api_burst : 0, &s->events, err);
   if (st != BERTH_OK)
     goto fail;
   *out = s;

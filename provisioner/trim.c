@@ -101,8 +101,8 @@ json_t *prov_trim_attachment(void *attacher, json_t *obj)
   return json_pack("{s:{s:O, s:O*, s:O}, s:{s:O}}", "metadata", "name",
                    json_object_get(meta, "name"), "uid",
                    json_object_get(meta, "uid"), "resourceVersion",
-                   json_object_get(meta, "resourceVersion"), "spec",
-                   "attacher", json_object_get(spec, "attacher"));
+                   json_object_get(meta, "resourceVersion"), "spec", "attacher",
+                   json_object_get(spec, "attacher"));
 }
 
 json_t *prov_trim_class(void *trim, json_t *obj)

@@ -116,14 +116,13 @@ static json_t *claim(int i)
   snprintf(name, sizeof(name), "claim-%05d", i);
   snprintf(ns, sizeof(ns), "bench-%d", i % NAMESPACES);
   return json_pack(
-    "{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:{s:s}}, "
-    "s:{s:[s], s:{s:{s:s}}, s:s, s:s}}",
-    "apiVersion", "v1", "kind", "PersistentVolumeClaim", "metadata", "name",
-    name, "namespace", ns, "labels", "app", "bench", "tier", "db",
-    "annotations", "volume.beta.kubernetes.io/storage-class", "bench",
-    "spec", "accessModes", "ReadWriteOnce", "resources", "requests",
-    "storage", "10Gi", "storageClassName", "bench", "volumeMode",
-    "Filesystem");
+      "{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}, s:{s:s}}, "
+      "s:{s:[s], s:{s:{s:s}}, s:s, s:s}}",
+      "apiVersion", "v1", "kind", "PersistentVolumeClaim", "metadata", "name",
+      name, "namespace", ns, "labels", "app", "bench", "tier", "db",
+      "annotations", "volume.beta.kubernetes.io/storage-class", "bench", "spec",
+      "accessModes", "ReadWriteOnce", "resources", "requests", "storage",
+      "10Gi", "storageClassName", "bench", "volumeMode", "Filesystem");
 }
 
 static json_t *volume(int i)
@@ -134,14 +133,13 @@ static json_t *volume(int i)
   snprintf(name, sizeof(name), "pv-%05d", i);
   snprintf(path, sizeof(path), "/exports/bench/pv-%05d", i);
   return json_pack(
-    "{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s}, s:[s], s:s, s:s, s:[s], "
-    "s:{s:s, s:s}}}",
-    "apiVersion", "v1", "kind", "PersistentVolume", "metadata", "name", name,
-    "annotations", "pv.kubernetes.io/provisioned-by", "berth.io/nfs", "spec",
-    "capacity", "storage", "10Gi", "accessModes", "ReadWriteOnce",
-    "persistentVolumeReclaimPolicy", "Delete", "storageClassName", "bench",
-    "mountOptions", "nfsvers=4.1", "nfs", "server", "10.0.0.1", "path",
-    path);
+      "{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s}, s:[s], s:s, s:s, s:[s], "
+      "s:{s:s, s:s}}}",
+      "apiVersion", "v1", "kind", "PersistentVolume", "metadata", "name", name,
+      "annotations", "pv.kubernetes.io/provisioned-by", "berth.io/nfs", "spec",
+      "capacity", "storage", "10Gi", "accessModes", "ReadWriteOnce",
+      "persistentVolumeReclaimPolicy", "Delete", "storageClassName", "bench",
+      "mountOptions", "nfsvers=4.1", "nfs", "server", "10.0.0.1", "path", path);
 }
 
 typedef struct {
@@ -161,8 +159,8 @@ static void *populate_worker(void *arg)
 
   for (i = p->id; i < p->claims; i += p->threads) {
     obj = claim(i);
-    if (berth_k8s_create(p->c, &berth_k8s_res_persistentvolumeclaims, NULL,
-                         obj, NULL, &err) != BERTH_OK &&
+    if (berth_k8s_create(p->c, &berth_k8s_res_persistentvolumeclaims, NULL, obj,
+                         NULL, &err) != BERTH_OK &&
         err.status != BERTH_EEXIST)
       fprintf(stderr, "create claim %d: %s\n", i, err.message);
     json_decref(obj);
@@ -297,11 +295,10 @@ static int sync_and_churn(int churn, const char *mode)
       snprintf(name, sizeof(name), "claim-%05d", i % 10000);
       snprintf(ns, sizeof(ns), "bench-%d", (i % 10000) % NAMESPACES);
       snprintf(round, sizeof(round), "r%d", i);
-      patch = json_pack("{s:{s:{s:s}}}", "metadata", "labels", "round",
-                        round);
+      patch = json_pack("{s:{s:{s:s}}}", "metadata", "labels", "round", round);
       if (berth_k8s_patch(w, &berth_k8s_res_persistentvolumeclaims, ns, name,
-                          NULL, BERTH_K8S_PATCH_MERGE, patch, NULL, &err) !=
-          BERTH_OK)
+                          NULL, BERTH_K8S_PATCH_MERGE, patch, NULL,
+                          &err) != BERTH_OK)
         fprintf(stderr, "patch: %s\n", err.message);
       json_decref(patch);
     }
@@ -310,8 +307,7 @@ static int sync_and_churn(int churn, const char *mode)
       pthread_mutex_lock(&n.lock);
       seen = n.updates;
       pthread_mutex_unlock(&n.lock);
-      if (seen >= churn ||
-          berth_clock_monotonic_ms(NULL) - t0 > 600000)
+      if (seen >= churn || berth_clock_monotonic_ms(NULL) - t0 > 600000)
         break;
       berth_clock_sleep_ms(NULL, 5);
     }
@@ -388,10 +384,9 @@ static int decode(int n)
   for (i = 0; i < n / 1000; i++) {
     /* In network-sized chunks, so that lines straddle them. */
     for (off = 0; off < (len + 1) * 1000; off += chunk)
-      berth_k8s_watch_decoder_feed(dec, stream + off,
-                                   off + chunk <= (len + 1) * 1000
-                                     ? chunk
-                                     : (len + 1) * 1000 - off);
+      berth_k8s_watch_decoder_feed(
+          dec, stream + off,
+          off + chunk <= (len + 1) * 1000 ? chunk : (len + 1) * 1000 - off);
   }
   took = berth_clock_monotonic_ms(NULL) - start;
   printf("decode_events=%ld\ndecode_event_bytes=%zu\ndecode_ms=%lld\n"
@@ -399,7 +394,7 @@ static int decode(int n)
          events, len + 1, (long long)took,
          took > 0 ? events * 1000.0 / (double)took : 0.0,
          took > 0 ? (double)events * (double)(len + 1) / 1048576.0 * 1000.0 /
-                      (double)took
+                        (double)took
                   : 0.0);
   berth_k8s_watch_decoder_destroy(dec);
   free(stream);

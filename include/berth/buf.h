@@ -39,8 +39,7 @@ void berth_buf_set_limit(berth_buf_t *buf, size_t limit);
 berth_status_t berth_buf_reserve(berth_buf_t *buf, size_t extra);
 
 /* Append len bytes of data. */
-berth_status_t berth_buf_append(berth_buf_t *buf, const void *data,
-                                size_t len);
+berth_status_t berth_buf_append(berth_buf_t *buf, const void *data, size_t len);
 
 /* Append a NUL-terminated string. */
 berth_status_t berth_buf_append_str(berth_buf_t *buf, const char *str);
@@ -51,9 +50,9 @@ berth_status_t berth_buf_append_byte(berth_buf_t *buf, char c);
 /* Append printf-style formatted text. */
 berth_status_t berth_buf_appendf(berth_buf_t *buf, const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 2, 3)))
+    __attribute__((format(printf, 2, 3)))
 #endif
-  ;
+    ;
 
 /* Forget the contents but keep the memory. */
 void berth_buf_reset(berth_buf_t *buf);
@@ -85,9 +84,9 @@ size_t berth_strlcpy(char *dst, const char *src, size_t dstsize);
  * when out of memory. */
 char *berth_strdup_printf(const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 1, 2)))
+    __attribute__((format(printf, 1, 2)))
 #endif
-  ;
+    ;
 
 /* Trim ASCII white space from both ends, in place. Returns s. */
 char *berth_str_trim(char *s);

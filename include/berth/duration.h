@@ -29,9 +29,9 @@ extern "C" {
  * BERTH_DURATION_MAX_MS). As in Go, each part is taken in whole
  * nanoseconds (a finer fraction is dropped: "0.5ns" is 0); the sum then
  * rounds up to whole milliseconds, so that "1us" is 1 ms, not 0 (which
- * many flags read as "off"). On failure returns BERTH_EPARSE and fills err with a message
- * that names flag (e.g. "--min-age") and the value; *out_ms is set only
- * on success. */
+ * many flags read as "off"). On failure returns BERTH_EPARSE and fills err with
+ * a message that names flag (e.g. "--min-age") and the value; *out_ms is set
+ * only on success. */
 berth_status_t berth_duration_parse(const char *flag, const char *s,
                                     int64_t max_ms, int64_t *out_ms,
                                     berth_error_t *err);

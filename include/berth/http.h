@@ -110,9 +110,9 @@ typedef struct berth_http_request {
  * use, berth_http_response_cleanup() after. One response may be passed to
  * several berth_http_do() calls; each call replaces its contents. */
 typedef struct berth_http_response {
-  long status;          /* HTTP status code, 0 when none was received */
-  berth_buf_t body;     /* the body, NUL-terminated; owned by the response */
-  char *content_type;   /* Content-Type value or NULL; owned */
+  long status;            /* HTTP status code, 0 when none was received */
+  berth_buf_t body;       /* the body, NUL-terminated; owned by the response */
+  char *content_type;     /* Content-Type value or NULL; owned */
   int64_t retry_after_ms; /* Retry-After in milliseconds, -1 when absent
                            * or unparsable */
 } berth_http_response_t;

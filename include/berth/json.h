@@ -48,8 +48,8 @@ berth_status_t berth_json_lookup(const json_t *root, const char *path,
                                  json_t **out, berth_error_t *err);
 
 /* Required typed getters: missing or of another type is BERTH_EPARSE,
- * naming the path; so is a string with an embedded NUL byte. Strings and values are borrowed. Integers must be JSON
- * integers (not reals). */
+ * naming the path; so is a string with an embedded NUL byte. Strings and values
+ * are borrowed. Integers must be JSON integers (not reals). */
 berth_status_t berth_json_get_string(const json_t *root, const char *path,
                                      const char **out, berth_error_t *err);
 berth_status_t berth_json_get_int(const json_t *root, const char *path,

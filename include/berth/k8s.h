@@ -47,7 +47,8 @@ extern "C" {
 /* The in-cluster service-account directory (token, ca.crt, namespace). The
  * environment variable BERTH_K8S_SERVICEACCOUNT_DIR overrides it, for tests
  * and for unusual mounts. */
-#define BERTH_K8S_SERVICEACCOUNT_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+#define BERTH_K8S_SERVICEACCOUNT_DIR                                           \
+  "/var/run/secrets/kubernetes.io/serviceaccount"
 
 /* An exec credential plugin (kubeconfig users[].user.exec). */
 typedef struct berth_k8s_exec_config {
@@ -63,18 +64,18 @@ typedef struct berth_k8s_exec_config {
 /* A resolved configuration. Every string is owned by the struct (NULL when
  * unset); secrets are wiped by berth_k8s_config_cleanup(). */
 typedef struct berth_k8s_config {
-  char *server;          /* "https://host:port[/prefix]", no trailing '/' */
-  char *namespace_name;  /* the default namespace, never NULL once loaded */
-  char *ca_file;         /* trust anchors as a file ... */
-  char *ca_data;         /* ... or PEM text (decoded from base64) */
+  char *server;         /* "https://host:port[/prefix]", no trailing '/' */
+  char *namespace_name; /* the default namespace, never NULL once loaded */
+  char *ca_file;        /* trust anchors as a file ... */
+  char *ca_data;        /* ... or PEM text (decoded from base64) */
   char *client_cert_file;
   char *client_cert_data; /* PEM */
   char *client_key_file;
-  char *client_key_data;  /* PEM; secret */
+  char *client_key_data; /* PEM; secret */
   bool insecure_skip_tls_verify;
-  char *tls_server_name;  /* parsed but not yet supported by the transport */
-  char *token;            /* secret */
-  char *token_file;       /* re-read when it changes (rotation) */
+  char *tls_server_name; /* parsed but not yet supported by the transport */
+  char *token;           /* secret */
+  char *token_file;      /* re-read when it changes (rotation) */
   berth_k8s_exec_config_t *exec; /* NULL when none */
   /* Where it came from, for messages: "in-cluster" or the kubeconfig
    * file(s), and the selected context, cluster and user names. */
@@ -152,9 +153,9 @@ typedef struct berth_k8s_client berth_k8s_client_t;
 /* Zero-initialise (or berth_k8s_client_options_init) and set what you
  * need; 0 means the default. */
 typedef struct berth_k8s_client_options {
-  double qps;         /* --kube-api-qps; < 0 disables rate limiting */
-  int burst;          /* --kube-api-burst */
-  long timeout_ms;    /* each request (not watches) */
+  double qps;      /* --kube-api-qps; < 0 disables rate limiting */
+  int burst;       /* --kube-api-burst */
+  long timeout_ms; /* each request (not watches) */
   long connect_timeout_ms;
   /* Retries of one request after 429, 5xx or a transport failure; < 0 for
    * none. POST is retried only when the server said it did not act (429,
@@ -193,9 +194,9 @@ const char *berth_k8s_client_namespace(const berth_k8s_client_t *c);
 
 /* Counters since creation, for logs and benchmarks. */
 typedef struct berth_k8s_client_stats {
-  uint64_t requests;   /* HTTP requests sent, retries included */
-  uint64_t retries;    /* of them, retries */
-  uint64_t throttled;  /* 429 answers */
+  uint64_t requests;        /* HTTP requests sent, retries included */
+  uint64_t retries;         /* of them, retries */
+  uint64_t throttled;       /* 429 answers */
   uint64_t rate_limited_ms; /* total time spent waiting for the limiter */
 } berth_k8s_client_stats_t;
 
@@ -231,8 +232,8 @@ extern const berth_k8s_resource_t berth_k8s_res_csinodes;
 extern const berth_k8s_resource_t berth_k8s_res_leases;
 
 /* "group/version" or "version" for the core group, into out. */
-void berth_k8s_resource_api_version(const berth_k8s_resource_t *res,
-                                    char *out, size_t outsize);
+void berth_k8s_resource_api_version(const berth_k8s_resource_t *res, char *out,
+                                    size_t outsize);
 
 /* ---- Verbs ------------------------------------------------------------- */
 /* `ns` is ignored for cluster-scoped resources; for namespaced ones NULL
@@ -253,8 +254,8 @@ berth_status_t berth_k8s_get(berth_k8s_client_t *c,
 typedef struct berth_k8s_list_options {
   const char *label_selector;
   const char *field_selector;
-  long limit;                  /* page size; 0: no limit */
-  const char *continue_token;  /* from a previous page's metadata.continue */
+  long limit;                 /* page size; 0: no limit */
+  const char *continue_token; /* from a previous page's metadata.continue */
   const char *resource_version;
   const char *resource_version_match; /* "Exact", "NotOlderThan" */
 } berth_k8s_list_options_t;
@@ -278,16 +279,16 @@ berth_status_t berth_k8s_list_all(berth_k8s_client_t *c,
 
 /* POST obj; the created object into *out (may be NULL). */
 berth_status_t berth_k8s_create(berth_k8s_client_t *c,
-                                const berth_k8s_resource_t *res,
-                                const char *ns, const json_t *obj,
-                                json_t **out, berth_error_t *err);
+                                const berth_k8s_resource_t *res, const char *ns,
+                                const json_t *obj, json_t **out,
+                                berth_error_t *err);
 
 /* PUT obj (named by its metadata.name; its metadata.resourceVersion makes
  * the update conditional). */
 berth_status_t berth_k8s_update(berth_k8s_client_t *c,
-                                const berth_k8s_resource_t *res,
-                                const char *ns, const json_t *obj,
-                                json_t **out, berth_error_t *err);
+                                const berth_k8s_resource_t *res, const char *ns,
+                                const json_t *obj, json_t **out,
+                                berth_error_t *err);
 
 /* PUT obj to the status subresource. */
 berth_status_t berth_k8s_update_status(berth_k8s_client_t *c,
@@ -303,12 +304,10 @@ typedef enum berth_k8s_patch_type {
 
 /* PATCH the object (or its subresource, e.g. "status"; NULL for none). */
 berth_status_t berth_k8s_patch(berth_k8s_client_t *c,
-                               const berth_k8s_resource_t *res,
-                               const char *ns, const char *name,
-                               const char *subresource,
-                               berth_k8s_patch_type_t type,
-                               const json_t *patch, json_t **out,
-                               berth_error_t *err);
+                               const berth_k8s_resource_t *res, const char *ns,
+                               const char *name, const char *subresource,
+                               berth_k8s_patch_type_t type, const json_t *patch,
+                               json_t **out, berth_error_t *err);
 
 typedef struct berth_k8s_delete_options {
   const char *precondition_uid;              /* delete only this uid */
@@ -323,8 +322,8 @@ typedef struct berth_k8s_delete_options {
  * BERTH_ECONFLICT). *out (may be NULL) gets the server's answer: the object
  * (with deletionTimestamp when finalizers hold it) or a Status. */
 berth_status_t berth_k8s_delete(berth_k8s_client_t *c,
-                                const berth_k8s_resource_t *res,
-                                const char *ns, const char *name,
+                                const berth_k8s_resource_t *res, const char *ns,
+                                const char *name,
                                 const berth_k8s_delete_options_t *opts,
                                 json_t **out, berth_error_t *err);
 
@@ -332,11 +331,11 @@ typedef struct berth_k8s_watch_options {
   const char *resource_version; /* start after this version; NULL: now */
   const char *label_selector;
   const char *field_selector;
-  bool allow_bookmarks;   /* allowWatchBookmarks=true */
-  long timeout_seconds;   /* server-side timeoutSeconds; 0: none */
-  long idle_timeout_ms;   /* no byte for this long ends the watch with
-                           * BERTH_ETIMEOUT; 0: 5 minutes; < 0: none */
-  size_t max_line_bytes;  /* 0: BERTH_K8S_WATCH_DEFAULT_MAX_LINE */
+  bool allow_bookmarks;  /* allowWatchBookmarks=true */
+  long timeout_seconds;  /* server-side timeoutSeconds; 0: none */
+  long idle_timeout_ms;  /* no byte for this long ends the watch with
+                          * BERTH_ETIMEOUT; 0: 5 minutes; < 0: none */
+  size_t max_line_bytes; /* 0: BERTH_K8S_WATCH_DEFAULT_MAX_LINE */
   /* Once another thread sets it non-zero, the watch ends with
    * BERTH_ECANCELED within BERTH_HTTP_CANCEL_POLL_MS, even on a silent
    * stream. May be NULL. */
@@ -351,8 +350,7 @@ typedef struct berth_k8s_watch_options {
  * error answer is decoded the same way. Lines that are not valid events
  * are logged and skipped. */
 berth_status_t berth_k8s_watch(berth_k8s_client_t *c,
-                               const berth_k8s_resource_t *res,
-                               const char *ns,
+                               const berth_k8s_resource_t *res, const char *ns,
                                const berth_k8s_watch_options_t *opts,
                                berth_k8s_watch_event_fn fn, void *ctx,
                                berth_error_t *err);
@@ -393,13 +391,10 @@ typedef berth_status_t (*berth_k8s_mutate_fn)(void *ctx, json_t *obj,
  * again, at most max_attempts times (0: 5) with a short jittered pause, as
  * client-go's retry.RetryOnConflict. *out (may be NULL) gets the written
  * object. */
-berth_status_t berth_k8s_update_with_retry(berth_k8s_client_t *c,
-                                           const berth_k8s_resource_t *res,
-                                           const char *ns, const char *name,
-                                           bool status,
-                                           berth_k8s_mutate_fn mutate,
-                                           void *ctx, unsigned max_attempts,
-                                           json_t **out, berth_error_t *err);
+berth_status_t berth_k8s_update_with_retry(
+    berth_k8s_client_t *c, const berth_k8s_resource_t *res, const char *ns,
+    const char *name, bool status, berth_k8s_mutate_fn mutate, void *ctx,
+    unsigned max_attempts, json_t **out, berth_error_t *err);
 
 /* One attempt of an operation for berth_k8s_retry_on_conflict. */
 typedef berth_status_t (*berth_k8s_attempt_fn)(void *ctx, berth_error_t *err);

@@ -30,8 +30,8 @@ extern "C" {
 
 /* A reference to an object (core/v1 ObjectReference). Strings borrowed. */
 typedef struct berth_k8s_object_ref {
-  const char *api_version; /* "v1", "storage.k8s.io/v1" */
-  const char *kind;        /* "PersistentVolumeClaim" */
+  const char *api_version;    /* "v1", "storage.k8s.io/v1" */
+  const char *kind;           /* "PersistentVolumeClaim" */
   const char *namespace_name; /* NULL for cluster-scoped objects */
   const char *name;
   const char *uid;
@@ -78,9 +78,9 @@ berth_status_t berth_k8s_record(berth_k8s_recorder_t *rec,
                                 const char *type, const char *reason,
                                 berth_error_t *err, const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 6, 7)))
+    __attribute__((format(printf, 6, 7)))
 #endif
-  ;
+    ;
 
 typedef struct berth_k8s_recorder_stats {
   uint64_t created;    /* Events created */

@@ -82,19 +82,19 @@ typedef json_t *(*berth_k8s_transform_fn)(void *ctx, json_t *obj);
 typedef struct berth_k8s_informer_options {
   const berth_k8s_resource_t *resource; /* required; borrowed: must outlive
                                          * the informer */
-  const char *namespace_name;   /* NULL: all namespaces */
-  const char *label_selector;   /* NULL: everything */
+  const char *namespace_name;           /* NULL: all namespaces */
+  const char *label_selector;           /* NULL: everything */
   const char *field_selector;
-  long page_size;               /* list limit; 0: 500 */
-  int64_t resync_ms;            /* 0: no periodic resync */
-  long watch_timeout_s;         /* 0: random in [300, 600), as client-go */
-  long idle_timeout_ms;         /* a watch silent this long is reopened;
-                                 * 0: 5 minutes */
-  bool index_labels;            /* keep the label index */
+  long page_size;                   /* list limit; 0: 500 */
+  int64_t resync_ms;                /* 0: no periodic resync */
+  long watch_timeout_s;             /* 0: random in [300, 600), as client-go */
+  long idle_timeout_ms;             /* a watch silent this long is reopened;
+                                     * 0: 5 minutes */
+  bool index_labels;                /* keep the label index */
   berth_k8s_transform_fn transform; /* NULL: cache objects whole */
   void *transform_ctx;
-  bool compact;                 /* keep objects as text; every read and
-                                 * handler argument is a fresh copy */
+  bool compact; /* keep objects as text; every read and
+                 * handler argument is a fresh copy */
 } berth_k8s_informer_options_t;
 
 /* Values a custom index function gives for one object. */
@@ -113,10 +113,11 @@ typedef berth_status_t (*berth_k8s_index_fn)(void *ctx, const json_t *obj,
 /* Create an informer (not started) into *out (set only on success). The
  * client is borrowed and must outlive the informer; strings in opts are
  * copied. */
-berth_status_t berth_k8s_informer_create(
-  berth_k8s_client_t *client, const berth_k8s_informer_options_t *opts,
-  const berth_k8s_informer_handlers_t *handlers, berth_k8s_informer_t **out,
-  berth_error_t *err);
+berth_status_t
+berth_k8s_informer_create(berth_k8s_client_t *client,
+                          const berth_k8s_informer_options_t *opts,
+                          const berth_k8s_informer_handlers_t *handlers,
+                          berth_k8s_informer_t **out, berth_error_t *err);
 
 /* Add a custom index named name (copied). Only before start. */
 berth_status_t berth_k8s_informer_add_index(berth_k8s_informer_t *inf,
@@ -162,13 +163,13 @@ json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf);
 
 /* The objects with label key=value (needs index_labels), or NULL when out
  * of memory. */
-json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
-                                    const char *key, const char *value);
+json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf, const char *key,
+                                    const char *value);
 
 /* The objects whose index `name` holds value; NULL when there is no such
  * index or out of memory. */
-json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf,
-                                    const char *name, const char *value);
+json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf, const char *name,
+                                    const char *value);
 
 /* The values index `name` holds now (for at least one cached object), as a
  * new array of strings; NULL when there is no such index or out of
@@ -181,15 +182,15 @@ json_t *berth_k8s_informer_index_values(berth_k8s_informer_t *inf,
 size_t berth_k8s_informer_count(berth_k8s_informer_t *inf);
 
 /* The last resourceVersion seen (list, event or bookmark) into out. */
-void berth_k8s_informer_resource_version(berth_k8s_informer_t *inf,
-                                         char *out, size_t outsize);
+void berth_k8s_informer_resource_version(berth_k8s_informer_t *inf, char *out,
+                                         size_t outsize);
 
 typedef struct berth_k8s_informer_stats {
-  uint64_t lists;       /* complete lists (first and relists) */
-  uint64_t relists;     /* of them, after 410 Gone */
-  uint64_t watches;     /* watch requests opened */
-  uint64_t watch_errors;/* watches that ended in an error */
-  uint64_t events;      /* watch events applied (bookmarks excluded) */
+  uint64_t lists;        /* complete lists (first and relists) */
+  uint64_t relists;      /* of them, after 410 Gone */
+  uint64_t watches;      /* watch requests opened */
+  uint64_t watch_errors; /* watches that ended in an error */
+  uint64_t events;       /* watch events applied (bookmarks excluded) */
   uint64_t bookmarks;
   uint64_t adds, updates, deletes; /* notifications queued */
   uint64_t resyncs;

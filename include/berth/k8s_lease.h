@@ -18,12 +18,12 @@ extern "C" {
 #endif
 
 typedef struct berth_k8s_lease {
-  char holder_identity[256];       /* "" when nobody holds it */
+  char holder_identity[256];        /* "" when nobody holds it */
   long long lease_duration_seconds; /* 0 when unset */
   int64_t acquire_time_ms;          /* 0 when unset */
   int64_t renew_time_ms;            /* 0 when unset */
   long long lease_transitions;
-  char resource_version[64];        /* as read; the update's precondition */
+  char resource_version[64]; /* as read; the update's precondition */
   char uid[64];
 } berth_k8s_lease_t;
 

@@ -9,7 +9,8 @@
  *
  * gives, in logfmt (the default):
  *
- *   time=2026-11-25T15:18:33.123Z level=info msg="provisioned volume" claim=default/data pv=pvc-1
+ *   time=2026-11-25T15:18:33.123Z level=info msg="provisioned volume"
+ * claim=default/data pv=pvc-1
  *
  * or, with BERTH_LOG_FORMAT_JSON, one JSON object per line.
  *
@@ -79,9 +80,9 @@ bool berth_log_enabled(berth_log_level_t level);
  * value is written as an empty string. */
 void berth_log(berth_log_level_t level, const char *msg, ...)
 #if defined(__GNUC__)
-  __attribute__((sentinel))
+    __attribute__((sentinel))
 #endif
-  ;
+    ;
 
 /* Like berth_log, with a va_list. */
 void berth_logv(berth_log_level_t level, const char *msg, va_list ap);
@@ -89,9 +90,9 @@ void berth_logv(berth_log_level_t level, const char *msg, va_list ap);
 /* Format one event into out (without the newline), applying redaction,
  * whatever the current level. Used by berth_log and by tests. */
 berth_status_t berth_log_format_line(berth_buf_t *out,
-                                     berth_log_format_t format,
-                                     int64_t time_ms, berth_log_level_t level,
-                                     const char *msg, va_list ap);
+                                     berth_log_format_t format, int64_t time_ms,
+                                     berth_log_level_t level, const char *msg,
+                                     va_list ap);
 
 /* true when a key names a secret, compared without case and ignoring '-',
  * '_' and '.' ("X-Amz-Security-Token", "client_secret", "Authorization"). */

@@ -73,7 +73,7 @@ typedef enum berth_nfs_type {
 /* What berth_nfs_stat and berth_nfs_readdir report about an object. */
 typedef struct berth_nfs_stat {
   berth_nfs_type_t type;
-  uint32_t mode;       /* permission bits with set-id and sticky: & 07777 */
+  uint32_t mode; /* permission bits with set-id and sticky: & 07777 */
   uint32_t uid;
   uint32_t gid;
   uint64_t size;       /* bytes */
@@ -93,7 +93,7 @@ typedef enum berth_nfs_open_mode {
   BERTH_NFS_OPEN_CREATE_NEW, /* a new file, write only: an existing object
                                 at the path gives BERTH_EEXIST (exclusive
                                 create, so never through a link) */
-  BERTH_NFS_OPEN_WRITE        /* an existing file, write only */
+  BERTH_NFS_OPEN_WRITE       /* an existing file, write only */
 } berth_nfs_open_mode_t;
 
 /* Called by berth_nfs_readdir once per entry other than "." and "..".
@@ -119,8 +119,7 @@ berth_status_t berth_nfs_connect(const char *url, berth_nfs_t **out,
  * mount and every later call (libnfs counts in whole seconds: it is rounded
  * up to one). timeout_ms <= 0 gives BERTH_EINVAL. */
 berth_status_t berth_nfs_connect_timeout(const char *url, int timeout_ms,
-                                         berth_nfs_t **out,
-                                         berth_error_t *err);
+                                         berth_nfs_t **out, berth_error_t *err);
 
 /* Unmount (for NFSv3 this tells the server's MOUNT service, best effort,
  * which can wait up to the timeout for a dead server) and free the handle.
@@ -175,9 +174,8 @@ berth_status_t berth_nfs_chmod(berth_nfs_t *nfs, const char *path,
 
 /* Set the owner and group of path, without following a symbolic link at
  * its end. (uint32_t)-1 leaves that id as it is. */
-berth_status_t berth_nfs_chown(berth_nfs_t *nfs, const char *path,
-                               uint32_t uid, uint32_t gid,
-                               berth_error_t *err);
+berth_status_t berth_nfs_chown(berth_nfs_t *nfs, const char *path, uint32_t uid,
+                               uint32_t gid, berth_error_t *err);
 
 /* Make the symbolic link path whose content is target (stored as it is,
  * never resolved by the client). An existing object at path gives
@@ -209,9 +207,8 @@ berth_status_t berth_nfs_open(berth_nfs_t *nfs, const char *path,
 
 /* Read up to len bytes at offset into buf; *got is the count read, 0 at
  * the end of the file. */
-berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset,
-                               void *buf, size_t len, size_t *got,
-                               berth_error_t *err);
+berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset, void *buf,
+                               size_t len, size_t *got, berth_error_t *err);
 
 /* Write all len bytes of buf at offset (several WRITEs when the server
  * takes fewer at a time). Over NFSv4, libnfs 4.0 fails to encode WRITE

@@ -18,28 +18,28 @@ extern "C" {
 /* Keep in step with the table in lib/util/status.c. */
 typedef enum berth_status {
   BERTH_OK = 0,
-  BERTH_ENOMEM,       /* out of memory */
-  BERTH_EINVAL,       /* invalid argument or configuration */
-  BERTH_ENOTFOUND,    /* object, name or file does not exist */
-  BERTH_EEXIST,       /* object already exists */
-  BERTH_ECONFLICT,    /* concurrent modification (HTTP 409): re-read, retry */
-  BERTH_ETRANSPORT,   /* could not connect, connection reset, send/recv */
-  BERTH_ETIMEOUT,     /* an operation ran out of time */
-  BERTH_ETLS,         /* TLS handshake or certificate verification */
-  BERTH_EPARSE,       /* malformed input: JSON, YAML, XML, URL, number */
-  BERTH_EHTTP,        /* an HTTP status the caller did not expect */
-  BERTH_ETOOBIG,      /* a body or value exceeds its configured limit */
-  BERTH_EUNAUTHORIZED,/* HTTP 401 or missing/invalid credentials */
-  BERTH_EFORBIDDEN,   /* HTTP 403, permission denied */
-  BERTH_ETHROTTLED,   /* HTTP 429 or an AWS throttling error */
-  BERTH_EUNAVAILABLE, /* HTTP 5xx or a server that is not ready */
-  BERTH_EGONE,        /* HTTP 410: a watch resourceVersion is too old */
-  BERTH_EIO,          /* I/O error from a file system or NFS server */
-  BERTH_EPERM,        /* operation not permitted on a backend */
-  BERTH_ECANCELED,    /* stopped on purpose (shutdown, callback abort) */
-  BERTH_EDNS,         /* DNS failure other than "no such name" */
-  BERTH_EINTERNAL,    /* a bug: an invariant did not hold */
-  BERTH_STATUS_MAX_   /* not a status; the number of them */
+  BERTH_ENOMEM,        /* out of memory */
+  BERTH_EINVAL,        /* invalid argument or configuration */
+  BERTH_ENOTFOUND,     /* object, name or file does not exist */
+  BERTH_EEXIST,        /* object already exists */
+  BERTH_ECONFLICT,     /* concurrent modification (HTTP 409): re-read, retry */
+  BERTH_ETRANSPORT,    /* could not connect, connection reset, send/recv */
+  BERTH_ETIMEOUT,      /* an operation ran out of time */
+  BERTH_ETLS,          /* TLS handshake or certificate verification */
+  BERTH_EPARSE,        /* malformed input: JSON, YAML, XML, URL, number */
+  BERTH_EHTTP,         /* an HTTP status the caller did not expect */
+  BERTH_ETOOBIG,       /* a body or value exceeds its configured limit */
+  BERTH_EUNAUTHORIZED, /* HTTP 401 or missing/invalid credentials */
+  BERTH_EFORBIDDEN,    /* HTTP 403, permission denied */
+  BERTH_ETHROTTLED,    /* HTTP 429 or an AWS throttling error */
+  BERTH_EUNAVAILABLE,  /* HTTP 5xx or a server that is not ready */
+  BERTH_EGONE,         /* HTTP 410: a watch resourceVersion is too old */
+  BERTH_EIO,           /* I/O error from a file system or NFS server */
+  BERTH_EPERM,         /* operation not permitted on a backend */
+  BERTH_ECANCELED,     /* stopped on purpose (shutdown, callback abort) */
+  BERTH_EDNS,          /* DNS failure other than "no such name" */
+  BERTH_EINTERNAL,     /* a bug: an invariant did not hold */
+  BERTH_STATUS_MAX_    /* not a status; the number of them */
 } berth_status_t;
 
 /* Detail about a failure. Embed it on the stack, pass its address, read it
@@ -68,9 +68,9 @@ void berth_error_clear(berth_error_t *err);
 berth_status_t berth_error_set(berth_error_t *err, berth_status_t status,
                                const char *fmt, ...)
 #if defined(__GNUC__)
-  __attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 3, 4)))
 #endif
-  ;
+    ;
 
 /* Like berth_error_set, with a va_list. */
 berth_status_t berth_error_vset(berth_error_t *err, berth_status_t status,

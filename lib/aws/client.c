@@ -299,13 +299,11 @@ static berth_status_t lines_add(header_lines_t *h, const char *name,
 
 /* Sign one attempt (SigV4 over the headers sh, with the transport's
  * cached signing key) and add the signature's header lines to lines. */
-static berth_status_t sign_lines(berth__aws_transport_t *t,
-                                 const berth_aws_endpoint_t *ep,
-                                 const berth_aws_credentials_t *creds,
-                                 const berth_aws_request_t *req,
-                                 const char *method, const char *path,
-                                 const berth_sigv4_header_t *sh, size_t nsh,
-                                 header_lines_t *lines, berth_error_t *err)
+static berth_status_t
+sign_lines(berth__aws_transport_t *t, const berth_aws_endpoint_t *ep,
+           const berth_aws_credentials_t *creds, const berth_aws_request_t *req,
+           const char *method, const char *path, const berth_sigv4_header_t *sh,
+           size_t nsh, header_lines_t *lines, berth_error_t *err)
 {
   berth_sigv4_credentials_t sc;
   berth_sigv4_params_t sp;
@@ -399,9 +397,8 @@ static berth_status_t judge_response(berth__aws_transport_t *t,
   char code[128], message[400];
   berth_status_t st;
 
-  if (berth_aws_parse_error(resp->body.data, resp->body.len, code,
-                            sizeof(code), message,
-                            sizeof(message)) != BERTH_OK) {
+  if (berth_aws_parse_error(resp->body.data, resp->body.len, code, sizeof(code),
+                            message, sizeof(message)) != BERTH_OK) {
     snprintf(code, sizeof(code), "HTTP%ld", resp->status);
     snprintf(message, sizeof(message), "HTTP status %ld", resp->status);
   }
@@ -452,16 +449,13 @@ static bool may_retry(berth__aws_transport_t *t, int attempt, int cost,
 /* One attempt: sign, send on a pooled connection, judge the answer.
  * *retryable says whether a failure is worth another attempt, *cost what
  * it takes from the retry quota. */
-static berth_status_t attempt_once(berth__aws_transport_t *t,
-                                   const berth_aws_endpoint_t *ep,
-                                   const berth_aws_credentials_t *creds,
-                                   const berth_aws_request_t *req,
-                                   const char *method, const char *host,
-                                   const char *path, const char *url,
-                                   const char *action, int attempt,
-                                   berth_http_response_t *resp,
-                                   bool *retryable, int *cost,
-                                   berth_error_t *err)
+static berth_status_t
+attempt_once(berth__aws_transport_t *t, const berth_aws_endpoint_t *ep,
+             const berth_aws_credentials_t *creds,
+             const berth_aws_request_t *req, const char *method,
+             const char *host, const char *path, const char *url,
+             const char *action, int attempt, berth_http_response_t *resp,
+             bool *retryable, int *cost, berth_error_t *err)
 {
   header_lines_t lines;
   berth_http_request_t hreq;
@@ -471,8 +465,8 @@ static berth_status_t attempt_once(berth__aws_transport_t *t,
   *retryable = false;
   *cost = BERTH_AWS_RETRY_COST;
   memset(&lines, 0, sizeof(lines));
-  st = attempt_lines(t, ep, creds, req, method, host, path, action, &lines,
-                     err);
+  st =
+      attempt_lines(t, ep, creds, req, method, host, path, action, &lines, err);
   if (st != BERTH_OK)
     return st;
   memset(&hreq, 0, sizeof(hreq));
@@ -547,10 +541,10 @@ berth_status_t berth__aws_transport_send(berth__aws_transport_t *t,
   path = berth_strdup_printf(
       "%s%s", base, req->path != NULL && *req->path != '\0' ? req->path : "/");
   if (path != NULL)
-    url = berth_strdup_printf(
-        "%s://%s%s%s%s", scheme, host, path,
-        req->query != NULL && *req->query != '\0' ? "?" : "",
-        req->query != NULL ? req->query : "");
+    url = berth_strdup_printf("%s://%s%s%s%s", scheme, host, path,
+                              req->query != NULL && *req->query != '\0' ? "?"
+                                                                        : "",
+                              req->query != NULL ? req->query : "");
   if (url == NULL) {
     st = berth_error_set(err, BERTH_ENOMEM, "%s: out of memory", action);
     goto done;

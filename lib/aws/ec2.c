@@ -537,9 +537,10 @@ done:
   return st;
 }
 
-berth_status_t berth_ec2_describe_snapshots(
-    berth_aws_t *aws, const berth_ec2_describe_params_t *p,
-    berth_ec2_snapshot_list_t *out, berth_error_t *err)
+berth_status_t
+berth_ec2_describe_snapshots(berth_aws_t *aws,
+                             const berth_ec2_describe_params_t *p,
+                             berth_ec2_snapshot_list_t *out, berth_error_t *err)
 {
   static const char action[] = "DescribeSnapshots";
   berth_http_response_t resp;
@@ -612,8 +613,7 @@ berth_status_t berth_ec2_delete_snapshot(berth_aws_t *aws,
 
   berth_error_clear(err);
   if (aws == NULL || empty(snapshot_id))
-    return berth_error_set(err, BERTH_EINVAL, "EC2 %s: no snapshot id",
-                           action);
+    return berth_error_set(err, BERTH_EINVAL, "EC2 %s: no snapshot id", action);
   st = form_start(&form, action);
   if (st == BERTH_OK)
     st = berth__aws_form_add(&form, "SnapshotId", snapshot_id);

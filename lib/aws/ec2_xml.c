@@ -632,8 +632,7 @@ void berth_ec2_instance_list_cleanup(berth_ec2_instance_list_t *l)
  * tagSet. */
 
 static berth_status_t fill_snapshot(const berth__xml_node_t *n,
-                                    berth_ec2_snapshot_t *s,
-                                    berth_error_t *err)
+                                    berth_ec2_snapshot_t *s, berth_error_t *err)
 {
   berth_status_t st;
 

@@ -589,8 +589,7 @@ static berth_status_t add_out_header(berth_sigv4_result_t *r, const char *name,
 static bool header_text_ok(const char *s, const char *forbidden)
 {
   for (; *s != '\0'; s++) {
-    if ((unsigned char)*s < 0x20 || *s == 0x7f ||
-        strchr(forbidden, *s) != NULL)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f || strchr(forbidden, *s) != NULL)
       return false;
   }
   return true;
@@ -836,8 +835,8 @@ static berth_status_t sign_canonical_request(sign_t *s, berth_error_t *err)
 static berth_status_t sign_string_to_sign(sign_t *s, berth_error_t *err)
 {
   char creq_hex[65];
-  berth_status_t st = berth_sigv4_sha256_hex(s->creq.data, s->creq.len,
-                                             creq_hex);
+  berth_status_t st =
+      berth_sigv4_sha256_hex(s->creq.data, s->creq.len, creq_hex);
 
   if (st != BERTH_OK)
     return berth_error_set(err, st, "sigv4: SHA-256 failed");

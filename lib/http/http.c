@@ -99,13 +99,13 @@ berth_status_t berth_http_client_create(const berth_http_options_t *opts,
   }
   c->insecure = opts->insecure_skip_tls_verify;
   c->connect_timeout_ms = opts->connect_timeout_ms > 0
-                            ? opts->connect_timeout_ms
-                            : BERTH_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
-  c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
-                                       : BERTH_HTTP_DEFAULT_TIMEOUT_MS;
+                              ? opts->connect_timeout_ms
+                              : BERTH_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+  c->timeout_ms =
+      opts->timeout_ms > 0 ? opts->timeout_ms : BERTH_HTTP_DEFAULT_TIMEOUT_MS;
   c->max_body_bytes = opts->max_body_bytes > 0
-                        ? opts->max_body_bytes
-                        : BERTH_HTTP_DEFAULT_MAX_BODY_BYTES;
+                          ? opts->max_body_bytes
+                          : BERTH_HTTP_DEFAULT_MAX_BODY_BYTES;
   c->easy = curl_easy_init();
   c->multi = curl_multi_init();
   if (c->easy == NULL || c->multi == NULL) {

@@ -41,9 +41,9 @@ typedef struct berth__http_xfer {
   berth_buf_t *body;
   berth_http_chunk_fn on_data;
   void *on_data_ctx;
-  long timeout_ms;       /* whole transfer; 0 for none */
-  long idle_timeout_ms;  /* no byte for this long fails; 0 for no check */
-  size_t max_body_bytes; /* Content-Length limit; 0 for none */
+  long timeout_ms;            /* whole transfer; 0 for none */
+  long idle_timeout_ms;       /* no byte for this long fails; 0 for no check */
+  size_t max_body_bytes;      /* Content-Length limit; 0 for none */
   const volatile int *cancel; /* the request's cancel flag, or NULL */
   bool accept_encoding;
   /* Why a callback stopped the transfer (BERTH_OK when none did). */

@@ -21,8 +21,7 @@
 /* The one place where a CURLcode becomes a berth_status_t. x says why a
  * callback stopped a transfer, which libcurl reports only as a write
  * error; errbuf is libcurl's message for the transfer. */
-static berth_status_t status_from_curl(CURLcode rc,
-                                       const berth__http_xfer_t *x,
+static berth_status_t status_from_curl(CURLcode rc, const berth__http_xfer_t *x,
                                        const char *errbuf)
 {
   switch (rc) {
@@ -199,8 +198,7 @@ static berth_status_t build_headers(const berth_http_client_t *c,
                               : req->headers[i] == NULL)
       break;
     h = req->headers[i];
-    if (h == NULL || strpbrk(h, "\r\n") != NULL ||
-        strpbrk(h, ":;") == NULL) {
+    if (h == NULL || strpbrk(h, "\r\n") != NULL || strpbrk(h, ":;") == NULL) {
       /* Do not echo the header: it may be a credential. */
       st = berth_error_set(err, BERTH_EINVAL,
                            "http: request header %zu is malformed", i);
@@ -242,27 +240,26 @@ done:
 /* Set every option of one request on the (just reset) easy handle. */
 static CURLcode set_options(berth_http_client_t *c,
                             const berth_http_request_t *req,
-                            berth__http_xfer_t *x,
-                            const char *method, bool sends_body,
-                            struct curl_slist *headers)
+                            berth__http_xfer_t *x, const char *method,
+                            bool sends_body, struct curl_slist *headers)
 {
   CURL *e = c->easy;
   struct curl_blob blob;
   CURLcode rc = CURLE_OK;
 
-#define SET(opt, val)                                                        \
-  do {                                                                       \
-    if (rc == CURLE_OK)                                                      \
-      rc = curl_easy_setopt(e, opt, val);                                    \
+#define SET(opt, val)                                                          \
+  do {                                                                         \
+    if (rc == CURLE_OK)                                                        \
+      rc = curl_easy_setopt(e, opt, val);                                      \
   } while (0)
 /* libcurl need not copy the PEM text: the client keeps it alive until the
  * easy handle is cleaned up. */
-#define SET_BLOB(opt, text)                                                  \
-  do {                                                                       \
-    blob.data = (void *)(text);                                              \
-    blob.len = strlen(text);                                                 \
-    blob.flags = CURL_BLOB_NOCOPY;                                           \
-    SET(opt, &blob);                                                         \
+#define SET_BLOB(opt, text)                                                    \
+  do {                                                                         \
+    blob.data = (void *)(text);                                                \
+    blob.len = strlen(text);                                                   \
+    blob.flags = CURL_BLOB_NOCOPY;                                             \
+    SET(opt, &blob);                                                           \
   } while (0)
 
   SET(CURLOPT_ERRORBUFFER, c->errbuf);
@@ -331,8 +328,8 @@ static CURLcode set_options(berth_http_client_t *c,
  * or until x->idle_timeout_ms passes without a byte. *idle_expired says
  * which; *rc is libcurl's result when the transfer ended. */
 static berth_status_t run_transfer(berth_http_client_t *c,
-                                   berth__http_xfer_t *x,
-                                   CURLcode *rc, bool *idle_expired)
+                                   berth__http_xfer_t *x, CURLcode *rc,
+                                   bool *idle_expired)
 {
   CURLMcode mc;
   CURLMsg *msg;
@@ -399,8 +396,8 @@ berth_status_t berth__http_perform(berth_http_client_t *c,
   CURLMcode mc;
   berth_status_t st;
 
-  method = req->method != NULL ? req->method
-                               : (req->body != NULL ? "POST" : "GET");
+  method =
+      req->method != NULL ? req->method : (req->body != NULL ? "POST" : "GET");
   st = berth__http_url_for_message(req->url, where, sizeof(where));
   if (st != BERTH_OK) {
     st = berth_error_set(err, st, "http: %s", where);
@@ -433,9 +430,9 @@ berth_status_t berth__http_perform(berth_http_client_t *c,
   x->last_activity_ms = berth_clock_monotonic_ms(NULL);
   mc = curl_multi_add_handle(c->multi, c->easy);
   if (mc != CURLM_OK) {
-    st = berth_error_set(err, mc == CURLM_OUT_OF_MEMORY ? BERTH_ENOMEM
-                                                        : BERTH_EINTERNAL,
-                         "http: %s", curl_multi_strerror(mc));
+    st = berth_error_set(
+        err, mc == CURLM_OUT_OF_MEMORY ? BERTH_ENOMEM : BERTH_EINTERNAL,
+        "http: %s", curl_multi_strerror(mc));
     goto done;
   }
   added = true;
@@ -477,4 +474,3 @@ done:
     err->http_code = x->http_status;
   return st;
 }
-

@@ -136,8 +136,7 @@ berth_status_t berth_json_lookup(const json_t *root, const char *path,
       cur = json_array_get(cur, step.index);
     } else {
       if (!json_is_object(cur)) {
-        st = berth_error_set(err, BERTH_EPARSE,
-                             "%.*s: expected object, got %s",
+        st = berth_error_set(err, BERTH_EPARSE, "%.*s: expected object, got %s",
                              p == path ? 6 : (int)(p - path),
                              p == path ? "(root)" : path,
                              berth_json_type_name(cur));
@@ -203,8 +202,7 @@ static berth_status_t check_no_nul(const json_t *v, const char *path,
                                    berth_error_t *err)
 {
   if (strlen(json_string_value(v)) != json_string_length(v))
-    return berth_error_set(err, BERTH_EPARSE, "%s: contains a NUL byte",
-                           path);
+    return berth_error_set(err, BERTH_EPARSE, "%s: contains a NUL byte", path);
   return BERTH_OK;
 }
 
@@ -312,8 +310,8 @@ static int dump_cb(const char *data, size_t size, void *ctx)
 
 berth_status_t berth_json_dump(const json_t *value, berth_buf_t *out)
 {
-  if (json_dump_callback(value, dump_cb, out,
-                         JSON_COMPACT | JSON_ENCODE_ANY) != 0)
+  if (json_dump_callback(value, dump_cb, out, JSON_COMPACT | JSON_ENCODE_ANY) !=
+      0)
     return BERTH_ENOMEM;
   return BERTH_OK;
 }

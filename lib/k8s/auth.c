@@ -28,7 +28,7 @@ struct berth__k8s_auth {
   pthread_mutex_t lock;
   const berth_k8s_config_t *cfg; /* borrowed from the client */
   const berth_clock_t *clock;
-  char *token;           /* the current bearer token; secret */
+  char *token; /* the current bearer token; secret */
   /* The token file's identity when last read. */
   bool file_read;
   dev_t dev;
@@ -120,18 +120,17 @@ static berth_status_t refresh_exec(berth__k8s_auth_t *a, berth_error_t *err)
   bool cert_changed;
   berth_status_t st;
 
-  if (a->have_exec &&
-      (a->exec.expires_ms == 0 ||
-       berth_clock_realtime_ms(a->clock) < a->exec.expires_ms))
+  if (a->have_exec && (a->exec.expires_ms == 0 ||
+                       berth_clock_realtime_ms(a->clock) < a->exec.expires_ms))
     return BERTH_OK;
   memset(&r, 0, sizeof(r));
   st = berth__k8s_exec_run(a->cfg, EXEC_TIMEOUT_MS, &r, err);
   if (st != BERTH_OK)
     return st;
-  cert_changed = (r.cert_data == NULL) != (a->exec.cert_data == NULL) ||
-                 (r.cert_data != NULL &&
-                  (strcmp(r.cert_data, a->exec.cert_data) != 0 ||
-                   strcmp(r.key_data, a->exec.key_data) != 0));
+  cert_changed =
+      (r.cert_data == NULL) != (a->exec.cert_data == NULL) ||
+      (r.cert_data != NULL && (strcmp(r.cert_data, a->exec.cert_data) != 0 ||
+                               strcmp(r.key_data, a->exec.key_data) != 0));
   if (cert_changed)
     a->generation++;
   berth__k8s_exec_result_cleanup(&a->exec);
@@ -141,8 +140,7 @@ static berth_status_t refresh_exec(berth__k8s_auth_t *a, berth_error_t *err)
 }
 
 berth_status_t berth__k8s_auth_get(berth__k8s_auth_t *a,
-                                   berth__k8s_cred_t *cred,
-                                   berth_error_t *err)
+                                   berth__k8s_cred_t *cred, berth_error_t *err)
 {
   const char *token = NULL;
   berth_status_t st = BERTH_OK;

@@ -88,11 +88,11 @@ berth_status_t berth_k8s_client_create(const berth_k8s_config_t *cfg,
     goto done;
   }
   if ((st = check_readable(cfg->ca_file, "certificate-authority", err)) !=
-        BERTH_OK ||
-      (st = check_readable(cfg->client_cert_file, "client-certificate",
-                           err)) != BERTH_OK ||
+          BERTH_OK ||
+      (st = check_readable(cfg->client_cert_file, "client-certificate", err)) !=
+          BERTH_OK ||
       (st = check_readable(cfg->client_key_file, "client-key", err)) !=
-        BERTH_OK)
+          BERTH_OK)
     goto done;
   c = calloc(1, sizeof(*c));
   if (c == NULL) {
@@ -112,28 +112,27 @@ berth_status_t berth_k8s_client_create(const berth_k8s_config_t *cfg,
   }
   c->clock = opts->clock != NULL ? opts->clock : berth_clock_system();
   c->rand = opts->rand != NULL ? opts->rand : berth_rand_system();
-  c->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
-                                       : BERTH_K8S_DEFAULT_TIMEOUT_MS;
+  c->timeout_ms =
+      opts->timeout_ms > 0 ? opts->timeout_ms : BERTH_K8S_DEFAULT_TIMEOUT_MS;
   c->connect_timeout_ms = opts->connect_timeout_ms;
-  c->max_retries = opts->max_retries == 0 ? BERTH_K8S_DEFAULT_MAX_RETRIES
+  c->max_retries = opts->max_retries == 0  ? BERTH_K8S_DEFAULT_MAX_RETRIES
                    : opts->max_retries < 0 ? 0
                                            : opts->max_retries;
   c->backoff_base_ms = opts->backoff_base_ms > 0
-                         ? opts->backoff_base_ms
-                         : BERTH_K8S_DEFAULT_BACKOFF_BASE_MS;
+                           ? opts->backoff_base_ms
+                           : BERTH_K8S_DEFAULT_BACKOFF_BASE_MS;
   c->backoff_cap_ms = opts->backoff_cap_ms > 0
-                        ? opts->backoff_cap_ms
-                        : BERTH_K8S_DEFAULT_BACKOFF_CAP_MS;
+                          ? opts->backoff_cap_ms
+                          : BERTH_K8S_DEFAULT_BACKOFF_CAP_MS;
   c->observe = opts->observe;
   c->observe_ctx = opts->observe_ctx;
   c->max_retry_after_ms = opts->max_retry_after_ms > 0
-                            ? opts->max_retry_after_ms
-                            : BERTH_K8S_DEFAULT_MAX_RETRY_AFTER_MS;
+                              ? opts->max_retry_after_ms
+                              : BERTH_K8S_DEFAULT_MAX_RETRY_AFTER_MS;
   qps = opts->qps == 0 ? BERTH_K8S_DEFAULT_QPS : opts->qps;
-  if (berth_k8s_ratelimit_create(qps, opts->burst > 0
-                                          ? opts->burst
-                                          : BERTH_K8S_DEFAULT_BURST,
-                                 c->clock, &c->rl) != BERTH_OK) {
+  if (berth_k8s_ratelimit_create(
+          qps, opts->burst > 0 ? opts->burst : BERTH_K8S_DEFAULT_BURST,
+          c->clock, &c->rl) != BERTH_OK) {
     st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
     goto done;
   }
@@ -228,10 +227,10 @@ static berth_status_t pool_acquire(berth_k8s_client_t *c,
   o.ca_data = c->cfg.ca_data;
   o.client_cert_file = c->cfg.client_cert_file;
   o.client_key_file = c->cfg.client_key_file;
-  o.client_cert_data = cred->cert_data != NULL ? cred->cert_data
-                                               : c->cfg.client_cert_data;
-  o.client_key_data = cred->key_data != NULL ? cred->key_data
-                                             : c->cfg.client_key_data;
+  o.client_cert_data =
+      cred->cert_data != NULL ? cred->cert_data : c->cfg.client_cert_data;
+  o.client_key_data =
+      cred->key_data != NULL ? cred->key_data : c->cfg.client_key_data;
   o.insecure_skip_tls_verify = c->cfg.insecure_skip_tls_verify;
   o.connect_timeout_ms = c->connect_timeout_ms;
   o.timeout_ms = c->timeout_ms;
@@ -286,8 +285,7 @@ static void count(berth_k8s_client_t *c, bool retry, bool throttled)
 /* Headers: Accept, Content-Type, Authorization. The token is in a header
  * we build, never in a URL, and the header array is wiped after use. */
 static berth_status_t make_headers(const char *content_type,
-                                   const berth__k8s_cred_t *cred,
-                                   char *hdrs[4])
+                                   const berth__k8s_cred_t *cred, char *hdrs[4])
 {
   size_t n = 0;
 
@@ -317,8 +315,7 @@ static void describe(const char *method, const char *path, char *out,
 {
   size_t n = strcspn(path, "?");
 
-  snprintf(out, outsize, "k8s %s %.*s", method, (int)(n > 300 ? 300 : n),
-           path);
+  snprintf(out, outsize, "k8s %s %.*s", method, (int)(n > 300 ? 300 : n), path);
 }
 
 static int64_t backoff(berth_k8s_client_t *c, unsigned attempt)
@@ -335,7 +332,7 @@ berth_status_t berth__k8s_request(berth_k8s_client_t *c,
   berth_http_response_t resp;
   berth__k8s_cred_t cred;
   pool_entry_t *conn = NULL;
-  char *hdrs[4] = { NULL, NULL, NULL, NULL };
+  char *hdrs[4] = {NULL, NULL, NULL, NULL};
   char *url = NULL;
   char what[400];
   bool idempotent = strcmp(req->method, "POST") != 0 || req->retry_unsafe;
@@ -361,8 +358,8 @@ berth_status_t berth__k8s_request(berth_k8s_client_t *c,
     berth__k8s_cred_cleanup(&cred);
     free_headers(hdrs);
     st = berth__k8s_auth_get(c->auth, &cred, err);
-    if (st == BERTH_OK && make_headers(req->content_type, &cred, hdrs) !=
-                            BERTH_OK)
+    if (st == BERTH_OK &&
+        make_headers(req->content_type, &cred, hdrs) != BERTH_OK)
       st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
     if (st == BERTH_OK)
       st = pool_acquire(c, &cred, &conn, err);
@@ -374,9 +371,9 @@ berth_status_t berth__k8s_request(berth_k8s_client_t *c,
     hreq.headers = (const char *const *)hdrs;
     hreq.body = req->body;
     hreq.body_len = req->body_len;
-    if (hreq.body == NULL && (strcmp(req->method, "POST") == 0 ||
-                              strcmp(req->method, "PUT") == 0 ||
-                              strcmp(req->method, "PATCH") == 0))
+    if (hreq.body == NULL &&
+        (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
+         strcmp(req->method, "PATCH") == 0))
       hreq.body = "";
     t0 = berth_clock_monotonic_ms(c->clock);
     st = berth_http_do(conn->http, &hreq, &resp, err);
@@ -489,7 +486,7 @@ berth_status_t berth__k8s_stream(berth_k8s_client_t *c, const char *path,
   berth_http_request_t hreq;
   berth__k8s_cred_t cred;
   pool_entry_t *conn = NULL;
-  char *hdrs[4] = { NULL, NULL, NULL, NULL };
+  char *hdrs[4] = {NULL, NULL, NULL, NULL};
   char *url = NULL;
   char what[400];
   stream_ctx_t s;

@@ -115,7 +115,7 @@ berth_status_t berth_k8s_config_in_cluster(const char *sa_dir,
   ns_path = berth_strdup_printf("%s/namespace", dir);
   /* net.JoinHostPort: an IPv6 address goes in brackets. */
   cfg.server = berth_strdup_printf(strchr(host, ':') != NULL ? "https://[%s]:%s"
-                                                            : "https://%s:%s",
+                                                             : "https://%s:%s",
                                    host, port);
   if (token_path == NULL || ca_path == NULL || ns_path == NULL ||
       cfg.server == NULL) {
@@ -125,8 +125,8 @@ berth_status_t berth_k8s_config_in_cluster(const char *sa_dir,
   /* The token must be readable now (rest.InClusterConfig fails without
    * it); the client re-reads the file whenever it changes. */
   st = berth__k8s_read_file(token_path, BERTH__K8S_MAX_FILE_BYTES,
-                            "in-cluster: service-account token", &token,
-                            NULL, err);
+                            "in-cluster: service-account token", &token, NULL,
+                            err);
   if (st != BERTH_OK)
     goto done;
   cfg.token = berth_str_trim(token);
@@ -258,9 +258,8 @@ berth_status_t berth_k8s_config_load(const berth_k8s_config_options_t *opts,
   } else if (env != NULL && env[0] != '\0') {
     st = split_list(env, &files, &nfiles);
     if (st == BERTH_OK)
-      st = berth_k8s_config_from_kubeconfig((const char *const *)files,
-                                            nfiles, false, opts->context,
-                                            &cfg, err);
+      st = berth_k8s_config_from_kubeconfig((const char *const *)files, nfiles,
+                                            false, opts->context, &cfg, err);
     else
       berth_error_set(err, st, "out of memory");
   } else {
@@ -286,7 +285,8 @@ berth_status_t berth_k8s_config_load(const berth_k8s_config_options_t *opts,
         berth_error_set(err, st,
                         "no Kubernetes configuration: not in a cluster "
                         "(KUBERNETES_SERVICE_HOST unset), no $KUBECONFIG, "
-                        "and %s does not exist", home);
+                        "and %s does not exist",
+                        home);
     } else if (st == BERTH_ENOMEM && err != NULL) {
       *err = in_err;
     }

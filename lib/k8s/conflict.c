@@ -20,9 +20,9 @@ berth_status_t berth_k8s_retry_on_conflict(berth_k8s_client_t *c,
   /* client-go's retry.DefaultRetry: 5 steps of 10 ms, jitter 0.1. */
   for (attempt = 0; attempt < max_attempts; attempt++) {
     if (attempt > 0)
-      berth_clock_sleep_ms(berth__k8s_client_clock(c),
-                           10 + (int64_t)berth_rand_below(
-                                  berth__k8s_client_rand(c), 2));
+      berth_clock_sleep_ms(
+          berth__k8s_client_clock(c),
+          10 + (int64_t)berth_rand_below(berth__k8s_client_rand(c), 2));
     berth_error_clear(err);
     st = fn(ctx, err);
     if (st != BERTH_ECONFLICT)
@@ -71,10 +71,9 @@ static berth_status_t get_mutate_update(void *ctx, berth_error_t *err)
     goto done;
   json_decref(g->result);
   g->result = NULL;
-  st = g->status ? berth_k8s_update_status(g->c, g->res, g->ns, copy,
-                                           &g->result, err)
-                 : berth_k8s_update(g->c, g->res, g->ns, copy, &g->result,
-                                    err);
+  st = g->status
+           ? berth_k8s_update_status(g->c, g->res, g->ns, copy, &g->result, err)
+           : berth_k8s_update(g->c, g->res, g->ns, copy, &g->result, err);
 
 done:
   json_decref(copy);
@@ -82,13 +81,10 @@ done:
   return st;
 }
 
-berth_status_t berth_k8s_update_with_retry(berth_k8s_client_t *c,
-                                           const berth_k8s_resource_t *res,
-                                           const char *ns, const char *name,
-                                           bool status,
-                                           berth_k8s_mutate_fn mutate,
-                                           void *ctx, unsigned max_attempts,
-                                           json_t **out, berth_error_t *err)
+berth_status_t berth_k8s_update_with_retry(
+    berth_k8s_client_t *c, const berth_k8s_resource_t *res, const char *ns,
+    const char *name, bool status, berth_k8s_mutate_fn mutate, void *ctx,
+    unsigned max_attempts, json_t **out, berth_error_t *err)
 {
   gmu_t g;
   berth_status_t st;
@@ -101,8 +97,7 @@ berth_status_t berth_k8s_update_with_retry(berth_k8s_client_t *c,
   g.status = status;
   g.mutate = mutate;
   g.ctx = ctx;
-  st = berth_k8s_retry_on_conflict(c, max_attempts, get_mutate_update, &g,
-                                   err);
+  st = berth_k8s_retry_on_conflict(c, max_attempts, get_mutate_update, &g, err);
   if (st == BERTH_OK && out != NULL) {
     *out = g.result;
     g.result = NULL;

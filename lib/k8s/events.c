@@ -151,19 +151,19 @@ void berth_k8s_recorder_get_stats(berth_k8s_recorder_t *r,
 /* The slot for key in an LRU table of n entries (of size `size`, key first
  * and used_ms as given): the entry itself, a free slot, or the least
  * recently used one (whose key the caller frees). */
-#define LRU_FIND(table, n, cap, k, out_idx, found)                           \
-  do {                                                                       \
-    size_t i_, lru_ = 0;                                                     \
-    found = false;                                                           \
-    for (i_ = 0; i_ < (n); i_++) {                                           \
-      if (strcmp((table)[i_].key, (k)) == 0) {                               \
-        found = true;                                                        \
-        break;                                                               \
-      }                                                                      \
-      if ((table)[i_].used_ms < (table)[lru_].used_ms)                       \
-        lru_ = i_;                                                           \
-    }                                                                        \
-    out_idx = found ? i_ : (n) < (cap) ? (n) : lru_;                         \
+#define LRU_FIND(table, n, cap, k, out_idx, found)                             \
+  do {                                                                         \
+    size_t i_, lru_ = 0;                                                       \
+    found = false;                                                             \
+    for (i_ = 0; i_ < (n); i_++) {                                             \
+      if (strcmp((table)[i_].key, (k)) == 0) {                                 \
+        found = true;                                                          \
+        break;                                                                 \
+      }                                                                        \
+      if ((table)[i_].used_ms < (table)[lru_].used_ms)                         \
+        lru_ = i_;                                                             \
+    }                                                                          \
+    out_idx = found ? i_ : (n) < (cap) ? (n) : lru_;                           \
   } while (0)
 
 /* The spam filter: true when the object may have one more event now. */
@@ -216,10 +216,10 @@ static json_t *event_body(berth_k8s_recorder_t *r,
   involved = json_object();
   if (involved == NULL)
     return NULL;
-#define PUT(o, k, v)                                                         \
-  do {                                                                       \
-    if ((v) != NULL)                                                         \
-      json_object_set_new((o), (k), json_string(v));                         \
+#define PUT(o, k, v)                                                           \
+  do {                                                                         \
+    if ((v) != NULL)                                                           \
+      json_object_set_new((o), (k), json_string(v));                           \
   } while (0)
   PUT(involved, "apiVersion", ref->api_version);
   PUT(involved, "kind", ref->kind);
@@ -233,8 +233,8 @@ static json_t *event_body(berth_k8s_recorder_t *r,
                  "namespace", ns, "involvedObject", involved, "reason", reason,
                  "message", message, "type", type, "source", "component",
                  r->component, "firstTimestamp", first, "lastTimestamp", last,
-                 "count", (json_int_t)count, "reportingComponent",
-                 r->component, "reportingInstance", r->instance);
+                 "count", (json_int_t)count, "reportingComponent", r->component,
+                 "reportingInstance", r->instance);
   if (ev != NULL && r->host != NULL)
     json_object_set_new(json_object_get(ev, "source"), "host",
                         json_string(r->host));
@@ -275,11 +275,11 @@ berth_status_t berth_k8s_record(berth_k8s_recorder_t *r,
   va_end(ap);
   /* Events of cluster-scoped objects go to "default", as client-go does. */
   ns = ref->namespace_name != NULL && ref->namespace_name[0] != '\0'
-         ? ref->namespace_name
-         : "default";
-  obj_key = berth_strdup_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s", r->component,
-                                ref->kind, ns, ref->name,
-                                ref->uid != NULL ? ref->uid : "");
+           ? ref->namespace_name
+           : "default";
+  obj_key =
+      berth_strdup_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s", r->component, ref->kind,
+                          ns, ref->name, ref->uid != NULL ? ref->uid : "");
   key = obj_key != NULL ? berth_strdup_printf("%s\x1f%s\x1f%s\x1f%s", obj_key,
                                               type, reason, message)
                         : NULL;
@@ -303,13 +303,13 @@ berth_status_t berth_k8s_record(berth_k8s_recorder_t *r,
     count = a->count + 1;
     first_ms = a->first_ms;
     berth__k8s_format_time(now, ts, sizeof(ts));
-    patch = json_pack("{s:I, s:s}", "count", (json_int_t)count,
-                      "lastTimestamp", ts);
-    st = patch != NULL ? berth_k8s_patch(r->client, &berth_k8s_res_events,
-                                         a->ev_ns, a->ev_name, NULL,
-                                         BERTH_K8S_PATCH_MERGE, patch, NULL,
-                                         err)
-                       : BERTH_ENOMEM;
+    patch = json_pack("{s:I, s:s}", "count", (json_int_t)count, "lastTimestamp",
+                      ts);
+    st = patch != NULL
+             ? berth_k8s_patch(r->client, &berth_k8s_res_events, a->ev_ns,
+                               a->ev_name, NULL, BERTH_K8S_PATCH_MERGE, patch,
+                               NULL, err)
+             : BERTH_ENOMEM;
     if (st == BERTH_OK) {
       a->count = count;
       a->used_ms = now;
@@ -322,14 +322,13 @@ berth_status_t berth_k8s_record(berth_k8s_recorder_t *r,
   }
   snprintf(name, sizeof(name), "%.253s.%llx", ref->name,
            (unsigned long long)now * 1000000ULL + (r->seq++ % 1000000ULL));
-  body = event_body(r, ref, ns, name, type, reason, message, count, first_ms,
-                    now);
+  body =
+      event_body(r, ref, ns, name, type, reason, message, count, first_ms, now);
   if (body == NULL) {
     st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
     goto failed;
   }
-  st = berth_k8s_create(r->client, &berth_k8s_res_events, ns, body, NULL,
-                        err);
+  st = berth_k8s_create(r->client, &berth_k8s_res_events, ns, body, NULL, err);
   if (st != BERTH_OK)
     goto failed;
   r->stats.created++;

@@ -62,7 +62,8 @@ berth_status_t berth__k8s_exec_parse(const char *api_version, const char *text,
   if (v == NULL || strcmp(v, api_version) != 0) {
     st = berth_error_set(err, BERTH_EPARSE,
                          "apiVersion: plugin returned \"%s\", configured for "
-                         "\"%s\"", v != NULL ? v : "", api_version);
+                         "\"%s\"",
+                         v != NULL ? v : "", api_version);
     goto done;
   }
   if (kind == NULL || strcmp(kind, "ExecCredential") != 0) {
@@ -114,8 +115,7 @@ done:
     json_t *s = json_object_get(doc, "status");
     const char *k;
     json_t *val;
-    json_object_foreach(s, k, val)
-      if (json_is_string(val))
+    json_object_foreach(s, k, val) if (json_is_string(val))
         berth_memzero((char *)json_string_value(val), json_string_length(val));
     json_decref(doc);
   }
@@ -134,21 +134,20 @@ static char *exec_info(const berth_k8s_config_t *cfg)
   size_t ca_len = 0;
   char *text = NULL;
 
-  doc = json_pack("{s:s, s:s, s:{s:b}}", "kind", "ExecCredential",
-                  "apiVersion", cfg->exec->api_version, "spec",
-                  "interactive", 0);
+  doc = json_pack("{s:s, s:s, s:{s:b}}", "kind", "ExecCredential", "apiVersion",
+                  cfg->exec->api_version, "spec", "interactive", 0);
   if (doc == NULL)
     return NULL;
   spec = json_object_get(doc, "spec");
   if (cfg->exec->provide_cluster_info) {
-    cluster = json_pack("{s:s, s:b}", "server", cfg->server,
-                        "insecure-skip-tls-verify",
-                        cfg->insecure_skip_tls_verify);
+    cluster =
+        json_pack("{s:s, s:b}", "server", cfg->server,
+                  "insecure-skip-tls-verify", cfg->insecure_skip_tls_verify);
     if (cfg->ca_data != NULL)
       ca64 = berth__k8s_base64_encode(cfg->ca_data, strlen(cfg->ca_data));
     else if (cfg->ca_file != NULL &&
-             berth__k8s_read_file(cfg->ca_file, BERTH__K8S_MAX_FILE_BYTES,
-                                  "CA", &ca, &ca_len, NULL) == BERTH_OK)
+             berth__k8s_read_file(cfg->ca_file, BERTH__K8S_MAX_FILE_BYTES, "CA",
+                                  &ca, &ca_len, NULL) == BERTH_OK)
       ca64 = berth__k8s_base64_encode(ca, ca_len);
     if (cluster != NULL && ca64 != NULL)
       json_object_set_new(cluster, "certificate-authority-data",
@@ -195,8 +194,8 @@ static char **build_env(const berth_k8s_config_t *cfg, char **owned)
     return NULL;
   for (i = 0; i < n; i++) {
     eq = strchr(environ[i], '=');
-    replaced = eq == NULL ||
-               strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21) == 0;
+    replaced =
+        eq == NULL || strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21) == 0;
     for (j = 0; j < m && !replaced; j++)
       replaced = strncmp(environ[i], cfg->exec->env[j],
                          (size_t)(eq - environ[i]) + 1) == 0;
@@ -252,7 +251,7 @@ berth_status_t berth__k8s_exec_run(const berth_k8s_config_t *cfg,
   const berth_k8s_exec_config_t *x = cfg->exec;
   posix_spawn_file_actions_t fa;
   bool have_fa = false;
-  int pipefd[2] = { -1, -1 };
+  int pipefd[2] = {-1, -1};
   char **argv = NULL;
   char **envp = NULL;
   char *info = NULL;
@@ -279,8 +278,8 @@ berth_status_t berth__k8s_exec_run(const berth_k8s_config_t *cfg,
     argv[i + 1] = x->args[i];
   if (pipe2(pipefd, O_CLOEXEC) != 0 ||
       posix_spawn_file_actions_init(&fa) != 0) {
-    st = berth_error_set(err, BERTH_EIO, "exec plugin %s: pipe: %s",
-                         x->command, strerror(errno));
+    st = berth_error_set(err, BERTH_EIO, "exec plugin %s: pipe: %s", x->command,
+                         strerror(errno));
     goto done;
   }
   have_fa = true;
@@ -302,8 +301,9 @@ berth_status_t berth__k8s_exec_run(const berth_k8s_config_t *cfg,
   }
   close(pipefd[1]);
   pipefd[1] = -1;
-  st = read_output(pipefd[0], berth_clock_monotonic_ms(NULL) +
-                                (timeout_ms > 0 ? timeout_ms : 60000),
+  st = read_output(pipefd[0],
+                   berth_clock_monotonic_ms(NULL) +
+                       (timeout_ms > 0 ? timeout_ms : 60000),
                    &output);
   if (st != BERTH_OK) {
     kill(pid, SIGKILL);
@@ -317,16 +317,14 @@ berth_status_t berth__k8s_exec_run(const berth_k8s_config_t *cfg,
   if (st != BERTH_OK)
     goto done;
   if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0) {
-    st = berth_error_set(err, BERTH_EUNAUTHORIZED,
-                         "exec plugin %s: %s %d", x->command,
-                         WIFEXITED(wstatus) ? "exited with status"
-                                            : "killed by signal",
-                         WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
-                                            : WTERMSIG(wstatus));
+    st = berth_error_set(
+        err, BERTH_EUNAUTHORIZED, "exec plugin %s: %s %d", x->command,
+        WIFEXITED(wstatus) ? "exited with status" : "killed by signal",
+        WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
     goto done;
   }
-  st = berth__k8s_exec_parse(x->api_version, berth_buf_str(&output),
-                             output.len, out, err);
+  st = berth__k8s_exec_parse(x->api_version, berth_buf_str(&output), output.len,
+                             out, err);
   if (st != BERTH_OK) {
     char what[300];
     snprintf(what, sizeof(what), "exec plugin %.256s", x->command);

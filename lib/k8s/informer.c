@@ -23,7 +23,6 @@
 #define BACKOFF_BASE_MS 200
 #define BACKOFF_CAP_MS 30000
 
-
 static void set_rv(berth_k8s_informer_t *inf, const char *rv)
 {
   if (rv != NULL && rv[0] != '\0')
@@ -56,7 +55,7 @@ static bool pause_ms(berth_k8s_informer_t *inf, int64_t ms)
 static bool last_page(const json_t *page)
 {
   const char *cont = json_string_value(
-    json_object_get(json_object_get(page, "metadata"), "continue"));
+      json_object_get(json_object_get(page, "metadata"), "continue"));
 
   return cont == NULL || cont[0] == '\0';
 }
@@ -97,8 +96,8 @@ static berth_status_t list_into_cache(berth_k8s_informer_t *inf,
     if (st != BERTH_OK)
       goto done;
     /* Later pages carry the same snapshot version; keep the newest. */
-    meta_rv = json_string_value(json_object_get(
-      json_object_get(page, "metadata"), "resourceVersion"));
+    meta_rv = json_string_value(
+        json_object_get(json_object_get(page, "metadata"), "resourceVersion"));
     if (meta_rv != NULL)
       berth_strlcpy(rv, meta_rv, sizeof(rv));
     pthread_mutex_lock(&inf->lock);
@@ -113,7 +112,7 @@ static berth_status_t list_into_cache(berth_k8s_informer_t *inf,
     if (last_page(page))
       break;
     cont = strdup(json_string_value(
-      json_object_get(json_object_get(page, "metadata"), "continue")));
+        json_object_get(json_object_get(page, "metadata"), "continue")));
     json_decref(page);
     page = NULL;
     if (cont == NULL) {
@@ -182,8 +181,7 @@ static void *watcher_main(void *arg)
         berth_log(BERTH_LOG_WARN, "k8s informer: list failed, retrying",
                   "resource", inf->res.resource, "error", err.message, NULL);
         if (pause_ms(inf, berth_backoff_full_jitter(rnd, BACKOFF_BASE_MS,
-                                                    BACKOFF_CAP_MS,
-                                                    attempt++)))
+                                                    BACKOFF_CAP_MS, attempt++)))
           break;
         continue;
       }
@@ -202,8 +200,8 @@ static void *watcher_main(void *arg)
     /* client-go's reflector: a random timeout in [min, 2*min) spreads the
      * reconnections of many clients. */
     wo.timeout_seconds = inf->watch_timeout_s > 0
-                           ? inf->watch_timeout_s
-                           : 300 + (long)berth_rand_below(rnd, 300);
+                             ? inf->watch_timeout_s
+                             : 300 + (long)berth_rand_below(rnd, 300);
     wo.idle_timeout_ms = inf->idle_timeout_ms;
     wo.cancel = &inf->stopping;
     ws.inf = inf;
@@ -213,8 +211,8 @@ static void *watcher_main(void *arg)
                          &err);
     if (inf->stopping)
       break;
-    if (st == BERTH_OK && (ws.events > 0 ||
-                           berth_clock_monotonic_ms(NULL) - started >= 1000)) {
+    if (st == BERTH_OK &&
+        (ws.events > 0 || berth_clock_monotonic_ms(NULL) - started >= 1000)) {
       attempt = 0; /* the server ended the watch: open the next one */
       continue;
     }
@@ -254,18 +252,18 @@ static bool dup_opt(const char *s, char **dst)
   return berth__k8s_dup(s != NULL && s[0] != '\0' ? s : NULL, dst);
 }
 
-berth_status_t berth_k8s_informer_create(
-  berth_k8s_client_t *client, const berth_k8s_informer_options_t *opts,
-  const berth_k8s_informer_handlers_t *handlers, berth_k8s_informer_t **out,
-  berth_error_t *err)
+berth_status_t
+berth_k8s_informer_create(berth_k8s_client_t *client,
+                          const berth_k8s_informer_options_t *opts,
+                          const berth_k8s_informer_handlers_t *handlers,
+                          berth_k8s_informer_t **out, berth_error_t *err)
 {
   berth_k8s_informer_t *inf = NULL;
   pthread_condattr_t ca;
   berth_status_t st = BERTH_OK;
 
   berth_error_clear(err);
-  if (client == NULL || opts == NULL || opts->resource == NULL ||
-      out == NULL) {
+  if (client == NULL || opts == NULL || opts->resource == NULL || out == NULL) {
     st = berth_error_set(err, BERTH_EINVAL,
                          "k8s informer: client and resource are required");
     goto done;
@@ -285,8 +283,8 @@ berth_status_t berth_k8s_informer_create(
   inf->page_size = opts->page_size > 0 ? opts->page_size : DEFAULT_PAGE;
   inf->resync_ms = opts->resync_ms > 0 ? opts->resync_ms : 0;
   inf->watch_timeout_s = opts->watch_timeout_s;
-  inf->idle_timeout_ms = opts->idle_timeout_ms > 0 ? opts->idle_timeout_ms
-                                                   : DEFAULT_IDLE_MS;
+  inf->idle_timeout_ms =
+      opts->idle_timeout_ms > 0 ? opts->idle_timeout_ms : DEFAULT_IDLE_MS;
   if (handlers != NULL)
     inf->h = *handlers;
   inf->transform = opts->transform;
@@ -296,8 +294,8 @@ berth_status_t berth_k8s_informer_create(
                &inf->ns) ||
       !dup_opt(opts->label_selector, &inf->label_selector) ||
       !dup_opt(opts->field_selector, &inf->field_selector) ||
-      berth__k8s_cache_create(opts->index_labels, opts->compact,
-                              &inf->cache) != BERTH_OK) {
+      berth__k8s_cache_create(opts->index_labels, opts->compact, &inf->cache) !=
+          BERTH_OK) {
     st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
     goto done;
   }
@@ -332,8 +330,7 @@ berth_status_t berth_k8s_informer_start(berth_k8s_informer_t *inf,
 {
   berth_error_clear(err);
   if (inf->started)
-    return berth_error_set(err, BERTH_EINVAL,
-                           "k8s informer: already started");
+    return berth_error_set(err, BERTH_EINVAL, "k8s informer: already started");
   inf->started = true;
   if (pthread_create(&inf->dispatcher, NULL, berth__k8s_informer_dispatch,
                      inf) != 0)
@@ -469,8 +466,8 @@ json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf)
   return berth__k8s_cache_decode(inf->compact, out);
 }
 
-json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
-                                    const char *key, const char *value)
+json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf, const char *key,
+                                    const char *value)
 {
   json_t *out;
 
@@ -482,8 +479,8 @@ json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf,
   return berth__k8s_cache_decode(inf->compact, out);
 }
 
-json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf,
-                                    const char *name, const char *value)
+json_t *berth_k8s_informer_by_index(berth_k8s_informer_t *inf, const char *name,
+                                    const char *value)
 {
   json_t *out;
 
@@ -518,8 +515,8 @@ size_t berth_k8s_informer_count(berth_k8s_informer_t *inf)
   return n;
 }
 
-void berth_k8s_informer_resource_version(berth_k8s_informer_t *inf,
-                                         char *out, size_t outsize)
+void berth_k8s_informer_resource_version(berth_k8s_informer_t *inf, char *out,
+                                         size_t outsize)
 {
   pthread_mutex_lock(&inf->lock);
   berth_strlcpy(out, inf->rv, outsize);

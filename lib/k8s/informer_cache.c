@@ -32,8 +32,8 @@ typedef struct {
 } index_t;
 
 struct berth__k8s_cache {
-  json_t *store;              /* key -> object, unless compact */
-  berth__k8s_store_t *texts;  /* key -> text, when compact */
+  json_t *store;             /* key -> object, unless compact */
+  berth__k8s_store_t *texts; /* key -> text, when compact */
   bool index_labels;
   bool compact;
   json_t *labels; /* "k=v" -> { key -> true } */
@@ -53,8 +53,8 @@ berth_status_t berth_k8s_index_values_add(berth_k8s_index_values_t *values,
     if (strcmp(values->v[i], value) == 0)
       return BERTH_OK;
   if (values->n == values->cap) {
-    grown = realloc(values->v, (values->cap ? values->cap * 2 : 4) *
-                                 sizeof(char *));
+    grown = realloc(values->v,
+                    (values->cap ? values->cap * 2 : 4) * sizeof(char *));
     if (grown == NULL)
       return BERTH_ENOMEM;
     values->v = grown;
@@ -218,12 +218,13 @@ static berth_status_t reindex(berth__k8s_cache_t *c, const char *key,
   memset(&values, 0, sizeof(values));
   if (c->index_labels) {
     labels = json_object_get(json_object_get(obj, "metadata"), "labels");
-    json_object_foreach(labels, k, v) {
+    json_object_foreach(labels, k, v)
+    {
       if (!json_is_string(v))
         continue;
       berth_buf_reset(&pair);
       if (berth_buf_appendf(&pair, "%s=%s", k, json_string_value(v)) !=
-            BERTH_OK ||
+              BERTH_OK ||
           set_member(c->labels, berth_buf_str(&pair), key, add) != BERTH_OK)
         st = BERTH_ENOMEM;
     }
@@ -272,8 +273,7 @@ static berth_status_t store_set(berth__k8s_cache_t *c, const char *key,
   berth_status_t st;
 
   if (!c->compact)
-    return json_object_set(c->store, key, obj) == 0 ? BERTH_OK
-                                                    : BERTH_ENOMEM;
+    return json_object_set(c->store, key, obj) == 0 ? BERTH_OK : BERTH_ENOMEM;
   text = json_dumps(obj, JSON_COMPACT);
   if (text == NULL)
     return BERTH_ENOMEM;
@@ -345,7 +345,8 @@ static const char **store_keys(const berth__k8s_cache_t *c, size_t *n)
     while (i < count && berth__k8s_store_at(c->texts, &pos, &k, &text, &len))
       keys[i++] = k;
   } else {
-    json_object_foreach(c->store, k, v) {
+    json_object_foreach(c->store, k, v)
+    {
       if (i < count)
         keys[i++] = k;
     }
@@ -414,7 +415,8 @@ static json_t *set_entries(const berth__k8s_cache_t *c, const json_t *set)
   size_t i = 0;
 
   if (keys != NULL) {
-    json_object_foreach((json_t *)set, k, v) {
+    json_object_foreach((json_t *)set, k, v)
+    {
       if (i < n)
         keys[i++] = k;
     }
@@ -452,7 +454,8 @@ json_t *berth__k8s_cache_index_values(const berth__k8s_cache_t *c,
     if (strcmp(c->idx[i].name, name) != 0)
       continue;
     out = json_array();
-    json_object_foreach(c->idx[i].map, k, v) {
+    json_object_foreach(c->idx[i].map, k, v)
+    {
       if (out != NULL && json_array_append_new(out, json_string(k)) != 0) {
         json_decref(out);
         out = NULL;
@@ -471,8 +474,8 @@ json_t *berth__k8s_cache_list(const berth__k8s_cache_t *c)
   return sorted_entries(c, keys, n);
 }
 
-json_t *berth__k8s_cache_by_label(const berth__k8s_cache_t *c,
-                                  const char *key, const char *value)
+json_t *berth__k8s_cache_by_label(const berth__k8s_cache_t *c, const char *key,
+                                  const char *value)
 {
   char *pair = berth_strdup_printf("%s=%s", key, value);
   json_t *set;
@@ -484,8 +487,8 @@ json_t *berth__k8s_cache_by_label(const berth__k8s_cache_t *c,
   return set != NULL ? set_entries(c, set) : json_array();
 }
 
-json_t *berth__k8s_cache_by_index(const berth__k8s_cache_t *c,
-                                  const char *name, const char *value)
+json_t *berth__k8s_cache_by_index(const berth__k8s_cache_t *c, const char *name,
+                                  const char *value)
 {
   size_t i;
   json_t *set;

@@ -65,8 +65,10 @@ void berth__k8s_informer_enqueue(berth_k8s_informer_t *inf,
   berth__k8s_note_t *n = calloc(1, sizeof(*n));
 
   if (n == NULL) {
-    berth_log(BERTH_LOG_ERROR, "k8s informer: out of memory, notification "
-              "lost", "resource", inf->res.resource, NULL);
+    berth_log(BERTH_LOG_ERROR,
+              "k8s informer: out of memory, notification "
+              "lost",
+              "resource", inf->res.resource, NULL);
     return;
   }
   n->type = type;
@@ -74,8 +76,10 @@ void berth__k8s_informer_enqueue(berth_k8s_informer_t *inf,
   n->new_obj = note_object(inf, new_obj);
   if ((old_obj != NULL && n->old_obj == NULL) ||
       (new_obj != NULL && n->new_obj == NULL)) {
-    berth_log(BERTH_LOG_ERROR, "k8s informer: out of memory, notification "
-              "lost", "resource", inf->res.resource, NULL);
+    berth_log(BERTH_LOG_ERROR,
+              "k8s informer: out of memory, notification "
+              "lost",
+              "resource", inf->res.resource, NULL);
     note_free(n);
     return;
   }
@@ -116,7 +120,8 @@ static void resync(berth_k8s_informer_t *inf)
   inf->stats.resyncs++;
   pthread_mutex_unlock(&inf->lock);
   all = berth__k8s_cache_decode(inf->compact, all);
-  json_array_foreach(all, i, obj) {
+  json_array_foreach(all, i, obj)
+  {
     if (inf->stopping)
       break;
     if (inf->h.on_update != NULL)
@@ -148,8 +153,10 @@ void *berth__k8s_informer_dispatch(void *arg)
       if (n->new_obj != NULL && (n->old_obj != NULL || !had_old))
         notify(inf, n);
       else
-        berth_log(BERTH_LOG_ERROR, "k8s informer: out of memory, "
-                  "notification lost", "resource", inf->res.resource, NULL);
+        berth_log(BERTH_LOG_ERROR,
+                  "k8s informer: out of memory, "
+                  "notification lost",
+                  "resource", inf->res.resource, NULL);
       note_free(n);
       pthread_mutex_lock(&inf->lock);
       continue;

@@ -92,10 +92,10 @@ json_t *berth__k8s_cache_keys(const berth__k8s_cache_t *c);
  * or no memory. Entries never change, so they may be decoded without the
  * informer's lock. */
 json_t *berth__k8s_cache_list(const berth__k8s_cache_t *c);
-json_t *berth__k8s_cache_by_label(const berth__k8s_cache_t *c,
-                                  const char *key, const char *value);
-json_t *berth__k8s_cache_by_index(const berth__k8s_cache_t *c,
-                                  const char *name, const char *value);
+json_t *berth__k8s_cache_by_label(const berth__k8s_cache_t *c, const char *key,
+                                  const char *value);
+json_t *berth__k8s_cache_by_index(const berth__k8s_cache_t *c, const char *name,
+                                  const char *value);
 
 /* Turn an array of entries into objects, in place (compact: the cache's
  * mode). Consumes entries; returns them, or NULL when out of memory. */
@@ -108,11 +108,7 @@ json_t *berth__k8s_cache_index_values(const berth__k8s_cache_t *c,
 
 /* ---- The informer (informer.c, informer_dispatch.c) ---------------- */
 
-typedef enum {
-  NOTE_ADD,
-  NOTE_UPDATE,
-  NOTE_DELETE
-} berth__k8s_note_type_t;
+typedef enum { NOTE_ADD, NOTE_UPDATE, NOTE_DELETE } berth__k8s_note_type_t;
 
 typedef struct berth__k8s_note {
   berth__k8s_note_type_t type;

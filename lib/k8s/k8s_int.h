@@ -78,9 +78,9 @@ typedef struct berth__k8s_auth berth__k8s_auth_t;
 
 /* A snapshot of the credentials for one request. */
 typedef struct berth__k8s_cred {
-  char *token;     /* bearer token or NULL; secret */
-  char *cert_data; /* client certificate PEM from an exec plugin, or NULL */
-  char *key_data;  /* its key; secret */
+  char *token;         /* bearer token or NULL; secret */
+  char *cert_data;     /* client certificate PEM from an exec plugin, or NULL */
+  char *key_data;      /* its key; secret */
   uint64_t generation; /* changes whenever the TLS identity changes */
 } berth__k8s_cred_t;
 
@@ -93,8 +93,7 @@ void berth__k8s_auth_destroy(berth__k8s_auth_t *auth);
 /* Fill cred with the credentials to use now: the token file re-read when it
  * changed, the exec plugin run when its credential expired. */
 berth_status_t berth__k8s_auth_get(berth__k8s_auth_t *auth,
-                                   berth__k8s_cred_t *cred,
-                                   berth_error_t *err);
+                                   berth__k8s_cred_t *cred, berth_error_t *err);
 
 /* The server answered 401 to a request made with cred: forget cached
  * credentials so that the next berth__k8s_auth_get fetches new ones.
@@ -163,9 +162,8 @@ berth_status_t berth__k8s_stream(berth_k8s_client_t *c, const char *path,
 /* Build "/api/v1[/namespaces/<ns>]/<resource>[/<name>[/<sub>]]" (or the
  * /apis/<group>/<version> form) into out. */
 berth_status_t berth__k8s_path(berth_buf_t *out,
-                               const berth_k8s_resource_t *res,
-                               const char *ns, const char *name,
-                               const char *subresource);
+                               const berth_k8s_resource_t *res, const char *ns,
+                               const char *name, const char *subresource);
 
 /* The client's clock and random source (never NULL). */
 const berth_clock_t *berth__k8s_client_clock(const berth_k8s_client_t *c);

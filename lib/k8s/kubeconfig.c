@@ -65,9 +65,9 @@ static kc_entry_t *find(const kc_list_t *list, const char *name)
 }
 
 /* Add the entries of one top-level list ("clusters") of one file. */
-static berth_status_t merge_list(kc_list_t *list, json_t *doc,
-                                 const char *file, const char *key,
-                                 const char *body_key, berth_error_t *err)
+static berth_status_t merge_list(kc_list_t *list, json_t *doc, const char *file,
+                                 const char *key, const char *body_key,
+                                 berth_error_t *err)
 {
   json_t *arr = json_object_get(doc, key);
   json_t *item;
@@ -81,16 +81,19 @@ static berth_status_t merge_list(kc_list_t *list, json_t *doc,
     return BERTH_OK;
   if (!json_is_array(arr))
     return berth__k8s_kc_field_error(err, file, "", key, "expected a list");
-  json_array_foreach(arr, i, item) {
+  json_array_foreach(arr, i, item)
+  {
     snprintf(where, sizeof(where), "%s[%zu]", key, i);
     if (!json_is_object(item))
-      return berth__k8s_kc_field_error(err, file, where, "", "expected a mapping");
+      return berth__k8s_kc_field_error(err, file, where, "",
+                                       "expected a mapping");
     name = json_object_get(item, "name");
     if (!json_is_string(name) || json_string_length(name) == 0)
       return berth__k8s_kc_field_error(err, file, where, "name", "missing");
     body = json_object_get(item, body_key);
     if (body != NULL && !json_is_null(body) && !json_is_object(body))
-      return berth__k8s_kc_field_error(err, file, where, body_key, "expected a mapping");
+      return berth__k8s_kc_field_error(err, file, where, body_key,
+                                       "expected a mapping");
     if (find(list, json_string_value(name)) != NULL)
       continue; /* an earlier file (or entry) defined it: it wins */
     grown = realloc(list->items, (list->n + 1) * sizeof(*grown));
@@ -153,8 +156,7 @@ static berth_status_t load_file(kc_t *kc, const char *path, bool must_exist,
   kc->files[kc->nfiles] = file;
   kc->nfiles++;
   doc = NULL;
-  berth_buf_appendf(&kc->sources, "%s%s", kc->sources.len > 0 ? ":" : "",
-                    path);
+  berth_buf_appendf(&kc->sources, "%s%s", kc->sources.len > 0 ? ":" : "", path);
   if ((st = merge_list(&kc->clusters, kc->docs[kc->nfiles - 1], file,
                        "clusters", "cluster", err)) != BERTH_OK ||
       (st = merge_list(&kc->users, kc->docs[kc->nfiles - 1], file, "users",
@@ -164,7 +166,8 @@ static berth_status_t load_file(kc_t *kc, const char *path, bool must_exist,
     goto done;
   cur = json_object_get(kc->docs[kc->nfiles - 1], "current-context");
   if (cur != NULL && !json_is_null(cur) && !json_is_string(cur)) {
-    st = berth__k8s_kc_field_error(err, file, "", "current-context", "expected a string");
+    st = berth__k8s_kc_field_error(err, file, "", "current-context",
+                                   "expected a string");
     goto done;
   }
   if (kc->current_context == NULL && json_is_string(cur) &&
@@ -199,29 +202,32 @@ static berth_status_t build(const kc_t *kc, const char *context,
                            berth_buf_str(&kc->sources));
   ctx = find(&kc->contexts, name);
   if (ctx == NULL)
-    return berth_error_set(err, BERTH_EINVAL,
-                           "kubeconfig %s: %s: context \"%s\" not found",
-                           context != NULL ? berth_buf_str(&kc->sources)
-                                           : kc->current_context_file,
-                           context != NULL ? "--context" : "current-context",
-                           name);
-  if ((st = berth__k8s_kc_get_str(ctx, "cluster", &cluster_name, err)) != BERTH_OK ||
+    return berth_error_set(
+        err, BERTH_EINVAL, "kubeconfig %s: %s: context \"%s\" not found",
+        context != NULL ? berth_buf_str(&kc->sources)
+                        : kc->current_context_file,
+        context != NULL ? "--context" : "current-context", name);
+  if ((st = berth__k8s_kc_get_str(ctx, "cluster", &cluster_name, err)) !=
+          BERTH_OK ||
       (st = berth__k8s_kc_get_str(ctx, "user", &user_name, err)) != BERTH_OK ||
       (st = berth__k8s_kc_get_str(ctx, "namespace", &ns, err)) != BERTH_OK)
     return st;
   if (cluster_name == NULL)
-    return berth__k8s_kc_field_error(err, ctx->file, ctx->where, "cluster", "missing");
+    return berth__k8s_kc_field_error(err, ctx->file, ctx->where, "cluster",
+                                     "missing");
   cl = find(&kc->clusters, cluster_name);
   if (cl == NULL) {
     char problem[320];
     snprintf(problem, sizeof(problem), "cluster \"%.256s\" not found",
              cluster_name);
-    return berth__k8s_kc_field_error(err, ctx->file, ctx->where, "cluster", problem);
+    return berth__k8s_kc_field_error(err, ctx->file, ctx->where, "cluster",
+                                     problem);
   }
   if (user_name != NULL && (user = find(&kc->users, user_name)) == NULL) {
     char problem[320];
     snprintf(problem, sizeof(problem), "user \"%.256s\" not found", user_name);
-    return berth__k8s_kc_field_error(err, ctx->file, ctx->where, "user", problem);
+    return berth__k8s_kc_field_error(err, ctx->file, ctx->where, "user",
+                                     problem);
   }
   if (!berth__k8s_dup(name, &cfg->context_name) ||
       !berth__k8s_dup(cluster_name, &cfg->cluster_name) ||
@@ -231,7 +237,8 @@ static berth_status_t build(const kc_t *kc, const char *context,
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
   if ((st = berth__k8s_kc_build_cluster(cl, cfg, err)) != BERTH_OK)
     return st;
-  if (user != NULL && (st = berth__k8s_kc_build_user(user, cfg, err)) != BERTH_OK)
+  if (user != NULL &&
+      (st = berth__k8s_kc_build_user(user, cfg, err)) != BERTH_OK)
     return st;
   return BERTH_OK;
 }
@@ -269,10 +276,9 @@ berth_status_t berth_k8s_config_from_kubeconfig(const char *const *paths,
     for (i = 0; i < npaths; i++)
       if (paths[i] != NULL && paths[i][0] != '\0')
         berth_buf_appendf(&tried, "%s%s", tried.len > 0 ? ":" : "", paths[i]);
-    st = berth_error_set(err, BERTH_ENOTFOUND,
-                         "kubeconfig: no configuration: %s does not exist",
-                         tried.len > 0 ? berth_buf_str(&tried)
-                                       : "no file was named and it");
+    st = berth_error_set(
+        err, BERTH_ENOTFOUND, "kubeconfig: no configuration: %s does not exist",
+        tried.len > 0 ? berth_buf_str(&tried) : "no file was named and it");
     berth_buf_cleanup(&tried);
   }
   if (st == BERTH_OK)

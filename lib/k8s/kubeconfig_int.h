@@ -11,12 +11,11 @@
 /* One named cluster, user or context, from the file that defined it. */
 typedef struct {
   const char *name;
-  json_t *body;      /* the cluster/user/context object, borrowed; may be
-                      * NULL */
-  const char *file;  /* the file that defined it (borrowed from kc_t) */
-  char where[80];    /* "users[2].user" */
+  json_t *body;     /* the cluster/user/context object, borrowed; may be
+                     * NULL */
+  const char *file; /* the file that defined it (borrowed from kc_t) */
+  char where[80];   /* "users[2].user" */
 } kc_entry_t;
-
 
 /* BERTH_EINVAL with "kubeconfig FILE: WHERE.FIELD (PROBLEM)". */
 berth_status_t berth__k8s_kc_field_error(berth_error_t *err, const char *file,

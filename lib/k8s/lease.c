@@ -54,12 +54,12 @@ berth_status_t berth_k8s_lease_from_json(const json_t *obj,
   s = json_string_value(json_object_get(spec, "holderIdentity"));
   berth_strlcpy(l.holder_identity, s != NULL ? s : "",
                 sizeof(l.holder_identity));
-  if ((st = opt_int32(spec, "leaseDurationSeconds",
-                      &l.lease_duration_seconds, err)) != BERTH_OK ||
-      (st = opt_int32(spec, "leaseTransitions", &l.lease_transitions,
+  if ((st = opt_int32(spec, "leaseDurationSeconds", &l.lease_duration_seconds,
                       err)) != BERTH_OK ||
+      (st = opt_int32(spec, "leaseTransitions", &l.lease_transitions, err)) !=
+          BERTH_OK ||
       (st = opt_time(spec, "acquireTime", &l.acquire_time_ms, err)) !=
-        BERTH_OK ||
+          BERTH_OK ||
       (st = opt_time(spec, "renewTime", &l.renew_time_ms, err)) != BERTH_OK)
     return st;
   s = berth_k8s_obj_resource_version(obj);
@@ -98,8 +98,8 @@ static json_t *to_json(const char *ns, const char *name,
   json_object_set_new(spec, "leaseTransitions",
                       json_integer(in->lease_transitions));
   obj = json_pack("{s:s, s:s, s:{s:s, s:s}, s:o}", "apiVersion",
-                  "coordination.k8s.io/v1", "kind", "Lease", "metadata",
-                  "name", name, "namespace", ns, "spec", spec);
+                  "coordination.k8s.io/v1", "kind", "Lease", "metadata", "name",
+                  name, "namespace", ns, "spec", spec);
   if (obj != NULL && with_version && in->resource_version[0] != '\0')
     json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
                         json_string(in->resource_version));
@@ -161,7 +161,8 @@ berth_status_t berth_k8s_lease_update(berth_k8s_client_t *c, const char *ns,
   if (in->resource_version[0] == '\0')
     return berth_error_set(err, BERTH_EINVAL,
                            "lease %s/%s: an update needs the resourceVersion "
-                           "it was read at", ns, name);
+                           "it was read at",
+                           ns, name);
   obj = to_json(ns, name, in, true);
   if (obj == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");

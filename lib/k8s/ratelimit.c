@@ -8,10 +8,10 @@
 struct berth_k8s_ratelimit {
   pthread_mutex_t lock;
   const berth_clock_t *clock;
-  double qps;        /* tokens per second; <= 0: unlimited */
-  double burst;      /* bucket size */
-  double tokens;     /* may go negative: reservations waiting */
-  int64_t last_ms;   /* when tokens was last brought up to date */
+  double qps;            /* tokens per second; <= 0: unlimited */
+  double burst;          /* bucket size */
+  double tokens;         /* may go negative: reservations waiting */
+  int64_t last_ms;       /* when tokens was last brought up to date */
   int64_t hold_until_ms; /* no token is usable before this (monotonic) */
 };
 

@@ -18,21 +18,21 @@ static const struct {
   const char *reason;
   berth_status_t status;
 } reason_map[] = {
-  { "NotFound", BERTH_ENOTFOUND },
-  { "AlreadyExists", BERTH_EEXIST },
-  { "Conflict", BERTH_ECONFLICT },
-  { "Gone", BERTH_EGONE },
-  { "Expired", BERTH_EGONE },
-  { "Invalid", BERTH_EINVAL },
-  { "BadRequest", BERTH_EINVAL },
-  { "Unauthorized", BERTH_EUNAUTHORIZED },
-  { "Forbidden", BERTH_EFORBIDDEN },
-  { "TooManyRequests", BERTH_ETHROTTLED },
-  { "RequestEntityTooLarge", BERTH_ETOOBIG },
-  { "Timeout", BERTH_EUNAVAILABLE },
-  { "ServerTimeout", BERTH_EUNAVAILABLE },
-  { "InternalError", BERTH_EUNAVAILABLE },
-  { "ServiceUnavailable", BERTH_EUNAVAILABLE },
+    {"NotFound", BERTH_ENOTFOUND},
+    {"AlreadyExists", BERTH_EEXIST},
+    {"Conflict", BERTH_ECONFLICT},
+    {"Gone", BERTH_EGONE},
+    {"Expired", BERTH_EGONE},
+    {"Invalid", BERTH_EINVAL},
+    {"BadRequest", BERTH_EINVAL},
+    {"Unauthorized", BERTH_EUNAUTHORIZED},
+    {"Forbidden", BERTH_EFORBIDDEN},
+    {"TooManyRequests", BERTH_ETHROTTLED},
+    {"RequestEntityTooLarge", BERTH_ETOOBIG},
+    {"Timeout", BERTH_EUNAVAILABLE},
+    {"ServerTimeout", BERTH_EUNAVAILABLE},
+    {"InternalError", BERTH_EUNAVAILABLE},
+    {"ServiceUnavailable", BERTH_EUNAVAILABLE},
 };
 
 static berth_status_t status_for(long code, const char *reason)
@@ -62,7 +62,8 @@ static void append_causes(const json_t *details, berth_buf_t *msg)
 
   if (!json_is_array(causes))
     return;
-  json_array_foreach(causes, i, cause) {
+  json_array_foreach(causes, i, cause)
+  {
     field = json_string_value(json_object_get(cause, "field"));
     text = json_string_value(json_object_get(cause, "message"));
     if (text == NULL || strstr(berth_buf_str(msg), text) != NULL)
@@ -106,8 +107,8 @@ berth_status_t berth_k8s_status_decode_json(long http_code,
                             ? INT64_MAX / 1000 * 1000
                             : (int64_t)json_integer_value(retry) * 1000;
   }
-  if (c >= 200 && c < 300 && (outcome == NULL ||
-                              strcmp(outcome, "Failure") != 0)) {
+  if (c >= 200 && c < 300 &&
+      (outcome == NULL || strcmp(outcome, "Failure") != 0)) {
     st = BERTH_OK;
     goto done;
   }

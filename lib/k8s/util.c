@@ -47,8 +47,7 @@ berth_status_t berth__k8s_read_file(const char *path, size_t max,
     *out_len = buf.len;
   *out = berth_buf_detach(&buf);
   if (*out == NULL)
-    st = berth_error_set(err, BERTH_ENOMEM, "%s %s: out of memory", what,
-                         path);
+    st = berth_error_set(err, BERTH_ENOMEM, "%s %s: out of memory", what, path);
 
 done:
   if (f != NULL)
@@ -211,9 +210,8 @@ static void format_time(int64_t ms, bool micro, char *out, size_t outsize)
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
              tm.tm_min, tm.tm_sec, (int)(ms % 1000) * 1000);
   else
-    snprintf(out, outsize, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec);
+    snprintf(out, outsize, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 void berth__k8s_format_time(int64_t ms, char *out, size_t outsize)

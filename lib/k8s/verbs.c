@@ -45,8 +45,7 @@ static const char *default_ns(berth_k8s_client_t *c,
 /* Send one request whose path is path (+ query) and body is a JSON value. */
 static berth_status_t send(berth_k8s_client_t *c, const char *method,
                            const berth_buf_t *path, const char *content_type,
-                           const json_t *body, json_t **out,
-                           berth_error_t *err)
+                           const json_t *body, json_t **out, berth_error_t *err)
 {
   berth__k8s_req_t req;
   char *text = NULL;
@@ -63,16 +62,15 @@ static berth_status_t send(berth_k8s_client_t *c, const char *method,
     }
     req.body = text;
     req.body_len = strlen(text);
-    req.content_type = content_type != NULL ? content_type
-                                            : "application/json";
+    req.content_type = content_type != NULL ? content_type : "application/json";
   }
   req.method = method;
   req.path_and_query = berth_buf_str(path);
   st = berth__k8s_request(c, &req, out != NULL ? &result : NULL, err);
   if (st == BERTH_OK && out != NULL) {
     if (result == NULL) {
-      st = berth_error_set(err, BERTH_EPARSE, "k8s %s %s: empty answer",
-                           method, berth_buf_str(path));
+      st = berth_error_set(err, BERTH_EPARSE, "k8s %s %s: empty answer", method,
+                           berth_buf_str(path));
       goto done;
     }
     *out = result;
@@ -87,8 +85,7 @@ done:
 
 berth_status_t berth_k8s_get(berth_k8s_client_t *c,
                              const berth_k8s_resource_t *res, const char *ns,
-                             const char *name, json_t **out,
-                             berth_error_t *err)
+                             const char *name, json_t **out, berth_error_t *err)
 {
   berth_buf_t path;
   berth_status_t st;
@@ -139,8 +136,7 @@ berth_status_t berth_k8s_list(berth_k8s_client_t *c,
   if (st == BERTH_OK)
     st = add_query(&path, "resourceVersion", opts->resource_version);
   if (st == BERTH_OK)
-    st = add_query(&path, "resourceVersionMatch",
-                   opts->resource_version_match);
+    st = add_query(&path, "resourceVersionMatch", opts->resource_version_match);
   if (st == BERTH_OK)
     st = send(c, "GET", &path, NULL, NULL, &list, err);
   else
@@ -246,9 +242,9 @@ done:
 }
 
 berth_status_t berth_k8s_create(berth_k8s_client_t *c,
-                                const berth_k8s_resource_t *res,
-                                const char *ns, const json_t *obj,
-                                json_t **out, berth_error_t *err)
+                                const berth_k8s_resource_t *res, const char *ns,
+                                const json_t *obj, json_t **out,
+                                berth_error_t *err)
 {
   berth_buf_t path;
   berth_status_t st;
@@ -274,9 +270,9 @@ static berth_status_t put(berth_k8s_client_t *c,
 
   berth_buf_init(&path);
   if (name == NULL || name[0] == '\0') {
-    st = berth_error_set(err, BERTH_EINVAL,
-                         "k8s update %s: metadata.name: missing",
-                         res->resource);
+    st =
+        berth_error_set(err, BERTH_EINVAL,
+                        "k8s update %s: metadata.name: missing", res->resource);
     goto done;
   }
   st = berth__k8s_path(&path, res, default_ns(c, res, ns, obj), name,
@@ -292,9 +288,9 @@ done:
 }
 
 berth_status_t berth_k8s_update(berth_k8s_client_t *c,
-                                const berth_k8s_resource_t *res,
-                                const char *ns, const json_t *obj,
-                                json_t **out, berth_error_t *err)
+                                const berth_k8s_resource_t *res, const char *ns,
+                                const json_t *obj, json_t **out,
+                                berth_error_t *err)
 {
   return put(c, res, ns, obj, NULL, out, err);
 }
@@ -308,16 +304,14 @@ berth_status_t berth_k8s_update_status(berth_k8s_client_t *c,
 }
 
 berth_status_t berth_k8s_patch(berth_k8s_client_t *c,
-                               const berth_k8s_resource_t *res,
-                               const char *ns, const char *name,
-                               const char *subresource,
-                               berth_k8s_patch_type_t type,
-                               const json_t *patch, json_t **out,
-                               berth_error_t *err)
+                               const berth_k8s_resource_t *res, const char *ns,
+                               const char *name, const char *subresource,
+                               berth_k8s_patch_type_t type, const json_t *patch,
+                               json_t **out, berth_error_t *err)
 {
-  static const char *const types[] = {
-    "application/merge-patch+json", "application/json-patch+json",
-    "application/strategic-merge-patch+json" };
+  static const char *const types[] = {"application/merge-patch+json",
+                                      "application/json-patch+json",
+                                      "application/strategic-merge-patch+json"};
   berth_buf_t path;
   berth_status_t st;
 
@@ -342,8 +336,8 @@ done:
 }
 
 berth_status_t berth_k8s_delete(berth_k8s_client_t *c,
-                                const berth_k8s_resource_t *res,
-                                const char *ns, const char *name,
+                                const berth_k8s_resource_t *res, const char *ns,
+                                const char *name,
                                 const berth_k8s_delete_options_t *opts,
                                 json_t **out, berth_error_t *err)
 {
@@ -366,8 +360,7 @@ berth_status_t berth_k8s_delete(berth_k8s_client_t *c,
   }
   if (opts != NULL) {
     /* A DeleteOptions body (meta/v1), as kubectl and client-go send. */
-    body = json_pack("{s:s, s:s}", "kind", "DeleteOptions", "apiVersion",
-                     "v1");
+    body = json_pack("{s:s, s:s}", "kind", "DeleteOptions", "apiVersion", "v1");
     pre = json_object();
     if (body == NULL || pre == NULL) {
       st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
@@ -387,8 +380,7 @@ berth_status_t berth_k8s_delete(berth_k8s_client_t *c,
       json_object_set_new(body, "gracePeriodSeconds",
                           json_integer(opts->grace_period_seconds));
   }
-  st = send(c, "DELETE", &path, NULL, body, out != NULL ? &result : NULL,
-            err);
+  st = send(c, "DELETE", &path, NULL, body, out != NULL ? &result : NULL, err);
   if (st == BERTH_OK && out != NULL) {
     *out = result;
     result = NULL;

@@ -31,8 +31,8 @@ static berth_status_t on_event(void *ctx, berth_k8s_event_type_t type,
    * Expired when our resourceVersion is too old for its history. */
   w->got_error = true;
   berth_error_clear(&w->error_detail);
-  w->error_status = berth_k8s_status_decode_json(0, object, NULL,
-                                                 &w->error_detail);
+  w->error_status =
+      berth_k8s_status_decode_json(0, object, NULL, &w->error_detail);
   if (w->error_status == BERTH_OK)
     w->error_status = berth_error_set(&w->error_detail, BERTH_EHTTP,
                                       "watch ERROR event without a failure");
@@ -51,8 +51,7 @@ static berth_status_t on_data(void *ctx, long http_status, const char *data,
 }
 
 berth_status_t berth_k8s_watch(berth_k8s_client_t *c,
-                               const berth_k8s_resource_t *res,
-                               const char *ns,
+                               const berth_k8s_resource_t *res, const char *ns,
                                const berth_k8s_watch_options_t *opts,
                                berth_k8s_watch_event_fn fn, void *ctx,
                                berth_error_t *err)

@@ -18,13 +18,13 @@ struct berth_k8s_watch_decoder {
   berth_k8s_watch_event_fn fn;
   void *ctx;
   size_t max_line;
-  berth_buf_t line;  /* the partial line carried between chunks */
-  bool skipping;     /* inside an oversize line: drop up to its newline */
+  berth_buf_t line; /* the partial line carried between chunks */
+  bool skipping;    /* inside an oversize line: drop up to its newline */
   berth_k8s_watch_decoder_stats_t stats;
 };
 
-static const char *const type_names[] = { "ADDED", "MODIFIED", "DELETED",
-                                          "BOOKMARK", "ERROR" };
+static const char *const type_names[] = {"ADDED", "MODIFIED", "DELETED",
+                                         "BOOKMARK", "ERROR"};
 
 const char *berth_k8s_event_type_name(berth_k8s_event_type_t type)
 {
@@ -47,8 +47,8 @@ berth_status_t berth_k8s_watch_decoder_create(size_t max_line_bytes,
     return BERTH_ENOMEM;
   dec->fn = fn;
   dec->ctx = ctx;
-  dec->max_line = max_line_bytes > 0 ? max_line_bytes
-                                     : BERTH_K8S_WATCH_DEFAULT_MAX_LINE;
+  dec->max_line =
+      max_line_bytes > 0 ? max_line_bytes : BERTH_K8S_WATCH_DEFAULT_MAX_LINE;
   berth_buf_init(&dec->line);
   *out = dec;
   return BERTH_OK;
@@ -80,8 +80,10 @@ static void log_skip(const char *why, size_t len, const char *detail)
 
   /* Never the line itself: a watch on Secrets carries their data. */
   snprintf(n, sizeof(n), "%zu", len);
-  berth_log(BERTH_LOG_WARN, "k8s watch: skipped a line that is not a valid "
-            "event", "reason", why, "bytes", n, "detail", detail, NULL);
+  berth_log(BERTH_LOG_WARN,
+            "k8s watch: skipped a line that is not a valid "
+            "event",
+            "reason", why, "bytes", n, "detail", detail, NULL);
 }
 
 static bool parse_type(const char *s, berth_k8s_event_type_t *out)
@@ -98,8 +100,8 @@ static bool parse_type(const char *s, berth_k8s_event_type_t *out)
 }
 
 /* Decode one complete line (without its newline) and deliver it. */
-static berth_status_t decode_line(berth_k8s_watch_decoder_t *dec,
-                                  const char *p, size_t len)
+static berth_status_t decode_line(berth_k8s_watch_decoder_t *dec, const char *p,
+                                  size_t len)
 {
   json_error_t jerr;
   json_t *doc = NULL;
@@ -109,8 +111,8 @@ static berth_status_t decode_line(berth_k8s_watch_decoder_t *dec,
   berth_status_t st = BERTH_OK;
   size_t i;
 
-  while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' ' ||
-                     p[len - 1] == '\t'))
+  while (len > 0 &&
+         (p[len - 1] == '\r' || p[len - 1] == ' ' || p[len - 1] == '\t'))
     len--;
   for (i = 0; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
     ;

@@ -45,11 +45,9 @@ static berth_status_t convert(conv_t *cv, yaml_node_t *node, int depth,
 
 static berth_status_t fail(conv_t *cv, yaml_node_t *node, const char *what)
 {
-  return berth_error_set(cv->err, BERTH_EPARSE,
-                         "kubeconfig %s: line %lu: %s", cv->path,
-                         node != NULL ? (unsigned long)node->start_mark.line + 1
-                                      : 0UL,
-                         what);
+  return berth_error_set(
+      cv->err, BERTH_EPARSE, "kubeconfig %s: line %lu: %s", cv->path,
+      node != NULL ? (unsigned long)node->start_mark.line + 1 : 0UL, what);
 }
 
 /* Count n more bytes of output; false past the budget. */
@@ -86,8 +84,8 @@ static berth_status_t convert_scalar(yaml_node_t *node, json_t **out)
   return *out != NULL ? BERTH_OK : BERTH_EPARSE;
 }
 
-static berth_status_t convert_mapping(conv_t *cv, yaml_node_t *node,
-                                      int depth, json_t **out)
+static berth_status_t convert_mapping(conv_t *cv, yaml_node_t *node, int depth,
+                                      json_t **out)
 {
   yaml_node_pair_t *pair;
   yaml_node_t *key;
@@ -119,8 +117,8 @@ static berth_status_t convert_mapping(conv_t *cv, yaml_node_t *node,
                  &value);
     if (st != BERTH_OK)
       goto done;
-    if (json_object_set_new(obj, (const char *)key->data.scalar.value,
-                            value) != 0) {
+    if (json_object_set_new(obj, (const char *)key->data.scalar.value, value) !=
+        0) {
       st = fail(cv, key, "a mapping key is not valid UTF-8");
       goto done;
     }

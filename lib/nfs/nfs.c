@@ -116,11 +116,10 @@ static berth_status_t bnfs_fail(struct nfs_context *ctx, int rc,
     text = strerror(rc < 0 ? -rc : EIO);
   /* libnfs's text for an unreachable server can be as terse as "nfs_service
    * failed": say what it means. */
-  berth_error_set(err, st, "%s %s: %s%s", op, path,
-                  connecting && st == BERTH_ETRANSPORT
-                    ? "cannot reach the server: "
-                    : "",
-                  text);
+  berth_error_set(
+      err, st, "%s %s: %s%s", op, path,
+      connecting && st == BERTH_ETRANSPORT ? "cannot reach the server: " : "",
+      text);
   return st;
 }
 
@@ -144,9 +143,9 @@ static berth_status_t bnfs_check_path(const berth_nfs_t *nfs, const char *op,
       p++;
     n = strcspn(p, "/");
     if (n == 2 && p[0] == '.' && p[1] == '.') {
-      st = berth_error_set(err, BERTH_EINVAL,
-                           "%s %s: a \"..\" component is not allowed", op,
-                           path);
+      st =
+          berth_error_set(err, BERTH_EINVAL,
+                          "%s %s: a \"..\" component is not allowed", op, path);
       goto done;
     }
   }
@@ -204,8 +203,7 @@ static berth_status_t bnfs_connect_once(const char *url, int timeout_ms,
  * serve v3 (an NFSv4-only export: no MOUNT service) is then reached over
  * v4. A timeout is not retried: an unreachable server would cost twice. */
 berth_status_t berth_nfs_connect_timeout(const char *url, int timeout_ms,
-                                         berth_nfs_t **out,
-                                         berth_error_t *err)
+                                         berth_nfs_t **out, berth_error_t *err)
 {
   berth_error_t err3;
   berth_status_t st;
@@ -311,8 +309,8 @@ static berth_status_t bnfs_connect_once(const char *url, int timeout_ms,
 
     st = berth_error_set(err, BERTH_EPARSE, "nfs URL %s: %s", url,
                          text != NULL && text[0] != '\0'
-                           ? text
-                           : "expected nfs://server/path[?arg=value...]");
+                             ? text
+                             : "expected nfs://server/path[?arg=value...]");
     goto done;
   }
   nfs->version = bnfs_url_version(url) == 4 ? 4 : 3;
@@ -348,8 +346,7 @@ done:
 berth_status_t berth_nfs_connect(const char *url, berth_nfs_t **out,
                                  berth_error_t *err)
 {
-  return berth_nfs_connect_timeout(url, BERTH_NFS_DEFAULT_TIMEOUT_MS, out,
-                                   err);
+  return berth_nfs_connect_timeout(url, BERTH_NFS_DEFAULT_TIMEOUT_MS, out, err);
 }
 
 void berth_nfs_destroy(berth_nfs_t *nfs)
@@ -409,13 +406,12 @@ static void bnfs_v4_cb(struct rpc_context *rpc, int status, void *data,
      * is counted, not NUL-terminated (RFC 7530 section 16.25). */
     if (w->want_link && res->status == NFS4_OK && n > 0 &&
         res->resarray.resarray_val[n - 1].resop == OP_READLINK) {
-      const utf8str_cs *t = &res->resarray.resarray_val[n - 1]
-                                 .nfs_resop4_u.opreadlink.READLINK4res_u
-                                 .resok4.link;
+      const utf8str_cs *t =
+          &res->resarray.resarray_val[n - 1]
+               .nfs_resop4_u.opreadlink.READLINK4res_u.resok4.link;
       w->link = strndup(t->utf8string_val, t->utf8string_len);
     }
-  }
-  else if (status == RPC_STATUS_ERROR && data != NULL)
+  } else if (status == RPC_STATUS_ERROR && data != NULL)
     snprintf(w->text, sizeof(w->text), "%s", (const char *)data);
 }
 
@@ -445,7 +441,7 @@ static void bnfs_v4_lookups(char *path, nfs_argop4 *ops, unsigned *n)
 /* Append an XDR string (length, bytes, zero padding to 4) to out. */
 static berth_status_t bnfs_xdr_string(berth_buf_t *out, const char *s)
 {
-  static const char zeros[4] = { 0, 0, 0, 0 };
+  static const char zeros[4] = {0, 0, 0, 0};
   uint32_t len = (uint32_t)strlen(s);
   uint32_t be = htonl(len);
   berth_status_t st;
@@ -466,10 +462,9 @@ static int bnfs_v4_compound(berth_nfs_t *nfs, const char *abs,
                             char *text, size_t textsize);
 
 static int bnfs_v4_setattr(berth_nfs_t *nfs, const char *abs, uint32_t mask,
-                           const berth_buf_t *vals, char *text,
-                           size_t textsize)
+                           const berth_buf_t *vals, char *text, size_t textsize)
 {
-  uint32_t bitmap[2] = { 0, mask };
+  uint32_t bitmap[2] = {0, mask};
   nfs_argop4 op;
   bnfs_v4_wait_t w;
 
@@ -480,9 +475,8 @@ static int bnfs_v4_setattr(berth_nfs_t *nfs, const char *abs, uint32_t mask,
   op.nfs_argop4_u.opsetattr.obj_attributes.attrmask.bitmap4_len = 2;
   op.nfs_argop4_u.opsetattr.obj_attributes.attrmask.bitmap4_val = bitmap;
   op.nfs_argop4_u.opsetattr.obj_attributes.attr_vals.attrlist4_len =
-    (u_int)vals->len;
-  op.nfs_argop4_u.opsetattr.obj_attributes.attr_vals.attrlist4_val =
-    vals->data;
+      (u_int)vals->len;
+  op.nfs_argop4_u.opsetattr.obj_attributes.attr_vals.attrlist4_val = vals->data;
   return bnfs_v4_compound(nfs, abs, &op, &w, text, textsize);
 }
 
@@ -561,8 +555,7 @@ static int bnfs_v4_compound(berth_nfs_t *nfs, const char *abs,
    * rpc_service runs often enough to expire the RPC at its timeout, which
    * ends the wait through the callback with RPC_STATUS_TIMEOUT. Our own
    * deadline, a little later, is only a safety net. */
-  deadline = berth_clock_monotonic_ms(NULL) + nfs_get_timeout(nfs->ctx) +
-             2000;
+  deadline = berth_clock_monotonic_ms(NULL) + nfs_get_timeout(nfs->ctx) + 2000;
   while (!w.done) {
     int ready;
 
@@ -703,9 +696,8 @@ static berth_status_t bnfs_xdr_settime(berth_buf_t *out, int64_t sec,
 /* NFSv4 utimes: SETATTR of FATTR4_TIME_ACCESS_SET and
  * FATTR4_TIME_MODIFY_SET, in attribute-number order. times[0] is atime,
  * times[1] mtime; nsec beside them. */
-static int bnfs_v4_utimes(berth_nfs_t *nfs, const char *abs,
-                          const int64_t *sec, const uint32_t *nsec, char *text,
-                          size_t textsize)
+static int bnfs_v4_utimes(berth_nfs_t *nfs, const char *abs, const int64_t *sec,
+                          const uint32_t *nsec, char *text, size_t textsize)
 {
   berth_status_t st;
   berth_buf_t vals;
@@ -741,8 +733,8 @@ static berth_status_t bnfs_path_op(berth_nfs_t *nfs, bnfs_op_t op,
                                    uint32_t uid, uint32_t gid,
                                    berth_error_t *err)
 {
-  static const char *const names[] = { "mkdir", "rmdir", "unlink", "chmod",
-                                       "chown" };
+  static const char *const names[] = {"mkdir", "rmdir", "unlink", "chmod",
+                                      "chown"};
   berth_status_t st;
   char text[256] = "";
   char *abs = NULL;
@@ -813,9 +805,8 @@ berth_status_t berth_nfs_chmod(berth_nfs_t *nfs, const char *path,
   return bnfs_path_op(nfs, BNFS_CHMOD, path, mode, 0, 0, err);
 }
 
-berth_status_t berth_nfs_chown(berth_nfs_t *nfs, const char *path,
-                               uint32_t uid, uint32_t gid,
-                               berth_error_t *err)
+berth_status_t berth_nfs_chown(berth_nfs_t *nfs, const char *path, uint32_t uid,
+                               uint32_t gid, berth_error_t *err)
 {
   return bnfs_path_op(nfs, BNFS_CHOWN, path, 0, uid, gid, err);
 }
@@ -959,8 +950,8 @@ berth_status_t berth_nfs_readdir(berth_nfs_t *nfs, const char *path,
     sb.nlink = ent->nlink;
     st = fn(ctx, ent->name, &sb);
     if (st != BERTH_OK) {
-      berth_error_set(err, st, "readdir %s: stopped by the callback at %s",
-                      abs, ent->name);
+      berth_error_set(err, st, "readdir %s: stopped by the callback at %s", abs,
+                      ent->name);
       goto done;
     }
   }
@@ -1044,8 +1035,8 @@ berth_status_t berth_nfs_utimes(berth_nfs_t *nfs, const char *path,
                                 int64_t mtime_sec, uint32_t mtime_nsec,
                                 berth_error_t *err)
 {
-  int64_t sec[2] = { atime_sec, mtime_sec };
-  uint32_t nsec[2] = { atime_nsec % 1000000000u, mtime_nsec % 1000000000u };
+  int64_t sec[2] = {atime_sec, mtime_sec};
+  uint32_t nsec[2] = {atime_nsec % 1000000000u, mtime_nsec % 1000000000u};
   struct timeval tv[2];
   berth_status_t st;
   char text[256] = "";
@@ -1079,9 +1070,9 @@ done:
 }
 
 struct berth_nfs_file {
-  berth_nfs_t *nfs;   /* borrowed: the handle the file was opened on */
-  struct nfsfh *fh;   /* owned */
-  char *abs;          /* owned: for messages */
+  berth_nfs_t *nfs; /* borrowed: the handle the file was opened on */
+  struct nfsfh *fh; /* owned */
+  char *abs;        /* owned: for messages */
 };
 
 berth_status_t berth_nfs_open(berth_nfs_t *nfs, const char *path,
@@ -1132,15 +1123,13 @@ done:
 /* The most one READ or WRITE carries: the server's rsize or wsize. */
 static size_t bnfs_io_max(berth_nfs_t *nfs, size_t len, bool write)
 {
-  uint64_t max = write ? nfs_get_writemax(nfs->ctx)
-                       : nfs_get_readmax(nfs->ctx);
+  uint64_t max = write ? nfs_get_writemax(nfs->ctx) : nfs_get_readmax(nfs->ctx);
 
   return max > 0 && len > max ? (size_t)max : len;
 }
 
-berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset,
-                               void *buf, size_t len, size_t *got,
-                               berth_error_t *err)
+berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset, void *buf,
+                               size_t len, size_t *got, berth_error_t *err)
 {
   int rc;
 
@@ -1155,8 +1144,7 @@ berth_status_t berth_nfs_pread(berth_nfs_file_t *f, uint64_t offset,
 }
 
 berth_status_t berth_nfs_pwrite(berth_nfs_file_t *f, uint64_t offset,
-                                const void *buf, size_t len,
-                                berth_error_t *err)
+                                const void *buf, size_t len, berth_error_t *err)
 {
   const char *p = buf;
   int rc;
@@ -1169,8 +1157,10 @@ berth_status_t berth_nfs_pwrite(berth_nfs_file_t *f, uint64_t offset,
     if (rc < 0)
       return bnfs_fail(f->nfs->ctx, rc, false, "pwrite", f->abs, NULL, err);
     if (rc == 0)
-      return berth_error_set(err, BERTH_EIO, "pwrite %s: the server wrote "
-                             "nothing", f->abs);
+      return berth_error_set(err, BERTH_EIO,
+                             "pwrite %s: the server wrote "
+                             "nothing",
+                             f->abs);
     p += rc;
     offset += (uint64_t)rc;
     len -= (size_t)rc;

@@ -54,8 +54,7 @@ berth_status_t berth_buf_reserve(berth_buf_t *buf, size_t extra)
   return BERTH_OK;
 }
 
-berth_status_t berth_buf_append(berth_buf_t *buf, const void *data,
-                                size_t len)
+berth_status_t berth_buf_append(berth_buf_t *buf, const void *data, size_t len)
 {
   berth_status_t st;
 

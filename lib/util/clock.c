@@ -46,8 +46,7 @@ static void system_sleep_ms(void *ctx, int64_t ms)
 }
 
 static const berth_clock_t system_clock = {
-  system_realtime_ms, system_monotonic_ms, system_sleep_ms, NULL
-};
+    system_realtime_ms, system_monotonic_ms, system_sleep_ms, NULL};
 
 const berth_clock_t *berth_clock_system(void)
 {
@@ -107,7 +106,7 @@ static uint64_t system_rand_next(void *ctx)
   return v;
 }
 
-static const berth_rand_t system_rand = { system_rand_next, NULL };
+static const berth_rand_t system_rand = {system_rand_next, NULL};
 
 const berth_rand_t *berth_rand_system(void)
 {
@@ -152,6 +151,6 @@ void berth_time_format_rfc3339(int64_t ms, char *out, size_t outsize)
 
   gmtime_r(&secs, &tm);
   snprintf(out, outsize, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-           tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+           tm.tm_sec, (int)(ms % 1000));
 }

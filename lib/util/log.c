@@ -17,25 +17,39 @@ static berth_log_sink_fn log_sink;
 static void *log_sink_ctx;
 static const berth_clock_t *log_clock;
 
-static const char *const level_names[] = { "error", "warn", "info", "debug",
-                                           "trace" };
+static const char *const level_names[] = {"error", "warn", "info", "debug",
+                                          "trace"};
 
 /* Words that, inside a key, mark its value as secret. Keys are compared
  * after lower-casing and dropping '-', '_' and '.'. */
 static const char *const secret_key_words[] = {
-  "authorization", "token", "secret", "password", "passwd", "signature",
-  "cookie", "privatekey", "apikey", "clientkey", "credentials",
+    "authorization", "token",     "secret",      "password",
+    "passwd",        "signature", "cookie",      "privatekey",
+    "apikey",        "clientkey", "credentials",
 };
 
 /* Markers of a secret in running text, longest first where one contains
  * another. Each must be followed by an assignment ('=', ':' or '>' after
  * optional quotes and blanks) for the value after it to be redacted. */
 static const char *const secret_text_markers[] = {
-  "secret_access_key", "secret-access-key", "secretaccesskey",
-  "session_token", "session-token", "sessiontoken",
-  "security_token", "security-token", "securitytoken",
-  "client-key-data", "client_secret", "secret_key", "secret-key", "secretkey",
-  "signature", "password", "passwd", "token",
+    "secret_access_key",
+    "secret-access-key",
+    "secretaccesskey",
+    "session_token",
+    "session-token",
+    "sessiontoken",
+    "security_token",
+    "security-token",
+    "securitytoken",
+    "client-key-data",
+    "client_secret",
+    "secret_key",
+    "secret-key",
+    "secretkey",
+    "signature",
+    "password",
+    "passwd",
+    "token",
 };
 
 void berth_log_set_level(berth_log_level_t level)
@@ -214,8 +228,9 @@ static size_t redact_at(const char *in, berth_buf_t *out, berth_status_t *st)
     m = 13;
     to_eol = true;
   } else {
-    for (i = 0; i < sizeof(secret_text_markers) /
-                      sizeof(secret_text_markers[0]); i++) {
+    for (i = 0;
+         i < sizeof(secret_text_markers) / sizeof(secret_text_markers[0]);
+         i++) {
       m = strlen(secret_text_markers[i]);
       if (strncasecmp(in, secret_text_markers[i], m) == 0 &&
           (a = assignment_len(in + m, &quote)) > 0)
@@ -247,15 +262,13 @@ berth_status_t berth_redact(const char *in, berth_buf_t *out)
     }
     /* Markers count at the start of a word or after a separator such as
      * "X-Amz-" so that "Signature" matches in "X-Amz-Signature=". */
-    word_start = !isalnum((unsigned char)*in) ||
-                 isupper((unsigned char)in[1]);
+    word_start = !isalnum((unsigned char)*in) || isupper((unsigned char)in[1]);
     st = berth_buf_append_byte(out, *in++);
   }
   return st;
 }
 
-static berth_status_t append_escaped(berth_buf_t *out, const char *s,
-                                     bool json)
+static berth_status_t append_escaped(berth_buf_t *out, const char *s, bool json)
 {
   berth_status_t st = BERTH_OK;
 
@@ -316,8 +329,8 @@ static berth_status_t append_field(berth_buf_t *out, berth_log_format_t fmt,
       st = berth_buf_append_byte(out, '"');
   } else {
     bool q = logfmt_needs_quotes(berth_buf_str(&clean));
-    st = berth_buf_appendf(out, "%s%s=%s", first ? "" : " ", key,
-                           q ? "\"" : "");
+    st =
+        berth_buf_appendf(out, "%s%s=%s", first ? "" : " ", key, q ? "\"" : "");
     if (st == BERTH_OK)
       st = append_escaped(out, berth_buf_str(&clean), false);
     if (st == BERTH_OK && q)
@@ -329,9 +342,9 @@ done:
 }
 
 berth_status_t berth_log_format_line(berth_buf_t *out,
-                                     berth_log_format_t format,
-                                     int64_t time_ms, berth_log_level_t level,
-                                     const char *msg, va_list ap)
+                                     berth_log_format_t format, int64_t time_ms,
+                                     berth_log_level_t level, const char *msg,
+                                     va_list ap)
 {
   char ts[32];
   const char *key;
@@ -341,8 +354,7 @@ berth_status_t berth_log_format_line(berth_buf_t *out,
   berth_time_format_rfc3339(time_ms, ts, sizeof(ts));
   st = append_field(out, format, "time", ts, true);
   if (st == BERTH_OK)
-    st = append_field(out, format, "level", berth_log_level_name(level),
-                      false);
+    st = append_field(out, format, "level", berth_log_level_name(level), false);
   if (st == BERTH_OK)
     st = append_field(out, format, "msg", msg, false);
   while (st == BERTH_OK && (key = va_arg(ap, const char *)) != NULL) {

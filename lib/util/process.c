@@ -136,6 +136,7 @@ void berth_build_info_format(berth_buf_t *out, const char *name,
   family(out, name, "gauge",
          "A metric with a constant '1' value labeled by the program, its "
          "version and the git revision it was built from.");
-  berth_buf_appendf(out, "%s{program=\"%s\",version=\"%s\",revision=\"%s\"} 1\n",
+  berth_buf_appendf(out,
+                    "%s{program=\"%s\",version=\"%s\",revision=\"%s\"} 1\n",
                     name, program, BERTH_VERSION, berth_build_commit());
 }

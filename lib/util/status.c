@@ -14,28 +14,28 @@ typedef struct {
 
 /* Indexed by berth_status_t; order must match the enum. */
 static const status_entry_t status_table[BERTH_STATUS_MAX_] = {
-  { "BERTH_OK", "success" },
-  { "BERTH_ENOMEM", "out of memory" },
-  { "BERTH_EINVAL", "invalid argument" },
-  { "BERTH_ENOTFOUND", "not found" },
-  { "BERTH_EEXIST", "already exists" },
-  { "BERTH_ECONFLICT", "conflict" },
-  { "BERTH_ETRANSPORT", "transport error" },
-  { "BERTH_ETIMEOUT", "timed out" },
-  { "BERTH_ETLS", "TLS error" },
-  { "BERTH_EPARSE", "parse error" },
-  { "BERTH_EHTTP", "unexpected HTTP status" },
-  { "BERTH_ETOOBIG", "too big" },
-  { "BERTH_EUNAUTHORIZED", "unauthorized" },
-  { "BERTH_EFORBIDDEN", "forbidden" },
-  { "BERTH_ETHROTTLED", "throttled" },
-  { "BERTH_EUNAVAILABLE", "service unavailable" },
-  { "BERTH_EGONE", "gone" },
-  { "BERTH_EIO", "I/O error" },
-  { "BERTH_EPERM", "operation not permitted" },
-  { "BERTH_ECANCELED", "canceled" },
-  { "BERTH_EDNS", "DNS error" },
-  { "BERTH_EINTERNAL", "internal error" },
+    {"BERTH_OK", "success"},
+    {"BERTH_ENOMEM", "out of memory"},
+    {"BERTH_EINVAL", "invalid argument"},
+    {"BERTH_ENOTFOUND", "not found"},
+    {"BERTH_EEXIST", "already exists"},
+    {"BERTH_ECONFLICT", "conflict"},
+    {"BERTH_ETRANSPORT", "transport error"},
+    {"BERTH_ETIMEOUT", "timed out"},
+    {"BERTH_ETLS", "TLS error"},
+    {"BERTH_EPARSE", "parse error"},
+    {"BERTH_EHTTP", "unexpected HTTP status"},
+    {"BERTH_ETOOBIG", "too big"},
+    {"BERTH_EUNAUTHORIZED", "unauthorized"},
+    {"BERTH_EFORBIDDEN", "forbidden"},
+    {"BERTH_ETHROTTLED", "throttled"},
+    {"BERTH_EUNAVAILABLE", "service unavailable"},
+    {"BERTH_EGONE", "gone"},
+    {"BERTH_EIO", "I/O error"},
+    {"BERTH_EPERM", "operation not permitted"},
+    {"BERTH_ECANCELED", "canceled"},
+    {"BERTH_EDNS", "DNS error"},
+    {"BERTH_EINTERNAL", "internal error"},
 };
 
 const char *berth_strerror(berth_status_t status)
@@ -66,8 +66,7 @@ berth_status_t berth_error_vset(berth_error_t *err, berth_status_t status,
     return status;
   err->status = status;
   if (fmt == NULL)
-    snprintf(err->message, sizeof(err->message), "%s",
-             berth_strerror(status));
+    snprintf(err->message, sizeof(err->message), "%s", berth_strerror(status));
   else
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
   return status;

@@ -51,8 +51,8 @@ berth_status_t berth_backend_delete(berth_backend_t *be,
 }
 
 berth_status_t berth_backend_usage(berth_backend_t *be, const json_t *pv,
-                                   const json_t *parameters,
-                                   berth_usage_t *out, berth_error_t *err)
+                                   const json_t *parameters, berth_usage_t *out,
+                                   berth_error_t *err)
 {
   if (be == NULL || pv == NULL || out == NULL)
     return berth_error_set(err, BERTH_EINVAL, "usage: no backend, PV or out");
@@ -113,8 +113,8 @@ berth_status_t berth_backend_records(berth_backend_t *be,
     return berth_error_set(err, BERTH_EINVAL, "records: no backend or request");
   req->records = NULL;
   if (be->ops->records == NULL)
-    return berth_error_set(err, BERTH_EPERM,
-                           "the %s backend keeps no records", be->ops->name);
+    return berth_error_set(err, BERTH_EPERM, "the %s backend keeps no records",
+                           be->ops->name);
   return be->ops->records(be, req, err);
 }
 
@@ -158,10 +158,10 @@ unsigned berth_access_mode_parse(const char *name)
     const char *name;
     unsigned bit;
   } modes[] = {
-    { "ReadWriteOnce", BERTH_ACCESS_RWO },
-    { "ReadOnlyMany", BERTH_ACCESS_ROX },
-    { "ReadWriteMany", BERTH_ACCESS_RWX },
-    { "ReadWriteOncePod", BERTH_ACCESS_RWOP },
+      {"ReadWriteOnce", BERTH_ACCESS_RWO},
+      {"ReadOnlyMany", BERTH_ACCESS_ROX},
+      {"ReadWriteMany", BERTH_ACCESS_RWX},
+      {"ReadWriteOncePod", BERTH_ACCESS_RWOP},
   };
   size_t i;
 
@@ -321,7 +321,8 @@ berth_status_t berth_backend_check_parameters(const char *backend,
                          backend);
     goto done;
   }
-  json_object_foreach((json_t *)parameters, key, value) {
+  json_object_foreach((json_t *)parameters, key, value)
+  {
     if (!bbe_is_known(key, known)) {
       const char *other = berth_backend_foreign_key(backend, key);
       const char *twin = bbe_case_twin(key, known);

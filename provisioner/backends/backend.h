@@ -63,10 +63,10 @@ extern "C" {
 
 /* A claim's access modes (spec.accessModes), as a bit set. */
 typedef enum berth_access_mode {
-  BERTH_ACCESS_RWO = 1u << 0,  /* ReadWriteOnce */
-  BERTH_ACCESS_ROX = 1u << 1,  /* ReadOnlyMany */
-  BERTH_ACCESS_RWX = 1u << 2,  /* ReadWriteMany */
-  BERTH_ACCESS_RWOP = 1u << 3  /* ReadWriteOncePod */
+  BERTH_ACCESS_RWO = 1u << 0, /* ReadWriteOnce */
+  BERTH_ACCESS_ROX = 1u << 1, /* ReadOnlyMany */
+  BERTH_ACCESS_RWX = 1u << 2, /* ReadWriteMany */
+  BERTH_ACCESS_RWOP = 1u << 3 /* ReadWriteOncePod */
 } berth_access_mode_t;
 
 /* A clone's source and the controller's hooks into a long copy. The
@@ -74,8 +74,8 @@ typedef enum berth_access_mode {
  * same class, size) before; the backend checks that it can read the
  * source. Borrowed for the duration of the call. */
 typedef struct berth_clone_source {
-  const json_t *pv;      /* the source claim's PersistentVolume */
-  const char *ns;        /* the source claim's namespace, name, uid */
+  const json_t *pv; /* the source claim's PersistentVolume */
+  const char *ns;   /* the source claim's namespace, name, uid */
   const char *name;
   const char *uid;
   /* Called between entries of the copy (any thread but one at a time):
@@ -84,8 +84,8 @@ typedef struct berth_clone_source {
   bool (*cancelled)(void *ctx);
   /* Called now and then from the copying thread, and once at the end
    * (done), with the totals so far. May be NULL. */
-  void (*progress)(void *ctx, uint64_t files, uint64_t bytes,
-                   uint64_t skipped, bool done);
+  void (*progress)(void *ctx, uint64_t files, uint64_t bytes, uint64_t skipped,
+                   bool done);
   void *ctx;
 } berth_clone_source_t;
 
@@ -113,28 +113,28 @@ typedef struct berth_provision_request {
   size_t n_used_gids;
   const json_t *mount_options; /* the StorageClass's mountOptions (an
                                   array of strings), or NULL */
-  bool block;               /* spec.volumeMode is Block */
-  const char *const *zones; /* without a selected node: the zones the
-                               volume may go to (the class's
-                               allowedTopologies, else the zones of the
-                               cluster's nodes), sorted; may be NULL */
+  bool block;                  /* spec.volumeMode is Block */
+  const char *const *zones;    /* without a selected node: the zones the
+                                  volume may go to (the class's
+                                  allowedTopologies, else the zones of the
+                                  cluster's nodes), sorted; may be NULL */
   size_t n_zones;
-  const char *snapshot_id;  /* restore this snapshot (the claim's
-                               VolumeSnapshot data source; EBS), or NULL */
-  uint64_t snapshot_bytes;  /* its restoreSize: the volume is at least as
-                               large */
+  const char *snapshot_id; /* restore this snapshot (the claim's
+                              VolumeSnapshot data source; EBS), or NULL */
+  uint64_t snapshot_bytes; /* its restoreSize: the volume is at least as
+                              large */
   const berth_clone_source_t *clone; /* a claim to copy, or NULL */
 } berth_provision_request_t;
 
 /* What a provision made. Initialise with berth_provision_result_init;
  * filled only on success; free with berth_provision_result_cleanup. */
 typedef struct berth_provision_result {
-  json_t *source;         /* new: the PV's volume source, merged into the
-                             PV's spec, e.g. {"nfs":{"server":..,"path":..}} */
-  json_t *annotations;    /* new: an object of string values to add to the
-                             PV's metadata.annotations (maybe empty) */
-  json_t *node_affinity;  /* new or NULL: spec.nodeAffinity for zonal
-                             storage */
+  json_t *source;          /* new: the PV's volume source, merged into the
+                              PV's spec, e.g. {"nfs":{"server":..,"path":..}} */
+  json_t *annotations;     /* new: an object of string values to add to the
+                              PV's metadata.annotations (maybe empty) */
+  json_t *node_affinity;   /* new or NULL: spec.nodeAffinity for zonal
+                              storage */
   uint64_t capacity_bytes; /* spec.capacity.storage */
 } berth_provision_result_t;
 
@@ -167,9 +167,9 @@ typedef struct berth_delete_request {
 
 /* What a volume holds, measured by a bounded walk. */
 typedef struct berth_usage {
-  uint64_t bytes;  /* sum of the sizes of the regular files */
-  uint64_t files;  /* entries of any type below the volume's root */
-  bool truncated;  /* the walk stopped at its limit: at least this much */
+  uint64_t bytes; /* sum of the sizes of the regular files */
+  uint64_t files; /* entries of any type below the volume's root */
+  bool truncated; /* the walk stopped at its limit: at least this much */
 } berth_usage_t;
 
 /* What the sweep asks of a backend's records (berth_backend_records): the
@@ -202,22 +202,22 @@ typedef struct berth_backend berth_backend_t;
  * and USAGE follow from the ops' expand and usage members; the others are
  * declared in the ops' caps. */
 typedef enum berth_backend_cap {
-  BERTH_BACKEND_CAP_ATTACH = 1u << 0,      /* volumes are disks that attach
-                                              to nodes: the controller runs
-                                              the external attacher */
-  BERTH_BACKEND_CAP_EXPAND = 1u << 1,      /* volumes can grow (expand) */
-  BERTH_BACKEND_CAP_USAGE = 1u << 2,       /* usage can be measured */
-  BERTH_BACKEND_CAP_BLOCK = 1u << 3,       /* serves volumeMode: Block */
-  BERTH_BACKEND_CAP_CLONE = 1u << 4,       /* fills a volume from another
-                                              claim (a PVC dataSource) */
-  BERTH_BACKEND_CAP_ZONAL = 1u << 5,       /* volumes live in one zone: the
-                                              request carries the selected
-                                              Node, else the allowed zones */
-  BERTH_BACKEND_CAP_GIDS = 1u << 6,        /* hands out gids: the request
-                                              carries the gids in use */
-  BERTH_BACKEND_CAP_SNAPSHOT = 1u << 7     /* takes snapshots and fills a
-                                              volume from a VolumeSnapshot
-                                              dataSource */
+  BERTH_BACKEND_CAP_ATTACH = 1u << 0,  /* volumes are disks that attach
+                                          to nodes: the controller runs
+                                          the external attacher */
+  BERTH_BACKEND_CAP_EXPAND = 1u << 1,  /* volumes can grow (expand) */
+  BERTH_BACKEND_CAP_USAGE = 1u << 2,   /* usage can be measured */
+  BERTH_BACKEND_CAP_BLOCK = 1u << 3,   /* serves volumeMode: Block */
+  BERTH_BACKEND_CAP_CLONE = 1u << 4,   /* fills a volume from another
+                                          claim (a PVC dataSource) */
+  BERTH_BACKEND_CAP_ZONAL = 1u << 5,   /* volumes live in one zone: the
+                                          request carries the selected
+                                          Node, else the allowed zones */
+  BERTH_BACKEND_CAP_GIDS = 1u << 6,    /* hands out gids: the request
+                                          carries the gids in use */
+  BERTH_BACKEND_CAP_SNAPSHOT = 1u << 7 /* takes snapshots and fills a
+                                          volume from a VolumeSnapshot
+                                          dataSource */
 } berth_backend_cap_t;
 
 /* What the program was configured with, for the backends that read it
@@ -293,9 +293,10 @@ berth_status_t berth_backend_create(const char *name,
 
 /* Check settings for the backend called name as create would, without
  * I/O. An unknown name is BERTH_EINVAL as for berth_backend_create. */
-berth_status_t berth_backend_check_settings(
-    const char *name, const berth_backend_settings_t *settings,
-    berth_error_t *err);
+berth_status_t
+berth_backend_check_settings(const char *name,
+                             const berth_backend_settings_t *settings,
+                             berth_error_t *err);
 
 /* A backend instance. Each backend's own state embeds this as its first
  * member; callers never touch it and go through the functions below. */
@@ -363,8 +364,8 @@ bool berth_backend_can_measure_usage(const berth_backend_t *be);
  * be measured (a backend without usage, an EFS access point): a fact
  * about the volume, not a failure. */
 berth_status_t berth_backend_usage(berth_backend_t *be, const json_t *pv,
-                                   const json_t *parameters,
-                                   berth_usage_t *out, berth_error_t *err);
+                                   const json_t *parameters, berth_usage_t *out,
+                                   berth_error_t *err);
 
 /* true when the backend records what it makes (berth_backend_records). */
 bool berth_backend_can_record(const berth_backend_t *be);
@@ -422,16 +423,14 @@ bool berth_backend_error_reschedules(const berth_error_t *err);
 
 /* The string value of parameter key, or NULL when absent (or parameters
  * is NULL). Borrowed. Call berth_backend_check_parameters first. */
-const char *berth_backend_parameter(const json_t *parameters,
-                                    const char *key);
+const char *berth_backend_parameter(const json_t *parameters, const char *key);
 
 /* Write the len bytes of s to out (outsize bytes, at least 8) as a quoted,
  * printable string for a message or an Event: "ab\x0a..." with control
  * bytes, '"' and '\\' escaped, and "..." before the closing quote when it
  * had to be cut short. Values from claims go through this before they
  * appear in a message. */
-void berth_backend_quote(const char *s, size_t len, char *out,
-                         size_t outsize);
+void berth_backend_quote(const char *s, size_t len, char *out, size_t outsize);
 
 #ifdef __cplusplus
 }

@@ -26,12 +26,11 @@
 #define EBS_GIB (1024ull * 1024 * 1024)
 #define EBS_TAG_VALUE_MAX 256
 
-
 typedef struct ebsb_backend {
   berth_backend_t base; /* first: the vtable */
   berth_aws_t *aws;
-  char *cluster_tag; /* "kubernetes.io/cluster/<id>", or NULL */
-  char *cluster_id;  /* <id>, or NULL */
+  char *cluster_tag;  /* "kubernetes.io/cluster/<id>", or NULL */
+  char *cluster_id;   /* <id>, or NULL */
   json_t *extra_tags; /* --extra-tags, an object of strings */
   int create_timeout_ms;
   int delete_timeout_ms;
@@ -656,7 +655,7 @@ berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
  * AWS_ENDPOINT_URL); the cluster id adds the kubernetes.io/cluster/<id>
  * tag to every disk, --extra-tags its tags. */
 static berth_status_t ebsb_make(const berth_backend_settings_t *settings,
-                                  berth_backend_t **out, berth_error_t *err)
+                                berth_backend_t **out, berth_error_t *err)
 {
   berth_backend_ebs_config_t cfg;
 

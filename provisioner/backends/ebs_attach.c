@@ -23,8 +23,8 @@ bool berth_ebs_instance_id(const char *provider_id, char *out, size_t size)
 }
 
 berth_status_t berth_ebs_pick_device(const berth_ec2_instance_t *inst,
-                                     berth_ebs_device_taken_fn taken,
-                                     void *ctx, char *out, berth_error_t *err)
+                                     berth_ebs_device_taken_fn taken, void *ctx,
+                                     char *out, berth_error_t *err)
 {
   char dev[BERTH_EBS_DEVICE_MAX];
   const char *id = inst->instance_id != NULL ? inst->instance_id : "";
@@ -125,9 +125,9 @@ berth_status_t berth_ebs_attach(berth_aws_t *aws, const char *volume,
     memset(&none, 0, sizeof(none));
     opts = &none;
   }
-  deadline = berth_clock_monotonic_ms(NULL) +
-             (opts->timeout_ms > 0 ? opts->timeout_ms
-                                   : EBS_ATTACH_DEFAULT_TIMEOUT_MS);
+  deadline =
+      berth_clock_monotonic_ms(NULL) +
+      (opts->timeout_ms > 0 ? opts->timeout_ms : EBS_ATTACH_DEFAULT_TIMEOUT_MS);
   st = ebs_find(aws, volume, instance, state, device, &found, err);
   if (st == BERTH_OK && !found) {
     st = ebs_start_attach(aws, volume, instance, opts, device, err);
@@ -157,9 +157,9 @@ berth_status_t berth_ebs_detach(berth_aws_t *aws, const char *volume,
                                 int64_t timeout_ms, bool *was_attached,
                                 berth_error_t *err)
 {
-  int64_t deadline = berth_clock_monotonic_ms(NULL) +
-                     (timeout_ms > 0 ? timeout_ms
-                                     : EBS_ATTACH_DEFAULT_TIMEOUT_MS);
+  int64_t deadline =
+      berth_clock_monotonic_ms(NULL) +
+      (timeout_ms > 0 ? timeout_ms : EBS_ATTACH_DEFAULT_TIMEOUT_MS);
   int64_t pause = 100;
   char state[BERTH_EBS_STATE_MAX], device[BERTH_EBS_DEVICE_MAX];
   bool found;

@@ -33,16 +33,15 @@ typedef bool (*berth_ebs_device_taken_fn)(void *ctx, const char *instance,
  * (may be NULL) does not claim, into out (BERTH_EBS_DEVICE_MAX bytes). None
  * free is BERTH_EPERM. */
 berth_status_t berth_ebs_pick_device(const berth_ec2_instance_t *inst,
-                                     berth_ebs_device_taken_fn taken,
-                                     void *ctx, char *out, berth_error_t *err);
+                                     berth_ebs_device_taken_fn taken, void *ctx,
+                                     char *out, berth_error_t *err);
 
 /* How berth_ebs_attach chooses a device: reserve (NULL: the first free one
  * by berth_ebs_pick_device) gets the instance as EC2 describes it; release
  * (may be NULL) is called when the attach could not be started. */
 typedef struct berth_ebs_attach_options {
   int64_t timeout_ms; /* wait for "attached"; 0: 60 s */
-  berth_status_t (*reserve)(void *ctx, const char *instance,
-                            const char *volume,
+  berth_status_t (*reserve)(void *ctx, const char *instance, const char *volume,
                             const berth_ec2_instance_t *inst, char *device,
                             berth_error_t *err);
   void (*release)(void *ctx, const char *instance, const char *volume);

@@ -741,7 +741,7 @@ berth_status_t berth_backend_efs_create(berth_backend_t **out,
 /* Access points (efs-ap) or directories (efs-dir); the AWS client from
  * the environment. */
 static berth_status_t efsb_make(const berth_backend_settings_t *settings,
-                                  berth_backend_t **out, berth_error_t *err)
+                                berth_backend_t **out, berth_error_t *err)
 {
   (void)settings;
   return berth_backend_efs_create(out, err);

@@ -41,9 +41,8 @@ typedef struct nfsb_backend {
 
 /* ---- validate ---------------------------------------------------------- */
 
-static berth_status_t nfsb_validate(berth_backend_t *be,
-                                    const json_t *parameters,
-                                    berth_error_t *err)
+static berth_status_t
+nfsb_validate(berth_backend_t *be, const json_t *parameters, berth_error_t *err)
 {
   nfsb_backend_t *b = (nfsb_backend_t *)be;
   berth__nfsb_opts_t opts;
@@ -186,9 +185,9 @@ static berth_status_t nfsb_result(const nfsb_prov_t *p,
   char gid[16];
   bool ok;
 
-  path = berth_strdup_printf("%s%s%s", o->export_path,
-                             strcmp(o->export_path, "/") == 0 ? "" : "/",
-                             p->rel);
+  path =
+      berth_strdup_printf("%s%s%s", o->export_path,
+                          strcmp(o->export_path, "/") == 0 ? "" : "/", p->rel);
   ok = nfs != NULL && source != NULL && ann != NULL && path != NULL &&
        nfsb_set_str(nfs, "server", o->server) &&
        nfsb_set_str(nfs, "path", path) &&
@@ -202,8 +201,8 @@ static berth_status_t nfsb_result(const nfsb_prov_t *p,
     ok = nfsb_set_str(ann, BERTH_ANN_PV_GID, gid);
   }
   if (ok && p->req->clone != NULL) {
-    char *from = berth_strdup_printf("%s/%s", p->req->clone->ns,
-                                     p->req->clone->name);
+    char *from =
+        berth_strdup_printf("%s/%s", p->req->clone->ns, p->req->clone->name);
 
     ok = from != NULL && nfsb_set_str(ann, BERTH_ANN_CLONED_FROM, from) &&
          nfsb_set_str(ann, BERTH_ANN_CLONED_FROM_UID, p->req->clone->uid);
@@ -281,16 +280,16 @@ done:
 
 /* Where a PV's directory is and what delete means for it. */
 typedef struct nfsb_target {
-  char *url;     /* owned */
-  char *rel;     /* owned, checked */
+  char *url; /* owned */
+  char *rel; /* owned, checked */
   const char *pv_name;
   berth__nfsb_on_delete_t on_delete;
   nfsb_backend_t *b;
   berth_delete_outcome_t outcome; /* delete: what it did */
   char *where;                    /* delete: where an archive went */
   size_t where_size;
-  berth_usage_t usage;            /* usage: what it found */
-  char *staging;                  /* owned: a clone's unfinished copy */
+  berth_usage_t usage; /* usage: what it found */
+  char *staging;       /* owned: a clone's unfinished copy */
 } nfsb_target_t;
 
 /* A malformed PV is a request that no retry will mend: BERTH_EINVAL,
@@ -339,12 +338,10 @@ static berth_status_t nfsb_target_from_annotations(const json_t *ann,
                                                    nfsb_target_t *t,
                                                    berth_error_t *err)
 {
-  const char *url = json_string_value(json_object_get(ann,
-                                                      BERTH_NFS_ANN_URL));
-  const char *dir = json_string_value(json_object_get(ann,
-                                                      BERTH_NFS_ANN_DIR));
-  const char *od = json_string_value(json_object_get(ann,
-                                                     BERTH_NFS_ANN_ON_DELETE));
+  const char *url = json_string_value(json_object_get(ann, BERTH_NFS_ANN_URL));
+  const char *dir = json_string_value(json_object_get(ann, BERTH_NFS_ANN_DIR));
+  const char *od =
+      json_string_value(json_object_get(ann, BERTH_NFS_ANN_ON_DELETE));
   berth__nfsb_opts_t opts;
   berth_status_t st = BERTH_OK;
 
@@ -379,8 +376,7 @@ done:
  * lie below the export's path. */
 static berth_status_t nfsb_target_from_spec(const json_t *pv,
                                             const json_t *params,
-                                            nfsb_backend_t *b,
-                                            nfsb_target_t *t,
+                                            nfsb_backend_t *b, nfsb_target_t *t,
                                             berth_error_t *err)
 {
   berth__nfsb_opts_t opts;
@@ -465,8 +461,7 @@ done:
 /* ---- delete ------------------------------------------------------------ */
 
 /* Remove a clone's staging directory if there is one. */
-static berth_status_t nfsb_remove_staging(berth_nfs_t *nfs,
-                                          const char *staging,
+static berth_status_t nfsb_remove_staging(berth_nfs_t *nfs, const char *staging,
                                           berth_error_t *err)
 {
   berth_status_t st = berth__nfsb_tree_find(nfs, staging, NULL, err);
@@ -519,8 +514,7 @@ static berth_status_t nfsb_archive_name(berth_nfs_t *nfs,
 
     berth_backend_quote(t->rel, strlen(t->rel), quoted, sizeof(quoted));
     st = berth_error_set(err, BERTH_EEXIST,
-                         "archive: every archive name for %s is taken",
-                         quoted);
+                         "archive: every archive name for %s is taken", quoted);
   }
 
 done:
@@ -625,8 +619,8 @@ static berth_status_t nfsb_usage_op(berth_nfs_t *nfs, void *ctx,
 }
 
 static berth_status_t nfsb_usage(berth_backend_t *be, const json_t *pv,
-                                 const json_t *parameters,
-                                 berth_usage_t *out, berth_error_t *err)
+                                 const json_t *parameters, berth_usage_t *out,
+                                 berth_error_t *err)
 {
   nfsb_backend_t *b = (nfsb_backend_t *)be;
   berth_status_t st;
@@ -754,8 +748,7 @@ static berth_status_t nfsb_clone_prepare_op(berth_nfs_t *nfs, void *ctx,
     parent = berth_strdup_printf("%.*s", (int)(leaf - p->rel - 1), p->rel);
     st = parent == NULL ? berth_error_set(err, BERTH_ENOMEM, "out of memory")
                         : berth__nfsb_tree_mkdirs(nfs, parent,
-                                                  BERTH__NFSB_PARENT_MODE,
-                                                  err);
+                                                  BERTH__NFSB_PARENT_MODE, err);
   }
   if (st == BERTH_OK) {
     st = berth__nfsb_tree_find(nfs, p->rel, NULL, err);
@@ -860,7 +853,8 @@ static berth_status_t nfsb_clone(nfsb_prov_t *p, berth_error_t *err)
   st = berth__nfsb_copy_tree(&cp, err);
   if (st != BERTH_OK) {
     if (berth__nfsb_pool_run(p->b->pool, p->opts->url, nfsb_clone_abort_op, p,
-                             &aerr) != BERTH_OK && err != NULL) {
+                             &aerr) != BERTH_OK &&
+        err != NULL) {
       berth_error_t first = *err;
 
       berth_error_set(err, st, "%s; and the partial copy was not removed: %s",
@@ -871,8 +865,8 @@ static berth_status_t nfsb_clone(nfsb_prov_t *p, berth_error_t *err)
 
 finish:
   if (st == BERTH_OK)
-    st = berth__nfsb_pool_run(p->b->pool, p->opts->url, nfsb_clone_finish_op,
-                              p, err);
+    st = berth__nfsb_pool_run(p->b->pool, p->opts->url, nfsb_clone_finish_op, p,
+                              err);
 
 done:
   free(staging);
@@ -888,9 +882,8 @@ static berth_status_t nfsb_check_defaults(const json_t *defaults,
   berth__nfsb_opts_t opts;
   berth_status_t st;
 
-  st = berth_backend_check_parameters("nfs (provisioner defaults)",
-                                      defaults, berth__nfsb_known_params,
-                                      err);
+  st = berth_backend_check_parameters("nfs (provisioner defaults)", defaults,
+                                      berth__nfsb_known_params, err);
   if (st == BERTH_OK && defaults != NULL &&
       (json_object_get(defaults, "url") != NULL ||
        json_object_get(defaults, "server") != NULL ||
@@ -920,17 +913,17 @@ berth_status_t berth_backend_nfs_create(const berth_backend_nfs_config_t *cfg,
   b->base.ops = &berth_backend_nfs_ops;
   berth__nfsb_gids_init(&b->gids);
   b->timeout_ms = cfg != NULL && cfg->timeout_ms > 0
-                    ? cfg->timeout_ms
-                    : BERTH_NFS_DEFAULT_TIMEOUT_MS;
+                      ? cfg->timeout_ms
+                      : BERTH_NFS_DEFAULT_TIMEOUT_MS;
   b->copy_workers = cfg != NULL && cfg->copy_workers > 0
-                      ? cfg->copy_workers
-                      : BERTH__NFSB_COPY_WORKERS;
+                        ? cfg->copy_workers
+                        : BERTH__NFSB_COPY_WORKERS;
   b->usage_max_entries = cfg != NULL && cfg->usage_max_entries > 0
-                           ? cfg->usage_max_entries
-                           : NFSB_USAGE_MAX_ENTRIES;
+                             ? cfg->usage_max_entries
+                             : NFSB_USAGE_MAX_ENTRIES;
   b->usage_max_depth = cfg != NULL && cfg->usage_max_depth > 0
-                         ? cfg->usage_max_depth
-                         : NFSB_USAGE_MAX_DEPTH;
+                           ? cfg->usage_max_depth
+                           : NFSB_USAGE_MAX_DEPTH;
   if (defaults != NULL) {
     b->defaults = json_deep_copy(defaults);
     if (b->defaults == NULL) {
@@ -938,8 +931,8 @@ berth_status_t berth_backend_nfs_create(const berth_backend_nfs_config_t *cfg,
       goto done;
     }
   }
-  st = berth__nfsb_pool_create(cfg != NULL ? cfg->timeout_ms : 0, &b->pool,
-                               err);
+  st =
+      berth__nfsb_pool_create(cfg != NULL ? cfg->timeout_ms : 0, &b->pool, err);
   if (st != BERTH_OK)
     goto done;
   *out = &b->base;
@@ -952,7 +945,7 @@ done:
 }
 
 static berth_status_t nfsb_make(const berth_backend_settings_t *settings,
-                                  berth_backend_t **out, berth_error_t *err)
+                                berth_backend_t **out, berth_error_t *err)
 {
   berth_backend_nfs_config_t cfg;
 

@@ -65,10 +65,11 @@ extern "C" {
 #endif
 
 /* PV annotations written by provision and read by delete and usage. */
-#define BERTH_NFS_ANN_URL "nfs.berth.io/url"             /* the export */
-#define BERTH_NFS_ANN_DIR "nfs.berth.io/directory"       /* relative */
-#define BERTH_NFS_ANN_ON_DELETE "nfs.berth.io/on-delete" /* delete, retain,
-                                                            archive */
+#define BERTH_NFS_ANN_URL "nfs.berth.io/url"       /* the export */
+#define BERTH_NFS_ANN_DIR "nfs.berth.io/directory" /* relative */
+#define BERTH_NFS_ANN_ON_DELETE                                                \
+  "nfs.berth.io/on-delete" /* delete, retain,                                  \
+                              archive */
 
 /* Limits of a volume's path relative to the export. */
 #define BERTH_NFS_NAME_MAX 255  /* bytes in one component */

@@ -20,9 +20,9 @@
 
 typedef struct nfsb_conn {
   struct nfsb_conn *next;
-  char *url;          /* owned, the key */
+  char *url; /* owned, the key */
   pthread_mutex_t lock;
-  berth_nfs_t *nfs;   /* owned; NULL until connected, or after a failure */
+  berth_nfs_t *nfs; /* owned; NULL until connected, or after a failure */
 } nfsb_conn_t;
 
 struct berth__nfsb_pool {
@@ -31,8 +31,7 @@ struct berth__nfsb_pool {
   int timeout_ms;
 };
 
-berth_status_t berth__nfsb_pool_create(int timeout_ms,
-                                       berth__nfsb_pool_t **out,
+berth_status_t berth__nfsb_pool_create(int timeout_ms, berth__nfsb_pool_t **out,
                                        berth_error_t *err)
 {
   berth__nfsb_pool_t *pool = calloc(1, sizeof(*pool));
@@ -40,8 +39,7 @@ berth_status_t berth__nfsb_pool_create(int timeout_ms,
   if (pool == NULL)
     return berth_error_set(err, BERTH_ENOMEM, "nfs backend: out of memory");
   pthread_mutex_init(&pool->lock, NULL);
-  pool->timeout_ms = timeout_ms > 0 ? timeout_ms
-                                    : BERTH_NFS_DEFAULT_TIMEOUT_MS;
+  pool->timeout_ms = timeout_ms > 0 ? timeout_ms : BERTH_NFS_DEFAULT_TIMEOUT_MS;
   *out = pool;
   return BERTH_OK;
 }
@@ -65,8 +63,7 @@ void berth__nfsb_pool_destroy(berth__nfsb_pool_t *pool)
 }
 
 /* The entry for url, added when missing. NULL when out of memory. */
-static nfsb_conn_t *nfsb_pool_entry(berth__nfsb_pool_t *pool,
-                                    const char *url)
+static nfsb_conn_t *nfsb_pool_entry(berth__nfsb_pool_t *pool, const char *url)
 {
   nfsb_conn_t *c;
 
@@ -94,8 +91,8 @@ done:
 }
 
 /* Connect c if it has no handle. c->lock held. */
-static berth_status_t nfsb_conn_ensure(berth__nfsb_pool_t *pool,
-                                       nfsb_conn_t *c, berth_error_t *err)
+static berth_status_t nfsb_conn_ensure(berth__nfsb_pool_t *pool, nfsb_conn_t *c,
+                                       berth_error_t *err)
 {
   if (c->nfs != NULL)
     return BERTH_OK;
@@ -121,9 +118,9 @@ static bool nfsb_conn_lost(nfsb_conn_t *c, berth_status_t st)
   return st == BERTH_EIO && berth_nfs_stat(c->nfs, "", &sb, NULL) != BERTH_OK;
 }
 
-berth_status_t berth__nfsb_pool_run(berth__nfsb_pool_t *pool,
-                                    const char *url, berth__nfsb_op_fn fn,
-                                    void *ctx, berth_error_t *err)
+berth_status_t berth__nfsb_pool_run(berth__nfsb_pool_t *pool, const char *url,
+                                    berth__nfsb_op_fn fn, void *ctx,
+                                    berth_error_t *err)
 {
   berth_status_t st;
   nfsb_conn_t *c;

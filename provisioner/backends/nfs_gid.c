@@ -84,8 +84,8 @@ static bool nfsb_in(const uint32_t *sorted, size_t n, uint32_t gid)
 }
 
 /* The lowest gid in [min, max] not in sorted, or -1. */
-static int64_t nfsb_lowest_free(const uint32_t *sorted, size_t n,
-                                uint32_t min, uint32_t max)
+static int64_t nfsb_lowest_free(const uint32_t *sorted, size_t n, uint32_t min,
+                                uint32_t max)
 {
   uint64_t candidate = min;
   size_t i;
@@ -112,8 +112,7 @@ static berth_status_t nfsb_reserve(berth__nfsb_gids_t *g, const char *pv_name,
   }
   if (g->n == g->cap) {
     size_t cap = g->cap != 0 ? g->cap * 2 : 16;
-    struct berth__nfsb_gid_entry *e =
-      realloc(g->entries, cap * sizeof(*e));
+    struct berth__nfsb_gid_entry *e = realloc(g->entries, cap * sizeof(*e));
 
     if (e == NULL)
       return BERTH_ENOMEM;
@@ -129,11 +128,11 @@ static berth_status_t nfsb_reserve(berth__nfsb_gids_t *g, const char *pv_name,
   return BERTH_OK;
 }
 
-berth_status_t berth__nfsb_gid_pick(berth__nfsb_gids_t *g,
-                                    const char *pv_name, uint32_t min,
-                                    uint32_t max, const uint32_t *used,
-                                    size_t n_used, int64_t current,
-                                    uint32_t *out, berth_error_t *err)
+berth_status_t berth__nfsb_gid_pick(berth__nfsb_gids_t *g, const char *pv_name,
+                                    uint32_t min, uint32_t max,
+                                    const uint32_t *used, size_t n_used,
+                                    int64_t current, uint32_t *out,
+                                    berth_error_t *err)
 {
   berth_status_t st = BERTH_OK;
   uint32_t *taken = NULL;

@@ -80,10 +80,10 @@ typedef struct berth__nfsb_opts {
   char *export_path; /* owned: the export's path on the server, "/x" */
   char *pattern;     /* owned: pathPattern, or NULL */
   berth__nfsb_on_delete_t on_delete;
-  uint32_t perms;    /* directoryPerms */
-  uint32_t uid;      /* BERTH__NFSB_NO_ID when not given */
-  uint32_t gid;      /* BERTH__NFSB_NO_ID when not given */
-  bool gid_range;    /* allocate gids from [gid_min, gid_max] */
+  uint32_t perms; /* directoryPerms */
+  uint32_t uid;   /* BERTH__NFSB_NO_ID when not given */
+  uint32_t gid;   /* BERTH__NFSB_NO_ID when not given */
+  bool gid_range; /* allocate gids from [gid_min, gid_max] */
   uint32_t gid_min;
   uint32_t gid_max;
 } berth__nfsb_opts_t;
@@ -120,8 +120,7 @@ berth_status_t berth__nfsb_on_delete_parse(const char *s,
 /* Check a server host, len bytes at host: a host name, an IPv4 address,
  * or an IPv6 address bare or in brackets. *v6 tells an IPv6 address.
  * BERTH_EINVAL otherwise ("[]", "[", "]", "[::1", "a..b", "h:2049"). */
-berth_status_t berth__nfsb_host_check(const char *host, size_t len,
-                                      bool *v6);
+berth_status_t berth__nfsb_host_check(const char *host, size_t len, bool *v6);
 
 /* Split a libnfs URL into the PV's server (host, without port or
  * brackets) and the export path (without the query), both new strings. A
@@ -149,11 +148,11 @@ void berth__nfsb_gids_cleanup(berth__nfsb_gids_t *g);
  * when it exists, or -1) when it is in the range and neither in used nor
  * reserved for another volume; else the lowest gid of the range in
  * neither. A full range gives BERTH_ETOOBIG. */
-berth_status_t berth__nfsb_gid_pick(berth__nfsb_gids_t *g,
-                                    const char *pv_name, uint32_t min,
-                                    uint32_t max, const uint32_t *used,
-                                    size_t n_used, int64_t current,
-                                    uint32_t *out, berth_error_t *err);
+berth_status_t berth__nfsb_gid_pick(berth__nfsb_gids_t *g, const char *pv_name,
+                                    uint32_t min, uint32_t max,
+                                    const uint32_t *used, size_t n_used,
+                                    int64_t current, uint32_t *out,
+                                    berth_error_t *err);
 
 /* Forget pv_name's reservation (its volume is deleted). */
 void berth__nfsb_gid_release(berth__nfsb_gids_t *g, const char *pv_name);
@@ -184,16 +183,14 @@ berth_status_t berth__nfsb_tree_find(berth_nfs_t *nfs, const char *path,
  * tree of more than max_depth levels of directories (path itself is the
  * first) is left alone, partly removed, with BERTH_ETOOBIG. */
 berth_status_t berth__nfsb_tree_remove(berth_nfs_t *nfs, const char *path,
-                                       unsigned max_depth,
-                                       berth_error_t *err);
+                                       unsigned max_depth, berth_error_t *err);
 
 /* Add up what is below the directory path, visiting at most max_entries
  * entries and listing at most max_depth levels of directories (path
  * itself is the first); stopping there sets out->truncated. */
 berth_status_t berth__nfsb_tree_usage(berth_nfs_t *nfs, const char *path,
-                                      uint64_t max_entries,
-                                      unsigned max_depth, berth_usage_t *out,
-                                      berth_error_t *err);
+                                      uint64_t max_entries, unsigned max_depth,
+                                      berth_usage_t *out, berth_error_t *err);
 
 /* ---- nfs_clone.c ------------------------------------------------------- */
 
@@ -203,7 +200,7 @@ berth_status_t berth__nfsb_tree_usage(berth_nfs_t *nfs, const char *path,
  * started again by the next attempt, or by a delete). */
 #define BERTH__NFSB_CLONE_PREFIX ".berth-clone-"
 #define BERTH__NFSB_COPY_MAX_WORKERS 16
-#define BERTH__NFSB_COPY_WORKERS 4    /* file contents copied at once */
+#define BERTH__NFSB_COPY_WORKERS 4     /* file contents copied at once */
 #define BERTH__NFSB_COPY_MAX_DEPTH 256 /* levels of directories */
 
 typedef struct berth__nfsb_copy {
@@ -214,8 +211,8 @@ typedef struct berth__nfsb_copy {
   unsigned workers;
   unsigned max_depth;
   const berth_clone_source_t *hooks; /* cancelled, progress; may be NULL */
-  uint64_t files;   /* out: entries copied */
-  uint64_t bytes;   /* out: bytes of file contents copied */
+  uint64_t files;                    /* out: entries copied */
+  uint64_t bytes;                    /* out: bytes of file contents copied */
   uint64_t skipped; /* out: FIFOs, sockets, devices not copied */
 } berth__nfsb_copy_t;
 
@@ -251,8 +248,7 @@ typedef struct berth__nfsb_pool berth__nfsb_pool_t;
 typedef berth_status_t (*berth__nfsb_op_fn)(berth_nfs_t *nfs, void *ctx,
                                             berth_error_t *err);
 
-berth_status_t berth__nfsb_pool_create(int timeout_ms,
-                                       berth__nfsb_pool_t **out,
+berth_status_t berth__nfsb_pool_create(int timeout_ms, berth__nfsb_pool_t **out,
                                        berth_error_t *err);
 void berth__nfsb_pool_destroy(berth__nfsb_pool_t *pool);
 
@@ -261,8 +257,8 @@ void berth__nfsb_pool_destroy(berth__nfsb_pool_t *pool);
  * restarted), connect again and run fn once more: so fn must be safe to
  * repeat, which every backend operation is. After BERTH_ETIMEOUT the
  * connection is dropped and the next call makes a new one. */
-berth_status_t berth__nfsb_pool_run(berth__nfsb_pool_t *pool,
-                                    const char *url, berth__nfsb_op_fn fn,
-                                    void *ctx, berth_error_t *err);
+berth_status_t berth__nfsb_pool_run(berth__nfsb_pool_t *pool, const char *url,
+                                    berth__nfsb_op_fn fn, void *ctx,
+                                    berth_error_t *err);
 
 #endif /* BERTH_PROVISIONER_BACKENDS_NFS_INT_H */

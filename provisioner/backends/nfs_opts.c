@@ -14,9 +14,10 @@
 #include <string.h>
 
 const char *const berth__nfsb_known_params[] = {
-  "pathPattern", "onDelete", "archiveOnDelete", "server", "share", "url",
-  "nfsvers", "directoryPerms", "uid", "gid", "gidRangeStart", "gidRangeEnd",
-  NULL,
+    "pathPattern", "onDelete", "archiveOnDelete", "server",
+    "share",       "url",      "nfsvers",         "directoryPerms",
+    "uid",         "gid",      "gidRangeStart",   "gidRangeEnd",
+    NULL,
 };
 
 /* The largest id we accept: (uint32_t)-1 means "no id" to NFS. */
@@ -122,7 +123,7 @@ berth_status_t berth__nfsb_url_split(const char *url, char **server,
      * address. */
     const char *close = host[0] == '[' ? memchr(host, ']', hlen) : NULL;
     const char *colon = close != NULL ? close + 1 : memchr(host, ':', hlen);
-    size_t name_len = close != NULL    ? (size_t)(close + 1 - host)
+    size_t name_len = close != NULL   ? (size_t)(close + 1 - host)
                       : colon != NULL ? (size_t)(colon - host)
                                       : hlen;
     bool v6;
@@ -131,8 +132,7 @@ berth_status_t berth__nfsb_url_split(const char *url, char **server,
       colon = NULL;
     if (berth__nfsb_host_check(host, name_len, &v6) != BERTH_OK ||
         (host[0] == '[') != (close != NULL) ||
-        (colon != NULL &&
-         (*colon != ':' || !nfsb_port_ok(colon + 1, slash)))) {
+        (colon != NULL && (*colon != ':' || !nfsb_port_ok(colon + 1, slash)))) {
       st = berth_error_set(err, BERTH_EINVAL,
                            "url: the server is not a host name, an IPv4 "
                            "address or a [bracketed IPv6] address, with an "
@@ -150,9 +150,8 @@ berth_status_t berth__nfsb_url_split(const char *url, char **server,
     goto done;
   }
   if (s[0] == '\0' || nfsb_has_dots(p)) {
-    st = berth_error_set(err, BERTH_EINVAL,
-                         "url: %s", s[0] == '\0'
-                                      ? "no server"
+    st = berth_error_set(err, BERTH_EINVAL, "url: %s",
+                         s[0] == '\0' ? "no server"
                                       : "the path may not have \".\" or "
                                         "\"..\" components");
     goto done;
@@ -221,8 +220,7 @@ static bool nfsb_addr_ok(int af, const char *s, size_t n)
   return inet_pton(af, buf, addr) == 1;
 }
 
-berth_status_t berth__nfsb_host_check(const char *host, size_t len,
-                                      bool *v6)
+berth_status_t berth__nfsb_host_check(const char *host, size_t len, bool *v6)
 {
   if (len >= 2 && host[0] == '[' && host[len - 1] == ']' &&
       nfsb_addr_ok(AF_INET6, host + 1, len - 2)) {
@@ -267,13 +265,12 @@ static berth_status_t nfsb_export_from_parts(const char *server,
   else
     out->server = strdup(server);
   out->export_path = nfsb_trim_path(share, strlen(share));
-  out->url = berth_strdup_printf("nfs://%s%s%s%s%s",
-                                 v6 && server[0] != '[' ? "[" : "", server,
-                                 v6 && server[0] != '[' ? "]" : "",
-                                 out->export_path,
-                                 vers == 4   ? "?version=4"
-                                 : vers == 3 ? "?version=3"
-                                             : "");
+  out->url = berth_strdup_printf(
+      "nfs://%s%s%s%s%s", v6 && server[0] != '[' ? "[" : "", server,
+      v6 && server[0] != '[' ? "]" : "", out->export_path,
+      vers == 4   ? "?version=4"
+      : vers == 3 ? "?version=3"
+                  : "");
   if (out->server == NULL || out->export_path == NULL || out->url == NULL)
     st = berth_error_set(err, BERTH_ENOMEM, "server: out of memory");
 
@@ -301,8 +298,7 @@ static berth_status_t nfsb_parse_vers(const char *s, int *out,
 
 /* The export: url, or server and share, from src; nfsvers from params
  * first. */
-static berth_status_t nfsb_parse_export(const json_t *src,
-                                        const json_t *params,
+static berth_status_t nfsb_parse_export(const json_t *src, const json_t *params,
                                         berth__nfsb_opts_t *out,
                                         berth_error_t *err)
 {
@@ -324,9 +320,8 @@ static berth_status_t nfsb_parse_export(const json_t *src,
   } else if (url != NULL) {
     out->url = strdup(url);
     st = out->url == NULL
-           ? berth_error_set(err, BERTH_ENOMEM, "url: out of memory")
-           : berth__nfsb_url_split(url, &out->server, &out->export_path,
-                                   err);
+             ? berth_error_set(err, BERTH_ENOMEM, "url: out of memory")
+             : berth__nfsb_url_split(url, &out->server, &out->export_path, err);
   } else if (server != NULL && share != NULL) {
     st = nfsb_export_from_parts(server, share, vers, out, err);
   } else if (server != NULL || share != NULL) {
@@ -347,9 +342,8 @@ done:
 /* Go's strconv.ParseBool, which nfs-subdir uses for archiveOnDelete. */
 static berth_status_t nfsb_parse_bool(const char *s, bool *out)
 {
-  static const char *const yes[] = { "1", "t", "T", "TRUE", "true", "True" };
-  static const char *const no[] = { "0", "f", "F", "FALSE", "false",
-                                    "False" };
+  static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+  static const char *const no[] = {"0", "f", "F", "FALSE", "false", "False"};
   size_t i;
 
   for (i = 0; i < 6; i++) {
@@ -445,11 +439,10 @@ static berth_status_t nfsb_parse_ids(const json_t *defaults,
   const char *end = nfsb_get(defaults, params, "gidRangeEnd");
   berth_status_t st;
 
-  st = nfsb_parse_id("uid", nfsb_get(defaults, params, "uid"), &out->uid,
-                     err);
+  st = nfsb_parse_id("uid", nfsb_get(defaults, params, "uid"), &out->uid, err);
   if (st == BERTH_OK)
-    st = nfsb_parse_id("gid", nfsb_get(defaults, params, "gid"), &out->gid,
-                       err);
+    st =
+        nfsb_parse_id("gid", nfsb_get(defaults, params, "gid"), &out->gid, err);
   if (st == BERTH_OK)
     st = nfsb_parse_id("gidRangeStart", start, &out->gid_min, err);
   if (st == BERTH_OK)
@@ -505,9 +498,8 @@ static berth_status_t nfsb_check_params(const json_t *defaults,
       "nfs", params, berth__nfsb_known_params, err);
 
   if (st == BERTH_OK)
-    st = berth_backend_check_parameters("nfs (provisioner defaults)",
-                                        defaults, berth__nfsb_known_params,
-                                        err);
+    st = berth_backend_check_parameters("nfs (provisioner defaults)", defaults,
+                                        berth__nfsb_known_params, err);
   return st;
 }
 
@@ -524,7 +516,8 @@ berth_status_t berth__nfsb_opts_parse(const json_t *defaults,
   out->perms = 0777;
   st = nfsb_check_params(defaults, params, err);
   if (st == BERTH_OK)
-    st = nfsb_parse_export(berth_backend_nfs_names_export(params) ? params : defaults,
+    st = nfsb_parse_export(berth_backend_nfs_names_export(params) ? params
+                                                                  : defaults,
                            params, out, err);
   if (st == BERTH_OK)
     st = nfsb_parse_pattern(defaults, params, out, err);
@@ -548,11 +541,13 @@ berth_status_t berth_backend_nfs_export(const json_t *defaults,
 
   memset(&opts, 0, sizeof(opts));
   memset(out, 0, sizeof(*out));
-  if (!berth_backend_nfs_names_export(params) && !berth_backend_nfs_names_export(defaults))
+  if (!berth_backend_nfs_names_export(params) &&
+      !berth_backend_nfs_names_export(defaults))
     return berth_error_set(err, BERTH_ENOTFOUND, "no export");
   st = nfsb_check_params(defaults, params, err);
   if (st == BERTH_OK)
-    st = nfsb_parse_export(berth_backend_nfs_names_export(params) ? params : defaults,
+    st = nfsb_parse_export(berth_backend_nfs_names_export(params) ? params
+                                                                  : defaults,
                            params, &opts, err);
   if (st == BERTH_OK) {
     out->url = opts.url;

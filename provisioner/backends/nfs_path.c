@@ -81,15 +81,15 @@ done:
 /* Resolve the variable var (the text between "${" and "}"). With vars
  * NULL, every variable is the placeholder "x" (berth__nfsb_pattern_check). */
 static berth_status_t nfsb_resolve(const berth__nfsb_vars_t *vars,
-                                   const char *var, size_t len,
-                                   nfsb_value_t *v, berth_error_t *err)
+                                   const char *var, size_t len, nfsb_value_t *v,
+                                   berth_error_t *err)
 {
   static const size_t ann_len = sizeof(NFSB_VAR_ANNOTATIONS) - 1;
   static const size_t lab_len = sizeof(NFSB_VAR_LABELS) - 1;
   berth_status_t st = BERTH_OK;
   char quoted[NFSB_QUOTED];
-  bool is_ann = len > ann_len && memcmp(var, NFSB_VAR_ANNOTATIONS,
-                                        ann_len) == 0;
+  bool is_ann =
+      len > ann_len && memcmp(var, NFSB_VAR_ANNOTATIONS, ann_len) == 0;
   bool is_lab = len > lab_len && memcmp(var, NFSB_VAR_LABELS, lab_len) == 0;
 
   memset(v, 0, sizeof(*v));
@@ -137,8 +137,7 @@ static berth_status_t nfsb_check_value(const nfsb_value_t *v,
   berth_status_t st = BERTH_OK;
   char quoted[NFSB_QUOTED];
 
-  if (memchr(v->value, '\0', v->len) != NULL ||
-      strlen(v->value) != v->len) {
+  if (memchr(v->value, '\0', v->len) != NULL || strlen(v->value) != v->len) {
     st = berth_error_set(err, BERTH_EINVAL,
                          "pathPattern: the claim's %s holds a NUL byte",
                          v->field);
@@ -194,7 +193,7 @@ static berth_status_t nfsb_default_name(const berth__nfsb_vars_t *vars,
                                         berth_buf_t *out, berth_error_t *err)
 {
   const char *parts[3];
-  const char *fields[3] = { "namespace", "name", "PV name" };
+  const char *fields[3] = {"namespace", "name", "PV name"};
   berth_status_t st = BERTH_OK;
   nfsb_value_t v;
   size_t i;
@@ -280,8 +279,7 @@ berth_status_t berth__nfsb_pattern_check(const char *pattern,
  * from 1 for the message. */
 static berth_status_t nfsb_component_check(const char *c, size_t len,
                                            size_t index, const char *what,
-                                           const char *path,
-                                           berth_error_t *err)
+                                           const char *path, berth_error_t *err)
 {
   berth_status_t st = BERTH_OK;
   char qpath[NFSB_QUOTED];

@@ -73,9 +73,9 @@ static berth_status_t nfsb_step(berth_nfs_t *nfs, const char *prefix,
   return st;
 }
 
-static berth_status_t nfsb_walk(berth_nfs_t *nfs, const char *path,
-                                bool create, uint32_t mode,
-                                berth_nfs_stat_t *leaf, berth_error_t *err)
+static berth_status_t nfsb_walk(berth_nfs_t *nfs, const char *path, bool create,
+                                uint32_t mode, berth_nfs_stat_t *leaf,
+                                berth_error_t *err)
 {
   berth_status_t st = BERTH_OK;
   berth_nfs_stat_t sb;
@@ -116,8 +116,7 @@ berth_status_t berth__nfsb_tree_mkdirs(berth_nfs_t *nfs, const char *path,
 }
 
 berth_status_t berth__nfsb_tree_find(berth_nfs_t *nfs, const char *path,
-                                     berth_nfs_stat_t *leaf,
-                                     berth_error_t *err)
+                                     berth_nfs_stat_t *leaf, berth_error_t *err)
 {
   return nfsb_walk(nfs, path, false, 0, leaf, err);
 }
@@ -145,8 +144,8 @@ static berth_status_t nfsb_check_name(nfsb_tree_t *t, const char *name)
   char quoted[NFSB_QUOTED];
   char qdir[NFSB_QUOTED];
 
-  if (name[0] != '\0' && strchr(name, '/') == NULL &&
-      strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+  if (name[0] != '\0' && strchr(name, '/') == NULL && strcmp(name, ".") != 0 &&
+      strcmp(name, "..") != 0)
     return BERTH_OK;
   berth_backend_quote(name, strlen(name), quoted, sizeof(quoted));
   berth_backend_quote(t->dir, strlen(t->dir), qdir, sizeof(qdir));
@@ -239,8 +238,7 @@ static berth_status_t nfsb_remove_cb(void *ctx, const char *name,
 }
 
 berth_status_t berth__nfsb_tree_remove(berth_nfs_t *nfs, const char *path,
-                                       unsigned max_depth,
-                                       berth_error_t *err)
+                                       unsigned max_depth, berth_error_t *err)
 {
   nfsb_tree_t t;
   berth_status_t st;
@@ -294,9 +292,8 @@ static berth_status_t nfsb_usage_cb(void *ctx, const char *name,
 }
 
 berth_status_t berth__nfsb_tree_usage(berth_nfs_t *nfs, const char *path,
-                                      uint64_t max_entries,
-                                      unsigned max_depth, berth_usage_t *out,
-                                      berth_error_t *err)
+                                      uint64_t max_entries, unsigned max_depth,
+                                      berth_usage_t *out, berth_error_t *err)
 {
   nfsb_tree_t t;
   berth_status_t st;

@@ -17,9 +17,9 @@ typedef struct {
 } big_t;
 
 void big_set_u64(big_t *a, uint64_t v);
-bool big_mul_small(big_t *a, uint32_t m);   /* false on overflow */
-bool big_add_small(big_t *a, uint32_t v);   /* false on overflow */
-bool big_add(big_t *a, const big_t *b);     /* false on overflow */
+bool big_mul_small(big_t *a, uint32_t m);     /* false on overflow */
+bool big_add_small(big_t *a, uint32_t v);     /* false on overflow */
+bool big_add(big_t *a, const big_t *b);       /* false on overflow */
 uint32_t big_div_small(big_t *a, uint32_t d); /* returns the remainder */
 int big_cmp(const big_t *a, const big_t *b);
 bool big_is_zero(const big_t *a);

@@ -31,15 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   case 1: {
     berth_efs_access_point_list_t l;
-    if ((st = berth_efs_parse_access_points(json, len, &l, &err)) ==
-        BERTH_OK)
+    if ((st = berth_efs_parse_access_points(json, len, &l, &err)) == BERTH_OK)
       berth_efs_access_point_list_cleanup(&l);
     break;
   }
   case 2: {
     berth_efs_file_system_list_t l;
-    if ((st = berth_efs_parse_file_systems(json, len, &l, &err)) ==
-        BERTH_OK) {
+    if ((st = berth_efs_parse_file_systems(json, len, &l, &err)) == BERTH_OK) {
       size_t i;
 
       for (i = 0; i < l.count; i++)
@@ -53,8 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   case 3: {
     berth_efs_mount_target_list_t l;
-    if ((st = berth_efs_parse_mount_targets(json, len, &l, &err)) ==
-        BERTH_OK)
+    if ((st = berth_efs_parse_mount_targets(json, len, &l, &err)) == BERTH_OK)
       berth_efs_mount_target_list_cleanup(&l);
     break;
   }
@@ -71,7 +68,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   }
   if (st != BERTH_OK)
-    FUZZ_CHECK(err.message[0] != '\0', "status %d without a message",
-               (int)st);
+    FUZZ_CHECK(err.message[0] != '\0', "status %d without a message", (int)st);
   return 0;
 }

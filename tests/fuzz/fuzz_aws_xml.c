@@ -111,7 +111,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   }
   if (st != BERTH_OK)
-    FUZZ_CHECK(err.message[0] != '\0', "status %d without a message",
-               (int)st);
+    FUZZ_CHECK(err.message[0] != '\0', "status %d without a message", (int)st);
   return 0;
 }

@@ -19,10 +19,9 @@ static int read_duration(const char *s, big_t *total)
     uint32_t ns_hi; /* ns = ns_hi * 1000 + ns_lo */
     uint32_t ns_lo;
   } units[] = {
-      {"ns", 0, 1},           {"us", 1, 0},
-      {"\xc2\xb5s", 1, 0},    {"\xce\xbcs", 1, 0},
-      {"ms", 1000, 0},        {"s", 1000000, 0},
-      {"m", 60000000, 0},     {"h", 3600000000u, 0},
+      {"ns", 0, 1},        {"us", 1, 0},          {"\xc2\xb5s", 1, 0},
+      {"\xce\xbcs", 1, 0}, {"ms", 1000, 0},       {"s", 1000000, 0},
+      {"m", 60000000, 0},  {"h", 3600000000u, 0},
   };
   const char *start = s;
 
@@ -97,8 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   if (st == BERTH_OK) {
     int64_t limit = max_ms > 0 ? max_ms : BERTH_DURATION_MAX_MS;
 
-    FUZZ_CHECK(got >= 0 && got <= limit, "'%s' -> %lld ms", s,
-               (long long)got);
+    FUZZ_CHECK(got >= 0 && got <= limit, "'%s' -> %lld ms", s, (long long)got);
   } else {
     FUZZ_CHECK(strstr(err.message, "--flag") != NULL, "message '%s'",
                err.message);
@@ -106,25 +104,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   }
   if (strlen(s) == size - 1 && size - 1 <= ORACLE_MAX_LEN) {
     if (!read_duration(s, &ns)) {
-      FUZZ_CHECK(st != BERTH_OK, "'%s' is not a duration, read as %lld ms",
-                 s, (long long)got);
+      FUZZ_CHECK(st != BERTH_OK, "'%s' is not a duration, read as %lld ms", s,
+                 (long long)got);
     } else {
       uint64_t want_ns;
       uint64_t want_ms;
       int64_t limit = max_ms > 0 ? max_ms : BERTH_DURATION_MAX_MS;
 
-      if (!big_to_u64(&ns, &want_ns) ||
-          want_ns > (uint64_t)limit * 1000000u) {
-        FUZZ_CHECK(st != BERTH_OK, "'%s' exceeds the maximum, read as %lld",
-                   s, (long long)got);
+      if (!big_to_u64(&ns, &want_ns) || want_ns > (uint64_t)limit * 1000000u) {
+        FUZZ_CHECK(st != BERTH_OK, "'%s' exceeds the maximum, read as %lld", s,
+                   (long long)got);
       } else {
         want_ms = want_ns / 1000000u + (want_ns % 1000000u != 0);
         if (want_ms > (uint64_t)limit) {
           FUZZ_CHECK(st != BERTH_OK, "'%s' rounds past the maximum", s);
         } else {
           FUZZ_CHECK(st == BERTH_OK, "'%s' refused: %s", s, err.message);
-          FUZZ_CHECK((uint64_t)got == want_ms, "'%s': %lld ms, exactly %llu",
-                     s, (long long)got, (unsigned long long)want_ms);
+          FUZZ_CHECK((uint64_t)got == want_ms, "'%s': %lld ms, exactly %llu", s,
+                     (long long)got, (unsigned long long)want_ms);
         }
       }
     }

@@ -75,9 +75,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *t = str_or(in, "template", NULL);
     char small[16];
 
-    if (t != NULL &&
-        berth_ebs_expand(t, pvc, ns, pv, small, sizeof(small), &err) ==
-            BERTH_OK)
+    if (t != NULL && berth_ebs_expand(t, pvc, ns, pv, small, sizeof(small),
+                                      &err) == BERTH_OK)
       FUZZ_CHECK(memchr(small, '\0', sizeof(small)) != NULL,
                  "expansion not terminated");
   }

@@ -58,7 +58,8 @@ static void check(state_t *s)
   FUZZ_CHECK(berth__k8s_cache_count(s->cache) == json_object_size(s->model),
              "%zu cached, %zu in the model", berth__k8s_cache_count(s->cache),
              json_object_size(s->model));
-  json_object_foreach(s->model, key, obj) {
+  json_object_foreach(s->model, key, obj)
+  {
     json_t *got = berth__k8s_cache_get(s->cache, key); /* a new reference */
 
     FUZZ_CHECK(got == obj, "get %s", key);
@@ -67,7 +68,8 @@ static void check(state_t *s)
   if (list == NULL)
     return;
   FUZZ_CHECK(json_array_size(list) == json_object_size(s->model), "list");
-  json_array_foreach(list, i, obj) {
+  json_array_foreach(list, i, obj)
+  {
     char *k = berth__k8s_cache_key(obj);
 
     FUZZ_CHECK(k != NULL && json_object_get(s->model, k) == obj,
@@ -78,13 +80,14 @@ static void check(state_t *s)
   }
   free((char *)prev);
   /* Every label of every object: the look-up gives exactly those. */
-  json_object_foreach(s->model, key, obj) {
+  json_object_foreach(s->model, key, obj)
+  {
     const char *lk;
     json_t *lv;
 
-    json_object_foreach(json_object_get(json_object_get(obj, "metadata"),
-                                        "labels"),
-                        lk, lv) {
+    json_object_foreach(
+        json_object_get(json_object_get(obj, "metadata"), "labels"), lk, lv)
+    {
       json_t *got;
       json_t *o;
       size_t j;
@@ -96,7 +99,8 @@ static void check(state_t *s)
       got = berth__k8s_cache_by_label(s->cache, lk, json_string_value(lv));
       if (got == NULL)
         continue;
-      json_object_foreach(s->model, k2, o) {
+      json_object_foreach(s->model, k2, o)
+      {
         json_t *v = json_object_get(
             json_object_get(json_object_get(o, "metadata"), "labels"), lk);
 
@@ -105,7 +109,8 @@ static void check(state_t *s)
       }
       FUZZ_CHECK(json_array_size(got) == want, "label %s: %zu, want %zu", lk,
                  json_array_size(got), want);
-      json_array_foreach(got, j, o) {
+      json_array_foreach(got, j, o)
+      {
         json_t *v = json_object_get(
             json_object_get(json_object_get(o, "metadata"), "labels"), lk);
 
@@ -125,7 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
   fuzz_quiet_logs();
   s.model = json_object();
-  if (s.model == NULL || berth__k8s_cache_create(true, false, &s.cache) != BERTH_OK) {
+  if (s.model == NULL ||
+      berth__k8s_cache_create(true, false, &s.cache) != BERTH_OK) {
     json_decref(s.model);
     return 0;
   }

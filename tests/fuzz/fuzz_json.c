@@ -98,8 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (berth_json_dump(doc, &out) == BERTH_OK) {
       json_t *again = NULL;
 
-      FUZZ_CHECK(berth_json_parse(berth_buf_str(&out), out.len, &again,
-                                  &err) == BERTH_OK &&
+      FUZZ_CHECK(berth_json_parse(berth_buf_str(&out), out.len, &again, &err) ==
+                         BERTH_OK &&
                      json_equal(doc, again),
                  "dump does not parse back: %s", berth_buf_str(&out));
       json_decref(again);

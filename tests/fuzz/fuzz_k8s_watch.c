@@ -45,8 +45,7 @@ static void decode(const char *data, size_t len, const uint8_t *cuts,
 
   berth_buf_init(&s->log);
   s->events = 0;
-  if (berth_k8s_watch_decoder_create(max_line, on_event, s, &dec) !=
-      BERTH_OK)
+  if (berth_k8s_watch_decoder_create(max_line, on_event, s, &dec) != BERTH_OK)
     return;
   while (off < len) {
     size_t n = ncuts == 0 ? len : 1 + (size_t)cuts[i++ % ncuts];
@@ -78,15 +77,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   ncuts = data[0] % 8;
   if (size < 1 + ncuts)
     return 0;
-  decode((const char *)data + 1 + ncuts, size - 1 - ncuts, NULL, 0, 0,
-         &whole);
-  decode((const char *)data + 1 + ncuts, size - 1 - ncuts, data + 1, ncuts,
-         0, &pieces);
-  FUZZ_CHECK(whole.events == pieces.events &&
-                 strcmp(berth_buf_str(&whole.log),
-                        berth_buf_str(&pieces.log)) == 0,
-             "cutting the stream changed the events:\n%s---\n%s",
-             berth_buf_str(&whole.log), berth_buf_str(&pieces.log));
+  decode((const char *)data + 1 + ncuts, size - 1 - ncuts, NULL, 0, 0, &whole);
+  decode((const char *)data + 1 + ncuts, size - 1 - ncuts, data + 1, ncuts, 0,
+         &pieces);
+  FUZZ_CHECK(
+      whole.events == pieces.events &&
+          strcmp(berth_buf_str(&whole.log), berth_buf_str(&pieces.log)) == 0,
+      "cutting the stream changed the events:\n%s---\n%s",
+      berth_buf_str(&whole.log), berth_buf_str(&pieces.log));
   berth_buf_cleanup(&whole.log);
   berth_buf_cleanup(&pieces.log);
   /* A tiny line limit: oversize lines are skipped, never delivered cut. */

@@ -35,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                "empty server from %.*s", (int)size, (const char *)data);
     FUZZ_CHECK(strpbrk(opts.server, "[]/ ") == NULL, "server '%s'",
                opts.server);
-    FUZZ_CHECK(berth__nfsb_host_check(opts.server, strlen(opts.server),
-                                      &v6) == BERTH_OK,
+    FUZZ_CHECK(berth__nfsb_host_check(opts.server, strlen(opts.server), &v6) ==
+                   BERTH_OK,
                "server '%s' is not a host", opts.server);
     FUZZ_CHECK(opts.export_path != NULL && opts.export_path[0] == '/',
                "export '%s'", opts.export_path);

@@ -58,9 +58,10 @@ static json_t *plain(const json_t *obj)
   if (!json_is_object(obj))
     return NULL;
   out = json_object();
-  json_object_foreach((json_t *)obj, k, v) {
-    json_object_set_new(out, k, json_is_string(v) ? json_string("x")
-                                                  : json_deep_copy(v));
+  json_object_foreach((json_t *)obj, k, v)
+  {
+    json_object_set_new(
+        out, k, json_is_string(v) ? json_string("x") : json_deep_copy(v));
   }
   return out;
 }

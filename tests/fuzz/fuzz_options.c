@@ -130,7 +130,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   first = parse_copy(which, data + 1, size - 1);
   second = parse_copy(which, data + 1, size - 1);
   FUZZ_CHECK(first == second || first < 0 || second < 0,
-             "the same command line parsed twice: %d, then %d", first,
-             second);
+             "the same command line parsed twice: %d, then %d", first, second);
   return 0;
 }

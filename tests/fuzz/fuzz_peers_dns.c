@@ -41,10 +41,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                            &err) != BERTH_OK)
     return 0;
   peers_set_init(&set);
-  if (peers_srv_members(SERVICE, srv, &set, on_reject, &rejected) ==
-      BERTH_OK) {
-    FUZZ_CHECK(set.count + rejected <= srv->count, "%zu members + %zu "
-               "rejected from %zu records", set.count, rejected, srv->count);
+  if (peers_srv_members(SERVICE, srv, &set, on_reject, &rejected) == BERTH_OK) {
+    FUZZ_CHECK(set.count + rejected <= srv->count,
+               "%zu members + %zu "
+               "rejected from %zu records",
+               set.count, rejected, srv->count);
     peers_set_sort(&set);
     for (i = 0; i < set.count; i++) {
       const peers_member_t *m = &set.items[i];
@@ -53,8 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
       FUZZ_CHECK(strncmp(m->name, m->host, hl) == 0 && m->name[hl] == '.' &&
                      strcmp(m->name + hl + 1, SERVICE) == 0,
-                 "member %s (host %s) is not in the service", m->name,
-                 m->host);
+                 "member %s (host %s) is not in the service", m->name, m->host);
       FUZZ_CHECK(peers_label_valid(m->host, hl), "host label '%s'", m->host);
       for (p = m->name; *p != '\0'; p++)
         FUZZ_CHECK(!(*p >= 'A' && *p <= 'Z'), "upper case in %s", m->name);
@@ -67,11 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const peers_member_t *prev = &set.items[i - 1];
 
         if (prev->ordinal < 0)
-          FUZZ_CHECK(m->ordinal < 0, "numbered %s after unnumbered %s",
-                     m->name, prev->name);
+          FUZZ_CHECK(m->ordinal < 0, "numbered %s after unnumbered %s", m->name,
+                     prev->name);
         else if (m->ordinal >= 0)
-          FUZZ_CHECK(prev->ordinal <= m->ordinal, "%s before %s",
-                     prev->name, m->name);
+          FUZZ_CHECK(prev->ordinal <= m->ordinal, "%s before %s", prev->name,
+                     m->name);
       }
     }
   }

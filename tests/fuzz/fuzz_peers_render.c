@@ -129,8 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       check_text(arg, &out);
       check_text("myid", &extra);
       if (kind == PEERS_RENDER_JSON || kind == PEERS_RENDER_MONGO) {
-        json_t *j = json_loadb(out.data != NULL ? out.data : "", out.len, 0,
-                               NULL);
+        json_t *j =
+            json_loadb(out.data != NULL ? out.data : "", out.len, 0, NULL);
 
         FUZZ_CHECK(j != NULL, "%s output is not JSON:\n%s", arg,
                    out.data != NULL ? out.data : "");

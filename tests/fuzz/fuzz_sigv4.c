@@ -20,12 +20,10 @@ static void check_value(const char *what, const char *v)
 
   FUZZ_CHECK(v != NULL, "%s is NULL", what);
   for (p = (const unsigned char *)v; *p != '\0'; p++)
-    FUZZ_CHECK(*p >= 0x20 && *p != 0x7f, "%s has byte 0x%02x: %s", what, *p,
-               v);
+    FUZZ_CHECK(*p >= 0x20 && *p != 0x7f, "%s has byte 0x%02x: %s", what, *p, v);
 }
 
-static void check_no_secret(const char *what, const char *s,
-                            const char *secret)
+static void check_no_secret(const char *what, const char *s, const char *secret)
 {
   if (s != NULL && strlen(secret) >= 8)
     FUZZ_CHECK(strstr(s, secret) == NULL, "the secret is in %s", what);
@@ -46,17 +44,17 @@ static void check_result(const berth_sigv4_result_t *r,
   if (p->mode == BERTH_SIGV4_QUERY) {
     FUZZ_CHECK(r->query != NULL, "query mode without a query");
     /* Encoded: unreserved characters, %XX, '=' and '&' only. */
-    FUZZ_CHECK(strspn(r->query, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-                                "qrstuvwxyz0123456789-_.~%=&") ==
-                   strlen(r->query),
+    FUZZ_CHECK(strspn(r->query,
+                      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                      "qrstuvwxyz0123456789-_.~%=&") == strlen(r->query),
                "query not encoded: %s", r->query);
     check_no_secret("query", r->query, secret);
   } else {
-    FUZZ_CHECK(r->authorization != NULL &&
-                   strncmp(r->authorization, "AWS4-HMAC-SHA256 Credential=",
-                           28) == 0,
-               "authorization '%s'",
-               r->authorization != NULL ? r->authorization : "(null)");
+    FUZZ_CHECK(
+        r->authorization != NULL &&
+            strncmp(r->authorization, "AWS4-HMAC-SHA256 Credential=", 28) == 0,
+        "authorization '%s'",
+        r->authorization != NULL ? r->authorization : "(null)");
   }
   check_no_secret("the canonical request", r->canonical_request, secret);
   check_no_secret("the string to sign", r->string_to_sign, secret);
@@ -190,8 +188,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       check_result(&r1, &params, second == NULL ? secret : "");
     }
   } else {
-    check_no_secret("the error message", err.message,
-                    creds.secret_access_key);
+    check_no_secret("the error message", err.message, creds.secret_access_key);
   }
   berth_sigv4_result_cleanup(&r1);
   berth_sigv4_result_cleanup(&r2);

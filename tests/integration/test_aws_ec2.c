@@ -259,7 +259,8 @@ static void test_paging_and_filters(void **state)
 }
 
 /* CreateSnapshot with tags, DescribeSnapshots by tag and by id (pending,
- * then completed), DeleteSnapshot; a missing one is InvalidSnapshot.NotFound. */
+ * then completed), DeleteSnapshot; a missing one is InvalidSnapshot.NotFound.
+ */
 static void test_snapshots(void **state)
 {
   fixture_t *f = *state;

@@ -37,8 +37,8 @@ typedef struct nfs_case {
   const char *tag;
 } nfs_case_t;
 
-static const nfs_case_t case_v3 = { "BERTH_NFS_URL", "v3" };
-static const nfs_case_t case_v4 = { "BERTH_NFS4_URL", "v4" };
+static const nfs_case_t case_v3 = {"BERTH_NFS_URL", "v3"};
+static const nfs_case_t case_v4 = {"BERTH_NFS4_URL", "v4"};
 
 /* ---- environment and disk --------------------------------------------- */
 
@@ -57,8 +57,7 @@ static const char *disk(const char *rel)
 {
   static char path[2048];
 
-  snprintf(path, sizeof(path), "%s/%s", need_env("BERTH_NFS_EXPORT_DIR"),
-           rel);
+  snprintf(path, sizeof(path), "%s/%s", need_env("BERTH_NFS_EXPORT_DIR"), rel);
   return path;
 }
 
@@ -121,11 +120,9 @@ static int snap_cb(const char *path, const struct stat *sb, int type,
   (void)ftw;
   snap_lines = realloc(snap_lines, (snap_n + 1) * sizeof(*snap_lines));
   assert_non_null(snap_lines);
-  snap_lines[snap_n] = berth_strdup_printf("%s %o %u:%u %lld", path,
-                                           (unsigned)sb->st_mode,
-                                           (unsigned)sb->st_uid,
-                                           (unsigned)sb->st_gid,
-                                           (long long)sb->st_size);
+  snap_lines[snap_n] = berth_strdup_printf(
+      "%s %o %u:%u %lld", path, (unsigned)sb->st_mode, (unsigned)sb->st_uid,
+      (unsigned)sb->st_gid, (long long)sb->st_size);
   assert_non_null(snap_lines[snap_n]);
   snap_n++;
   return 0;
@@ -212,8 +209,8 @@ static void claim_init(claim_t *c, const char *ns, const char *name,
   snprintf(c->ns, sizeof(c->ns), "%s", ns);
   snprintf(c->name, sizeof(c->name), "%s", name);
   snprintf(c->pv, sizeof(c->pv), "%s", pv);
-  c->obj = json_pack("{s:{s:s, s:s, s:{}, s:{}}}", "metadata", "namespace",
-                     ns, "name", name, "annotations", "labels");
+  c->obj = json_pack("{s:{s:s, s:s, s:{}, s:{}}}", "metadata", "namespace", ns,
+                     "name", name, "annotations", "labels");
   assert_non_null(c->obj);
 }
 
@@ -267,8 +264,7 @@ static json_t *provision_pv(berth_backend_t *be, claim_t *c,
 
 static const char *pv_ann(const json_t *pv, const char *key)
 {
-  json_t *ann = json_object_get(json_object_get(pv, "metadata"),
-                                "annotations");
+  json_t *ann = json_object_get(json_object_get(pv, "metadata"), "annotations");
 
   return json_string_value(json_object_get(ann, key));
 }
@@ -350,14 +346,14 @@ static void test_provision_default(void **state)
     }
     json_decref(want);
   }
-  assert_string_equal(json_string_value(json_object_get(res.annotations,
-                                                        BERTH_NFS_ANN_DIR)),
-                      dir);
-  assert_string_equal(json_string_value(json_object_get(res.annotations,
-                                                        BERTH_NFS_ANN_URL)),
-                      url);
+  assert_string_equal(
+      json_string_value(json_object_get(res.annotations, BERTH_NFS_ANN_DIR)),
+      dir);
+  assert_string_equal(
+      json_string_value(json_object_get(res.annotations, BERTH_NFS_ANN_URL)),
+      url);
   assert_string_equal(json_string_value(json_object_get(
-                        res.annotations, BERTH_NFS_ANN_ON_DELETE)),
+                          res.annotations, BERTH_NFS_ANN_ON_DELETE)),
                       "archive");
   assert_null(json_object_get(res.annotations, BERTH_ANN_PV_GID));
   assert_int_equal(res.capacity_bytes, 5ull << 30);
@@ -373,8 +369,8 @@ static void test_provision_owner_perms(void **state)
 {
   const nfs_case_t *c = *state;
   berth_backend_t *be = backend();
-  json_t *p = params(need_env(c->env), "directoryPerms", "2750", "uid",
-                     "1000", "gid", "2000", NULL);
+  json_t *p = params(need_env(c->env), "directoryPerms", "2750", "uid", "1000",
+                     "gid", "2000", NULL);
   char ns[32];
   json_t *pv;
   claim_t cl;
@@ -568,10 +564,10 @@ static void test_delete_policies(void **state)
   berth_backend_t *be = backend();
   json_t *archive = params(url, NULL);
   json_t *no_archive = params(url, "archiveOnDelete", "false", NULL);
-  json_t *retain = params(url, "onDelete", "retain", "archiveOnDelete",
-                          "false", NULL);
-  json_t *nested = params(url, "pathPattern", "${.PVC.namespace}/${.PVC.name}",
-                          NULL);
+  json_t *retain =
+      params(url, "onDelete", "retain", "archiveOnDelete", "false", NULL);
+  json_t *nested =
+      params(url, "pathPattern", "${.PVC.namespace}/${.PVC.name}", NULL);
   char ns[32];
   char leaf[16];
   char rel[256];
@@ -634,8 +630,7 @@ static void test_delete_policies(void **state)
    * when that name is taken too, the volume stays where it is. */
   {
     json_t *by_ann = params(url, "pathPattern",
-                            "${.PVC.namespace}/${.PVC.annotations.dir}",
-                            NULL);
+                            "${.PVC.namespace}/${.PVC.annotations.dir}", NULL);
     berth_delete_request_t dreq;
     berth_error_t err;
     char longleaf[251];
@@ -664,8 +659,7 @@ static void test_delete_policies(void **state)
     memset(&dreq, 0, sizeof(dreq));
     dreq.pv = pv;
     dreq.parameters = by_ann;
-    assert_int_equal(berth_backend_delete(be, &dreq, NULL, &err),
-                     BERTH_EEXIST);
+    assert_int_equal(berth_backend_delete(be, &dreq, NULL, &err), BERTH_EEXIST);
     print_message("archive names taken: %s\n", err.message);
     expect_dir(pv_dir(pv), 0777, 0, 0);
     json_decref(pv);
@@ -691,9 +685,8 @@ static void test_delete_nfs_subdir_pv(void **state)
 
   snprintf(dir, sizeof(dir), "%s-legacy-data-pvc-0020", c->tag);
   disk_mkdir(disk(dir));
-  pv = json_pack("{s:{s:s}, s:{s:{s:s, s:s+}}}", "metadata", "name",
-                 "pvc-0020", "spec", "nfs", "server", "127.0.0.1", "path",
-                 "/export/", dir);
+  pv = json_pack("{s:{s:s}, s:{s:{s:s, s:s+}}}", "metadata", "name", "pvc-0020",
+                 "spec", "nfs", "server", "127.0.0.1", "path", "/export/", dir);
   assert_int_equal(delete_pv(be, pv, p), BERTH_DELETE_DELETED);
   expect_gone(dir);
   json_decref(pv);
@@ -759,9 +752,9 @@ static void test_planted_symlinks(void **state)
   json_decref(cl.obj);
   /* A PV whose directory goes through the link: delete and usage refuse. */
   snprintf(rel, sizeof(rel), "%s-planted/x", c->tag);
-  pv = json_pack("{s:{s:s, s:{s:s, s:s, s:s}}}", "metadata", "name",
-                 "pvc-0034", "annotations", BERTH_NFS_ANN_URL, url,
-                 BERTH_NFS_ANN_DIR, rel, BERTH_NFS_ANN_ON_DELETE, "delete");
+  pv = json_pack("{s:{s:s, s:{s:s, s:s, s:s}}}", "metadata", "name", "pvc-0034",
+                 "annotations", BERTH_NFS_ANN_URL, url, BERTH_NFS_ANN_DIR, rel,
+                 BERTH_NFS_ANN_ON_DELETE, "delete");
   snprintf(rel, sizeof(rel), "%s/x", outside);
   disk_mkdir(rel);
   free(before_out);
@@ -772,8 +765,7 @@ static void test_planted_symlinks(void **state)
   {
     berth_usage_t u;
 
-    assert_int_equal(berth_backend_usage(be, pv, NULL, &u, &err),
-                     BERTH_EINVAL);
+    assert_int_equal(berth_backend_usage(be, pv, NULL, &u, &err), BERTH_EINVAL);
   }
   json_decref(pv);
 
@@ -834,13 +826,11 @@ static void test_hostile_claims(void **state)
     if (strlen(v) == len) {
       snprintf(cl.ns, sizeof(cl.ns), "%.63s", v);
       if (strlen(v) < sizeof(cl.ns))
-        assert_int_equal(provision(be, &cl, by_ns, &res, &err),
-                         BERTH_EINVAL);
+        assert_int_equal(provision(be, &cl, by_ns, &res, &err), BERTH_EINVAL);
       snprintf(cl.ns, sizeof(cl.ns), "%s", ns);
       snprintf(cl.name, sizeof(cl.name), "%.63s", v);
       if (strlen(v) < sizeof(cl.name))
-        assert_int_equal(provision(be, &cl, by_name, &res, &err),
-                         BERTH_EINVAL);
+        assert_int_equal(provision(be, &cl, by_name, &res, &err), BERTH_EINVAL);
     }
     json_decref(cl.obj);
   }
@@ -1002,8 +992,7 @@ static void test_usage(void **state)
 
   /* A deleted volume has no usage. */
   assert_int_equal(delete_pv(be, pv, p), BERTH_DELETE_ARCHIVED);
-  assert_int_equal(berth_backend_usage(be, pv, p, &u, &err),
-                   BERTH_ENOTFOUND);
+  assert_int_equal(berth_backend_usage(be, pv, p, &u, &err), BERTH_ENOTFOUND);
   free(outside);
   json_decref(pv);
   json_decref(p);
@@ -1050,7 +1039,7 @@ static void *conc_worker(void *arg)
     w->st[i] = provision(w->be, &cl, w->params, &res, &err);
     if (w->st[i] == BERTH_OK)
       w->gid[i] = (uint32_t)atoi(json_string_value(
-        json_object_get(res.annotations, BERTH_ANN_PV_GID)));
+          json_object_get(res.annotations, BERTH_ANN_PV_GID)));
     else
       snprintf(w->msg, sizeof(w->msg), "%s", err.message);
     berth_provision_result_cleanup(&res);
@@ -1202,9 +1191,8 @@ static void test_server_pause(void **state)
   json_t *pv;
   claim_t cl;
 
-  assert_int_equal(berth_str_to_ll(need_env("BERTH_NFS_PID"), 1, INT32_MAX,
-                                   &pid),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_str_to_ll(need_env("BERTH_NFS_PID"), 1, INT32_MAX, &pid), BERTH_OK);
   memset(&cfg, 0, sizeof(cfg));
   cfg.timeout_ms = 1000;
   be = backend_cfg(&cfg);
@@ -1229,30 +1217,32 @@ static void test_server_pause(void **state)
   berth_backend_destroy(be);
 }
 
-#define BOTH(fn)                                                              \
-  { #fn "/v3", fn, NULL, NULL, (void *)&case_v3 },                            \
-    { #fn "/v4", fn, NULL, NULL, (void *)&case_v4 }
+#define BOTH(fn)                                                               \
+  {#fn "/v3", fn, NULL, NULL, (void *)&case_v3},                               \
+  {                                                                            \
+#fn "/v4", fn, NULL, NULL, (void *)&case_v4                                \
+  }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    BOTH(test_provision_default),
-    BOTH(test_provision_owner_perms),
-    BOTH(test_nested_pattern),
-    BOTH(test_provision_idempotent),
-    BOTH(test_delete_tree_with_links),
-    BOTH(test_delete_policies),
-    BOTH(test_delete_nfs_subdir_pv),
-    BOTH(test_planted_symlinks),
-    BOTH(test_hostile_claims),
-    BOTH(test_gid_range),
-    BOTH(test_usage),
-    BOTH(test_concurrent),
-    BOTH(test_reconnect),
-    { "test_server_pause/v3", test_server_pause, NULL, resume_server,
-      (void *)&case_v3 },
-    { "test_server_pause/v4", test_server_pause, NULL, resume_server,
-      (void *)&case_v4 },
+      BOTH(test_provision_default),
+      BOTH(test_provision_owner_perms),
+      BOTH(test_nested_pattern),
+      BOTH(test_provision_idempotent),
+      BOTH(test_delete_tree_with_links),
+      BOTH(test_delete_policies),
+      BOTH(test_delete_nfs_subdir_pv),
+      BOTH(test_planted_symlinks),
+      BOTH(test_hostile_claims),
+      BOTH(test_gid_range),
+      BOTH(test_usage),
+      BOTH(test_concurrent),
+      BOTH(test_reconnect),
+      {"test_server_pause/v3", test_server_pause, NULL, resume_server,
+       (void *)&case_v3},
+      {"test_server_pause/v4", test_server_pause, NULL, resume_server,
+       (void *)&case_v4},
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,13 +23,13 @@
 typedef struct proxy {
   int listen_fd;
   int target_port;
-  int port;          /* where the proxy listens */
-  int wake[2];       /* test -> loop: 'c' cut, 'q' quit */
+  int port;                      /* where the proxy listens */
+  int wake[2];                   /* test -> loop: 'c' cut, 'q' quit */
   int pairs[PROXY_MAX_PAIRS][2]; /* client, server; -1 when free */
   pthread_t thread;
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  unsigned accepts;  /* guarded by lock */
+  unsigned accepts;   /* guarded by lock */
   unsigned cuts_done; /* guarded by lock */
 } proxy_t;
 
@@ -54,7 +54,7 @@ static int proxy_connect(int port)
 /* Close both ends with a reset (SO_LINGER 0), as a crashed server would. */
 static void proxy_close_pair(proxy_t *p, int i)
 {
-  struct linger lg = { 1, 0 };
+  struct linger lg = {1, 0};
   int k;
 
   for (k = 0; k < 2; k++) {

@@ -26,7 +26,8 @@ static const char *need_env(const char *name)
 
   if (v == NULL || *v == '\0') {
     print_error("%s is not set: run this test under tests/bed/bed.py run "
-                "https -- ...\n", name);
+                "https -- ...\n",
+                name);
     fail();
   }
   return v;
@@ -79,7 +80,7 @@ static berth_status_t fetch(berth_http_client_t *c, const char *method,
                             const char *path, berth_http_response_t *resp,
                             berth_error_t *err)
 {
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   char *url = url_for("BERTH_HTTPS_URL", path);
   berth_status_t st;
 
@@ -97,7 +98,8 @@ static const char *echo_header(json_t *echo, const char *name)
   json_t *pair;
   size_t i;
 
-  json_array_foreach(headers, i, pair) {
+  json_array_foreach(headers, i, pair)
+  {
     if (strcasecmp(json_string_value(json_array_get(pair, 0)), name) == 0)
       return json_string_value(json_array_get(pair, 1));
   }
@@ -107,8 +109,8 @@ static const char *echo_header(json_t *echo, const char *name)
 static json_t *parse_json(const berth_http_response_t *resp)
 {
   json_error_t jerr;
-  json_t *j = json_loadb(resp->body.data, resp->body.len, JSON_ALLOW_NUL,
-                         &jerr);
+  json_t *j =
+      json_loadb(resp->body.data, resp->body.len, JSON_ALLOW_NUL, &jerr);
 
   if (j == NULL)
     print_error("bad JSON (%s): %s\n", jerr.text, berth_buf_str(&resp->body));
@@ -138,10 +140,10 @@ static void test_get_post_roundtrip(void **state)
 {
   berth_http_client_t *c = make_client(NULL);
   berth_http_response_t resp;
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   berth_error_t err;
   const char *body = "hello \0berth";
-  const char *hdrs[] = { "Content-Type: text/plain", "X-Berth-Test: 1" };
+  const char *hdrs[] = {"Content-Type: text/plain", "X-Berth-Test: 1"};
   char *url = url_for("BERTH_HTTPS_URL", "/echo?q=1");
   json_t *j;
 
@@ -212,9 +214,9 @@ static void test_bearer_token(void **state)
   berth_http_options_t o;
   berth_http_client_t *c;
   berth_http_response_t resp;
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   berth_error_t err;
-  const char *own[] = { "Authorization: AWS4-HMAC-SHA256 Credential=x", NULL };
+  const char *own[] = {"Authorization: AWS4-HMAC-SHA256 Credential=x", NULL};
   char *url = url_for("BERTH_HTTPS_URL", "/echo");
   json_t *j;
 
@@ -247,8 +249,7 @@ static void test_bearer_token(void **state)
   json_decref(j);
 
   /* NULL removes the token. */
-  assert_int_equal(berth_http_client_set_bearer_token(c, NULL, &err),
-                   BERTH_OK);
+  assert_int_equal(berth_http_client_set_bearer_token(c, NULL, &err), BERTH_OK);
   assert_int_equal(fetch(c, NULL, "/echo", &resp, &err), BERTH_OK);
   j = parse_json(&resp);
   assert_null(echo_header(j, "Authorization"));
@@ -335,7 +336,7 @@ static void test_tls_verification(void **state)
 static void mtls_get(berth_http_client_t *c, berth_status_t want,
                      berth_status_t alt)
 {
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   berth_http_response_t resp;
   berth_error_t err;
   char *url = url_for("BERTH_HTTPS_MTLS_URL", "/conn");
@@ -405,7 +406,7 @@ static void test_hang_timeout(void **state)
   berth_http_options_t o;
   berth_http_client_t *c = make_client(NULL);
   berth_http_response_t resp;
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   berth_error_t err;
   char *url = url_for("BERTH_HTTPS_URL", "/hang");
   int64_t t0, elapsed;
@@ -445,7 +446,7 @@ static void test_reset(void **state)
 {
   berth_http_client_t *c = make_client(NULL);
   berth_http_response_t resp;
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   berth_error_t err;
 
   (void)state;
@@ -478,8 +479,7 @@ static void test_status_codes(void **state)
   assert_int_equal(fetch(c, NULL, "/status/503", &resp, &err), BERTH_OK);
   assert_int_equal(resp.status, 503);
   assert_int_equal(resp.retry_after_ms, 2000);
-  assert_int_equal(berth_http_status_to_berth(resp.status),
-                   BERTH_EUNAVAILABLE);
+  assert_int_equal(berth_http_status_to_berth(resp.status), BERTH_EUNAVAILABLE);
 
   /* Reusing a response replaces what the last call captured. */
   assert_int_equal(fetch(c, NULL, "/status/409", &resp, &err), BERTH_OK);
@@ -563,7 +563,7 @@ static berth_status_t stream(berth_http_client_t *c, const char *path,
                              long idle_ms, sink_t *s, long *status,
                              berth_error_t *err)
 {
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   char *url = url_for("BERTH_HTTPS_URL", path);
   berth_status_t st;
 
@@ -600,8 +600,9 @@ static void test_stream_incremental(void **state)
   o.timeout_ms = 300;
   c = make_client(&o);
   sink_init(&s);
-  assert_int_equal(stream(c, "/stream?lines=6&delay_ms=150", 400, &s, &status,
-                          &err), BERTH_OK);
+  assert_int_equal(
+      stream(c, "/stream?lines=6&delay_ms=150", 400, &s, &status, &err),
+      BERTH_OK);
   end = berth_clock_monotonic_ms(NULL);
   assert_int_equal(status, 200);
   assert_int_equal(s.status, 200);
@@ -636,8 +637,8 @@ static void test_stream_truncated(void **state)
   assert_int_equal(status, 200);
   assert_int_equal(err.http_code, 200);
   /* The complete chunks arrived before the error. */
-  assert_true(berth_str_has_prefix(berth_buf_str(&s.data),
-                                   "{\"n\":0}\n{\"n\":1}\n"));
+  assert_true(
+      berth_str_has_prefix(berth_buf_str(&s.data), "{\"n\":0}\n{\"n\":1}\n"));
   berth_buf_cleanup(&s.data);
   berth_http_client_destroy(c);
 }
@@ -655,8 +656,9 @@ static void test_stream_abort(void **state)
   s.stop_after = 1;
   s.stop_with = BERTH_ECANCELED;
   t0 = berth_clock_monotonic_ms(NULL);
-  assert_int_equal(stream(c, "/stream?lines=20&delay_ms=200", 0, &s, &status,
-                          &err), BERTH_ECANCELED);
+  assert_int_equal(
+      stream(c, "/stream?lines=20&delay_ms=200", 0, &s, &status, &err),
+      BERTH_ECANCELED);
   elapsed = berth_clock_monotonic_ms(NULL) - t0;
   assert_int_equal(s.calls, 1);
   assert_int_equal(status, 200);
@@ -669,8 +671,9 @@ static void test_stream_abort(void **state)
   sink_init(&s);
   s.stop_after = 2;
   s.stop_with = BERTH_EPARSE;
-  assert_int_equal(stream(c, "/stream?lines=20&delay_ms=50", 0, &s, &status,
-                          &err), BERTH_EPARSE);
+  assert_int_equal(
+      stream(c, "/stream?lines=20&delay_ms=50", 0, &s, &status, &err),
+      BERTH_EPARSE);
   assert_int_equal(s.calls, 2);
   assert_int_equal(err.status, BERTH_EPARSE);
   berth_buf_cleanup(&s.data);
@@ -691,8 +694,8 @@ static void test_stream_idle_timeout(void **state)
   (void)state;
   sink_init(&s);
   t0 = berth_clock_monotonic_ms(NULL);
-  assert_int_equal(stream(c, "/stream?lines=2&stall=1", 300, &s, &status,
-                          &err), BERTH_ETIMEOUT);
+  assert_int_equal(stream(c, "/stream?lines=2&stall=1", 300, &s, &status, &err),
+                   BERTH_ETIMEOUT);
   elapsed = berth_clock_monotonic_ms(NULL) - t0;
   assert_int_equal(status, 200);
   assert_int_equal(count_lines(&s.data), 2);
@@ -724,9 +727,9 @@ static void test_cancel_from_another_thread(void **state)
 {
   berth_http_client_t *c = make_client(NULL);
   berth_http_response_t resp;
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   berth_error_t err;
-  canceller_t k = { 0, 300, 0 };
+  canceller_t k = {0, 300, 0};
   pthread_t t;
   char *url = url_for("BERTH_HTTPS_URL", "/hang");
   int64_t t0, end, elapsed;
@@ -766,7 +769,7 @@ static void test_no_secrets_in_errors(void **state)
   berth_http_options_t o;
   berth_http_client_t *c;
   berth_http_response_t resp;
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   berth_error_t err;
 
   (void)state;
@@ -787,10 +790,10 @@ static void test_invalid_requests(void **state)
 {
   berth_http_client_t *c = make_client(NULL);
   berth_http_response_t resp;
-  berth_http_request_t req = { 0 };
+  berth_http_request_t req = {0};
   berth_error_t err;
   char *url = url_for("BERTH_HTTPS_URL", "/echo");
-  const char *injected[] = { "X-A: 1\r\nX-B: 2", NULL };
+  const char *injected[] = {"X-A: 1\r\nX-B: 2", NULL};
 
   (void)state;
   berth_http_response_init(&resp);
@@ -820,23 +823,23 @@ static void test_invalid_requests(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_get_post_roundtrip),
-    cmocka_unit_test(test_bearer_token),
-    cmocka_unit_test(test_connection_reuse),
-    cmocka_unit_test(test_ca_file_and_memory),
-    cmocka_unit_test(test_tls_verification),
-    cmocka_unit_test(test_mtls),
-    cmocka_unit_test(test_hang_timeout),
-    cmocka_unit_test(test_reset),
-    cmocka_unit_test(test_status_codes),
-    cmocka_unit_test(test_body_limit),
-    cmocka_unit_test(test_stream_incremental),
-    cmocka_unit_test(test_stream_truncated),
-    cmocka_unit_test(test_stream_abort),
-    cmocka_unit_test(test_stream_idle_timeout),
-    cmocka_unit_test(test_cancel_from_another_thread),
-    cmocka_unit_test(test_no_secrets_in_errors),
-    cmocka_unit_test(test_invalid_requests),
+      cmocka_unit_test(test_get_post_roundtrip),
+      cmocka_unit_test(test_bearer_token),
+      cmocka_unit_test(test_connection_reuse),
+      cmocka_unit_test(test_ca_file_and_memory),
+      cmocka_unit_test(test_tls_verification),
+      cmocka_unit_test(test_mtls),
+      cmocka_unit_test(test_hang_timeout),
+      cmocka_unit_test(test_reset),
+      cmocka_unit_test(test_status_codes),
+      cmocka_unit_test(test_body_limit),
+      cmocka_unit_test(test_stream_incremental),
+      cmocka_unit_test(test_stream_truncated),
+      cmocka_unit_test(test_stream_abort),
+      cmocka_unit_test(test_stream_idle_timeout),
+      cmocka_unit_test(test_cancel_from_another_thread),
+      cmocka_unit_test(test_no_secrets_in_errors),
+      cmocka_unit_test(test_invalid_requests),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

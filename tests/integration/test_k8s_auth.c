@@ -81,8 +81,7 @@ static int plugin_runs(void)
 }
 
 /* A kubeconfig whose user is the plugin with args. */
-static berth_k8s_client_t *plugin_client(const char *command,
-                                         const char *args)
+static berth_k8s_client_t *plugin_client(const char *command, const char *args)
 {
   char path[512];
   char text[4096];
@@ -124,7 +123,7 @@ static berth_k8s_client_t *plugin_client(const char *command,
   paths[0] = path;
   berth_k8s_config_init(&cfg);
   if (berth_k8s_config_from_kubeconfig(paths, 1, true, NULL, &cfg, &err) !=
-        BERTH_OK ||
+          BERTH_OK ||
       berth_k8s_client_create(&cfg, NULL, &c, &err) != BERTH_OK)
     fail_msg("plugin client: %s", err.message);
   berth_k8s_config_cleanup(&cfg);
@@ -271,11 +270,11 @@ static void test_in_cluster_rotation(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_exec_cached),
-    cmocka_unit_test(test_exec_expired),
-    cmocka_unit_test(test_exec_refreshed_after_401),
-    cmocka_unit_test(test_exec_failures),
-    cmocka_unit_test(test_in_cluster_rotation),
+      cmocka_unit_test(test_exec_cached),
+      cmocka_unit_test(test_exec_expired),
+      cmocka_unit_test(test_exec_refreshed_after_401),
+      cmocka_unit_test(test_exec_failures),
+      cmocka_unit_test(test_in_cluster_rotation),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);

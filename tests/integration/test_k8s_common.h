@@ -54,7 +54,7 @@ static inline json_t *tk_admin(const char *method, const char *path,
   berth_http_client_t *h = NULL;
   berth_http_request_t req;
   berth_http_response_t resp;
-  const char *hdrs[] = { "Content-Type: application/json", NULL };
+  const char *hdrs[] = {"Content-Type: application/json", NULL};
   char url[512];
   json_t *out = NULL;
   berth_error_t err;
@@ -68,8 +68,8 @@ static inline json_t *tk_admin(const char *method, const char *path,
   req.body = body;
   req.body_len = body != NULL ? strlen(body) : 0;
   if (berth_http_client_create(NULL, &h, &err) == BERTH_OK &&
-      berth_http_do(h, &req, &resp, &err) == BERTH_OK &&
-      resp.status >= 200 && resp.status < 300)
+      berth_http_do(h, &req, &resp, &err) == BERTH_OK && resp.status >= 200 &&
+      resp.status < 300)
     berth_json_parse(resp.body.data, resp.body.len, &out, &err);
   else
     fprintf(stderr, "admin %s %s failed: %ld %s %s\n", method, path,
@@ -145,8 +145,8 @@ static inline void tk_namespace(berth_k8s_client_t *c, const char *ns)
   json_t *obj = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
                           "Namespace", "metadata", "name", ns);
   berth_error_t err;
-  berth_status_t st = berth_k8s_create(c, &berth_k8s_res_namespaces, NULL,
-                                       obj, NULL, &err);
+  berth_status_t st =
+      berth_k8s_create(c, &berth_k8s_res_namespaces, NULL, obj, NULL, &err);
 
   json_decref(obj);
   if (st != BERTH_OK && st != BERTH_EEXIST)

@@ -27,10 +27,10 @@ static const berth_k8s_resource_t *cms = &berth_k8s_res_configmaps;
 typedef struct {
   pthread_mutex_t lock;
   json_t *shadow;
-  int duplicates;   /* add of a key we had */
-  int stale;        /* update whose old version is not the one we had */
-  int spurious;     /* delete of a key we did not have */
-  int backwards;    /* a version not above the previous one */
+  int duplicates; /* add of a key we had */
+  int stale;      /* update whose old version is not the one we had */
+  int spurious;   /* delete of a key we did not have */
+  int backwards;  /* a version not above the previous one */
   int adds, updates, deletes, resyncs;
 } seen_t;
 
@@ -102,8 +102,8 @@ static void on_delete(void *ctx, json_t *obj)
 static berth_status_t index_by_value(void *ctx, const json_t *obj,
                                      berth_k8s_index_values_t *values)
 {
-  const char *v = json_string_value(json_object_get(
-    json_object_get(obj, "data"), "v"));
+  const char *v =
+      json_string_value(json_object_get(json_object_get(obj, "data"), "v"));
 
   (void)ctx;
   return v != NULL ? berth_k8s_index_values_add(values, v) : BERTH_OK;
@@ -138,7 +138,8 @@ static json_t *fresh_list(const char *selector)
   lo.label_selector = selector;
   if (berth_k8s_list_all(client, cms, NS, &lo, &list, &err) != BERTH_OK)
     fail_msg("list: %s", err.message);
-  json_array_foreach(json_object_get(list, "items"), i, item) {
+  json_array_foreach(json_object_get(list, "items"), i, item)
+  {
     char *key = key_of(item);
     json_object_set_new(truth, key, json_integer(rv_num(item)));
     free(key);
@@ -162,7 +163,8 @@ static bool cache_matches(void *ctx)
   size_t i;
   bool ok;
 
-  json_array_foreach(all, i, item) {
+  json_array_foreach(all, i, item)
+  {
     char *key = key_of(item);
     json_object_set_new(mine, key, json_integer(rv_num(item)));
     free(key);
@@ -201,8 +203,8 @@ static void set_value(const char *name, const char *value)
   berth_error_t err;
   json_t *patch = json_pack("{s:{s:s}}", "data", "v", value);
 
-  if (berth_k8s_patch(client, cms, NS, name, NULL, BERTH_K8S_PATCH_MERGE,
-                      patch, NULL, &err) != BERTH_OK)
+  if (berth_k8s_patch(client, cms, NS, name, NULL, BERTH_K8S_PATCH_MERGE, patch,
+                      NULL, &err) != BERTH_OK)
     fail_msg("patch %s: %s", name, err.message);
   json_decref(patch);
 }
@@ -288,13 +290,13 @@ static void test_storm(void **state)
   h.ctx = &seen;
   assert_int_equal(berth_k8s_informer_create(client, &opts, &h, &inf, &err),
                    BERTH_OK);
-  assert_int_equal(berth_k8s_informer_add_index(inf, "value", index_by_value,
-                                                NULL, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_informer_add_index(inf, "value", index_by_value, NULL, &err),
+      BERTH_OK);
   assert_int_equal(berth_k8s_informer_start(inf, &err), BERTH_OK);
-  assert_int_equal(berth_k8s_informer_add_index(inf, "late", index_by_value,
-                                                NULL, &err),
-                   BERTH_EINVAL);
+  assert_int_equal(
+      berth_k8s_informer_add_index(inf, "late", index_by_value, NULL, &err),
+      BERTH_EINVAL);
   assert_true(berth_k8s_informer_wait_for_sync(inf, 20000));
   assert_int_equal(berth_k8s_informer_count(inf), 40);
   m.inf = inf;
@@ -382,15 +384,15 @@ static void test_storm(void **state)
   assert_true(seen.adds > 40 && seen.updates > 0 && seen.deletes > 0);
   pthread_mutex_unlock(&seen.lock);
   berth_k8s_informer_get_stats(inf, &stats);
-  fprintf(stderr, "informer: lists=%llu relists=%llu watches=%llu "
+  fprintf(stderr,
+          "informer: lists=%llu relists=%llu watches=%llu "
           "watch_errors=%llu events=%llu bookmarks=%llu adds=%llu "
           "updates=%llu deletes=%llu\n",
           (unsigned long long)stats.lists, (unsigned long long)stats.relists,
           (unsigned long long)stats.watches,
           (unsigned long long)stats.watch_errors,
-          (unsigned long long)stats.events,
-          (unsigned long long)stats.bookmarks, (unsigned long long)stats.adds,
-          (unsigned long long)stats.updates,
+          (unsigned long long)stats.events, (unsigned long long)stats.bookmarks,
+          (unsigned long long)stats.adds, (unsigned long long)stats.updates,
           (unsigned long long)stats.deletes);
   assert_true(stats.relists >= 10);
   assert_true(stats.watches >= 25);
@@ -630,7 +632,8 @@ static void test_resume_version(void **state)
   m.seen = &seen;
   m.truth = fresh_list("group=resume");
   assert_true(tk_poll(cache_matches, &m, 20000));
-  json_object_foreach(m.truth, k, v) {
+  json_object_foreach(m.truth, k, v)
+  {
     if (json_integer_value(v) > last)
       last = (long)json_integer_value(v);
   }
@@ -705,11 +708,11 @@ static void test_paged_sync(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_storm),
-    cmocka_unit_test(test_resync_and_cluster_scope),
-    cmocka_unit_test(test_paged_sync),
-    cmocka_unit_test(test_relist_after_history_lost),
-    cmocka_unit_test(test_resume_version),
+      cmocka_unit_test(test_storm),
+      cmocka_unit_test(test_resync_and_cluster_scope),
+      cmocka_unit_test(test_paged_sync),
+      cmocka_unit_test(test_relist_after_history_lost),
+      cmocka_unit_test(test_resume_version),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -63,9 +63,9 @@ static void test_create_get_update_delete(void **state)
 
   assert_int_equal(berth_k8s_get(client, cms, NS, "cm-a", &got, &err),
                    BERTH_OK);
-  assert_string_equal(json_string_value(json_object_get(
-                        json_object_get(got, "data"), "v")),
-                      "1");
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(got, "data"), "v")),
+      "1");
 
   /* Update with the current version, then again with the stale one. */
   stale = json_deep_copy(got);
@@ -83,26 +83,26 @@ static void test_create_get_update_delete(void **state)
   /* Delete with a wrong uid precondition: 409; with the right one: done. */
   memset(&dopts, 0, sizeof(dopts));
   dopts.precondition_uid = "00000000-0000-0000-0000-000000000000";
-  assert_int_equal(berth_k8s_delete(client, cms, NS, "cm-a", &dopts, NULL,
-                                    &err),
-                   BERTH_ECONFLICT);
+  assert_int_equal(
+      berth_k8s_delete(client, cms, NS, "cm-a", &dopts, NULL, &err),
+      BERTH_ECONFLICT);
   dopts.precondition_uid = uid;
   dopts.precondition_resource_version = "1";
-  assert_int_equal(berth_k8s_delete(client, cms, NS, "cm-a", &dopts, NULL,
-                                    &err),
-                   BERTH_ECONFLICT);
+  assert_int_equal(
+      berth_k8s_delete(client, cms, NS, "cm-a", &dopts, NULL, &err),
+      BERTH_ECONFLICT);
   dopts.precondition_resource_version = NULL;
-  assert_int_equal(berth_k8s_delete(client, cms, NS, "cm-a", &dopts,
-                                    &deleted, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_delete(client, cms, NS, "cm-a", &dopts, &deleted, &err),
+      BERTH_OK);
   assert_non_null(deleted);
-  assert_int_equal(berth_k8s_get(client, cms, NS, "cm-a", &got, &err) ==
-                     BERTH_OK ? 0 : 1, 1);
+  assert_int_equal(
+      berth_k8s_get(client, cms, NS, "cm-a", &got, &err) == BERTH_OK ? 0 : 1,
+      1);
   assert_int_equal(err.status, BERTH_ENOTFOUND);
   assert_string_equal(err.reason, "NotFound");
   assert_int_equal(err.http_code, 404);
-  assert_int_equal(berth_k8s_delete(client, cms, NS, "cm-a", NULL, NULL,
-                                    &err),
+  assert_int_equal(berth_k8s_delete(client, cms, NS, "cm-a", NULL, NULL, &err),
                    BERTH_ENOTFOUND);
   json_decref(obj);
   json_decref(made);
@@ -142,8 +142,8 @@ static void test_list_paging(void **state)
     total += json_array_size(json_object_get(page, "items"));
     pages++;
     {
-      const char *c = json_string_value(json_object_get(
-        json_object_get(page, "metadata"), "continue"));
+      const char *c = json_string_value(
+          json_object_get(json_object_get(page, "metadata"), "continue"));
       snprintf(cont, sizeof(cont), "%s", c != NULL ? c : "");
     }
     lo.continue_token = cont;
@@ -158,8 +158,8 @@ static void test_list_paging(void **state)
   assert_int_equal(berth_k8s_list_all(client, cms, NS, &lo, &all, &err),
                    BERTH_OK);
   assert_int_equal(json_array_size(json_object_get(all, "items")), 7);
-  assert_non_null(json_string_value(json_object_get(
-    json_object_get(all, "metadata"), "resourceVersion")));
+  assert_non_null(json_string_value(
+      json_object_get(json_object_get(all, "metadata"), "resourceVersion")));
   assert_null(json_object_get(json_object_get(all, "metadata"), "continue"));
   json_decref(all);
 
@@ -178,11 +178,11 @@ static void test_list_paging(void **state)
 static void test_patch_and_status(void **state)
 {
   berth_error_t err;
-  json_t *pvc = json_pack(
-    "{s:s, s:s, s:{s:s}, s:{s:[s], s:{s:{s:s}}, s:s}}", "apiVersion", "v1",
-    "kind", "PersistentVolumeClaim", "metadata", "name", "claim-a", "spec",
-    "accessModes", "ReadWriteOnce", "resources", "requests", "storage",
-    "1Gi", "storageClassName", "verbs-no-such-class");
+  json_t *pvc = json_pack("{s:s, s:s, s:{s:s}, s:{s:[s], s:{s:{s:s}}, s:s}}",
+                          "apiVersion", "v1", "kind", "PersistentVolumeClaim",
+                          "metadata", "name", "claim-a", "spec", "accessModes",
+                          "ReadWriteOnce", "resources", "requests", "storage",
+                          "1Gi", "storageClassName", "verbs-no-such-class");
   json_t *patch = json_pack("{s:{s:{s:s}}}", "metadata", "annotations",
                             "berth.io/test", "yes");
   json_t *out = NULL;
@@ -210,24 +210,23 @@ static void test_patch_and_status(void **state)
                                    patch, &out, &err),
                    BERTH_OK);
   assert_string_equal(json_string_value(json_object_get(
-                        json_object_get(out, "status"), "phase")),
+                          json_object_get(out, "status"), "phase")),
                       "Lost");
   json_object_set_new(json_object_get(out, "status"), "phase",
                       json_string("Bound"));
-  assert_int_equal(berth_k8s_update_status(client,
-                                           &berth_k8s_res_persistentvolumeclaims,
-                                           NS, out, &got, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_update_status(client, &berth_k8s_res_persistentvolumeclaims, NS,
+                              out, &got, &err),
+      BERTH_OK);
   assert_string_equal(json_string_value(json_object_get(
-                        json_object_get(got, "status"), "phase")),
+                          json_object_get(got, "status"), "phase")),
                       "Bound");
   json_decref(got);
   /* A patch on something missing. */
-  assert_int_equal(berth_k8s_patch(client,
-                                   &berth_k8s_res_persistentvolumeclaims, NS,
-                                   "nope", NULL, BERTH_K8S_PATCH_MERGE, patch,
-                                   NULL, &err),
-                   BERTH_ENOTFOUND);
+  assert_int_equal(
+      berth_k8s_patch(client, &berth_k8s_res_persistentvolumeclaims, NS, "nope",
+                      NULL, BERTH_K8S_PATCH_MERGE, patch, NULL, &err),
+      BERTH_ENOTFOUND);
   json_decref(out);
   json_decref(patch);
   json_decref(pvc);
@@ -269,9 +268,9 @@ static void test_conflict_loop(void **state)
                                                &err),
                    BERTH_OK);
   assert_int_equal(calls, 3);
-  assert_string_equal(json_string_value(json_object_get(
-                        json_object_get(out, "data"), "v")),
-                      "bumped");
+  assert_string_equal(
+      json_string_value(json_object_get(json_object_get(out, "data"), "v")),
+      "bumped");
   json_decref(out);
   /* More conflicts than attempts: the 409 comes back. */
   tk_fault("{\"kind\":\"conflict\",\"resource\":\"configmaps\",\"count\":5}");
@@ -307,9 +306,9 @@ static void test_throttle_honoured(void **state)
   tk_fault("{\"kind\":\"throttle\",\"resource\":\"namespaces\",\"count\":2,"
            "\"retryAfter\":1}");
   start = tk_now();
-  assert_int_equal(berth_k8s_get(client, &berth_k8s_res_namespaces, NULL, NS,
-                                 &got, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_get(client, &berth_k8s_res_namespaces, NULL, NS, &got, &err),
+      BERTH_OK);
   took = tk_now() - start;
   berth_k8s_client_get_stats(client, &after);
   assert_true(took >= 1900);
@@ -329,9 +328,9 @@ static void test_throttle_honoured(void **state)
     tk_fault("{\"kind\":\"throttle\",\"resource\":\"namespaces\",\"count\":2,"
              "\"retryAfter\":30}");
     start = tk_now();
-    assert_int_equal(berth_k8s_get(c2, &berth_k8s_res_namespaces, NULL, NS,
-                                   NULL, &err),
-                     BERTH_ETHROTTLED);
+    assert_int_equal(
+        berth_k8s_get(c2, &berth_k8s_res_namespaces, NULL, NS, NULL, &err),
+        BERTH_ETHROTTLED);
     assert_true(tk_now() - start < test_bound_ms(5000));
     assert_int_equal(err.http_code, 429);
     assert_string_equal(err.reason, "TooManyRequests");
@@ -354,9 +353,9 @@ static void test_server_errors(void **state)
   c2 = tk_client(&o);
   /* A GET is retried through 503s. */
   tk_fault("{\"kind\":\"error\",\"code\":503,\"verb\":\"get\",\"count\":3}");
-  assert_int_equal(berth_k8s_get(c2, &berth_k8s_res_namespaces, NULL, NS,
-                                 NULL, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_get(c2, &berth_k8s_res_namespaces, NULL, NS, NULL, &err),
+      BERTH_OK);
   /* A POST is not (the server may have acted): the 500 comes back. */
   tk_fault("{\"kind\":\"error\",\"code\":500,\"verb\":\"create\",\"count\":1}");
   obj = tk_configmap(NS, "cm-500", "x", "errors");
@@ -368,9 +367,9 @@ static void test_server_errors(void **state)
                                       "configmaps"));
   /* Too many 5xx for the retries: the last one comes back. */
   tk_fault("{\"kind\":\"error\",\"code\":504,\"verb\":\"get\",\"count\":10}");
-  assert_int_equal(berth_k8s_get(c2, &berth_k8s_res_namespaces, NULL, NS,
-                                 NULL, &err),
-                   BERTH_EUNAVAILABLE);
+  assert_int_equal(
+      berth_k8s_get(c2, &berth_k8s_res_namespaces, NULL, NS, NULL, &err),
+      BERTH_EUNAVAILABLE);
   assert_string_equal(err.reason, "Timeout");
   tk_clear_faults();
   json_decref(obj);
@@ -389,9 +388,9 @@ static void test_wrong_token(void **state)
   free(cfg.token);
   cfg.token = strdup("not-the-token");
   assert_int_equal(berth_k8s_client_create(&cfg, NULL, &c2, &err), BERTH_OK);
-  assert_int_equal(berth_k8s_get(c2, &berth_k8s_res_namespaces, NULL, NS,
-                                 NULL, &err),
-                   BERTH_EUNAUTHORIZED);
+  assert_int_equal(
+      berth_k8s_get(c2, &berth_k8s_res_namespaces, NULL, NS, NULL, &err),
+      BERTH_EUNAUTHORIZED);
   assert_int_equal(err.http_code, 401);
   assert_string_equal(err.reason, "Unauthorized");
   assert_null(strstr(err.message, "not-the-token"));
@@ -444,9 +443,8 @@ static void test_watch(void **state)
   assert_int_equal(berth_k8s_patch(client, cms, NS, "watched", NULL,
                                    BERTH_K8S_PATCH_MERGE, obj, NULL, &err),
                    BERTH_OK);
-  assert_int_equal(berth_k8s_delete(client, cms, NS, "watched", NULL, NULL,
-                                    &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_delete(client, cms, NS, "watched", NULL, NULL, &err), BERTH_OK);
   /* Watch from before the changes; the server ends it after 2 s. */
   memset(&wo, 0, sizeof(wo));
   memset(&ev, 0, sizeof(ev));
@@ -493,14 +491,14 @@ static void test_watch(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_create_get_update_delete),
-    cmocka_unit_test(test_list_paging),
-    cmocka_unit_test(test_patch_and_status),
-    cmocka_unit_test(test_conflict_loop),
-    cmocka_unit_test(test_throttle_honoured),
-    cmocka_unit_test(test_server_errors),
-    cmocka_unit_test(test_wrong_token),
-    cmocka_unit_test(test_watch),
+      cmocka_unit_test(test_create_get_update_delete),
+      cmocka_unit_test(test_list_paging),
+      cmocka_unit_test(test_patch_and_status),
+      cmocka_unit_test(test_conflict_loop),
+      cmocka_unit_test(test_throttle_honoured),
+      cmocka_unit_test(test_server_errors),
+      cmocka_unit_test(test_wrong_token),
+      cmocka_unit_test(test_watch),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -28,7 +28,7 @@ static berth_buf_t output; /* everything the program printed */
 
 static void read_available(int64_t wait_ms)
 {
-  struct pollfd p = { out_fd, POLLIN, 0 };
+  struct pollfd p = {out_fd, POLLIN, 0};
   char buf[4096];
   ssize_t n;
 
@@ -59,14 +59,14 @@ static void expect(const char *line)
 static void claim(const char *name, const char *sc)
 {
   berth_error_t err;
-  json_t *pvc = json_pack(
-    "{s:s, s:s, s:{s:s}, s:{s:[s], s:{s:{s:s}}, s:s}}", "apiVersion", "v1",
-    "kind", "PersistentVolumeClaim", "metadata", "name", name, "spec",
-    "accessModes", "ReadWriteOnce", "resources", "requests", "storage",
-    "1Gi", "storageClassName", sc);
+  json_t *pvc = json_pack("{s:s, s:s, s:{s:s}, s:{s:[s], s:{s:{s:s}}, s:s}}",
+                          "apiVersion", "v1", "kind", "PersistentVolumeClaim",
+                          "metadata", "name", name, "spec", "accessModes",
+                          "ReadWriteOnce", "resources", "requests", "storage",
+                          "1Gi", "storageClassName", sc);
 
-  if (berth_k8s_create(client, &berth_k8s_res_persistentvolumeclaims,
-                       "default", pvc, NULL, &err) != BERTH_OK)
+  if (berth_k8s_create(client, &berth_k8s_res_persistentvolumeclaims, "default",
+                       pvc, NULL, &err) != BERTH_OK)
     fail_msg("create %s: %s", name, err.message);
   json_decref(pvc);
 }
@@ -76,9 +76,9 @@ static void set_phase(const char *name, const char *phase)
   berth_error_t err;
   json_t *patch = json_pack("{s:{s:s}}", "status", "phase", phase);
 
-  if (berth_k8s_patch(client, &berth_k8s_res_persistentvolumeclaims,
-                      "default", name, "status", BERTH_K8S_PATCH_MERGE, patch,
-                      NULL, &err) != BERTH_OK)
+  if (berth_k8s_patch(client, &berth_k8s_res_persistentvolumeclaims, "default",
+                      name, "status", BERTH_K8S_PATCH_MERGE, patch, NULL,
+                      &err) != BERTH_OK)
     fail_msg("patch %s: %s", name, err.message);
   json_decref(patch);
 }
@@ -89,8 +89,8 @@ static void unclaim(const char *name)
 {
   berth_error_t err;
 
-  if (berth_k8s_delete(client, &berth_k8s_res_persistentvolumeclaims,
-                       "default", name, NULL, NULL, &err) != BERTH_OK)
+  if (berth_k8s_delete(client, &berth_k8s_res_persistentvolumeclaims, "default",
+                       name, NULL, NULL, &err) != BERTH_OK)
     fail_msg("delete %s: %s", name, err.message);
 }
 
@@ -125,8 +125,8 @@ static void expect_count(const char *line, int lo, int hi)
   int n = occurrences(line);
 
   if (n < lo || n > hi)
-    fail_msg("\"%s\" printed %d times (expected %d to %d); output:\n%s",
-             line, n, lo, hi, berth_buf_str(&output));
+    fail_msg("\"%s\" printed %d times (expected %d to %d); output:\n%s", line,
+             n, lo, hi, berth_buf_str(&output));
 }
 
 static void close_watches(void)
@@ -157,7 +157,7 @@ static void expect_relist(long before, const char *why)
 
 static void test_watch_claims(void **state)
 {
-  char *argv[] = { (char *)program, NULL };
+  char *argv[] = {(char *)program, NULL};
   posix_spawn_file_actions_t fa;
   int pipefd[2];
   int status = 0;
@@ -264,7 +264,7 @@ static void test_watch_claims(void **state)
 int main(int argc, char **argv)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_watch_claims),
+      cmocka_unit_test(test_watch_claims),
   };
   int rc;
 

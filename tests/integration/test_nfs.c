@@ -35,8 +35,8 @@ typedef struct nfs_case {
   const char *tag;
 } nfs_case_t;
 
-static const nfs_case_t case_v3 = { "BERTH_NFS_URL", 3, "v3" };
-static const nfs_case_t case_v4 = { "BERTH_NFS4_URL", 4, "v4" };
+static const nfs_case_t case_v3 = {"BERTH_NFS_URL", 3, "v3"};
+static const nfs_case_t case_v4 = {"BERTH_NFS4_URL", 4, "v4"};
 
 static const char *need_env(const char *name)
 {
@@ -71,8 +71,7 @@ static berth_nfs_t *connect_case(const nfs_case_t *c)
 /* lstat(2) <export dir>/<rel>: 0, or the negative errno. */
 static int disk_stat(const char *rel, struct stat *sb)
 {
-  char *p = berth_strdup_printf("%s/%s", need_env("BERTH_NFS_EXPORT_DIR"),
-                                rel);
+  char *p = berth_strdup_printf("%s/%s", need_env("BERTH_NFS_EXPORT_DIR"), rel);
   int rc;
 
   assert_non_null(p);
@@ -242,8 +241,8 @@ static void test_stat_types_and_errors(void **state)
    * link, readdir reports both, unlink removes both. */
   snprintf(dir, sizeof(dir), "types-%s-%ld", c->tag, (long)getpid());
   assert_ok(berth_nfs_mkdir(nfs, dir, 0755, &err), &err);
-  disk_dir = berth_strdup_printf("%s/%s", need_env("BERTH_NFS_EXPORT_DIR"),
-                                 dir);
+  disk_dir =
+      berth_strdup_printf("%s/%s", need_env("BERTH_NFS_EXPORT_DIR"), dir);
   assert_non_null(disk_dir);
   snprintf(path, sizeof(path), "%s/file", disk_dir);
   f = fopen(path, "w");
@@ -293,8 +292,8 @@ static void test_stat_types_and_errors(void **state)
   if (st_code != BERTH_ENOTFOUND && st_code != BERTH_EINVAL)
     fail_msg("chmod through a link gave %s: %s", berth_status_name(st_code),
              err.message);
-  print_message("chmod through a link: %s: %s\n",
-                berth_status_name(st_code), err.message);
+  print_message("chmod through a link: %s: %s\n", berth_status_name(st_code),
+                err.message);
   /* The file itself: chmod and chown work on files too. */
   assert_ok(berth_nfs_chmod(nfs, rel, 0640, &err), &err);
   assert_ok(berth_nfs_chown(nfs, rel, 7, 8, &err), &err);
@@ -340,8 +339,7 @@ static void test_connect_closed_port(void **state)
     snprintf(url, sizeof(url), "nfs://127.0.0.1/export?version=4&nfsport=%u",
              ntohs(sa.sin_port));
   else
-    snprintf(url, sizeof(url),
-             "nfs://127.0.0.1/export?nfsport=%u&mountport=%u",
+    snprintf(url, sizeof(url), "nfs://127.0.0.1/export?nfsport=%u&mountport=%u",
              ntohs(sa.sin_port), ntohs(sa.sin_port));
 
   berth_error_clear(&err);
@@ -353,8 +351,8 @@ static void test_connect_closed_port(void **state)
     fail_msg("closed port gave %s: %s", berth_status_name(st), err.message);
   assert_int_equal(err.status, st);
   assert_non_null(strstr(err.message, "mount"));
-  print_message("closed port: %s after %lld ms: %s\n",
-                berth_status_name(st), (long long)elapsed, err.message);
+  print_message("closed port: %s after %lld ms: %s\n", berth_status_name(st),
+                (long long)elapsed, err.message);
   assert_true(elapsed < test_bound_ms(5000));
 }
 
@@ -387,8 +385,7 @@ static void test_connect_silent_server(void **state)
     snprintf(url, sizeof(url), "nfs://127.0.0.1/export?version=4&nfsport=%u",
              ntohs(sa.sin_port));
   else
-    snprintf(url, sizeof(url),
-             "nfs://127.0.0.1/export?nfsport=%u&mountport=%u",
+    snprintf(url, sizeof(url), "nfs://127.0.0.1/export?nfsport=%u&mountport=%u",
              ntohs(sa.sin_port), ntohs(sa.sin_port));
 
   berth_error_clear(&err);
@@ -398,10 +395,9 @@ static void test_connect_silent_server(void **state)
   close(fd);
   assert_null(nfs);
   if (st != BERTH_ETIMEOUT && st != BERTH_ETRANSPORT)
-    fail_msg("silent server gave %s: %s", berth_status_name(st),
-             err.message);
-  print_message("silent server: %s after %lld ms: %s\n",
-                berth_status_name(st), (long long)elapsed, err.message);
+    fail_msg("silent server gave %s: %s", berth_status_name(st), err.message);
+  print_message("silent server: %s after %lld ms: %s\n", berth_status_name(st),
+                (long long)elapsed, err.message);
   /* The 1 s timeout, not an immediate failure, and not a hang. */
   assert_true(elapsed >= 900);
   assert_true(elapsed < test_bound_ms(5000));
@@ -433,8 +429,7 @@ static void test_server_stops_answering(void **state)
   char dir[64];
 
   assert_int_equal(
-    berth_str_to_ll(need_env("BERTH_NFS_PID"), 1, INT32_MAX, &pid),
-    BERTH_OK);
+      berth_str_to_ll(need_env("BERTH_NFS_PID"), 1, INT32_MAX, &pid), BERTH_OK);
   berth_error_clear(&err);
   assert_ok(berth_nfs_connect_timeout(need_env(c->env), 1000, &nfs, &err),
             &err);
@@ -474,11 +469,7 @@ static void test_server_stops_answering(void **state)
 static void test_bad_urls(void **state)
 {
   static const char *const bad[] = {
-    "",
-    "http://127.0.0.1/export",
-    "nfs://",
-    "nfs:///export",
-    "not a url",
+      "", "http://127.0.0.1/export", "nfs://", "nfs:///export", "not a url",
   };
   berth_nfs_t *nfs = NULL;
   berth_error_t err;
@@ -492,15 +483,15 @@ static void test_bad_urls(void **state)
     if (st != BERTH_EPARSE && st != BERTH_EINVAL)
       fail_msg("URL \"%s\" gave %s: %s", bad[i], berth_status_name(st),
                err.message);
-    print_message("bad URL \"%s\": %s: %s\n", bad[i],
-                  berth_status_name(st), err.message);
+    print_message("bad URL \"%s\": %s: %s\n", bad[i], berth_status_name(st),
+                  err.message);
     assert_null(nfs);
     assert_true(err.message[0] != '\0');
   }
   assert_int_equal(berth_nfs_connect(NULL, &nfs, &err), BERTH_EINVAL);
   assert_int_equal(
-    berth_nfs_connect_timeout(need_env("BERTH_NFS_URL"), 0, &nfs, &err),
-    BERTH_EINVAL);
+      berth_nfs_connect_timeout(need_env("BERTH_NFS_URL"), 0, &nfs, &err),
+      BERTH_EINVAL);
   assert_null(nfs);
   berth_nfs_destroy(NULL);
 }
@@ -523,31 +514,31 @@ static void test_unknown_export(void **state)
   st = berth_nfs_connect(url, &nfs, &err);
   assert_null(nfs);
   if (st != BERTH_ENOTFOUND && st != BERTH_EPERM)
-    fail_msg("unknown export gave %s: %s", berth_status_name(st),
-             err.message);
-  print_message("unknown export: %s: %s\n", berth_status_name(st),
-                err.message);
+    fail_msg("unknown export gave %s: %s", berth_status_name(st), err.message);
+  print_message("unknown export: %s: %s\n", berth_status_name(st), err.message);
   free(url);
 }
 
 /* One test per version, named after it: "test_x/v3", "test_x/v4". */
-#define BOTH(fn)                                                              \
-  { #fn "/v3", fn, NULL, NULL, (void *)&case_v3 },                            \
-    { #fn "/v4", fn, NULL, NULL, (void *)&case_v4 }
+#define BOTH(fn)                                                               \
+  {#fn "/v3", fn, NULL, NULL, (void *)&case_v3},                               \
+  {                                                                            \
+#fn "/v4", fn, NULL, NULL, (void *)&case_v4                                \
+  }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    BOTH(test_directory_lifecycle),
-    BOTH(test_stat_types_and_errors),
-    BOTH(test_connect_closed_port),
-    BOTH(test_connect_silent_server),
-    BOTH(test_unknown_export),
-    { "test_server_stops_answering/v3", test_server_stops_answering, NULL,
-      resume_server, (void *)&case_v3 },
-    { "test_server_stops_answering/v4", test_server_stops_answering, NULL,
-      resume_server, (void *)&case_v4 },
-    cmocka_unit_test(test_bad_urls),
+      BOTH(test_directory_lifecycle),
+      BOTH(test_stat_types_and_errors),
+      BOTH(test_connect_closed_port),
+      BOTH(test_connect_silent_server),
+      BOTH(test_unknown_export),
+      {"test_server_stops_answering/v3", test_server_stops_answering, NULL,
+       resume_server, (void *)&case_v3},
+      {"test_server_stops_answering/v4", test_server_stops_answering, NULL,
+       resume_server, (void *)&case_v4},
+      cmocka_unit_test(test_bad_urls),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -235,8 +235,7 @@ static void test_libcloud_snapshots(void **state)
   assert_int_equal(s.tag_count, 0);
   berth_ec2_snapshot_cleanup(&s);
   /* Not a CreateSnapshotResponse. */
-  assert_int_equal(berth_ec2_parse_snapshots(xml, len, &l, NULL),
-                   BERTH_EPARSE);
+  assert_int_equal(berth_ec2_parse_snapshots(xml, len, &l, NULL), BERTH_EPARSE);
   free(xml);
 
   /* libcloud's body repeats snapshotSet; EC2 sends one, the first. */
@@ -429,8 +428,8 @@ static void test_efs_json(void **state)
   /* A CreationTime no int64 of milliseconds holds is refused, not
    * converted (undefined behaviour in C). */
   {
-    static const char *const huge[] = {"1e300", "-1e300", "9.3e15",
-                                       "-9.3e15", NULL};
+    static const char *const huge[] = {"1e300", "-1e300", "9.3e15", "-9.3e15",
+                                       NULL};
     char doc[256];
     size_t i;
 

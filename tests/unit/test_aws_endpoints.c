@@ -31,8 +31,8 @@ static void run_file(const char *file, berth_aws_service_t service,
   snprintf(path, sizeof(path), "%s/%s", DIR, file);
   doc = json_load_file(path, 0, &jerr);
   if (doc == NULL)
-    fail_msg("cannot read %s: %s (tests/data/aws is part of the checkout)", path,
-             jerr.text);
+    fail_msg("cannot read %s: %s (tests/data/aws is part of the checkout)",
+             path, jerr.text);
   cases = json_object_get(doc, "testCases");
   assert_true(json_is_array(cases));
   assert_true(json_array_size(cases) >= min_cases);

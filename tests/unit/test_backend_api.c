@@ -75,8 +75,7 @@ static void test_hostile_claims_no_io(void **state)
     berth_error_clear(&err);
     st = berth_backend_provision(be, &req, &res, &err);
     if (st != BERTH_EINVAL)
-      fail_msg("line %zu: %s: %s", i + 1, berth_status_name(st),
-               err.message);
+      fail_msg("line %zu: %s: %s", i + 1, berth_status_name(st), err.message);
     assert_null(res.source);
     assert_null(res.annotations);
     assert_true(tbd_printable(err.message));
@@ -115,8 +114,7 @@ static void test_invalid_class_no_io(void **state)
   (void)state;
   init_req(&req, NULL, params);
   berth_provision_result_init(&res);
-  assert_int_equal(berth_backend_provision(be, &req, &res, &err),
-                   BERTH_EINVAL);
+  assert_int_equal(berth_backend_provision(be, &req, &res, &err), BERTH_EINVAL);
   assert_non_null(strstr(err.message, "onDelete"));
   json_decref(params);
   berth_backend_destroy(be);
@@ -126,8 +124,8 @@ static void test_invalid_class_no_io(void **state)
  * not below the class's export: refused before any I/O. */
 static void test_hostile_pvs_no_io(void **state)
 {
-  static const char *const dirs[] = { "../x", "/etc", "a/../../b", "", ".",
-                                      "a//b", NULL };
+  static const char *const dirs[] = {"../x", "/etc", "a/../../b", "",
+                                     ".",    "a//b", NULL};
   berth_backend_t *be = make_backend();
   berth_delete_request_t dreq;
   berth_delete_outcome_t outcome = BERTH_DELETE_ABSENT;
@@ -164,9 +162,9 @@ static void test_hostile_pvs_no_io(void **state)
   assert_int_equal(berth_backend_delete(be, &dreq, &outcome, &err),
                    BERTH_EINVAL);
   json_decref(pv);
-  pv = json_pack("{s:{s:s}, s:{s:{s:s, s:s}}}", "metadata", "name", "pvc-1",
-                 "spec", "nfs", "server", "127.0.0.1", "path",
-                 "/export/../etc");
+  pv =
+      json_pack("{s:{s:s}, s:{s:{s:s, s:s}}}", "metadata", "name", "pvc-1",
+                "spec", "nfs", "server", "127.0.0.1", "path", "/export/../etc");
   dreq.pv = pv;
   assert_int_equal(berth_backend_delete(be, &dreq, &outcome, &err),
                    BERTH_EINVAL);
@@ -191,18 +189,18 @@ static void test_retain_no_io(void **state)
   json_t *pv;
 
   (void)state;
-  pv = json_pack("{s:{s:s, s:{s:s, s:s, s:s}}}", "metadata", "name", "pvc-1",
-                 "annotations", BERTH_NFS_ANN_URL, CLOSED_URL,
-                 BERTH_NFS_ANN_DIR, "team-a-data-pvc-1",
-                 BERTH_NFS_ANN_ON_DELETE, "retain");
+  pv =
+      json_pack("{s:{s:s, s:{s:s, s:s, s:s}}}", "metadata", "name", "pvc-1",
+                "annotations", BERTH_NFS_ANN_URL, CLOSED_URL, BERTH_NFS_ANN_DIR,
+                "team-a-data-pvc-1", BERTH_NFS_ANN_ON_DELETE, "retain");
   memset(&dreq, 0, sizeof(dreq));
   dreq.pv = pv;
   assert_int_equal(berth_backend_delete(be, &dreq, &outcome, &err), BERTH_OK);
   assert_int_equal(outcome, BERTH_DELETE_RETAINED);
   /* A recorded policy that is not one. */
-  json_object_set_new(json_object_get(json_object_get(pv, "metadata"),
-                                      "annotations"),
-                      BERTH_NFS_ANN_ON_DELETE, json_string("shred"));
+  json_object_set_new(
+      json_object_get(json_object_get(pv, "metadata"), "annotations"),
+      BERTH_NFS_ANN_ON_DELETE, json_string("shred"));
   assert_int_equal(berth_backend_delete(be, &dreq, &outcome, &err),
                    BERTH_EINVAL);
   json_decref(pv);

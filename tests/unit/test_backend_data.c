@@ -53,8 +53,8 @@ static tbd_line_t tbd_decode(const char *text, size_t len)
       i++;
     } else if (text[i] == '\\' && i + 3 < len && text[i + 1] == 'x' &&
                tbd_hex(text[i + 2]) >= 0 && tbd_hex(text[i + 3]) >= 0) {
-      out.s[out.len++] = (char)(tbd_hex(text[i + 2]) * 16 +
-                                tbd_hex(text[i + 3]));
+      out.s[out.len++] =
+          (char)(tbd_hex(text[i + 2]) * 16 + tbd_hex(text[i + 3]));
       i += 3;
     } else {
       out.s[out.len++] = text[i];

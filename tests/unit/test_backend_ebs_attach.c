@@ -238,9 +238,8 @@ int main(void)
     json_t *st = json_object_get(o, "status");
     CHECK(json_object_get(json_object_get(o, "metadata"), "finalizers") ==
                   NULL &&
-              (st == NULL ||
-               (json_is_false(json_object_get(st, "attached")) &&
-                json_object_size(st) == 1)),
+              (st == NULL || (json_is_false(json_object_get(st, "attached")) &&
+                              json_object_size(st) == 1)),
           "another attacher's VolumeAttachment was touched");
   }
   json_decref(o);

@@ -28,7 +28,7 @@ static uint32_t pick(berth__nfsb_gids_t *g, const char *pv, uint32_t min,
 
 static void test_lowest_free(void **state)
 {
-  const uint32_t used[] = { 5003, 5000, 4000, 5001 }; /* unsorted */
+  const uint32_t used[] = {5003, 5000, 4000, 5001}; /* unsorted */
   berth__nfsb_gids_t g;
 
   (void)state;
@@ -47,7 +47,7 @@ static void test_lowest_free(void **state)
 
 static void test_current_reused(void **state)
 {
-  const uint32_t used[] = { 100 };
+  const uint32_t used[] = {100};
   berth__nfsb_gids_t g;
 
   (void)state;
@@ -65,7 +65,7 @@ static void test_current_reused(void **state)
 
 static void test_exhausted_and_edges(void **state)
 {
-  const uint32_t used[] = { 7, 8 };
+  const uint32_t used[] = {7, 8};
   berth__nfsb_gids_t g;
   berth_error_t err;
   uint32_t gid = 42;
@@ -73,9 +73,9 @@ static void test_exhausted_and_edges(void **state)
   (void)state;
   berth__nfsb_gids_init(&g);
   assert_int_equal(pick(&g, "pvc-a", 7, 9, used, 2, -1), 9);
-  assert_int_equal(berth__nfsb_gid_pick(&g, "pvc-b", 7, 9, used, 2, -1, &gid,
-                                        &err),
-                   BERTH_ETOOBIG);
+  assert_int_equal(
+      berth__nfsb_gid_pick(&g, "pvc-b", 7, 9, used, 2, -1, &gid, &err),
+      BERTH_ETOOBIG);
   assert_int_equal(gid, 42);
   assert_non_null(strstr(err.message, "every gid from 7 to 9"));
   /* A one-gid range at the top of the id space. */
@@ -83,7 +83,7 @@ static void test_exhausted_and_edges(void **state)
                    4294967294u);
   /* A reservation that an existing PV now has (used): choose again. */
   {
-    const uint32_t now_used[] = { 9 };
+    const uint32_t now_used[] = {9};
 
     assert_int_equal(pick(&g, "pvc-a", 7, 20, now_used, 1, -1), 7);
   }
@@ -103,9 +103,9 @@ static void test_exhausted_and_edges(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_lowest_free),
-    cmocka_unit_test(test_current_reused),
-    cmocka_unit_test(test_exhausted_and_edges),
+      cmocka_unit_test(test_lowest_free),
+      cmocka_unit_test(test_current_reused),
+      cmocka_unit_test(test_exhausted_and_edges),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

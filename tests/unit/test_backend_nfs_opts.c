@@ -81,7 +81,8 @@ static void test_params_cases(void **state)
   size_t i;
 
   (void)state;
-  json_array_foreach(json_object_get(root, "cases"), i, c) {
+  json_array_foreach(json_object_get(root, "cases"), i, c)
+  {
     const char *name = json_string_value(json_object_get(c, "name"));
     json_t *error = json_object_get(c, "error");
     berth__nfsb_opts_t opts;
@@ -93,8 +94,7 @@ static void test_params_cases(void **state)
                                 json_object_get(c, "params"), &opts, &err);
     if (error != NULL) {
       if (st != BERTH_EINVAL)
-        fail_msg("%s: %s, expected BERTH_EINVAL", name,
-                 berth_status_name(st));
+        fail_msg("%s: %s, expected BERTH_EINVAL", name, berth_status_name(st));
       if (strstr(err.message, json_string_value(error)) == NULL)
         fail_msg("%s: message \"%s\" does not name %s", name, err.message,
                  json_string_value(error));
@@ -120,8 +120,7 @@ static void test_mount_version(void **state)
       {"nfs://h/e?nfsport=2", "[\"hard\", \"vers=4\"]",
        "nfs://h/e?nfsport=2&version=4"},
       {"nfs://h/e", "[\"vers=3\"]", "nfs://h/e?version=3"},
-      {"nfs://h/e", "[\"nfsvers=4.2\", \"nfsvers=3\"]",
-       "nfs://h/e?version=3"},
+      {"nfs://h/e", "[\"nfsvers=4.2\", \"nfsvers=3\"]", "nfs://h/e?version=3"},
       {"nfs://h/e", "[\"hard\", \"timeo=600\"]", "nfs://h/e"},
       {"nfs://h/e", "[]", "nfs://h/e"},
       {"nfs://h/e?version=4", "[\"nfsvers=4.0\"]", "nfs://h/e?version=4"},
@@ -154,8 +153,7 @@ static void test_mount_version(void **state)
   /* No options at all (a PV without mountOptions). */
   {
     char *url = strdup("nfs://h/e");
-    assert_int_equal(berth__nfsb_url_mount_version(&url, NULL, NULL),
-                     BERTH_OK);
+    assert_int_equal(berth__nfsb_url_mount_version(&url, NULL, NULL), BERTH_OK);
     assert_string_equal(url, "nfs://h/e");
     free(url);
   }
@@ -167,8 +165,8 @@ static void test_validate_vtable(void **state)
 {
   berth_backend_nfs_config_t cfg;
   berth_backend_t *be = NULL;
-  json_t *defaults = json_pack("{s:s, s:s}", "server", "nfs.example.com",
-                               "share", "/srv/nfs");
+  json_t *defaults =
+      json_pack("{s:s, s:s}", "server", "nfs.example.com", "share", "/srv/nfs");
   json_t *params = json_pack("{s:s}", "archiveOnDelete", "false");
   berth_error_t err;
 
@@ -224,8 +222,7 @@ static void test_on_delete_names(void **state)
 static void test_access_modes(void **state)
 {
   (void)state;
-  assert_int_equal(berth_access_mode_parse("ReadWriteMany"),
-                   BERTH_ACCESS_RWX);
+  assert_int_equal(berth_access_mode_parse("ReadWriteMany"), BERTH_ACCESS_RWX);
   assert_int_equal(berth_access_mode_parse("ReadWriteOncePod"),
                    BERTH_ACCESS_RWOP);
   assert_int_equal(berth_access_mode_parse("readwritemany"), 0);
@@ -235,11 +232,11 @@ static void test_access_modes(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_params_cases),
-    cmocka_unit_test(test_mount_version),
-    cmocka_unit_test(test_validate_vtable),
-    cmocka_unit_test(test_on_delete_names),
-    cmocka_unit_test(test_access_modes),
+      cmocka_unit_test(test_params_cases),
+      cmocka_unit_test(test_mount_version),
+      cmocka_unit_test(test_validate_vtable),
+      cmocka_unit_test(test_on_delete_names),
+      cmocka_unit_test(test_access_modes),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

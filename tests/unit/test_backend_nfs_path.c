@@ -71,8 +71,7 @@ static void test_patterns_expand(void **state)
     berth_error_clear(&err);
     st = berth__nfsb_expand(pattern, &c.vars, &out, &err);
     if (st != BERTH_OK)
-      fail_msg("pattern %s: %s: %s", line, berth_status_name(st),
-               err.message);
+      fail_msg("pattern %s: %s: %s", line, berth_status_name(st), err.message);
     if (strcmp(out, tab + 1) != 0)
       fail_msg("pattern %s gave %s, expected %s", line, out, tab + 1);
     /* A pattern that expands for a claim passes validate too. */
@@ -148,8 +147,8 @@ static void test_hostile_values(void **state)
  * "." and ".." are harmless there ("..-data-pvc-1234"). */
 static void test_default_name(void **state)
 {
-  static const char *const bad[] = { "a/b", "/", "../x", "a\nb", "\x1b", "",
-                                     NULL };
+  static const char *const bad[] = {"a/b",  "/", "../x", "a\nb",
+                                    "\x1b", "",  NULL};
   berth_error_t err;
   char *out = NULL;
   claim_t c;
@@ -225,15 +224,15 @@ static void test_lengths(void **state)
   claim_init(&c);
   /* One component: 255 bytes pass, 256 do not. */
   json_object_set_new(c.annotations, "dir", json_string(c255));
-  assert_int_equal(berth__nfsb_expand("${.PVC.annotations.dir}", &c.vars,
-                                      &out, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth__nfsb_expand("${.PVC.annotations.dir}", &c.vars, &out, &err),
+      BERTH_OK);
   assert_int_equal(strlen(out), 255);
   free(out);
   json_object_set_new(c.annotations, "dir", json_string(c256));
-  assert_int_equal(berth__nfsb_expand("${.PVC.annotations.dir}", &c.vars,
-                                      &out, &err),
-                   BERTH_EINVAL);
+  assert_int_equal(
+      berth__nfsb_expand("${.PVC.annotations.dir}", &c.vars, &out, &err),
+      BERTH_EINVAL);
   assert_non_null(strstr(err.message, "longer than 255"));
   /* The whole path: five components of 250 bytes are 1254 > 1024. */
   json_object_set_new(c.annotations, "dir", json_string(c250));
@@ -256,8 +255,7 @@ static void test_lengths(void **state)
   /* A very long namespace in the default name: refused, and the message
    * stays short. */
   c.vars.ns = c256;
-  assert_int_equal(berth__nfsb_expand(NULL, &c.vars, &out, &err),
-                   BERTH_EINVAL);
+  assert_int_equal(berth__nfsb_expand(NULL, &c.vars, &out, &err), BERTH_EINVAL);
   assert_true(strlen(err.message) < 400);
   free(c255);
   free(c256);
@@ -276,15 +274,15 @@ static void test_messages(void **state)
   (void)state;
   claim_init(&c);
   json_object_set_new(c.annotations, "dir", json_string("../../etc"));
-  assert_int_equal(berth__nfsb_expand("${.PVC.annotations.dir}", &c.vars,
-                                      &out, &err),
-                   BERTH_EINVAL);
+  assert_int_equal(
+      berth__nfsb_expand("${.PVC.annotations.dir}", &c.vars, &out, &err),
+      BERTH_EINVAL);
   assert_non_null(strstr(err.message, "annotation \"dir\""));
   assert_non_null(strstr(err.message, "\"../../etc\""));
   json_object_set_new(c.labels, "dir", json_string("a\nb"));
   assert_int_equal(
-    berth__nfsb_expand("x/${.PVC.labels.dir}", &c.vars, &out, &err),
-    BERTH_EINVAL);
+      berth__nfsb_expand("x/${.PVC.labels.dir}", &c.vars, &out, &err),
+      BERTH_EINVAL);
   assert_non_null(strstr(err.message, "\"x/a\\x0ab\""));
   assert_non_null(strstr(err.message, "control character"));
   assert_int_equal(berth__nfsb_pattern_check("${.PVC.uid}", &err),
@@ -292,29 +290,28 @@ static void test_messages(void **state)
   assert_non_null(strstr(err.message, "unknown variable ${\".PVC.uid\"}"));
   /* An annotation that is not a string (not from a real API server). */
   json_object_set_new(c.annotations, "n", json_integer(3));
-  assert_int_equal(berth__nfsb_expand("${.PVC.annotations.n}", &c.vars,
-                                      &out, &err),
-                   BERTH_EINVAL);
+  assert_int_equal(
+      berth__nfsb_expand("${.PVC.annotations.n}", &c.vars, &out, &err),
+      BERTH_EINVAL);
   claim_cleanup(&c);
 }
 
 static void test_path_check_and_leaf(void **state)
 {
-  static const char *const good[] = { "a", "a/b/c", "...", "a..", ".a",
-                                      "archived-x", "a/.berth", ".berthx",
-                                      ".bert", NULL };
+  static const char *const good[] = {
+      "a",          "a/b/c",    "...",     "a..",   ".a",
+      "archived-x", "a/.berth", ".berthx", ".bert", NULL};
   /* ".berth" at the export's root is berth's journal of volumes in
    * flight: never a volume nor a level above one. */
-  static const char *const bad[] = { "", "/", "/a", "a/", "a//b", ".", "..",
-                                     "a/./b", "a/../b", "a\x01", ".berth",
-                                     ".berth/x", NULL };
+  static const char *const bad[] = {
+      "",      "/",      "/a",    "a/",     "a//b",     ".", "..",
+      "a/./b", "a/../b", "a\x01", ".berth", ".berth/x", NULL};
   berth_error_t err;
   size_t i;
 
   (void)state;
   for (i = 0; good[i] != NULL; i++)
-    assert_int_equal(berth__nfsb_path_check(good[i], "test", &err),
-                     BERTH_OK);
+    assert_int_equal(berth__nfsb_path_check(good[i], "test", &err), BERTH_OK);
   for (i = 0; bad[i] != NULL; i++)
     assert_int_equal(berth__nfsb_path_check(bad[i], "test", &err),
                      BERTH_EINVAL);
@@ -371,14 +368,14 @@ static void test_quote(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_patterns_expand),
-    cmocka_unit_test(test_hostile_values),
-    cmocka_unit_test(test_default_name),
-    cmocka_unit_test(test_hostile_patterns),
-    cmocka_unit_test(test_lengths),
-    cmocka_unit_test(test_messages),
-    cmocka_unit_test(test_path_check_and_leaf),
-    cmocka_unit_test(test_quote),
+      cmocka_unit_test(test_patterns_expand),
+      cmocka_unit_test(test_hostile_values),
+      cmocka_unit_test(test_default_name),
+      cmocka_unit_test(test_hostile_patterns),
+      cmocka_unit_test(test_lengths),
+      cmocka_unit_test(test_messages),
+      cmocka_unit_test(test_path_check_and_leaf),
+      cmocka_unit_test(test_quote),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,11 +118,9 @@ static void test_memzero(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_append_and_grow),
-    cmocka_unit_test(test_limit),
-    cmocka_unit_test(test_detach),
-    cmocka_unit_test(test_strings),
-    cmocka_unit_test(test_memzero),
+      cmocka_unit_test(test_append_and_grow), cmocka_unit_test(test_limit),
+      cmocka_unit_test(test_detach),          cmocka_unit_test(test_strings),
+      cmocka_unit_test(test_memzero),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

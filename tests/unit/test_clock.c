@@ -29,8 +29,8 @@ static void fake_sleep(void *ctx, int64_t ms)
 
 static void test_injected_clock(void **state)
 {
-  fake_time_t t = { 1764083913123, 0 };
-  berth_clock_t clock = { fake_now, fake_now, fake_sleep, &t };
+  fake_time_t t = {1764083913123, 0};
+  berth_clock_t clock = {fake_now, fake_now, fake_sleep, &t};
   char buf[32];
 
   (void)state;
@@ -59,8 +59,8 @@ static void test_rand_deterministic(void **state)
 {
   uint64_t s1 = 42;
   uint64_t s2 = 42;
-  berth_rand_t r1 = { berth_rand_splitmix64, &s1 };
-  berth_rand_t r2 = { berth_rand_splitmix64, &s2 };
+  berth_rand_t r1 = {berth_rand_splitmix64, &s1};
+  berth_rand_t r2 = {berth_rand_splitmix64, &s2};
   int i;
 
   (void)state;
@@ -72,7 +72,7 @@ static void test_rand_deterministic(void **state)
 
 static void test_rand_system_covers_range(void **state)
 {
-  int seen[8] = { 0 };
+  int seen[8] = {0};
   int i;
 
   (void)state;
@@ -85,7 +85,7 @@ static void test_rand_system_covers_range(void **state)
 static void test_backoff_full_jitter(void **state)
 {
   uint64_t s = 7;
-  berth_rand_t r = { berth_rand_splitmix64, &s };
+  berth_rand_t r = {berth_rand_splitmix64, &s};
   int64_t max_seen = 0;
   int i;
   unsigned attempt;
@@ -110,11 +110,11 @@ static void test_backoff_full_jitter(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_injected_clock),
-    cmocka_unit_test(test_system_clock_moves),
-    cmocka_unit_test(test_rand_deterministic),
-    cmocka_unit_test(test_rand_system_covers_range),
-    cmocka_unit_test(test_backoff_full_jitter),
+      cmocka_unit_test(test_injected_clock),
+      cmocka_unit_test(test_system_clock_moves),
+      cmocka_unit_test(test_rand_deterministic),
+      cmocka_unit_test(test_rand_system_covers_range),
+      cmocka_unit_test(test_backoff_full_jitter),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,12 +66,45 @@ static void test_bad(void **state)
    * out of int64 range converted), and became INT64_MIN; "\t-5s" was
    * -4999 ms through strtod's white space and sign. */
   static const char *const bad[] = {
-      "", "s", "ms", "5x", "1d", "-1s", "+1s", "-0", "1s5", " 5s", "5s ",
-      "\t-5s", "\n-5s", "1 s", "1e300", "1e300s", "1e3s", "infs", "inf",
-      "nanms", "nan", "NaN", "0x10s", "1.5.5s", ".s", "..5s", "1,5s",
-      "1S", "1H", "1mm", "1sm", "5\xc2\xb5", "\xc2\xb5s", "1\xc2s",
-      "9223372036855ms", "2562048h", "99999999999999999999999s",
-      "5s\n", "1h-1m",
+      "",
+      "s",
+      "ms",
+      "5x",
+      "1d",
+      "-1s",
+      "+1s",
+      "-0",
+      "1s5",
+      " 5s",
+      "5s ",
+      "\t-5s",
+      "\n-5s",
+      "1 s",
+      "1e300",
+      "1e300s",
+      "1e3s",
+      "infs",
+      "inf",
+      "nanms",
+      "nan",
+      "NaN",
+      "0x10s",
+      "1.5.5s",
+      ".s",
+      "..5s",
+      "1,5s",
+      "1S",
+      "1H",
+      "1mm",
+      "1sm",
+      "5\xc2\xb5",
+      "\xc2\xb5s",
+      "1\xc2s",
+      "9223372036855ms",
+      "2562048h",
+      "99999999999999999999999s",
+      "5s\n",
+      "1h-1m",
       NULL,
   };
   size_t i;
@@ -96,19 +129,18 @@ static void test_maximum(void **state)
   int64_t ms = 0;
 
   (void)state;
-  assert_int_equal(berth_duration_parse("--min-age", "24h", 86400000, &ms,
-                                        &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_duration_parse("--min-age", "24h", 86400000, &ms, &err), BERTH_OK);
   assert_true(ms == 86400000);
-  assert_int_equal(berth_duration_parse("--min-age", "24h1ms", 86400000, &ms,
-                                        &err),
-                   BERTH_EPARSE);
+  assert_int_equal(
+      berth_duration_parse("--min-age", "24h1ms", 86400000, &ms, &err),
+      BERTH_EPARSE);
   assert_non_null(strstr(err.message, "--min-age"));
   assert_non_null(strstr(err.message, "maximum"));
   /* Rounding up may not cross the maximum either. */
-  assert_int_equal(berth_duration_parse("--min-age", "86399999001us",
-                                        86400000, &ms, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_duration_parse("--min-age", "86399999001us", 86400000, &ms, &err),
+      BERTH_OK);
   assert_int_equal(berth_duration_parse("--min-age", "86400000000001ns",
                                         86400000, &ms, &err),
                    BERTH_EPARSE);

@@ -44,9 +44,11 @@ static void test_typed_getters(void **state)
   assert_int_equal(berth_json_get_string(doc, "metadata.name", &s, &err),
                    BERTH_OK);
   assert_string_equal(s, "data-mongo-0");
-  assert_int_equal(berth_json_get_string(doc,
-    "metadata.annotations[\"volume.kubernetes.io/selected-node\"]", &s, &err),
-    BERTH_OK);
+  assert_int_equal(
+      berth_json_get_string(
+          doc, "metadata.annotations[\"volume.kubernetes.io/selected-node\"]",
+          &s, &err),
+      BERTH_OK);
   assert_string_equal(s, "node-a");
   assert_int_equal(berth_json_get_string(doc, "spec.accessModes[0]", &s, &err),
                    BERTH_OK);
@@ -57,8 +59,9 @@ static void test_typed_getters(void **state)
   assert_int_equal(berth_json_get_bool(doc, "status.ready", &b, &err),
                    BERTH_OK);
   assert_false(b);
-  assert_int_equal(berth_json_get_object(doc, "spec.resources.requests", &v,
-                                         &err), BERTH_OK);
+  assert_int_equal(
+      berth_json_get_object(doc, "spec.resources.requests", &v, &err),
+      BERTH_OK);
   assert_true(json_is_object(v));
   assert_int_equal(berth_json_get_array(doc, "spec.accessModes", &v, &err),
                    BERTH_OK);
@@ -81,13 +84,14 @@ static void test_errors_name_the_path(void **state)
   assert_string_equal(err.message, "metadata.missing: missing");
   assert_string_equal(s, "untouched");
 
-  assert_int_equal(berth_json_get_string(doc, "status.capacityBytes", &s,
-                                         &err), BERTH_EPARSE);
+  assert_int_equal(berth_json_get_string(doc, "status.capacityBytes", &s, &err),
+                   BERTH_EPARSE);
   assert_string_equal(err.message,
                       "status.capacityBytes: expected string, got integer");
 
-  assert_int_equal(berth_json_get_int(doc, "metadata.resourceVersion", &i,
-                                      &err), BERTH_EPARSE);
+  assert_int_equal(
+      berth_json_get_int(doc, "metadata.resourceVersion", &i, &err),
+      BERTH_EPARSE);
   assert_string_equal(err.message,
                       "metadata.resourceVersion: expected integer, got string");
   assert_int_equal(i, 5);
@@ -95,7 +99,8 @@ static void test_errors_name_the_path(void **state)
   /* Walking through a value of the wrong type. */
   assert_int_equal(berth_json_get_string(doc, "metadata.name.first", &s, &err),
                    BERTH_EPARSE);
-  assert_string_equal(err.message, "metadata.name: expected object, got string");
+  assert_string_equal(err.message,
+                      "metadata.name: expected object, got string");
   assert_int_equal(berth_json_get_string(doc, "spec.accessModes[3]", &s, &err),
                    BERTH_EPARSE);
   assert_string_equal(err.message, "spec.accessModes[3]: missing");
@@ -123,8 +128,9 @@ static void test_optional_getters(void **state)
   json_t *v = (json_t *)1;
 
   (void)state;
-  assert_int_equal(berth_json_opt_string(doc, "spec.volumeName", "none", &s,
-                                         &err), BERTH_OK);
+  assert_int_equal(
+      berth_json_opt_string(doc, "spec.volumeName", "none", &s, &err),
+      BERTH_OK);
   assert_string_equal(s, "none");
   assert_int_equal(berth_json_opt_int(doc, "spec.x", 9, &i, &err), BERTH_OK);
   assert_int_equal(i, 9);
@@ -139,12 +145,12 @@ static void test_optional_getters(void **state)
                    BERTH_OK);
   assert_non_null(v);
   /* Present with the wrong type is still an error. */
-  assert_int_equal(berth_json_opt_string(doc, "metadata.labels", "d", &s,
-                                         &err), BERTH_EPARSE);
+  assert_int_equal(berth_json_opt_string(doc, "metadata.labels", "d", &s, &err),
+                   BERTH_EPARSE);
   assert_string_equal(err.message,
                       "metadata.labels: expected string, got object");
-  assert_int_equal(berth_json_opt_string(doc, "metadata.name.x", "d", &s,
-                                         &err), BERTH_EPARSE);
+  assert_int_equal(berth_json_opt_string(doc, "metadata.name.x", "d", &s, &err),
+                   BERTH_EPARSE);
   json_decref(doc);
 }
 
@@ -182,8 +188,8 @@ static void test_malformed_documents(void **state)
 
 static void test_embedded_nul(void **state)
 {
-  static const char text[] =
-    "{\"metadata\":{\"name\":\"ok\",\"annotations\":{\"a\":\"x\\u0000../../etc\"}}}";
+  static const char text[] = "{\"metadata\":{\"name\":\"ok\",\"annotations\":{"
+                             "\"a\":\"x\\u0000../../etc\"}}}";
   berth_error_t err;
   json_t *doc = NULL;
   const char *s = "untouched";
@@ -195,11 +201,14 @@ static void test_embedded_nul(void **state)
                    BERTH_OK);
   assert_string_equal(s, "ok");
   /* ...but the string itself is never handed out cut short. */
-  assert_int_equal(berth_json_get_string(doc, "metadata.annotations.a", &s,
-                                         &err), BERTH_EPARSE);
-  assert_string_equal(err.message, "metadata.annotations.a: contains a NUL byte");
-  assert_int_equal(berth_json_opt_string(doc, "metadata.annotations.a", "d",
-                                         &s, &err), BERTH_EPARSE);
+  assert_int_equal(
+      berth_json_get_string(doc, "metadata.annotations.a", &s, &err),
+      BERTH_EPARSE);
+  assert_string_equal(err.message,
+                      "metadata.annotations.a: contains a NUL byte");
+  assert_int_equal(
+      berth_json_opt_string(doc, "metadata.annotations.a", "d", &s, &err),
+      BERTH_EPARSE);
   assert_string_equal(s, "ok");
   json_decref(doc);
 }
@@ -221,12 +230,12 @@ static void test_dump(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_typed_getters),
-    cmocka_unit_test(test_errors_name_the_path),
-    cmocka_unit_test(test_optional_getters),
-    cmocka_unit_test(test_malformed_documents),
-    cmocka_unit_test(test_embedded_nul),
-    cmocka_unit_test(test_dump),
+      cmocka_unit_test(test_typed_getters),
+      cmocka_unit_test(test_errors_name_the_path),
+      cmocka_unit_test(test_optional_getters),
+      cmocka_unit_test(test_malformed_documents),
+      cmocka_unit_test(test_embedded_nul),
+      cmocka_unit_test(test_dump),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

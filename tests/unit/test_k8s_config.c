@@ -72,8 +72,7 @@ static void test_context_override(void **state)
                                            "KEY-----\n");
   berth_k8s_config_cleanup(&cfg);
 
-  assert_int_equal(load_one("basic.yaml", "missing", &cfg, &err),
-                   BERTH_EINVAL);
+  assert_int_equal(load_one("basic.yaml", "missing", &cfg, &err), BERTH_EINVAL);
   assert_non_null(strstr(err.message, "basic.yaml"));
   assert_non_null(strstr(err.message, "--context"));
   assert_non_null(strstr(err.message, "\"missing\""));
@@ -86,8 +85,7 @@ static void test_relative_paths(void **state)
 
   (void)state;
   berth_k8s_config_init(&cfg);
-  assert_int_equal(load_one("relative-paths.yaml", NULL, &cfg, &err),
-                   BERTH_OK);
+  assert_int_equal(load_one("relative-paths.yaml", NULL, &cfg, &err), BERTH_OK);
   /* A bare host:port means https (client-go's DefaultServerURL). */
   assert_string_equal(cfg.server, "https://10.0.0.1:6443");
   assert_string_equal(cfg.ca_file, KC "files/ca.crt");
@@ -108,8 +106,7 @@ static void test_exec(void **state)
   assert_int_equal(load_one("exec.yaml", NULL, &cfg, &err), BERTH_OK);
   assert_true(cfg.insecure_skip_tls_verify);
   assert_non_null(cfg.exec);
-  assert_string_equal(cfg.exec->api_version,
-                      "client.authentication.k8s.io/v1");
+  assert_string_equal(cfg.exec->api_version, "client.authentication.k8s.io/v1");
   assert_string_equal(cfg.exec->command, "aws"); /* $PATH name: as is */
   assert_string_equal(cfg.exec->args[0], "--region");
   assert_string_equal(cfg.exec->args[5], "demo");
@@ -125,8 +122,7 @@ static void test_exec(void **state)
   berth_k8s_config_cleanup(&copy);
   berth_k8s_config_cleanup(&cfg);
 
-  assert_int_equal(load_one("exec-relative.yaml", NULL, &cfg, &err),
-                   BERTH_OK);
+  assert_int_equal(load_one("exec-relative.yaml", NULL, &cfg, &err), BERTH_OK);
   assert_string_equal(cfg.exec->command, KC "./bin/plugin");
   /* v1beta1 defaults interactiveMode to IfAvailable. */
   assert_string_equal(cfg.exec->interactive_mode, "IfAvailable");
@@ -155,17 +151,17 @@ static void test_anchors_and_empty(void **state)
   /* Missing files are skipped in a list; none at all is ENOTFOUND. */
   snprintf(path, sizeof(path), "%s", KC "does-not-exist.yaml");
   paths[0] = path;
-  assert_int_equal(berth_k8s_config_from_kubeconfig(paths, 1, false, NULL,
-                                                    &cfg, &err),
-                   BERTH_ENOTFOUND);
-  assert_int_equal(berth_k8s_config_from_kubeconfig(paths, 1, true, NULL,
-                                                    &cfg, &err),
-                   BERTH_ENOTFOUND);
+  assert_int_equal(
+      berth_k8s_config_from_kubeconfig(paths, 1, false, NULL, &cfg, &err),
+      BERTH_ENOTFOUND);
+  assert_int_equal(
+      berth_k8s_config_from_kubeconfig(paths, 1, true, NULL, &cfg, &err),
+      BERTH_ENOTFOUND);
   assert_non_null(strstr(err.message, "does-not-exist.yaml"));
   paths[1] = KC "basic.yaml";
-  assert_int_equal(berth_k8s_config_from_kubeconfig(paths, 2, false, NULL,
-                                                    &cfg, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_config_from_kubeconfig(paths, 2, false, NULL, &cfg, &err),
+      BERTH_OK);
   assert_string_equal(cfg.context_name, "dev");
   berth_k8s_config_cleanup(&cfg);
 }
@@ -174,16 +170,16 @@ static void test_merge(void **state)
 {
   berth_k8s_config_t cfg;
   berth_error_t err;
-  const char *paths[] = { KC "merge-first.yaml", KC "merge-second.yaml" };
-  const char *reversed[] = { KC "merge-second.yaml", KC "merge-first.yaml" };
+  const char *paths[] = {KC "merge-first.yaml", KC "merge-second.yaml"};
+  const char *reversed[] = {KC "merge-second.yaml", KC "merge-first.yaml"};
 
   (void)state;
   berth_k8s_config_init(&cfg);
   /* First file wins: its current-context, its "shared" context and
    * cluster; the user comes from the second file. */
-  assert_int_equal(berth_k8s_config_from_kubeconfig(paths, 2, false, NULL,
-                                                    &cfg, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_config_from_kubeconfig(paths, 2, false, NULL, &cfg, &err),
+      BERTH_OK);
   assert_string_equal(cfg.context_name, "shared");
   assert_string_equal(cfg.server, "https://first:6443");
   assert_string_equal(cfg.namespace_name, "first-ns");
@@ -191,9 +187,9 @@ static void test_merge(void **state)
   assert_non_null(strstr(cfg.source, "merge-first.yaml:"));
   berth_k8s_config_cleanup(&cfg);
 
-  assert_int_equal(berth_k8s_config_from_kubeconfig(reversed, 2, false, NULL,
-                                                    &cfg, &err),
-                   BERTH_OK);
+  assert_int_equal(
+      berth_k8s_config_from_kubeconfig(reversed, 2, false, NULL, &cfg, &err),
+      BERTH_OK);
   assert_string_equal(cfg.context_name, "second-only");
   assert_string_equal(cfg.server, "https://second-only:6443");
   berth_k8s_config_cleanup(&cfg);
@@ -214,51 +210,68 @@ static const struct {
   berth_status_t status;
   const char *words[3];
 } malformed[] = {
-  { "bad-yaml.yaml", BERTH_EPARSE, { "line", "invalid YAML", NULL } },
-  { "bad-base64.yaml", BERTH_EINVAL,
-    { "users[0].user.client-key-data", "invalid base64", NULL } },
-  { "missing-server.yaml", BERTH_EINVAL,
-    { "clusters[0].cluster.server", "missing", NULL } },
-  { "no-current-context.yaml", BERTH_EINVAL, { "current-context", NULL } },
-  { "unknown-context.yaml", BERTH_EINVAL,
-    { "current-context", "\"nowhere\" not found", NULL } },
-  { "unknown-cluster.yaml", BERTH_EINVAL,
-    { "contexts[0].context.cluster", "\"missing-cluster\" not found", NULL } },
-  { "unknown-user.yaml", BERTH_EINVAL,
-    { "contexts[0].context.user", "\"ghost\" not found", NULL } },
-  { "clusters-not-list.yaml", BERTH_EINVAL, { "clusters", "list", NULL } },
-  { "entry-without-name.yaml", BERTH_EINVAL,
-    { "users[0].name", "missing", NULL } },
-  { "insecure-with-ca.yaml", BERTH_EINVAL,
-    { "clusters[0].cluster.insecure-skip-tls-verify", "certificate-authority",
-      NULL } },
-  { "bad-bool.yaml", BERTH_EINVAL,
-    { "clusters[0].cluster.insecure-skip-tls-verify", "true or false",
-      NULL } },
-  { "cert-without-key.yaml", BERTH_EINVAL,
-    { "users[0].user.client-key", "missing", NULL } },
-  { "cert-file-and-data.yaml", BERTH_EINVAL,
-    { "users[0].user.client-certificate-data", "only one", NULL } },
-  { "token-not-string.yaml", BERTH_EINVAL,
-    { "users[0].user.token", "expected a string, got array", NULL } },
-  { "exec-no-command.yaml", BERTH_EINVAL,
-    { "users[0].user.exec.command", "missing", NULL } },
-  { "exec-bad-api-version.yaml", BERTH_EINVAL,
-    { "users[0].user.exec.apiVersion", "v1beta1", NULL } },
-  { "exec-v1-no-interactive-mode.yaml", BERTH_EINVAL,
-    { "users[0].user.exec.interactiveMode", "missing", NULL } },
-  { "exec-bad-env.yaml", BERTH_EINVAL,
-    { "users[0].user.exec.env[0]", "name", NULL } },
-  { "auth-provider.yaml", BERTH_EINVAL,
-    { "users[0].user.auth-provider", "exec plugin", NULL } },
-  { "top-level-list.yaml", BERTH_EINVAL, { "top level", NULL } },
-  { "server-bad-scheme.yaml", BERTH_EINVAL,
-    { "clusters[0].cluster.server", "https://", NULL } },
-  { "billion-laughs.yaml", BERTH_EPARSE, { "alias", NULL } },
-  /* Few nodes, long scalars: bounded by output bytes, not node count. */
-  { "alias-bytes.yaml", BERTH_EPARSE, { "alias", "bytes", NULL } },
-  { "duplicate-key.yaml", BERTH_EPARSE,
-    { "duplicate key \"current-context\"", NULL } },
+    {"bad-yaml.yaml", BERTH_EPARSE, {"line", "invalid YAML", NULL}},
+    {"bad-base64.yaml",
+     BERTH_EINVAL,
+     {"users[0].user.client-key-data", "invalid base64", NULL}},
+    {"missing-server.yaml",
+     BERTH_EINVAL,
+     {"clusters[0].cluster.server", "missing", NULL}},
+    {"no-current-context.yaml", BERTH_EINVAL, {"current-context", NULL}},
+    {"unknown-context.yaml",
+     BERTH_EINVAL,
+     {"current-context", "\"nowhere\" not found", NULL}},
+    {"unknown-cluster.yaml",
+     BERTH_EINVAL,
+     {"contexts[0].context.cluster", "\"missing-cluster\" not found", NULL}},
+    {"unknown-user.yaml",
+     BERTH_EINVAL,
+     {"contexts[0].context.user", "\"ghost\" not found", NULL}},
+    {"clusters-not-list.yaml", BERTH_EINVAL, {"clusters", "list", NULL}},
+    {"entry-without-name.yaml",
+     BERTH_EINVAL,
+     {"users[0].name", "missing", NULL}},
+    {"insecure-with-ca.yaml",
+     BERTH_EINVAL,
+     {"clusters[0].cluster.insecure-skip-tls-verify", "certificate-authority",
+      NULL}},
+    {"bad-bool.yaml",
+     BERTH_EINVAL,
+     {"clusters[0].cluster.insecure-skip-tls-verify", "true or false", NULL}},
+    {"cert-without-key.yaml",
+     BERTH_EINVAL,
+     {"users[0].user.client-key", "missing", NULL}},
+    {"cert-file-and-data.yaml",
+     BERTH_EINVAL,
+     {"users[0].user.client-certificate-data", "only one", NULL}},
+    {"token-not-string.yaml",
+     BERTH_EINVAL,
+     {"users[0].user.token", "expected a string, got array", NULL}},
+    {"exec-no-command.yaml",
+     BERTH_EINVAL,
+     {"users[0].user.exec.command", "missing", NULL}},
+    {"exec-bad-api-version.yaml",
+     BERTH_EINVAL,
+     {"users[0].user.exec.apiVersion", "v1beta1", NULL}},
+    {"exec-v1-no-interactive-mode.yaml",
+     BERTH_EINVAL,
+     {"users[0].user.exec.interactiveMode", "missing", NULL}},
+    {"exec-bad-env.yaml",
+     BERTH_EINVAL,
+     {"users[0].user.exec.env[0]", "name", NULL}},
+    {"auth-provider.yaml",
+     BERTH_EINVAL,
+     {"users[0].user.auth-provider", "exec plugin", NULL}},
+    {"top-level-list.yaml", BERTH_EINVAL, {"top level", NULL}},
+    {"server-bad-scheme.yaml",
+     BERTH_EINVAL,
+     {"clusters[0].cluster.server", "https://", NULL}},
+    {"billion-laughs.yaml", BERTH_EPARSE, {"alias", NULL}},
+    /* Few nodes, long scalars: bounded by output bytes, not node count. */
+    {"alias-bytes.yaml", BERTH_EPARSE, {"alias", "bytes", NULL}},
+    {"duplicate-key.yaml",
+     BERTH_EPARSE,
+     {"duplicate key \"current-context\"", NULL}},
 };
 
 static void test_malformed(void **state)
@@ -439,9 +452,9 @@ static berth_status_t parse_exec(const char *name, const char *version,
   berth_status_t st;
 
   snprintf(path, sizeof(path), "%s%s", EXEC, name);
-  assert_int_equal(berth__k8s_read_file(path, 1 << 20, "fixture", &text, &len,
-                                        NULL),
-                   BERTH_OK);
+  assert_int_equal(
+      berth__k8s_read_file(path, 1 << 20, "fixture", &text, &len, NULL),
+      BERTH_OK);
   st = berth__k8s_exec_parse(version, text, len, r, err);
   free(text);
   return st;
@@ -461,8 +474,7 @@ static void test_exec_output(void **state)
   assert_null(r.cert_data);
   berth__k8s_exec_result_cleanup(&r);
   assert_int_equal(parse_exec("cert-v1beta1.json",
-                              "client.authentication.k8s.io/v1beta1", &r,
-                              &err),
+                              "client.authentication.k8s.io/v1beta1", &r, &err),
                    BERTH_OK);
   assert_null(r.token);
   assert_non_null(strstr(r.cert_data, "BEGIN CERTIFICATE"));
@@ -495,8 +507,7 @@ static void test_time_and_base64(void **state)
   assert_int_equal(berth__k8s_parse_time("2030-01-02T03:04:05Z", &ms),
                    BERTH_OK);
   assert_true(ms == 1893553445000LL);
-  assert_int_equal(berth__k8s_parse_time("2030-01-02T04:04:05.250+01:00",
-                                         &ms),
+  assert_int_equal(berth__k8s_parse_time("2030-01-02T04:04:05.250+01:00", &ms),
                    BERTH_OK);
   assert_true(ms == 1893553445250LL);
   assert_int_equal(berth__k8s_parse_time("2030-01-02 03:04:05Z", &ms),
@@ -520,25 +531,23 @@ static void test_time_and_base64(void **state)
   assert_int_equal(len, 0);
   free(out);
   assert_int_equal(berth__k8s_base64_decode("aGk", &out, &len), BERTH_EPARSE);
-  assert_int_equal(berth__k8s_base64_decode("a=Gk", &out, &len),
-                   BERTH_EPARSE);
-  assert_int_equal(berth__k8s_base64_decode("a*Gk", &out, &len),
-                   BERTH_EPARSE);
+  assert_int_equal(berth__k8s_base64_decode("a=Gk", &out, &len), BERTH_EPARSE);
+  assert_int_equal(berth__k8s_base64_decode("a*Gk", &out, &len), BERTH_EPARSE);
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_basic),
-    cmocka_unit_test(test_context_override),
-    cmocka_unit_test(test_relative_paths),
-    cmocka_unit_test(test_exec),
-    cmocka_unit_test(test_anchors_and_empty),
-    cmocka_unit_test(test_merge),
-    cmocka_unit_test(test_malformed),
-    cmocka_unit_test_setup_teardown(test_in_cluster, setup_env, teardown_env),
-    cmocka_unit_test(test_exec_output),
-    cmocka_unit_test(test_time_and_base64),
+      cmocka_unit_test(test_basic),
+      cmocka_unit_test(test_context_override),
+      cmocka_unit_test(test_relative_paths),
+      cmocka_unit_test(test_exec),
+      cmocka_unit_test(test_anchors_and_empty),
+      cmocka_unit_test(test_merge),
+      cmocka_unit_test(test_malformed),
+      cmocka_unit_test_setup_teardown(test_in_cluster, setup_env, teardown_env),
+      cmocka_unit_test(test_exec_output),
+      cmocka_unit_test(test_time_and_base64),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

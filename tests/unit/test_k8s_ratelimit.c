@@ -29,14 +29,13 @@ static void fake_sleep(void *ctx, int64_t ms)
 
 static void test_burst_then_rate(void **state)
 {
-  fake_t f = { 1000000, 0 };
-  berth_clock_t clock = { fake_now, fake_now, fake_sleep, &f };
+  fake_t f = {1000000, 0};
+  berth_clock_t clock = {fake_now, fake_now, fake_sleep, &f};
   berth_k8s_ratelimit_t *rl = NULL;
   int i;
 
   (void)state;
-  assert_int_equal(berth_k8s_ratelimit_create(10.0, 5, &clock, &rl),
-                   BERTH_OK);
+  assert_int_equal(berth_k8s_ratelimit_create(10.0, 5, &clock, &rl), BERTH_OK);
   /* A full bucket: burst requests go at once. */
   for (i = 0; i < 5; i++)
     assert_true(berth_k8s_ratelimit_reserve(rl) == 0);
@@ -55,8 +54,8 @@ static void test_burst_then_rate(void **state)
 
 static void test_wait_sleeps_through_clock(void **state)
 {
-  fake_t f = { 0, 0 };
-  berth_clock_t clock = { fake_now, fake_now, fake_sleep, &f };
+  fake_t f = {0, 0};
+  berth_clock_t clock = {fake_now, fake_now, fake_sleep, &f};
   berth_k8s_ratelimit_t *rl = NULL;
   int i;
 
@@ -72,8 +71,8 @@ static void test_wait_sleeps_through_clock(void **state)
 
 static void test_hold(void **state)
 {
-  fake_t f = { 0, 0 };
-  berth_clock_t clock = { fake_now, fake_now, fake_sleep, &f };
+  fake_t f = {0, 0};
+  berth_clock_t clock = {fake_now, fake_now, fake_sleep, &f};
   berth_k8s_ratelimit_t *rl = NULL;
 
   (void)state;
@@ -97,8 +96,8 @@ static void test_hold(void **state)
 
 static void test_unlimited_and_odd_values(void **state)
 {
-  fake_t f = { 0, 0 };
-  berth_clock_t clock = { fake_now, fake_now, fake_sleep, &f };
+  fake_t f = {0, 0};
+  berth_clock_t clock = {fake_now, fake_now, fake_sleep, &f};
   berth_k8s_ratelimit_t *rl = NULL;
   int i;
 
@@ -110,8 +109,7 @@ static void test_unlimited_and_odd_values(void **state)
   assert_true(berth_k8s_ratelimit_reserve(rl) == 10);
   berth_k8s_ratelimit_destroy(rl);
   /* A burst below one is one; fractional rates round the wait up. */
-  assert_int_equal(berth_k8s_ratelimit_create(3.0, -1, &clock, &rl),
-                   BERTH_OK);
+  assert_int_equal(berth_k8s_ratelimit_create(3.0, -1, &clock, &rl), BERTH_OK);
   assert_true(berth_k8s_ratelimit_reserve(rl) == 0);
   assert_true(berth_k8s_ratelimit_reserve(rl) == 334);
   berth_k8s_ratelimit_destroy(rl);
@@ -145,8 +143,7 @@ static void test_threads(void **state)
   int i;
 
   (void)state;
-  assert_int_equal(berth_k8s_ratelimit_create(1000.0, 20, NULL, &rl),
-                   BERTH_OK);
+  assert_int_equal(berth_k8s_ratelimit_create(1000.0, 20, NULL, &rl), BERTH_OK);
   w.rl = rl;
   w.n = 50;
   start = berth_clock_monotonic_ms(NULL);
@@ -163,11 +160,11 @@ static void test_threads(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_burst_then_rate),
-    cmocka_unit_test(test_wait_sleeps_through_clock),
-    cmocka_unit_test(test_hold),
-    cmocka_unit_test(test_unlimited_and_odd_values),
-    cmocka_unit_test(test_threads),
+      cmocka_unit_test(test_burst_then_rate),
+      cmocka_unit_test(test_wait_sleeps_through_clock),
+      cmocka_unit_test(test_hold),
+      cmocka_unit_test(test_unlimited_and_odd_values),
+      cmocka_unit_test(test_threads),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,22 +39,22 @@ static void test_reasons(void **state)
     const char *reason;
     const char *message;
   } cases[] = {
-    { "not-found.json", 404, BERTH_ENOTFOUND, "NotFound",
-      "persistentvolumeclaims \"data-0\" not found" },
-    { "already-exists.json", 409, BERTH_EEXIST, "AlreadyExists",
-      "persistentvolumes \"pv-1\" already exists" },
-    { "conflict.json", 409, BERTH_ECONFLICT, "Conflict",
-      "the object has been modified" },
-    { "expired.json", 410, BERTH_EGONE, "Expired", "too old resource version" },
-    { "forbidden.json", 403, BERTH_EFORBIDDEN, "Forbidden",
-      "cannot list resource" },
-    { "unauthorized.json", 401, BERTH_EUNAUTHORIZED, "Unauthorized",
-      "Unauthorized" },
-    { "internal-error.json", 500, BERTH_EUNAVAILABLE, "InternalError",
-      "etcdserver: request timed out" },
-    { "too-many-requests.json", 429, BERTH_ETHROTTLED, "TooManyRequests",
-      "Too many requests" },
-    { "no-reason.json", 418, BERTH_EHTTP, "", "unknown error (HTTP 418)" },
+      {"not-found.json", 404, BERTH_ENOTFOUND, "NotFound",
+       "persistentvolumeclaims \"data-0\" not found"},
+      {"already-exists.json", 409, BERTH_EEXIST, "AlreadyExists",
+       "persistentvolumes \"pv-1\" already exists"},
+      {"conflict.json", 409, BERTH_ECONFLICT, "Conflict",
+       "the object has been modified"},
+      {"expired.json", 410, BERTH_EGONE, "Expired", "too old resource version"},
+      {"forbidden.json", 403, BERTH_EFORBIDDEN, "Forbidden",
+       "cannot list resource"},
+      {"unauthorized.json", 401, BERTH_EUNAUTHORIZED, "Unauthorized",
+       "Unauthorized"},
+      {"internal-error.json", 500, BERTH_EUNAVAILABLE, "InternalError",
+       "etcdserver: request timed out"},
+      {"too-many-requests.json", 429, BERTH_ETHROTTLED, "TooManyRequests",
+       "Too many requests"},
+      {"no-reason.json", 418, BERTH_EHTTP, "", "unknown error (HTTP 418)"},
   };
   berth_error_t err;
   size_t i;
@@ -83,10 +83,9 @@ static void test_causes_and_retry_after(void **state)
   assert_int_equal(decode("invalid-causes.json", 422, &retry, &err),
                    BERTH_EINVAL);
   assert_string_equal(err.reason, "Invalid");
-  assert_string_equal(err.message,
-                      "spec.resources[storage]: Required value; "
-                      "spec.accessModes: Unsupported value: "
-                      "\"ReadWriteSometimes\"");
+  assert_string_equal(err.message, "spec.resources[storage]: Required value; "
+                                   "spec.accessModes: Unsupported value: "
+                                   "\"ReadWriteSometimes\"");
   assert_true(retry == -1);
   assert_int_equal(decode("too-many-requests.json", 429, &retry, &err),
                    BERTH_ETHROTTLED);
@@ -103,9 +102,9 @@ static void test_causes_and_retry_after(void **state)
     static const char body[] =
         "{\"kind\":\"Status\",\"status\":\"Failure\",\"code\":429,"
         "\"details\":{\"retryAfterSeconds\":9223372036854775807}}";
-    assert_int_equal(berth_k8s_status_decode(429, body, sizeof(body) - 1,
-                                             &retry, &err),
-                     BERTH_ETHROTTLED);
+    assert_int_equal(
+        berth_k8s_status_decode(429, body, sizeof(body) - 1, &retry, &err),
+        BERTH_ETHROTTLED);
     assert_true(retry == INT64_MAX / 1000 * 1000);
   }
 }
@@ -134,8 +133,7 @@ static void test_not_a_status(void **state)
                    BERTH_EUNAVAILABLE);
   /* A Success Status (a DELETE's answer) is not an error. */
   assert_int_equal(decode("success.json", 200, NULL, &err), BERTH_OK);
-  assert_int_equal(berth_k8s_status_decode(200, "{}", 2, NULL, &err),
-                   BERTH_OK);
+  assert_int_equal(berth_k8s_status_decode(200, "{}", 2, NULL, &err), BERTH_OK);
 }
 
 static void test_json_status(void **state)
@@ -147,8 +145,7 @@ static void test_json_status(void **state)
 
   (void)state;
   /* A watch ERROR event: the code comes from the Status. */
-  assert_int_equal(berth_k8s_status_decode_json(0, s, NULL, &err),
-                   BERTH_EGONE);
+  assert_int_equal(berth_k8s_status_decode_json(0, s, NULL, &err), BERTH_EGONE);
   assert_int_equal(err.http_code, 410);
   assert_string_equal(err.reason, "Expired");
   assert_string_equal(err.message, "Expired (HTTP 410)");
@@ -161,10 +158,10 @@ static void test_json_status(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_reasons),
-    cmocka_unit_test(test_causes_and_retry_after),
-    cmocka_unit_test(test_not_a_status),
-    cmocka_unit_test(test_json_status),
+      cmocka_unit_test(test_reasons),
+      cmocka_unit_test(test_causes_and_retry_after),
+      cmocka_unit_test(test_not_a_status),
+      cmocka_unit_test(test_json_status),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

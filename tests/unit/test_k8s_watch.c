@@ -27,13 +27,11 @@ static berth_status_t record(void *ctx, berth_k8s_event_type_t type,
   rec_t *r = ctx;
   json_t *meta = json_object_get(object, "metadata");
   const char *name = json_string_value(json_object_get(meta, "name"));
-  const char *rv = json_string_value(json_object_get(meta,
-                                                     "resourceVersion"));
+  const char *rv = json_string_value(json_object_get(meta, "resourceVersion"));
 
   if (r->n < 64)
     snprintf(r->seen[r->n], sizeof(r->seen[0]), "%s %s %s",
-             berth_k8s_event_type_name(type), name ? name : "-",
-             rv ? rv : "-");
+             berth_k8s_event_type_name(type), name ? name : "-", rv ? rv : "-");
   r->n++;
   if (r->stop_after > 0 && r->n >= r->stop_after)
     return BERTH_ECANCELED;
@@ -46,8 +44,7 @@ static char *load(const char *name, size_t *len)
   FILE *f;
   char *data = malloc(1 << 16);
 
-  snprintf(path, sizeof(path), "%s/k8s-client/watch/%s", BERTH_TEST_DATA,
-           name);
+  snprintf(path, sizeof(path), "%s/k8s-client/watch/%s", BERTH_TEST_DATA, name);
   f = fopen(path, "rb");
   assert_non_null(f);
   *len = fread(data, 1, (1 << 16) - 1, f);
@@ -76,9 +73,9 @@ static void feed_all(berth_k8s_watch_decoder_t *dec, const char *data,
 
 static void test_basic_any_chunking(void **state)
 {
-  static const char *const want[] = { "ADDED data-0 11", "MODIFIED data-0 12",
-                                      "BOOKMARK - 15", "DELETED data-0 16" };
-  size_t chunks[] = { 1, 2, 3, 7, 64, 100000, 0, 0, 0 };
+  static const char *const want[] = {"ADDED data-0 11", "MODIFIED data-0 12",
+                                     "BOOKMARK - 15", "DELETED data-0 16"};
+  size_t chunks[] = {1, 2, 3, 7, 64, 100000, 0, 0, 0};
   size_t len;
   char *data = load("basic.jsonl", &len);
   uint64_t seed = 42;
@@ -193,8 +190,10 @@ static void test_oversize_lines(void **state)
   (void)state;
   memset(&r, 0, sizeof(r));
   /* A 500-byte event in a decoder limited to 200 bytes a line. */
-  snprintf(big, sizeof(big), "{\"type\":\"ADDED\",\"object\":{\"metadata\":"
-           "{\"name\":\"big\"},\"data\":\"%0450d\"}}\n", 0);
+  snprintf(big, sizeof(big),
+           "{\"type\":\"ADDED\",\"object\":{\"metadata\":"
+           "{\"name\":\"big\"},\"data\":\"%0450d\"}}\n",
+           0);
   berth_log_set_sink(sink, NULL);
   assert_int_equal(berth_k8s_watch_decoder_create(200, record, &r, &dec),
                    BERTH_OK);
@@ -204,8 +203,7 @@ static void test_oversize_lines(void **state)
    * the same chunk as its end. */
   for (i = 0; i + 10 < strlen(big); i += 10)
     assert_int_equal(berth_k8s_watch_decoder_feed(dec, big + i, 10), BERTH_OK);
-  assert_int_equal(berth_k8s_watch_decoder_feed(dec, big + i,
-                                                strlen(big) - i),
+  assert_int_equal(berth_k8s_watch_decoder_feed(dec, big + i, strlen(big) - i),
                    BERTH_OK);
   assert_int_equal(berth_k8s_watch_decoder_feed(dec, small, strlen(small)),
                    BERTH_OK);
@@ -267,12 +265,12 @@ static void test_error_event(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_basic_any_chunking),
-    cmocka_unit_test(test_partial_last_line_and_crlf),
-    cmocka_unit_test(test_garbage_is_skipped),
-    cmocka_unit_test(test_oversize_lines),
-    cmocka_unit_test(test_callback_stops),
-    cmocka_unit_test(test_error_event),
+      cmocka_unit_test(test_basic_any_chunking),
+      cmocka_unit_test(test_partial_last_line_and_crlf),
+      cmocka_unit_test(test_garbage_is_skipped),
+      cmocka_unit_test(test_oversize_lines),
+      cmocka_unit_test(test_callback_stops),
+      cmocka_unit_test(test_error_event),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

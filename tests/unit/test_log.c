@@ -16,7 +16,7 @@
 
 #include "berth/log.h"
 
-#define SECRET_SIG \
+#define SECRET_SIG                                                             \
   "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
 #define SECRET_KEY "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define SECRET_TOKEN "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEifQ.payload.sig"
@@ -57,8 +57,8 @@ static int teardown(void **state)
 
 static void assert_clean(const char *line)
 {
-  static const char *const secrets[] = { SECRET_SIG, SECRET_KEY, SECRET_TOKEN,
-                                         SESSION_TOKEN, "hunter2" };
+  static const char *const secrets[] = {SECRET_SIG, SECRET_KEY, SECRET_TOKEN,
+                                        SESSION_TOKEN, "hunter2"};
   size_t i;
 
   for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
@@ -71,8 +71,8 @@ static void assert_clean(const char *line)
 static void test_logfmt_line(void **state)
 {
   (void)state;
-  berth_log(BERTH_LOG_INFO, "provisioned volume", "claim", "default/data",
-            "pv", "pvc-1", "note", "two words", "empty", "", NULL);
+  berth_log(BERTH_LOG_INFO, "provisioned volume", "claim", "default/data", "pv",
+            "pvc-1", "note", "two words", "empty", "", NULL);
   assert_int_equal(cap.n, 1);
   assert_non_null(strstr(cap.lines[0], " level=info msg=\"provisioned volume\""
                                        " claim=default/data pv=pvc-1 "
@@ -114,7 +114,8 @@ static void test_json_line(void **state)
   assert_int_equal(cap.n, 1);
   doc = json_loads(cap.lines[0], 0, &jerr);
   assert_non_null(doc);
-  assert_string_equal(json_string_value(json_object_get(doc, "level")), "error");
+  assert_string_equal(json_string_value(json_object_get(doc, "level")),
+                      "error");
   assert_string_equal(json_string_value(json_object_get(doc, "msg")),
                       "say \"hi\"\n");
   assert_string_equal(json_string_value(json_object_get(doc, "claim")),
@@ -128,9 +129,16 @@ static void test_json_line(void **state)
 static void test_redact_secret_keys(void **state)
 {
   static const char *const keys[] = {
-    "Authorization", "token", "bearer_token", "aws_secret_access_key",
-    "X-Amz-Security-Token", "client_secret", "password", "signature",
-    "client-key-data", "Cookie",
+      "Authorization",
+      "token",
+      "bearer_token",
+      "aws_secret_access_key",
+      "X-Amz-Security-Token",
+      "client_secret",
+      "password",
+      "signature",
+      "client-key-data",
+      "Cookie",
   };
   size_t i;
 
@@ -148,20 +156,20 @@ static void test_redact_secret_keys(void **state)
 static void test_redact_running_text(void **state)
 {
   static const char *const texts[] = {
-    "GET failed: Authorization: Bearer " SECRET_TOKEN,
-    "header Authorization=AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/"
-    "us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, "
-    "Signature=" SECRET_SIG,
-    "https://ec2.amazonaws.com/?Action=X&X-Amz-Signature=" SECRET_SIG
-    "&X-Amz-Date=1",
-    "bearer " SECRET_TOKEN,
-    "{\"token\": \"" SECRET_TOKEN "\", \"kind\": \"ExecCredential\"}",
-    "{\"SecretAccessKey\":\"" SECRET_KEY "\"}",
-    "<Credentials><SessionToken>" SESSION_TOKEN "</SessionToken>",
-    "env AWS_SECRET_ACCESS_KEY=" SECRET_KEY " AWS_REGION=us-east-1",
-    "aws_session_token = " SESSION_TOKEN,
-    "X-Amz-Security-Token: " SESSION_TOKEN,
-    "password='hunter2'",
+      "GET failed: Authorization: Bearer " SECRET_TOKEN,
+      "header Authorization=AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/"
+      "us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, "
+      "Signature=" SECRET_SIG,
+      "https://ec2.amazonaws.com/?Action=X&X-Amz-Signature=" SECRET_SIG
+      "&X-Amz-Date=1",
+      "bearer " SECRET_TOKEN,
+      "{\"token\": \"" SECRET_TOKEN "\", \"kind\": \"ExecCredential\"}",
+      "{\"SecretAccessKey\":\"" SECRET_KEY "\"}",
+      "<Credentials><SessionToken>" SESSION_TOKEN "</SessionToken>",
+      "env AWS_SECRET_ACCESS_KEY=" SECRET_KEY " AWS_REGION=us-east-1",
+      "aws_session_token = " SESSION_TOKEN,
+      "X-Amz-Security-Token: " SESSION_TOKEN,
+      "password='hunter2'",
   };
   size_t i;
 
@@ -215,16 +223,17 @@ static void test_parse_level_and_format(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_logfmt_line, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_one_line_per_event, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_level_filter, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_json_line, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_redact_secret_keys, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_redact_running_text, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_redact_keeps_ordinary_text, setup,
-                                    teardown),
-    cmocka_unit_test_setup_teardown(test_parse_level_and_format, setup,
-                                    teardown),
+      cmocka_unit_test_setup_teardown(test_logfmt_line, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_one_line_per_event, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_level_filter, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_json_line, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_redact_secret_keys, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_redact_running_text, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_redact_keeps_ordinary_text, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_parse_level_and_format, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

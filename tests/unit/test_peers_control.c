@@ -21,8 +21,7 @@ typedef struct fx {
 
 static fx_t fx;
 
-static void start(long min_peers, bool wait_lower, int64_t debounce,
-                  bool hooks)
+static void start(long min_peers, bool wait_lower, int64_t debounce, bool hooks)
 {
   peers_identity_opts_t o;
   peers_control_cfg_t cfg;
@@ -34,7 +33,7 @@ static void start(long min_peers, bool wait_lower, int64_t debounce,
   o.domain = "cluster.local";
   assert_int_equal(peers_identity_resolve(&o, &fx.id, NULL), BERTH_OK);
   fx.seed = 7;
-  fx.rand = (berth_rand_t){ berth_rand_splitmix64, &fx.seed };
+  fx.rand = (berth_rand_t){berth_rand_splitmix64, &fx.seed};
   memset(&cfg, 0, sizeof(cfg));
   cfg.debounce_ms = debounce;
   cfg.min_peers = min_peers;
@@ -212,8 +211,7 @@ static void test_retry_backoff(void **state)
   d = peers_control_hook_done(&fx.ctl, 100, false);
   see(200, "0,1,2");
   assert_true(peers_control_settle(&fx.ctl, 200));
-  assert_int_equal(peers_control_hook_due(&fx.ctl, 100 + d),
-                   PEERS_HOOK_NONE);
+  assert_int_equal(peers_control_hook_due(&fx.ctl, 100 + d), PEERS_HOOK_NONE);
   assert_int_equal(fx.ctl.attempt, 0);
 }
 
@@ -237,11 +235,11 @@ static void test_no_hooks(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_teardown(test_waits_for_self_then_starts, stop),
-    cmocka_unit_test_teardown(test_min_peers_and_lower_ordinals, stop),
-    cmocka_unit_test_teardown(test_debounce_rolling_scale, stop),
-    cmocka_unit_test_teardown(test_retry_backoff, stop),
-    cmocka_unit_test_teardown(test_no_hooks, stop),
+      cmocka_unit_test_teardown(test_waits_for_self_then_starts, stop),
+      cmocka_unit_test_teardown(test_min_peers_and_lower_ordinals, stop),
+      cmocka_unit_test_teardown(test_debounce_rolling_scale, stop),
+      cmocka_unit_test_teardown(test_retry_backoff, stop),
+      cmocka_unit_test_teardown(test_no_hooks, stop),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,8 +19,8 @@
 static json_t *load(void)
 {
   json_error_t jerr;
-  json_t *j = json_load_file(BERTH_TEST_DATA "/peers/endpoints/slices.json",
-                             0, &jerr);
+  json_t *j =
+      json_load_file(BERTH_TEST_DATA "/peers/endpoints/slices.json", 0, &jerr);
 
   assert_non_null(j);
   return j;
@@ -46,9 +46,9 @@ static void test_members_and_ready(void **state)
 
   (void)state;
   peers_endpoints_result_init(&r);
-  assert_int_equal(peers_endpoints_members(slices, "web", DOMAIN, false, &r,
-                                           NULL),
-                   BERTH_OK);
+  assert_int_equal(
+      peers_endpoints_members(slices, "web", DOMAIN, false, &r, NULL),
+      BERTH_OK);
   assert_hosts(&r.members, all, 4);
   assert_hosts(&r.ready, ready, 2);
   assert_int_equal(r.skipped, 2);
@@ -80,9 +80,8 @@ static void test_ready_only(void **state)
 
   (void)state;
   peers_endpoints_result_init(&r);
-  assert_int_equal(peers_endpoints_members(slices, "web", DOMAIN, true, &r,
-                                           NULL),
-                   BERTH_OK);
+  assert_int_equal(
+      peers_endpoints_members(slices, "web", DOMAIN, true, &r, NULL), BERTH_OK);
   assert_hosts(&r.members, ready, 2);
   assert_hosts(&r.ready, ready, 2);
   peers_endpoints_result_cleanup(&r);
@@ -97,9 +96,9 @@ static void test_other_service(void **state)
 
   (void)state;
   peers_endpoints_result_init(&r);
-  assert_int_equal(peers_endpoints_members(slices, "other", DOMAIN, false, &r,
-                                           NULL),
-                   BERTH_OK);
+  assert_int_equal(
+      peers_endpoints_members(slices, "other", DOMAIN, false, &r, NULL),
+      BERTH_OK);
   /* No conditions at all: ready, as the API says to read "unknown". */
   assert_hosts(&r.members, want, 1);
   assert_hosts(&r.ready, want, 1);
@@ -136,8 +135,7 @@ static void test_malformed(void **state)
     j = json_loads(bad[i], 0, &jerr);
     assert_non_null(j);
     peers_endpoints_result_init(&r);
-    assert_int_equal(peers_endpoints_members(j, "web", DOMAIN, false, &r,
-                                             &err),
+    assert_int_equal(peers_endpoints_members(j, "web", DOMAIN, false, &r, &err),
                      BERTH_EPARSE);
     assert_non_null(strstr(err.message, "EndpointSlice s1: "));
     assert_int_equal(r.members.count, 0);

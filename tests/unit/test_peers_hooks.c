@@ -78,9 +78,9 @@ static void test_argv_split(void **state)
   assert_null(v[1]);
   peers_argv_free(v);
   assert_int_equal(
-    peers_argv_split("sh -c 'echo \"$1\"; x' -- a\\ b \"c \\\"d\\\" $e\" ''",
-                     &v, NULL),
-    BERTH_OK);
+      peers_argv_split("sh -c 'echo \"$1\"; x' -- a\\ b \"c \\\"d\\\" $e\" ''",
+                       &v, NULL),
+      BERTH_OK);
   assert_string_equal(v[0], "sh");
   assert_string_equal(v[1], "-c");
   assert_string_equal(v[2], "echo \"$1\"; x");
@@ -104,33 +104,33 @@ static void test_event_env(void **state)
   peers_set_t now;
   peers_set_t before;
   peers_event_t ev;
-  char *base[] = { "PATH=/usr/bin", "BERTH_PEERS=stale", "HOME=/root",
-                   "BERTH_ADDEDX=kept", "POD_IP=stale", NULL };
+  char *base[] = {"PATH=/usr/bin",     "BERTH_PEERS=stale", "HOME=/root",
+                  "BERTH_ADDEDX=kept", "POD_IP=stale",      NULL};
   char **env = NULL;
   size_t i;
   const char *want[] = {
-    "PATH=/usr/bin",
-    "HOME=/root",
-    "BERTH_ADDEDX=kept",
-    "BERTH_EVENT=on-change",
-    "BERTH_SELF=db-1.db.ns1.svc.cluster.local",
-    "BERTH_ORDINAL=1",
-    "BERTH_PEERS=db-0.db.ns1.svc.cluster.local,db-1.db.ns1.svc.cluster.local,"
-    "db-10.db.ns1.svc.cluster.local",
-    "BERTH_PEER_COUNT=3",
-    "BERTH_PRIMARY=db-0.db.ns1.svc.cluster.local",
-    "BERTH_ADDED=db-10.db.ns1.svc.cluster.local",
-    "BERTH_REMOVED=db-2.db.ns1.svc.cluster.local",
-    "BERTH_SERVICE=db",
-    "BERTH_NAMESPACE=ns1",
-    "BERTH_DOMAIN=cluster.local",
-    /* db-10's endpoint is terminating: not ready. */
-    "BERTH_READY_PEERS=db-0.db.ns1.svc.cluster.local,"
-    "db-1.db.ns1.svc.cluster.local",
-    "HOST_ADDRESS=db-1.db.ns1.svc.cluster.local",
-    "HOST_ADDRESS_TYPE=DNS",
-    "POD_IP=10.1.2.3",
-    "POD_IP_TYPE=IPv4",
+      "PATH=/usr/bin",
+      "HOME=/root",
+      "BERTH_ADDEDX=kept",
+      "BERTH_EVENT=on-change",
+      "BERTH_SELF=db-1.db.ns1.svc.cluster.local",
+      "BERTH_ORDINAL=1",
+      "BERTH_PEERS=db-0.db.ns1.svc.cluster.local,db-1.db.ns1.svc.cluster.local,"
+      "db-10.db.ns1.svc.cluster.local",
+      "BERTH_PEER_COUNT=3",
+      "BERTH_PRIMARY=db-0.db.ns1.svc.cluster.local",
+      "BERTH_ADDED=db-10.db.ns1.svc.cluster.local",
+      "BERTH_REMOVED=db-2.db.ns1.svc.cluster.local",
+      "BERTH_SERVICE=db",
+      "BERTH_NAMESPACE=ns1",
+      "BERTH_DOMAIN=cluster.local",
+      /* db-10's endpoint is terminating: not ready. */
+      "BERTH_READY_PEERS=db-0.db.ns1.svc.cluster.local,"
+      "db-1.db.ns1.svc.cluster.local",
+      "HOST_ADDRESS=db-1.db.ns1.svc.cluster.local",
+      "HOST_ADDRESS_TYPE=DNS",
+      "POD_IP=10.1.2.3",
+      "POD_IP_TYPE=IPv4",
   };
   peers_member_t *self = NULL;
   peers_member_t *m = NULL;
@@ -157,7 +157,7 @@ static void test_event_env(void **state)
   peers_set_add(&before, "db-1.db.ns1.svc.cluster.local", 0, NULL, NULL);
   peers_set_add(&before, "db-2.db.ns1.svc.cluster.local", 0, NULL, NULL);
   /* kmodules' DNS address type: POD_IP from the downward API. */
-  ev = (peers_event_t){ "on-change", &id, &now, &before, "DNS", "10.1.2.3" };
+  ev = (peers_event_t){"on-change", &id, &now, &before, "DNS", "10.1.2.3"};
   assert_int_equal(peers_event_env(&ev, base, &env), BERTH_OK);
   for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
     assert_non_null(env[i]);
@@ -186,7 +186,7 @@ static void test_event_env(void **state)
 
 static peers_hook_req_t req_for(char **argv, const char *input)
 {
-  static char *envp[] = { "PATH=/usr/bin:/bin", "BERTH_SELF=me", NULL };
+  static char *envp[] = {"PATH=/usr/bin:/bin", "BERTH_SELF=me", NULL};
   peers_hook_req_t r;
 
   memset(&r, 0, sizeof(r));
@@ -203,10 +203,10 @@ static peers_hook_req_t req_for(char **argv, const char *input)
 
 static void test_run_stdin_env_output(void **state)
 {
-  char *argv[] = { "sh", "-c",
-                   "while read p; do echo \"got $p\"; done; "
-                   "echo \"self=$BERTH_SELF\" >&2; printf 'no newline'",
-                   NULL };
+  char *argv[] = {"sh", "-c",
+                  "while read p; do echo \"got $p\"; done; "
+                  "echo \"self=$BERTH_SELF\" >&2; printf 'no newline'",
+                  NULL};
   peers_hook_req_t r = req_for(argv, "a.web\nb.web\n");
   peers_hook_result_t res;
 
@@ -223,8 +223,8 @@ static void test_run_stdin_env_output(void **state)
 
 static void test_run_big_input_and_long_line(void **state)
 {
-  char *argv[] = { "sh", "-c",
-                   "wc -l; head -c 10000 /dev/zero | tr '\\0' x; echo", NULL };
+  char *argv[] = {"sh", "-c",
+                  "wc -l; head -c 10000 /dev/zero | tr '\\0' x; echo", NULL};
   char *input = malloc(300001);
   peers_hook_req_t r;
   peers_hook_result_t res;
@@ -246,7 +246,7 @@ static void test_run_big_input_and_long_line(void **state)
 
 static void test_run_exit_code_and_ignored_input(void **state)
 {
-  char *argv[] = { "sh", "-c", "exit 3", NULL };
+  char *argv[] = {"sh", "-c", "exit 3", NULL};
   char *big = calloc(1, 200001);
   peers_hook_req_t r;
   peers_hook_result_t res;
@@ -263,8 +263,8 @@ static void test_run_exit_code_and_ignored_input(void **state)
 
 static void test_run_not_found(void **state)
 {
-  char *argv[] = { "/nonexistent/hook.sh", NULL };
-  char *argv2[] = { "no-such-hook-program-anywhere", NULL };
+  char *argv[] = {"/nonexistent/hook.sh", NULL};
+  char *argv2[] = {"no-such-hook-program-anywhere", NULL};
   peers_hook_req_t r = req_for(argv, NULL);
   berth_error_t err;
 
@@ -301,10 +301,10 @@ static void test_run_timeout_kills_group(void **state)
    * second process that ignores SIGTERM (it writes its pid to $0) is
    * ended by SIGKILL to the whole group. */
   char pidfile[] = "/tmp/berth-hook-pid-XXXXXX";
-  char *argv[] = { "sh", "-c",
-                   "echo started; sh -c 'trap \"\" TERM; echo $$ >\"$0\"; "
-                   "exec sleep 30' \"$0\" & sleep 30",
-                   pidfile, NULL };
+  char *argv[] = {"sh", "-c",
+                  "echo started; sh -c 'trap \"\" TERM; echo $$ >\"$0\"; "
+                  "exec sleep 30' \"$0\" & sleep 30",
+                  pidfile, NULL};
   peers_hook_req_t r = req_for(argv, NULL);
   peers_hook_result_t res;
   berth_error_t err;
@@ -351,7 +351,7 @@ static void test_run_timeout_kills_group(void **state)
 
 static void test_run_cancel(void **state)
 {
-  char *argv[] = { "sleep", "30", NULL };
+  char *argv[] = {"sleep", "30", NULL};
   peers_hook_req_t r = req_for(argv, NULL);
   int p[2];
   int64_t t0 = berth_clock_monotonic_ms(NULL);
@@ -370,7 +370,7 @@ static void test_run_leftover_child(void **state)
 {
   /* The hook exits at once but leaves a process holding its output: the
    * run ends with the hook, not with the leftover. */
-  char *argv[] = { "sh", "-c", "sleep 5 & echo bye", NULL };
+  char *argv[] = {"sh", "-c", "sleep 5 & echo bye", NULL};
   peers_hook_req_t r = req_for(argv, NULL);
   peers_hook_result_t res;
   int64_t t0 = berth_clock_monotonic_ms(NULL);
@@ -385,20 +385,20 @@ static void test_run_leftover_child(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_argv_split),
-    cmocka_unit_test(test_event_env),
-    cmocka_unit_test_setup_teardown(test_run_stdin_env_output, capture,
-                                    release),
-    cmocka_unit_test_setup_teardown(test_run_big_input_and_long_line, capture,
-                                    release),
-    cmocka_unit_test_setup_teardown(test_run_exit_code_and_ignored_input,
-                                    capture, release),
-    cmocka_unit_test_setup_teardown(test_run_not_found, capture, release),
-    cmocka_unit_test_setup_teardown(test_run_timeout_kills_group, capture,
-                                    release),
-    cmocka_unit_test_setup_teardown(test_run_cancel, capture, release),
-    cmocka_unit_test_setup_teardown(test_run_leftover_child, capture,
-                                    release),
+      cmocka_unit_test(test_argv_split),
+      cmocka_unit_test(test_event_env),
+      cmocka_unit_test_setup_teardown(test_run_stdin_env_output, capture,
+                                      release),
+      cmocka_unit_test_setup_teardown(test_run_big_input_and_long_line, capture,
+                                      release),
+      cmocka_unit_test_setup_teardown(test_run_exit_code_and_ignored_input,
+                                      capture, release),
+      cmocka_unit_test_setup_teardown(test_run_not_found, capture, release),
+      cmocka_unit_test_setup_teardown(test_run_timeout_kills_group, capture,
+                                      release),
+      cmocka_unit_test_setup_teardown(test_run_cancel, capture, release),
+      cmocka_unit_test_setup_teardown(test_run_leftover_child, capture,
+                                      release),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

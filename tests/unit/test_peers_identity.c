@@ -41,28 +41,28 @@ static void test_labels(void **state)
 static void test_hostile_names(void **state)
 {
   static const char *const bad[] = {
-    "",
-    ".",
-    "$(reboot).web.default.svc.cluster.local",
-    "`id`.web.default.svc.cluster.local",
-    "a;rm -rf /.web.default.svc.cluster.local",
-    "../../etc/passwd",
-    "web-0/..",
-    "web 0.web",
-    "web-0.web\n.default",
-    "web-0\\.web",
-    "web\\0320.web",
-    "web_0.web.default.svc.cluster.local",
-    "-web-0.web",
-    "web-0-.web",
-    "web..default",
-    ".web.default",
-    "web-0.web.default..",
-    "caf\xc3\xa9.web",
-    "a\x01.web",
-    "web-0,web-1.web",
-    "web-0=x.web",
-    "web-0'.web",
+      "",
+      ".",
+      "$(reboot).web.default.svc.cluster.local",
+      "`id`.web.default.svc.cluster.local",
+      "a;rm -rf /.web.default.svc.cluster.local",
+      "../../etc/passwd",
+      "web-0/..",
+      "web 0.web",
+      "web-0.web\n.default",
+      "web-0\\.web",
+      "web\\0320.web",
+      "web_0.web.default.svc.cluster.local",
+      "-web-0.web",
+      "web-0-.web",
+      "web..default",
+      ".web.default",
+      "web-0.web.default..",
+      "caf\xc3\xa9.web",
+      "a\x01.web",
+      "web-0,web-1.web",
+      "web-0=x.web",
+      "web-0'.web",
   };
   char *out = NULL;
   char longname[300];
@@ -98,8 +98,8 @@ static void test_normalize(void **state)
 
   (void)state;
   assert_int_equal(
-    peers_name_normalize("WEB-0.Web.Default.SVC.cluster.local.", &out, NULL),
-    BERTH_OK);
+      peers_name_normalize("WEB-0.Web.Default.SVC.cluster.local.", &out, NULL),
+      BERTH_OK);
   assert_string_equal(out, "web-0.web.default.svc.cluster.local");
   free(out);
   assert_int_equal(peers_name_normalize("0", &out, NULL), BERTH_OK);
@@ -262,16 +262,16 @@ static void test_zone_from_resolv_conf(void **state)
   assert_int_equal(peers_zone_from_resolv_conf("search a.b c.d\n", &zone),
                    BERTH_ENOTFOUND);
   assert_int_equal(
-    peers_zone_from_resolv_conf("search x.y.svc.z\nnameserver 1\n", &zone),
-    BERTH_ENOTFOUND);
+      peers_zone_from_resolv_conf("search x.y.svc.z\nnameserver 1\n", &zone),
+      BERTH_ENOTFOUND);
   assert_int_equal(peers_zone_from_resolv_conf(
-                     "searchx svc.bad\nsearch  ns1.svc.good.zone \n", &zone),
+                       "searchx svc.bad\nsearch  ns1.svc.good.zone \n", &zone),
                    BERTH_OK);
   assert_string_equal(zone, "good.zone");
   free(zone);
   assert_int_equal(
-    peers_zone_from_resolv_conf("search ns.svc.$(bad) svc.ok\n", &zone),
-    BERTH_OK);
+      peers_zone_from_resolv_conf("search ns.svc.$(bad) svc.ok\n", &zone),
+      BERTH_OK);
   assert_string_equal(zone, "ok");
   free(zone);
 }
@@ -279,15 +279,15 @@ static void test_zone_from_resolv_conf(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_labels),
-    cmocka_unit_test(test_hostile_names),
-    cmocka_unit_test(test_normalize),
-    cmocka_unit_test(test_ordinals),
-    cmocka_unit_test(test_identity_flags_win),
-    cmocka_unit_test(test_identity_env_and_files),
-    cmocka_unit_test(test_identity_no_ordinal),
-    cmocka_unit_test(test_identity_errors),
-    cmocka_unit_test(test_zone_from_resolv_conf),
+      cmocka_unit_test(test_labels),
+      cmocka_unit_test(test_hostile_names),
+      cmocka_unit_test(test_normalize),
+      cmocka_unit_test(test_ordinals),
+      cmocka_unit_test(test_identity_flags_win),
+      cmocka_unit_test(test_identity_env_and_files),
+      cmocka_unit_test(test_identity_no_ordinal),
+      cmocka_unit_test(test_identity_errors),
+      cmocka_unit_test(test_zone_from_resolv_conf),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

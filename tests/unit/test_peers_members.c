@@ -22,10 +22,10 @@ static void add(peers_set_t *s, const char *host)
 
 static void test_sort_numeric(void **state)
 {
-  static const char *const in[] = { "web-10", "web-2", "zeta", "web-1",
-                                    "alpha", "web-0", "web-100", "db-2" };
-  static const char *const want[] = { "web-0", "web-1", "db-2", "web-2",
-                                      "web-10", "web-100", "alpha", "zeta" };
+  static const char *const in[] = {"web-10", "web-2", "zeta",    "web-1",
+                                   "alpha",  "web-0", "web-100", "db-2"};
+  static const char *const want[] = {"web-0",  "web-1",   "db-2",  "web-2",
+                                     "web-10", "web-100", "alpha", "zeta"};
   peers_set_t s;
   size_t i;
 
@@ -51,9 +51,9 @@ static void test_case_and_dot(void **state)
 
   (void)state;
   peers_set_init(&s);
-  assert_int_equal(peers_set_add(&s, "Web-1.WEB.default.svc.cluster.local.",
-                                 80, &m, NULL),
-                   BERTH_OK);
+  assert_int_equal(
+      peers_set_add(&s, "Web-1.WEB.default.svc.cluster.local.", 80, &m, NULL),
+      BERTH_OK);
   assert_string_equal(m->name, "web-1" ZONE);
   assert_string_equal(m->host, "web-1");
   assert_int_equal(m->port, 80);
@@ -157,8 +157,8 @@ static void test_diff_and_join(void **state)
   assert_int_equal(peers_set_diff(&before, &now, &added, &removed), BERTH_OK);
   assert_string_equal(berth_buf_str(&added), "");
   assert_string_equal(berth_buf_str(&removed),
-                      "web-10" ZONE ",web-11" ZONE ",web-12" ZONE
-                      ",web-13" ZONE ",web-14" ZONE);
+                      "web-10" ZONE ",web-11" ZONE ",web-12" ZONE ",web-13" ZONE
+                      ",web-14" ZONE);
   berth_buf_reset(&removed);
   assert_int_equal(peers_set_diff(&now, &before, &added, &removed), BERTH_OK);
   assert_string_equal(berth_buf_str(&removed), "");
@@ -195,19 +195,19 @@ static void test_has_lower(void **state)
   assert_true(peers_set_has_lower(&s, "web", 4, domain, &missing));
   assert_false(peers_set_has_lower(&s, "db", 1, domain, &missing));
   assert_int_equal(missing, 0);
-  assert_null(peers_set_primary(&(peers_set_t){ NULL, 0, 0 }));
+  assert_null(peers_set_primary(&(peers_set_t){NULL, 0, 0}));
   peers_set_cleanup(&s);
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_sort_numeric),
-    cmocka_unit_test(test_case_and_dot),
-    cmocka_unit_test(test_addresses),
-    cmocka_unit_test(test_equal_copy_move),
-    cmocka_unit_test(test_diff_and_join),
-    cmocka_unit_test(test_has_lower),
+      cmocka_unit_test(test_sort_numeric),
+      cmocka_unit_test(test_case_and_dot),
+      cmocka_unit_test(test_addresses),
+      cmocka_unit_test(test_equal_copy_move),
+      cmocka_unit_test(test_diff_and_join),
+      cmocka_unit_test(test_has_lower),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,8 +51,8 @@ static peers_parse_result_t parse(peers_options_t *o, char **argv)
  * one duration parser): true and the value in ms, or false. */
 static bool timeout_flag(const char *value, int64_t *ms)
 {
-  char *argv[] = {"berth-peers", "-service", "web", "--once", "--timeout",
-                  (char *)value, NULL};
+  char *argv[] = {"berth-peers", "-service",    "web", "--once",
+                  "--timeout",   (char *)value, NULL};
   peers_options_t o;
   bool ok = parse(&o, argv) == PEERS_PARSE_RUN;
 
@@ -68,13 +68,13 @@ static void test_durations(void **state)
     const char *in;
     int64_t ms;
   } ok[] = {
-      {"250ms", 250}, {"1.5s", 1500}, {"2", 2000},       {"0", 0},
+      {"250ms", 250}, {"1.5s", 1500},  {"2", 2000},       {"0", 0},
       {"2m", 120000}, {"1h", 3600000}, {"24h", 86400000},
   };
   /* Issue 14: "\t-5s" was -4999 ms through strtod's white space. */
-  static const char *const bad[] = {"-1s", "1d", "s", "", "25h", "nan",
-                                    "1 s", "\t-5s", "\n-5s", "1e300",
-                                    "infs", NULL};
+  static const char *const bad[] = {"-1s",   "1d",    "s",    "",
+                                    "25h",   "nan",   "1 s",  "\t-5s",
+                                    "\n-5s", "1e300", "infs", NULL};
   int64_t ms;
   size_t i;
 
@@ -109,9 +109,16 @@ static void test_parse_twice(void **state)
 static void test_peer_finder_flags(void **state)
 {
   /* peer-finder's Go spelling, as in its StatefulSet examples. */
-  char *argv[] = { "berth-peers", "-on-start=/work-dir/on-start.sh",
-                   "-service=mongo", "-ns", "prod", "-domain=k8s.local",
-                   "-addresses", "-on-change", "/on-change.sh x", NULL };
+  char *argv[] = {"berth-peers",
+                  "-on-start=/work-dir/on-start.sh",
+                  "-service=mongo",
+                  "-ns",
+                  "prod",
+                  "-domain=k8s.local",
+                  "-addresses",
+                  "-on-change",
+                  "/on-change.sh x",
+                  NULL};
   peers_options_t o;
 
   (void)state;
@@ -133,21 +140,38 @@ static void test_peer_finder_flags(void **state)
  * verbosity, not -V (version); -address-type IP gives addresses. */
 static void test_kmodules_flags(void **state)
 {
-  char *argv[] = { "berth-peers", "-hosts-file", "/etc/hosts",
-                   "-address-type=IP", "-selector", "app=db",
-                   "-kubeconfig=/k", "-master", "https://10.0.0.1",
-                   "-alsologtostderr", "-logtostderr=true", "-v", "3",
-                   "-log_dir", "/tmp", "-stderrthreshold=2", "-vmodule=x=2",
-                   "-skip_headers=false", "-service=mongo", "-ns", "db",
-                   "-on-start", "/on-start.sh", NULL };
-  char *v_eq[] = { "berth-peers", "-v=5", "--service", "web", "--once",
-                   NULL };
-  char *bad_type[] = { "berth-peers", "-address-type", "dns", "-service",
-                       "web", "--once", NULL };
-  char *bad_bool[] = { "berth-peers", "-alsologtostderr=maybe", "-service",
-                       "web", "--once", NULL };
-  char *bad_v[] = { "berth-peers", "-v", "loud", "-service", "web", "--once",
-                    NULL };
+  char *argv[] = {"berth-peers",
+                  "-hosts-file",
+                  "/etc/hosts",
+                  "-address-type=IP",
+                  "-selector",
+                  "app=db",
+                  "-kubeconfig=/k",
+                  "-master",
+                  "https://10.0.0.1",
+                  "-alsologtostderr",
+                  "-logtostderr=true",
+                  "-v",
+                  "3",
+                  "-log_dir",
+                  "/tmp",
+                  "-stderrthreshold=2",
+                  "-vmodule=x=2",
+                  "-skip_headers=false",
+                  "-service=mongo",
+                  "-ns",
+                  "db",
+                  "-on-start",
+                  "/on-start.sh",
+                  NULL};
+  char *v_eq[] = {"berth-peers", "-v=5", "--service", "web", "--once", NULL};
+  char *bad_type[] = {"berth-peers", "-address-type", "dns", "-service",
+                      "web",         "--once",        NULL};
+  char *bad_bool[] = {"berth-peers", "-alsologtostderr=maybe",
+                      "-service",    "web",
+                      "--once",      NULL};
+  char *bad_v[] = {"berth-peers", "-v",     "loud", "-service",
+                   "web",         "--once", NULL};
   peers_options_t o;
 
   (void)state;
@@ -175,14 +199,34 @@ static void test_kmodules_flags(void **state)
 
 static void test_berth_flags(void **state)
 {
-  char *argv[] = { "berth-peers", "--service", "web", "--once",
-                   "--timeout=5s", "--min-peers", "3", "-wait-for-self=false",
-                   "--wait-for-lower-ordinals", "--interval", "100ms",
-                   "--debounce=1s", "--hook-timeout", "0", "--hook-backoff",
-                   "50ms", "--dns-server", "127.0.0.1:5353", "--render",
-                   "json:/tmp/p.json", "-render=zookeeper,port=2999:/tmp/z",
-                   "--http-endpoint", ":0", "--hostname", "web-1",
-                   "--port-name", "peer", NULL };
+  char *argv[] = {"berth-peers",
+                  "--service",
+                  "web",
+                  "--once",
+                  "--timeout=5s",
+                  "--min-peers",
+                  "3",
+                  "-wait-for-self=false",
+                  "--wait-for-lower-ordinals",
+                  "--interval",
+                  "100ms",
+                  "--debounce=1s",
+                  "--hook-timeout",
+                  "0",
+                  "--hook-backoff",
+                  "50ms",
+                  "--dns-server",
+                  "127.0.0.1:5353",
+                  "--render",
+                  "json:/tmp/p.json",
+                  "-render=zookeeper,port=2999:/tmp/z",
+                  "--http-endpoint",
+                  ":0",
+                  "--hostname",
+                  "web-1",
+                  "--port-name",
+                  "peer",
+                  NULL};
   peers_options_t o;
 
   (void)state;
@@ -208,20 +252,18 @@ static void test_berth_flags(void **state)
 
 static void test_bad_flags(void **state)
 {
-  char *no_service[] = { "berth-peers", "-on-start", "x", NULL };
-  char *nothing[] = { "berth-peers", "-service", "web", NULL };
-  char *bad_dur[] = { "berth-peers", "-service", "web", "--once",
-                      "--timeout", "soon", NULL };
-  char *bad_render[] = { "berth-peers", "-service", "web", "--render",
-                         "xml:/x", NULL };
-  char *unknown[] = { "berth-peers", "-service", "web", "--frobnicate",
-                      NULL };
-  char *extra[] = { "berth-peers", "-service", "web", "--once", "stray",
-                    NULL };
-  char *tiny[] = { "berth-peers", "-service", "web", "--once", "--interval",
-                   "1ms", NULL };
-  char *help[] = { "berth-peers", "-h", NULL };
-  char *version[] = { "berth-peers", "-version", NULL };
+  char *no_service[] = {"berth-peers", "-on-start", "x", NULL};
+  char *nothing[] = {"berth-peers", "-service", "web", NULL};
+  char *bad_dur[] = {"berth-peers", "-service", "web", "--once",
+                     "--timeout",   "soon",     NULL};
+  char *bad_render[] = {"berth-peers", "-service", "web",
+                        "--render",    "xml:/x",   NULL};
+  char *unknown[] = {"berth-peers", "-service", "web", "--frobnicate", NULL};
+  char *extra[] = {"berth-peers", "-service", "web", "--once", "stray", NULL};
+  char *tiny[] = {"berth-peers", "-service", "web", "--once",
+                  "--interval",  "1ms",      NULL};
+  char *help[] = {"berth-peers", "-h", NULL};
+  char *version[] = {"berth-peers", "-version", NULL};
   peers_options_t o;
 
   (void)state;
@@ -264,8 +306,7 @@ static void test_endpoint_parse(void **state)
                    BERTH_OK);
   inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
   assert_string_equal(text, "127.0.0.1");
-  assert_int_equal(peers_endpoint_parse("[::1]:81", &ss, &len, NULL),
-                   BERTH_OK);
+  assert_int_equal(peers_endpoint_parse("[::1]:81", &ss, &len, NULL), BERTH_OK);
   assert_int_equal(ss.ss_family, AF_INET6);
   assert_int_equal(ntohs(sin6->sin6_port), 81);
   assert_int_equal(len, sizeof(*sin6));
@@ -279,15 +320,14 @@ static void test_endpoint_parse(void **state)
 
 static void test_source(void **state)
 {
-  char *endpoints[] = { "berth-peers", "--source", "endpoints",
-                        "--ready-only", "-kubeconfig=/k", "-service=web",
-                        "--once", NULL };
-  char *dns[] = { "berth-peers", "--source=dns", "-service=web", "--once",
-                  NULL };
-  char *bad[] = { "berth-peers", "--source", "api", "-service=web", "--once",
-                  NULL };
-  char *ready_dns[] = { "berth-peers", "--ready-only", "-service=web",
-                        "--once", NULL };
+  char *endpoints[] = {
+      "berth-peers",    "--source",     "endpoints", "--ready-only",
+      "-kubeconfig=/k", "-service=web", "--once",    NULL};
+  char *dns[] = {"berth-peers", "--source=dns", "-service=web", "--once", NULL};
+  char *bad[] = {"berth-peers",  "--source", "api",
+                 "-service=web", "--once",   NULL};
+  char *ready_dns[] = {"berth-peers", "--ready-only", "-service=web", "--once",
+                       NULL};
   peers_options_t o;
 
   (void)state;
@@ -330,15 +370,15 @@ static void test_metrics_text(void **state)
                          "berth_peers_members 12\n"));
   assert_non_null(strstr(berth_buf_str(&out), "\nberth_peers_ready 1\n"));
   assert_non_null(
-    strstr(berth_buf_str(&out), "\nberth_peers_changes_total 3\n"));
+      strstr(berth_buf_str(&out), "\nberth_peers_changes_total 3\n"));
   assert_non_null(
-    strstr(berth_buf_str(&out), "\nberth_peers_dns_queries_total 40\n"));
+      strstr(berth_buf_str(&out), "\nberth_peers_dns_queries_total 40\n"));
   assert_non_null(
-    strstr(berth_buf_str(&out), "\nberth_peers_dns_failures_total 2\n"));
+      strstr(berth_buf_str(&out), "\nberth_peers_dns_failures_total 2\n"));
   assert_non_null(
-    strstr(berth_buf_str(&out), "\nberth_peers_hook_runs_total 4\n"));
+      strstr(berth_buf_str(&out), "\nberth_peers_hook_runs_total 4\n"));
   assert_non_null(
-    strstr(berth_buf_str(&out), "\nberth_peers_hook_failures_total 1\n"));
+      strstr(berth_buf_str(&out), "\nberth_peers_hook_failures_total 1\n"));
   assert_non_null(strstr(berth_buf_str(&out),
                          "\nberth_peers_last_change_timestamp_seconds "
                          "1764083913.123\n"));
@@ -361,16 +401,16 @@ static void test_metrics_text(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_durations),
-    cmocka_unit_test(test_parse_twice),
-    cmocka_unit_test(test_bools),
-    cmocka_unit_test(test_peer_finder_flags),
-    cmocka_unit_test(test_kmodules_flags),
-    cmocka_unit_test(test_source),
-    cmocka_unit_test(test_berth_flags),
-    cmocka_unit_test(test_bad_flags),
-    cmocka_unit_test(test_endpoint_parse),
-    cmocka_unit_test(test_metrics_text),
+      cmocka_unit_test(test_durations),
+      cmocka_unit_test(test_parse_twice),
+      cmocka_unit_test(test_bools),
+      cmocka_unit_test(test_peer_finder_flags),
+      cmocka_unit_test(test_kmodules_flags),
+      cmocka_unit_test(test_source),
+      cmocka_unit_test(test_berth_flags),
+      cmocka_unit_test(test_bad_flags),
+      cmocka_unit_test(test_endpoint_parse),
+      cmocka_unit_test(test_metrics_text),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -98,8 +98,7 @@ static void check(fixture_t *f, const char *arg, const char *file,
   berth_buf_init(&out);
   berth_buf_init(&extra);
   assert_int_equal(peers_render_spec_parse(arg, &spec, NULL), BERTH_OK);
-  assert_int_equal(peers_render(&spec, &f->view, &out, &extra, NULL),
-                   BERTH_OK);
+  assert_int_equal(peers_render(&spec, &f->view, &out, &extra, NULL), BERTH_OK);
   want = slurp(file);
   assert_string_equal(berth_buf_str(&out), want);
   free(want);
@@ -135,7 +134,8 @@ static void test_expected_files(void **state)
     berth_buf_init(&out);
     f->view.peers = &f->peers;
     assert_int_equal(peers_render_lines(&f->view, &out), BERTH_OK);
-    assert_non_null(strstr(berth_buf_str(&out), "fd00:10:244::a\nfd00:10:244::b\n"));
+    assert_non_null(
+        strstr(berth_buf_str(&out), "fd00:10:244::a\nfd00:10:244::b\n"));
     assert_null(strstr(berth_buf_str(&out), "10.244.0."));
     berth_buf_cleanup(&out);
   }
@@ -150,14 +150,14 @@ static void test_options(void **state)
   berth_buf_t out;
 
   berth_buf_init(&out);
-  assert_int_equal(peers_render_spec_parse("mongo,name=rs0,port=27018:/a:b",
-                                           &spec, NULL),
-                   BERTH_OK);
+  assert_int_equal(
+      peers_render_spec_parse("mongo,name=rs0,port=27018:/a:b", &spec, NULL),
+      BERTH_OK);
   assert_string_equal(spec.path, "/a:b");
   assert_int_equal(peers_render(&spec, &f->view, &out, NULL, NULL), BERTH_OK);
   assert_non_null(strstr(berth_buf_str(&out), "\"_id\": \"rs0\""));
-  assert_non_null(
-    strstr(berth_buf_str(&out), "web-11.web.default.svc.cluster.local:27018"));
+  assert_non_null(strstr(berth_buf_str(&out),
+                         "web-11.web.default.svc.cluster.local:27018"));
   peers_render_spec_cleanup(&spec);
 
   berth_buf_reset(&out);
@@ -174,8 +174,8 @@ static void test_options(void **state)
 
   berth_buf_reset(&out);
   assert_int_equal(
-    peers_render_spec_parse("cassandra,count=1,port=7000:/c", &spec, NULL),
-    BERTH_OK);
+      peers_render_spec_parse("cassandra,count=1,port=7000:/c", &spec, NULL),
+      BERTH_OK);
   assert_int_equal(peers_render(&spec, &f->view, &out, NULL, NULL), BERTH_OK);
   assert_non_null(strstr(berth_buf_str(&out),
                          "seeds: \"web-0.web.default.svc.cluster.local:7000\""
@@ -187,10 +187,17 @@ static void test_options(void **state)
 static void test_spec_errors(void **state)
 {
   static const char *const bad[] = {
-    "zookeeper",        "zookeeper:",     "nosuch:/x",
-    "mongo,port=0:/x",  "mongo,port=70000:/x", "mongo,port=x:/x",
-    "mongo,color=red:/x", "mongo,name:/x", "zookeeper,port=65000:/x",
-    ":/x",              "lines,count=-1:/x",
+      "zookeeper",
+      "zookeeper:",
+      "nosuch:/x",
+      "mongo,port=0:/x",
+      "mongo,port=70000:/x",
+      "mongo,port=x:/x",
+      "mongo,color=red:/x",
+      "mongo,name:/x",
+      "zookeeper,port=65000:/x",
+      ":/x",
+      "lines,count=-1:/x",
   };
   peers_render_spec_t spec;
   berth_error_t err;
@@ -220,12 +227,12 @@ static void test_no_ordinal_members(void **state)
   peers_set_init(&s);
   berth_buf_init(&out);
   berth_buf_init(&extra);
-  assert_int_equal(peers_set_add(&s, "web-1.web.default.svc.cluster.local", 0,
-                                 NULL, NULL),
-                   BERTH_OK);
-  assert_int_equal(peers_set_add(&s, "odd.web.default.svc.cluster.local", 0,
-                                 NULL, NULL),
-                   BERTH_OK);
+  assert_int_equal(
+      peers_set_add(&s, "web-1.web.default.svc.cluster.local", 0, NULL, NULL),
+      BERTH_OK);
+  assert_int_equal(
+      peers_set_add(&s, "odd.web.default.svc.cluster.local", 0, NULL, NULL),
+      BERTH_OK);
   v.peers = &s;
   assert_int_equal(peers_render_spec_parse("zookeeper:/z", &spec, NULL),
                    BERTH_OK);
@@ -298,11 +305,11 @@ static void test_file_update(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test_setup_teardown(test_expected_files, setup, teardown),
-    cmocka_unit_test_setup_teardown(test_options, setup, teardown),
-    cmocka_unit_test(test_spec_errors),
-    cmocka_unit_test_setup_teardown(test_no_ordinal_members, setup, teardown),
-    cmocka_unit_test(test_file_update),
+      cmocka_unit_test_setup_teardown(test_expected_files, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_options, setup, teardown),
+      cmocka_unit_test(test_spec_errors),
+      cmocka_unit_test_setup_teardown(test_no_ordinal_members, setup, teardown),
+      cmocka_unit_test(test_file_update),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

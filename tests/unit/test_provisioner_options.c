@@ -224,10 +224,9 @@ static void test_durations_and_lease_name(void **state)
   };
   /* Issue 14: 1e300, infs and nanms became INT64_MIN and were accepted,
    * turning usage measurement off. */
-  static const char *const bad[] = {"", "s", "5x", "-1s", "1s5", "ms",
-                                    "1e300", "1e300s", "infs", "nanms",
-                                    "inf", " 5s", "5s ", "+5s", "1e3s",
-                                    NULL};
+  static const char *const bad[] = {
+      "",     "s",     "5x",  "-1s", "1s5", "ms",  "1e300", "1e300s",
+      "infs", "nanms", "inf", " 5s", "5s ", "+5s", "1e3s",  NULL};
   char name[64];
   int64_t ms;
   size_t i;

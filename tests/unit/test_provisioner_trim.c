@@ -226,9 +226,8 @@ static json_t *attachment(const char *attacher)
       "metadata", "name", "csi-abc", "uid", "u9", "resourceVersion", "42",
       "managedFields", "manager", "kube-controller-manager", "finalizers",
       "external-attacher/ebs-csi-aws-com", "spec", "attacher", attacher,
-      "nodeName", "node-a", "source", "persistentVolumeName", "pv-1",
-      "status", "attached", 1, "attachmentMetadata", "devicePath",
-      "/dev/xvdaa");
+      "nodeName", "node-a", "source", "persistentVolumeName", "pv-1", "status",
+      "attached", 1, "attachmentMetadata", "devicePath", "/dev/xvdaa");
 }
 
 static void test_attachment(void **state)
@@ -260,10 +259,8 @@ static void test_attachment(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_claim_ours),
-      cmocka_unit_test(test_claim_which),
-      cmocka_unit_test(test_volume_which),
-      cmocka_unit_test(test_class),
+      cmocka_unit_test(test_claim_ours),   cmocka_unit_test(test_claim_which),
+      cmocka_unit_test(test_volume_which), cmocka_unit_test(test_class),
       cmocka_unit_test(test_attachment),
   };
 

@@ -18,7 +18,8 @@ static void test_every_status_has_text(void **state)
     assert_non_null(berth_strerror((berth_status_t)s));
     assert_string_not_equal(berth_strerror((berth_status_t)s),
                             "unknown status");
-    assert_true(strncmp(berth_status_name((berth_status_t)s), "BERTH_", 6) == 0);
+    assert_true(strncmp(berth_status_name((berth_status_t)s), "BERTH_", 6) ==
+                0);
   }
   assert_string_equal(berth_strerror(BERTH_OK), "success");
   assert_string_equal(berth_status_name(BERTH_ECONFLICT), "BERTH_ECONFLICT");
@@ -32,9 +33,9 @@ static void test_error_set_returns_status(void **state)
 
   (void)state;
   berth_error_clear(&err);
-  assert_int_equal(berth_error_set(&err, BERTH_ENOTFOUND, "claim %s/%s",
-                                   "default", "data"),
-                   BERTH_ENOTFOUND);
+  assert_int_equal(
+      berth_error_set(&err, BERTH_ENOTFOUND, "claim %s/%s", "default", "data"),
+      BERTH_ENOTFOUND);
   assert_int_equal(err.status, BERTH_ENOTFOUND);
   assert_string_equal(err.message, "claim default/data");
   /* A NULL error is allowed everywhere. */
@@ -63,16 +64,18 @@ static void test_error_prefix_and_truncation(void **state)
   assert_int_equal(strlen(err.message), sizeof(err.message) - 1);
   assert_true(strncmp(err.message, "ctx: xxx", 8) == 0);
 
-  berth_error_set_reason(&err, "AlreadyExistsAndThisReasonIsWayTooLongToFitInSixtyFourBytesOfSpace!!");
+  berth_error_set_reason(
+      &err,
+      "AlreadyExistsAndThisReasonIsWayTooLongToFitInSixtyFourBytesOfSpace!!");
   assert_int_equal(strlen(err.reason), sizeof(err.reason) - 1);
 }
 
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-    cmocka_unit_test(test_every_status_has_text),
-    cmocka_unit_test(test_error_set_returns_status),
-    cmocka_unit_test(test_error_prefix_and_truncation),
+      cmocka_unit_test(test_every_status_has_text),
+      cmocka_unit_test(test_error_set_returns_status),
+      cmocka_unit_test(test_error_prefix_and_truncation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
