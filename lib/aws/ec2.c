@@ -166,12 +166,17 @@ done:
   return st;
 }
 
-berth_status_t berth_ec2_describe_volumes(berth_aws_t *aws,
-                                          const berth_ec2_describe_params_t *p,
-                                          berth_ec2_volume_list_t *out,
-                                          berth_error_t *err)
+/* A Describe* call: its filters and ids (as id_key.N), owner "self" when
+ * owner_self, then the answer parsed into out by parse. */
+typedef berth_status_t (*describe_parse_fn)(const char *xml, size_t len,
+                                            void *out, berth_error_t *err);
+
+static berth_status_t describe(berth_aws_t *aws, const char *action,
+                               const char *id_key, bool owner_self,
+                               const berth_ec2_describe_params_t *p,
+                               describe_parse_fn parse, void *out,
+                               berth_error_t *err)
 {
-  static const char action[] = "DescribeVolumes";
   berth_http_response_t resp;
   berth_buf_t form;
   berth_status_t st;
@@ -182,17 +187,34 @@ berth_status_t berth_ec2_describe_volumes(berth_aws_t *aws,
                            action);
   berth_http_response_init(&resp);
   st = form_start(&form, action);
+  if (st == BERTH_OK && owner_self)
+    st = berth__aws_form_add(&form, "Owner.1", "self");
   if (st == BERTH_OK)
-    st = add_describe(&form, "VolumeId", p);
+    st = add_describe(&form, id_key, p);
   if (st != BERTH_OK)
     st = oom(err, action);
   else
     st = call(aws, action, &form, &resp, err);
   if (st == BERTH_OK)
-    st = berth_ec2_parse_volumes(resp.body.data, resp.body.len, out, err);
+    st = parse(resp.body.data, resp.body.len, out, err);
   berth_buf_cleanup(&form);
   berth_http_response_cleanup(&resp);
   return st;
+}
+
+static berth_status_t parse_volumes(const char *xml, size_t len, void *out,
+                                    berth_error_t *err)
+{
+  return berth_ec2_parse_volumes(xml, len, out, err);
+}
+
+berth_status_t berth_ec2_describe_volumes(berth_aws_t *aws,
+                                          const berth_ec2_describe_params_t *p,
+                                          berth_ec2_volume_list_t *out,
+                                          berth_error_t *err)
+{
+  return describe(aws, "DescribeVolumes", "VolumeId", false, p, parse_volumes,
+                  out, err);
 }
 
 berth_status_t berth_ec2_describe_volume(berth_aws_t *aws,
@@ -537,37 +559,21 @@ done:
   return st;
 }
 
+static berth_status_t parse_snapshots(const char *xml, size_t len, void *out,
+                                      berth_error_t *err)
+{
+  return berth_ec2_parse_snapshots(xml, len, out, err);
+}
+
+/* Without an owner, DescribeSnapshots also lists every public snapshot of
+ * the region (EC2 API reference, DescribeSnapshots): Owner.1=self. */
 berth_status_t
 berth_ec2_describe_snapshots(berth_aws_t *aws,
                              const berth_ec2_describe_params_t *p,
                              berth_ec2_snapshot_list_t *out, berth_error_t *err)
 {
-  static const char action[] = "DescribeSnapshots";
-  berth_http_response_t resp;
-  berth_buf_t form;
-  berth_status_t st;
-
-  berth_error_clear(err);
-  if (aws == NULL || out == NULL)
-    return berth_error_set(err, BERTH_EINVAL, "EC2 %s: missing argument",
-                           action);
-  berth_http_response_init(&resp);
-  st = form_start(&form, action);
-  /* Without an owner, DescribeSnapshots also lists every public snapshot
-   * of the region (EC2 API reference, DescribeSnapshots). */
-  if (st == BERTH_OK)
-    st = berth__aws_form_add(&form, "Owner.1", "self");
-  if (st == BERTH_OK)
-    st = add_describe(&form, "SnapshotId", p);
-  if (st != BERTH_OK)
-    st = oom(err, action);
-  else
-    st = call(aws, action, &form, &resp, err);
-  if (st == BERTH_OK)
-    st = berth_ec2_parse_snapshots(resp.body.data, resp.body.len, out, err);
-  berth_buf_cleanup(&form);
-  berth_http_response_cleanup(&resp);
-  return st;
+  return describe(aws, "DescribeSnapshots", "SnapshotId", true, p,
+                  parse_snapshots, out, err);
 }
 
 berth_status_t berth_ec2_describe_snapshot(berth_aws_t *aws,
