@@ -15,6 +15,7 @@
  * The storage goes through the backend's delete, as a Delete reclaim
  * would take it (the class's onDelete/archiveOnDelete apply). */
 #include "controller_int.h"
+#include "ticker.h"
 
 #include "provisioners.h"
 #include "sweep_decide.h"
@@ -34,10 +35,7 @@ struct prov_sweep {
   prov_controller_t *c;
   int64_t interval_ms;
   int64_t grace_ms;
-  pthread_t thread;
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  bool stop;
+  prov_ticker_t ticker;
 };
 
 /* What one pass did. */
@@ -48,27 +46,6 @@ typedef struct sweep_pass {
   unsigned removed;
   unsigned errors;
 } sweep_pass_t;
-
-/* Wait ms or until stopped; false when stopped. */
-static bool pause_ms(prov_sweep_t *s, int64_t ms)
-{
-  struct timespec ts;
-  bool go;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
-  pthread_mutex_lock(&s->lock);
-  if (!s->stop)
-    pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-  go = !s->stop;
-  pthread_mutex_unlock(&s->lock);
-  return go;
-}
 
 /* true when the cache holds the claim ns/name with this uid. */
 static bool claim_cached(prov_controller_t *c, const char *ns, const char *name,
@@ -294,7 +271,7 @@ static void *run(void *arg)
 
   /* The first pass after one interval: the informers have synced and
    * the workers have taken the claims that are still there. */
-  while (pause_ms(s, s->interval_ms)) {
+  while (prov_ticker_pause(&s->ticker, s->interval_ms)) {
     /* Complete caches first: fewer records go on to the GETs. */
     if (prov_active(s->c) && prov_controller_synced(s->c))
       sweep_once(s);
@@ -306,21 +283,13 @@ berth_status_t prov_sweep_start(prov_controller_t *c, int64_t interval_ms,
                                 int64_t grace_ms, prov_sweep_t **out)
 {
   prov_sweep_t *s = calloc(1, sizeof(*s));
-  pthread_condattr_t ca;
 
   if (s == NULL)
     return BERTH_ENOMEM;
   s->c = c;
   s->interval_ms = interval_ms;
   s->grace_ms = grace_ms;
-  pthread_mutex_init(&s->lock, NULL);
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&s->cond, &ca);
-  pthread_condattr_destroy(&ca);
-  if (pthread_create(&s->thread, NULL, run, s) != 0) {
-    pthread_cond_destroy(&s->cond);
-    pthread_mutex_destroy(&s->lock);
+  if (prov_ticker_start(&s->ticker, run, s) != BERTH_OK) {
     free(s);
     return BERTH_ENOMEM;
   }
@@ -332,13 +301,7 @@ void prov_sweep_stop(prov_sweep_t *s)
 {
   if (s == NULL)
     return;
-  pthread_mutex_lock(&s->lock);
-  s->stop = true;
-  pthread_cond_broadcast(&s->cond);
-  pthread_mutex_unlock(&s->lock);
-  pthread_join(s->thread, NULL);
-  pthread_cond_destroy(&s->cond);
-  pthread_mutex_destroy(&s->lock);
+  prov_ticker_stop(&s->ticker);
   free(s);
 }
 

@@ -6,6 +6,7 @@
  * walks never compete in a burst with provisioning for the export's
  * connection. The last figures are kept in the metrics until the PV goes. */
 #include "controller_int.h"
+#include "ticker.h"
 
 #include "claim.h"
 #include "berth/quantity.h"
@@ -20,10 +21,7 @@
 struct prov_usage {
   prov_controller_t *c;
   int64_t interval_ms;
-  pthread_t thread;
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  bool stop;
+  prov_ticker_t ticker;
   /* Backends (by name) already said to be unable to measure usage: said
    * once in the log, never counted as errors. Only the usage thread
    * touches it. */
@@ -45,27 +43,6 @@ static void tell_not_measurable(prov_usage_t *u, const char *backend,
     berth_strlcpy(u->told[u->ntold++], backend, sizeof(u->told[0]));
   berth_log(BERTH_LOG_INFO, "usage not measured for this backend's volumes",
             "backend", backend, "reason", why, NULL);
-}
-
-/* Wait ms or until stopped; false when stopped. */
-static bool pause_ms(prov_usage_t *u, int64_t ms)
-{
-  struct timespec ts;
-  bool go;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
-  pthread_mutex_lock(&u->lock);
-  if (!u->stop)
-    pthread_cond_timedwait(&u->cond, &u->lock, &ts);
-  go = !u->stop;
-  pthread_mutex_unlock(&u->lock);
-  return go;
 }
 
 /* The PV's spec.capacity.storage in bytes, or 0. */
@@ -136,7 +113,7 @@ static void *run(void *arg)
   int64_t gap;
 
   /* Let the first provisioning burst go first. */
-  if (!pause_ms(u, u->interval_ms / 10 + 1000))
+  if (!prov_ticker_pause(&u->ticker, u->interval_ms / 10 + 1000))
     return NULL;
   for (;;) {
     pvs = berth_k8s_informer_list(u->c->volumes);
@@ -144,11 +121,11 @@ static void *run(void *arg)
     json_array_foreach(pvs, i, pv)
     {
       measure(u, pv);
-      if (!pause_ms(u, gap))
+      if (!prov_ticker_pause(&u->ticker, gap))
         break;
     }
     json_decref(pvs);
-    if (!pause_ms(u, gap))
+    if (!prov_ticker_pause(&u->ticker, gap))
       return NULL;
   }
 }
@@ -157,20 +134,12 @@ berth_status_t prov_usage_start(prov_controller_t *c, int64_t interval_ms,
                                 prov_usage_t **out)
 {
   prov_usage_t *u = calloc(1, sizeof(*u));
-  pthread_condattr_t ca;
 
   if (u == NULL)
     return BERTH_ENOMEM;
   u->c = c;
   u->interval_ms = interval_ms;
-  pthread_mutex_init(&u->lock, NULL);
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&u->cond, &ca);
-  pthread_condattr_destroy(&ca);
-  if (pthread_create(&u->thread, NULL, run, u) != 0) {
-    pthread_cond_destroy(&u->cond);
-    pthread_mutex_destroy(&u->lock);
+  if (prov_ticker_start(&u->ticker, run, u) != BERTH_OK) {
     free(u);
     return BERTH_ENOMEM;
   }
@@ -182,12 +151,6 @@ void prov_usage_stop(prov_usage_t *u)
 {
   if (u == NULL)
     return;
-  pthread_mutex_lock(&u->lock);
-  u->stop = true;
-  pthread_cond_broadcast(&u->cond);
-  pthread_mutex_unlock(&u->lock);
-  pthread_join(u->thread, NULL);
-  pthread_cond_destroy(&u->cond);
-  pthread_mutex_destroy(&u->lock);
+  prov_ticker_stop(&u->ticker);
   free(u);
 }
