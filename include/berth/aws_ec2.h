@@ -3,7 +3,7 @@
  *
  * The calls the EBS backend, the attacher and the resizer need:
  * CreateVolume, DescribeVolumes, DeleteVolume, AttachVolume, DetachVolume,
- * ModifyVolume, DescribeVolumesModifications, CreateTags,
+ * ModifyVolume, DescribeVolumesModifications, CreateTags, DeleteTags,
  * DescribeInstances, and for snapshots CreateSnapshot, DescribeSnapshots
  * and DeleteSnapshot. Requests go through berth_aws_send() (signing,
  * retries); answers are parsed from EC2's XML with expat. AWS error codes
@@ -261,6 +261,15 @@ berth_status_t berth_ec2_create_tags(berth_aws_t *aws,
                                      size_t resource_count,
                                      const berth_aws_kv_t *tags,
                                      size_t tag_count, berth_error_t *err);
+
+/* DeleteTags: remove the tags with these keys (whatever their values)
+ * from resources. A key a resource does not carry is no error. At least
+ * one key: EC2 reads none as "every tag". */
+berth_status_t berth_ec2_delete_tags(berth_aws_t *aws,
+                                     const char *const *resource_ids,
+                                     size_t resource_count,
+                                     const char *const *keys, size_t key_count,
+                                     berth_error_t *err);
 
 /* CreateSnapshot. *out is the new snapshot (state "pending"). */
 berth_status_t

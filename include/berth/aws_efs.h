@@ -7,6 +7,7 @@
  *   DeleteAccessPoint     DELETE /2015-02-01/access-points/{AccessPointId}
  *   DescribeFileSystems   GET    /2015-02-01/file-systems
  *   DescribeMountTargets  GET    /2015-02-01/mount-targets
+ *   UntagResource         DELETE /2015-02-01/resource-tags/{ResourceId}
  *
  * Requests go through berth_aws_send() (signing as "elasticfilesystem",
  * retries on ThrottlingException and 5xx); errors come as
@@ -144,6 +145,14 @@ berth_status_t berth_efs_describe_access_points(
 berth_status_t berth_efs_delete_access_point(berth_aws_t *aws,
                                              const char *access_point_id,
                                              berth_error_t *err);
+
+/* UntagResource: remove the tags with these keys (key_count > 0) from
+ * resource_id (an access point or file system id). A key the resource
+ * does not carry is no error. */
+berth_status_t berth_efs_untag_resource(berth_aws_t *aws,
+                                        const char *resource_id,
+                                        const char *const *keys,
+                                        size_t key_count, berth_error_t *err);
 
 /* DescribeFileSystems: one page; file_system_id and creation_token may be
  * NULL, max_items 0 for the default, marker NULL for the first page. */

@@ -478,6 +478,40 @@ berth_status_t berth_ec2_create_tags(berth_aws_t *aws,
   return st;
 }
 
+berth_status_t berth_ec2_delete_tags(berth_aws_t *aws,
+                                     const char *const *resource_ids,
+                                     size_t resource_count,
+                                     const char *const *keys, size_t key_count,
+                                     berth_error_t *err)
+{
+  static const char action[] = "DeleteTags";
+  berth_buf_t form;
+  char name[64];
+  berth_status_t st;
+  size_t i;
+
+  berth_error_clear(err);
+  /* Without Tag.N, EC2 would delete every tag of the resources. */
+  if (aws == NULL || resource_count == 0 || key_count == 0)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "EC2 %s: resources and keys are required", action);
+  st = form_start(&form, action);
+  for (i = 0; i < resource_count && st == BERTH_OK; i++) {
+    snprintf(name, sizeof(name), "ResourceId.%zu", i + 1);
+    st = berth__aws_form_add(&form, name, resource_ids[i]);
+  }
+  for (i = 0; i < key_count && st == BERTH_OK; i++) {
+    snprintf(name, sizeof(name), "Tag.%zu.Key", i + 1);
+    st = berth__aws_form_add(&form, name, keys[i]);
+  }
+  if (st != BERTH_OK)
+    st = oom(err, action);
+  else
+    st = return_call(aws, action, &form, err);
+  berth_buf_cleanup(&form);
+  return st;
+}
+
 berth_status_t
 berth_ec2_describe_instances(berth_aws_t *aws,
                              const berth_ec2_describe_params_t *p,

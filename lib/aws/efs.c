@@ -612,6 +612,40 @@ berth_status_t berth_efs_delete_access_point(berth_aws_t *aws,
   return st;
 }
 
+berth_status_t berth_efs_untag_resource(berth_aws_t *aws,
+                                        const char *resource_id,
+                                        const char *const *keys,
+                                        size_t key_count, berth_error_t *err)
+{
+  berth_http_response_t resp;
+  berth_buf_t path, q;
+  berth_status_t st = BERTH_OK;
+  size_t i;
+
+  berth_error_clear(err);
+  if (aws == NULL || empty(resource_id) || key_count == 0)
+    return berth_error_set(err, BERTH_EINVAL,
+                           "EFS UntagResource: a resource and keys are "
+                           "required");
+  berth_http_response_init(&resp);
+  berth_buf_init(&path);
+  berth_buf_init(&q);
+  st = berth_buf_append_str(&path, BASE "/resource-tags/");
+  if (st == BERTH_OK)
+    st = berth_sigv4_uri_encode(&path, resource_id, strlen(resource_id), false);
+  /* tagKeys repeated, once per key (the REST-JSON list in a query). */
+  for (i = 0; i < key_count && st == BERTH_OK; i++)
+    st = berth__aws_form_add(&q, "tagKeys", keys[i]);
+  if (st != BERTH_OK)
+    st = berth_error_set(err, st, "EFS UntagResource: out of memory");
+  else
+    st = call(aws, "UntagResource", "DELETE", path.data, &q, NULL, &resp, err);
+  berth_buf_cleanup(&q);
+  berth_buf_cleanup(&path);
+  berth_http_response_cleanup(&resp);
+  return st;
+}
+
 berth_status_t berth_efs_describe_file_systems(
     berth_aws_t *aws, const char *file_system_id, const char *creation_token,
     int max_items, const char *marker, berth_efs_file_system_list_t *out,

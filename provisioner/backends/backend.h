@@ -225,7 +225,7 @@ typedef enum berth_backend_cap {
 typedef struct berth_backend_settings {
   const json_t *nfs_defaults; /* nfs: parameters for classes that do not
                                  set them (NFS_SERVER, NFS_PATH), or NULL */
-  const char *cluster_id;     /* ebs: BERTH_CLUSTER_ID, or NULL */
+  const char *cluster_id;     /* ebs, efs: BERTH_CLUSTER_ID, or NULL */
   const char *extra_tags;     /* ebs: --extra-tags, or NULL */
 } berth_backend_settings_t;
 

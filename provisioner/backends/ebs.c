@@ -13,6 +13,7 @@
  * Delete: the volume id from spec.csi.volumeHandle -> wait (bounded) for
  * it to be detached -> DeleteVolume; InvalidVolume.NotFound is done. */
 #include "backends/ebs.h"
+#include "backends/ebs_records.h"
 
 #include "berth/aws.h"
 #include "berth/aws_ec2.h"
@@ -34,6 +35,7 @@ typedef struct ebsb_backend {
   json_t *extra_tags; /* --extra-tags, an object of strings */
   int create_timeout_ms;
   int delete_timeout_ms;
+  berth_ebs_records_t *records; /* the sweep's cursor (ebs_records.c) */
 } ebsb_backend_t;
 
 /* ---- validate ---------------------------------------------------------- */
@@ -165,6 +167,8 @@ static size_t ebsb_base_tags(ebsb_backend_t *b,
     tags[n++] = (berth_aws_kv_t){b->cluster_tag, "owned"};
     tags[n++] = (berth_aws_kv_t){"Name", name_tag};
     tags[n++] = (berth_aws_kv_t){"KubernetesCluster", b->cluster_id};
+    /* The sweep's record until the PV is saved (ebs_records.h). */
+    tags[n++] = (berth_aws_kv_t){BERTH_EBS_TAG_PROVISIONING, req->claim_uid};
   }
   if (p->allow_iops_increase_on_modify && p->iops_per_gb != 0) {
     snprintf(ratio, ratio_size, "%lld", (long long)p->iops_per_gb);
@@ -597,6 +601,7 @@ static void ebsb_destroy(berth_backend_t *be)
   ebsb_backend_t *b = (ebsb_backend_t *)be;
 
   berth_aws_destroy(b->aws);
+  berth__ebs_records_destroy(b->records);
   free(b->cluster_tag);
   free(b->cluster_id);
   json_decref(b->extra_tags);
@@ -636,6 +641,8 @@ berth_status_t berth_backend_ebs_create(const berth_backend_ebs_config_t *cfg,
   }
   st = berth_ebs_parse_extra_tags(cfg != NULL ? cfg->extra_tags : NULL,
                                   &b->extra_tags, err);
+  if (st == BERTH_OK && berth__ebs_records_create(&b->records) != BERTH_OK)
+    st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
   if (st != BERTH_OK) {
     ebsb_destroy(&b->base);
     return st;
@@ -681,6 +688,16 @@ ebsb_check_settings(const berth_backend_settings_t *settings,
   return st;
 }
 
+/* The sweep's records: the disks' BERTH_EBS_TAG_PROVISIONING tag. */
+static berth_status_t ebsb_records(berth_backend_t *be,
+                                   berth_records_request_t *req,
+                                   berth_error_t *err)
+{
+  ebsb_backend_t *b = (ebsb_backend_t *)be;
+
+  return berth__ebs_records(b->aws, b->cluster_tag, b->records, req, err);
+}
+
 /* No usage: a block device's contents are only visible to the node that
  * mounts it. */
 const berth_backend_ops_t berth_backend_ebs_ops = {
@@ -696,4 +713,5 @@ const berth_backend_ops_t berth_backend_ebs_ops = {
     .destroy = ebsb_destroy,
     .expand = berth_backend_ebs_expand,
     .check_claim = ebsb_check_claim,
+    .records = ebsb_records,
 };

@@ -12,6 +12,7 @@
  * url; pathPattern from basePath and subPathPattern) and the call goes to
  * an NFS backend this one owns. The PV is a plain nfs volume. */
 #include "backends/efs.h"
+#include "backends/efs_records.h"
 #include "backends/nfs.h"
 
 #include "berth/aws.h"
@@ -33,6 +34,8 @@ typedef struct efsb_backend {
   berth_aws_t *aws;
   berth_backend_t *nfs; /* efs-dir */
   pthread_mutex_t lock; /* gid allocation + CreateAccessPoint */
+  char *cluster_tag;    /* "kubernetes.io/cluster/<id>", or NULL */
+  berth_efs_records_t *records; /* the sweep's (efs_records.c) */
 } efsb_backend_t;
 
 typedef struct efsb_opts {
@@ -455,10 +458,10 @@ static berth_status_t efsb_make_ap(efsb_backend_t *b,
                                    berth_error_t *err)
 {
   berth_efs_create_access_point_params_t cp;
-  berth_aws_kv_t tags[5];
+  berth_aws_kv_t tags[7];
   char token[65], sub[EFSB_PATH_MAX], root[EFSB_PATH_MAX + 64];
   uint32_t *used = NULL, gid = 0;
-  size_t n_used = 0;
+  size_t n_used = 0, n_tags;
   bool has = false;
   const char *bp;
   berth_status_t st;
@@ -511,6 +514,15 @@ static berth_status_t efsb_make_ap(efsb_backend_t *b,
                                req->claim_namespace};
     tags[4] =
         (berth_aws_kv_t){"kubernetes.io/created-for/pv/name", req->pv_name};
+    n_tags = 5;
+    /* This cluster's, and the sweep's record until the PV is saved
+     * (efs_records.h); none for an access point meant to outlive its
+     * claim. */
+    if (b->cluster_tag != NULL && !o->reuse_ap) {
+      tags[n_tags++] = (berth_aws_kv_t){b->cluster_tag, "owned"};
+      tags[n_tags++] =
+          (berth_aws_kv_t){BERTH_EFS_TAG_PROVISIONING, req->claim_uid};
+    }
     memset(&cp, 0, sizeof(cp));
     cp.client_token = token;
     cp.file_system_id = o->fs_id;
@@ -523,7 +535,7 @@ static berth_status_t efsb_make_ap(efsb_backend_t *b,
     cp.owner_gid = gid;
     cp.permissions = o->perms;
     cp.tags = tags;
-    cp.tag_count = 5;
+    cp.tag_count = n_tags;
     st = berth_efs_create_access_point(b->aws, &cp, ap, err);
   }
   pthread_mutex_unlock(&b->lock);
@@ -602,6 +614,8 @@ static berth_status_t efsb_provision(berth_backend_t *be,
     st = efsb_wait_ap(b, &ap, err);
   if (st != BERTH_OK)
     goto done;
+  if (b->cluster_tag != NULL && !o.reuse_ap)
+    berth__efs_records_made(b->records, req->pv_name, ap.access_point_id);
   snprintf(handle, sizeof(handle), "%s::%s", o.fs_id, ap.access_point_id);
   res.source = json_pack("{s:{s:s,s:s}}", "csi", "driver", BERTH_EFS_DRIVER,
                          "volumeHandle", handle);
@@ -693,6 +707,8 @@ static void efsb_destroy(berth_backend_t *be)
 
   berth_backend_destroy(b->nfs);
   berth_aws_destroy(b->aws);
+  berth__efs_records_destroy(b->records);
+  free(b->cluster_tag);
   pthread_mutex_destroy(&b->lock);
   free(b);
 }
@@ -725,6 +741,8 @@ berth_status_t berth_backend_efs_create(berth_backend_t **out,
   pthread_mutex_init(&b->lock, NULL);
   memset(&nc, 0, sizeof(nc));
   st = berth_backend_nfs_create(&nc, &b->nfs, err);
+  if (st == BERTH_OK && berth__efs_records_create(&b->records) != BERTH_OK)
+    st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
   if (st == BERTH_OK) {
     berth_aws_options_init(&opts);
     st = berth_aws_create(&opts, &b->aws, err);
@@ -743,8 +761,51 @@ berth_status_t berth_backend_efs_create(berth_backend_t **out,
 static berth_status_t efsb_make(const berth_backend_settings_t *settings,
                                 berth_backend_t **out, berth_error_t *err)
 {
-  (void)settings;
-  return berth_backend_efs_create(out, err);
+  const char *id = settings != NULL ? settings->cluster_id : NULL;
+  efsb_backend_t *b;
+  berth_status_t st;
+
+  st = berth_backend_efs_create(out, err);
+  if (st != BERTH_OK || id == NULL || id[0] == '\0')
+    return st;
+  /* The cluster id (BERTH_CLUSTER_ID) tags the access points as EBS tags
+   * its disks, so that the sweep knows this cluster's. */
+  b = (efsb_backend_t *)*out;
+  b->cluster_tag = berth_strdup_printf("kubernetes.io/cluster/%s", id);
+  if (b->cluster_tag == NULL) {
+    efsb_destroy(*out);
+    *out = NULL;
+    return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  }
+  return BERTH_OK;
+}
+
+/* The sweep's records: efs-ap classes' access point tags
+ * (efs_records.c), efs-dir classes' NFS journal. */
+static berth_status_t efsb_records(berth_backend_t *be,
+                                   berth_records_request_t *req,
+                                   berth_error_t *err)
+{
+  efsb_backend_t *b = (efsb_backend_t *)be;
+  berth_records_request_t nreq = *req;
+  json_t *np = NULL;
+  efsb_opts_t o;
+  berth_status_t st;
+
+  st = efsb_opts_parse(req->parameters, &o, err);
+  if (st != BERTH_OK)
+    return st;
+  if (!o.dir_mode)
+    return berth__efs_records(b->aws, b->cluster_tag, b->records, o.fs_id,
+                              req, err);
+  st = efsb_nfs_params(b, req->parameters, &np, err);
+  if (st == BERTH_OK) {
+    nreq.parameters = np;
+    st = berth_backend_records(b->nfs, &nreq, err);
+    req->records = nreq.records;
+  }
+  json_decref(np);
+  return st;
 }
 
 /* No expand: EFS grows by itself. */
@@ -758,4 +819,5 @@ const berth_backend_ops_t berth_backend_efs_ops = {
     .usage = efsb_usage,
     .destroy = efsb_destroy,
     .check_claim = efsb_check_claim,
+    .records = efsb_records,
 };

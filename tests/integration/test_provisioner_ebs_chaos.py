@@ -13,20 +13,42 @@
   - a claim deleted while its disk is still "creating" (no finalizer holds
     the claim back): once the disk is available the PV is saved for the
     deleted claim, released, and the disk deleted: no disk and no PV left
-    for it.
+    for it;
+  - the sweep: SIGKILL while a disk is "creating" (after CreateVolume,
+    before the PV), the claim deleted while the provisioner is dead, a
+    restart with a short --sweep-interval and --sweep-grace: the disk is
+    removed, while every disk with a PV (their record tag forgotten once
+    the PV was saved), a disk kept by a Retain PV deleted since, and
+    another cluster's leftover stay.
 
     test_provisioner_ebs_chaos.py BERTH-PROVISIONER (under bed.py run k8s nfs aws)
 """
 
 import sys
 
+import botocore.session
+
 from test_provisioner_ebs_lib import (aws_admin, aws_faults, check_disks, ebs_class,
                                       ebs_provisioner, volumes)
-from test_provisioner_lib import (API, check, claim, create, kubectl, log, poll, run,
-                                  wait_bound)
+from test_provisioner_lib import (API, check, claim, create, env, kubectl, log, poll,
+                                  run, wait_bound)
 
 N = 100
 TAG_PVC = "kubernetes.io/created-for/pvc/name"
+RECORD = "berth.io/provisioning"
+
+
+def ec2():
+    s = botocore.session.get_session()
+    return s.create_client("ec2", region_name=env("AWS_REGION"),
+                           endpoint_url=env("AWS_ENDPOINT_URL"),
+                           aws_access_key_id=env("AWS_ACCESS_KEY_ID"),
+                           aws_secret_access_key=env("AWS_SECRET_ACCESS_KEY"))
+
+
+def recorded():
+    """The disks that still carry the sweep's record tag."""
+    return [v["VolumeId"] for v in volumes() if RECORD in v["Tags"]]
 
 
 def one_disk_for(api, name):
@@ -114,6 +136,69 @@ def main(binary, procs):
     poll(lambda: left() == ([], []), 60, "no disk and no PV left for gone1 (%s)" % (left(),))
     check(len(volumes()) == N + 2, "%d disks, want %d" % (len(volumes()), N + 2))
     log("gone1 deleted while its disk was creating: its disk and PV are gone")
+    sweep(api, p)
+
+
+def sweep(api, p):
+    """A disk whose claim and PV are both gone goes; nothing else does."""
+    base = len(volumes())
+    # Every disk with a PV: its record forgotten once the PV was saved.
+    poll(lambda: recorded() == [], 30, "no record tag left on disks with PVs (%s)"
+         % (recorded(),))
+
+    # Retain: the PV deleted by hand, the disk kept, with no record.
+    create(ebs_class("keep", {"type": "gp3"}, reclaim="Retain"))
+    create(claim("kept", "keep", modes=("ReadWriteOnce",)))
+    wait_bound(api, ["kept"], 30)
+    kept = one_disk_for(api, "kept")["VolumeId"]
+    pv = api.claim("kept")["spec"]["volumeName"]
+    poll(lambda: recorded() == [], 30, "kept's record forgotten")
+    kubectl("delete", "pvc", "kept", "--wait=false")
+    poll(lambda: (api.pv(pv) or {}).get("status", {}).get("phase") == "Released",
+         30, "kept's PV Released")
+    kubectl("delete", "pv", pv, "--wait=false")
+    poll(lambda: api.pv(pv) is None, 30, "kept's PV gone")
+
+    # Another cluster's leftover, record and all.
+    foreign = ec2().create_volume(
+        AvailabilityZone="us-east-1a", Size=1, VolumeType="gp3",
+        TagSpecifications=[{"ResourceType": "volume", "Tags": [
+            {"Key": "CSIVolumeName", "Value": "pvc-0f0f0f0f-0000-4000-8000-000000000000"},
+            {"Key": TAG_PVC, "Value": "theirs"},
+            {"Key": "kubernetes.io/created-for/pvc/namespace", "Value": "default"},
+            {"Key": "ebs.csi.aws.com/cluster", "Value": "true"},
+            {"Key": "kubernetes.io/cluster/another", "Value": "owned"},
+            {"Key": RECORD, "Value": "0f0f0f0f-0000-4000-8000-000000000000"}]}])["VolumeId"]
+
+    # The kill between CreateVolume and the PV, the claim deleted meanwhile.
+    aws_faults(stuck_creating=True)
+    create(claim("lost1", "storm", modes=("ReadWriteOnce",)))
+    poll(lambda: volumes(TAG_PVC, "lost1"), 20, "a disk for lost1", interval=0.05)
+    lost = volumes(TAG_PVC, "lost1")[0]
+    check(RECORD in lost["Tags"], "lost1's disk carries the record tag: %s" % lost["Tags"])
+    p.kill()
+    log("SIGKILL with lost1's disk creating")
+    kubectl("delete", "pvc", "lost1", "--wait=false")
+    poll(lambda: api.claim("lost1") is None, 30, "lost1 to go")
+    aws_faults(stuck_creating=False)
+    aws_admin("POST", "/unstick", {})
+    p.args += ["--sweep-interval", "1s", "--sweep-grace", "2s"]
+    p.start()
+
+    def lost_left():
+        return [v["VolumeId"] for v in volumes(TAG_PVC, "lost1")]
+    poll(lambda: lost_left() == [], 60, "the sweep to remove lost1's disk (%s)" % (lost_left(),))
+    swept = p.log_text().count('msg="sweep: removed storage whose claim and PV are both gone"')
+    check(swept == 1, "the sweep removed %d, want 1" % swept)
+    ids = {v["VolumeId"] for v in volumes()}
+    check(kept in ids, "the Retain disk %s was kept" % kept)
+    check(foreign in ids, "another cluster's disk %s was kept" % foreign)
+    check(len(ids) == base + 2, "%d disks, want %d" % (len(ids), base + 2))
+    check(not [pv for pv in api.pvs()
+               if (pv["spec"].get("claimRef") or {}).get("name") == "lost1"],
+          "no PV for lost1")
+    log("sweep: lost1's disk removed after the kill; %d disks with PVs, the Retain "
+        "disk and another cluster's kept" % (base,))
 
 
 if __name__ == "__main__":

@@ -730,6 +730,38 @@ def create_tags(emu, params):
     return respond(emu, "CreateTags", "<return>true</return>")
 
 
+def delete_tags(emu, params):
+    """DeleteTags: Tag.N.Key, with Tag.N.Value only when that value; no
+    Tag.N at all deletes every tag (EC2 API reference, DeleteTags)."""
+    dry_run(params)
+    ids = plist(params, "ResourceId")
+    if not ids:
+        raise ApiError("MissingParameter", "The request must contain the "
+                                           "parameter resourceIdSet")
+    keys = []
+    i = 1
+    while "Tag.%d.Key" % i in params:
+        keys.append((params["Tag.%d.Key" % i], params.get("Tag.%d.Value" % i)))
+        i += 1
+    targets = []
+    for rid in ids:
+        if rid.startswith("vol-"):
+            targets.append(get_volume(emu, rid))
+        elif rid.startswith("i-"):
+            targets.append(get_instance(emu, rid))
+        elif rid.startswith("snap-"):
+            targets.append(ec2_snapshots.get_snapshot(emu, rid))
+        else:
+            raise ApiError("InvalidID", "The ID '%s' is not valid" % rid)
+    for t in targets:
+        if not keys:
+            t["tags"].clear()
+        for k, v in keys:
+            if k in t["tags"] and (v is None or t["tags"][k] == v):
+                del t["tags"][k]
+    return respond(emu, "DeleteTags", "<return>true</return>")
+
+
 INSTANCE_FILTERS = {
     "instance-id": lambda e, i: [i["id"]],
     "availability-zone": lambda e, i: [i["zone"]],
@@ -819,6 +851,7 @@ ACTIONS = {
     "ModifyVolume": modify_volume,
     "DescribeVolumesModifications": describe_volumes_modifications,
     "CreateTags": create_tags,
+    "DeleteTags": delete_tags,
     "DescribeInstances": describe_instances,
     "DescribeAvailabilityZones": describe_availability_zones,
 }

@@ -7,6 +7,7 @@ mount targets.
   DELETE /2015-02-01/access-points/{AccessPointId}  DeleteAccessPoint (204)
   GET    /2015-02-01/file-systems?...               DescribeFileSystems
   GET    /2015-02-01/mount-targets?...              DescribeMountTargets
+  DELETE /2015-02-01/resource-tags/{ResourceId}?tagKeys=...  UntagResource
 
 Errors: HTTP status from botocore's model, header x-amzn-ErrorType, body
 {"ErrorCode": ..., "Message": ...}.
@@ -292,6 +293,21 @@ def describe_mount_targets(emu, q):
     return 200, out
 
 
+def untag_resource(emu, rid, query):
+    """UntagResource: the tagKeys (repeated) off an access point or a file
+    system; a key it does not carry is no error."""
+    keys = parse_qs(query, keep_blank_values=True).get("tagKeys", [])
+    if not keys:
+        raise bad("tagKeys is required")
+    if rid.startswith("fsap-"):
+        obj = get_ap(emu, rid)
+    else:
+        obj = get_fs(emu, rid)
+    for k in keys:
+        obj["tags"].pop(k, None)
+    return 200, None
+
+
 def action_of(method, path):
     """The EFS action for a request, or None."""
     if path == "/2015-02-01/access-points":
@@ -299,6 +315,8 @@ def action_of(method, path):
                 "GET": "DescribeAccessPoints"}.get(method)
     if path.startswith("/2015-02-01/access-points/"):
         return "DeleteAccessPoint" if method == "DELETE" else None
+    if path.startswith("/2015-02-01/resource-tags/") and method == "DELETE":
+        return "UntagResource"
     if path == "/2015-02-01/file-systems" and method == "GET":
         return "DescribeFileSystems"
     if path == "/2015-02-01/mount-targets" and method == "GET":
@@ -323,6 +341,9 @@ def handle(emu, method, path, query, body):
                 emu, unquote(path[len("/2015-02-01/access-points/"):]))
         elif action == "DescribeFileSystems":
             status, out = describe_file_systems(emu, q)
+        elif action == "UntagResource":
+            status, out = untag_resource(
+                emu, unquote(path[len("/2015-02-01/resource-tags/"):]), query)
         else:
             status, out = describe_mount_targets(emu, q)
     if out is None:
