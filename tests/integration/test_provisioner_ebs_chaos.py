@@ -193,8 +193,12 @@ def sweep(api, p):
     # The sweep forgets the records of disks whose PV exists.
     poll(lambda: recorded() == [], 30, "no record tag left on disks with PVs (%s)"
          % (recorded(),))
-    swept = p.log_text().count('msg="sweep: removed storage whose claim and PV are both gone"')
-    check(swept == 1, "the sweep removed %d, want 1" % swept)
+    # The log line follows the delete (and the record's forget).
+    def swept():
+        return p.log_text().count(
+            'msg="sweep: removed storage whose claim and PV are both gone"')
+    poll(lambda: swept() >= 1, 30, "the sweep's log line")
+    check(swept() == 1, "the sweep removed %d, want 1" % swept())
     ids = {v["VolumeId"] for v in volumes()}
     check(kept in ids, "the Retain disk %s was kept" % kept)
     check(foreign in ids, "another cluster's disk %s was kept" % foreign)
