@@ -37,7 +37,8 @@
  * Idempotence: before creating, the backend looks for a disk tagged
  * CSIVolumeName=<pv name>; CreateVolume carries a ClientToken derived from
  * the PV name, so that a crash between CreateVolume and the PV never makes
- * a second disk. */
+ * a second disk. With a cluster id, the disk also carries the sweep's
+ * record (berth.io/provisioning, ebs_records.h) until its PV is saved. */
 #ifndef BERTH_PROVISIONER_BACKENDS_EBS_H
 #define BERTH_PROVISIONER_BACKENDS_EBS_H
 

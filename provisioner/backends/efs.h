@@ -25,7 +25,9 @@
  *
  * efs-ap PVs: csi driver efs.csi.aws.com, volumeHandle fs-...::fsap-....
  * Access points are created with ClientToken = the PV name, and found
- * again by it, so a crash never leaves a second one. */
+ * again by it, so a crash never leaves a second one. With a cluster id
+ * (BERTH_CLUSTER_ID) they carry kubernetes.io/cluster/<id> = owned and,
+ * until the PV is saved, the sweep's record (efs_records.h). */
 #ifndef BERTH_PROVISIONER_BACKENDS_EFS_H
 #define BERTH_PROVISIONER_BACKENDS_EFS_H
 

@@ -85,6 +85,44 @@ def cases(ec2, efs):
             raise botocore.exceptions.ClientError(
                 {"Error": {"Code": "Restored(%s)" % v["Size"]}}, "CreateVolume")
 
+    def page_by_tag():
+        tags = [{"Key": "berth-cmp-page", "Value": tok},
+                {"Key": "berth.io/provisioning", "Value": tok}]
+        made = set()
+        for _ in range(6):
+            made.add(ec2.create_volume(
+                AvailabilityZone="us-east-1a", Size=1, VolumeType="gp3",
+                TagSpecifications=[{"ResourceType": "volume", "Tags": tags}])["VolumeId"])
+        ec2.create_volume(AvailabilityZone="us-east-1a", Size=1, VolumeType="gp3",
+                          TagSpecifications=[{"ResourceType": "volume", "Tags": tags[:1]}])
+        seen, token, pages = [], None, 0
+        while True:
+            kw = {"NextToken": token} if token else {}
+            r = ec2.describe_volumes(Filters=[
+                {"Name": "tag-key", "Values": ["berth.io/provisioning"]},
+                {"Name": "tag:berth-cmp-page", "Values": [tok]}], MaxResults=5, **kw)
+            if len(r["Volumes"]) > 5:
+                raise botocore.exceptions.ClientError(
+                    {"Error": {"Code": "PageOf(%d)" % len(r["Volumes"])}}, "DescribeVolumes")
+            seen += [v["VolumeId"] for v in r["Volumes"]]
+            token, pages = r.get("NextToken"), pages + 1
+            if not token or pages > 10:
+                break
+        if sorted(seen) != sorted(made):
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "Listed(%d of %d)" % (len(set(seen) & made), len(made))}},
+                "DescribeVolumes")
+        first["paged"] = sorted(made)[0]
+
+    def delete_one_tag():
+        vid = first["paged"]
+        ec2.delete_tags(Resources=[vid], Tags=[{"Key": "berth.io/provisioning"}])
+        got = {t["Key"]: t["Value"] for t in
+               ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0].get("Tags", [])}
+        if "berth.io/provisioning" in got or got.get("berth-cmp-page") != tok:
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "Tags(%s)" % sorted(got)}}, "DeleteTags")
+
     return [
         ("DescribeVolumes of a missing volume", "InvalidVolume.NotFound",
          "EC2 API error codes", lambda: ec2.describe_volumes(VolumeIds=["vol-0123456789abcdef0"])),
@@ -134,6 +172,14 @@ def cases(ec2, efs):
         ("DeleteAccessPoint of a missing access point", "AccessPointNotFound",
          "EFS API DeleteAccessPoint, Errors",
          lambda: efs.delete_access_point(AccessPointId="fsap-0123456789abcdef0")),
+        ("DescribeVolumes by tag-key and tag:<key>, pages of 5: each match once",
+         "OK", "EC2 API DescribeVolumes, Filter.N, MaxResults, NextToken", page_by_tag),
+        ("DeleteTags of one key: the volume's other tags stay", "OK",
+         "EC2 API DeleteTags", delete_one_tag),
+        ("UntagResource of a missing access point", "AccessPointNotFound",
+         "EFS API UntagResource, Errors",
+         lambda: efs.untag_resource(ResourceId="fsap-0123456789abcdef0",
+                                    TagKeys=["berth.io/provisioning"])),
     ]
 
 
