@@ -53,8 +53,8 @@ json_t *berth__ebs_record(const berth_ec2_volume_t *v, const char *cluster_tag)
   if (cluster_tag == NULL ||
       !ebsr_is(berth_ec2_volume_tag(v, cluster_tag), "owned"))
     return NULL;
-  if (id == NULL || strncmp(id, "vol-", 4) != 0 || pv == NULL ||
-      uid == NULL || uid[0] == '\0' || strncmp(pv, "pvc-", 4) != 0 ||
+  if (id == NULL || strncmp(id, "vol-", 4) != 0 || pv == NULL || uid == NULL ||
+      uid[0] == '\0' || strncmp(pv, "pvc-", 4) != 0 ||
       strcmp(pv + 4, uid) != 0 || ns == NULL || name == NULL)
     return NULL;
   /* Attached to an instance: in use by something, never a leftover of a
@@ -65,14 +65,12 @@ json_t *berth__ebs_record(const berth_ec2_volume_t *v, const char *cluster_tag)
     return NULL;
   /* The PV as berth_backend_delete takes it: what provision put in its
    * csi source and annotations. */
-  return json_pack("{s:{s:{s:s,s:{s:s}},s:{s:{s:s,s:s}}},s:s,s:s,s:s,s:I}",
-                   "pv", "metadata", "name", pv, "annotations",
-                   BERTH_EBS_ANN_VOLUME_ID, id, "spec", "csi", "driver",
-                   BERTH_EBS_DRIVER, "volumeHandle", id, "namespace", ns,
-                   "name", name, "uid", uid, "created",
-                   (json_int_t)(v->create_time_ms > 0
-                                    ? v->create_time_ms / 1000
-                                    : -1));
+  return json_pack(
+      "{s:{s:{s:s,s:{s:s}},s:{s:{s:s,s:s}}},s:s,s:s,s:s,s:I}", "pv", "metadata",
+      "name", pv, "annotations", BERTH_EBS_ANN_VOLUME_ID, id, "spec", "csi",
+      "driver", BERTH_EBS_DRIVER, "volumeHandle", id, "namespace", ns, "name",
+      name, "uid", uid, "created",
+      (json_int_t)(v->create_time_ms > 0 ? v->create_time_ms / 1000 : -1));
 }
 
 /* Take the cursor (a copy, NULL for the first page); false when out of

@@ -32,9 +32,9 @@
 typedef struct efsb_backend {
   berth_backend_t base; /* first: the vtable */
   berth_aws_t *aws;
-  berth_backend_t *nfs; /* efs-dir */
-  pthread_mutex_t lock; /* gid allocation + CreateAccessPoint */
-  char *cluster_tag;    /* "kubernetes.io/cluster/<id>", or NULL */
+  berth_backend_t *nfs;         /* efs-dir */
+  pthread_mutex_t lock;         /* gid allocation + CreateAccessPoint */
+  char *cluster_tag;            /* "kubernetes.io/cluster/<id>", or NULL */
   berth_efs_records_t *records; /* the sweep's (efs_records.c) */
 } efsb_backend_t;
 
@@ -796,8 +796,8 @@ static berth_status_t efsb_records(berth_backend_t *be,
   if (st != BERTH_OK)
     return st;
   if (!o.dir_mode)
-    return berth__efs_records(b->aws, b->cluster_tag, b->records, o.fs_id,
-                              req, err);
+    return berth__efs_records(b->aws, b->cluster_tag, b->records, o.fs_id, req,
+                              err);
   st = efsb_nfs_params(b, req->parameters, &np, err);
   if (st == BERTH_OK) {
     nreq.parameters = np;

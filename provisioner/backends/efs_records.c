@@ -70,8 +70,7 @@ void berth__efs_records_made(berth_efs_records_t *r, const char *pv,
   pthread_mutex_unlock(&r->lock);
 }
 
-static const char *efsr_tag(const berth_efs_access_point_t *ap,
-                            const char *key)
+static const char *efsr_tag(const berth_efs_access_point_t *ap, const char *key)
 {
   size_t i;
 
@@ -101,10 +100,9 @@ json_t *berth__efs_record(const berth_efs_access_point_t *ap,
    * never ours to remove. */
   if (cluster_tag == NULL || !efsr_is(efsr_tag(ap, cluster_tag), "owned"))
     return NULL;
-  if (id == NULL || strncmp(id, "fsap-", 5) != 0 || fs == NULL ||
-      pv == NULL || uid == NULL || uid[0] == '\0' ||
-      strncmp(pv, "pvc-", 4) != 0 || strcmp(pv + 4, uid) != 0 || ns == NULL ||
-      name == NULL)
+  if (id == NULL || strncmp(id, "fsap-", 5) != 0 || fs == NULL || pv == NULL ||
+      uid == NULL || uid[0] == '\0' || strncmp(pv, "pvc-", 4) != 0 ||
+      strcmp(pv + 4, uid) != 0 || ns == NULL || name == NULL)
     return NULL;
   if (efsr_is(ap->life_cycle_state, "deleting") ||
       efsr_is(ap->life_cycle_state, "deleted"))
@@ -186,8 +184,7 @@ static berth_status_t efsr_list(berth_aws_t *aws, const char *cluster_tag,
     goto done;
   page = req->max > BERTH_EFS_RECORDS_PAGE_MAX ? BERTH_EFS_RECORDS_PAGE_MAX
                                                : (int)req->max;
-  st = berth_efs_describe_access_points(aws, fs_id, NULL, page, token, &l,
-                                        err);
+  st = berth_efs_describe_access_points(aws, fs_id, NULL, page, token, &l, err);
   if (st != BERTH_OK) {
     /* A token EFS no longer takes, or any other failure: the next
      * listing starts from the first page. */
@@ -235,8 +232,8 @@ static berth_status_t efsr_find(berth_aws_t *aws, const char *fs_id,
 
   do {
     memset(&l, 0, sizeof(l));
-    cst = berth_efs_describe_access_points(aws, fs_id, NULL, 100, next, &l,
-                                           err);
+    cst =
+        berth_efs_describe_access_points(aws, fs_id, NULL, 100, next, &l, err);
     free(next);
     next = NULL;
     if (cst != BERTH_OK)
@@ -278,7 +275,8 @@ static berth_status_t efsr_forget(berth_aws_t *aws, const char *cluster_tag,
   if (made != NULL)
     snprintf(id, sizeof(id), "%s", made);
   pthread_mutex_unlock(&r->lock);
-  st = id[0] != '\0' ? BERTH_OK : efsr_find(aws, fs_id, pv, id, sizeof(id), err);
+  st =
+      id[0] != '\0' ? BERTH_OK : efsr_find(aws, fs_id, pv, id, sizeof(id), err);
   if (st == BERTH_OK)
     st = berth_efs_untag_resource(aws, id, keys, 1, err);
   /* No such access point (any more): nothing to forget. */

@@ -51,8 +51,7 @@ static int teardown(void **state)
 
 /* A disk tagged as EBS provision tags it; cluster NULL: none; marker
  * false: its record already forgotten. */
-static void make_disk(berth_aws_t *aws, int i, const char *cluster,
-                      bool marker)
+static void make_disk(berth_aws_t *aws, int i, const char *cluster, bool marker)
 {
   char uid[64], pv[80], name[32];
   berth_aws_kv_t tags[7];
@@ -106,12 +105,11 @@ static size_t list_once(berth_aws_t *aws, berth_ebs_records_t *r,
     assert_int_equal(berth_json_get_string(rec, "pv.metadata.name", &pv, NULL),
                      BERTH_OK);
     c = json_object_get(seen, pv);
-    json_object_set_new(seen, pv,
-                        json_integer(c != NULL ? json_integer_value(c) + 1 : 1));
+    json_object_set_new(
+        seen, pv, json_integer(c != NULL ? json_integer_value(c) + 1 : 1));
     assert_string_equal(json_string_value(json_object_get(rec, "namespace")),
                         "default");
-    assert_string_equal(json_string_value(json_object_get(rec, "uid")),
-                        pv + 4);
+    assert_string_equal(json_string_value(json_object_get(rec, "uid")), pv + 4);
     assert_true(json_integer_value(json_object_get(rec, "created")) > 0);
   }
   json_decref(req.records);
@@ -185,8 +183,7 @@ static void test_ebs_forget(void **state)
   memset(&dp, 0, sizeof(dp));
   dp.filters = &flt;
   dp.filter_count = 1;
-  assert_int_equal(berth_ec2_describe_volumes(f->aws, &dp, &l, NULL),
-                   BERTH_OK);
+  assert_int_equal(berth_ec2_describe_volumes(f->aws, &dp, &l, NULL), BERTH_OK);
   assert_int_equal(l.count, 1);
   assert_null(berth_ec2_volume_tag(&l.items[0], BERTH_EBS_TAG_PROVISIONING));
   assert_string_equal(berth_ec2_volume_tag(&l.items[0], CLUSTER_TAG), "owned");

@@ -125,8 +125,7 @@ static json_t *efs_records(const char *cluster_tag)
   size_t len, i;
   char *doc = slurp(DATA "efs-records-access-points.json", &len);
 
-  assert_int_equal(berth_efs_parse_access_points(doc, len, &l, NULL),
-                   BERTH_OK);
+  assert_int_equal(berth_efs_parse_access_points(doc, len, &l, NULL), BERTH_OK);
   assert_int_equal(l.count, 6);
   assert_string_equal(l.next_token, "page-2");
   for (i = 0; i < l.count; i++) {
