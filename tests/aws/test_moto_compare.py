@@ -112,10 +112,13 @@ def cases(ec2, efs):
             raise botocore.exceptions.ClientError(
                 {"Error": {"Code": "Listed(%d of %d)" % (len(set(seen) & made), len(made))}},
                 "DescribeVolumes")
-        first["paged"] = sorted(made)[0]
 
     def delete_one_tag():
-        vid = first["paged"]
+        vid = ec2.create_volume(
+            AvailabilityZone="us-east-1a", Size=1, VolumeType="gp3",
+            TagSpecifications=[{"ResourceType": "volume", "Tags": [
+                {"Key": "berth-cmp-page", "Value": tok},
+                {"Key": "berth.io/provisioning", "Value": tok}]}])["VolumeId"]
         ec2.delete_tags(Resources=[vid], Tags=[{"Key": "berth.io/provisioning"}])
         got = {t["Key"]: t["Value"] for t in
                ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0].get("Tags", [])}
