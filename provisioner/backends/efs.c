@@ -751,6 +751,7 @@ static berth_status_t efsb_make(const berth_backend_settings_t *settings,
 const berth_backend_ops_t berth_backend_efs_ops = {
     .name = "efs",
     .summary = "EFS access points or directories",
+    .inspect = &berth_backend_efs_inspect,
     .create = efsb_make,
     .validate = efsb_validate,
     .provision = efsb_provision,
