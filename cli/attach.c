@@ -11,38 +11,39 @@
 #include "ctl.h"
 #include "ctl_backend.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define ATT_ID_MAX 64
 #define ATT_DEVICE_MAX 64
 
-/* "EBS" for the backends whose volumes attach (attach_noun's first word
- * is what users call them), and the others' names in capitals, for the
- * message that refuses a volume that does not attach. */
-static void attach_kinds(bool attaching, char *out, size_t size)
+static bool attaches(const berth_backend_ops_t *ops)
+{
+  return (berth_backend_ops_caps(ops) & BERTH_BACKEND_CAP_ATTACH) != 0 &&
+         berth_backend_can_inspect(ops) && ops->inspect->attach != NULL;
+}
+
+/* The names, in capitals, of the backends whose volumes attach (attaching)
+ * or do not, as "NFS, EFS and X" into buf, for the message that refuses
+ * a volume that does not attach. */
+static void attach_kinds(bool attaching, berth_buf_t *buf)
 {
   size_t n = 0;
+  size_t k = 0;
   size_t i;
+  const char *c;
 
-  out[0] = '\0';
+  for (i = 0; berth_backends[i] != NULL; i++)
+    n += attaches(berth_backends[i]) == attaching;
   for (i = 0; berth_backends[i] != NULL; i++) {
-    const berth_backend_ops_t *ops = berth_backends[i];
-    bool attaches = (berth_backend_ops_caps(ops) & BERTH_BACKEND_CAP_ATTACH) &&
-                    berth_backend_can_inspect(ops) &&
-                    ops->inspect->attach != NULL;
-    size_t j;
-
-    if (attaches != attaching)
+    if (attaches(berth_backends[i]) != attaching)
       continue;
-    if (n > 0)
-      n += (size_t)snprintf(out + n, n < size ? size - n : 0, " and ");
-    for (j = 0; ops->name[j] != '\0' && n + 1 < size; j++)
-      out[n++] = (char)(ops->name[j] >= 'a' && ops->name[j] <= 'z'
-                            ? ops->name[j] - 'a' + 'A'
-                            : ops->name[j]);
-    if (n < size)
-      out[n] = '\0';
+    if (k > 0)
+      berth_buf_append_str(buf, k + 1 == n ? " and " : ", ");
+    for (c = berth_backends[i]->name; *c != '\0'; c++)
+      berth_buf_append_byte(buf, (char)toupper((unsigned char)*c));
+    k++;
   }
 }
 
@@ -54,7 +55,6 @@ static int run(ctl_ctx_t *ctx, bool attach)
   const berth_inspect_ops_t *in;
   const char *name, *volume = NULL;
   char instance[ATT_ID_MAX], device[ATT_DEVICE_MAX] = "";
-  char kinds[64], others[128];
   json_t *pv = NULL, *node = NULL;
   berth_inspector_t *be = NULL;
   berth_error_t err;
@@ -74,16 +74,24 @@ static int run(ctl_ctx_t *ctx, bool attach)
   berth_error_clear(&err);
   ops = ctl_registry_pv_backend(ctx->reg, pv);
   in = ops != NULL ? ops->inspect : NULL;
-  if (in != NULL && in->attach != NULL)
+  if (ops != NULL && attaches(ops))
     volume = in->attach_volume(pv);
   if (volume == NULL) {
-    attach_kinds(true, kinds, sizeof(kinds));
-    attach_kinds(false, others, sizeof(others));
+    berth_buf_t kinds;
+    berth_buf_t others;
+
+    berth_buf_init(&kinds);
+    berth_buf_init(&others);
+    attach_kinds(true, &kinds);
+    attach_kinds(false, &others);
     rc = ctl_fail(ctx,
                   "PersistentVolume \"%s\" is not an %s volume of berth's "
                   "(backend %s): only %s disks are attached; %s "
                   "volumes need no attach, kubelet mounts them",
-                  name, kinds, ops != NULL ? ops->name : "none", kinds, others);
+                  name, berth_buf_str(&kinds), ops != NULL ? ops->name : "none",
+                  berth_buf_str(&kinds), berth_buf_str(&others));
+    berth_buf_cleanup(&kinds);
+    berth_buf_cleanup(&others);
     goto done;
   }
   st = berth_k8s_get(ctx->k8s, &berth_k8s_res_nodes, NULL, opt->node, &node,

@@ -175,8 +175,7 @@ const json_t *berth_inspect_class(const berth_inspect_env_t *env,
   return berth_inspect_named(env->classes, name);
 }
 
-const json_t *berth_inspect_pv(const berth_inspect_env_t *env,
-                               const char *name)
+const json_t *berth_inspect_pv(const berth_inspect_env_t *env, const char *name)
 {
   return berth_inspect_named(env->pvs, name);
 }
@@ -195,10 +194,11 @@ static bool is_provisioner(const json_t *c)
          (c0 == NULL && image != NULL && strstr(image, "berth") != NULL);
 }
 
-bool berth_inspect_provisioner_containers(
-    berth_k8s_client_t *k8s,
-    bool (*fn)(void *ud, const json_t *deployment, const json_t *container),
-    void *ud)
+bool berth_inspect_provisioner_containers(berth_k8s_client_t *k8s,
+                                          bool (*fn)(void *ud,
+                                                     const json_t *deployment,
+                                                     const json_t *container),
+                                          void *ud)
 {
   json_t *list = NULL;
   const json_t *dep;
@@ -232,8 +232,7 @@ const json_t *berth_inspect_class_parameters(const json_t *sclass)
   return json_is_object(p) ? p : NULL;
 }
 
-void berth_inspect_detail(json_t *details, const char *key,
-                          const char *value)
+void berth_inspect_detail(json_t *details, const char *key, const char *value)
 {
   if (details != NULL && value != NULL)
     json_object_set_new(details, key, json_string(value));
@@ -301,8 +300,7 @@ bool berth_backend_can_inspect(const berth_backend_ops_t *ops)
 
 berth_status_t berth_inspector_open(const berth_backend_ops_t *ops,
                                     const berth_inspect_env_t *env,
-                                    berth_inspector_t **out,
-                                    berth_error_t *err)
+                                    berth_inspector_t **out, berth_error_t *err)
 {
   if (!berth_backend_can_inspect(ops))
     return berth_error_set(err, BERTH_EPERM,

@@ -112,14 +112,14 @@ typedef struct berth_inspect_env {
   void (*warn)(void *ud, const char *message);
   void (*progress)(void *ud, const char *message);
   void *ud;
-  const char *nfs_url;   /* --nfs-url: the nfs backend's default export, or
-                            NULL */
-  long timeout_ms;       /* --request-timeout; 0: the backend's default */
-  int verbosity;         /* -v N */
-  int64_t now_s;         /* the wall clock at the start */
-  int64_t min_age_s;     /* objects younger than this are "recent" */
-  bool archived;         /* orphan scans list archived objects too */
-  bool usage;            /* orphan scans measure what objects hold */
+  const char *nfs_url; /* --nfs-url: the nfs backend's default export, or
+                          NULL */
+  long timeout_ms;     /* --request-timeout; 0: the backend's default */
+  int verbosity;       /* -v N */
+  int64_t now_s;       /* the wall clock at the start */
+  int64_t min_age_s;   /* objects younger than this are "recent" */
+  bool archived;       /* orphan scans list archived objects too */
+  bool usage;          /* orphan scans measure what objects hold */
 } berth_inspect_env_t;
 
 /* true when an object of time t (seconds) is younger than env's
@@ -160,10 +160,11 @@ const json_t *berth_inspect_class_parameters(const json_t *sclass);
  * a command, its image is berth's) until fn returns true; true then.
  * false as well when the Deployments cannot be listed (k8s NULL, or no
  * right to). */
-bool berth_inspect_provisioner_containers(
-    berth_k8s_client_t *k8s,
-    bool (*fn)(void *ud, const json_t *deployment, const json_t *container),
-    void *ud);
+bool berth_inspect_provisioner_containers(berth_k8s_client_t *k8s,
+                                          bool (*fn)(void *ud,
+                                                     const json_t *deployment,
+                                                     const json_t *container),
+                                          void *ud);
 
 /* Append an orphan of ops to list with kind, name, source and location
  * copied (NULL stays NULL) and problem taken over (freed on failure);
@@ -176,8 +177,7 @@ berth_orphan_t *berth_orphans_push(berth_orphans_t *list,
                                    char *problem, int64_t time_s);
 
 /* Add key: value to a volume's details (nothing when value is NULL). */
-void berth_inspect_detail(json_t *details, const char *key,
-                          const char *value);
+void berth_inspect_detail(json_t *details, const char *key, const char *value);
 
 /* s, or "" for NULL. */
 static inline const char *berth_inspect_nz(const char *s)
@@ -278,8 +278,8 @@ typedef struct berth_inspect_ops {
   bool (*attach_node)(const json_t *node, char *out, size_t size);
   berth_status_t (*attach)(berth_inspector_t *in, const char *volume,
                            const char *node_id, bool detach, bool force,
-                           char *device, size_t device_size,
-                           bool *was_attached, berth_error_t *err);
+                           char *device, size_t device_size, bool *was_attached,
+                           berth_error_t *err);
 } berth_inspect_ops_t;
 
 /* true when the backend has inspect operations (berthctl can serve it). */

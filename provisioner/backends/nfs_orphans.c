@@ -60,7 +60,8 @@ static scan_export_t *scan_find(scan_t *s, const berth_backend_nfs_export_t *e)
 }
 
 /* Add the export e (taken over) or merge it; returns the entry. */
-static scan_export_t *scan_add(scan_t *s, berth_backend_nfs_export_t *e, unsigned depth)
+static scan_export_t *scan_add(scan_t *s, berth_backend_nfs_export_t *e,
+                               unsigned depth)
 {
   scan_export_t *x = scan_find(s, e);
   scan_export_t *grown;
@@ -149,7 +150,8 @@ static void scan_collect(scan_t *s)
                          berth_k8s_obj_name(o), err.message);
       continue;
     }
-    pattern = berth_backend_parameter(berth_inspect_class_parameters(o), "pathPattern");
+    pattern = berth_backend_parameter(berth_inspect_class_parameters(o),
+                                      "pathPattern");
     scan_add(s, &e, berth__nfsi_levels(pattern));
   }
   if (s->b->defaults != NULL &&
@@ -334,7 +336,7 @@ static long scan_dir(scan_t *s, berth_nfs_t *nfs, scan_export_t *x,
   memset(&l, 0, sizeof(l));
   l.s = s;
   berth_inspect_progress(s->env, "scanning %s: %llu entries", x->exp.url,
-               (unsigned long long)s->entries);
+                         (unsigned long long)s->entries);
   if (berth_nfs_readdir(nfs, rel, collect_entry, &l, err) != BERTH_OK) {
     dirlist_cleanup(&l);
     return -1;
@@ -415,8 +417,9 @@ berth_status_t berth__nfsi_scan(berth_inspector_t *be, berth_orphans_t *out,
   return st;
 }
 
-berth_status_t berth__nfsi_remove(berth_inspector_t *be, const berth_orphan_t *o,
-                                  bool archive, char **done, berth_error_t *err)
+berth_status_t berth__nfsi_remove(berth_inspector_t *be,
+                                  const berth_orphan_t *o, bool archive,
+                                  char **done, berth_error_t *err)
 {
   berth__nfsi_t *b = (berth__nfsi_t *)be;
   berth_delete_request_t req;
@@ -437,4 +440,3 @@ berth_status_t berth__nfsi_remove(berth_inspector_t *be, const berth_orphan_t *o
                                                     : "deleted");
   return st;
 }
-

@@ -101,11 +101,9 @@ static void test_state_names(void **state)
 {
   (void)state;
   assert_string_equal(berth_volume_state_name(BERTH_VOLUME_PRESENT), "exists");
-  assert_string_equal(berth_volume_state_name(BERTH_VOLUME_MISSING),
-                      "missing");
+  assert_string_equal(berth_volume_state_name(BERTH_VOLUME_MISSING), "missing");
   assert_string_equal(berth_volume_state_name(BERTH_VOLUME_ERROR), "error");
-  assert_string_equal(berth_volume_state_name(BERTH_VOLUME_UNKNOWN),
-                      "unknown");
+  assert_string_equal(berth_volume_state_name(BERTH_VOLUME_UNKNOWN), "unknown");
 }
 
 /* The list grows past its first allocation and frees every string (ASan
@@ -187,8 +185,8 @@ static void target_ok(const json_t *defaults, const char *pv_text,
   berth_error_t err;
 
   berth_error_clear(&err);
-  assert_int_equal(
-      berth__nfsi_pv_target(defaults, pv, sclass, &u, &d, &err), BERTH_OK);
+  assert_int_equal(berth__nfsi_pv_target(defaults, pv, sclass, &u, &d, &err),
+                   BERTH_OK);
   assert_string_equal(u, url);
   assert_string_equal(d, dir);
   free(u);
@@ -234,19 +232,22 @@ static void test_nfs_pv_target(void **state)
             "{\"metadata\":{\"name\":\"c\"},\"parameters\":{\"server\":"
             "\"h\",\"share\":\"/e\"}}",
             "nfs://h/e", "ns-c-pvc");
-  target_ok(defaults, "{\"spec\":{\"nfs\":{\"server\":\"filer\",\"path\":"
-                      "\"/srv/x/y\"}}}",
+  target_ok(defaults,
+            "{\"spec\":{\"nfs\":{\"server\":\"filer\",\"path\":"
+            "\"/srv/x/y\"}}}",
             NULL, "nfs://filer/srv", "x/y");
   /* The export itself, a sibling export, another server: not below. */
   target_fails(defaults,
                "{\"spec\":{\"nfs\":{\"server\":\"filer\",\"path\":\"/srv/\"}}}",
                NULL, "is not below");
-  target_fails(defaults,
-               "{\"spec\":{\"nfs\":{\"server\":\"filer\",\"path\":\"/srv2/x\"}}}",
-               NULL, "is not below");
-  target_fails(defaults,
-               "{\"spec\":{\"nfs\":{\"server\":\"other\",\"path\":\"/srv/x\"}}}",
-               NULL, "is not below");
+  target_fails(
+      defaults,
+      "{\"spec\":{\"nfs\":{\"server\":\"filer\",\"path\":\"/srv2/x\"}}}", NULL,
+      "is not below");
+  target_fails(
+      defaults,
+      "{\"spec\":{\"nfs\":{\"server\":\"other\",\"path\":\"/srv/x\"}}}", NULL,
+      "is not below");
   target_fails(NULL, "{\"spec\":{}}", NULL, "neither");
   /* No default and a class without an export: berthctl says how to tell
    * it. */
@@ -284,8 +285,8 @@ static void test_nfs_names(void **state)
   assert_int_equal(berth__nfsi_levels("${.PVC.namespace}/${.PVC.name}/x"), 3);
   assert_true(berth__nfsi_looks_like_volume(
       "ns-c-pvc-0a1b2c3d-0000-4fff-8aaa-bbbbccccdddd"));
-  assert_true(
-      berth__nfsi_looks_like_volume("pvc-0a1b2c3d-0000-4fff-8aaa-bbbbccccdddd"));
+  assert_true(berth__nfsi_looks_like_volume(
+      "pvc-0a1b2c3d-0000-4fff-8aaa-bbbbccccdddd"));
   assert_false(berth__nfsi_looks_like_volume(
       "ns-c-pvc-0A1B2C3D-0000-4fff-8aaa-bbbbccccdddd"));
   assert_false(berth__nfsi_looks_like_volume(
