@@ -15,7 +15,7 @@
  *   describe.c    describe claim|volume
  *   orphans.c     orphans [--delete]
  *   provision.c   provision, delete
- *   attach.c      attach, detach (they wait for the EBS backend)
+ *   attach.c      attach, detach (backends whose disks attach: EBS)
  *   peers.c       peers
  *   doctor.c      doctor
  *   rollback.c    rollback: lift berth's marks before switching back
