@@ -1,37 +1,62 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* berthctl attach, berthctl detach: manual attach and detach of EBS disks,
- * through the steps berth-provisioner's attacher uses
- * (provisioner/backends/ebs_attach.c): the
- * node's instance from its spec.providerID (aws:///<zone>/<instance>),
- * the first device name of /dev/xvdba .. /dev/xvdcz the instance does not
- * use (DescribeInstances), AttachVolume, then wait (bounded) for
- * "attached"; DetachVolume (--force: forced), then wait for the disk to
- * leave the instance. A disk already attached to the instance keeps its
- * device; a disk already detached is done. Both ask first (or take
- * --yes). */
+/* berthctl attach, berthctl detach: manual attach and detach of the disks
+ * of a backend that attaches them to nodes (BERTH_BACKEND_CAP_ATTACH: the
+ * EBS backend), through its inspect operations, which take the steps
+ * berth-provisioner's attacher takes (EBS: the node's instance from its
+ * spec.providerID, the first free device name, AttachVolume, then wait,
+ * bounded, for "attached"; DetachVolume, --force: forced, then wait for
+ * the disk to leave the instance). A disk already attached to the node
+ * keeps its device; a disk already detached is done. Both ask first (or
+ * take --yes). */
 #include "ctl.h"
 #include "ctl_backend.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "berth/aws_ec2.h"
-#include "berth/clock.h"
-
-#include "backends/ebs_attach.h"
-
 #define ATT_ID_MAX 64
+#define ATT_DEVICE_MAX 64
+
+static bool attaches(const berth_backend_ops_t *ops)
+{
+  return (berth_backend_ops_caps(ops) & BERTH_BACKEND_CAP_ATTACH) != 0 &&
+         berth_backend_can_inspect(ops) && ops->inspect->attach != NULL;
+}
+
+/* The names, in capitals, of the backends whose volumes attach (attaching)
+ * or do not, as "NFS, EFS and X" into buf, for the message that refuses
+ * a volume that does not attach. */
+static void attach_kinds(bool attaching, berth_buf_t *buf)
+{
+  size_t n = 0;
+  size_t k = 0;
+  size_t i;
+  const char *c;
+
+  for (i = 0; berth_backends[i] != NULL; i++)
+    n += attaches(berth_backends[i]) == attaching;
+  for (i = 0; berth_backends[i] != NULL; i++) {
+    if (attaches(berth_backends[i]) != attaching)
+      continue;
+    if (k > 0)
+      berth_buf_append_str(buf, k + 1 == n ? " and " : ", ");
+    for (c = berth_backends[i]->name; *c != '\0'; c++)
+      berth_buf_append_byte(buf, (char)toupper((unsigned char)*c));
+    k++;
+  }
+}
 
 static int run(ctl_ctx_t *ctx, bool attach)
 {
   const char *what = attach ? "attach" : "detach";
   ctl_options_t *opt = ctx->opt;
-  const ctl_backend_ops_t *ops;
-  const char *name, *volume;
-  char instance[ATT_ID_MAX], device[BERTH_EBS_DEVICE_MAX] = "";
+  const berth_backend_ops_t *ops;
+  const berth_inspect_ops_t *in;
+  const char *name, *volume = NULL;
+  char instance[ATT_ID_MAX], device[ATT_DEVICE_MAX] = "";
   json_t *pv = NULL, *node = NULL;
-  ctl_backend_t *be = NULL;
-  berth_aws_t *aws;
+  berth_inspector_t *be = NULL;
   berth_error_t err;
   berth_status_t st;
   char *prompt = NULL;
@@ -42,31 +67,31 @@ static int run(ctl_ctx_t *ctx, bool attach)
     return ctl_usage_error(ctx, "%s needs one VOLUME", what);
   if (opt->node == NULL || opt->node[0] == '\0')
     return ctl_usage_error(ctx, "%s needs --node NODE (a node's name)", what);
-  name = opt->args[0];
-  if (strncmp(name, "persistentvolume/", 17) == 0)
-    name += 17;
-  else if (strncmp(name, "pv/", 3) == 0)
-    name += 3;
-  if (!ctl_registry_load(ctx))
-    return CTL_EXIT_ERROR;
+  rc = ctl_get_pv(ctx, opt->args[0], &name, &pv);
+  if (rc != CTL_EXIT_OK)
+    return rc;
+  rc = CTL_EXIT_ERROR;
   berth_error_clear(&err);
-  st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL, name,
-                     &pv, &err);
-  if (st == BERTH_ENOTFOUND)
-    return ctl_fail(ctx,
-                    "PersistentVolume \"%s\" not found ('berthctl "
-                    "volumes' lists berth's)",
-                    name);
-  if (st != BERTH_OK)
-    return ctl_kube_error(ctx, "get persistentvolume", st, &err);
   ops = ctl_registry_pv_backend(ctx->reg, pv);
-  volume = ctl_ebs_volume_id(pv);
-  if (ops != &ctl_backend_ebs || volume == NULL) {
+  in = ops != NULL ? ops->inspect : NULL;
+  if (ops != NULL && attaches(ops))
+    volume = in->attach_volume(pv);
+  if (volume == NULL) {
+    berth_buf_t kinds;
+    berth_buf_t others;
+
+    berth_buf_init(&kinds);
+    berth_buf_init(&others);
+    attach_kinds(true, &kinds);
+    attach_kinds(false, &others);
     rc = ctl_fail(ctx,
-                  "PersistentVolume \"%s\" is not an EBS volume of berth's "
-                  "(backend %s): only EBS disks are attached; NFS and EFS "
+                  "PersistentVolume \"%s\" is not an %s volume of berth's "
+                  "(backend %s): only %s disks are attached; %s "
                   "volumes need no attach, kubelet mounts them",
-                  name, ops != NULL ? ops->name : "none");
+                  name, berth_buf_str(&kinds), ops != NULL ? ops->name : "none",
+                  berth_buf_str(&kinds), berth_buf_str(&others));
+    berth_buf_cleanup(&kinds);
+    berth_buf_cleanup(&others);
     goto done;
   }
   st = berth_k8s_get(ctx->k8s, &berth_k8s_res_nodes, NULL, opt->node, &node,
@@ -79,19 +104,15 @@ static int run(ctl_ctx_t *ctx, bool attach)
     rc = ctl_kube_error(ctx, "get node", st, &err);
     goto done;
   }
-  if (!berth_ebs_instance_id(json_string_value(json_object_get(
-                                 json_object_get(node, "spec"), "providerID")),
-                             instance, sizeof(instance))) {
-    rc = ctl_fail(ctx,
-                  "Node \"%s\" has no EC2 instance in spec.providerID "
-                  "(aws:///ZONE/i-...): is it an AWS node?",
-                  opt->node);
+  if (!in->attach_node(node, instance, sizeof(instance))) {
+    rc = ctl_fail(ctx, "Node \"%s\" has no %s", opt->node,
+                  ctl_nz(in->node_hint));
     goto done;
   }
   prompt = berth_strdup_printf(
-      "%s EBS disk %s (PersistentVolume %s) %s node %s (instance %s)%s?",
-      attach ? "Attach" : "Detach", volume, name, attach ? "to" : "from",
-      opt->node, instance,
+      "%s %s %s (PersistentVolume %s) %s node %s (instance %s)%s?",
+      attach ? "Attach" : "Detach", ctl_nz(in->attach_noun), volume, name,
+      attach ? "to" : "from", opt->node, instance,
       !attach && opt->force ? ", forced (the node may lose data it has not "
                               "written)"
                             : "");
@@ -103,13 +124,9 @@ static int run(ctl_ctx_t *ctx, bool attach)
   if (!ctl_confirm(ctx, prompt))
     goto done;
   st = ctl_registry_backend(ctx, ops, &be, &err);
-  aws = st == BERTH_OK ? ctl_ebs_aws(be) : NULL;
-  if (st == BERTH_OK && aws == NULL)
-    st = berth_error_set(&err, BERTH_EINTERNAL, "no AWS client");
   if (st == BERTH_OK)
-    st = attach ? berth_ebs_attach(aws, volume, instance, NULL, device, &err)
-                : berth_ebs_detach(aws, volume, instance, opt->force, 0, &was,
-                                   &err);
+    st = in->attach(be, volume, instance, !attach, opt->force, device,
+                    sizeof(device), &was, &err);
   if (st != BERTH_OK) {
     rc = ctl_fail(ctx, "%s %s: %s", what, volume,
                   err.message[0] ? err.message : berth_strerror(st));

@@ -22,24 +22,11 @@
 #include <string.h>
 #include <strings.h>
 
-const ctl_backend_ops_t *const ctl_backends[] = {
-    &ctl_backend_nfs,
-    &ctl_backend_ebs,
-    &ctl_backend_efs,
-    NULL,
-};
-
-#define NBACKENDS (sizeof(ctl_backends) / sizeof(ctl_backends[0]) - 1)
-
-const ctl_backend_ops_t *ctl_backend_find(const char *name)
+const berth_backend_ops_t *ctl_backend_find(const char *name)
 {
-  size_t i;
+  const berth_backend_ops_t *ops = berth_backend_find(name);
 
-  for (i = 0; name != NULL && ctl_backends[i] != NULL; i++) {
-    if (strcmp(ctl_backends[i]->name, name) == 0)
-      return ctl_backends[i];
-  }
-  return NULL;
+  return berth_backend_can_inspect(ops) ? ops : NULL;
 }
 
 void ctl_backend_unknown(const char *name, char *out, size_t outsize)
@@ -48,82 +35,13 @@ void ctl_backend_unknown(const char *name, char *out, size_t outsize)
 
   if (berth_backend_find(name) != NULL) {
     snprintf(out, outsize,
-             "backend '%s' is built in, but berthctl has no operations "
-             "for it (cli/backend_%s.c)",
-             name, name);
+             "backend '%s' is built in, but has no operations for berthctl "
+             "(its berth_backend_ops_t has no inspect)",
+             name);
     return;
   }
   berth_backend_names(known, sizeof(known));
   snprintf(out, outsize, "unknown backend '%s' (known: %s)", name, known);
-}
-
-const char *ctl_state_name(ctl_state_t st)
-{
-  switch (st) {
-  case CTL_STATE_PRESENT:
-    return "exists";
-  case CTL_STATE_MISSING:
-    return "missing";
-  case CTL_STATE_ERROR:
-    return "error";
-  case CTL_STATE_UNKNOWN:
-  default:
-    return "unknown";
-  }
-}
-
-void ctl_volume_info_init(ctl_volume_info_t *info)
-{
-  memset(info, 0, sizeof(*info));
-}
-
-void ctl_volume_info_cleanup(ctl_volume_info_t *info)
-{
-  if (info == NULL)
-    return;
-  free(info->source);
-  free(info->location);
-  free(info->message);
-  json_decref(info->details);
-  memset(info, 0, sizeof(*info));
-}
-
-ctl_orphan_t *ctl_orphans_add(ctl_orphans_t *list)
-{
-  ctl_orphan_t *grown;
-
-  if (list->n == list->cap) {
-    size_t cap = list->cap ? list->cap * 2 : 16;
-
-    grown = realloc(list->items, cap * sizeof(*grown));
-    if (grown == NULL)
-      return NULL;
-    list->items = grown;
-    list->cap = cap;
-  }
-  memset(&list->items[list->n], 0, sizeof(list->items[0]));
-  return &list->items[list->n++];
-}
-
-void ctl_orphans_cleanup(ctl_orphans_t *list)
-{
-  size_t i;
-
-  if (list == NULL)
-    return;
-  for (i = 0; i < list->n; i++) {
-    ctl_orphan_t *o = &list->items[i];
-
-    free(o->kind);
-    free(o->name);
-    free(o->source);
-    free(o->location);
-    free(o->problem);
-    free(o->pv_phase);
-    free(o->claim);
-  }
-  free(list->items);
-  memset(list, 0, sizeof(*list));
 }
 
 /* ---- the registry
@@ -131,7 +49,7 @@ void ctl_orphans_cleanup(ctl_orphans_t *list)
 
 typedef struct ctl_prov {
   char *name;
-  const ctl_backend_ops_t *ops;
+  const berth_backend_ops_t *ops;
   char *source;
 } ctl_prov_t;
 
@@ -140,7 +58,9 @@ struct ctl_registry {
   json_t *pv_list;
   ctl_prov_t *provs;
   size_t nprovs;
-  ctl_backend_t *instances[NBACKENDS];
+  berth_inspect_env_t env;       /* what the backends' inspectors read */
+  berth_inspector_t **instances; /* one per berth_backends[i], made on use */
+  size_t ninstances;
 };
 
 static const json_t *items(const json_t *list)
@@ -160,35 +80,18 @@ const json_t *ctl_registry_pvs(const ctl_registry_t *reg)
   return items(reg->pv_list);
 }
 
-static const json_t *find_named(const json_t *arr, const char *name)
-{
-  const json_t *o;
-  size_t i;
-
-  if (name == NULL)
-    return NULL;
-  json_array_foreach(arr, i, o)
-  {
-    const char *n = berth_k8s_obj_name(o);
-
-    if (n != NULL && strcmp(n, name) == 0)
-      return o;
-  }
-  return NULL;
-}
-
 const json_t *ctl_registry_class(const ctl_registry_t *reg, const char *name)
 {
-  return find_named(ctl_registry_classes(reg), name);
+  return berth_inspect_named(ctl_registry_classes(reg), name);
 }
 
 const json_t *ctl_registry_pv(const ctl_registry_t *reg, const char *name)
 {
-  return find_named(ctl_registry_pvs(reg), name);
+  return berth_inspect_named(ctl_registry_pvs(reg), name);
 }
 
-const ctl_backend_ops_t *ctl_registry_provisioner(const ctl_registry_t *reg,
-                                                  const char *provisioner)
+const berth_backend_ops_t *ctl_registry_provisioner(const ctl_registry_t *reg,
+                                                    const char *provisioner)
 {
   size_t i;
 
@@ -199,8 +102,8 @@ const ctl_backend_ops_t *ctl_registry_provisioner(const ctl_registry_t *reg,
   return NULL;
 }
 
-const ctl_backend_ops_t *ctl_registry_class_backend(const ctl_registry_t *reg,
-                                                    const json_t *sclass)
+const berth_backend_ops_t *ctl_registry_class_backend(const ctl_registry_t *reg,
+                                                      const json_t *sclass)
 {
   return sclass == NULL
              ? NULL
@@ -208,29 +111,10 @@ const ctl_backend_ops_t *ctl_registry_class_backend(const ctl_registry_t *reg,
                                                  sclass, "provisioner")));
 }
 
-/* The backend whose own annotations pv carries, or NULL. */
-static const ctl_backend_ops_t *annotated_backend(const json_t *pv)
+const berth_backend_ops_t *ctl_registry_pv_backend(const ctl_registry_t *reg,
+                                                   const json_t *pv)
 {
-  const json_t *ann =
-      json_object_get(json_object_get(pv, "metadata"), "annotations");
-  const char *key;
-  json_t *v;
-  size_t i;
-
-  json_object_foreach((json_t *)ann, key, v)
-  {
-    for (i = 0; ctl_backends[i] != NULL; i++) {
-      if (berth_str_has_prefix(key, ctl_backends[i]->annotation_prefix))
-        return ctl_backends[i];
-    }
-  }
-  return NULL;
-}
-
-const ctl_backend_ops_t *ctl_registry_pv_backend(const ctl_registry_t *reg,
-                                                 const json_t *pv)
-{
-  const ctl_backend_ops_t *ops;
+  const berth_backend_ops_t *ops;
   const char *cls;
 
   ops = ctl_registry_provisioner(
@@ -243,7 +127,7 @@ const ctl_backend_ops_t *ctl_registry_pv_backend(const ctl_registry_t *reg,
   if (ops != NULL)
     return ops;
   /* Made by berth, though under a name we were not told about. */
-  return annotated_backend(pv);
+  return berth_inspect_annotated_backend(pv);
 }
 
 size_t ctl_registry_nprovisioners(const ctl_registry_t *reg)
@@ -260,15 +144,8 @@ void ctl_registry_provisioner_at(const ctl_registry_t *reg, size_t i,
   *source = reg->provs[i].source;
 }
 
-const json_t *ctl_class_parameters(const json_t *sclass)
-{
-  const json_t *p = json_object_get(sclass, "parameters");
-
-  return json_is_object(p) ? p : NULL;
-}
-
 static bool add_prov(ctl_registry_t *reg, const char *name, size_t len,
-                     const ctl_backend_ops_t *ops, const char *source)
+                     const berth_backend_ops_t *ops, const char *source)
 {
   ctl_prov_t *grown;
   size_t i;
@@ -294,7 +171,7 @@ static bool add_binding(ctl_ctx_t *ctx, ctl_registry_t *reg, const char *s,
                         size_t len, const char *source)
 {
   const char *eq = memchr(s, '=', len);
-  const ctl_backend_ops_t *ops;
+  const berth_backend_ops_t *ops;
   char backend[32];
   size_t blen;
 
@@ -320,7 +197,7 @@ static bool add_binding(ctl_ctx_t *ctx, ctl_registry_t *reg, const char *s,
 
 /* The backend a provisioner's name suggests: it holds "berth" and its
  * last '/'-separated part ends with a backend's name. */
-static const ctl_backend_ops_t *guess_backend(const char *provisioner)
+static const berth_backend_ops_t *guess_backend(const char *provisioner)
 {
   const char *last;
   size_t i;
@@ -329,9 +206,10 @@ static const ctl_backend_ops_t *guess_backend(const char *provisioner)
     return NULL;
   last = strrchr(provisioner, '/');
   last = last != NULL ? last + 1 : provisioner;
-  for (i = 0; ctl_backends[i] != NULL; i++) {
-    if (berth_str_has_suffix(last, ctl_backends[i]->name))
-      return ctl_backends[i];
+  for (i = 0; berth_backends[i] != NULL; i++) {
+    if (berth_backend_can_inspect(berth_backends[i]) &&
+        berth_str_has_suffix(last, berth_backends[i]->name))
+      return berth_backends[i];
   }
   return NULL;
 }
@@ -367,7 +245,7 @@ static bool find_provisioners(ctl_ctx_t *ctx, ctl_registry_t *reg)
   json_array_foreach(ctl_registry_classes(reg), i, o)
   {
     const char *p = json_string_value(json_object_get(o, "provisioner"));
-    const ctl_backend_ops_t *ops = guess_backend(p);
+    const berth_backend_ops_t *ops = guess_backend(p);
 
     if (ops == NULL)
       continue;
@@ -377,7 +255,7 @@ static bool find_provisioners(ctl_ctx_t *ctx, ctl_registry_t *reg)
   }
   json_array_foreach(ctl_registry_pvs(reg), i, o)
   {
-    const ctl_backend_ops_t *ops = annotated_backend(o);
+    const berth_backend_ops_t *ops = berth_inspect_annotated_backend(o);
     const char *by = berth_k8s_obj_annotation(o, BERTH_ANN_PROVISIONED_BY);
 
     if (ops == NULL || by == NULL)
@@ -387,6 +265,62 @@ static bool find_provisioners(ctl_ctx_t *ctx, ctl_registry_t *reg)
     if (!add_prov(reg, by, strlen(by), ops, source))
       return false;
   }
+  return true;
+}
+
+/* The inspectors' callbacks: ud is the ctl_ctx_t. */
+static const berth_backend_ops_t *env_class_backend(void *ud,
+                                                    const json_t *sclass)
+{
+  ctl_ctx_t *ctx = ud;
+
+  return ctx->reg != NULL ? ctl_registry_class_backend(ctx->reg, sclass) : NULL;
+}
+
+static void env_warn(void *ud, const char *message)
+{
+  ctl_ctx_t *ctx = ud;
+
+  fprintf(ctx->err, "warning: %s\n", message);
+}
+
+static void env_progress(void *ud, const char *message)
+{
+  ctl_ctx_t *ctx = ud;
+
+  if (message == NULL)
+    ctl_progress(ctx, NULL);
+  else
+    ctl_progress(ctx, "%s", message);
+}
+
+/* What the backends' inspectors are given: the lists, the flags. */
+static bool env_init(ctl_ctx_t *ctx, ctl_registry_t *reg)
+{
+  berth_inspect_env_t *env = &reg->env;
+  const ctl_options_t *opt = ctx->opt;
+  size_t n = 0;
+
+  while (berth_backends[n] != NULL)
+    n++;
+  reg->instances = calloc(n, sizeof(*reg->instances));
+  if (reg->instances == NULL)
+    return false;
+  reg->ninstances = n;
+  env->k8s = ctx->k8s;
+  env->classes = ctl_registry_classes(reg);
+  env->pvs = ctl_registry_pvs(reg);
+  env->class_backend = env_class_backend;
+  env->warn = env_warn;
+  env->progress = env_progress;
+  env->ud = ctx;
+  env->nfs_url = opt->nfs_url;
+  env->timeout_ms = opt->request_timeout_ms;
+  env->verbosity = opt->verbosity;
+  env->now_s = ctx->now_s;
+  env->min_age_s = opt->min_age_ms / 1000;
+  env->archived = opt->archived;
+  env->usage = !opt->no_usage;
   return true;
 }
 
@@ -420,6 +354,10 @@ bool ctl_registry_load(ctl_ctx_t *ctx)
   }
   if (!find_provisioners(ctx, reg))
     goto fail;
+  if (!env_init(ctx, reg)) {
+    ctl_fail(ctx, "out of memory");
+    goto fail;
+  }
   ctx->reg = reg;
   return true;
 
@@ -434,10 +372,9 @@ void ctl_registry_destroy(ctl_registry_t *reg)
 
   if (reg == NULL)
     return;
-  for (i = 0; i < NBACKENDS; i++) {
-    if (reg->instances[i] != NULL)
-      reg->instances[i]->ops->destroy(reg->instances[i]);
-  }
+  for (i = 0; i < reg->ninstances; i++)
+    berth_inspector_close(reg->instances[i]);
+  free(reg->instances);
   for (i = 0; i < reg->nprovs; i++) {
     free(reg->provs[i].name);
     free(reg->provs[i].source);
@@ -449,44 +386,74 @@ void ctl_registry_destroy(ctl_registry_t *reg)
 }
 
 berth_status_t ctl_registry_backend(ctl_ctx_t *ctx,
-                                    const ctl_backend_ops_t *ops,
-                                    ctl_backend_t **out, berth_error_t *err)
+                                    const berth_backend_ops_t *ops,
+                                    berth_inspector_t **out, berth_error_t *err)
 {
+  ctl_registry_t *reg = ctx->reg;
   berth_status_t st;
   size_t i;
 
-  if (ops->not_built != NULL)
-    return berth_error_set(err, BERTH_EINVAL, "%s", ops->not_built);
-  for (i = 0; i < NBACKENDS && ctl_backends[i] != ops; i++)
+  for (i = 0; reg != NULL && i < reg->ninstances && berth_backends[i] != ops;
+       i++)
     ;
-  if (i == NBACKENDS || ctx->reg == NULL)
+  if (reg == NULL || i == reg->ninstances)
     return berth_error_set(err, BERTH_EINTERNAL, "unknown backend");
-  if (ctx->reg->instances[i] == NULL) {
-    st = ops->create(ctx, &ctx->reg->instances[i], err);
+  if (reg->instances[i] == NULL) {
+    st = berth_inspector_open(ops, &reg->env, &reg->instances[i], err);
     if (st != BERTH_OK)
       return st;
   }
-  *out = ctx->reg->instances[i];
+  *out = reg->instances[i];
   return BERTH_OK;
 }
 
-void ctl_inspect_pv(ctl_ctx_t *ctx, const ctl_backend_ops_t *ops,
-                    const json_t *pv, bool usage, ctl_volume_info_t *out)
+int ctl_get_pv(ctl_ctx_t *ctx, const char *arg, const char **name, json_t **pv)
+{
+  berth_error_t err;
+  berth_status_t st;
+
+  if (strncmp(arg, "persistentvolume/", 17) == 0)
+    arg += 17;
+  else if (strncmp(arg, "pv/", 3) == 0)
+    arg += 3;
+  *name = arg;
+  if (!ctl_registry_load(ctx))
+    return CTL_EXIT_ERROR;
+  berth_error_clear(&err);
+  st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL, arg, pv,
+                     &err);
+  if (st == BERTH_ENOTFOUND)
+    return ctl_fail(ctx,
+                    "PersistentVolume \"%s\" not found ('berthctl "
+                    "volumes' lists berth's)",
+                    arg);
+  if (st != BERTH_OK)
+    return ctl_kube_error(ctx, "get persistentvolume", st, &err);
+  return CTL_EXIT_OK;
+}
+
+const berth_inspect_env_t *ctl_registry_env(const ctl_registry_t *reg)
+{
+  return &reg->env;
+}
+
+void ctl_inspect_pv(ctl_ctx_t *ctx, const berth_backend_ops_t *ops,
+                    const json_t *pv, bool usage, berth_volume_info_t *out)
 {
   const char *cls = json_string_value(
       json_object_get(json_object_get(pv, "spec"), "storageClassName"));
-  ctl_backend_t *be = NULL;
+  berth_inspector_t *in = NULL;
   berth_error_t err;
   berth_status_t st;
 
   out->ops = ops;
   berth_error_clear(&err);
-  st = ctl_registry_backend(ctx, ops, &be, &err);
+  st = ctl_registry_backend(ctx, ops, &in, &err);
   if (st == BERTH_OK)
-    st = ops->inspect(be, ctx, pv, ctl_registry_class(ctx->reg, cls), usage,
-                      out, &err);
+    st = ops->inspect->volume(in, pv, ctl_registry_class(ctx->reg, cls), usage,
+                              out, &err);
   if (st != BERTH_OK) {
-    out->state = ops->not_built != NULL ? CTL_STATE_UNKNOWN : CTL_STATE_ERROR;
+    out->state = BERTH_VOLUME_ERROR;
     free(out->message);
     out->message = strdup(err.message[0] ? err.message : berth_strerror(st));
   }

@@ -92,7 +92,7 @@ static json_t *camel_keys(const json_t *details)
 }
 
 /* -o json/yaml: the backend's part of an item. New reference. */
-static json_t *backend_json(const ctl_volume_info_t *info)
+static json_t *backend_json(const berth_volume_info_t *info)
 {
   json_t *b;
 
@@ -100,7 +100,7 @@ static json_t *backend_json(const ctl_volume_info_t *info)
     return json_null();
   b = json_pack("{s:s,s:s?,s:s?,s:s}", "name", info->ops->name, "source",
                 info->source, "location", info->location, "state",
-                ctl_state_name(info->state));
+                berth_volume_state_name(info->state));
   if (b == NULL)
     return json_null();
   if (info->message != NULL)
@@ -118,14 +118,15 @@ static json_t *backend_json(const ctl_volume_info_t *info)
 
 /* The backend columns: BACKEND LOCATION (wide), STATE, USED, FILES
  * (wide). */
-static void backend_cells(ctl_table_t *t, const ctl_volume_info_t *info,
-                          const ctl_backend_ops_t *ops)
+static void backend_cells(ctl_table_t *t, const berth_volume_info_t *info,
+                          const berth_backend_ops_t *ops)
 {
   char used[32];
 
   ctl_table_cell(t, ops != NULL ? ops->name : "-");
   ctl_table_cell(t, info->location != NULL ? info->location : "-");
-  ctl_table_cell(t, info->ops != NULL ? ctl_state_name(info->state) : "-");
+  ctl_table_cell(t, info->ops != NULL ? berth_volume_state_name(info->state)
+                                      : "-");
   if (info->has_usage) {
     ctl_bytes_human(info->usage.bytes, used, sizeof(used));
     ctl_table_cellf(t, "%s%s", info->usage.truncated ? ">" : "", used);
@@ -153,7 +154,7 @@ static void backend_columns(ctl_table_t *t, bool wide)
  * it (apiVersion and kind filled in: list items lack them), with what the
  * backend says under "berth". New reference. */
 static json_t *list_item(const json_t *obj, const char *kind,
-                         const ctl_volume_info_t *info)
+                         const berth_volume_info_t *info)
 {
   json_t *item = json_pack("{s:s,s:s}", "apiVersion", "v1", "kind", kind);
   const char *k;
@@ -197,11 +198,11 @@ static int not_found(ctl_ctx_t *ctx, const json_t *shown, const char *res)
 
 /* The backend a claim is berth's through: its class, the provisioner the
  * PV controller asked for, or its bound PV. NULL: not berth's. */
-static const ctl_backend_ops_t *
+static const berth_backend_ops_t *
 claim_backend(ctl_ctx_t *ctx, const json_t *claim, const json_t **pv)
 {
   const ctl_registry_t *reg = ctx->reg;
-  const ctl_backend_ops_t *ops;
+  const berth_backend_ops_t *ops;
   const char *vol = ctl_str_at(claim, "spec", "volumeName");
 
   *pv = vol != NULL ? ctl_registry_pv(reg, vol) : NULL;
@@ -342,21 +343,22 @@ int ctl_run_claims(ctl_ctx_t *ctx)
   json_array_foreach(l.objs, i, claim)
   {
     const json_t *pv = NULL;
-    const ctl_backend_ops_t *ops = claim_backend(ctx, claim, &pv);
+    const berth_backend_ops_t *ops = claim_backend(ctx, claim, &pv);
     const char *name = berth_k8s_obj_name(claim);
     const char *provisioner;
-    ctl_volume_info_t info;
+    berth_volume_info_t info;
     char modes[64];
     char age[32];
 
-    ctl_volume_info_init(&info);
+    berth_volume_info_init(&info);
     if (pv != NULL && opt->output != CTL_OUT_NAME) {
       ctl_progress(ctx, "asking the backends: %s (%zu)", name, i + 1);
       ctl_inspect_pv(ctx, ops, pv, want_usage(ctx), &info);
     }
     if (info.message != NULL)
       warn_add(&l.warns, name, info.message);
-    l.failed = l.failed || (info.ops != NULL && info.state == CTL_STATE_ERROR);
+    l.failed =
+        l.failed || (info.ops != NULL && info.state == BERTH_VOLUME_ERROR);
     provisioner = pv != NULL
                       ? berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)
                       : NULL;
@@ -388,7 +390,7 @@ int ctl_run_claims(ctl_ctx_t *ctx)
       ctl_table_cell(l.t, info.source ? info.source : "-");
       ctl_table_cell(l.t, provisioner ? provisioner : "-");
     }
-    ctl_volume_info_cleanup(&info);
+    berth_volume_info_cleanup(&info);
   }
   rc = listing_finish(ctx, &l, "claims", "persistentvolumeclaims", true);
 
@@ -453,13 +455,13 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
 
   json_array_foreach(l.objs, i, pv)
   {
-    const ctl_backend_ops_t *ops = ctl_registry_pv_backend(ctx->reg, pv);
+    const berth_backend_ops_t *ops = ctl_registry_pv_backend(ctx->reg, pv);
     const char *name = berth_k8s_obj_name(pv);
     const json_t *spec = json_object_get(pv, "spec");
     const json_t *ref = json_object_get(spec, "claimRef");
     const char *provisioner =
         berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY);
-    ctl_volume_info_t info;
+    berth_volume_info_t info;
     char claim[512] = "";
     char modes[64];
     char age[32];
@@ -468,14 +470,15 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
       snprintf(claim, sizeof(claim), "%s/%s",
                ctl_nz(ctl_str_at(ref, "namespace", NULL)),
                ctl_nz(ctl_str_at(ref, "name", NULL)));
-    ctl_volume_info_init(&info);
+    berth_volume_info_init(&info);
     if (opt->output != CTL_OUT_NAME) {
       ctl_progress(ctx, "asking the backends: %s (%zu)", name, i + 1);
       ctl_inspect_pv(ctx, ops, pv, want_usage(ctx), &info);
     }
     if (info.message != NULL)
       warn_add(&l.warns, name, info.message);
-    l.failed = l.failed || (info.ops != NULL && info.state == CTL_STATE_ERROR);
+    l.failed =
+        l.failed || (info.ops != NULL && info.state == BERTH_VOLUME_ERROR);
     if (ctl_list_structured(ctx)) {
       json_array_append_new(l.items, list_item(pv, "PersistentVolume", &info));
     } else {
@@ -498,7 +501,7 @@ int ctl_run_volumes(ctl_ctx_t *ctx)
       ctl_table_cell(l.t, info.source ? info.source : "-");
       ctl_table_cell(l.t, provisioner ? provisioner : "-");
     }
-    ctl_volume_info_cleanup(&info);
+    berth_volume_info_cleanup(&info);
   }
   rc = listing_finish(ctx, &l, "volumes", "persistentvolumes", false);
 

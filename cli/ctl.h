@@ -8,14 +8,14 @@
  *   output.c      aligned tables, JSON, YAML, names; sizes and ages
  *   kube.c        the Kubernetes client, berth's classes and provisioners,
  *                 Events, error messages that say what to do
- *   backend.c     the backends berthctl knows (backend.h) and the rows
- *                 that claims, volumes and describe print
- *   backend_nfs.c the NFS backend's inspect, orphan scan and checks
+ *   backend.c     berth's provisioners and their backends (the
+ *                 provisioner's registry, ctl_backend.h), and the
+ *                 StorageClasses and PVs every command reads first
  *   claims.c      claims, volumes
  *   describe.c    describe claim|volume
  *   orphans.c     orphans [--delete]
  *   provision.c   provision, delete
- *   attach.c      attach, detach (they wait for the EBS backend)
+ *   attach.c      attach, detach (backends whose disks attach: EBS)
  *   peers.c       peers
  *   doctor.c      doctor
  *   rollback.c    rollback: lift berth's marks before switching back
@@ -358,7 +358,7 @@ berth_status_t ctl_kube_events(ctl_ctx_t *ctx, const char *kind, const char *ns,
 /* ---- backend.c
  * ------------------------------------------------------------------- */
 
-typedef struct ctl_backend_ops ctl_backend_ops_t;
+struct berth_backend_ops;
 
 /* Everything berthctl knows about berth's classes and volumes, listed
  * once per run. */
@@ -378,15 +378,15 @@ const json_t *ctl_registry_class(const ctl_registry_t *reg, const char *name);
 const json_t *ctl_registry_pv(const ctl_registry_t *reg, const char *name);
 
 /* The backend of a provisioner name, or NULL when it is not berth's. */
-const ctl_backend_ops_t *ctl_registry_provisioner(const ctl_registry_t *reg,
-                                                  const char *provisioner);
+const struct berth_backend_ops *
+ctl_registry_provisioner(const ctl_registry_t *reg, const char *provisioner);
 /* The backend of a class, or NULL when it is not berth's. */
-const ctl_backend_ops_t *ctl_registry_class_backend(const ctl_registry_t *reg,
-                                                    const json_t *sclass);
+const struct berth_backend_ops *
+ctl_registry_class_backend(const ctl_registry_t *reg, const json_t *sclass);
 /* The backend of a PV (its provisioned-by, its class, or the backend's
  * own annotations), or NULL when it is not berth's. */
-const ctl_backend_ops_t *ctl_registry_pv_backend(const ctl_registry_t *reg,
-                                                 const json_t *pv);
+const struct berth_backend_ops *
+ctl_registry_pv_backend(const ctl_registry_t *reg, const json_t *pv);
 
 /* Berth's provisioners: name, backend and how berthctl found it. */
 size_t ctl_registry_nprovisioners(const ctl_registry_t *reg);

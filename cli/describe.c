@@ -154,9 +154,9 @@ static void dw_finalizers(dwriter_t *w, const json_t *obj)
 
 /* The backend's section: what the backend itself says. */
 static void dw_backend(ctl_ctx_t *ctx, dwriter_t *w,
-                       const ctl_backend_ops_t *ops, const json_t *pv)
+                       const berth_backend_ops_t *ops, const json_t *pv)
 {
-  ctl_volume_info_t info;
+  berth_volume_info_t info;
   const char *k;
   json_t *v;
   char used[32];
@@ -171,7 +171,7 @@ static void dw_backend(ctl_ctx_t *ctx, dwriter_t *w,
     dw_add(w, 0, "Backend", line);
     return;
   }
-  ctl_volume_info_init(&info);
+  berth_volume_info_init(&info);
   ctl_inspect_pv(ctx, ops, pv, !ctx->opt->no_usage, &info);
   /* The backend's name on the section's line: its details may have a
    * Type of their own (an EBS disk's gp3). */
@@ -187,16 +187,16 @@ static void dw_backend(ctl_ctx_t *ctx, dwriter_t *w,
              info.usage.truncated ? " (the walk stopped at its limit)" : "");
     dw_add(w, 2, "Used", line);
   }
-  if (info.state != CTL_STATE_PRESENT && info.state != CTL_STATE_MISSING)
-    dw_add(w, 2, "State", ctl_state_name(info.state));
+  if (info.state != BERTH_VOLUME_PRESENT && info.state != BERTH_VOLUME_MISSING)
+    dw_add(w, 2, "State", berth_volume_state_name(info.state));
   if (info.message != NULL)
     dw_add(w, 2, "Problem", info.message);
-  else if (info.state == CTL_STATE_MISSING)
+  else if (info.state == BERTH_VOLUME_MISSING)
     dw_add(w, 2, "Problem",
            "the backend object is gone: 'berthctl orphans' lists such "
            "volumes; delete the claim, or the volume with 'berthctl "
            "delete'");
-  ctl_volume_info_cleanup(&info);
+  berth_volume_info_cleanup(&info);
 }
 
 /* "Events:" and a table, as kubectl describe prints them. */
@@ -320,7 +320,7 @@ static int describe_claim(ctl_ctx_t *ctx, const char *name)
   dwriter_t w;
   json_t *claim = NULL;
   const json_t *pv = NULL;
-  const ctl_backend_ops_t *ops;
+  const berth_backend_ops_t *ops;
   berth_error_t err;
   berth_status_t st;
   const char *cls;
@@ -409,7 +409,7 @@ static int describe_volume(ctl_ctx_t *ctx, const char *name)
   json_t *pv = NULL;
   const json_t *spec;
   const json_t *ref;
-  const ctl_backend_ops_t *ops;
+  const berth_backend_ops_t *ops;
   berth_error_t err;
   berth_status_t st;
   char modes[64];

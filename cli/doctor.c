@@ -9,7 +9,8 @@
  *                  where the server has it) what its repairs write
  *   provisioners   which are berth's, found where; a live leader Lease
  *   classes        each berth class: valid parameters, backend reachable
- *   default export the nfs backend's default, when one is given */
+ *   defaults       a backend's default storage, when one is named (the
+ *                  nfs backend's default export) */
 #include "ctl_backend.h"
 
 #include <stdlib.h>
@@ -239,10 +240,6 @@ typedef struct lease_ref {
   bool elected;   /* false: that Deployment runs without election */
 } lease_ref_t;
 
-static const berth_k8s_resource_t res_deployments = {
-    "apps", "v1", "deployments", "Deployment", true,
-};
-
 /* berth-provisioner's Lease name: '/' becomes '-' (as the sig-storage
  * library and berth-provisioner's prov_lease_name). */
 static void lease_name_of(const char *prov, char *out, size_t size)
@@ -313,69 +310,50 @@ static bool container_serves(const json_t *c, const char *prov, char *first,
   return false;
 }
 
-static bool is_provisioner(const json_t *c)
-{
-  const json_t *cmd = json_object_get(c, "command");
-  const char *image = json_string_value(json_object_get(c, "image"));
-  const char *c0 = json_string_value(json_array_get(cmd, 0));
+/* What lease_from_deployments looks for, and found. */
+typedef struct lease_search {
+  const char *prov;
+  lease_ref_t *out;
+} lease_search_t;
 
-  return (c0 != NULL && strstr(c0, "berth-provisioner") != NULL) ||
-         (c0 == NULL && image != NULL && strstr(image, "berth") != NULL);
+/* The Lease of a berth-provisioner container that serves the search's
+ * provisioner, from its flags. */
+static bool container_lease(void *ud, const json_t *dep, const json_t *c)
+{
+  lease_search_t *ls = ud;
+  lease_ref_t *out = ls->out;
+  const json_t *args = json_object_get(c, "args");
+  char first[256] = "";
+  const char *v;
+
+  if (!container_serves(c, ls->prov, first, sizeof(first)))
+    return false;
+  v = arg_value(args, "--leader-elect", 0);
+  out->elected = v == NULL || strcmp(v, "false") != 0;
+  v = arg_value(args, "--leader-election-name", 0);
+  if (v != NULL)
+    snprintf(out->name, sizeof(out->name), "%s", v);
+  else
+    lease_name_of(first, out->name, sizeof(out->name));
+  v = arg_value(args, "--leader-election-namespace", 0);
+  snprintf(out->ns, sizeof(out->ns), "%s",
+           v != NULL && strcmp(v, "$(POD_NAMESPACE)") != 0
+               ? v
+               : ctl_nz(berth_k8s_obj_namespace(dep)));
+  snprintf(out->from, sizeof(out->from), "Deployment %s/%s",
+           ctl_nz(berth_k8s_obj_namespace(dep)),
+           ctl_nz(berth_k8s_obj_name(dep)));
+  return true;
 }
 
 /* The Lease of prov from the Deployment that runs it, as berth-provisioner
  * names it; false when no Deployment (that berthctl may list) runs it. */
 static bool lease_from_deployments(doc_t *d, const char *prov, lease_ref_t *out)
 {
-  json_t *list = NULL;
-  const json_t *dep;
-  const json_t *c;
-  berth_error_t err;
-  size_t i;
-  size_t j;
-  bool found = false;
+  lease_search_t ls = {prov, out};
 
-  berth_error_clear(&err);
-  if (berth_k8s_list_all(d->ctx->k8s, &res_deployments, NULL, NULL, &list,
-                         &err) != BERTH_OK)
-    return false;
-  json_array_foreach(json_object_get(list, "items"), i, dep)
-  {
-    json_array_foreach(
-        json_object_get(
-            json_object_get(
-                json_object_get(json_object_get(dep, "spec"), "template"),
-                "spec"),
-            "containers"),
-        j, c)
-    {
-      const json_t *args = json_object_get(c, "args");
-      char first[256] = "";
-      const char *v;
-
-      if (found || !is_provisioner(c) ||
-          !container_serves(c, prov, first, sizeof(first)))
-        continue;
-      found = true;
-      v = arg_value(args, "--leader-elect", 0);
-      out->elected = v == NULL || strcmp(v, "false") != 0;
-      v = arg_value(args, "--leader-election-name", 0);
-      if (v != NULL)
-        snprintf(out->name, sizeof(out->name), "%s", v);
-      else
-        lease_name_of(first, out->name, sizeof(out->name));
-      v = arg_value(args, "--leader-election-namespace", 0);
-      snprintf(out->ns, sizeof(out->ns), "%s",
-               v != NULL && strcmp(v, "$(POD_NAMESPACE)") != 0
-                   ? v
-                   : ctl_nz(berth_k8s_obj_namespace(dep)));
-      snprintf(out->from, sizeof(out->from), "Deployment %s/%s",
-               ctl_nz(berth_k8s_obj_namespace(dep)),
-               ctl_nz(berth_k8s_obj_name(dep)));
-    }
-  }
-  json_decref(list);
-  return found;
+  return berth_inspect_provisioner_containers(d->ctx->k8s, container_lease,
+                                              &ls);
 }
 
 /* Without a Lease: the Endpoints lock berth-provisioner elects on when
@@ -560,8 +538,8 @@ static void check_classes(doc_t *d)
 
   json_array_foreach(ctl_registry_classes(ctx->reg), i, sc)
   {
-    const ctl_backend_ops_t *ops = ctl_registry_class_backend(ctx->reg, sc);
-    ctl_backend_t *be = NULL;
+    const berth_backend_ops_t *ops = ctl_registry_class_backend(ctx->reg, sc);
+    berth_inspector_t *be = NULL;
     berth_error_t err;
     berth_status_t st;
     char *detail = NULL;
@@ -571,14 +549,10 @@ static void check_classes(doc_t *d)
       continue;
     n++;
     snprintf(what, sizeof(what), "StorageClass %s", berth_k8s_obj_name(sc));
-    if (ops->not_built != NULL) {
-      report(d, "skip", what, NULL, "%s", ops->not_built);
-      continue;
-    }
     berth_error_clear(&err);
     st = ctl_registry_backend(ctx, ops, &be, &err);
     if (st == BERTH_OK)
-      st = ops->check(be, ctx, sc, &detail, &err);
+      st = ops->inspect->check(be, sc, &detail, &err);
     if (st == BERTH_OK)
       report(d, "ok", what, NULL, "%s: %s", ops->name, ctl_nz(detail));
     else if (st == BERTH_ENOTFOUND)
@@ -601,28 +575,36 @@ static void check_classes(doc_t *d)
            "no StorageClass names berth's provisioners");
 }
 
-static void check_default_export(doc_t *d)
+/* The default storage of each backend that has one named (the nfs
+ * backend's default export, from --nfs-url or NFS_URL). */
+static void check_defaults(doc_t *d)
 {
   ctl_ctx_t *ctx = d->ctx;
-  ctl_backend_t *be = NULL;
-  berth_error_t err;
-  berth_status_t st;
-  char *detail = NULL;
-  const char *env = getenv("NFS_URL");
+  const berth_inspect_env_t *env = ctl_registry_env(ctx->reg);
+  size_t i;
 
-  if (ctx->opt->nfs_url == NULL && (env == NULL || env[0] == '\0'))
-    return;
-  berth_error_clear(&err);
-  st = ctl_registry_backend(ctx, &ctl_backend_nfs, &be, &err);
-  if (st == BERTH_OK)
-    st = ctl_backend_nfs.check(be, ctx, NULL, &detail, &err);
-  if (st == BERTH_OK)
-    report(d, "ok", "nfs default export", NULL, "%s", ctl_nz(detail));
-  else
-    report(d, "fail", "nfs default export",
-           "check --nfs-url (or NFS_URL): nfs://server/export", "%s",
-           msg(&err, st));
-  free(detail);
+  for (i = 0; berth_backends[i] != NULL; i++) {
+    const berth_backend_ops_t *ops = berth_backends[i];
+    const berth_inspect_ops_t *in = ops->inspect;
+    berth_inspector_t *be = NULL;
+    berth_error_t err;
+    berth_status_t st;
+    char *detail = NULL;
+    char what[128];
+
+    if (in == NULL || in->has_default == NULL || !in->has_default(env))
+      continue;
+    snprintf(what, sizeof(what), "%s %s", ops->name, ctl_nz(in->default_noun));
+    berth_error_clear(&err);
+    st = ctl_registry_backend(ctx, ops, &be, &err);
+    if (st == BERTH_OK)
+      st = in->check(be, NULL, &detail, &err);
+    if (st == BERTH_OK)
+      report(d, "ok", what, NULL, "%s", ctl_nz(detail));
+    else
+      report(d, "fail", what, in->default_hint, "%s", msg(&err, st));
+    free(detail);
+  }
 }
 
 int ctl_run_doctor(ctl_ctx_t *ctx)
@@ -646,7 +628,7 @@ int ctl_run_doctor(ctl_ctx_t *ctx)
     if (ctl_registry_load(ctx)) {
       check_provisioners(&d);
       check_classes(&d);
-      check_default_export(&d);
+      check_defaults(&d);
     } else {
       report(&d, "fail", "StorageClasses and PersistentVolumes",
              "grant your user list on storageclasses and persistentvolumes "

@@ -385,11 +385,14 @@ static int run_version(ctl_ctx_t *ctx)
     return ctl_usage_error(ctx, "version takes no arguments");
   berth_buf_init(&built);
   berth_buf_init(&not_built);
-  for (i = 0; ctl_backends[i] != NULL; i++)
-    berth_buf_appendf(
-        ctl_backends[i]->not_built ? &not_built : &built, "%s%s",
-        (ctl_backends[i]->not_built ? not_built.len : built.len) ? ", " : "",
-        ctl_backends[i]->name);
+  /* "Not built": in the registry, but without berthctl's operations. */
+  for (i = 0; berth_backends[i] != NULL; i++) {
+    bool served = berth_backend_can_inspect(berth_backends[i]);
+
+    berth_buf_appendf(served ? &built : &not_built, "%s%s",
+                      (served ? built.len : not_built.len) ? ", " : "",
+                      berth_backends[i]->name);
+  }
   if (ctl_output_is_doc(ctx)) {
     doc = json_pack("{s:s,s:s,s:s,s:s}", "berthctl", BERTH_VERSION, "commit",
                     berth_build_commit(), "backends", berth_buf_str(&built),
@@ -400,7 +403,8 @@ static int run_version(ctl_ctx_t *ctx)
     fprintf(ctx->out, "berthctl %s (commit %s)\nbackends: %s", BERTH_VERSION,
             berth_build_commit(), berth_buf_str(&built));
     if (not_built.len > 0)
-      fprintf(ctx->out, " (%s: not built yet)", berth_buf_str(&not_built));
+      fprintf(ctx->out, " (%s: no berthctl operations)",
+              berth_buf_str(&not_built));
     fputc('\n', ctx->out);
   }
   berth_buf_cleanup(&built);

@@ -8,6 +8,7 @@
  * command-specific ones it takes (ctl_command_t.flags), so that a flag
  * given to the wrong command is a usage error, not silently ignored. */
 #include "ctl.h"
+#include "backends/backend.h"
 
 #include "berth/duration.h"
 
@@ -46,6 +47,9 @@ enum {
   OPT_RENDER
 };
 
+/* Stands in a flag's help for the registry's backends (expand_help). */
+#define CTL_HELP_BACKENDS "{backends}"
+
 typedef struct flag {
   const char *name; /* long name */
   int short_name;   /* 0: none */
@@ -65,7 +69,7 @@ static const flag_t flags[] = {
     {"namespace", 'n', required_argument, 'n', 0, "NS",
      "the namespace (default: the context's)"},
     {"provisioner", 0, required_argument, OPT_PROVISIONER, 0, "NAME=BACKEND",
-     "berth's provisioner NAME serves BACKEND (nfs, ebs or efs);\n"
+     "berth's provisioner NAME serves BACKEND (" CTL_HELP_BACKENDS ");\n"
      "repeatable; default:\n"
      "found from StorageClasses and PVs ($BERTHCTL_PROVISIONERS too)"},
     {"nfs-url", 0, required_argument, OPT_NFS_URL, 0, "URL",
@@ -437,10 +441,44 @@ void ctl_options_cleanup(ctl_options_t *opt)
 #define HELP_COL 31
 #define HELP_WIDTH (80 - HELP_COL)
 
+/* The registry's backend names as "nfs, ebs or efs". */
+static void backend_list(char *out, size_t size)
+{
+  size_t n = 0;
+  size_t i;
+
+  while (berth_backends[n] != NULL)
+    n++;
+  out[0] = '\0';
+  for (i = 0; i < n; i++) {
+    size_t used = strlen(out);
+
+    snprintf(out + used, size - used, "%s%s",
+             i == 0 ? "" : (i + 1 == n ? " or " : ", "),
+             berth_backends[i]->name);
+  }
+}
+
+/* f's help with CTL_HELP_BACKENDS replaced by the registry's backends,
+ * into out. */
+static const char *expand_help(const flag_t *f, char *out, size_t size)
+{
+  const char *at = strstr(f->help, CTL_HELP_BACKENDS);
+  char names[256];
+
+  if (at == NULL)
+    return f->help;
+  backend_list(names, sizeof(names));
+  snprintf(out, size, "%.*s%s%s", (int)(at - f->help), f->help, names,
+           at + strlen(CTL_HELP_BACKENDS));
+  return out;
+}
+
 static void print_flag(FILE *out, const flag_t *f)
 {
   char head[64];
-  const char *p = f->help;
+  char text[1024];
+  const char *p = expand_help(f, text, sizeof(text));
   size_t col = 0;
 
   if (f->short_name != 0)

@@ -19,34 +19,35 @@
 #include <string.h>
 
 /* PVs of berth's classes whose backend object is gone. */
-static void find_volumes(ctl_ctx_t *ctx, ctl_orphans_t *out)
+static void find_volumes(ctl_ctx_t *ctx, berth_orphans_t *out)
 {
   const json_t *pv;
   size_t i;
 
   json_array_foreach(ctl_registry_pvs(ctx->reg), i, pv)
   {
-    const ctl_backend_ops_t *ops = ctl_registry_pv_backend(ctx->reg, pv);
+    const berth_backend_ops_t *ops = ctl_registry_pv_backend(ctx->reg, pv);
     const json_t *ref =
         json_object_get(json_object_get(pv, "spec"), "claimRef");
     const char *phase = ctl_str_at(pv, "status", "phase");
-    ctl_volume_info_t info;
-    ctl_orphan_t *o;
+    berth_volume_info_t info;
+    berth_orphan_t *o;
 
-    if (ops == NULL || ops->not_built != NULL)
+    if (ops == NULL)
       continue;
-    ctl_volume_info_init(&info);
+    berth_volume_info_init(&info);
     ctl_inspect_pv(ctx, ops, pv, false, &info);
-    if (info.state == CTL_STATE_MISSING && (o = ctl_orphans_add(out))) {
+    if (info.state == BERTH_VOLUME_MISSING && (o = berth_orphans_add(out))) {
       o->ops = ops;
       o->kind = strdup("volume");
       o->name = strdup(berth_k8s_obj_name(pv));
       o->source = info.source ? strdup(info.source) : NULL;
       o->location = info.location ? strdup(info.location) : NULL;
-      o->problem = berth_strdup_printf(
-          "its %s %s is gone",
-          strcmp(ops->name, "nfs") == 0 ? "directory" : "backend object",
-          ctl_nz(info.location));
+      o->problem = berth_strdup_printf("its %s %s is gone",
+                                       ops->inspect->object_noun != NULL
+                                           ? ops->inspect->object_noun
+                                           : "backend object",
+                                       ctl_nz(info.location));
       o->pv_phase = strdup(ctl_nz(phase));
       if (phase != NULL && strcmp(phase, "Bound") == 0 && ref != NULL)
         o->claim = berth_strdup_printf(
@@ -54,25 +55,25 @@ static void find_volumes(ctl_ctx_t *ctx, ctl_orphans_t *out)
             ctl_nz(ctl_str_at(ref, "name", NULL)));
       o->time_s =
           ctl_time_parse(ctl_str_at(pv, "metadata", "creationTimestamp"));
-    } else if (info.state == CTL_STATE_ERROR && info.message != NULL) {
+    } else if (info.state == BERTH_VOLUME_ERROR && info.message != NULL) {
       fprintf(ctx->err, "warning: volume %s: %s\n", berth_k8s_obj_name(pv),
               info.message);
     }
-    ctl_volume_info_cleanup(&info);
+    berth_volume_info_cleanup(&info);
   }
 }
 
 /* Scan every backend; false when one could not be scanned (printed). */
-static bool find_all(ctl_ctx_t *ctx, ctl_orphans_t *out)
+static bool find_all(ctl_ctx_t *ctx, berth_orphans_t *out)
 {
   bool ok = true;
   size_t i;
   size_t p;
 
-  for (i = 0; ctl_backends[i] != NULL; i++) {
-    const ctl_backend_ops_t *ops = ctl_backends[i];
+  for (i = 0; berth_backends[i] != NULL; i++) {
+    const berth_backend_ops_t *ops = berth_backends[i];
     bool used = false;
-    ctl_backend_t *be = NULL;
+    berth_inspector_t *be = NULL;
     berth_error_t err;
 
     for (p = 0; p < ctl_registry_nprovisioners(ctx->reg); p++) {
@@ -83,19 +84,16 @@ static bool find_all(ctl_ctx_t *ctx, ctl_orphans_t *out)
       ctl_registry_provisioner_at(ctx->reg, p, &name, &backend, &source);
       used = used || strcmp(backend, ops->name) == 0;
     }
-    /* The nfs backend scans its default export even when no class names
-     * it yet. */
-    if (!used && !(ops == &ctl_backend_nfs &&
-                   (ctx->opt->nfs_url != NULL || getenv("NFS_URL") != NULL)))
+    if (!berth_backend_can_inspect(ops))
       continue;
-    if (ops->not_built != NULL) {
-      fprintf(ctx->err, "warning: not checking the %s classes: %s\n", ops->name,
-              ops->not_built);
+    /* A backend with a default (the nfs backend's default export) scans
+     * it even when no class names the backend yet. */
+    if (!used && !(ops->inspect->has_default != NULL &&
+                   ops->inspect->has_default(ctl_registry_env(ctx->reg))))
       continue;
-    }
     berth_error_clear(&err);
     if (ctl_registry_backend(ctx, ops, &be, &err) != BERTH_OK ||
-        ops->scan(be, ctx, out, &err) != BERTH_OK) {
+        ops->inspect->scan(be, out, &err) != BERTH_OK) {
       fprintf(ctx->err, "error: %s: %s\n", ops->name, err.message);
       ok = false;
     }
@@ -104,7 +102,7 @@ static bool find_all(ctl_ctx_t *ctx, ctl_orphans_t *out)
   return ok;
 }
 
-static bool deletable(const ctl_ctx_t *ctx, const ctl_orphan_t *o)
+static bool deletable(const ctl_ctx_t *ctx, const berth_orphan_t *o)
 {
   if (o->recent)
     return false;
@@ -113,7 +111,7 @@ static bool deletable(const ctl_ctx_t *ctx, const ctl_orphan_t *o)
   return true;
 }
 
-static void problem_text(const ctl_orphan_t *o, char *out, size_t size)
+static void problem_text(const berth_orphan_t *o, char *out, size_t size)
 {
   snprintf(out, size, "%s%s%s%s%s", o->problem, o->claim ? " (bound to " : "",
            o->claim ? o->claim : "",
@@ -121,7 +119,7 @@ static void problem_text(const ctl_orphan_t *o, char *out, size_t size)
            o->recent ? " (recent: may be a volume being provisioned)" : "");
 }
 
-static void print_list(ctl_ctx_t *ctx, const ctl_orphans_t *list)
+static void print_list(ctl_ctx_t *ctx, const berth_orphans_t *list)
 {
   const ctl_options_t *opt = ctx->opt;
   ctl_table_t *t;
@@ -141,7 +139,7 @@ static void print_list(ctl_ctx_t *ctx, const ctl_orphans_t *list)
     json_t *items = json_array();
 
     for (i = 0; i < list->n; i++) {
-      const ctl_orphan_t *o = &list->items[i];
+      const berth_orphan_t *o = &list->items[i];
       json_t *status =
           json_pack("{s:s,s:b,s:b}", "problem", o->problem, "recent", o->recent,
                     "deletable", deletable(ctx, o));
@@ -193,7 +191,7 @@ static void print_list(ctl_ctx_t *ctx, const ctl_orphans_t *list)
   ctl_table_column(t, "AGE", true);
   ctl_table_column(t, "SOURCE", opt->output == CTL_OUT_WIDE);
   for (i = 0; i < list->n; i++) {
-    const ctl_orphan_t *o = &list->items[i];
+    const berth_orphan_t *o = &list->items[i];
     char used[32] = "-";
     char files[32] = "-";
     char problem[1024];
@@ -223,13 +221,13 @@ static void print_list(ctl_ctx_t *ctx, const ctl_orphans_t *list)
   ctl_table_destroy(t);
 }
 
-static const ctl_orphan_t *find_same(const ctl_orphans_t *list,
-                                     const ctl_orphan_t *o)
+static const berth_orphan_t *find_same(const berth_orphans_t *list,
+                                       const berth_orphan_t *o)
 {
   size_t i;
 
   for (i = 0; i < list->n; i++) {
-    const ctl_orphan_t *x = &list->items[i];
+    const berth_orphan_t *x = &list->items[i];
 
     if (x->ops == o->ops && strcmp(x->kind, o->kind) == 0 &&
         strcmp(x->name, o->name) == 0 &&
@@ -301,10 +299,10 @@ berth_status_t ctl_pv_delete(ctl_ctx_t *ctx, const char *name,
   return st;
 }
 
-static int delete_found(ctl_ctx_t *ctx, const ctl_orphans_t *first)
+static int delete_found(ctl_ctx_t *ctx, const berth_orphans_t *first)
 {
   const ctl_options_t *opt = ctx->opt;
-  ctl_orphans_t again;
+  berth_orphans_t again;
   size_t ndirs = 0;
   size_t npvs = 0;
   size_t skipped = 0;
@@ -349,11 +347,11 @@ static int delete_found(ctl_ctx_t *ctx, const ctl_orphans_t *first)
     return CTL_EXIT_ERROR;
   find_all(ctx, &again);
   for (i = 0; i < first->n; i++) {
-    const ctl_orphan_t *o = &first->items[i];
-    const ctl_orphan_t *now = find_same(&again, o);
+    const berth_orphan_t *o = &first->items[i];
+    const berth_orphan_t *now = find_same(&again, o);
     berth_error_t err;
     berth_status_t st;
-    ctl_backend_t *be = NULL;
+    berth_inspector_t *be = NULL;
     char *done = NULL;
 
     if (!deletable(ctx, o))
@@ -371,7 +369,7 @@ static int delete_found(ctl_ctx_t *ctx, const ctl_orphans_t *first)
     } else {
       st = ctl_registry_backend(ctx, o->ops, &be, &err);
       if (st == BERTH_OK)
-        st = o->ops->remove(be, ctx, o, opt->archive, &done, &err);
+        st = o->ops->inspect->remove(be, o, opt->archive, &done, &err);
       if (st == BERTH_OK)
         fprintf(ctx->out, "%s \"%s\" %s\n", o->kind, o->name, ctl_nz(done));
       free(done);
@@ -382,13 +380,13 @@ static int delete_found(ctl_ctx_t *ctx, const ctl_orphans_t *first)
       rc = CTL_EXIT_ERROR;
     }
   }
-  ctl_orphans_cleanup(&again);
+  berth_orphans_cleanup(&again);
   return rc;
 }
 
 int ctl_run_orphans(ctl_ctx_t *ctx)
 {
-  ctl_orphans_t list;
+  berth_orphans_t list;
   bool ok;
   int rc;
 
@@ -410,6 +408,6 @@ int ctl_run_orphans(ctl_ctx_t *ctx)
     if (drc != CTL_EXIT_OK)
       rc = drc;
   }
-  ctl_orphans_cleanup(&list);
+  berth_orphans_cleanup(&list);
   return rc;
 }

@@ -87,7 +87,7 @@ static void used_gids(const ctl_ctx_t *ctx, const char *cls, uint32_t **out,
  * claim to pre-bind to. */
 typedef struct prov_job {
   const json_t *sclass;
-  const ctl_backend_ops_t *ops;
+  const berth_backend_ops_t *ops;
   json_t *claim;    /* the claim to pre-bind to, or NULL (none, or it
                        does not exist yet) */
   json_t *as_claim; /* the claim the PV is built for: claim, or one made
@@ -158,9 +158,6 @@ static int job_class(ctl_ctx_t *ctx, prov_job_t *job)
                     "provisioner is %s); if it is, say so with "
                     "--provisioner %s=BACKEND",
                     opt->class_name, by, by);
-  if (job->ops->not_built != NULL)
-    return ctl_fail(ctx, "StorageClass \"%s\": %s", opt->class_name,
-                    job->ops->not_built);
   return CTL_EXIT_OK;
 }
 
@@ -258,7 +255,7 @@ static int job_prepare(ctl_ctx_t *ctx, prov_job_t *job)
 
 /* The backend's storage for the job, as the provisioner asks for it. */
 static berth_status_t job_provision(ctl_ctx_t *ctx, const prov_job_t *job,
-                                    ctl_backend_t *be,
+                                    berth_inspector_t *be,
                                     berth_provision_result_t *res,
                                     berth_error_t *err)
 {
@@ -277,7 +274,7 @@ static berth_status_t job_provision(ctl_ctx_t *ctx, const prov_job_t *job,
   req.requested_bytes = job->bytes;
   req.access_modes = job->mode_bits;
   req.block = mode != NULL && strcmp(mode, "Block") == 0;
-  req.parameters = ctl_class_parameters(job->sclass);
+  req.parameters = berth_inspect_class_parameters(job->sclass);
   req.mount_options = json_object_get(job->sclass, "mountOptions");
   used_gids(ctx, berth_k8s_obj_name(job->sclass), &gids, &req.n_used_gids);
   req.used_gids = gids;
@@ -318,7 +315,7 @@ int ctl_run_provision(ctl_ctx_t *ctx)
 {
   const ctl_options_t *opt = ctx->opt;
   prov_job_t job;
-  ctl_backend_t *be = NULL;
+  berth_inspector_t *be = NULL;
   berth_provision_result_t res;
   json_t *pv = NULL;
   json_t *created = NULL;
@@ -326,12 +323,12 @@ int ctl_run_provision(ctl_ctx_t *ctx)
   berth_status_t st;
   char size[32];
   char prompt[768];
-  ctl_volume_info_t info;
+  berth_volume_info_t info;
   int rc;
 
   memset(&job, 0, sizeof(job));
   berth_provision_result_init(&res);
-  ctl_volume_info_init(&info);
+  berth_volume_info_init(&info);
   berth_error_clear(&err);
   rc = job_prepare(ctx, &job);
   if (rc != CTL_EXIT_OK)
@@ -387,7 +384,7 @@ int ctl_run_provision(ctl_ctx_t *ctx)
   rc = CTL_EXIT_OK;
 
 done:
-  ctl_volume_info_cleanup(&info);
+  berth_volume_info_cleanup(&info);
   berth_provision_result_cleanup(&res);
   job_cleanup(&job);
   json_decref(pv);
@@ -398,12 +395,12 @@ done:
 int ctl_run_delete(ctl_ctx_t *ctx)
 {
   const ctl_options_t *opt = ctx->opt;
-  const ctl_backend_ops_t *ops;
+  const berth_backend_ops_t *ops;
   const json_t *ref;
-  ctl_backend_t *be = NULL;
+  berth_inspector_t *be = NULL;
   berth_delete_request_t req;
   berth_delete_outcome_t outcome = BERTH_DELETE_ABSENT;
-  ctl_volume_info_t info;
+  berth_volume_info_t info;
   json_t *pv = NULL;
   json_t *ann;
   berth_error_t err;
@@ -411,30 +408,19 @@ int ctl_run_delete(ctl_ctx_t *ctx)
   const char *name;
   const char *phase;
   const char *how;
+  const char *on_delete;
   char prompt[1024];
   int rc = CTL_EXIT_ERROR;
 
-  ctl_volume_info_init(&info);
+  berth_volume_info_init(&info);
   berth_error_clear(&err);
   if (opt->nargs != 1)
     return ctl_usage_error(ctx, "delete needs one VOLUME (a "
                                 "PersistentVolume's name)");
-  name = opt->args[0];
-  if (strncmp(name, "persistentvolume/", 17) == 0)
-    name += 17;
-  else if (strncmp(name, "pv/", 3) == 0)
-    name += 3;
-  if (!ctl_registry_load(ctx))
-    return CTL_EXIT_ERROR;
-  st = berth_k8s_get(ctx->k8s, &berth_k8s_res_persistentvolumes, NULL, name,
-                     &pv, &err);
-  if (st == BERTH_ENOTFOUND)
-    return ctl_fail(ctx,
-                    "PersistentVolume \"%s\" not found ('berthctl "
-                    "volumes' lists berth's)",
-                    name);
-  if (st != BERTH_OK)
-    return ctl_kube_error(ctx, "get persistentvolume", st, &err);
+  rc = ctl_get_pv(ctx, opt->args[0], &name, &pv);
+  if (rc != CTL_EXIT_OK)
+    return rc;
+  rc = CTL_EXIT_ERROR;
   ops = ctl_registry_pv_backend(ctx->reg, pv);
   if (ops == NULL) {
     rc = ctl_fail(
@@ -442,10 +428,6 @@ int ctl_run_delete(ctl_ctx_t *ctx)
         "PersistentVolume \"%s\" is not one of berth's (its "
         "provisioner is %s): use kubectl delete pv",
         name, ctl_nz(berth_k8s_obj_annotation(pv, BERTH_ANN_PROVISIONED_BY)));
-    goto done;
-  }
-  if (ops->not_built != NULL) {
-    rc = ctl_fail(ctx, "%s", ops->not_built);
     goto done;
   }
   phase = ctl_str_at(pv, "status", "phase");
@@ -463,16 +445,14 @@ int ctl_run_delete(ctl_ctx_t *ctx)
     goto done;
   }
   /* --purge: delete the data whatever the class said on provision. */
-  if (opt->purge && ops->on_delete_annotation != NULL) {
+  on_delete = ops->inspect->on_delete_annotation;
+  if (opt->purge && on_delete != NULL) {
     ann = json_object_get(json_object_get(pv, "metadata"), "annotations");
     if (json_is_object(ann))
-      json_object_set_new(ann, ops->on_delete_annotation,
-                          json_string("delete"));
+      json_object_set_new(ann, on_delete, json_string("delete"));
   }
   ctl_inspect_pv(ctx, ops, pv, false, &info);
-  how = ops->on_delete_annotation != NULL
-            ? berth_k8s_obj_annotation(pv, ops->on_delete_annotation)
-            : NULL;
+  how = on_delete != NULL ? berth_k8s_obj_annotation(pv, on_delete) : NULL;
   snprintf(prompt, sizeof(prompt),
            "Delete PersistentVolume %s%s%s%s and its storage (%s %s on %s, "
            "which will be %s)?",
@@ -493,7 +473,7 @@ int ctl_run_delete(ctl_ctx_t *ctx)
   if (st == BERTH_OK) {
     memset(&req, 0, sizeof(req));
     req.pv = pv;
-    req.parameters = ctl_class_parameters(
+    req.parameters = berth_inspect_class_parameters(
         ctl_registry_class(ctx->reg, ctl_str_at(json_object_get(pv, "spec"),
                                                 "storageClassName", NULL)));
     st = berth_backend_delete(be->core, &req, &outcome, &err);
@@ -517,7 +497,7 @@ int ctl_run_delete(ctl_ctx_t *ctx)
   rc = CTL_EXIT_OK;
 
 done:
-  ctl_volume_info_cleanup(&info);
+  berth_volume_info_cleanup(&info);
   json_decref(pv);
   return rc;
 }

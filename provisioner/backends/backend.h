@@ -16,6 +16,8 @@
  *              backend cannot (a capability, not an error)
  *   records    list or forget what provision recorded on the storage, for
  *              the sweep of storage whose claim and PV are both gone
+ *   inspect    berthctl's operations (backends/inspect.h): where a
+ *              volume's storage is, orphan scans, remove, health checks
  *
  * Idempotent by design: the controller may repeat any call after a crash
  * at any point. A backend derives every name from the claim and the PV
@@ -197,6 +199,9 @@ typedef struct berth_records_request {
 
 typedef struct berth_backend berth_backend_t;
 
+/* berthctl's operations (backends/inspect.h). */
+struct berth_inspect_ops;
+
 /* What a backend can do beyond validate, provision and delete, so that the
  * controller and berthctl ask instead of comparing backend names. EXPAND
  * and USAGE follow from the ops' expand and usage members; the others are
@@ -236,6 +241,9 @@ typedef struct berth_backend_ops {
   const char *name;    /* "nfs", "efs", "ebs" */
   const char *summary; /* one line for help texts: "NFS sub-directories" */
   unsigned caps;       /* berth_backend_cap_t bits (not EXPAND, USAGE) */
+  /* Optional (NULL: berthctl cannot serve the backend): what an operator's
+   * tool asks beyond the controller, see backends/inspect.h. */
+  const struct berth_inspect_ops *inspect;
   /* Make an instance from the program's settings. */
   berth_status_t (*create)(const berth_backend_settings_t *settings,
                            berth_backend_t **out, berth_error_t *err);

@@ -373,7 +373,7 @@ done:
 
 /* ---- delete ------------------------------------------------------------ */
 
-static const char *ebsb_pv_volume_id(const json_t *pv)
+const char *berth_ebs_pv_volume_id(const json_t *pv)
 {
   json_t *csi = json_object_get(json_object_get(pv, "spec"), "csi");
   const char *drv = json_string_value(json_object_get(csi, "driver"));
@@ -409,7 +409,7 @@ static berth_status_t ebsb_delete(berth_backend_t *be,
                                   berth_error_t *err)
 {
   ebsb_backend_t *b = (ebsb_backend_t *)be;
-  const char *id = ebsb_pv_volume_id(req->pv);
+  const char *id = berth_ebs_pv_volume_id(req->pv);
   int64_t deadline = berth_clock_monotonic_ms(NULL) + b->delete_timeout_ms;
   int64_t pause = 100;
   berth_delete_outcome_t outcome = BERTH_DELETE_DELETED;
@@ -534,7 +534,7 @@ berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
                                         berth_error_t *err)
 {
   ebsb_backend_t *b = (ebsb_backend_t *)be;
-  const char *id = ebsb_pv_volume_id(pv);
+  const char *id = berth_ebs_pv_volume_id(pv);
   int64_t want = (int64_t)((new_bytes + EBS_GIB - 1) / EBS_GIB);
   int64_t deadline = berth_clock_monotonic_ms(NULL) + b->create_timeout_ms;
   int64_t pause = 100, size = 0, target = 0, auto_iops = 0;
@@ -705,6 +705,7 @@ const berth_backend_ops_t berth_backend_ebs_ops = {
     .summary = "EBS disks, attached to nodes",
     .caps = BERTH_BACKEND_CAP_ATTACH | BERTH_BACKEND_CAP_BLOCK |
             BERTH_BACKEND_CAP_ZONAL | BERTH_BACKEND_CAP_SNAPSHOT,
+    .inspect = &berth_backend_ebs_inspect,
     .create = ebsb_make,
     .check_settings = ebsb_check_settings,
     .validate = ebsb_validate,

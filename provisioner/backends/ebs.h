@@ -186,8 +186,16 @@ berth_status_t berth_backend_ebs_expand(berth_backend_t *be, const json_t *pv,
                                         uint64_t new_bytes, uint64_t *out_bytes,
                                         berth_error_t *err);
 
-/* The EBS backend's vtable, listed in berth_backends (registry.c). */
+/* The disk of an EBS PV: spec.csi.volumeHandle (driver ebs.csi.aws.com),
+ * the volumeID of an in-tree awsElasticBlockStore PV handed over to berth
+ * ("vol-..." or "aws://<zone>/vol-..."), or BERTH_EBS_ANN_VOLUME_ID; NULL
+ * when none. Borrowed from pv. */
+const char *berth_ebs_pv_volume_id(const json_t *pv);
+
+/* The EBS backend's vtable, listed in berth_backends (registry.c), and
+ * berthctl's operations (ebs_inspect.c). */
 extern const berth_backend_ops_t berth_backend_ebs_ops;
+extern const struct berth_inspect_ops berth_backend_ebs_inspect;
 
 #ifdef __cplusplus
 }

@@ -812,6 +812,7 @@ static berth_status_t efsb_records(berth_backend_t *be,
 const berth_backend_ops_t berth_backend_efs_ops = {
     .name = "efs",
     .summary = "EFS access points or directories",
+    .inspect = &berth_backend_efs_inspect,
     .create = efsb_make,
     .validate = efsb_validate,
     .provision = efsb_provision,

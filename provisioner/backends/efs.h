@@ -60,8 +60,10 @@ berth_status_t berth_efs_pick_gid(uint32_t lo, uint32_t hi,
 berth_status_t berth_backend_efs_create(berth_backend_t **out,
                                         berth_error_t *err);
 
-/* The EFS backend's vtable, listed in berth_backends (registry.c). */
+/* The EFS backend's vtable, listed in berth_backends (registry.c), and
+ * berthctl's operations (efs_inspect.c). */
 extern const berth_backend_ops_t berth_backend_efs_ops;
+extern const struct berth_inspect_ops berth_backend_efs_inspect;
 
 #ifdef __cplusplus
 }

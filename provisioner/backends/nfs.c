@@ -967,6 +967,7 @@ const berth_backend_ops_t berth_backend_nfs_ops = {
     .name = "nfs",
     .summary = "NFS sub-directories of an export",
     .caps = BERTH_BACKEND_CAP_GIDS | BERTH_BACKEND_CAP_CLONE,
+    .inspect = &berth_backend_nfs_inspect,
     .create = nfsb_make,
     .check_settings = nfsb_check_settings,
     .validate = nfsb_validate,

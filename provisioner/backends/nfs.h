@@ -129,8 +129,10 @@ bool berth_backend_nfs_names_export(const json_t *params);
 /* Free the strings of e and zero it. Accepts NULL. */
 void berth_backend_nfs_export_cleanup(berth_backend_nfs_export_t *e);
 
-/* The NFS backend's vtable, listed in berth_backends (registry.c). */
+/* The NFS backend's vtable, listed in berth_backends (registry.c), and
+ * berthctl's operations (nfs_inspect.c). */
 extern const berth_backend_ops_t berth_backend_nfs_ops;
+extern const struct berth_inspect_ops berth_backend_nfs_inspect;
 
 #ifdef __cplusplus
 }

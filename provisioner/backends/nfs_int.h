@@ -9,6 +9,9 @@
  *   nfs_gid.c   gid allocation from a range
  *   nfs_clone.c copying a volume's tree into a clone's
  *   nfs_journal.c  the journal of volumes in flight (.berth/inflight)
+ *   nfs_inspect.c  berthctl's operations (backends/inspect.h): a volume's
+ *               directory, the default export, health checks
+ *   nfs_orphans.c  berthctl's orphan scan of the exports, and remove
  *
  * Unit tests include this header to test nfs_path.c, nfs_opts.c and
  * nfs_gid.c without a server. */
@@ -25,6 +28,7 @@
 #include "berth/nfs.h"
 #include "berth/status.h"
 #include "backends/backend.h"
+#include "backends/inspect.h"
 #include "backends/nfs.h"
 
 /* "No id given" for uid and gid: also libnfs's "leave it unchanged". */
@@ -260,5 +264,77 @@ void berth__nfsb_pool_destroy(berth__nfsb_pool_t *pool);
 berth_status_t berth__nfsb_pool_run(berth__nfsb_pool_t *pool, const char *url,
                                     berth__nfsb_op_fn fn, void *ctx,
                                     berth_error_t *err);
+
+/* ---- nfs_inspect.c, nfs_orphans.c: berthctl's operations ------------ */
+
+/* berthctl's connection to one export, made once per run; a failure is
+ * remembered so that a dead server costs one timeout, not one per
+ * volume. */
+typedef struct berth__nfsi_conn {
+  char *url;
+  berth_nfs_t *nfs; /* NULL when connecting failed */
+  berth_status_t st;
+  char message[2048];
+} berth__nfsi_conn_t;
+
+/* The nfs backend's inspector. */
+typedef struct berth__nfsi {
+  berth_inspector_t base; /* first */
+  json_t *defaults;       /* the default export, as parameters, or NULL */
+  const char *defaults_from;
+  char found_from[320]; /* where the default export was found */
+  berth__nfsi_conn_t *conns;
+  size_t nconns;
+  int timeout_ms;
+} berth__nfsi_t;
+
+/* "/a/b/" -> "/a/b"; "" -> "/". New string (NULL: out of memory). */
+char *berth__nfsi_trim_path(const char *p, size_t n);
+
+/* The export of a libnfs URL (a PV's nfs.berth.io/url). */
+berth_status_t berth__nfsi_export_of_url(const char *url,
+                                         berth_backend_nfs_export_t *out,
+                                         berth_error_t *err);
+
+/* The export of a class over the default export (defaults: parameters, or
+ * NULL); sclass NULL: the default export. BERTH_ENOTFOUND, saying how to
+ * tell berthctl, when neither names one. */
+berth_status_t berth__nfsi_class_export(const json_t *defaults,
+                                        const json_t *sclass,
+                                        berth_backend_nfs_export_t *out,
+                                        berth_error_t *err);
+
+/* The part of server:path (a PV's spec.nfs) below exp, relative, or NULL
+ * when it is not strictly below it. Borrowed from path. */
+const char *berth__nfsi_below_export(const berth_backend_nfs_export_t *exp,
+                                     const char *server, const char *path);
+
+/* Where pv's directory is, *url (the export) and *dir (relative): from
+ * the annotations provision wrote, else from spec.nfs below the export of
+ * sclass (NULL: the class is gone) over defaults. New strings, set only on
+ * success. */
+berth_status_t berth__nfsi_pv_target(const json_t *defaults, const json_t *pv,
+                                     const json_t *sclass, char **url,
+                                     char **dir, berth_error_t *err);
+
+/* The connection to url (see berth__nfsi_conn_t); NULL with err set when
+ * it cannot be made. */
+berth_nfs_t *berth__nfsi_conn(berth__nfsi_t *b, const char *url,
+                              berth_error_t *err);
+
+/* Levels of a path or of a pathPattern ("a/b" is 2, "" and NULL 1). */
+unsigned berth__nfsi_levels(const char *p);
+
+/* true when a directory's name ends with a PV name, "pvc-<uid>" (the
+ * default directory name of berth and nfs-subdir): a volume wherever it
+ * lies. */
+bool berth__nfsi_looks_like_volume(const char *name);
+
+/* The inspect operations scan and remove (nfs_orphans.c). */
+berth_status_t berth__nfsi_scan(berth_inspector_t *be, berth_orphans_t *out,
+                                berth_error_t *err);
+berth_status_t berth__nfsi_remove(berth_inspector_t *be,
+                                  const berth_orphan_t *o, bool archive,
+                                  char **done, berth_error_t *err);
 
 #endif /* BERTH_PROVISIONER_BACKENDS_NFS_INT_H */
