@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "berth/prog_http.h"
-
 struct prov_http {
   berth_prog_http_t *server;
   prov_metrics_t *metrics;
@@ -39,15 +37,16 @@ static unsigned route(void *cls, const char *url, berth_buf_t *out,
   return 404;
 }
 
-berth_status_t prov_http_start(const char *endpoint, prov_metrics_t *metrics,
-                               prov_ready_fn ready, void *ctx,
-                               prov_http_t **out, int *port, berth_error_t *err)
+berth_status_t prov_http_start(const char *endpoint,
+                               berth_prog_mhd_load_fn load,
+                               prov_metrics_t *metrics, prov_ready_fn ready,
+                               void *ctx, prov_http_t **out, int *port,
+                               berth_error_t *err)
 {
   berth_prog_http_options_t o = {
       .endpoint = endpoint,
       .max_connections = 64,
-      /* The provisioner always serves: libmicrohttpd is linked in. */
-      .load = berth_prog_mhd_linked,
+      .load = load != NULL ? load : berth_prog_mhd_dlopen,
       .route = route,
   };
   prov_http_t *h;
