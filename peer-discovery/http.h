@@ -8,22 +8,18 @@
  *   GET /readyz   200 when this member is ready (see peers_control_ready),
  *                 else 503
  *   GET /metrics  Prometheus text: members, ready, changes, DNS queries and
- *                 failures, hook runs and failures, last change time */
+ *                 failures, hook runs and failures, last change time
+ *
+ * The server is the daemons' shared one (berth/prog_http.h), with
+ * libmicrohttpd loaded (dlopen) only when the endpoint starts. */
 #ifndef BERTH_PEERS_HTTP_H
 #define BERTH_PEERS_HTTP_H
-
-#include <sys/socket.h>
 
 #include "berth/status.h"
 
 #include "status.h"
 
 typedef struct peers_http peers_http_t;
-
-/* Parse "[HOST]:PORT", "HOST:PORT", ":PORT" or "PORT" (HOST numeric,
- * IPv4 or IPv6; none means every IPv4 address) into *ss and *len. */
-berth_status_t peers_endpoint_parse(const char *s, struct sockaddr_storage *ss,
-                                    socklen_t *len, berth_error_t *err);
 
 /* Listen on endpoint and serve status (borrowed: it must outlive the
  * endpoint). *port_out (may be NULL) gets the port bound, useful with port

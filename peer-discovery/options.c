@@ -3,15 +3,13 @@
 #include "options.h"
 
 #include "berth/buf.h"
-#include "berth/duration.h"
 #include "berth/log.h"
-#include "berth/version.h"
+#include "berth/prog.h"
 
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 enum {
   OPT_ON_START = 256,
@@ -218,17 +216,12 @@ static void usage(FILE *out)
 
 berth_status_t peers_bool_parse(const char *s, bool *out)
 {
-  if (s == NULL || strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
-      strcasecmp(s, "t") == 0) {
+  /* "-once" alone, as Go's flag package reads a boolean flag. */
+  if (s == NULL) {
     *out = true;
     return BERTH_OK;
   }
-  if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0 ||
-      strcasecmp(s, "f") == 0) {
-    *out = false;
-    return BERTH_OK;
-  }
-  return BERTH_EPARSE;
+  return berth_prog_bool_parse(s, out);
 }
 
 static void set_defaults(peers_options_t *opt)
@@ -236,9 +229,7 @@ static void set_defaults(peers_options_t *opt)
   memset(opt, 0, sizeof(*opt));
   opt->id.env_hostname = getenv("HOSTNAME");
   opt->id.env_namespace = getenv("POD_NAMESPACE");
-  opt->dns_server = getenv("BERTH_DNS_SERVER");
-  if (opt->dns_server != NULL && *opt->dns_server == '\0')
-    opt->dns_server = NULL;
+  opt->dns_server = berth_prog_env("BERTH_DNS_SERVER");
   opt->wait_self = true;
   opt->address_type = "DNS";
   opt->interval_ms = PEERS_DEFAULT_INTERVAL_MS;
@@ -246,7 +237,8 @@ static void set_defaults(peers_options_t *opt)
   opt->hook_backoff_ms = PEERS_DEFAULT_HOOK_BACKOFF_MS;
 }
 
-static bool add_render(peers_options_t *opt, const char *arg, FILE *errout)
+static bool add_render(peers_options_t *opt, const char *arg,
+                       const berth_prog_t *p)
 {
   peers_render_spec_t *specs;
   berth_error_t err;
@@ -256,70 +248,58 @@ static bool add_render(peers_options_t *opt, const char *arg, FILE *errout)
     return false;
   opt->renders = specs;
   berth_error_clear(&err);
-  if (peers_render_spec_parse(arg, &specs[opt->nrenders], &err) != BERTH_OK) {
-    fprintf(errout, "berth-peers: --render: %s\n", err.message);
-    return false;
-  }
+  if (peers_render_spec_parse(arg, &specs[opt->nrenders], &err) != BERTH_OK)
+    return berth_prog_fail(p, "--render: %s", err.message);
   opt->nrenders++;
   return true;
 }
 
 /* Parse a duration option's value; false after printing an error. */
 static bool duration_opt(const char *name, const char *arg, int64_t *out,
-                         FILE *errout)
+                         const berth_prog_t *p)
 {
   char flag[32];
-  berth_error_t err;
 
   snprintf(flag, sizeof(flag), "--%s", name);
-  if (berth_duration_parse(flag, arg, PEERS_DURATION_MAX_MS, out, &err) ==
-      BERTH_OK)
-    return true;
-  fprintf(errout, "berth-peers: %s\n", err.message);
-  return false;
+  return berth_prog_duration(p, flag, arg, PEERS_DURATION_MAX_MS, out);
 }
 
-static bool bool_opt(const char *name, const char *arg, bool *out, FILE *errout)
+static bool bool_opt(const char *name, const char *arg, bool *out,
+                     const berth_prog_t *p)
 {
   if (peers_bool_parse(arg, out) == BERTH_OK)
     return true;
-  fprintf(errout, "berth-peers: --%s: '%s' is not true or false\n", name, arg);
-  return false;
+  return berth_prog_fail(p, "--%s: '%s' is not true or false", name, arg);
 }
 
 /* klog's -v N: 0-2 info, 3-4 debug, 5 and more trace (as
  * berth-provisioner reads it). */
-static bool klog_v(const char *arg, FILE *errout)
+static bool klog_v(const char *arg, const berth_prog_t *p)
 {
   long long n;
 
-  if (berth_str_to_ll(arg, 0, 100, &n) != BERTH_OK) {
-    fprintf(errout, "berth-peers: -v: '%s' is not a verbosity (0-100)\n", arg);
-    return false;
-  }
-  berth_log_set_level(n <= 2   ? BERTH_LOG_INFO
-                      : n <= 4 ? BERTH_LOG_DEBUG
-                               : BERTH_LOG_TRACE);
+  if (berth_str_to_ll(arg, 0, 100, &n) != BERTH_OK)
+    return berth_prog_fail(p, "-v: '%s' is not a verbosity (0-100)", arg);
+  berth_log_set_level(berth_prog_klog_level(n));
   return true;
 }
 
 /* --source dns|endpoints. */
-static bool source_opt(peers_options_t *opt, const char *arg, FILE *errout)
+static bool source_opt(peers_options_t *opt, const char *arg,
+                       const berth_prog_t *p)
 {
   if (strcmp(arg, "dns") == 0) {
     opt->source_endpoints = false;
     return true;
   }
-  if (strcmp(arg, "endpoints") != 0) {
-    fprintf(errout, "berth-peers: --source: '%s': dns or endpoints\n", arg);
-    return false;
-  }
+  if (strcmp(arg, "endpoints") != 0)
+    return berth_prog_fail(p, "--source: '%s': dns or endpoints", arg);
 #ifdef BERTH_PEERS_STATIC
   /* lib/k8s (libcurl, OpenSSL) is not linked into the static build. */
-  fprintf(errout, "berth-peers: --source endpoints is not available in the "
-                  "static build (berth-peers-static); run the image's "
-                  "dynamic berth-peers as a sidecar to watch EndpointSlices\n");
-  return false;
+  return berth_prog_fail(p, "--source endpoints is not available in the "
+                            "static build (berth-peers-static); run the "
+                            "image's dynamic berth-peers as a sidecar to "
+                            "watch EndpointSlices");
 #else
   opt->source_endpoints = true;
   return true;
@@ -327,7 +307,8 @@ static bool source_opt(peers_options_t *opt, const char *arg, FILE *errout)
 }
 
 /* Apply one option; false after printing an error. */
-static bool apply(int c, const char *arg, peers_options_t *opt, FILE *errout)
+static bool apply(int c, const char *arg, peers_options_t *opt,
+                  const berth_prog_t *p)
 {
   berth_log_level_t level;
   berth_log_format_t format;
@@ -361,109 +342,94 @@ static bool apply(int c, const char *arg, peers_options_t *opt, FILE *errout)
   case OPT_HTTP:
 #ifdef BERTH_PEERS_STATIC
     /* libmicrohttpd is not linked into the static build (install.h). */
-    fprintf(errout, "berth-peers: --http-endpoint is not available in the "
-                    "static build (berth-peers-static, the copy that "
-                    "`berth-peers install` makes); run the image's dynamic "
-                    "berth-peers as a sidecar for /peers, /readyz and "
-                    "/metrics\n");
-    return false;
+    return berth_prog_fail(p, "--http-endpoint is not available in the "
+                              "static build (berth-peers-static, the copy "
+                              "that `berth-peers install` makes); run the "
+                              "image's dynamic berth-peers as a sidecar for "
+                              "/peers, /readyz and /metrics");
 #else
     opt->http_endpoint = arg;
     return true;
 #endif
   case OPT_RENDER:
-    return add_render(opt, arg, errout);
+    return add_render(opt, arg, p);
   case OPT_SOURCE:
-    return source_opt(opt, arg, errout);
+    return source_opt(opt, arg, p);
   case OPT_READY_ONLY:
-    return bool_opt("ready-only", arg, &opt->ready_only, errout);
+    return bool_opt("ready-only", arg, &opt->ready_only, p);
   case OPT_KUBECONFIG:
     opt->kubeconfig = arg;
     return true;
   case OPT_ADDRESSES:
-    return bool_opt("addresses", arg, &opt->addresses, errout);
+    return bool_opt("addresses", arg, &opt->addresses, p);
   case OPT_ADDRESS_TYPE:
     /* kmodules/peer-finder's values, compared exactly as it does. */
     if (strcmp(arg, "DNS") != 0 && strcmp(arg, "IP") != 0 &&
         strcmp(arg, "IPv4") != 0 && strcmp(arg, "IPv6") != 0) {
-      fprintf(errout,
-              "berth-peers: -address-type: '%s': DNS, IP, IPv4 or IPv6\n", arg);
-      return false;
+      return berth_prog_fail(p, "-address-type: '%s': DNS, IP, IPv4 or IPv6",
+                             arg);
     }
     opt->address_type = arg;
     if (strcmp(arg, "DNS") != 0)
       opt->addresses = true;
     return true;
   case OPT_KLOG_V:
-    return klog_v(arg, errout);
+    return klog_v(arg, p);
   case OPT_ONCE:
-    return bool_opt("once", arg, &opt->once, errout);
+    return bool_opt("once", arg, &opt->once, p);
   case OPT_WAIT_SELF:
-    return bool_opt("wait-for-self", arg, &opt->wait_self, errout);
+    return bool_opt("wait-for-self", arg, &opt->wait_self, p);
   case OPT_WAIT_LOWER:
-    return bool_opt("wait-for-lower-ordinals", arg, &opt->wait_lower, errout);
+    return bool_opt("wait-for-lower-ordinals", arg, &opt->wait_lower, p);
   case OPT_TIMEOUT:
-    return duration_opt("timeout", arg, &opt->timeout_ms, errout);
+    return duration_opt("timeout", arg, &opt->timeout_ms, p);
   case OPT_INTERVAL:
-    return duration_opt("interval", arg, &opt->interval_ms, errout);
+    return duration_opt("interval", arg, &opt->interval_ms, p);
   case OPT_DEBOUNCE:
-    return duration_opt("debounce", arg, &opt->debounce_ms, errout);
+    return duration_opt("debounce", arg, &opt->debounce_ms, p);
   case OPT_HOOK_TIMEOUT:
-    return duration_opt("hook-timeout", arg, &opt->hook_timeout_ms, errout);
+    return duration_opt("hook-timeout", arg, &opt->hook_timeout_ms, p);
   case OPT_HOOK_BACKOFF:
-    return duration_opt("hook-backoff", arg, &opt->hook_backoff_ms, errout);
+    return duration_opt("hook-backoff", arg, &opt->hook_backoff_ms, p);
   case OPT_MIN_PEERS:
     if (berth_str_to_ll(arg, 0, 100000, &n) == BERTH_OK) {
       opt->min_peers = (long)n;
       return true;
     }
-    fprintf(errout, "berth-peers: --min-peers: '%s' is not a count\n", arg);
-    return false;
+    return berth_prog_fail(p, "--min-peers: '%s' is not a count", arg);
   case OPT_LOG_LEVEL:
     if (berth_log_level_parse(arg, &level) == BERTH_OK) {
       berth_log_set_level(level);
       return true;
     }
-    fprintf(errout, "berth-peers: invalid --log-level '%s'\n", arg);
-    return false;
+    return berth_prog_fail(p, "invalid --log-level '%s'", arg);
   case OPT_LOG_FORMAT:
     if (berth_log_format_parse(arg, &format) == BERTH_OK) {
       berth_log_set_format(format);
       return true;
     }
-    fprintf(errout, "berth-peers: invalid --log-format '%s'\n", arg);
-    return false;
+    return berth_prog_fail(p, "invalid --log-format '%s'", arg);
   default:
     return false;
   }
 }
 
 /* Check the combination; false after printing an error. */
-static bool check(const peers_options_t *opt, FILE *errout)
+static bool check(const peers_options_t *opt, const berth_prog_t *p)
 {
-  if (opt->id.service == NULL || *opt->id.service == '\0') {
-    fprintf(errout, "berth-peers: -service is required\n");
-    return false;
-  }
+  if (opt->id.service == NULL || *opt->id.service == '\0')
+    return berth_prog_fail(p, "-service is required");
   if (!opt->once && opt->on_start == NULL && opt->on_change == NULL &&
-      opt->nrenders == 0 && opt->http_endpoint == NULL) {
-    fprintf(errout, "berth-peers: nothing to do: give -on-start, -on-change, "
-                    "--render or --http-endpoint (or --once)\n");
-    return false;
-  }
-  if (opt->interval_ms < 10) {
-    fprintf(errout, "berth-peers: --interval must be at least 10ms\n");
-    return false;
-  }
-  if (opt->ready_only && !opt->source_endpoints) {
-    fprintf(errout, "berth-peers: --ready-only needs --source endpoints "
-                    "(DNS names only ready endpoints anyway)\n");
-    return false;
-  }
-  if (opt->hook_backoff_ms < 1) {
-    fprintf(errout, "berth-peers: --hook-backoff must be at least 1ms\n");
-    return false;
-  }
+      opt->nrenders == 0 && opt->http_endpoint == NULL)
+    return berth_prog_fail(p, "nothing to do: give -on-start, -on-change, "
+                              "--render or --http-endpoint (or --once)");
+  if (opt->interval_ms < 10)
+    return berth_prog_fail(p, "--interval must be at least 10ms");
+  if (opt->ready_only && !opt->source_endpoints)
+    return berth_prog_fail(p, "--ready-only needs --source endpoints "
+                              "(DNS names only ready endpoints anyway)");
+  if (opt->hook_backoff_ms < 1)
+    return berth_prog_fail(p, "--hook-backoff must be at least 1ms");
   return true;
 }
 
@@ -471,6 +437,7 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
                                          peers_options_t *opt, FILE *out,
                                          FILE *errout)
 {
+  const berth_prog_t p = {"berth-peers", out, errout};
   const char *ign_flag[32];
   const char *ign_value[32];
   size_t nign = 0;
@@ -488,7 +455,7 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
   while ((c = getopt_long_only(argc, argv, "hV", long_opts, &li)) != -1) {
     if (c == OPT_IGNORED_ARG || c == OPT_IGNORED_BOOL) {
       if (c == OPT_IGNORED_BOOL &&
-          !bool_opt(long_opts[li].name, optarg, &b, errout))
+          !bool_opt(long_opts[li].name, optarg, &b, &p))
         return PEERS_PARSE_EXIT_USAGE;
       if (nign < 32) {
         ign_flag[nign] = long_opts[li].name;
@@ -501,21 +468,20 @@ peers_parse_result_t peers_options_parse(int argc, char **argv,
       return PEERS_PARSE_EXIT_OK;
     }
     if (c == 'V') {
-      fprintf(out, "berth-peers %s (commit %s)\n", BERTH_VERSION,
-              berth_build_commit());
+      berth_prog_version(&p);
       return PEERS_PARSE_EXIT_OK;
     }
-    if (!apply(c, optarg, opt, errout)) {
+    if (!apply(c, optarg, opt, &p)) {
       if (c == '?' || c == ':')
         fputs("Try 'berth-peers --help' for the options.\n", errout);
       return PEERS_PARSE_EXIT_USAGE;
     }
   }
   if (optind < argc) {
-    fprintf(errout, "berth-peers: unexpected argument '%s'\n", argv[optind]);
+    berth_prog_fail(&p, "unexpected argument '%s'", argv[optind]);
     return PEERS_PARSE_EXIT_USAGE;
   }
-  if (!check(opt, errout))
+  if (!check(opt, &p))
     return PEERS_PARSE_EXIT_USAGE;
   for (i = 0; i < nign; i++)
     log_ignored(ign_flag[i], ign_value[i]);

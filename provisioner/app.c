@@ -142,8 +142,8 @@ static berth_status_t start_http(app_t *a, berth_error_t *err)
 
   if (a->opt->http_endpoint == NULL || a->opt->http_endpoint[0] == '\0')
     return BERTH_OK;
-  st = prov_http_start(a->opt->http_endpoint, a->metrics, app_ready, a,
-                       &a->http, &port, err);
+  st = prov_http_start(a->opt->http_endpoint, a->opt->mhd_load, a->metrics,
+                       app_ready, a, &a->http, &port, err);
   if (st == BERTH_OK) {
     snprintf(port_s, sizeof(port_s), "%d", port);
     berth_log(BERTH_LOG_INFO, "http endpoint listening", "endpoint",

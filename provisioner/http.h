@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "berth/buf.h"
+#include "berth/prog_http.h"
 #include "berth/status.h"
 
 #include "metrics.h"
@@ -23,10 +24,12 @@ typedef struct prov_http prov_http_t;
 typedef bool (*prov_ready_fn)(void *ctx, berth_buf_t *why);
 
 /* Listen on endpoint ("[HOST]:PORT"; an empty host means every address,
- * port 0 any free port) and serve. The bound port goes to *port. */
-berth_status_t prov_http_start(const char *endpoint, prov_metrics_t *metrics,
-                               prov_ready_fn ready, void *ctx,
-                               prov_http_t **out, int *port,
+ * port 0 any free port) and serve, with libmicrohttpd from load (NULL:
+ * berth_prog_mhd_dlopen). The bound port goes to *port. */
+berth_status_t prov_http_start(const char *endpoint,
+                               berth_prog_mhd_load_fn load,
+                               prov_metrics_t *metrics, prov_ready_fn ready,
+                               void *ctx, prov_http_t **out, int *port,
                                berth_error_t *err);
 
 /* Stop serving and free. Accepts NULL. */

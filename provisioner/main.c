@@ -14,6 +14,7 @@
 #include "options.h"
 
 #include "berth/log.h"
+#include "berth/prog_http.h"
 
 static int block_signals(void)
 {
@@ -52,6 +53,9 @@ int main(int argc, char **argv)
     rc = prov_check_config(&opt, stdout, stderr);
     goto done;
   }
+  /* The provisioner always serves /metrics: libmicrohttpd is linked in
+   * (berth_prog_mhd), not loaded. */
+  opt.mhd_load = berth_prog_mhd_linked;
   berth_log_set_level(opt.log_level);
   berth_log_set_format(opt.log_format);
   if (block_signals() != 0) {

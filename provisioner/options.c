@@ -4,8 +4,7 @@
 
 #include "backends/backend.h"
 #include "berth/buf.h"
-#include "berth/duration.h"
-#include "berth/version.h"
+#include "berth/prog.h"
 
 #include <ctype.h>
 #include <getopt.h>
@@ -159,22 +158,6 @@ void prov_lease_name(const char *provisioner, char *out, size_t outsize)
   }
 }
 
-/* Go's strconv.ParseBool. */
-static bool parse_bool(const char *s, bool *out)
-{
-  static const char *const yes[] = {"1", "t", "T", "true", "TRUE", "True"};
-  static const char *const no[] = {"0", "f", "F", "false", "FALSE", "False"};
-  size_t i;
-
-  for (i = 0; i < 6; i++) {
-    if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
-      *out = strcmp(s, yes[i]) == 0;
-      return true;
-    }
-  }
-  return false;
-}
-
 /* A provisioner name: a qualified name as StorageClass.provisioner takes
  * (letters, digits, '.', '-', '_', '/'), 1 to 253 bytes. */
 static bool valid_provisioner_name(const char *s, size_t n)
@@ -210,43 +193,37 @@ static bool add_binding(prov_options_t *opt, const char *name, size_t nlen,
   return true;
 }
 
-static bool parse_binding(prov_options_t *opt, const char *arg, FILE *err)
+static bool parse_binding(prov_options_t *opt, const char *arg,
+                          const berth_prog_t *p)
 {
   const char *eq = strchr(arg, '=');
   size_t i;
 
   if (eq == NULL || !valid_provisioner_name(arg, (size_t)(eq - arg)) ||
-      eq[1] == '\0') {
-    fprintf(err,
-            "berth-provisioner: --provisioner wants NAME=BACKEND, got "
-            "'%s'\n",
-            arg);
-    return false;
-  }
+      eq[1] == '\0')
+    return berth_prog_fail(p, "--provisioner wants NAME=BACKEND, got '%s'",
+                           arg);
   for (i = 0; i < opt->nbindings; i++) {
     if (strlen(opt->bindings[i].name) == (size_t)(eq - arg) &&
-        strncmp(opt->bindings[i].name, arg, (size_t)(eq - arg)) == 0) {
-      fprintf(err, "berth-provisioner: provisioner '%.*s' given twice\n",
-              (int)(eq - arg), arg);
-      return false;
-    }
+        strncmp(opt->bindings[i].name, arg, (size_t)(eq - arg)) == 0)
+      return berth_prog_fail(p, "provisioner '%.*s' given twice",
+                             (int)(eq - arg), arg);
   }
   return add_binding(opt, arg, (size_t)(eq - arg), eq + 1);
 }
 
 /* --adopt-provisioner OLD: a name another tool wrote in
  * pv.kubernetes.io/provisioned-by. */
-static bool add_adopt(prov_options_t *opt, const char *arg, FILE *err)
+static bool add_adopt(prov_options_t *opt, const char *arg,
+                      const berth_prog_t *p)
 {
   char **a;
 
-  if (!valid_provisioner_name(arg, strlen(arg))) {
-    fprintf(err,
-            "berth-provisioner: --adopt-provisioner: '%s' is not a valid "
-            "provisioner name\n",
-            arg);
-    return false;
-  }
+  if (!valid_provisioner_name(arg, strlen(arg)))
+    return berth_prog_fail(p,
+                           "--adopt-provisioner: '%s' is not a valid "
+                           "provisioner name",
+                           arg);
   a = realloc(opt->adopt, (opt->nadopt + 1) * sizeof(*a));
   if (a == NULL)
     return false;
@@ -265,47 +242,25 @@ static bool set_str(char **dst, const char *v)
   return *dst != NULL;
 }
 
-static bool parse_num(const char *flag, const char *v, double min, double max,
-                      double *out, FILE *err)
+/* A duration flag: any length Go takes. */
+static bool parse_dur(const char *flag, const char *v, int64_t *out,
+                      const berth_prog_t *p)
 {
-  char *end;
-  double d = strtod(v, &end);
-
-  if (end == v || *end != '\0' || !(d >= min && d <= max)) {
-    fprintf(err, "berth-provisioner: %s: '%s' is not a number in [%g, %g]\n",
-            flag, v, min, max);
-    return false;
-  }
-  *out = d;
-  return true;
+  return berth_prog_duration(p, flag, v, 0, out);
 }
 
-static bool parse_dur(const char *flag, const char *v, int64_t *out, FILE *err)
-{
-  berth_error_t e;
-
-  if (berth_duration_parse(flag, v, 0, out, &e) != BERTH_OK) {
-    fprintf(err, "berth-provisioner: %s\n", e.message);
-    return false;
-  }
-  return true;
-}
-
-static bool parse_level(const char *v, prov_options_t *opt, FILE *err)
+/* A level name, or klog's -v numbers. */
+static bool parse_level(const char *v, prov_options_t *opt,
+                        const berth_prog_t *p)
 {
   long long n;
 
-  /* klog's -v numbers: 0-2 info, 3-4 debug, 5 and more trace. */
   if (berth_str_to_ll(v, 0, 100, &n) == BERTH_OK) {
-    opt->log_level = n <= 2   ? BERTH_LOG_INFO
-                     : n <= 4 ? BERTH_LOG_DEBUG
-                              : BERTH_LOG_TRACE;
+    opt->log_level = berth_prog_klog_level(n);
     return true;
   }
-  if (berth_log_level_parse(v, &opt->log_level) != BERTH_OK) {
-    fprintf(err, "berth-provisioner: invalid log level '%s'\n", v);
-    return false;
-  }
+  if (berth_log_level_parse(v, &opt->log_level) != BERTH_OK)
+    return berth_prog_fail(p, "invalid log level '%s'", v);
   return true;
 }
 
@@ -328,59 +283,55 @@ static void defaults(prov_options_t *opt)
 }
 
 /* The environment of nfs-subdir-external-provisioner (and NFS_URL). */
-static bool from_env(prov_options_t *opt, FILE *err)
+static bool from_env(prov_options_t *opt, const berth_prog_t *p)
 {
-  const char *le = getenv("ENABLE_LEADER_ELECTION");
-  const char *server = getenv("NFS_SERVER");
-  const char *path = getenv("NFS_PATH");
-  const char *url = getenv("NFS_URL");
+  const char *le = berth_prog_env("ENABLE_LEADER_ELECTION");
+  const char *server = berth_prog_env("NFS_SERVER");
+  const char *path = berth_prog_env("NFS_PATH");
+  const char *url = berth_prog_env("NFS_URL");
 
-  if (le != NULL && le[0] != '\0' && !parse_bool(le, &opt->leader_elect)) {
-    fprintf(err,
-            "berth-provisioner: ENABLE_LEADER_ELECTION: '%s' is not a "
-            "boolean\n",
-            le);
-    return false;
-  }
-  if (url != NULL && url[0] != '\0') {
+  if (le != NULL && berth_prog_bool_parse(le, &opt->leader_elect) != BERTH_OK)
+    return berth_prog_fail(p, "ENABLE_LEADER_ELECTION: '%s' is not a boolean",
+                           le);
+  if (url != NULL) {
     opt->nfs_defaults = json_pack("{s:s}", "url", url);
-  } else if ((server != NULL && server[0] != '\0') ||
-             (path != NULL && path[0] != '\0')) {
+  } else if (server != NULL || path != NULL) {
     opt->nfs_defaults = json_object();
-    if (opt->nfs_defaults != NULL && server != NULL && server[0] != '\0')
+    if (opt->nfs_defaults != NULL && server != NULL)
       json_object_set_new(opt->nfs_defaults, "server", json_string(server));
-    if (opt->nfs_defaults != NULL && path != NULL && path[0] != '\0')
+    if (opt->nfs_defaults != NULL && path != NULL)
       json_object_set_new(opt->nfs_defaults, "share", json_string(path));
   }
   return true;
 }
 
 /* One option; false on a usage error. */
-static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
+static bool apply(prov_options_t *opt, int c, const char *arg,
+                  const berth_prog_t *p)
 {
   double d;
 
   switch (c) {
   case OPT_PROVISIONER:
-    return parse_binding(opt, arg, err);
+    return parse_binding(opt, arg, p);
   case OPT_ADOPT:
-    return add_adopt(opt, arg, err);
+    return add_adopt(opt, arg, p);
   case OPT_KUBECONFIG:
     return set_str(&opt->kubeconfig, arg);
   case OPT_CONTEXT:
     return set_str(&opt->context, arg);
   case OPT_QPS:
-    if (!parse_num("--kube-api-qps", arg, 0.01, 1e6, &d, err))
+    if (!berth_prog_number(p, "--kube-api-qps", arg, 0.01, 1e6, &d))
       return false;
     opt->qps = d;
     return true;
   case OPT_BURST:
-    if (!parse_num("--kube-api-burst", arg, 1, 1e6, &d, err))
+    if (!berth_prog_number(p, "--kube-api-burst", arg, 1, 1e6, &d))
       return false;
     opt->burst = (int)d;
     return true;
   case OPT_WORKERS:
-    if (!parse_num("--worker-threads", arg, 1, 1024, &d, err))
+    if (!berth_prog_number(p, "--worker-threads", arg, 1, 1024, &d))
       return false;
     opt->workers = (int)d;
     return true;
@@ -389,13 +340,8 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
       opt->leader_elect = true;
       return true;
     }
-    if (!parse_bool(arg, &opt->leader_elect)) {
-      fprintf(err,
-              "berth-provisioner: --leader-elect: '%s' is not a "
-              "boolean\n",
-              arg);
-      return false;
-    }
+    if (berth_prog_bool_parse(arg, &opt->leader_elect) != BERTH_OK)
+      return berth_prog_fail(p, "--leader-elect: '%s' is not a boolean", arg);
     return true;
   case OPT_LE_NAMESPACE:
     return set_str(&opt->le_namespace, arg);
@@ -404,34 +350,32 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
   case OPT_LE_IDENTITY:
     return set_str(&opt->le_identity, arg);
   case OPT_LEASE:
-    return parse_dur("--lease-duration", arg, &opt->lease_ms, err);
+    return parse_dur("--lease-duration", arg, &opt->lease_ms, p);
   case OPT_RENEW:
-    return parse_dur("--renew-deadline", arg, &opt->renew_ms, err);
+    return parse_dur("--renew-deadline", arg, &opt->renew_ms, p);
   case OPT_RETRY:
-    return parse_dur("--retry-period", arg, &opt->retry_ms, err);
+    return parse_dur("--retry-period", arg, &opt->retry_ms, p);
   case OPT_HTTP:
     return set_str(&opt->http_endpoint, arg);
   case OPT_USAGE:
-    return parse_dur("--usage-interval", arg, &opt->usage_interval_ms, err);
+    return parse_dur("--usage-interval", arg, &opt->usage_interval_ms, p);
   case OPT_SWEEP:
-    return parse_dur("--sweep-interval", arg, &opt->sweep_interval_ms, err);
+    return parse_dur("--sweep-interval", arg, &opt->sweep_interval_ms, p);
   case OPT_SWEEP_GRACE:
-    return parse_dur("--sweep-grace", arg, &opt->sweep_grace_ms, err);
+    return parse_dur("--sweep-grace", arg, &opt->sweep_grace_ms, p);
   case OPT_DRAIN:
-    return parse_dur("--drain-timeout", arg, &opt->drain_ms, err);
+    return parse_dur("--drain-timeout", arg, &opt->drain_ms, p);
   case OPT_LOG_LEVEL:
   case 'v':
-    return parse_level(arg, opt, err);
+    return parse_level(arg, opt, p);
   case OPT_CHECK_CONFIG:
     opt->check_config = true;
     return true;
   case OPT_EXTRA_TAGS:
     return set_str(&opt->extra_tags, arg);
   case OPT_LOG_FORMAT:
-    if (berth_log_format_parse(arg, &opt->log_format) != BERTH_OK) {
-      fprintf(err, "berth-provisioner: --log-format: logfmt or json\n");
-      return false;
-    }
+    if (berth_log_format_parse(arg, &opt->log_format) != BERTH_OK)
+      return berth_prog_fail(p, "--log-format: logfmt or json");
     return true;
   default:
     return false;
@@ -439,32 +383,27 @@ static bool apply(prov_options_t *opt, int c, const char *arg, FILE *err)
 }
 
 /* What the flags must agree on, after parsing. */
-static bool check(prov_options_t *opt, FILE *err)
+static bool check(prov_options_t *opt, const berth_prog_t *p)
 {
-  const char *name = getenv("PROVISIONER_NAME");
+  const char *name = berth_prog_env("PROVISIONER_NAME");
 
-  if (opt->nbindings == 0 && name != NULL && name[0] != '\0') {
-    if (!valid_provisioner_name(name, strlen(name))) {
-      fprintf(err,
-              "berth-provisioner: PROVISIONER_NAME '%s' is not a valid "
-              "provisioner name\n",
-              name);
-      return false;
-    }
+  if (opt->nbindings == 0 && name != NULL) {
+    if (!valid_provisioner_name(name, strlen(name)))
+      return berth_prog_fail(p,
+                             "PROVISIONER_NAME '%s' is not a valid "
+                             "provisioner name",
+                             name);
     if (!add_binding(opt, name, strlen(name), "nfs"))
       return false;
   }
-  if (opt->nbindings == 0) {
-    fprintf(err, "berth-provisioner: no provisioner: give --provisioner "
-                 "NAME=BACKEND or set PROVISIONER_NAME\n");
-    return false;
-  }
+  if (opt->nbindings == 0)
+    return berth_prog_fail(p, "no provisioner: give --provisioner "
+                              "NAME=BACKEND or set PROVISIONER_NAME");
   if (opt->lease_ms < 1000 || opt->renew_ms <= 0 || opt->retry_ms <= 0 ||
-      opt->renew_ms >= opt->lease_ms || opt->retry_ms >= opt->renew_ms) {
-    fprintf(err, "berth-provisioner: leader election wants retry-period < "
-                 "renew-deadline < lease-duration, lease-duration >= 1s\n");
-    return false;
-  }
+      opt->renew_ms >= opt->lease_ms || opt->retry_ms >= opt->renew_ms)
+    return berth_prog_fail(p, "leader election wants retry-period < "
+                              "renew-deadline < lease-duration, "
+                              "lease-duration >= 1s");
   return true;
 }
 
@@ -472,10 +411,11 @@ prov_parse_result_t prov_options_parse(int argc, char **argv,
                                        prov_options_t *opt, FILE *out,
                                        FILE *errout)
 {
+  const berth_prog_t p = {"berth-provisioner", out, errout};
   int c;
 
   defaults(opt);
-  if (!from_env(opt, errout))
+  if (!from_env(opt, &p))
     return PROV_PARSE_EXIT_USAGE;
   /* 0, not 1: glibc then forgets where it was inside the last argv (a
    * parse that stopped in "-hvx" would resume at "vx" in memory that may
@@ -487,22 +427,20 @@ prov_parse_result_t prov_options_parse(int argc, char **argv,
       return PROV_PARSE_EXIT_OK;
     }
     if (c == 'V') {
-      fprintf(out, "berth-provisioner %s (commit %s)\n", BERTH_VERSION,
-              berth_build_commit());
+      berth_prog_version(&p);
       return PROV_PARSE_EXIT_OK;
     }
-    if (c == '?' || !apply(opt, c, optarg, errout)) {
+    if (c == '?' || !apply(opt, c, optarg, &p)) {
       if (c == '?')
         usage(errout);
       return PROV_PARSE_EXIT_USAGE;
     }
   }
   if (optind != argc) {
-    fprintf(errout, "berth-provisioner: unexpected argument '%s'\n",
-            argv[optind]);
+    berth_prog_fail(&p, "unexpected argument '%s'", argv[optind]);
     return PROV_PARSE_EXIT_USAGE;
   }
-  return check(opt, errout) ? PROV_PARSE_RUN : PROV_PARSE_EXIT_USAGE;
+  return check(opt, &p) ? PROV_PARSE_RUN : PROV_PARSE_EXIT_USAGE;
 }
 
 void prov_options_cleanup(prov_options_t *opt)

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "berth/log.h"
+#include "berth/prog_http.h"
 
 /* One --provisioner NAME=BACKEND. */
 typedef struct prov_binding {
@@ -54,6 +55,10 @@ typedef struct prov_options {
   berth_log_format_t log_format;
   bool check_config; /* --check-config: validate, print, exit */
   char *extra_tags;  /* --extra-tags "k=v,k2=v2" for EBS disks, or NULL */
+  /* Where the HTTP endpoint's libmicrohttpd comes from: not a flag, main.c
+   * sets berth_prog_mhd_linked; NULL loads it (berth_prog_mhd_dlopen), so
+   * that the core library links without libmicrohttpd. */
+  berth_prog_mhd_load_fn mhd_load;
 } prov_options_t;
 
 typedef enum prov_parse_result {

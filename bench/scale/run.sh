@@ -21,7 +21,7 @@ shift 2 || shift $# || true
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release \
   -DBERTH_BUILD_TESTS=OFF -DBERTH_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build "$build" --target berth-provisioner -j2 >/dev/null
+cmake --build "$build" --target berth-provisioner berth -j2 >/dev/null
 libs=$(pkg-config --libs libcurl jansson libcrypto libnfs libcares yaml-0.1 \
        expat libmicrohttpd)
 cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra \

@@ -1,20 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests: berth-peers options, durations, the endpoint address and
- * the metrics text (peer-discovery/options.c, http.c, status.c). */
+/* Unit tests: berth-peers options, durations and the metrics text
+ * (peer-discovery/options.c, status.c); the endpoint address is
+ * berth_prog's (test_prog.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "berth/log.h"
 
-#include "http.h"
 #include "options.h"
 #include "status.h"
 
@@ -287,37 +285,6 @@ static void test_bad_flags(void **state)
   peers_options_cleanup(&o);
 }
 
-static void test_endpoint_parse(void **state)
-{
-  struct sockaddr_storage ss;
-  struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-  struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-  socklen_t len;
-  char text[64];
-
-  (void)state;
-  assert_int_equal(peers_endpoint_parse(":8080", &ss, &len, NULL), BERTH_OK);
-  assert_int_equal(ss.ss_family, AF_INET);
-  assert_int_equal(ntohs(sin->sin_port), 8080);
-  assert_int_equal(sin->sin_addr.s_addr, htonl(INADDR_ANY));
-  assert_int_equal(peers_endpoint_parse("9090", &ss, &len, NULL), BERTH_OK);
-  assert_int_equal(ntohs(sin->sin_port), 9090);
-  assert_int_equal(peers_endpoint_parse("127.0.0.1:0", &ss, &len, NULL),
-                   BERTH_OK);
-  inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text));
-  assert_string_equal(text, "127.0.0.1");
-  assert_int_equal(peers_endpoint_parse("[::1]:81", &ss, &len, NULL), BERTH_OK);
-  assert_int_equal(ss.ss_family, AF_INET6);
-  assert_int_equal(ntohs(sin6->sin6_port), 81);
-  assert_int_equal(len, sizeof(*sin6));
-  assert_int_equal(peers_endpoint_parse("localhost:80", &ss, &len, NULL),
-                   BERTH_EINVAL);
-  assert_int_equal(peers_endpoint_parse(":99999", &ss, &len, NULL),
-                   BERTH_EINVAL);
-  assert_int_equal(peers_endpoint_parse("1.2.3.4:", &ss, &len, NULL),
-                   BERTH_EINVAL);
-}
-
 static void test_source(void **state)
 {
   char *endpoints[] = {
@@ -409,7 +376,6 @@ int main(void)
       cmocka_unit_test(test_source),
       cmocka_unit_test(test_berth_flags),
       cmocka_unit_test(test_bad_flags),
-      cmocka_unit_test(test_endpoint_parse),
       cmocka_unit_test(test_metrics_text),
   };
 
