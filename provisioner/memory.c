@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "berth/buf.h"
+#include "berth/k8s_informer.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -15,6 +16,11 @@
 
 void prov_memory_init(void)
 {
+  /* List pages and watch events are decoded in arenas released whole,
+   * outside the heap (berth_k8s_informer_use_arenas). Nothing has set
+   * jansson's allocator before main, so this cannot fail; if it did,
+   * decoding would simply use the heap. */
+  (void)berth_k8s_informer_use_arenas();
 #ifdef __GLIBC__
   /* Two arenas: the threads mostly wait on the network, so contention is
    * low, and the memory freed by one thread is reused by the next. */

@@ -18,10 +18,10 @@
 
 #include "berth/buf.h"
 
-/* At start, before any thread: at most PROV_ARENAS malloc arenas and a
- * fixed mmap threshold of PROV_MMAP_THRESHOLD, unless MALLOC_ARENA_MAX,
- * MALLOC_MMAP_THRESHOLD_ (or GLIBC_TUNABLES) say otherwise. No-op off
- * glibc. */
+/* At start, before any thread: the informers' decode arenas
+ * (berth_k8s_informer_use_arenas); at most PROV_ARENAS malloc arenas and
+ * a fixed mmap threshold of PROV_MMAP_THRESHOLD, unless MALLOC_ARENA_MAX,
+ * MALLOC_MMAP_THRESHOLD_ (or GLIBC_TUNABLES) say otherwise (glibc only). */
 void prov_memory_init(void);
 
 /* The process's steps of work so far (any counter that grows when work

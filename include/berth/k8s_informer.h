@@ -97,6 +97,22 @@ typedef struct berth_k8s_informer_options {
                  * handler argument is a fresh copy */
 } berth_k8s_informer_options_t;
 
+/* Decode arenas for compact informers. Call once at start, before any
+ * thread runs: jansson's allocation functions (process-wide,
+ * json_set_alloc_funcs) become libberth's, which are malloc and free
+ * except inside an arena. A compact informer then decodes each list page
+ * and each batch of watch events, and runs its transform, with jansson's
+ * allocations in an arena of mapped memory released whole afterwards: the
+ * page's short-lived tree never enters malloc's heap, where it would
+ * leave free memory pinned around the few long-lived allocations made
+ * meanwhile. What the informer keeps (the cache, its indexes, the queued
+ * notifications) is copied to malloc's heap. With arenas, a compact
+ * informer's transform must keep no part of obj (or any jansson value it
+ * makes) beyond its call but what it returns; text from json_dumps()
+ * must be freed with jansson's free function (json_get_alloc_funcs).
+ * BERTH_EINVAL when jansson already has other allocation functions. */
+berth_status_t berth_k8s_informer_use_arenas(void);
+
 /* Values a custom index function gives for one object. */
 typedef struct berth_k8s_index_values berth_k8s_index_values_t;
 

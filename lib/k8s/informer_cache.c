@@ -278,7 +278,7 @@ static berth_status_t store_set(berth__k8s_cache_t *c, const char *key,
   if (text == NULL)
     return BERTH_ENOMEM;
   st = berth__k8s_store_put(c->texts, key, text, strlen(text));
-  free(text);
+  berth__k8s_json_free(text);
   return st;
 }
 
