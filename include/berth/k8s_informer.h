@@ -177,6 +177,17 @@ bool berth_k8s_informer_has(berth_k8s_informer_t *inf, const char *ns,
 /* Every cached object, as a new array (json_decref() it) sorted by key. */
 json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf);
 
+/* Call fn on every cached object in key order (obj borrowed for the
+ * call), one at a time, until fn returns false: a compact cache decodes
+ * one object, frees it and goes on, so a walk over thousands costs one
+ * tree, not thousands (as berth_k8s_informer_list would). The informer's
+ * lock is not held during fn (it may take its time); an object changed
+ * meanwhile is seen as it is when reached, one removed meanwhile is
+ * skipped. BERTH_ENOMEM when out of memory (the walk stops). */
+berth_status_t berth_k8s_informer_each(berth_k8s_informer_t *inf,
+                                       bool (*fn)(void *ctx, json_t *obj),
+                                       void *ctx);
+
 /* The objects with label key=value (needs index_labels), or NULL when out
  * of memory. */
 json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf, const char *key,

@@ -493,6 +493,34 @@ json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf)
   return berth__k8s_cache_decode(inf->compact, out);
 }
 
+berth_status_t berth_k8s_informer_each(berth_k8s_informer_t *inf,
+                                       bool (*fn)(void *ctx, json_t *obj),
+                                       void *ctx)
+{
+  json_t *keys;
+  json_t *k;
+  json_t *obj;
+  bool more = true;
+  size_t i;
+
+  pthread_mutex_lock(&inf->lock);
+  keys = berth__k8s_cache_keys(inf->cache);
+  pthread_mutex_unlock(&inf->lock);
+  if (keys == NULL)
+    return BERTH_ENOMEM;
+  for (i = 0; more && i < json_array_size(keys); i++) {
+    k = json_array_get(keys, i);
+    pthread_mutex_lock(&inf->lock);
+    obj = berth__k8s_cache_get(inf->cache, json_string_value(k));
+    pthread_mutex_unlock(&inf->lock);
+    if (obj != NULL)
+      more = fn(ctx, obj);
+    json_decref(obj);
+  }
+  json_decref(keys);
+  return BERTH_OK;
+}
+
 json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf, const char *key,
                                     const char *value)
 {

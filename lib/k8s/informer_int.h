@@ -113,7 +113,7 @@ json_t *berth__k8s_cache_del(berth__k8s_cache_t *c, const char *key);
 
 size_t berth__k8s_cache_count(const berth__k8s_cache_t *c);
 
-/* Every key, as a new array of strings. */
+/* Every key, sorted, as a new array of strings. */
 json_t *berth__k8s_cache_keys(const berth__k8s_cache_t *c);
 
 /* New array of new references to the store's entries (objects, or their

@@ -380,6 +380,54 @@ static void test_compact_index(void **state)
   berth_k8s_informer_destroy(inf);
 }
 
+/* berth_k8s_informer_each: every cached object in key order, one at a
+ * time, until the callback says stop. */
+typedef struct walk {
+  char names[256];
+  int calls;
+  int stop_after;
+} walk_t;
+
+static bool walk_one(void *ctx, json_t *o)
+{
+  walk_t *w = ctx;
+  size_t len = strlen(w->names);
+
+  snprintf(w->names + len, sizeof(w->names) - len, "%s%s", len ? " " : "",
+           berth_k8s_obj_name(o));
+  assert_null(
+      json_object_get(json_object_get(o, "metadata"), "managedFields"));
+  return ++w->calls != w->stop_after;
+}
+
+static void test_each(void **state)
+{
+  bool compact;
+  berth_k8s_informer_t *inf;
+  walk_t w;
+  char got[256];
+
+  (void)state;
+  for (compact = false;; compact = true) {
+    inf = informer(compact);
+    event(inf, BERTH_K8S_EVENT_ADDED, "c", "1", true);
+    event(inf, BERTH_K8S_EVENT_ADDED, "a", "1", true);
+    event(inf, BERTH_K8S_EVENT_ADDED, "x", "1", false);
+    event(inf, BERTH_K8S_EVENT_ADDED, "b", "1", true);
+    notes(inf, got, sizeof(got));
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(berth_k8s_informer_each(inf, walk_one, &w), BERTH_OK);
+    assert_string_equal(w.names, "a b c");
+    memset(&w, 0, sizeof(w));
+    w.stop_after = 2;
+    assert_int_equal(berth_k8s_informer_each(inf, walk_one, &w), BERTH_OK);
+    assert_string_equal(w.names, "a b");
+    berth_k8s_informer_destroy(inf);
+    if (compact)
+      break;
+  }
+}
+
 /* The compact informer's transitions, relists and indexes again, each
  * event and page decoded in a decode arena released before anything is
  * read back (see in_arena). */
@@ -544,6 +592,7 @@ int main(void)
       cmocka_unit_test(test_no_transform),
       cmocka_unit_test(test_compact_index),
       cmocka_unit_test(test_compact_round_trip),
+      cmocka_unit_test(test_each),
       cmocka_unit_test(test_transitions_arena),
       cmocka_unit_test(test_relist_arena),
       cmocka_unit_test(test_compact_index_arena),
