@@ -248,8 +248,10 @@ static void class_changed(void *ctx, json_t *obj)
    * failure too (a series born at 1 shows no increase). */
   prov_metrics_class_init(c->metrics, name);
   if (berth_k8s_informer_each(c->claims, class_claim, &w) != BERTH_OK)
-    berth_log(BERTH_LOG_ERROR, "out of memory: the class's claims wait for "
-              "the resync", "class", name, NULL);
+    berth_log(BERTH_LOG_ERROR,
+              "out of memory: the class's claims wait for "
+              "the resync",
+              "class", name, NULL);
   if (prov_volume_adoption(c))
     adopt_class_volumes(c, name);
 }
@@ -701,8 +703,8 @@ typedef struct pending_walk {
 static bool pending_one(void *ctx, json_t *cl)
 {
   pending_walk_t *w = ctx;
-  const char *phase =
-      json_string_value(json_object_get(json_object_get(cl, "status"), "phase"));
+  const char *phase = json_string_value(
+      json_object_get(json_object_get(cl, "status"), "phase"));
   const char *cls = prov_claim_class(cl);
   int64_t t;
   size_t k;

@@ -129,8 +129,8 @@ static void *run(void *arg)
   if (!prov_ticker_pause(&u->ticker, u->interval_ms / 10 + 1000))
     return NULL;
   for (;;) {
-    w.gap = u->interval_ms /
-            (int64_t)(berth_k8s_informer_count(u->c->volumes) + 1);
+    w.gap =
+        u->interval_ms / (int64_t)(berth_k8s_informer_count(u->c->volumes) + 1);
     (void)berth_k8s_informer_each(u->c->volumes, measure_one, &w);
     if (!prov_ticker_pause(&u->ticker, w.gap))
       return NULL;

@@ -68,8 +68,7 @@ static bool last_page(const json_t *page)
 static berth_status_t list_page(berth_k8s_informer_t *inf,
                                 const berth_k8s_list_options_t *lo,
                                 berth__k8s_relist_t *r, char *rv,
-                                size_t rv_size, char **next,
-                                berth_error_t *err)
+                                size_t rv_size, char **next, berth_error_t *err)
 {
   bool arena = inf->compact && berth__k8s_arena_begin();
   json_t *page = NULL;

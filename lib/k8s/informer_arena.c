@@ -39,11 +39,11 @@ typedef struct chunk {
 #define HEADER ((sizeof(chunk_t) + ALIGN - 1) & ~(size_t)(ALIGN - 1))
 
 typedef struct arena {
-  bool open;         /* a scope is open on this thread */
-  bool suspended;    /* ... but allocations go to malloc for now */
-  chunk_t *chunks;   /* newest first */
-  size_t mapped;     /* bytes mapped by the chunks */
-  size_t next_size;  /* the next chunk's size */
+  bool open;        /* a scope is open on this thread */
+  bool suspended;   /* ... but allocations go to malloc for now */
+  chunk_t *chunks;  /* newest first */
+  size_t mapped;    /* bytes mapped by the chunks */
+  size_t next_size; /* the next chunk's size */
 } arena_t;
 
 static _Thread_local arena_t tls;

@@ -395,8 +395,7 @@ static bool walk_one(void *ctx, json_t *o)
 
   snprintf(w->names + len, sizeof(w->names) - len, "%s%s", len ? " " : "",
            berth_k8s_obj_name(o));
-  assert_null(
-      json_object_get(json_object_get(o, "metadata"), "managedFields"));
+  assert_null(json_object_get(json_object_get(o, "metadata"), "managedFields"));
   return ++w->calls != w->stop_after;
 }
 

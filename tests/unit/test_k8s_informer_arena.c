@@ -91,8 +91,7 @@ static void test_suspended_outlives(void **state)
   text = berth__k8s_text_of(json_incref(doc));
   json_decref(doc);
   berth__k8s_arena_end(opened);
-  assert_string_equal(json_string_value(json_object_get(kept, "name")),
-                      "kept");
+  assert_string_equal(json_string_value(json_object_get(kept, "name")), "kept");
   assert_string_equal(json_string_value(text),
                       "{\"metadata\":{\"name\":\"a\"},\"n\":[1,2,3]}");
   json_decref(kept);
