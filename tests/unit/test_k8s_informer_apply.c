@@ -427,6 +427,47 @@ static void test_each(void **state)
   }
 }
 
+/* A churning cache (every object replaced again and again, as claims
+ * and PVs are while they are bound) maps little more than it keeps: the
+ * dead records are compacted away once they pass a quarter of the used
+ * bytes, so the blocks stay within a third (plus a block or two) over the
+ * live records at every step. */
+static void test_store_churn(void **state)
+{
+  berth__k8s_store_t *s = NULL;
+  char key[32];
+  char text[1100];
+  size_t live = 0;
+  size_t worst = 0;
+  unsigned seed = 42;
+  size_t len;
+  int i;
+  int n;
+
+  (void)state;
+  assert_int_equal(berth__k8s_store_create(&s), BERTH_OK);
+  memset(text, 'x', sizeof(text));
+  for (i = 0; i < 2000; i++) {
+    snprintf(key, sizeof(key), "default/claim-%d", i);
+    assert_int_equal(berth__k8s_store_put(s, key, text, 1000), BERTH_OK);
+    live += 1000 + strlen(key) + 16;
+  }
+  /* Updates in random order, each the same size: the live bytes stay. */
+  for (n = 0; n < 12000; n++) {
+    seed = seed * 1103515245u + 12345u;
+    i = (int)((seed >> 8) % 2000);
+    snprintf(key, sizeof(key), "default/claim-%d", i);
+    len = 1000;
+    assert_int_equal(berth__k8s_store_put(s, key, text, len), BERTH_OK);
+    if (berth__k8s_store_mapped(s) > worst)
+      worst = berth__k8s_store_mapped(s);
+  }
+  assert_int_equal(berth__k8s_store_count(s), 2000);
+  /* The table of slots counts too: 4,096 slots of 24 bytes. */
+  assert_true(worst < live * 4 / 3 + 2 * 65536 + 4096 * 24);
+  berth__k8s_store_destroy(s);
+}
+
 /* The compact informer's transitions, relists and indexes again, each
  * event and page decoded in a decode arena released before anything is
  * read back (see in_arena). */
@@ -597,6 +638,7 @@ int main(void)
       cmocka_unit_test(test_compact_index_arena),
       cmocka_unit_test(test_store),
       cmocka_unit_test(test_store_dead_block),
+      cmocka_unit_test(test_store_churn),
   };
 
   /* Before anything allocates: jansson's allocator is berth's (malloc
