@@ -218,14 +218,28 @@ static void adopt_class_volumes(prov_controller_t *c, const char *cls)
   json_decref(pvs);
 }
 
-/* A class of ours appeared or changed: its waiting claims get a go. */
+typedef struct class_walk {
+  prov_controller_t *c;
+  const char *name;
+} class_walk_t;
+
+static bool class_claim(void *ctx, json_t *claim)
+{
+  class_walk_t *w = ctx;
+  const char *cls = prov_claim_class(claim);
+
+  if (cls != NULL && strcmp(cls, w->name) == 0)
+    claim_changed(w->c, claim);
+  return true;
+}
+
+/* A class of ours appeared or changed: its waiting claims get a go (the
+ * claims decoded one at a time). */
 static void class_changed(void *ctx, json_t *obj)
 {
   prov_controller_t *c = ctx;
   const char *name = berth_k8s_obj_name(obj);
-  json_t *claims;
-  json_t *claim;
-  size_t i;
+  class_walk_t w = {c, name};
 
   if (prov_provisioners_find(c->provs, prov_class_provisioner(obj)) == NULL ||
       name == NULL)
@@ -233,14 +247,11 @@ static void class_changed(void *ctx, json_t *obj)
   /* Its counters exist from now on, at 0: a rate() sees the first
    * failure too (a series born at 1 shows no increase). */
   prov_metrics_class_init(c->metrics, name);
-  claims = berth_k8s_informer_list(c->claims);
-  json_array_foreach(claims, i, claim)
-  {
-    const char *cls = prov_claim_class(claim);
-    if (cls != NULL && strcmp(cls, name) == 0)
-      claim_changed(c, claim);
-  }
-  json_decref(claims);
+  if (berth_k8s_informer_each(c->claims, class_claim, &w) != BERTH_OK)
+    berth_log(BERTH_LOG_ERROR,
+              "out of memory: the class's claims wait for "
+              "the resync",
+              "class", name, NULL);
   if (prov_volume_adoption(c))
     adopt_class_volumes(c, name);
 }
@@ -675,45 +686,66 @@ static int64_t created_s(const json_t *obj)
 }
 
 typedef struct pending {
-  const char *cls; /* borrowed from the listed claims */
+  char cls[254]; /* a class name: a DNS subdomain, at most 253 */
   unsigned long n;
   int64_t oldest_s;
 } pending_t;
 
+/* Our claims that are not Bound yet, by class (at most 64 classes: more
+ * than anyone has, the first 64 tell enough). */
+typedef struct pending_walk {
+  prov_controller_t *c;
+  pending_t p[64];
+  size_t np;
+  int64_t now;
+} pending_walk_t;
+
+static bool pending_one(void *ctx, json_t *cl)
+{
+  pending_walk_t *w = ctx;
+  const char *phase = json_string_value(
+      json_object_get(json_object_get(cl, "status"), "phase"));
+  const char *cls = prov_claim_class(cl);
+  int64_t t;
+  size_t k;
+
+  if (phase == NULL || strcmp(phase, "Pending") != 0 || cls == NULL ||
+      prov_provisioners_find(w->c->provs, prov_claim_provisioner(cl)) == NULL)
+    return true;
+  for (k = 0; k < w->np && strcmp(w->p[k].cls, cls) != 0; k++)
+    ;
+  if (k == w->np && w->np == sizeof(w->p) / sizeof(w->p[0]))
+    return true;
+  if (k == w->np) {
+    memset(&w->p[k], 0, sizeof(w->p[k]));
+    berth_strlcpy(w->p[k].cls, cls, sizeof(w->p[k].cls));
+    w->np++;
+  }
+  w->p[k].n++;
+  t = created_s(cl);
+  if (t > 0 && w->now - t > w->p[k].oldest_s)
+    w->p[k].oldest_s = w->now - t;
+  return true;
+}
+
 /* Our claims that are not Bound yet, by class: how many, and the age of
- * the oldest (the "claims pending too long" alert). */
+ * the oldest (the "claims pending too long" alert). The claims are
+ * decoded one at a time (berth_k8s_informer_each): a scrape during a
+ * burst of a thousand claims must not decode them all at once. */
 static void pending_claims(prov_controller_t *c, berth_buf_t *out)
 {
-  pending_t p[64];
+  pending_walk_t *w = calloc(1, sizeof(*w));
+  pending_t *p;
   size_t np = 0;
-  size_t i;
   size_t k;
-  json_t *claims = berth_k8s_informer_list(c->claims);
-  json_t *cl;
-  int64_t now = berth_clock_realtime_ms(NULL) / 1000;
-  int64_t t;
-  const char *phase;
-  const char *cls;
 
-  json_array_foreach(claims, i, cl)
-  {
-    phase = json_string_value(
-        json_object_get(json_object_get(cl, "status"), "phase"));
-    cls = prov_claim_class(cl);
-    if (phase == NULL || strcmp(phase, "Pending") != 0 || cls == NULL ||
-        prov_provisioners_find(c->provs, prov_claim_provisioner(cl)) == NULL)
-      continue;
-    for (k = 0; k < np && strcmp(p[k].cls, cls) != 0; k++)
-      ;
-    if (k == np && np == sizeof(p) / sizeof(p[0]))
-      continue; /* more classes than anyone has: the first 64 tell enough */
-    if (k == np)
-      p[np++] = (pending_t){cls, 0, 0};
-    p[k].n++;
-    t = created_s(cl);
-    if (t > 0 && now - t > p[k].oldest_s)
-      p[k].oldest_s = now - t;
+  if (w != NULL) {
+    w->c = c;
+    w->now = berth_clock_realtime_ms(NULL) / 1000;
+    if (berth_k8s_informer_each(c->claims, pending_one, w) == BERTH_OK)
+      np = w->np;
   }
+  p = w != NULL ? w->p : NULL;
   berth_buf_append_str(out, "# HELP berth_provisioner_claims_pending Claims "
                             "of ours not Bound yet, by class.\n"
                             "# TYPE berth_provisioner_claims_pending gauge\n");
@@ -732,7 +764,7 @@ static void pending_claims(prov_controller_t *c, berth_buf_t *out)
     prov_metrics_escape(out, p[k].cls);
     berth_buf_appendf(out, "\"} %lld\n", (long long)p[k].oldest_s);
   }
-  json_decref(claims);
+  free(w);
 }
 
 /* client-go's workqueue metrics, with its names and help texts, so that

@@ -5,16 +5,19 @@
 #include <stdlib.h>
 
 #include "berth/buf.h"
+#include "berth/k8s_informer.h"
 
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
-/* Quiet this long after work before trimming: a burst is over. */
-#define QUIET_MS 1000
-
 void prov_memory_init(void)
 {
+  /* List pages and watch events are decoded in arenas released whole,
+   * outside the heap (berth_k8s_informer_use_arenas). Nothing has set
+   * jansson's allocator before main, so this cannot fail; if it did,
+   * decoding would simply use the heap. */
+  (void)berth_k8s_informer_use_arenas();
 #ifdef __GLIBC__
   /* Two arenas: the threads mostly wait on the network, so contention is
    * low, and the memory freed by one thread is reused by the next. */
@@ -49,18 +52,38 @@ void prov_memory_collect(berth_buf_t *out)
 #endif
 }
 
-void prov_memory_maybe_trim(prov_memory_trim_t *t, uint64_t work, bool busy,
-                            int64_t now_ms)
+bool prov_memory_trim_due(prov_memory_trim_t *t, uint64_t work, bool busy,
+                          size_t free_bytes, int64_t now_ms)
 {
+  bool quiet;
+
   if (work != t->seen) {
     t->seen = work;
     t->changed_ms = now_ms;
-    return;
   }
-  if (busy || work == t->trimmed || now_ms - t->changed_ms < QUIET_MS)
-    return;
+  /* Nothing done since the last trim: nothing more to give back. */
+  if (work == t->trimmed)
+    return false;
+  /* After a burst: once, when the work has stopped for a while. */
+  quiet = !busy && now_ms - t->changed_ms >= PROV_TRIM_QUIET_MS;
+  /* During one: now and then, when there is enough to give back. */
+  if (!quiet && (free_bytes < PROV_TRIM_FREE_BYTES ||
+                 (t->trim_ms != 0 && now_ms - t->trim_ms < PROV_TRIM_BUSY_MS)))
+    return false;
   t->trimmed = work;
+  t->trim_ms = now_ms;
+  return true;
+}
+
+void prov_memory_maybe_trim(prov_memory_trim_t *t, uint64_t work, bool busy,
+                            int64_t now_ms)
+{
 #ifdef __GLIBC__
-  malloc_trim(0);
+  struct mallinfo2 mi = mallinfo2();
+
+  if (prov_memory_trim_due(t, work, busy, mi.fordblks, now_ms))
+    malloc_trim(0);
+#else
+  (void)prov_memory_trim_due(t, work, busy, 0, now_ms);
 #endif
 }

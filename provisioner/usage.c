@@ -104,28 +104,35 @@ done:
   json_decref(sclass);
 }
 
+typedef struct walk {
+  prov_usage_t *u;
+  int64_t gap;
+} walk_t;
+
+static bool measure_one(void *ctx, json_t *pv)
+{
+  walk_t *w = ctx;
+
+  measure(w->u, pv);
+  return prov_ticker_pause(&w->u->ticker, w->gap);
+}
+
+/* Each walk spreads the PVs over the interval, decoding one at a time
+ * (berth_k8s_informer_each): the walk takes the whole interval, and must
+ * not hold thousands of PVs decoded meanwhile. */
 static void *run(void *arg)
 {
   prov_usage_t *u = arg;
-  json_t *pvs;
-  json_t *pv;
-  size_t i;
-  int64_t gap;
+  walk_t w = {u, 0};
 
   /* Let the first provisioning burst go first. */
   if (!prov_ticker_pause(&u->ticker, u->interval_ms / 10 + 1000))
     return NULL;
   for (;;) {
-    pvs = berth_k8s_informer_list(u->c->volumes);
-    gap = u->interval_ms / (int64_t)(json_array_size(pvs) + 1);
-    json_array_foreach(pvs, i, pv)
-    {
-      measure(u, pv);
-      if (!prov_ticker_pause(&u->ticker, gap))
-        break;
-    }
-    json_decref(pvs);
-    if (!prov_ticker_pause(&u->ticker, gap))
+    w.gap =
+        u->interval_ms / (int64_t)(berth_k8s_informer_count(u->c->volumes) + 1);
+    (void)berth_k8s_informer_each(u->c->volumes, measure_one, &w);
+    if (!prov_ticker_pause(&u->ticker, w.gap))
       return NULL;
   }
 }

@@ -340,6 +340,11 @@ typedef struct berth_k8s_watch_options {
    * BERTH_ECANCELED within BERTH_HTTP_CANCEL_POLL_MS, even on a silent
    * stream. May be NULL. */
   const volatile int *cancel;
+  /* Decode each batch of received events in a decode arena (see
+   * berth_k8s_informer_use_arenas; no effect without it). For libberth's
+   * compact informers, which copy what they keep out of the arena: any
+   * other fn must keep no jansson value after it returns. */
+  bool decode_arena;
 } berth_k8s_watch_options_t;
 
 /* Watch a resource: call fn for each event as it is decoded, until the

@@ -97,6 +97,22 @@ typedef struct berth_k8s_informer_options {
                  * handler argument is a fresh copy */
 } berth_k8s_informer_options_t;
 
+/* Decode arenas for compact informers. Call once at start, before any
+ * thread runs: jansson's allocation functions (process-wide,
+ * json_set_alloc_funcs) become libberth's, which are malloc and free
+ * except inside an arena. A compact informer then decodes each list page
+ * and each batch of watch events, and runs its transform, with jansson's
+ * allocations in an arena of mapped memory released whole afterwards: the
+ * page's short-lived tree never enters malloc's heap, where it would
+ * leave free memory pinned around the few long-lived allocations made
+ * meanwhile. What the informer keeps (the cache, its indexes, the queued
+ * notifications) is copied to malloc's heap. With arenas, a compact
+ * informer's transform must keep no part of obj (or any jansson value it
+ * makes) beyond its call but what it returns; text from json_dumps()
+ * must be freed with jansson's free function (json_get_alloc_funcs).
+ * BERTH_EINVAL when jansson already has other allocation functions. */
+berth_status_t berth_k8s_informer_use_arenas(void);
+
 /* Values a custom index function gives for one object. */
 typedef struct berth_k8s_index_values berth_k8s_index_values_t;
 
@@ -160,6 +176,17 @@ bool berth_k8s_informer_has(berth_k8s_informer_t *inf, const char *ns,
 
 /* Every cached object, as a new array (json_decref() it) sorted by key. */
 json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf);
+
+/* Call fn on every cached object in key order (obj borrowed for the
+ * call), one at a time, until fn returns false: a compact cache decodes
+ * one object, frees it and goes on, so a walk over thousands costs one
+ * tree, not thousands (as berth_k8s_informer_list would). The informer's
+ * lock is not held during fn (it may take its time); an object changed
+ * meanwhile is seen as it is when reached, one removed meanwhile is
+ * skipped. BERTH_ENOMEM when out of memory (the walk stops). */
+berth_status_t berth_k8s_informer_each(berth_k8s_informer_t *inf,
+                                       bool (*fn)(void *ctx, json_t *obj),
+                                       void *ctx);
 
 /* The objects with label key=value (needs index_labels), or NULL when out
  * of memory. */

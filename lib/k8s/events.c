@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "berth/k8s_events.h"
 #include "k8s_int.h"
 
@@ -17,18 +19,23 @@
 #define MAX_MESSAGE 1024
 
 /* An Event we created, for aggregation; and a spam-filter bucket. Both
- * live in small LRU tables searched linearly: events are rare. */
+ * live in small LRU tables searched linearly: events are rare. A key is
+ * kept as the first KEY_BYTES of its SHA-256 (no two keys share one but
+ * on purpose, and finding such a pair is SHA-256's collision problem):
+ * a thousand claims' Events cost their table slots, not a few hundred
+ * bytes of object, reason and message text each. */
+#define KEY_BYTES 16
+
 typedef struct {
-  char *key;
-  char *ev_ns;
-  char *ev_name;
+  unsigned char key[KEY_BYTES];
+  char *ev_ref; /* the Event's namespace, a NUL, its name */
   long long count;
   int64_t first_ms;
   int64_t used_ms;
 } agg_t;
 
 typedef struct {
-  char *key;
+  unsigned char key[KEY_BYTES];
   double tokens;
   int64_t last_ms;
   int64_t used_ms;
@@ -124,13 +131,8 @@ void berth_k8s_recorder_destroy(berth_k8s_recorder_t *r)
 
   if (r == NULL)
     return;
-  for (i = 0; i < r->nagg; i++) {
-    free(r->agg[i].key);
-    free(r->agg[i].ev_ns);
-    free(r->agg[i].ev_name);
-  }
-  for (i = 0; i < r->nbuckets; i++)
-    free(r->buckets[i].key);
+  for (i = 0; i < r->nagg; i++)
+    free(r->agg[i].ev_ref);
   free(r->agg);
   free(r->buckets);
   free(r->component);
@@ -156,7 +158,7 @@ void berth_k8s_recorder_get_stats(berth_k8s_recorder_t *r,
     size_t i_, lru_ = 0;                                                       \
     found = false;                                                             \
     for (i_ = 0; i_ < (n); i_++) {                                             \
-      if (strcmp((table)[i_].key, (k)) == 0) {                                 \
+      if (memcmp((table)[i_].key, (k), KEY_BYTES) == 0) {                      \
         found = true;                                                          \
         break;                                                                 \
       }                                                                        \
@@ -166,8 +168,22 @@ void berth_k8s_recorder_get_stats(berth_k8s_recorder_t *r,
     out_idx = found ? i_ : (n) < (cap) ? (n) : lru_;                           \
   } while (0)
 
+/* The table key of a key string: its SHA-256's first KEY_BYTES. */
+static bool digest(const char *s, unsigned char out[KEY_BYTES])
+{
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+
+  if (EVP_Digest(s, strlen(s), md, &len, EVP_sha256(), NULL) != 1 ||
+      len < KEY_BYTES)
+    return false;
+  memcpy(out, md, KEY_BYTES);
+  return true;
+}
+
 /* The spam filter: true when the object may have one more event now. */
-static bool allow(berth_k8s_recorder_t *r, const char *key, int64_t now)
+static bool allow(berth_k8s_recorder_t *r, const unsigned char *key,
+                  int64_t now)
 {
   size_t i;
   bool found;
@@ -176,14 +192,9 @@ static bool allow(berth_k8s_recorder_t *r, const char *key, int64_t now)
   LRU_FIND(r->buckets, r->nbuckets, r->cap, key, i, found);
   b = &r->buckets[i];
   if (!found) {
-    char *copy = strdup(key);
-    if (copy == NULL)
-      return true; /* out of memory: do not lose the event for it */
     if (i == r->nbuckets)
       r->nbuckets++;
-    else
-      free(b->key);
-    b->key = copy;
+    memcpy(b->key, key, KEY_BYTES);
     b->tokens = r->burst;
     b->last_ms = now;
   }
@@ -252,6 +263,8 @@ berth_status_t berth_k8s_record(berth_k8s_recorder_t *r,
   const char *ns;
   char *obj_key = NULL;
   char *key = NULL;
+  unsigned char obj_md[KEY_BYTES];
+  unsigned char key_md[KEY_BYTES];
   json_t *body = NULL;
   json_t *patch = NULL;
   va_list ap;
@@ -283,19 +296,22 @@ berth_status_t berth_k8s_record(berth_k8s_recorder_t *r,
   key = obj_key != NULL ? berth_strdup_printf("%s\x1f%s\x1f%s\x1f%s", obj_key,
                                               type, reason, message)
                         : NULL;
-  if (key == NULL)
+  if (key == NULL || !digest(obj_key, obj_md) || !digest(key, key_md)) {
+    free(key);
+    free(obj_key);
     return berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  }
 
   pthread_mutex_lock(&r->lock);
   now = berth_clock_realtime_ms(r->clock);
-  if (!allow(r, obj_key, now)) {
+  if (!allow(r, obj_md, now)) {
     r->stats.dropped++;
     st = berth_error_set(err, BERTH_ETHROTTLED,
                          "k8s events: too many events for %s %s/%s, dropped",
                          ref->kind, ns, ref->name);
     goto done;
   }
-  LRU_FIND(r->agg, r->nagg, r->cap, key, i, found);
+  LRU_FIND(r->agg, r->nagg, r->cap, key_md, i, found);
   a = &r->agg[i];
   first_ms = now;
   if (found) {
@@ -306,9 +322,9 @@ berth_status_t berth_k8s_record(berth_k8s_recorder_t *r,
     patch = json_pack("{s:I, s:s}", "count", (json_int_t)count, "lastTimestamp",
                       ts);
     st = patch != NULL
-             ? berth_k8s_patch(r->client, &berth_k8s_res_events, a->ev_ns,
-                               a->ev_name, NULL, BERTH_K8S_PATCH_MERGE, patch,
-                               NULL, err)
+             ? berth_k8s_patch(r->client, &berth_k8s_res_events, a->ev_ref,
+                               a->ev_ref + strlen(a->ev_ref) + 1, NULL,
+                               BERTH_K8S_PATCH_MERGE, patch, NULL, err)
              : BERTH_ENOMEM;
     if (st == BERTH_OK) {
       a->count = count;
@@ -334,29 +350,21 @@ berth_status_t berth_k8s_record(berth_k8s_recorder_t *r,
   r->stats.created++;
   {
     /* Remember it for aggregation (without memory, just do not). */
-    char *ev_ns = strdup(ns);
-    char *ev_name = strdup(name);
-    if (ev_ns == NULL || ev_name == NULL) {
-      free(ev_ns);
-      free(ev_name);
+    size_t ns_len = strlen(ns);
+    size_t name_len = strlen(name);
+    char *ev_ref = malloc(ns_len + name_len + 2);
+    if (ev_ref == NULL)
       goto done;
+    memcpy(ev_ref, ns, ns_len + 1);
+    memcpy(ev_ref + ns_len + 1, name, name_len + 1);
+    if (!found) {
+      if (i == r->nagg)
+        r->nagg++; /* a free slot (calloc's: no ev_ref yet) */
+      /* else the least recently used entry goes */
+      memcpy(a->key, key_md, KEY_BYTES);
     }
-    if (found) {
-      free(a->ev_ns);
-      free(a->ev_name);
-    } else {
-      if (i == r->nagg) {
-        r->nagg++; /* a free slot */
-      } else {
-        free(a->key); /* the least recently used entry goes */
-        free(a->ev_ns);
-        free(a->ev_name);
-      }
-      a->key = key;
-      key = NULL;
-    }
-    a->ev_ns = ev_ns;
-    a->ev_name = ev_name;
+    free(a->ev_ref);
+    a->ev_ref = ev_ref;
   }
   a->count = count;
   a->first_ms = first_ms;

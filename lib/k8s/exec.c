@@ -18,6 +18,7 @@
 
 #include "berth/buf.h"
 #include "berth/clock.h"
+#include "informer_int.h"
 #include "berth/json.h"
 #include "k8s_int.h"
 
@@ -133,11 +134,16 @@ static char *exec_info(const berth_k8s_config_t *cfg)
   char *ca64 = NULL;
   size_t ca_len = 0;
   char *text = NULL;
+  /* The caller free()s the text: malloc's, even when a request made in
+   * an informer's decode arena needs fresh credentials. */
+  bool was = berth__k8s_arena_suspend();
 
   doc = json_pack("{s:s, s:s, s:{s:b}}", "kind", "ExecCredential", "apiVersion",
                   cfg->exec->api_version, "spec", "interactive", 0);
-  if (doc == NULL)
+  if (doc == NULL) {
+    berth__k8s_arena_resume(was);
     return NULL;
+  }
   spec = json_object_get(doc, "spec");
   if (cfg->exec->provide_cluster_info) {
     cluster =
@@ -162,6 +168,7 @@ static char *exec_info(const berth_k8s_config_t *cfg)
   json_decref(doc);
   free(ca);
   free(ca64);
+  berth__k8s_arena_resume(was);
   return text;
 }
 

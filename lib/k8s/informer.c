@@ -60,6 +60,50 @@ static bool last_page(const json_t *page)
   return cont == NULL || cont[0] == '\0';
 }
 
+/* Fetch one page (lo) and stage it in r; the page's resourceVersion goes
+ * to rv (when it has one), its continue token to *next (malloc'd; NULL on
+ * the last page). A compact informer decodes and transforms the page in a
+ * decode arena, released whole before the next page: what is staged is
+ * text in malloc's heap (see berth__k8s_relist_page). */
+static berth_status_t list_page(berth_k8s_informer_t *inf,
+                                const berth_k8s_list_options_t *lo,
+                                berth__k8s_relist_t *r, char *rv,
+                                size_t rv_size, char **next, berth_error_t *err)
+{
+  bool arena = inf->compact && berth__k8s_arena_begin();
+  json_t *page = NULL;
+  const char *meta_rv;
+  berth_status_t st;
+
+  *next = NULL;
+  st = berth_k8s_list(inf->client, &inf->res, inf->ns, lo, &page, err);
+  if (st != BERTH_OK)
+    goto done;
+  /* Later pages carry the same snapshot version; keep the newest. */
+  meta_rv = json_string_value(
+      json_object_get(json_object_get(page, "metadata"), "resourceVersion"));
+  if (meta_rv != NULL)
+    berth_strlcpy(rv, meta_rv, rv_size);
+  pthread_mutex_lock(&inf->lock);
+  st = berth__k8s_relist_page(inf, r, json_object_get(page, "items"));
+  pthread_mutex_unlock(&inf->lock);
+  if (st != BERTH_OK) {
+    st = berth_error_set(err, st, "k8s informer: out of memory");
+    goto done;
+  }
+  if (!last_page(page)) {
+    *next = strdup(json_string_value(
+        json_object_get(json_object_get(page, "metadata"), "continue")));
+    if (*next == NULL)
+      st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
+  }
+
+done:
+  json_decref(page);
+  berth__k8s_arena_end(arena);
+  return st;
+}
+
 /* List page by page (as client-go's pager), each page staged through the
  * transform before the next is fetched, then make the cache equal to the
  * list. When a continue token expires (410) the list restarts once without
@@ -69,10 +113,9 @@ static berth_status_t list_into_cache(berth_k8s_informer_t *inf,
 {
   berth_k8s_list_options_t lo;
   berth__k8s_relist_t r;
-  json_t *page = NULL;
   char *cont = NULL;
+  char *next = NULL;
   char rv[64] = "";
-  const char *meta_rv;
   bool restarted = false;
   berth_status_t st;
 
@@ -83,7 +126,7 @@ static berth_status_t list_into_cache(berth_k8s_informer_t *inf,
   berth__k8s_relist_init(&r);
   for (;;) {
     lo.continue_token = cont;
-    st = berth_k8s_list(inf->client, &inf->res, inf->ns, &lo, &page, err);
+    st = list_page(inf, &lo, &r, rv, sizeof(rv), &next, err);
     if (st == BERTH_EGONE && cont != NULL && !restarted) {
       restarted = true;
       free(cont);
@@ -93,32 +136,13 @@ static berth_status_t list_into_cache(berth_k8s_informer_t *inf,
       berth__k8s_relist_init(&r);
       continue;
     }
+    free(cont);
+    cont = next;
+    next = NULL;
     if (st != BERTH_OK)
       goto done;
-    /* Later pages carry the same snapshot version; keep the newest. */
-    meta_rv = json_string_value(
-        json_object_get(json_object_get(page, "metadata"), "resourceVersion"));
-    if (meta_rv != NULL)
-      berth_strlcpy(rv, meta_rv, sizeof(rv));
-    pthread_mutex_lock(&inf->lock);
-    st = berth__k8s_relist_page(inf, &r, json_object_get(page, "items"));
-    pthread_mutex_unlock(&inf->lock);
-    if (st != BERTH_OK) {
-      st = berth_error_set(err, st, "k8s informer: out of memory");
-      goto done;
-    }
-    free(cont);
-    cont = NULL;
-    if (last_page(page))
+    if (cont == NULL)
       break;
-    cont = strdup(json_string_value(
-        json_object_get(json_object_get(page, "metadata"), "continue")));
-    json_decref(page);
-    page = NULL;
-    if (cont == NULL) {
-      st = berth_error_set(err, BERTH_ENOMEM, "out of memory");
-      goto done;
-    }
   }
   pthread_mutex_lock(&inf->lock);
   berth__k8s_relist_commit(inf, &r);
@@ -129,7 +153,6 @@ static berth_status_t list_into_cache(berth_k8s_informer_t *inf,
   pthread_mutex_unlock(&inf->lock);
 
 done:
-  json_decref(page);
   free(cont);
   berth__k8s_relist_cleanup(&r);
   return st;
@@ -204,6 +227,9 @@ static void *watcher_main(void *arg)
                              : 300 + (long)berth_rand_below(rnd, 300);
     wo.idle_timeout_ms = inf->idle_timeout_ms;
     wo.cancel = &inf->stopping;
+    /* Each batch of events is decoded in a decode arena; apply() keeps
+     * nothing of it but what the cache and queue copy to malloc's heap. */
+    wo.decode_arena = inf->compact;
     ws.inf = inf;
     ws.events = 0;
     started = berth_clock_monotonic_ms(NULL);
@@ -464,6 +490,34 @@ json_t *berth_k8s_informer_list(berth_k8s_informer_t *inf)
   out = berth__k8s_cache_list(inf->cache);
   pthread_mutex_unlock(&inf->lock);
   return berth__k8s_cache_decode(inf->compact, out);
+}
+
+berth_status_t berth_k8s_informer_each(berth_k8s_informer_t *inf,
+                                       bool (*fn)(void *ctx, json_t *obj),
+                                       void *ctx)
+{
+  json_t *keys;
+  json_t *k;
+  json_t *obj;
+  bool more = true;
+  size_t i;
+
+  pthread_mutex_lock(&inf->lock);
+  keys = berth__k8s_cache_keys(inf->cache);
+  pthread_mutex_unlock(&inf->lock);
+  if (keys == NULL)
+    return BERTH_ENOMEM;
+  for (i = 0; more && i < json_array_size(keys); i++) {
+    k = json_array_get(keys, i);
+    pthread_mutex_lock(&inf->lock);
+    obj = berth__k8s_cache_get(inf->cache, json_string_value(k));
+    pthread_mutex_unlock(&inf->lock);
+    if (obj != NULL)
+      more = fn(ctx, obj);
+    json_decref(obj);
+  }
+  json_decref(keys);
+  return BERTH_OK;
 }
 
 json_t *berth_k8s_informer_by_label(berth_k8s_informer_t *inf, const char *key,

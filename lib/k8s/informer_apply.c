@@ -35,6 +35,9 @@ static json_t *transformed(berth_k8s_informer_t *inf, json_t *obj)
 static void store(berth_k8s_informer_t *inf, const char *key, json_t *t)
 {
   json_t *old = NULL;
+  /* What the cache, its indexes and the queue keep comes from malloc,
+   * not from the decode arena of the event (if any). */
+  bool was = berth__k8s_arena_suspend();
 
   if (t == NULL) {
     old = berth__k8s_cache_del(inf->cache, key);
@@ -48,6 +51,7 @@ static void store(berth_k8s_informer_t *inf, const char *key, json_t *t)
                                 t);
   }
   json_decref(old);
+  berth__k8s_arena_resume(was);
 }
 
 void berth__k8s_informer_apply(berth_k8s_informer_t *inf,
@@ -56,6 +60,7 @@ void berth__k8s_informer_apply(berth_k8s_informer_t *inf,
   char *key = berth__k8s_cache_key(obj);
   json_t *cur;
   json_t *t;
+  bool was;
 
   if (key == NULL) {
     berth_log(BERTH_LOG_WARN,
@@ -65,12 +70,16 @@ void berth__k8s_informer_apply(berth_k8s_informer_t *inf,
     return;
   }
   if (type == BERTH_K8S_EVENT_DELETED) {
+    was = berth__k8s_arena_suspend();
     cur = berth__k8s_cache_del(inf->cache, key);
+    berth__k8s_arena_resume(was);
     if (cur != NULL) {
       /* The final state as the transform keeps it, else the last one we
        * cached. */
       t = transformed(inf, obj);
+      was = berth__k8s_arena_suspend();
       berth__k8s_informer_enqueue(inf, NOTE_DELETE, NULL, t != NULL ? t : cur);
+      berth__k8s_arena_resume(was);
       json_decref(t);
     }
     json_decref(cur);
@@ -108,6 +117,7 @@ berth_status_t berth__k8s_relist_page(berth_k8s_informer_t *inf,
   json_t *t;
   char *key;
   size_t i;
+  bool was;
   berth_status_t st = BERTH_OK;
 
   if (r->staged == NULL)
@@ -127,9 +137,12 @@ berth_status_t berth__k8s_relist_page(berth_k8s_informer_t *inf,
       else if (t != NULL && inf->compact)
         t = berth__k8s_text_of(t);
     }
-    /* Neither cached nor passing: nothing to remember. */
+    /* Neither cached nor passing: nothing to remember. The staged set
+     * outlives the page (and its decode arena, if any): malloc's. */
+    was = berth__k8s_arena_suspend();
     if (t != NULL && json_object_set_new(r->staged, key, t) != 0)
       st = BERTH_ENOMEM;
+    berth__k8s_arena_resume(was);
     json_decref(cur);
     free(key);
   }

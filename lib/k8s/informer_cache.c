@@ -278,7 +278,7 @@ static berth_status_t store_set(berth__k8s_cache_t *c, const char *key,
   if (text == NULL)
     return BERTH_ENOMEM;
   st = berth__k8s_store_put(c->texts, key, text, strlen(text));
-  free(text);
+  berth__k8s_json_free(text);
   return st;
 }
 
@@ -355,6 +355,11 @@ static const char **store_keys(const berth__k8s_cache_t *c, size_t *n)
   return keys;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 json_t *berth__k8s_cache_keys(const berth__k8s_cache_t *c)
 {
   json_t *out = json_array();
@@ -367,6 +372,7 @@ json_t *berth__k8s_cache_keys(const berth__k8s_cache_t *c)
     json_decref(out);
     return NULL;
   }
+  qsort(keys, n, sizeof(*keys), cmp_str);
   for (i = 0; i < n; i++) {
     if (json_array_append_new(out, json_string(keys[i])) != 0) {
       json_decref(out);
@@ -376,11 +382,6 @@ json_t *berth__k8s_cache_keys(const berth__k8s_cache_t *c)
   }
   free(keys);
   return out;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* The store entries (see entry_of) of keys, sorted by key, as a new

@@ -12,9 +12,17 @@
 json_t *berth__k8s_text_of(json_t *obj)
 {
   char *text = json_dumps(obj, JSON_COMPACT);
-  json_t *s = text != NULL ? json_string_nocheck(text) : NULL;
+  bool was;
+  json_t *s = NULL;
 
-  free(text);
+  /* The text is dumped where the object lives (an arena's scratch, if
+   * any) and kept in malloc's heap: it outlives the object's scope. */
+  if (text != NULL) {
+    was = berth__k8s_arena_suspend();
+    s = json_string_nocheck(text);
+    berth__k8s_arena_resume(was);
+  }
+  berth__k8s_json_free(text);
   json_decref(obj);
   return s;
 }

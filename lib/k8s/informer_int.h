@@ -44,6 +44,36 @@ bool berth__k8s_store_at(const berth__k8s_store_t *s, size_t *pos,
 /* Bytes mapped (blocks and the table). */
 size_t berth__k8s_store_mapped(const berth__k8s_store_t *s);
 
+/* ---- Decode arenas (informer_arena.c) -------------------------------
+ * Once berth_k8s_informer_use_arenas() has given jansson libberth's
+ * allocation functions, a thread may open a scope: until it ends, the
+ * jansson values the thread allocates come from mapped chunks that are
+ * released all at once when the scope ends (freeing one before does
+ * nothing). While a scope is suspended, allocations come from malloc and
+ * outlive it; freeing works on either kind at any time. A compact
+ * informer decodes each list page and each batch of watch events in a
+ * scope, and suspends it where the cache, its indexes and the
+ * notification queue take what they keep. Nothing allocated in a scope
+ * may be used after it ends. */
+
+/* Open a scope on this thread; true when this call opened it (false: no
+ * arenas, or a scope is open already and goes on). Pass the result to
+ * berth__k8s_arena_end. */
+bool berth__k8s_arena_begin(void);
+void berth__k8s_arena_end(bool opened);
+
+/* Route this thread's allocations to malloc (the previous state is
+ * returned) and back. Harmless without a scope. */
+bool berth__k8s_arena_suspend(void);
+void berth__k8s_arena_resume(bool was);
+
+/* Bytes mapped by this thread's open scope (0 without one). */
+size_t berth__k8s_arena_mapped(void);
+
+/* Free what jansson allocated for the caller (json_dumps' text) with
+ * jansson's own free function, arena or not. */
+void berth__k8s_json_free(void *p);
+
 /* ---- The cache (informer_cache.c) ------------------------------------ */
 
 typedef struct berth__k8s_cache berth__k8s_cache_t;
@@ -83,7 +113,7 @@ json_t *berth__k8s_cache_del(berth__k8s_cache_t *c, const char *key);
 
 size_t berth__k8s_cache_count(const berth__k8s_cache_t *c);
 
-/* Every key, as a new array of strings. */
+/* Every key, sorted, as a new array of strings. */
 json_t *berth__k8s_cache_keys(const berth__k8s_cache_t *c);
 
 /* New array of new references to the store's entries (objects, or their
@@ -166,7 +196,9 @@ typedef struct berth__k8s_relist {
 /* obj as compact JSON text in a jansson string (consumes obj), and back
  * (consumes the string); NULL when out of memory. A compact informer
  * stages relists and queues notifications as text, decoded one at a time:
- * a list of thousands that all pass costs their text, not their trees. */
+ * a list of thousands that all pass costs their text, not their trees.
+ * The text is always malloc's, never a decode arena's: it outlives the
+ * page or event it came from. */
 json_t *berth__k8s_text_of(json_t *obj);
 json_t *berth__k8s_object_of(json_t *text);
 

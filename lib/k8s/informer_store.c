@@ -8,8 +8,9 @@
  * resident after the rest is freed (measured: a fresh provisioner caching
  * 2,000 objects held 3 MB in use and 7 MB free but resident). Here records
  * are appended to 64 KiB blocks; a deleted record only counts as dead
- * until its block is empty (unmapped) or the dead bytes outweigh the live
- * ones (the live records are copied into fresh blocks). The table of
+ * until its block is empty (unmapped) or the dead bytes pass a quarter of
+ * the used ones (the live records of the blocks more than a quarter dead
+ * are copied into fresh blocks). The table of
  * slots is one array, open addressing with linear probing and
  * backward-shift deletion. */
 #include <stdint.h>
@@ -21,6 +22,12 @@
 
 #define BLOCK_SIZE (64 * 1024)
 #define MIN_SLOTS 64
+/* Compact when dead bytes pass 1/DEAD_SHARE of the used ones: the mapped
+ * blocks stay within a third more than the live records (a churning
+ * cache, every claim updated a few times as it is bound, would otherwise
+ * map up to twice what it keeps); a block is moved when more than
+ * 1/DEAD_SHARE of it is dead. */
+#define DEAD_SHARE 4
 
 typedef struct block {
   struct block *next;
@@ -50,7 +57,8 @@ struct berth__k8s_store {
   block_t *blocks; /* the first is the one appended to */
   size_t used;     /* over all blocks, headers included */
   size_t dead;
-  bool fresh; /* the next record starts a new block */
+  size_t dead_after; /* dead bytes left by the last compaction */
+  bool fresh;        /* the next record starts a new block */
 };
 
 static uint64_t hash_key(const char *k)
@@ -99,6 +107,8 @@ static void block_unlink(berth__k8s_store_t *s, block_t *b)
     *p = b->next;
   s->used -= b->used;
   s->dead -= b->dead;
+  if (s->dead_after > s->dead)
+    s->dead_after = s->dead;
   munmap(b, b->size);
 }
 
@@ -240,10 +250,10 @@ static berth_status_t grow(berth__k8s_store_t *s, size_t nslots)
   return BERTH_OK;
 }
 
-/* Move every record out of the blocks that exist now into fresh ones,
- * once the dead bytes outweigh the live: the memory follows what is
- * kept. Each emptied block is unmapped as it empties; out of memory stops
- * the move with every record still valid. */
+/* Move the records of the blocks more than 1/DEAD_SHARE dead into fresh
+ * ones: the memory follows what is kept, and blocks still mostly alive
+ * are not copied. Each emptied block is unmapped as it empties; out of
+ * memory stops the move with every record still valid. */
 static void compact(berth__k8s_store_t *s)
 {
   block_t *b;
@@ -253,7 +263,7 @@ static void compact(berth__k8s_store_t *s)
   size_t i;
 
   for (b = s->blocks; b != NULL; b = b->next)
-    b->old = true;
+    b->old = b->dead * DEAD_SHARE > b->used;
   s->fresh = true;
   for (i = 0; i < s->nslots; i++) {
     sl = &s->slots[i];
@@ -268,12 +278,18 @@ static void compact(berth__k8s_store_t *s)
     sl->r = r;
     sl->b = b;
   }
+  for (b = s->blocks; b != NULL; b = b->next)
+    b->old = false;
   release_empty(s);
+  s->dead_after = s->dead;
 }
 
+/* At least a block's worth of dead bytes since the last compaction (so
+ * that dead bytes spread thin over many blocks do not start one scan per
+ * change), and more than 1/DEAD_SHARE of the used bytes. */
 static void maybe_compact(berth__k8s_store_t *s)
 {
-  if (s->dead >= BLOCK_SIZE && s->dead > s->used / 2)
+  if (s->dead >= s->dead_after + BLOCK_SIZE && s->dead * DEAD_SHARE > s->used)
     compact(s);
 }
 

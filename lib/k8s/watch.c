@@ -7,6 +7,7 @@
 
 #include "berth/buf.h"
 #include "berth/k8s_watch.h"
+#include "informer_int.h"
 #include "k8s_int.h"
 
 typedef struct {
@@ -14,6 +15,7 @@ typedef struct {
   void *ctx;
   berth_k8s_watch_decoder_t *dec;
   const volatile int *cancel;
+  bool decode_arena;
   bool got_error;
   berth_status_t error_status;
   berth_error_t error_detail;
@@ -43,11 +45,17 @@ static berth_status_t on_data(void *ctx, long http_status, const char *data,
                               size_t len)
 {
   watch_ctx_t *w = ctx;
+  bool arena;
+  berth_status_t st;
 
   (void)http_status;
   if (w->cancel != NULL && *w->cancel)
     return BERTH_ECANCELED;
-  return berth_k8s_watch_decoder_feed(w->dec, data, len);
+  /* The events of this batch are decoded, handled and freed within it. */
+  arena = w->decode_arena && berth__k8s_arena_begin();
+  st = berth_k8s_watch_decoder_feed(w->dec, data, len);
+  berth__k8s_arena_end(arena);
+  return st;
 }
 
 berth_status_t berth_k8s_watch(berth_k8s_client_t *c,
@@ -72,6 +80,7 @@ berth_status_t berth_k8s_watch(berth_k8s_client_t *c,
   w.fn = fn;
   w.ctx = ctx;
   w.cancel = opts->cancel;
+  w.decode_arena = opts->decode_arena;
   st = berth_k8s_watch_decoder_create(opts->max_line_bytes, on_event, &w,
                                       &w.dec);
   if (st != BERTH_OK) {
@@ -110,8 +119,12 @@ berth_status_t berth_k8s_watch(berth_k8s_client_t *c,
   }
   st = berth__k8s_stream(c, berth_buf_str(&path), opts->idle_timeout_ms,
                          opts->cancel, on_data, &w, err);
-  if (st == BERTH_OK)
+  if (st == BERTH_OK) {
+    bool arena = w.decode_arena && berth__k8s_arena_begin();
+
     st = berth_k8s_watch_decoder_finish(w.dec);
+    berth__k8s_arena_end(arena);
+  }
   if (w.got_error && st == w.error_status) {
     /* Report the Status, not "stopped by the data callback". */
     if (err != NULL) {

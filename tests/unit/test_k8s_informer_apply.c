@@ -102,13 +102,37 @@ static void notes(berth_k8s_informer_t *inf, char *out, size_t size)
   }
 }
 
+/* When set, each event and each list page is made and applied in a
+ * decode arena (informer_arena.c), as a compact informer does, and the
+ * scope ends before anything is read back: whatever the cache, its
+ * indexes or the queue kept from the arena would be unmapped by then, and
+ * reading it would crash the test. */
+static bool in_arena;
+
+static bool arena_begin(void)
+{
+  bool opened = in_arena && berth__k8s_arena_begin();
+
+  assert_true(opened == in_arena);
+  return opened;
+}
+
+static void arena_end(bool opened)
+{
+  if (opened)
+    assert_true(berth__k8s_arena_mapped() > 0); /* it did hold the values */
+  berth__k8s_arena_end(opened);
+}
+
 static void event(berth_k8s_informer_t *inf, berth_k8s_event_type_t type,
                   const char *name, const char *rv, bool mine)
 {
+  bool opened = arena_begin();
   json_t *o = obj(name, rv, mine);
 
   berth__k8s_informer_apply(inf, type, o);
   json_decref(o);
+  arena_end(opened);
 }
 
 static void test_transitions(bool compact)
@@ -189,14 +213,25 @@ static json_t *page(int n, ...)
   return items;
 }
 
+/* Stage one page, a copy of p made in the page's arena if in_arena. */
+static void stage(berth_k8s_informer_t *inf, berth__k8s_relist_t *r, json_t *p)
+{
+  bool opened = arena_begin();
+  json_t *copy = json_deep_copy(p);
+
+  assert_int_equal(berth__k8s_relist_page(inf, r, copy), BERTH_OK);
+  json_decref(copy);
+  arena_end(opened);
+}
+
 static void relist(berth_k8s_informer_t *inf, json_t *p1, json_t *p2)
 {
   berth__k8s_relist_t r;
 
   berth__k8s_relist_init(&r);
-  assert_int_equal(berth__k8s_relist_page(inf, &r, p1), BERTH_OK);
+  stage(inf, &r, p1);
   if (p2 != NULL)
-    assert_int_equal(berth__k8s_relist_page(inf, &r, p2), BERTH_OK);
+    stage(inf, &r, p2);
   berth__k8s_relist_commit(inf, &r);
   berth__k8s_relist_cleanup(&r);
   json_decref(p1);
@@ -335,8 +370,127 @@ static void test_compact_index(void **state)
   found = berth_k8s_informer_list(inf);
   assert_int_equal(json_array_size(found), 1);
   json_decref(found);
+  /* A new index value from a watch event. */
+  event(inf, BERTH_K8S_EVENT_ADDED, "d", "3", true);
+  found = berth_k8s_informer_by_index(inf, "size", "1Gi");
+  assert_int_equal(json_array_size(found), 2);
+  assert_string_equal(berth_k8s_obj_name(json_array_get(found, 1)), "d");
+  json_decref(found);
   notes(inf, got, sizeof(got));
   berth_k8s_informer_destroy(inf);
+}
+
+/* berth_k8s_informer_each: every cached object in key order, one at a
+ * time, until the callback says stop. */
+typedef struct walk {
+  char names[256];
+  int calls;
+  int stop_after;
+} walk_t;
+
+static bool walk_one(void *ctx, json_t *o)
+{
+  walk_t *w = ctx;
+  size_t len = strlen(w->names);
+
+  snprintf(w->names + len, sizeof(w->names) - len, "%s%s", len ? " " : "",
+           berth_k8s_obj_name(o));
+  assert_null(json_object_get(json_object_get(o, "metadata"), "managedFields"));
+  return ++w->calls != w->stop_after;
+}
+
+static void test_each(void **state)
+{
+  bool compact;
+  berth_k8s_informer_t *inf;
+  walk_t w;
+  char got[256];
+
+  (void)state;
+  for (compact = false;; compact = true) {
+    inf = informer(compact);
+    event(inf, BERTH_K8S_EVENT_ADDED, "c", "1", true);
+    event(inf, BERTH_K8S_EVENT_ADDED, "a", "1", true);
+    event(inf, BERTH_K8S_EVENT_ADDED, "x", "1", false);
+    event(inf, BERTH_K8S_EVENT_ADDED, "b", "1", true);
+    notes(inf, got, sizeof(got));
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(berth_k8s_informer_each(inf, walk_one, &w), BERTH_OK);
+    assert_string_equal(w.names, "a b c");
+    memset(&w, 0, sizeof(w));
+    w.stop_after = 2;
+    assert_int_equal(berth_k8s_informer_each(inf, walk_one, &w), BERTH_OK);
+    assert_string_equal(w.names, "a b");
+    berth_k8s_informer_destroy(inf);
+    if (compact)
+      break;
+  }
+}
+
+/* A churning cache (every object replaced again and again, as claims
+ * and PVs are while they are bound) maps little more than it keeps: the
+ * dead records are compacted away once they pass a quarter of the used
+ * bytes, so the blocks stay within a third (plus a block or two) over the
+ * live records at every step. */
+static void test_store_churn(void **state)
+{
+  berth__k8s_store_t *s = NULL;
+  char key[32];
+  char text[1100];
+  size_t live = 0;
+  size_t worst = 0;
+  unsigned seed = 42;
+  size_t len;
+  int i;
+  int n;
+
+  (void)state;
+  assert_int_equal(berth__k8s_store_create(&s), BERTH_OK);
+  memset(text, 'x', sizeof(text));
+  for (i = 0; i < 2000; i++) {
+    snprintf(key, sizeof(key), "default/claim-%d", i);
+    assert_int_equal(berth__k8s_store_put(s, key, text, 1000), BERTH_OK);
+    live += 1000 + strlen(key) + 16;
+  }
+  /* Updates in random order, each the same size: the live bytes stay. */
+  for (n = 0; n < 12000; n++) {
+    seed = seed * 1103515245u + 12345u;
+    i = (int)((seed >> 8) % 2000);
+    snprintf(key, sizeof(key), "default/claim-%d", i);
+    len = 1000;
+    assert_int_equal(berth__k8s_store_put(s, key, text, len), BERTH_OK);
+    if (berth__k8s_store_mapped(s) > worst)
+      worst = berth__k8s_store_mapped(s);
+  }
+  assert_int_equal(berth__k8s_store_count(s), 2000);
+  /* The table of slots counts too: 4,096 slots of 24 bytes. */
+  assert_true(worst < live * 4 / 3 + 2 * 65536 + 4096 * 24);
+  berth__k8s_store_destroy(s);
+}
+
+/* The compact informer's transitions, relists and indexes again, each
+ * event and page decoded in a decode arena released before anything is
+ * read back (see in_arena). */
+static void test_transitions_arena(void **state)
+{
+  (void)state;
+  in_arena = true;
+  test_transitions(true);
+  in_arena = false;
+}
+
+static void test_relist_arena(void **state)
+{
+  in_arena = true;
+  test_relist(state);
+  in_arena = false;
+}
+
+static void test_compact_index_arena(void **state)
+{
+  in_arena = true;
+  test_compact_index(state);
+  in_arena = false;
 }
 
 /* The compact store against a reference (a jansson object): random puts,
@@ -478,9 +632,18 @@ int main(void)
       cmocka_unit_test(test_no_transform),
       cmocka_unit_test(test_compact_index),
       cmocka_unit_test(test_compact_round_trip),
+      cmocka_unit_test(test_each),
+      cmocka_unit_test(test_transitions_arena),
+      cmocka_unit_test(test_relist_arena),
+      cmocka_unit_test(test_compact_index_arena),
       cmocka_unit_test(test_store),
       cmocka_unit_test(test_store_dead_block),
+      cmocka_unit_test(test_store_churn),
   };
 
+  /* Before anything allocates: jansson's allocator is berth's (malloc
+   * and free outside arenas) for every test here. */
+  if (berth_k8s_informer_use_arenas() != BERTH_OK)
+    return 1;
   return cmocka_run_group_tests(tests, setup, teardown);
 }
