@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -39,6 +38,8 @@
 #include "berth/k8s_watch.h"
 
 #define NAMESPACES 10
+/* churn patches the first claims that bench/scale/scale-populate made. */
+#define CHURN_CLAIMS 1000
 
 static berth_k8s_client_t *client(double qps)
 {
@@ -100,12 +101,20 @@ static json_t *foreign(void *ctx, json_t *obj)
   return NULL;
 }
 
+/* VmHWM: the peak resident set of this process image (getrusage's
+ * ru_maxrss would carry a larger parent's peak across exec). */
 static long peak_rss_kib(void)
 {
-  struct rusage ru;
+  char line[256];
+  long v = -1;
+  FILE *f = fopen("/proc/self/status", "r");
 
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
+  while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+    if (strncmp(line, "VmHWM:", 6) == 0)
+      v = atol(line + 6);
+  if (f != NULL)
+    fclose(f);
+  return v;
 }
 
 static json_t *claim(int i)
@@ -123,93 +132,6 @@ static json_t *claim(int i)
       "annotations", "volume.beta.kubernetes.io/storage-class", "bench", "spec",
       "accessModes", "ReadWriteOnce", "resources", "requests", "storage",
       "10Gi", "storageClassName", "bench", "volumeMode", "Filesystem");
-}
-
-static json_t *volume(int i)
-{
-  char name[32];
-  char path[64];
-
-  snprintf(name, sizeof(name), "pv-%05d", i);
-  snprintf(path, sizeof(path), "/exports/bench/pv-%05d", i);
-  return json_pack(
-      "{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s}, s:[s], s:s, s:s, s:[s], "
-      "s:{s:s, s:s}}}",
-      "apiVersion", "v1", "kind", "PersistentVolume", "metadata", "name", name,
-      "annotations", "pv.kubernetes.io/provisioned-by", "berth.io/nfs", "spec",
-      "capacity", "storage", "10Gi", "accessModes", "ReadWriteOnce",
-      "persistentVolumeReclaimPolicy", "Delete", "storageClassName", "bench",
-      "mountOptions", "nfsvers=4.1", "nfs", "server", "10.0.0.1", "path", path);
-}
-
-typedef struct {
-  berth_k8s_client_t *c;
-  int claims;
-  int volumes;
-  int threads;
-  int id;
-} pop_t;
-
-static void *populate_worker(void *arg)
-{
-  pop_t *p = arg;
-  berth_error_t err;
-  json_t *obj;
-  int i;
-
-  for (i = p->id; i < p->claims; i += p->threads) {
-    obj = claim(i);
-    if (berth_k8s_create(p->c, &berth_k8s_res_persistentvolumeclaims, NULL, obj,
-                         NULL, &err) != BERTH_OK &&
-        err.status != BERTH_EEXIST)
-      fprintf(stderr, "create claim %d: %s\n", i, err.message);
-    json_decref(obj);
-  }
-  for (i = p->id; i < p->volumes; i += p->threads) {
-    obj = volume(i);
-    if (berth_k8s_create(p->c, &berth_k8s_res_persistentvolumes, NULL, obj,
-                         NULL, &err) != BERTH_OK &&
-        err.status != BERTH_EEXIST)
-      fprintf(stderr, "create volume %d: %s\n", i, err.message);
-    json_decref(obj);
-  }
-  return NULL;
-}
-
-static int populate(int claims, int volumes, int threads)
-{
-  berth_k8s_client_t *c = client(-1);
-  pthread_t t[64];
-  pop_t p[64];
-  berth_error_t err;
-  int64_t start = berth_clock_monotonic_ms(NULL);
-  char ns[32];
-  int i;
-
-  for (i = 0; i < NAMESPACES; i++) {
-    json_t *obj;
-    snprintf(ns, sizeof(ns), "bench-%d", i);
-    obj = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
-                    "Namespace", "metadata", "name", ns);
-    berth_k8s_create(c, &berth_k8s_res_namespaces, NULL, obj, NULL, &err);
-    json_decref(obj);
-  }
-  if (threads < 1 || threads > 64)
-    threads = 8;
-  for (i = 0; i < threads; i++) {
-    p[i].c = c;
-    p[i].claims = claims;
-    p[i].volumes = volumes;
-    p[i].threads = threads;
-    p[i].id = i;
-    pthread_create(&t[i], NULL, populate_worker, &p[i]);
-  }
-  for (i = 0; i < threads; i++)
-    pthread_join(t[i], NULL);
-  printf("populate_objects=%d\npopulate_ms=%lld\n", claims + volumes,
-         (long long)(berth_clock_monotonic_ms(NULL) - start));
-  berth_k8s_client_destroy(c);
-  return 0;
 }
 
 typedef struct {
@@ -292,8 +214,8 @@ static int sync_and_churn(int churn, const char *mode)
     long seen;
 
     for (i = 0; i < churn; i++) {
-      snprintf(name, sizeof(name), "claim-%05d", i % 10000);
-      snprintf(ns, sizeof(ns), "bench-%d", (i % 10000) % NAMESPACES);
+      snprintf(name, sizeof(name), "fc-%06d", i % CHURN_CLAIMS);
+      snprintf(ns, sizeof(ns), "scale-f-%d", (i % CHURN_CLAIMS) % NAMESPACES);
       snprintf(round, sizeof(round), "r%d", i);
       patch = json_pack("{s:{s:{s:s}}}", "metadata", "labels", "round", round);
       if (berth_k8s_patch(w, &berth_k8s_res_persistentvolumeclaims, ns, name,
@@ -342,22 +264,21 @@ static berth_status_t count_event(void *ctx, berth_k8s_event_type_t type,
   return BERTH_OK;
 }
 
-static int decode(int n)
+/* A claim as a server sends it: read from path (a GET of a real one), or
+ * a small one made here (with status and the metadata the server adds,
+ * but no managedFields). New reference; NULL when path cannot be read. */
+static json_t *sample(const char *path)
 {
-  json_t *obj = claim(1);
-  json_t *ev;
-  char *line;
-  size_t len;
-  char *stream;
-  size_t off = 0;
-  size_t chunk = 16384;
-  berth_k8s_watch_decoder_t *dec = NULL;
-  long events = 0;
-  int64_t start;
-  int64_t took;
-  int i;
+  json_error_t jerr;
+  json_t *obj;
 
-  /* A claim as the server sends it: with status and managed metadata. */
+  if (path != NULL) {
+    obj = json_load_file(path, 0, &jerr);
+    if (obj == NULL)
+      fprintf(stderr, "informer-bench: %s: %s\n", path, jerr.text);
+    return obj;
+  }
+  obj = claim(1);
   json_object_set_new(json_object_get(obj, "metadata"), "uid",
                       json_string("1b4e28ba-2fa1-11d2-883f-0016d3cca427"));
   json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
@@ -370,6 +291,26 @@ static int decode(int n)
                       json_pack("{s:s, s:[s], s:{s:s}}", "phase", "Bound",
                                 "accessModes", "ReadWriteOnce", "capacity",
                                 "storage", "10Gi"));
+  return obj;
+}
+
+static int decode(int n, const char *path)
+{
+  json_t *obj = sample(path);
+  json_t *ev;
+  char *line;
+  size_t len;
+  char *stream;
+  size_t off = 0;
+  size_t chunk = 16384;
+  berth_k8s_watch_decoder_t *dec = NULL;
+  long events = 0;
+  int64_t start;
+  int64_t took;
+  int i;
+
+  if (obj == NULL)
+    return 1;
   ev = json_pack("{s:s, s:o}", "type", "MODIFIED", "object", obj);
   line = json_dumps(ev, JSON_COMPACT);
   len = strlen(line);
@@ -405,15 +346,13 @@ static int decode(int n)
 
 int main(int argc, char **argv)
 {
-  if (argc == 5 && strcmp(argv[1], "populate") == 0)
-    return populate(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
   if ((argc == 2 || argc == 3) && strcmp(argv[1], "sync") == 0)
     return sync_and_churn(0, argc == 3 ? argv[2] : "whole");
   if (argc == 3 && strcmp(argv[1], "churn") == 0)
     return sync_and_churn(atoi(argv[2]), "whole");
-  if (argc == 3 && strcmp(argv[1], "decode") == 0)
-    return decode(atoi(argv[2]));
-  fprintf(stderr, "usage: informer-bench populate CLAIMS VOLUMES THREADS | "
-                  "sync [whole|trimmed|foreign] | churn N | decode N\n");
+  if ((argc == 3 || argc == 4) && strcmp(argv[1], "decode") == 0)
+    return decode(atoi(argv[2]), argc == 4 ? argv[3] : NULL);
+  fprintf(stderr, "usage: informer-bench sync [whole|trimmed|foreign] | "
+                  "churn N | decode N [OBJECT.json]\n");
   return 2;
 }
