@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* informer-bench: how fast and how big libberth's informer is.
  *
- *   informer-bench populate CLAIMS VOLUMES THREADS
- *       create CLAIMS PersistentVolumeClaims (in 10 namespaces) and VOLUMES
- *       PersistentVolumes through the API, THREADS at a time, unthrottled
  *   informer-bench sync [whole|trimmed|foreign]
  *       list+watch every claim and volume into two informers; print the
  *       time until both are synced, the objects cached, the resident and
@@ -11,17 +8,23 @@
  *       trimmed: a transform drops managedFields and kubectl's
  *       last-applied-configuration and the cache is compact (text);
  *       foreign: a transform keeps nothing, as for objects of another
- *       provisioner
- *   informer-bench churn N
- *       sync, then patch N claims from another client and time how long
- *       the informer takes to see every change (end-to-end events/s)
- *   informer-bench decode N
- *       feed N watch events of a realistic claim through the incremental
- *       decoder (no network): events decoded per second
+ *       provisioner. With a transform, the watches cut managedFields
+ *       before parsing (berth_k8s_watch_decoder_drop_managed_fields)
+ *   informer-bench churn N [whole|trimmed|foreign]
+ *       sync, then patch N of the first 1,000 claims bench/scale's
+ *       scale-populate made (fc-000000... in scale-f-0..9) from another
+ *       client and time how long the informer takes to see every change
+ *       (end-to-end events/s)
+ *   informer-bench decode N [OBJECT.json|- [drop]]
+ *       feed N watch events of a claim (OBJECT.json: one as a real server
+ *       sent it; otherwise a small one made here) through the incremental
+ *       decoder (no network): events decoded per second; drop: with
+ *       managedFields cut before parsing
  *
- * Run by bench/informer/run.sh, which builds it without sanitizers and
- * starts the test API server. Figures go to standard output as
- * "key=value" lines. */
+ * Run by bench/informer/run.sh (and bench/scale/bench_scale.py), which
+ * build it without sanitizers and start the bed's real control plane; the
+ * objects come from bench/scale/scale-populate. Figures go to standard
+ * output as * "key=value" lines. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -294,7 +297,7 @@ static json_t *sample(const char *path)
   return obj;
 }
 
-static int decode(int n, const char *path)
+static int decode(int n, const char *path, bool drop)
 {
   json_t *obj = sample(path);
   json_t *ev;
@@ -321,6 +324,7 @@ static int decode(int n, const char *path)
     stream[off++] = '\n';
   }
   berth_k8s_watch_decoder_create(0, count_event, &events, &dec);
+  berth_k8s_watch_decoder_drop_managed_fields(dec, drop);
   start = berth_clock_monotonic_ms(NULL);
   for (i = 0; i < n / 1000; i++) {
     /* In network-sized chunks, so that lines straddle them. */
@@ -330,9 +334,10 @@ static int decode(int n, const char *path)
           off + chunk <= (len + 1) * 1000 ? chunk : (len + 1) * 1000 - off);
   }
   took = berth_clock_monotonic_ms(NULL) - start;
-  printf("decode_events=%ld\ndecode_event_bytes=%zu\ndecode_ms=%lld\n"
+  printf("decode_drop_managed_fields=%d\ndecode_events=%ld\ndecode_event_bytes="
+         "%zu\ndecode_ms=%lld\n"
          "decode_events_per_s=%.0f\ndecode_mib_per_s=%.1f\n",
-         events, len + 1, (long long)took,
+         drop, events, len + 1, (long long)took,
          took > 0 ? events * 1000.0 / (double)took : 0.0,
          took > 0 ? (double)events * (double)(len + 1) / 1048576.0 * 1000.0 /
                         (double)took
@@ -348,11 +353,13 @@ int main(int argc, char **argv)
 {
   if ((argc == 2 || argc == 3) && strcmp(argv[1], "sync") == 0)
     return sync_and_churn(0, argc == 3 ? argv[2] : "whole");
-  if (argc == 3 && strcmp(argv[1], "churn") == 0)
-    return sync_and_churn(atoi(argv[2]), "whole");
-  if ((argc == 3 || argc == 4) && strcmp(argv[1], "decode") == 0)
-    return decode(atoi(argv[2]), argc == 4 ? argv[3] : NULL);
+  if ((argc == 3 || argc == 4) && strcmp(argv[1], "churn") == 0)
+    return sync_and_churn(atoi(argv[2]), argc == 4 ? argv[3] : "whole");
+  if (argc >= 3 && argc <= 5 && strcmp(argv[1], "decode") == 0)
+    return decode(atoi(argv[2]),
+                  argc >= 4 && strcmp(argv[3], "-") != 0 ? argv[3] : NULL,
+                  argc == 5 && strcmp(argv[4], "drop") == 0);
   fprintf(stderr, "usage: informer-bench sync [whole|trimmed|foreign] | "
-                  "churn N | decode N [OBJECT.json]\n");
+                  "churn N [MODE] | decode N [OBJECT.json|- [drop]]\n");
   return 2;
 }

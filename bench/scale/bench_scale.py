@@ -196,11 +196,19 @@ def wait_idle(what, t):
 
 
 def populate(tool, what, n, start=0):
+    """Create the objects; the N reached (less than n when POPULATE_UNTIL
+    passed first)."""
     cpu0, t0 = bed_cpu_ms(), time.monotonic()
     argv = [tool, what, str(n), str(THREADS)] + ([str(start)] if start else [])
+    env = dict(os.environ, KUBECONFIG=KUBECONFIG)
+    if os.environ.get("POPULATE_UNTIL"):
+        env["SCALE_POPULATE_UNTIL"] = os.environ["POPULATE_UNTIL"]
     out = subprocess.run(argv, check=True, capture_output=True, text=True,
-                         env=dict(os.environ, KUBECONFIG=KUBECONFIG)).stdout
+                         env=env).stdout
     sys.stdout.write(out)
+    for line in out.split():
+        if line.startswith("populate_foreign_reached="):
+            n = int(line.split("=")[1])
     # The server's PV controller binds (own claims) or confirms (foreign
     # pairs) what was created: wait until its queues are empty.
     t = time.monotonic()
@@ -216,6 +224,7 @@ def populate(tool, what, n, start=0):
         sys.stdout.write(out)
         if out.split() != ["foreign_bound_claims=%d" % n, "foreign_bound_volumes=%d" % n]:
             raise SystemExit("not every foreign pair is Bound")
+    return n
 
 
 def measure_all(binary, flags, n, rss_own):
@@ -262,14 +271,15 @@ def informer(bench, n):
     with open(sample, "w") as f:
         json.dump(API().claim("fc-000001", "scale-f-1"), f, separators=(",", ":"))
     direct = dict(os.environ, KUBECONFIG=os.environ["BERTH_K8S_ADMIN_KUBECONFIG"])
-    runs = [(["decode", "200000"], direct), (["decode", "200000", sample], direct),
+    runs = [(["decode", "200000"], direct), (["decode", "50000", sample], direct),
+            (["decode", "50000", sample, "drop"], direct),
             (["sync", "whole"], direct), (["sync", "trimmed"], direct),
             (["sync", "foreign"], direct), (["churn", "2000"], direct),
             (["churn", "2000"], dict(os.environ))]
     for argv, env in runs:
-        print("informer_run=%s via=%s" % (" ".join(argv[:2]) + (" real-claim" if len(argv) > 2
-                                                                else ""),
-                                          "proxy" if env is not direct else "apiserver"))
+        print("informer_run=%s via=%s" % (
+            " ".join("real-claim" if a == sample else a for a in argv),
+            "proxy" if env is not direct else "apiserver"))
         sys.stdout.flush()
         subprocess.run([bench] + argv, check=True, env=env)
         sys.stdout.flush()
@@ -315,9 +325,13 @@ def main():
 
     done = 0
     for n in sizes:
+        if n <= done:
+            break
         print("## foreign_pairs=%d" % n)
-        populate(tool, "foreign", n, done)
-        done = n
+        reached = populate(tool, "foreign", n, done)
+        if reached < n:
+            print("## POPULATE_UNTIL passed: foreign_pairs=%d reached, not %d" % (reached, n))
+        n = done = reached
         measure_all(binary, flags, n, rss_own)
         if os.environ.get("INFORMER_BENCH") and n == int(os.environ.get("INFORMER_AT", "10000")):
             informer(os.environ["INFORMER_BENCH"], n)

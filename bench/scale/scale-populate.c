@@ -7,7 +7,9 @@
  *       another CSI provisioner ("example.com/other") and the PV binder
  *       leave them once bound: both Bound, the claim naming the volume
  *       (spec.volumeName, bind-completed), the volume the claim
- *       (spec.claimRef with its uid)
+ *       (spec.claimRef with its uid). With SCALE_POPULATE_UNTIL set (Unix
+ *       time), no pair is begun after it: populate_foreign_reached is
+ *       the N made
  *   scale-populate own M THREADS
  *       M claims of berth's class "scale-nfs" in namespace scale-own
  *   scale-populate check N
@@ -27,8 +29,8 @@
  * create the volume, then the volume's status, the claim's status and
  * the claim's annotations, in that order (the claim is never marked
  * bind-completed before its volume exists: that would be ClaimLost; the
- * annotations come in a second pass). All five are ours, from THREADS threads in parallel, instead of the binder's
- * single worker's.
+ * annotations come in a second pass). All five are ours, from THREADS threads
+ * in parallel, instead of the binder's single worker's.
  *
  * Objects are POSTed straight to the API server named by $KUBECONFIG over
  * keep-alive HTTPS connections (libberth's client, unthrottled): kubectl
@@ -43,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "berth/clock.h"
 #include "berth/k8s.h"
@@ -107,14 +110,14 @@ static json_t *foreign_claim(int i)
   json_t *ann;
 
   pair_names(i, name, volume, ns);
-  obj = applied(json_pack(
-      "{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, "
-      "s:{s:[s], s:{s:{s:s}}, s:s, s:s, s:s}}",
-      "apiVersion", "v1", "kind", "PersistentVolumeClaim", "metadata", "name",
-      name, "namespace", ns, "labels", "app", "other", "tier", "db", "spec",
-      "accessModes", "ReadWriteOnce", "resources", "requests", "storage",
-      "10Gi", "storageClassName", "other", "volumeMode", "Filesystem",
-      "volumeName", volume));
+  obj = applied(json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}, "
+                          "s:{s:[s], s:{s:{s:s}}, s:s, s:s, s:s}}",
+                          "apiVersion", "v1", "kind", "PersistentVolumeClaim",
+                          "metadata", "name", name, "namespace", ns, "labels",
+                          "app", "other", "tier", "db", "spec", "accessModes",
+                          "ReadWriteOnce", "resources", "requests", "storage",
+                          "10Gi", "storageClassName", "other", "volumeMode",
+                          "Filesystem", "volumeName", volume));
   ann = json_object_get(json_object_get(obj, "metadata"), "annotations");
   json_object_set_new(ann, "volume.kubernetes.io/storage-provisioner",
                       json_string(OTHER));
@@ -145,7 +148,8 @@ static json_t *foreign_volume(int i, const char *uid)
       "volumeMode", "Filesystem", "claimRef", "apiVersion", "v1", "kind",
       "PersistentVolumeClaim", "namespace", ns, "name", claim, "uid", uid,
       "csi", "driver", "ebs.csi.aws.com", "volumeHandle", handle, "fsType",
-      "ext4", "volumeAttributes", "storage.kubernetes.io/csiProvisionerIdentity",
+      "ext4", "volumeAttributes",
+      "storage.kubernetes.io/csiProvisionerIdentity",
       "1733000000000-8081-" OTHER));
 }
 
@@ -172,6 +176,8 @@ typedef struct {
 } pop_t;
 
 static atomic_int next_pair;
+/* SCALE_POPULATE_UNTIL (Unix time): no pair is begun after it. */
+static time_t until;
 
 static bool ok(berth_status_t st, const berth_error_t *err, const char *what,
                int i)
@@ -208,13 +214,12 @@ static bool foreign_pair(berth_k8s_client_t *c, int i)
   bool done = false;
 
   pair_names(i, claim, volume, ns);
-  if (!ok(berth_k8s_create(c, pvcs, ns, obj, &made, &err), &err,
-          "create claim", i))
+  if (!ok(berth_k8s_create(c, pvcs, ns, obj, &made, &err), &err, "create claim",
+          i))
     goto done;
   json_decref(obj);
-  obj = foreign_volume(
-      i, json_string_value(json_object_get(json_object_get(made, "metadata"),
-                                           "uid")));
+  obj = foreign_volume(i, json_string_value(json_object_get(
+                              json_object_get(made, "metadata"), "uid")));
   if (!ok(berth_k8s_create(c, pvs, NULL, obj, NULL, &err), &err,
           "create volume", i) ||
       !ok(merge(c, pvs, NULL, volume, "status",
@@ -261,7 +266,8 @@ static void *foreign_worker(void *arg)
   pop_t *p = arg;
   int i;
 
-  while ((i = atomic_fetch_add(&next_pair, 1)) < p->n)
+  while ((until == 0 || time(NULL) < until) &&
+         (i = atomic_fetch_add(&next_pair, 1)) < p->n)
     if (!foreign_pair(p->c, i))
       p->failed++;
   return NULL;
@@ -287,8 +293,8 @@ static void *own_worker(void *arg)
 
   while ((i = atomic_fetch_add(&next_pair, 1)) < p->n) {
     obj = own_claim(i);
-    if (berth_k8s_create(p->c, &berth_k8s_res_persistentvolumeclaims, NULL,
-                         obj, NULL, &err) != BERTH_OK &&
+    if (berth_k8s_create(p->c, &berth_k8s_res_persistentvolumeclaims, NULL, obj,
+                         NULL, &err) != BERTH_OK &&
         err.status != BERTH_EEXIST) {
       fprintf(stderr, "create %d: %s\n", i, err.message);
       p->failed++;
@@ -351,10 +357,10 @@ static long count_bound(berth_k8s_client_t *c, const berth_k8s_resource_t *res)
     }
     json_array_foreach(json_object_get(page, "items"), i, item)
     {
-      const char *cls = json_string_value(json_object_get(
-          json_object_get(item, "spec"), "storageClassName"));
-      const char *phase = json_string_value(json_object_get(
-          json_object_get(item, "status"), "phase"));
+      const char *cls = json_string_value(
+          json_object_get(json_object_get(item, "spec"), "storageClassName"));
+      const char *phase = json_string_value(
+          json_object_get(json_object_get(item, "status"), "phase"));
 
       if (cls != NULL && phase != NULL && strcmp(cls, "other") == 0 &&
           strcmp(phase, "Bound") == 0)
@@ -412,9 +418,15 @@ int main(int argc, char **argv)
       snprintf(ns, sizeof(ns), "scale-f-%d", i);
       namespace(c, ns);
     }
+    if (getenv("SCALE_POPULATE_UNTIL") != NULL)
+      until = (time_t)atoll(getenv("SCALE_POPULATE_UNTIL"));
     failed = run_all(c, foreign_worker, from, n, threads);
-    printf("populate_foreign_pass1_ms=%ld\n",
-           (long)(berth_clock_monotonic_ms(NULL) - start));
+    /* Every pair below next_pair was begun and finished. */
+    if (atomic_load(&next_pair) < n)
+      n = atomic_load(&next_pair);
+    until = 0;
+    printf("populate_foreign_pass1_ms=%ld\npopulate_foreign_reached=%d\n",
+           (long)(berth_clock_monotonic_ms(NULL) - start), n);
     failed += run_all(c, complete_worker, from, n, threads);
   } else {
     namespace(c, "scale-own");

@@ -204,6 +204,10 @@ static void *watcher_main(void *arg)
                              : 300 + (long)berth_rand_below(rnd, 300);
     wo.idle_timeout_ms = inf->idle_timeout_ms;
     wo.cancel = &inf->stopping;
+    /* A transform keeps what its controller reads, never the server-side
+     * apply bookkeeping: not parsing it halves the decoding of a real
+     * server's events (bench/informer). */
+    wo.drop_managed_fields = inf->transform != NULL;
     ws.inf = inf;
     ws.events = 0;
     started = berth_clock_monotonic_ms(NULL);
