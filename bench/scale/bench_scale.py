@@ -3,25 +3,38 @@
 """bench/scale: berth-provisioner's memory and idle cost among many
 claims and PVs that are not its own.
 
-    bench_scale.py BERTH-PROVISIONER SCALE-POPULATE N M [PROVISIONER FLAGS...]
+    bench_scale.py BERTH-PROVISIONER SCALE-POPULATE N[,N...] M [PROVISIONER FLAGS...]
 
-Runs under tests/bed/bed.py run k8s nfs (see run.sh). Three fresh
-provisioner processes, one after another, on one bed:
+Runs under tests/bed/bed.py run k8s nfs (see run.sh). Fresh provisioner
+processes, one after another, on one bed:
 
   1. base: only the StorageClasses exist.
   2. own:  M claims of berth's class ("scale-nfs", NFS on the bed's
            ganesha) are created; a provisioner makes their volumes
            (settle_own_s: start to the last claim Bound and unguarded) and
            stops; a fresh one starts over the M bound claims and M PVs.
-  3. all:  N claims and N PVs of another provisioner (bound pairs of class
-           "other") are added; a fresh provisioner starts over everything,
-           settles, then idles for IDLE_S seconds (60).
+  3. all:  for each N (increasing), claims and PVs of another provisioner
+           (bound pairs of class "other", bench/scale/scale-populate.c)
+           are added up to N pairs (checked: N of each Bound); a fresh
+           provisioner starts over everything, settles, then idles for
+           IDLE_S seconds (60). Each N's figures follow a line
+           "## foreign_pairs=N".
 
 "Settled" means /readyz answers 200 (lease held, every informer listed),
 the work queue is empty, and the resident set stayed the same for three
-seconds (the provisioner trims its heap one second after work). Prints key=value lines:
+seconds (the provisioner trims its heap one second after work).
+
+Everything (scale-populate, the provisioner) talks to kube-apiserver
+itself, not through the bed's fault proxy (VIA_PROXY=1: through it).
+Environment: IDLE_S (60), POPULATE_THREADS (16), POPULATE_UNTIL (Unix
+time: no pair is begun after it; the step measures the N reached and
+the larger ones are skipped), INFORMER_BENCH and INFORMER_AT (10000):
+bench/informer's figures taken on this bed at that N. Prints key=value
+lines:
 
   populate_*_ms             creating the objects (scale-populate)
+  populate_*_bind_ms        then until kube-controller-manager is idle
+  populate_*_cpu_*_ms       CPU the control plane's processes used for it
   settle_own_s              provisioning the M claims (step 2)
   rss_base_kib              step 1, settled
   rss_own_kib               step 2's fresh process, settled
@@ -222,8 +235,9 @@ def populate(tool, what, n, start=0):
         out = subprocess.run([tool, "check", str(n)], check=True, capture_output=True,
                              text=True, env=dict(os.environ, KUBECONFIG=KUBECONFIG)).stdout
         sys.stdout.write(out)
-        if out.split() != ["foreign_bound_claims=%d" % n, "foreign_bound_volumes=%d" % n]:
-            raise SystemExit("not every foreign pair is Bound")
+        if out.split() != ["foreign_bound_claims=%d" % n, "foreign_bound_volumes=%d" % n,
+                           "claim_lost_events=0"]:
+            raise SystemExit("not every foreign pair is Bound, or the binder lost some")
     return n
 
 

@@ -7,10 +7,12 @@
 #
 #   bench/scale/run.sh [N[,N...] [M [PROVISIONER FLAGS...]]]   # 1000,10000,50000 1000
 #
-# Builds berth-provisioner and scale-populate without sanitizers into
-# build-scale-rel/ (Release), or uses BERTH_PROVISIONER if set (to measure
-# another build), starts the bed (tests/bed/bed.py run k8s nfs) and runs
-# bench_scale.py in it.
+# Builds berth-provisioner, scale-populate and bench/informer's
+# informer-bench without sanitizers into build-scale-rel/ (Release), or
+# uses BERTH_PROVISIONER if set (to measure another build), starts the bed
+# (tests/bed/bed.py run k8s nfs) and runs bench_scale.py in it (its
+# environment knobs: IDLE_S, POPULATE_THREADS, POPULATE_UNTIL, VIA_PROXY,
+# INFORMER_AT; see its top).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)

@@ -13,7 +13,8 @@
  *   scale-populate own M THREADS
  *       M claims of berth's class "scale-nfs" in namespace scale-own
  *   scale-populate check N
- *       count the claims and volumes of class "other" that are Bound
+ *       count the claims and volumes of class "other" that are Bound,
+ *       and the binder's ClaimLost Events
  *
  * Why the foreign pairs are written already bound (read kube-controller-
  * manager's pkg/controller/volume/persistentvolume/pv_controller.go):
@@ -379,6 +380,26 @@ static long count_bound(berth_k8s_client_t *c, const berth_k8s_resource_t *res)
   return bound;
 }
 
+/* Warning Events the PV binder left about claims it found broken. */
+static long count_lost(berth_k8s_client_t *c)
+{
+  berth_k8s_list_options_t o;
+  berth_error_t err;
+  json_t *list = NULL;
+  long n;
+
+  memset(&o, 0, sizeof(o));
+  o.field_selector = "reason=ClaimLost";
+  if (berth_k8s_list(c, &berth_k8s_res_events, NULL, &o, &list, &err) !=
+      BERTH_OK) {
+    fprintf(stderr, "scale-populate: list events: %s\n", err.message);
+    return -1;
+  }
+  n = (long)json_array_size(json_object_get(list, "items"));
+  json_decref(list);
+  return n;
+}
+
 int main(int argc, char **argv)
 {
   berth_k8s_client_t *c;
@@ -393,9 +414,10 @@ int main(int argc, char **argv)
 
   if (argc == 3 && strcmp(argv[1], "check") == 0) {
     c = client();
-    printf("foreign_bound_claims=%ld\nforeign_bound_volumes=%ld\n",
+    printf("foreign_bound_claims=%ld\nforeign_bound_volumes=%ld\n"
+           "claim_lost_events=%ld\n",
            count_bound(c, &berth_k8s_res_persistentvolumeclaims),
-           count_bound(c, &berth_k8s_res_persistentvolumes));
+           count_bound(c, &berth_k8s_res_persistentvolumes), count_lost(c));
     berth_k8s_client_destroy(c);
     return 0;
   }
