@@ -200,12 +200,21 @@ def bed_cpu_ms():
     return out
 
 
-def wait_idle(what, t):
+def wait_idle(what, t, limit=3600):
     """Until kube-controller-manager's queues are empty (in slices: the
-    admin call times out)."""
+    admin call times out); whether they were within limit seconds."""
     while not admin("POST", "/idle", {"timeout": 20}).get("idle"):
-        if time.monotonic() - t > 3600:
-            raise SystemExit("kube-controller-manager is still busy after %s" % what)
+        if time.monotonic() - t > limit:
+            return False
+    return True
+
+
+def check_foreign(tool, n):
+    """scale-populate check: N claims and N PVs Bound, no ClaimLost."""
+    out = subprocess.run([tool, "check", str(n)], check=True, capture_output=True,
+                         text=True, env=dict(os.environ, KUBECONFIG=KUBECONFIG)).stdout
+    return out, out.split() == ["foreign_bound_claims=%d" % n, "foreign_bound_volumes=%d" % n,
+                                "claim_lost_events=0"]
 
 
 def populate(tool, what, n, start=0):
@@ -223,20 +232,28 @@ def populate(tool, what, n, start=0):
         if line.startswith("populate_foreign_reached="):
             n = int(line.split("=")[1])
     # The server's PV controller binds (own claims) or confirms (foreign
-    # pairs) what was created: wait until its queues are empty.
+    # pairs) what was created: wait until its queues are empty. With tens
+    # of thousands of pairs they may never be (its resync of every claim
+    # and PV every 15 s takes longer than that on a loaded machine): then
+    # what counts is that every pair is Bound, and the binder left no
+    # ClaimLost.
     t = time.monotonic()
-    wait_idle("populating", t)
+    idle = wait_idle("populating", t, 3600 if what == "own" else 300)
+    if what == "own" and not idle:
+        raise SystemExit("kube-controller-manager is still busy after populating")
     print("populate_%s_bind_ms=%d" % (what, (time.monotonic() - t) * 1000))
+    print("populate_%s_kcm_idle=%d" % (what, idle))
     cpu1 = bed_cpu_ms()
     for k in sorted(cpu1):
         print("populate_%s_cpu_%s_ms=%d" % (what, k, cpu1[k] - cpu0[k]))
     print("populate_%s_wall_ms=%d" % (what, (time.monotonic() - t0) * 1000))
     if what == "foreign":
-        out = subprocess.run([tool, "check", str(n)], check=True, capture_output=True,
-                             text=True, env=dict(os.environ, KUBECONFIG=KUBECONFIG)).stdout
+        out, ok = check_foreign(tool, n)
+        while not ok and time.monotonic() - t < 3600:
+            time.sleep(5)  # poll again, until the deadline
+            out, ok = check_foreign(tool, n)
         sys.stdout.write(out)
-        if out.split() != ["foreign_bound_claims=%d" % n, "foreign_bound_volumes=%d" % n,
-                           "claim_lost_events=0"]:
+        if not ok:
             raise SystemExit("not every foreign pair is Bound, or the binder lost some")
     return n
 
