@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* informer-bench: how fast and how big libberth's informer is.
  *
- *   informer-bench populate CLAIMS VOLUMES THREADS
- *       create CLAIMS PersistentVolumeClaims (in 10 namespaces) and VOLUMES
- *       PersistentVolumes through the API, THREADS at a time, unthrottled
  *   informer-bench sync [whole|trimmed|foreign]
  *       list+watch every claim and volume into two informers; print the
  *       time until both are synced, the objects cached, the resident and
@@ -11,23 +8,29 @@
  *       trimmed: a transform drops managedFields and kubectl's
  *       last-applied-configuration and the cache is compact (text);
  *       foreign: a transform keeps nothing, as for objects of another
- *       provisioner
- *   informer-bench churn N
- *       sync, then patch N claims from another client and time how long
- *       the informer takes to see every change (end-to-end events/s)
- *   informer-bench decode N
- *       feed N watch events of a realistic claim through the incremental
- *       decoder (no network): events decoded per second
+ *       provisioner. With a transform, the watches cut managedFields
+ *       before parsing (berth_k8s_watch_decoder_drop_managed_fields)
+ *   informer-bench churn N [whole|trimmed|foreign]
+ *       sync, then patch N of the first 1,000 claims bench/scale's
+ *       scale-populate made (fc-000000... in scale-f-0..9) from another
+ *       client and time how long the informer takes to see every change
+ *       (end-to-end events/s)
+ *   informer-bench decode N [OBJECT.json|- [drop]]
+ *       feed N watch events of a claim (OBJECT.json: one as a real server
+ *       sent it; otherwise a small one made here) through the incremental
+ *       decoder (no network): events decoded per second; drop: with
+ *       managedFields cut before parsing
  *
- * Run by bench/informer/run.sh, which builds it without sanitizers and
- * starts the test API server. Figures go to standard output as
- * "key=value" lines. */
+ * Run by bench/informer/run.sh (and bench/scale/bench_scale.py), which
+ * build it without sanitizers and start the bed's real control plane; the
+ * objects come from bench/scale/scale-populate. Figures go to standard
+ * output as * "key=value" lines. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <time.h>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -39,6 +42,8 @@
 #include "berth/k8s_watch.h"
 
 #define NAMESPACES 10
+/* churn patches the first claims that bench/scale/scale-populate made. */
+#define CHURN_CLAIMS 1000
 
 static berth_k8s_client_t *client(double qps)
 {
@@ -100,12 +105,20 @@ static json_t *foreign(void *ctx, json_t *obj)
   return NULL;
 }
 
+/* VmHWM: the peak resident set of this process image (getrusage's
+ * ru_maxrss would carry a larger parent's peak across exec). */
 static long peak_rss_kib(void)
 {
-  struct rusage ru;
+  char line[256];
+  long v = -1;
+  FILE *f = fopen("/proc/self/status", "r");
 
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
+  while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+    if (strncmp(line, "VmHWM:", 6) == 0)
+      v = atol(line + 6);
+  if (f != NULL)
+    fclose(f);
+  return v;
 }
 
 static json_t *claim(int i)
@@ -123,93 +136,6 @@ static json_t *claim(int i)
       "annotations", "volume.beta.kubernetes.io/storage-class", "bench", "spec",
       "accessModes", "ReadWriteOnce", "resources", "requests", "storage",
       "10Gi", "storageClassName", "bench", "volumeMode", "Filesystem");
-}
-
-static json_t *volume(int i)
-{
-  char name[32];
-  char path[64];
-
-  snprintf(name, sizeof(name), "pv-%05d", i);
-  snprintf(path, sizeof(path), "/exports/bench/pv-%05d", i);
-  return json_pack(
-      "{s:s, s:s, s:{s:s, s:{s:s}}, s:{s:{s:s}, s:[s], s:s, s:s, s:[s], "
-      "s:{s:s, s:s}}}",
-      "apiVersion", "v1", "kind", "PersistentVolume", "metadata", "name", name,
-      "annotations", "pv.kubernetes.io/provisioned-by", "berth.io/nfs", "spec",
-      "capacity", "storage", "10Gi", "accessModes", "ReadWriteOnce",
-      "persistentVolumeReclaimPolicy", "Delete", "storageClassName", "bench",
-      "mountOptions", "nfsvers=4.1", "nfs", "server", "10.0.0.1", "path", path);
-}
-
-typedef struct {
-  berth_k8s_client_t *c;
-  int claims;
-  int volumes;
-  int threads;
-  int id;
-} pop_t;
-
-static void *populate_worker(void *arg)
-{
-  pop_t *p = arg;
-  berth_error_t err;
-  json_t *obj;
-  int i;
-
-  for (i = p->id; i < p->claims; i += p->threads) {
-    obj = claim(i);
-    if (berth_k8s_create(p->c, &berth_k8s_res_persistentvolumeclaims, NULL, obj,
-                         NULL, &err) != BERTH_OK &&
-        err.status != BERTH_EEXIST)
-      fprintf(stderr, "create claim %d: %s\n", i, err.message);
-    json_decref(obj);
-  }
-  for (i = p->id; i < p->volumes; i += p->threads) {
-    obj = volume(i);
-    if (berth_k8s_create(p->c, &berth_k8s_res_persistentvolumes, NULL, obj,
-                         NULL, &err) != BERTH_OK &&
-        err.status != BERTH_EEXIST)
-      fprintf(stderr, "create volume %d: %s\n", i, err.message);
-    json_decref(obj);
-  }
-  return NULL;
-}
-
-static int populate(int claims, int volumes, int threads)
-{
-  berth_k8s_client_t *c = client(-1);
-  pthread_t t[64];
-  pop_t p[64];
-  berth_error_t err;
-  int64_t start = berth_clock_monotonic_ms(NULL);
-  char ns[32];
-  int i;
-
-  for (i = 0; i < NAMESPACES; i++) {
-    json_t *obj;
-    snprintf(ns, sizeof(ns), "bench-%d", i);
-    obj = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
-                    "Namespace", "metadata", "name", ns);
-    berth_k8s_create(c, &berth_k8s_res_namespaces, NULL, obj, NULL, &err);
-    json_decref(obj);
-  }
-  if (threads < 1 || threads > 64)
-    threads = 8;
-  for (i = 0; i < threads; i++) {
-    p[i].c = c;
-    p[i].claims = claims;
-    p[i].volumes = volumes;
-    p[i].threads = threads;
-    p[i].id = i;
-    pthread_create(&t[i], NULL, populate_worker, &p[i]);
-  }
-  for (i = 0; i < threads; i++)
-    pthread_join(t[i], NULL);
-  printf("populate_objects=%d\npopulate_ms=%lld\n", claims + volumes,
-         (long long)(berth_clock_monotonic_ms(NULL) - start));
-  berth_k8s_client_destroy(c);
-  return 0;
 }
 
 typedef struct {
@@ -292,8 +218,8 @@ static int sync_and_churn(int churn, const char *mode)
     long seen;
 
     for (i = 0; i < churn; i++) {
-      snprintf(name, sizeof(name), "claim-%05d", i % 10000);
-      snprintf(ns, sizeof(ns), "bench-%d", (i % 10000) % NAMESPACES);
+      snprintf(name, sizeof(name), "fc-%06d", i % CHURN_CLAIMS);
+      snprintf(ns, sizeof(ns), "scale-f-%d", (i % CHURN_CLAIMS) % NAMESPACES);
       snprintf(round, sizeof(round), "r%d", i);
       patch = json_pack("{s:{s:{s:s}}}", "metadata", "labels", "round", round);
       if (berth_k8s_patch(w, &berth_k8s_res_persistentvolumeclaims, ns, name,
@@ -342,22 +268,21 @@ static berth_status_t count_event(void *ctx, berth_k8s_event_type_t type,
   return BERTH_OK;
 }
 
-static int decode(int n)
+/* A claim as a server sends it: read from path (a GET of a real one), or
+ * a small one made here (with status and the metadata the server adds,
+ * but no managedFields). New reference; NULL when path cannot be read. */
+static json_t *sample(const char *path)
 {
-  json_t *obj = claim(1);
-  json_t *ev;
-  char *line;
-  size_t len;
-  char *stream;
-  size_t off = 0;
-  size_t chunk = 16384;
-  berth_k8s_watch_decoder_t *dec = NULL;
-  long events = 0;
-  int64_t start;
-  int64_t took;
-  int i;
+  json_error_t jerr;
+  json_t *obj;
 
-  /* A claim as the server sends it: with status and managed metadata. */
+  if (path != NULL) {
+    obj = json_load_file(path, 0, &jerr);
+    if (obj == NULL)
+      fprintf(stderr, "informer-bench: %s: %s\n", path, jerr.text);
+    return obj;
+  }
+  obj = claim(1);
   json_object_set_new(json_object_get(obj, "metadata"), "uid",
                       json_string("1b4e28ba-2fa1-11d2-883f-0016d3cca427"));
   json_object_set_new(json_object_get(obj, "metadata"), "resourceVersion",
@@ -370,6 +295,37 @@ static int decode(int n)
                       json_pack("{s:s, s:[s], s:{s:s}}", "phase", "Bound",
                                 "accessModes", "ReadWriteOnce", "capacity",
                                 "storage", "10Gi"));
+  return obj;
+}
+
+/* This process's CPU time, user and system. */
+static double cpu_ms(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static int decode(int n, const char *path, bool drop)
+{
+  json_t *obj = sample(path);
+  json_t *ev;
+  char *line;
+  size_t len;
+  char *stream;
+  size_t off = 0;
+  size_t chunk = 16384;
+  berth_k8s_watch_decoder_t *dec = NULL;
+  long events = 0;
+  int64_t start;
+  int64_t took;
+  double cpu0;
+  double cpu;
+  int i;
+
+  if (obj == NULL)
+    return 1;
   ev = json_pack("{s:s, s:o}", "type", "MODIFIED", "object", obj);
   line = json_dumps(ev, JSON_COMPACT);
   len = strlen(line);
@@ -380,6 +336,8 @@ static int decode(int n)
     stream[off++] = '\n';
   }
   berth_k8s_watch_decoder_create(0, count_event, &events, &dec);
+  berth_k8s_watch_decoder_drop_managed_fields(dec, drop);
+  cpu0 = cpu_ms();
   start = berth_clock_monotonic_ms(NULL);
   for (i = 0; i < n / 1000; i++) {
     /* In network-sized chunks, so that lines straddle them. */
@@ -389,9 +347,14 @@ static int decode(int n)
           off + chunk <= (len + 1) * 1000 ? chunk : (len + 1) * 1000 - off);
   }
   took = berth_clock_monotonic_ms(NULL) - start;
-  printf("decode_events=%ld\ndecode_event_bytes=%zu\ndecode_ms=%lld\n"
+  cpu = cpu_ms() - cpu0;
+  /* On a shared machine the CPU time is the steadier figure. */
+  printf("decode_cpu_ms=%.0f\ndecode_events_per_cpu_s=%.0f\n", cpu,
+         cpu > 0 ? events * 1000.0 / cpu : 0.0);
+  printf("decode_drop_managed_fields=%d\ndecode_events=%ld\ndecode_event_bytes="
+         "%zu\ndecode_ms=%lld\n"
          "decode_events_per_s=%.0f\ndecode_mib_per_s=%.1f\n",
-         events, len + 1, (long long)took,
+         drop, events, len + 1, (long long)took,
          took > 0 ? events * 1000.0 / (double)took : 0.0,
          took > 0 ? (double)events * (double)(len + 1) / 1048576.0 * 1000.0 /
                         (double)took
@@ -405,15 +368,15 @@ static int decode(int n)
 
 int main(int argc, char **argv)
 {
-  if (argc == 5 && strcmp(argv[1], "populate") == 0)
-    return populate(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
   if ((argc == 2 || argc == 3) && strcmp(argv[1], "sync") == 0)
     return sync_and_churn(0, argc == 3 ? argv[2] : "whole");
-  if (argc == 3 && strcmp(argv[1], "churn") == 0)
-    return sync_and_churn(atoi(argv[2]), "whole");
-  if (argc == 3 && strcmp(argv[1], "decode") == 0)
-    return decode(atoi(argv[2]));
-  fprintf(stderr, "usage: informer-bench populate CLAIMS VOLUMES THREADS | "
-                  "sync [whole|trimmed|foreign] | churn N | decode N\n");
+  if ((argc == 3 || argc == 4) && strcmp(argv[1], "churn") == 0)
+    return sync_and_churn(atoi(argv[2]), argc == 4 ? argv[3] : "whole");
+  if (argc >= 3 && argc <= 5 && strcmp(argv[1], "decode") == 0)
+    return decode(atoi(argv[2]),
+                  argc >= 4 && strcmp(argv[3], "-") != 0 ? argv[3] : NULL,
+                  argc == 5 && strcmp(argv[4], "drop") == 0);
+  fprintf(stderr, "usage: informer-bench sync [whole|trimmed|foreign] | "
+                  "churn N [MODE] | decode N [OBJECT.json|- [drop]]\n");
   return 2;
 }

@@ -336,6 +336,9 @@ typedef struct berth_k8s_watch_options {
   long idle_timeout_ms;  /* no byte for this long ends the watch with
                           * BERTH_ETIMEOUT; 0: 5 minutes; < 0: none */
   size_t max_line_bytes; /* 0: BERTH_K8S_WATCH_DEFAULT_MAX_LINE */
+  /* Objects without metadata.managedFields, cut before parsing
+   * (berth_k8s_watch_decoder_drop_managed_fields). */
+  bool drop_managed_fields;
   /* Once another thread sets it non-zero, the watch ends with
    * BERTH_ECANCELED within BERTH_HTTP_CANCEL_POLL_MS, even on a silent
    * stream. May be NULL. */

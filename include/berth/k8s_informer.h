@@ -76,7 +76,9 @@ typedef struct berth_k8s_informer_handlers {
  * starts to pass is delivered as an add, and one that stops passing as a
  * delete (with its last cached state). It must depend on obj alone, or on
  * state that changes only together with obj, since a cached object at the
- * same resourceVersion is not transformed again. */
+ * same resourceVersion is not transformed again. Objects of watch events
+ * reach it without metadata.managedFields (cut before parsing); list
+ * items still carry it. */
 typedef json_t *(*berth_k8s_transform_fn)(void *ctx, json_t *obj);
 
 typedef struct berth_k8s_informer_options {

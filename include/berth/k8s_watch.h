@@ -16,6 +16,7 @@
 #ifndef BERTH_K8S_WATCH_H
 #define BERTH_K8S_WATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,15 @@ berth_status_t berth_k8s_watch_decoder_feed(berth_k8s_watch_decoder_t *dec,
 
 /* The stream ended: decode a last line that had no newline. */
 berth_status_t berth_k8s_watch_decoder_finish(berth_k8s_watch_decoder_t *dec);
+
+/* When drop is true, each event's object reaches the callback without
+ * metadata.managedFields: it is cut from the line's text before the line
+ * is parsed (on a real API server it is about half of an object's bytes,
+ * and parsing is the decoder's whole cost). Only that member goes: an
+ * annotation or label of that name, or the text in a string, stays.
+ * What was cut is not checked beyond its brackets. Off by default. */
+void berth_k8s_watch_decoder_drop_managed_fields(berth_k8s_watch_decoder_t *dec,
+                                                 bool drop);
 
 /* Forget a partial line (to reuse the decoder for a new stream). Stats
  * are kept. */

@@ -88,6 +88,7 @@ berth_status_t berth_k8s_watch(berth_k8s_client_t *c,
                     res->resource);
     goto done;
   }
+  berth_k8s_watch_decoder_drop_managed_fields(w.dec, opts->drop_managed_fields);
   st = berth__k8s_path(&path, res, res->namespaced ? ns : NULL, NULL, NULL);
   if (st == BERTH_OK)
     st = berth_buf_append_str(&path, "?watch=true");

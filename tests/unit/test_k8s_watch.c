@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests: the incremental watch decoder (lib/k8s/watch_decoder.c):
- * chunks of every size, partial lines, oversize lines, garbage. Fixtures:
+ * chunks of every size, partial lines, oversize lines, garbage, the cut
+ * of metadata.managedFields. Fixtures:
  * tests/data/k8s-client/watch. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -262,6 +263,76 @@ static void test_error_event(void **state)
                       "UNKNOWN");
 }
 
+typedef struct {
+  json_t *objects; /* every object delivered, in order */
+} keep_t;
+
+static berth_status_t keep_object(void *ctx, berth_k8s_event_type_t type,
+                                  json_t *object)
+{
+  (void)type;
+  json_array_append(((keep_t *)ctx)->objects, object);
+  return BERTH_OK;
+}
+
+/* With the cut on, each event's object is the line's object without
+ * metadata.managedFields, whatever its place among the members and its
+ * spacing; an annotation, a spec field and a deeper member of that name
+ * stay, and so does a last-applied annotation's text that names it. A
+ * line whose managedFields has unmatched brackets is left for jansson to
+ * refuse. With the cut off, objects are as sent. */
+static void test_drop_managed_fields(void **state)
+{
+  size_t chunks[] = {1, 5, 64, 100000, 0, 0};
+  size_t len;
+  char *data = load("managed-fields.jsonl", &len);
+  uint64_t seed = 7;
+  size_t c;
+  int drop;
+
+  (void)state;
+  for (drop = 0; drop <= 1; drop++) {
+    for (c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+      berth_k8s_watch_decoder_t *dec = NULL;
+      berth_k8s_watch_decoder_stats_t stats;
+      keep_t k = {json_array()};
+      const char *line = data;
+      size_t i = 0;
+
+      assert_int_equal(berth_k8s_watch_decoder_create(0, keep_object, &k, &dec),
+                       BERTH_OK);
+      berth_k8s_watch_decoder_drop_managed_fields(dec, drop == 1);
+      feed_all(dec, data, len, chunks[c], &seed);
+      berth_k8s_watch_decoder_get_stats(dec, &stats);
+      assert_int_equal(stats.events, 8);
+      assert_int_equal(stats.skipped_invalid, 3);
+      assert_int_equal(json_array_size(k.objects), 8);
+      while (i < 8) {
+        const char *nl = strchr(line, '\n');
+        json_t *ev = json_loadb(line, (size_t)(nl - line), 0, NULL);
+        json_t *want = json_object_get(ev, "object");
+        json_t *meta = json_object_get(want, "metadata");
+
+        assert_non_null(ev);
+        assert_non_null(json_object_get(meta, "managedFields"));
+        if (drop)
+          json_object_del(meta, "managedFields");
+        assert_true(json_equal(json_array_get(k.objects, i), want));
+        json_decref(ev);
+        line = nl + 1;
+        i++;
+      }
+      if (drop)
+        assert_non_null(json_object_get(
+            json_object_get(json_array_get(k.objects, 0), "spec"),
+            "managedFields"));
+      json_decref(k.objects);
+      berth_k8s_watch_decoder_destroy(dec);
+    }
+  }
+  free(data);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -271,6 +342,7 @@ int main(void)
       cmocka_unit_test(test_oversize_lines),
       cmocka_unit_test(test_callback_stops),
       cmocka_unit_test(test_error_event),
+      cmocka_unit_test(test_drop_managed_fields),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
